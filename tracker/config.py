@@ -1,0 +1,110 @@
+"""Settings for tracker, read from the environment (prefix ``TRACKER_``) or a ``.env`` file.
+
+Settings are built once in an entry point (the CLI, the API app, the Celery app) and passed down
+explicitly; nothing in tracker reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+DEFAULT_ARXIV_ENDPOINT = "https://export.arxiv.org/api/query"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to ``TRACKER_<NAME>`` (see DESIGN.md's table).
+
+    Attributes:
+        data_dir (Path): where embedded files live (SQLite database, kombu broker file, beat
+            schedule). Defaults to the platform's user-data dir (``platformdirs``).
+        database_url (str, optional): any SQLAlchemy URL. None means ``sqlite:///<data_dir>/tracker.db``.
+        broker_url (str, optional): Celery broker URL. None means the server-less kombu
+            SQLAlchemy transport ``sqla+sqlite:///<data_dir>/broker.db``.
+        watchlist (Path, optional): user watchlist TOML; None means the packaged default.
+        hf_endpoint (str): Hub base URL (also read from ``HF_ENDPOINT``).
+        hf_token (SecretStr, optional): Hub token, sent as a bearer token (also ``HF_TOKEN``).
+        arxiv_endpoint (str): arXiv API query URL.
+        arxiv_min_interval (float): seconds between two arXiv requests (arXiv asks for 3).
+        poll_interval (float): seconds between two polls of one source for one lab.
+        http_timeout (float): seconds for connect/read on every outbound request.
+        http_max_retries (int): attempts per request for transient failures (429, 5xx, network).
+        http_max_retry_after (float): seconds; a Retry-After longer than this is not waited for
+            in-process: the request fails and the next poll retries.
+        http_max_body_bytes (int): cap on a decompressed response body, in bytes.
+        http_concurrency (int): concurrent requests per poll cycle.
+        hf_page_limit (int): ``limit`` asked of the Hub listing per page.
+        arxiv_max_results (int): entries asked of arXiv per page.
+        arxiv_max_pages (int): pages fetched per arXiv query per poll.
+        slack_* / smtp_url / email_from / webhook_secret / api_token: notification and API settings.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRACKER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("tracker")))
+    database_url: str | None = None
+    broker_url: str | None = None
+    watchlist: Path | None = None
+
+    hf_endpoint: str = Field(
+        default=DEFAULT_HF_ENDPOINT,
+        validation_alias=AliasChoices("TRACKER_HF_ENDPOINT", "HF_ENDPOINT"),
+    )
+    hf_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TRACKER_HF_TOKEN", "HF_TOKEN")
+    )
+    hf_page_limit: int = Field(default=1000, ge=1, le=1000)
+    arxiv_endpoint: str = DEFAULT_ARXIV_ENDPOINT
+    arxiv_min_interval: float = Field(default=3.0, ge=0)
+    arxiv_max_results: int = Field(default=100, ge=1, le=2000)
+    arxiv_max_pages: int = Field(default=3, ge=1)
+
+    poll_interval: float = Field(default=300.0, gt=0)
+    http_timeout: float = Field(default=30.0, gt=0)
+    http_max_retries: int = Field(default=4, ge=1)
+    http_max_retry_after: float = Field(default=120.0, ge=0)
+    http_max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    http_concurrency: int = Field(default=16, ge=1)
+    user_agent: str = "tracker/0.1 (+https://github.com/open-weight-tracker/tracker)"
+
+    slack_bot_token: SecretStr | None = None
+    slack_channel: str | None = None
+    slack_webhook_url: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    smtp_url: SecretStr | None = None
+    email_from: str | None = None
+    webhook_secret: SecretStr | None = None
+    api_token: SecretStr | None = None
+
+    worker_concurrency: int = Field(default=2, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("hf_endpoint", "arxiv_endpoint", "slack_api_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL to use: ``database_url`` or the embedded SQLite file."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'tracker.db'}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        """The Celery broker URL: ``broker_url`` or the server-less kombu SQLAlchemy transport."""
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
+
+    def ensure_data_dir(self) -> Path:
+        """Create ``data_dir`` if needed and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir

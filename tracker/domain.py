@@ -1,0 +1,125 @@
+"""Plain, frozen data shared by every layer: what sources observe and what detection decides.
+
+Nothing here does I/O. Times are timezone-aware UTC ``datetime`` objects everywhere.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Return ``value`` as an aware UTC datetime (naive values are taken to be UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class SourceKind(enum.StrEnum):
+    """Where an artifact was observed; the value is stored in the database."""
+
+    HF = "hf"
+    ARXIV = "arxiv"
+
+
+class ArtifactKind(enum.StrEnum):
+    """What an artifact is; a release's kind is the kind of its first artifact."""
+
+    MODEL = "model"
+    PAPER = "paper"
+    CODE = "code"
+
+
+class EventType(enum.StrEnum):
+    """Domain events written to the outbox in the same transaction as the data they describe."""
+
+    RELEASE_DETECTED = "release_detected"  # a new release (model launch or paper)
+    VARIANT_ADDED = "variant_added"  # a new artifact attached to an existing release
+    ARTIFACT_RENAMED = "artifact_renamed"  # same stable id, new name (repo rename / org move)
+    ARTIFACT_WITHDRAWN = "artifact_withdrawn"  # vanished from a complete listing
+    ARTIFACT_RESTORED = "artifact_restored"  # a withdrawn artifact is listed again
+    PAPER_REVISED = "paper_revised"  # a new arXiv version of a known paper
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One artifact as a source shows it right now.
+
+    Attributes:
+        source (SourceKind): which source saw it.
+        external_id (str): the source's stable identity: the Hub's ``_id`` (an ObjectId that
+            survives renames and org moves), or the arXiv id without its version (``2505.09388``).
+        name (str): the current display name: the Hub repo id (``Qwen/Qwen3-8B``) or the paper title.
+        org (str, optional): the Hub org (``author``); None for papers.
+        url (str): a human URL for the artifact.
+        kind (ArtifactKind): model, paper, code.
+        created_at (datetime, optional): the source's creation time (Hub ``createdAt``, arXiv
+            ``published`` of v1), UTC. Not when it became public: Hub repos are often created
+            privately days or weeks earlier.
+        version (int, optional): arXiv version number (latest seen); None elsewhere.
+        attrs (Mapping): source facts kept as JSON (tags, sha, gated, licence, pipeline tag,
+            authors, categories, downloads, likes...).
+    """
+
+    source: SourceKind
+    external_id: str
+    name: str
+    org: str | None
+    url: str
+    kind: ArtifactKind
+    created_at: datetime | None = None
+    version: int | None = None
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeFailure:
+    """One part of a poll (a Hub org, an arXiv query) that failed after retries.
+
+    Attributes:
+        scope (str): ``hf:Qwen`` or ``arxiv:<query>``.
+        error (str): the reason, readable by a user.
+        retry_after (float, optional): seconds the source asked us to wait, when it did.
+    """
+
+    scope: str
+    error: str
+    retry_after: float | None = None
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """What one poll of one source for one lab returned.
+
+    Attributes:
+        source (SourceKind): the source polled.
+        lab (str): the lab slug.
+        observations (list[Observation]): artifacts seen (deduplicated by ``external_id``).
+        complete_scopes (set[str]): scopes listed completely (every page fetched). Only artifacts
+            whose scope is complete can be declared withdrawn.
+        failures (list[ScopeFailure]): scopes that failed; nothing about them is concluded.
+        requests (int): HTTP requests made (including retries).
+        not_modified (int): requests answered 304 Not Modified.
+    """
+
+    source: SourceKind
+    lab: str
+    observations: list[Observation] = field(default_factory=list)
+    complete_scopes: set[str] = field(default_factory=set)
+    failures: list[ScopeFailure] = field(default_factory=list)
+    requests: int = 0
+    not_modified: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when at least one scope succeeded or nothing failed."""
+        return not self.failures or bool(self.complete_scopes)

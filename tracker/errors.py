@@ -1,0 +1,73 @@
+"""Typed errors shared by every layer.
+
+Every expected failure becomes a ``TrackerError`` subclass carrying whether it is ``permanent``
+(retrying will not help) and an optional ``retry_after`` (seconds) hint. Workers retry only
+transient errors; the CLI and the API format them in one place, so an expected failure never
+shows a traceback.
+"""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Root of tracker's errors.
+
+    Args:
+        message (str): what went wrong, in words a user understands.
+        permanent (bool, optional): True when retrying cannot help. Defaults to False.
+        retry_after (float, optional): seconds to wait before retrying, when known.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(TrackerError, ValueError):
+    """Bad configuration or watchlist: the CLI exits with code 2."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+class SourceHTTPError(TrackerError):
+    """An HTTP request to a source failed (status, network error or oversized body).
+
+    Attributes:
+        url (str): the request URL.
+        status_code (int, optional): HTTP status when a response arrived.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status_code: int | None = None,
+        permanent: bool = False,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, permanent=permanent, retry_after=retry_after)
+        self.url = url
+        self.status_code = status_code
+
+
+class RateLimitedError(SourceHTTPError):
+    """The source answered 429 (or 503 with Retry-After) and the wait is too long to sit out."""
+
+
+class ParseError(TrackerError, ValueError):
+    """A response arrived but its body is not what the source's API documents.
+
+    Transient by default: a truncated body or an error page served with 200 is usually fixed by
+    the next poll.
+    """
+
+
+class DeliveryError(TrackerError):
+    """A notifier could not deliver a message; ``permanent`` says whether to retry."""

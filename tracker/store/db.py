@@ -1,0 +1,110 @@
+"""Engine and session factory built from Settings; migrations applied through Alembic.
+
+The embedded SQLite database upgrades itself on first use (``ensure_schema``); PostgreSQL is
+upgraded explicitly with ``tracker db upgrade`` (or the compose ``migrate`` service), so that a
+fleet of workers never races on DDL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.config import Settings
+from tracker.errors import ConfigError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create the engine for ``settings.resolved_database_url``.
+
+    SQLite gets WAL journaling, a busy timeout of 30 s and enforced foreign keys, so the worker,
+    beat and CLI processes can share one file.
+
+    Raises:
+        ConfigError: the URL cannot be parsed or names an unknown driver.
+    """
+    url = settings.resolved_database_url
+    try:
+        if url.startswith("sqlite"):
+            settings.ensure_data_dir()
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except Exception as exc:  # sqlalchemy raises ArgumentError / NoSuchModuleError
+        raise ConfigError(f"TRACKER_DATABASE_URL is not usable ({url!r}): {exc}") from exc
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory; sessions never expire objects on commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Yield a session inside one transaction: committed on success, rolled back on any error."""
+    with factory.begin() as session:
+        yield session
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    """Build an Alembic config that runs the packaged migrations on ``engine``."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (``tracker db upgrade``)."""
+    cfg = alembic_config(engine)
+    command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the database's Alembic revision, or None for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    """Return the newest packaged revision."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Make sure the schema is current.
+
+    SQLite (embedded) is upgraded in place. Any other backend must be upgraded explicitly.
+
+    Raises:
+        ConfigError: a server database is not at the packaged head revision.
+    """
+    current, head = current_revision(engine), head_revision(engine)
+    if current == head:
+        return
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return
+    raise ConfigError(
+        f"database schema is at {current or 'nothing'}, code expects {head}: run `tracker db upgrade`"
+    )

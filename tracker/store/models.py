@@ -1,0 +1,204 @@
+"""SQLAlchemy 2.0 typed ORM models: labs, releases, artifacts, outbox events, source state.
+
+Every datetime column is ``UTCDateTime``: values go in as aware UTC and come back aware UTC,
+on SQLite (which stores naive text) as on PostgreSQL (``timestamptz``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tracker.domain import as_utc
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite returns naive values otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        value = as_utc(value)
+        # SQLite has no time zone support: store naive UTC so text comparison orders correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so Alembic names constraints deterministically."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Lab(Base):
+    """A watched lab, synchronised from the watchlist on every poll.
+
+    ``slug`` is the stable key used in filters; a lab removed from the watchlist keeps its row
+    (and its history).
+    """
+
+    __tablename__ = "labs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+
+    releases: Mapped[list[Release]] = relationship(back_populates="lab")
+
+
+class Release(Base):
+    """One launch: a family's repos first seen together, or one paper.
+
+    Attributes:
+        family: the family key (``Qwen3``, ``DeepSeek-V3.1``) the artifacts share, or the arXiv id
+            for a paper release.
+        kind: model | paper | code (``tracker.domain.ArtifactKind``).
+        released_at: when it became public as far as tracker can tell (UTC): for a live detection
+            the first poll that saw it; for baseline history the source's createdAt/published.
+        first_seen_at: when tracker first saw any of its artifacts (UTC).
+        baseline: recorded on the first poll of its (source, lab); never alerted.
+    """
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        Index("ix_releases_released_at_id", "released_at", "id"),
+        Index("ix_releases_lab_id_family", "lab_id", "family"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    family: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    released_at: Mapped[datetime]
+    first_seen_at: Mapped[datetime]
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    lab: Mapped[Lab] = relationship(back_populates="releases")
+    artifacts: Mapped[list[Artifact]] = relationship(
+        back_populates="release", order_by="Artifact.id"
+    )
+
+
+class Artifact(Base):
+    """One thing a source shows: a Hub repo (keyed by its ``_id``) or an arXiv paper (by its id).
+
+    Attributes:
+        source / external_id: unique together; the stable identity (Hub ``_id`` survives renames).
+        name: the current name (repo id or paper title); updated on rename.
+        org: the Hub org it is listed under now; None for papers.
+        created_at: the source's createdAt (Hub) or v1 published (arXiv), UTC.
+        first_seen_at / last_seen_at: first and latest poll that listed it, UTC.
+        withdrawn_at: set when a complete listing no longer shows it; cleared if it comes back.
+        version: arXiv version (latest seen).
+        kinds / size_label / params_total_b / params_active_b / quantization: the variant facts
+            parsed from the name (``tracker.families``); parameters in billions.
+        attrs: source facts as JSON (tags, sha, gated, licence, pipeline tag, authors...).
+    """
+
+    __tablename__ = "artifacts"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_artifacts_source_external_id"),
+        Index("ix_artifacts_source_org", "source", "org"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    org: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int | None] = mapped_column(Integer)
+    kinds: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    size_label: Mapped[str | None] = mapped_column(String(64))
+    params_total_b: Mapped[float | None] = mapped_column(Float)
+    params_active_b: Mapped[float | None] = mapped_column(Float)
+    quantization: Mapped[str | None] = mapped_column(String(32))
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    release: Mapped[Release] = relationship(back_populates="artifacts")
+
+
+class Event(Base):
+    """An outbox row: a domain event written in the same transaction as the change it describes.
+
+    ``notified_at`` is set once the event has been handed to every configured notifier.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_notified_at_id", "notified_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), index=True)
+    artifact_id: Mapped[int | None] = mapped_column(ForeignKey("artifacts.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    notified_at: Mapped[datetime | None]
+
+
+class SourceState(Base):
+    """Health and baseline state of one (source, lab) poll unit.
+
+    Attributes:
+        baseline_at: when the first successful poll recorded the baseline; None means the next
+            successful poll is the baseline (nothing it finds is alerted).
+        last_polled_at / last_success_at / last_error_at: UTC times of the latest poll outcomes.
+        last_error: the latest failure, readable by a user; cleared on success.
+        consecutive_failures: polls in a row with at least one failed scope.
+        cursor: source-specific resume data (ETags, ...) as JSON.
+    """
+
+    __tablename__ = "source_states"
+    __table_args__ = (UniqueConstraint("source", "lab_slug", name="uq_source_states_source_lab"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    lab_slug: Mapped[str] = mapped_column(String(64))
+    baseline_at: Mapped[datetime | None]
+    last_polled_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,1 @@
+"""Celery glue for tracker: app, beat schedule, thin tasks, `tracker run`."""
