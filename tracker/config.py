@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         arxiv_endpoint (str): arXiv API query URL.
         arxiv_min_interval (float): seconds between two arXiv requests (arXiv asks for 3).
         poll_interval (float): seconds between two polls of one source for one lab.
+        family_window_days (float): days within which repos of one family form one release.
+        arxiv_backfill_days (float): a paper first seen this many days after its v1 was
+            published is recorded as history (baseline), not alerted.
         http_timeout (float): seconds for connect/read on every outbound request.
         http_max_retries (int): attempts per request for transient failures (429, 5xx, network).
         http_max_retry_after (float): seconds; a Retry-After longer than this is not waited for
@@ -67,6 +70,8 @@ class Settings(BaseSettings):
     arxiv_max_pages: int = Field(default=3, ge=1)
 
     poll_interval: float = Field(default=300.0, gt=0)
+    family_window_days: float = Field(default=14.0, gt=0)
+    arxiv_backfill_days: float = Field(default=30.0, gt=0)
     http_timeout: float = Field(default=30.0, gt=0)
     http_max_retries: int = Field(default=4, ge=1)
     http_max_retry_after: float = Field(default=120.0, ge=0)

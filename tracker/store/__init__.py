@@ -1,0 +1,46 @@
+"""Persistence: the ``Store`` (engine + session factory), ORM models, queries and migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tracker.config import Settings
+from tracker.store import db
+
+
+class Store:
+    """One database: an engine and its session factory, built once per process.
+
+    Args:
+        engine (Engine): the SQLAlchemy engine (see ``tracker.store.db.make_engine``).
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sessions = db.make_sessionmaker(engine)
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Store:
+        """Open the configured database; with ``migrate`` make sure the schema is current.
+
+        Raises:
+            ConfigError: bad URL, or a server database behind the code's migrations.
+        """
+        store = cls(db.make_engine(settings))
+        if migrate:
+            db.ensure_schema(store.engine)
+        return store
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Yield a session in one transaction: commit on success, roll back on error."""
+        with db.transaction(self.sessions) as session:
+            yield session
+
+    def dispose(self) -> None:
+        """Close pooled connections (call after fork, and on shutdown)."""
+        self.engine.dispose()

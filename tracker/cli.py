@@ -1,0 +1,330 @@
+"""The ``tracker`` command line (Typer + rich).
+
+Exit codes: 0 success; 1 the work failed (e.g. every source failed); 2 bad configuration
+(watchlist, settings, unknown lab). Expected failures print one readable line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from tracker.config import Settings
+from tracker.errors import ConfigError, TrackerError
+from tracker.watchlist import Watchlist, load_watchlist
+
+app = typer.Typer(
+    name="tracker",
+    help=(
+        "Track open-weight AI model releases (DeepSeek, Qwen, Zhipu, MiniMax, Moonshot and more) "
+        "on the Hugging Face Hub and arXiv: detect launches, alert, and query the history.\n\n"
+        "Start with `tracker poll` (the first poll records existing models as history and "
+        "alerts nothing), then `tracker releases`. `tracker demo` replays a real release week "
+        "offline. Configuration comes from TRACKER_* environment variables or a .env file."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn tracker's expected errors into one red line and an exit code (2 config, 1 other)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            err_console.print(f"[bold red]configuration error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+        except TrackerError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass
+class Context:
+    """What every command needs, built once from the environment."""
+
+    settings: Settings
+    watchlist: Watchlist
+
+
+def load_context(**overrides: Any) -> Context:
+    """Build Settings (with ``overrides``) and load the watchlist.
+
+    Raises:
+        ConfigError: invalid settings or watchlist.
+    """
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"TRACKER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    return Context(settings=settings, watchlist=load_watchlist(settings.watchlist))
+
+
+def open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    """Open the configured database (the embedded SQLite one upgrades itself)."""
+    from tracker.store import Store
+
+    return Store.open(settings)
+
+
+# --------------------------------------------------------------------------- poll
+
+
+def render_poll(reports: list[Any], *, out: Console = console) -> None:
+    """Print the per-source summary table and the detections of a poll cycle."""
+    table = Table(title="Poll summary", title_justify="left")
+    for col in ("source", "lab", "status", "requests", "new", "releases", "variants",
+                "renamed", "withdrawn", "note"):
+        table.add_column(col, justify="right" if col in ("requests", "new", "releases", "variants",
+                                                          "renamed", "withdrawn") else "left")
+    colors = {"ok": "green", "partial": "yellow", "failed": "red"}
+    for r in reports:
+        note = r.error or "; ".join(f"{f.scope}: {f.error}" for f in r.failures)
+        if r.baseline and not note:
+            note = "baseline recorded (not alerted)"
+        table.add_row(r.source, r.lab, f"[{colors[r.status]}]{r.status}[/]", str(r.requests),
+                      str(r.new_artifacts), str(r.new_releases), str(r.variants), str(r.renamed),
+                      str(r.withdrawn), note)
+    out.print(table)
+    detections = [d for r in reports for d in r.detections]
+    if not detections:
+        out.print("No new releases detected.")
+        return
+    out.print(f"[bold]{len(detections)} detection(s):[/]")
+    for d in detections:
+        what = "NEW RELEASE" if d.event == "release_detected" else "new variant"
+        out.print(f"  {what:11} [cyan]{d.lab}[/] {d.title}: {d.artifact}  {d.url}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def poll(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="hf or arxiv (repeatable); default all")] = None,
+    lab: Annotated[list[str] | None, typer.Option("--lab", "-l", help="lab slug (repeatable); default all")] = None,
+) -> None:
+    """Poll the sources once now, store what is new and send alerts; print a summary.
+
+    Exits 0 when at least one source succeeded, 1 when all failed, 2 on bad configuration.
+    """
+    from tracker.alerts import send_pending_alerts
+    from tracker.notify import build_routes
+    from tracker.pipeline import poll_once
+
+    ctx = load_context()
+    store = open_store(ctx.settings)
+    reports = poll_once(ctx.settings, store, ctx.watchlist, sources=source, labs=lab)
+    render_poll(reports)
+    summary = send_pending_alerts(store, build_routes(ctx.settings, ctx.watchlist))
+    for error in summary.errors:
+        err_console.print(f"[yellow]alert not delivered:[/] {error}", highlight=False)
+    if reports and all(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- releases
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _parse_day(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if "T" in value:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
+    except ValueError:
+        raise ConfigError(f"{name} must be a date like 2025-04-28 (or an ISO datetime), got {value!r}") from None
+
+
+CSV_COLUMNS = ("id", "lab", "lab_name", "country", "title", "kind", "released_at", "first_seen_at",
+               "baseline", "url", "artifacts", "sizes")
+
+
+@app.command()
+@handle_errors
+def releases(
+    lab: Annotated[str | None, typer.Option(help="lab slug, e.g. qwen")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country code, e.g. CN")] = None,
+    kind: Annotated[str | None, typer.Option(help="model, paper or code")] = None,
+    since: Annotated[str | None, typer.Option(help="released on/after DATE (UTC), e.g. 2025-04-28")] = None,
+    until: Annotated[str | None, typer.Option(help="released before DATE (UTC)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="at most N releases")] = 50,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv")] = OutputFormat.table,
+) -> None:
+    """List stored releases, newest first."""
+    from tracker.serialize import release_to_dict
+    from tracker.store.queries import ReleaseFilter, list_releases
+
+    ctx = load_context()  # a lab no longer watched keeps its history, so --lab is not checked here
+    flt = ReleaseFilter(lab=lab, country=country, kind=kind, since=_parse_day(since, "--since"),
+                        until=_parse_day(until, "--until"), limit=limit)
+    store = open_store(ctx.settings)
+    with store.transaction() as session:
+        rows = [release_to_dict(r) for r in list_releases(session=session, flt=flt)]
+    if format == OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return
+    if format == OutputFormat.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "artifacts": " ".join(a["name"] for a in row["artifacts"]),
+                             "sizes": " ".join(sorted({a["variant"]["size_label"] for a in row["artifacts"]
+                                                       if a["variant"]["size_label"]}))})
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=f"{len(rows)} release(s)", title_justify="left")
+    for col in ("released (UTC)", "lab", "title", "kind", "artifacts", "sizes", ""):
+        table.add_column(col)
+    for row in rows:
+        sizes = sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]})
+        table.add_row(row["released_at"][:16].replace("T", " "), row["lab"], row["title"], row["kind"],
+                      str(len(row["artifacts"])), ", ".join(sizes)[:40],
+                      "baseline" if row["baseline"] else "[green]detected[/]")
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- labs
+
+
+@app.command()
+@handle_errors
+def labs() -> None:
+    """List watched labs: country, Hub orgs, arXiv queries, releases stored and the latest one."""
+    from tracker.store.queries import lab_summaries
+
+    ctx = load_context()
+    store = open_store(ctx.settings)
+    with store.transaction() as session:
+        stored = {lab.slug: (count, latest) for lab, count, latest in lab_summaries(session=session)}
+    table = Table(title=f"{len(ctx.watchlist.labs)} watched lab(s) from {ctx.watchlist.source}",
+                  title_justify="left")
+    for col in ("slug", "name", "country", "Hub orgs", "arXiv", "releases", "latest release (UTC)"):
+        table.add_column(col)
+    for lab in ctx.watchlist.labs:
+        count, latest = stored.get(lab.slug, (0, None))
+        table.add_row(lab.slug, lab.name, lab.country, ", ".join(lab.hf_orgs),
+                      str(len(lab.arxiv_queries)), str(count),
+                      latest.strftime("%Y-%m-%d %H:%M") if latest else "-")
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """Apply database migrations (Alembic) up to the newest revision."""
+    from tracker.store import Store
+    from tracker.store import db as store_db
+
+    ctx = load_context()
+    store = Store.open(ctx.settings, migrate=False)
+    try:
+        store_db.upgrade(store.engine)
+    except Exception as exc:  # connection refused, permissions...: say which database
+        raise TrackerError(f"migrating {store.engine.url.render_as_string(hide_password=True)} failed: {exc}") from exc
+    console.print(f"database at revision {store_db.current_revision(store.engine)}")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@app.command()
+@handle_errors
+def demo(
+    start: Annotated[str, typer.Option(help="replay 'now' for the baseline poll (UTC)")] = "2025-04-27T00:00:00Z",
+    end: Annotated[str, typer.Option(help="replay until this time (UTC)")] = "2025-05-04T00:00:00Z",
+    step_hours: Annotated[float, typer.Option(min=0.5, help="hours of replay time between polls")] = 12,
+    data_dir: Annotated[str | None, typer.Option(help="keep the demo database here (default: a temp dir)")] = None,
+) -> None:
+    """Replay a real release week offline (the Qwen3 launch by default) and show the detections.
+
+    A local replay hub serves recorded Hugging Face Hub and arXiv history as of a moving clock;
+    tracker polls it like the real services: a baseline first, then each new release as it appears.
+    """
+    import tempfile
+    from datetime import timedelta
+
+    from tracker.pipeline import poll_once
+    from tracker.replay.server import ReplayServer
+
+    begin, finish = _parse_day(start, "--start"), _parse_day(end, "--end")
+    assert begin and finish
+    tmp = tempfile.TemporaryDirectory(prefix="tracker-demo-") if data_dir is None else None
+    with ReplayServer(now=begin) as hub:
+        ctx = load_context(
+            data_dir=data_dir or tmp.name,  # type: ignore[union-attr]
+            database_url=None,
+            hf_endpoint=hub.hf_endpoint,
+            arxiv_endpoint=hub.arxiv_endpoint,
+            arxiv_min_interval=0,
+            watchlist=None,
+        )
+        store = open_store(ctx.settings)
+        console.print(f"[bold]Replay hub[/] at {hub.url}; database {ctx.settings.resolved_database_url}")
+        console.print(f"[bold]Baseline poll[/] as of {begin:%Y-%m-%d %H:%M} UTC: existing models are history, not alerts")
+        reports = poll_once(ctx.settings, store, ctx.watchlist, clock=hub.clock.now)
+        baseline = sum(r.new_artifacts for r in reports)
+        console.print(f"  recorded {baseline} artifacts as baseline across {len(reports)} poll units")
+        now, step, total = begin, timedelta(hours=step_hours), 0
+        while now < finish:
+            now = min(now + step, finish)
+            hub.set_now(now)
+            reports = poll_once(ctx.settings, store, ctx.watchlist, clock=hub.clock.now)
+            detections = [d for r in reports for d in r.detections]
+            total += len(detections)
+            console.print(f"[bold]{now:%Y-%m-%d %H:%M} UTC[/]: {len(detections)} detection(s)")
+            for d in detections:
+                what = "NEW RELEASE" if d.event == "release_detected" else "  + variant"
+                console.print(f"  {what} [cyan]{d.lab:9}[/] {d.title}: {d.artifact}", highlight=False)
+            failed = [r for r in reports if r.status != "ok"]
+            for r in failed:
+                console.print(f"  [yellow]{r.source}/{r.lab}: {r.status} {r.error or ''}[/]")
+        console.print(f"[bold]{total} detections[/] between {begin:%Y-%m-%d} and {finish:%Y-%m-%d}.")
+        console.print("Try: tracker releases --lab qwen" + (f" (with TRACKER_DATA_DIR={data_dir})" if data_dir else ""))
+        store.dispose()
+    if tmp is not None:
+        tmp.cleanup()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

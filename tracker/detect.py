@@ -1,0 +1,138 @@
+"""Pure detection: what one poll observed versus what is stored, as a list of changes.
+
+Identity is the source's stable id (the Hub's ``_id``, the arXiv id without version), never the
+name: a renamed or moved repo is a ``Renamed`` change, not a new artifact. New means "a stable id
+we have never stored", never "createdAt newer than the last poll": Hub repos are created
+privately and become public later.
+
+An artifact is ``Withdrawn`` only when the scope it is listed under (``hf:<org>``) was listed
+completely in this poll and did not show it; a failed or partial listing concludes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from tracker.domain import Observation, SourceKind, SourceResult
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArtifact:
+    """The stored facts detection needs about one artifact.
+
+    Attributes:
+        id (int): database id.
+        external_id (str): stable source id.
+        name (str): current stored name.
+        org (str, optional): current stored org (Hub), None for papers.
+        withdrawn (bool): whether it is currently marked withdrawn.
+        version (int, optional): latest arXiv version stored.
+    """
+
+    id: int
+    external_id: str
+    name: str
+    org: str | None
+    withdrawn: bool = False
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class New:
+    """A stable id never stored before."""
+
+    observation: Observation
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A known artifact listed again with the same name (facts such as downloads may differ)."""
+
+    known: KnownArtifact
+    observation: Observation
+
+
+@dataclass(frozen=True, slots=True)
+class Renamed:
+    """A known artifact listed under a new name or org (same stable id): never a release."""
+
+    known: KnownArtifact
+    observation: Observation
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """A withdrawn artifact listed again."""
+
+    known: KnownArtifact
+    observation: Observation
+
+
+@dataclass(frozen=True, slots=True)
+class Revised:
+    """A known paper with a higher arXiv version (``v1`` -> ``v2`` is the same paper)."""
+
+    known: KnownArtifact
+    observation: Observation
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """A known artifact missing from a complete listing of the scope it was listed under."""
+
+    known: KnownArtifact
+
+
+Change = New | Seen | Renamed | Restored | Revised | Withdrawn
+
+
+def scope_of(source: SourceKind | str, org: str | None) -> str | None:
+    """Return the listing scope an artifact belongs to (``hf:qwen``, lowercased), or None.
+
+    Papers (no org) have no listing scope: arXiv queries overlap and drift, so a paper missing
+    from a query result is never taken as withdrawn.
+    """
+    if org is None:
+        return None
+    return f"{source}:{org}".lower()
+
+
+def diff(result: SourceResult, known: Mapping[str, KnownArtifact]) -> list[Change]:
+    """Compare one poll's observations with the stored artifacts of the same source and lab.
+
+    Args:
+        result (SourceResult): observations (unique by ``external_id``) and complete scopes.
+        known (Mapping[str, KnownArtifact]): stored artifacts of this source, by external id.
+            It may hold artifacts of other labs; only ids observed or in a complete scope matter.
+
+    Returns:
+        list[Change]: one change per observation, then one ``Withdrawn`` per stored, not yet
+        withdrawn artifact whose scope was listed completely without it.
+    """
+    changes: list[Change] = []
+    observed: set[str] = set()
+    for obs in result.observations:
+        observed.add(obs.external_id)
+        prior = known.get(obs.external_id)
+        if prior is None:
+            changes.append(New(obs))
+        elif prior.withdrawn:
+            changes.append(Restored(prior, obs))
+        elif obs.version is not None and prior.version is not None and obs.version > prior.version:
+            changes.append(Revised(prior, obs))  # a new version may also retitle the paper
+        elif prior.name != obs.name or (prior.org or "") != (obs.org or ""):
+            changes.append(Renamed(prior, obs))
+        else:
+            changes.append(Seen(prior, obs))
+    complete = {scope.lower() for scope in result.complete_scopes}
+    changes.extend(
+        Withdrawn(prior)
+        for prior in _missing(known.values(), observed)
+        if not prior.withdrawn and scope_of(result.source, prior.org) in complete
+    )
+    return changes
+
+
+def _missing(known: Iterable[KnownArtifact], observed: set[str]) -> Iterable[KnownArtifact]:
+    return (k for k in known if k.external_id not in observed)

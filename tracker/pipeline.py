@@ -1,0 +1,456 @@
+"""The unit of work: poll (source, lab) -> detect -> store releases and outbox events.
+
+One source result is applied in one database transaction: releases, artifacts, outbox events
+and the poll unit's health are committed together or not at all. A failing org or query never
+stops the others: its failure is recorded and nothing is concluded from it.
+
+Baseline: the first successful listing of a scope (``hf:<org>``, ``arxiv:<query>``) records what
+already exists as history (``baseline=True``, ``released_at`` from createdAt/published) and
+writes no events, so nothing is alerted. Everything that appears afterwards is a detection, dated
+by the poll that first saw it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tracker import families
+from tracker.config import Settings
+from tracker.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff, scope_of
+from tracker.domain import (
+    ArtifactKind,
+    EventType,
+    Observation,
+    ScopeFailure,
+    SourceKind,
+    SourceResult,
+    utcnow,
+)
+from tracker.errors import TrackerError
+from tracker.http import HttpClient, make_client
+from tracker.sources import SOURCES, get_source
+from tracker.store import Store
+from tracker.store import queries as q
+from tracker.store.models import Artifact, Event, Lab, Release
+from tracker.watchlist import LabConfig, Watchlist
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One alert-worthy change, as printed by ``tracker poll``.
+
+    Attributes:
+        event (EventType): release_detected or variant_added.
+        lab (str): lab slug. release_id (int). title (str): release title.
+        artifact (str): the artifact's name (repo id or paper title). url (str): artifact URL.
+    """
+
+    event: EventType
+    lab: str
+    release_id: int
+    title: str
+    artifact: str
+    url: str
+
+
+@dataclass(slots=True)
+class PollReport:
+    """Outcome of one poll unit (one source for one lab).
+
+    Attributes:
+        status (str): ``ok`` (every scope listed), ``partial`` (some scopes failed) or ``failed``.
+        baseline (bool): this poll recorded baseline history for at least one scope.
+        counts: new artifacts, new releases, variants, renamed, withdrawn, restored, revised.
+        detections (list[Detection]): alert-worthy changes (never baseline ones).
+        failures (list[ScopeFailure]): scopes that failed and why.
+        requests / not_modified (int): HTTP requests made and 304s among them.
+        error (str, optional): why the whole unit failed, when it did.
+    """
+
+    source: str
+    lab: str
+    baseline: bool = False
+    new_artifacts: int = 0
+    new_releases: int = 0
+    variants: int = 0
+    renamed: int = 0
+    withdrawn: int = 0
+    restored: int = 0
+    revised: int = 0
+    detections: list[Detection] = field(default_factory=list)
+    failures: list[ScopeFailure] = field(default_factory=list)
+    requests: int = 0
+    not_modified: int = 0
+    error: str | None = None
+    complete_scopes: int = 0
+
+    @property
+    def status(self) -> str:
+        if self.error is not None or (self.failures and not self.complete_scopes):
+            return "failed"
+        return "partial" if self.failures else "ok"
+
+
+def _facts(obs: Observation) -> families.NameFacts | None:
+    if obs.kind != ArtifactKind.MODEL:
+        return None
+    name = obs.name.split("/", 1)[-1]
+    return families.classify(name, obs.attrs.get("tags") or (), obs.attrs.get("pipeline_tag"))
+
+
+def _release_identity(obs: Observation, facts: families.NameFacts | None) -> tuple[str, str]:
+    """Return (family match key, display title) of the release an observation belongs to."""
+    if facts is None:  # papers: one release per paper
+        return f"arxiv:{obs.external_id}", obs.name
+    return families.family_match_key(facts.release_key), facts.release_key
+
+
+def _event_payload(lab: Lab, release: Release, artifact: Artifact, **extra: Any) -> dict[str, Any]:
+    return {
+        "lab": lab.slug,
+        "lab_name": lab.name,
+        "country": lab.country,
+        "release_id": release.id,
+        "title": release.title,
+        "kind": release.kind,
+        "artifact": {
+            "source": artifact.source,
+            "external_id": artifact.external_id,
+            "name": artifact.name,
+            "url": artifact.url,
+            "kinds": list(artifact.kinds or []),
+            "size_label": artifact.size_label,
+            "params_total_b": artifact.params_total_b,
+            "params_active_b": artifact.params_active_b,
+            "quantization": artifact.quantization,
+        },
+        **extra,
+    }
+
+
+class _Applier:
+    """Applies one SourceResult inside one session (see ``apply_result``)."""
+
+    def __init__(self, session: Session, settings: Settings, lab_cfg: LabConfig, now: datetime):
+        self.session = session
+        self.settings = settings
+        self.lab_cfg = lab_cfg
+        self.now = now
+        self.window = timedelta(days=settings.family_window_days)
+        lab = q.get_lab_by_slug(session=session, slug=lab_cfg.slug)
+        self.lab = lab or q.sync_labs(session=session, labs=[lab_cfg])[lab_cfg.slug]
+
+    def _add_event(self, type_: EventType, release: Release | None, artifact: Artifact | None,
+                   payload: dict[str, Any]) -> None:
+        self.session.add(
+            Event(
+                type=type_.value,
+                release_id=release.id if release else None,
+                artifact_id=artifact.id if artifact else None,
+                payload=payload,
+                created_at=self.now,
+            )
+        )
+
+    def _release_for(self, family: str, kind: str, at: datetime) -> Release | None:
+        release = q.find_recent_release(
+            session=self.session, lab_id=self.lab.id, family=family, kind=kind, since=at - self.window
+        )
+        if release is not None and release.released_at <= at + self.window:
+            return release
+        return None
+
+    def add_new(self, obs: Observation, *, baseline: bool, report: PollReport) -> None:
+        facts = _facts(obs)
+        family, title = _release_identity(obs, facts)
+        at = (obs.created_at or self.now) if baseline else self.now
+        release = self._release_for(family, obs.kind.value, at)
+        created_release = release is None
+        if release is None:
+            release = Release(
+                lab_id=self.lab.id,
+                family=family,
+                title=title,
+                kind=obs.kind.value,
+                url=obs.url,
+                released_at=at,
+                first_seen_at=self.now,
+                baseline=baseline,
+            )
+            self.session.add(release)
+            self.session.flush()
+        elif baseline and at < release.released_at:
+            release.released_at = at  # baseline history: the earliest member dates the launch
+        artifact = Artifact(
+            source=obs.source.value,
+            external_id=obs.external_id,
+            kind=obs.kind.value,
+            lab_id=self.lab.id,
+            release_id=release.id,
+            name=obs.name,
+            org=obs.org,
+            url=obs.url,
+            created_at=obs.created_at,
+            first_seen_at=self.now,
+            last_seen_at=self.now,
+            baseline=baseline,
+            version=obs.version,
+            kinds=list(facts.kinds) if facts else [],
+            size_label=facts.size_label if facts else None,
+            params_total_b=facts.params_total_b if facts else None,
+            params_active_b=facts.params_active_b if facts else None,
+            quantization=facts.quantization if facts else None,
+            attrs=dict(obs.attrs),
+        )
+        self.session.add(artifact)
+        self.session.flush()
+        report.new_artifacts += 1
+        if created_release:
+            report.new_releases += 1
+        else:
+            report.variants += 1
+        if baseline:
+            report.baseline = True
+            return
+        event = EventType.RELEASE_DETECTED if created_release else EventType.VARIANT_ADDED
+        lag_s = (self.now - obs.created_at).total_seconds() if obs.created_at else None
+        self._add_event(event, release, artifact, _event_payload(self.lab, release, artifact,
+                                                                 created_to_public_s=lag_s))
+        report.detections.append(
+            Detection(event, self.lab.slug, release.id, release.title, artifact.name, artifact.url)
+        )
+
+    def update_seen(self, row: Artifact, obs: Observation) -> None:
+        row.last_seen_at = self.now
+        if dict(row.attrs or {}) != dict(obs.attrs):
+            row.attrs = dict(obs.attrs)
+
+    def rename(self, row: Artifact, obs: Observation, report: PollReport) -> None:
+        old_name, old_org = row.name, row.org
+        row.name, row.org, row.url = obs.name, obs.org, obs.url
+        if row.lab_id != self.lab.id:  # moved into an org of another watched lab
+            row.lab_id = self.lab.id
+        self.update_seen(row, obs)
+        self._add_event(EventType.ARTIFACT_RENAMED, row.release, row,
+                        {"old_name": old_name, "old_org": old_org, "name": obs.name, "org": obs.org})
+        report.renamed += 1
+
+    def apply(self, result: SourceResult, report: PollReport) -> None:
+        state = q.get_or_create_source_state(
+            session=self.session, source=result.source.value, lab_slug=self.lab.slug
+        )
+        baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
+        lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in self.lab_cfg.arxiv_queries}
+        known = q.get_known_artifacts(
+            session=self.session,
+            source=result.source.value,
+            lab_id=self.lab.id,
+            external_ids=(o.external_id for o in result.observations),
+        )
+        changes = diff(result, {k: v[0] for k, v in known.items()})
+        # New artifacts in creation order, so baseline clusters and release titles are stable.
+        new = sorted((c for c in changes if isinstance(c, New)),
+                     key=lambda c: (c.observation.created_at or self.now, c.observation.name))
+        for change in new:
+            obs = change.observation
+            if obs.source == SourceKind.ARXIV:
+                backfill = obs.created_at is not None and self.now - obs.created_at > timedelta(
+                    days=self.settings.arxiv_backfill_days)
+                baseline = not lab_arxiv_scopes <= baselined or backfill
+            else:
+                baseline = scope_of(obs.source, obs.org) not in baselined
+            self.add_new(obs, baseline=baseline, report=report)
+        for change in changes:
+            if isinstance(change, New):
+                continue
+            row = known[change.known.external_id][1]
+            if isinstance(change, Seen):
+                self.update_seen(row, change.observation)
+            elif isinstance(change, Renamed):
+                self.rename(row, change.observation, report)
+            elif isinstance(change, Restored):
+                row.withdrawn_at = None
+                row.name, row.org, row.url = change.observation.name, change.observation.org, change.observation.url
+                self.update_seen(row, change.observation)
+                self._add_event(EventType.ARTIFACT_RESTORED, row.release, row, {"name": row.name})
+                report.restored += 1
+            elif isinstance(change, Revised):
+                old_version = row.version
+                row.version, row.name = change.observation.version, change.observation.name
+                self.update_seen(row, change.observation)
+                self._add_event(EventType.PAPER_REVISED, row.release, row,
+                                {"name": row.name, "old_version": old_version, "version": row.version})
+                report.revised += 1
+            elif isinstance(change, Withdrawn):
+                row.withdrawn_at = self.now
+                self._add_event(EventType.ARTIFACT_WITHDRAWN, row.release, row, {"name": row.name})
+                report.withdrawn += 1
+        _record_health(state, result, self.now)
+        report.complete_scopes = len(result.complete_scopes)
+
+
+def _record_health(state: Any, result: SourceResult, now: datetime) -> None:
+    state.last_polled_at = now
+    if result.complete_scopes:
+        state.last_success_at = now
+    if result.failures:
+        state.last_error_at = now
+        state.last_error = "; ".join(f"{f.scope}: {f.error}" for f in result.failures)
+        state.consecutive_failures = (state.consecutive_failures or 0) + 1
+    else:
+        state.last_error = None
+        state.consecutive_failures = 0
+    cursor = dict(state.cursor or {})
+    baselined = set(cursor.get("baselined_scopes", []))
+    baselined.update(s.lower() for s in result.complete_scopes)
+    cursor["baselined_scopes"] = sorted(baselined)
+    state.cursor = cursor  # reassign: JSON columns do not track in-place mutation
+    if state.baseline_at is None and result.complete_scopes:
+        state.baseline_at = now
+
+
+def apply_result(
+    session: Session, *, settings: Settings, lab: LabConfig, result: SourceResult, now: datetime
+) -> PollReport:
+    """Store one poll result: artifacts, releases, outbox events and poll health.
+
+    The caller owns the transaction (``Store.transaction``): everything here commits together.
+
+    Args:
+        session (Session): an open session inside a transaction.
+        settings (Settings): family window and arXiv backfill age.
+        lab (LabConfig): the lab polled.
+        result (SourceResult): what the source returned.
+        now (datetime): the poll time (UTC); live detections are dated by it.
+
+    Returns:
+        PollReport: counts, detections and failures.
+    """
+    report = PollReport(
+        source=result.source.value,
+        lab=lab.slug,
+        failures=list(result.failures),
+        requests=result.requests,
+        not_modified=result.not_modified,
+    )
+    _Applier(session, settings, lab, now).apply(result, report)
+    return report
+
+
+async def poll_unit(
+    client: HttpClient,
+    settings: Settings,
+    store: Store,
+    lab: LabConfig,
+    source: str,
+    *,
+    clock: Clock = utcnow,
+) -> PollReport:
+    """Poll one source for one lab and store the result in one transaction.
+
+    Expected failures (HTTP, parsing, database errors) are returned in the report, never raised,
+    so one unit cannot stop the others.
+    """
+    try:
+        module = get_source(source)
+        result = await module.poll(client, settings, lab)
+    except TrackerError as exc:
+        return PollReport(source=source, lab=lab.slug, error=str(exc))
+    now = clock()
+
+    def _store() -> PollReport:
+        with store.transaction() as session:
+            return apply_result(session, settings=settings, lab=lab, result=result, now=now)
+
+    try:
+        return await asyncio.to_thread(_store)
+    except Exception as exc:  # a database failure rolls the unit back; the next poll retries
+        log.exception("storing %s/%s failed; rolled back", source, lab.slug)
+        return PollReport(
+            source=source,
+            lab=lab.slug,
+            failures=list(result.failures),
+            requests=result.requests,
+            error=f"storing the result failed and was rolled back: {type(exc).__name__}: {exc}",
+        )
+
+
+def _sync_labs(store: Store, labs: Iterable[LabConfig]) -> None:
+    with store.transaction() as session:
+        q.sync_labs(session=session, labs=labs)
+
+
+def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None,
+                   labs: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:
+    """Return the (source, lab) units to poll: every lab with something to poll for each source.
+
+    Raises:
+        ConfigError: an unknown lab slug or source.
+    """
+    selected = [watchlist.lab(slug) for slug in labs] if labs else list(watchlist.labs)
+    wanted = list(sources) if sources else list(SOURCES)
+    for s in wanted:
+        get_source(s)  # validates the slug
+    units = []
+    for s in wanted:
+        for lab in selected:
+            if (s == SourceKind.HF and lab.hf_orgs) or (s == SourceKind.ARXIV and lab.arxiv_queries):
+                units.append((s, lab))
+    return units
+
+
+async def poll_cycle(
+    settings: Settings,
+    store: Store,
+    units: Iterable[tuple[str, LabConfig]],
+    *,
+    clock: Clock = utcnow,
+    client: HttpClient | None = None,
+) -> list[PollReport]:
+    """Poll every unit concurrently (at most ``settings.http_concurrency`` at once).
+
+    Returns:
+        list[PollReport]: one report per unit, in the order given.
+    """
+    units = list(units)
+    # Lab rows first, in one transaction, so concurrent units never race to insert the same lab.
+    await asyncio.to_thread(_sync_labs, store, {lab.slug: lab for _, lab in units}.values())
+    sem = asyncio.Semaphore(settings.http_concurrency)
+
+    async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
+        async with sem:
+            return await poll_unit(c, settings, store, lab, source, clock=clock)
+
+    if client is not None:
+        return list(await asyncio.gather(*(one(client, s, lab) for s, lab in units)))
+    async with make_client(settings) as own:
+        return list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
+
+
+def poll_once(
+    settings: Settings,
+    store: Store,
+    watchlist: Watchlist,
+    *,
+    sources: Sequence[str] | None = None,
+    labs: Sequence[str] | None = None,
+    clock: Clock = utcnow,
+) -> list[PollReport]:
+    """Run one poll cycle synchronously (CLI and Celery tasks call this).
+
+    Raises:
+        ConfigError: unknown source or lab.
+    """
+    units = poll_units_for(watchlist, sources=sources, labs=labs)
+    return asyncio.run(poll_cycle(settings, store, units, clock=clock))

@@ -1,0 +1,180 @@
+"""Queries over the store. Functions take a keyword-only ``session`` and never commit:
+the caller (``tracker.pipeline``, the CLI, the API) owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from tracker.detect import KnownArtifact
+from tracker.domain import as_utc
+from tracker.store.models import Artifact, Event, Lab, Release, SourceState
+from tracker.watchlist import LabConfig
+
+
+def sync_labs(*, session: Session, labs: Iterable[LabConfig]) -> dict[str, Lab]:
+    """Insert or update lab rows from the watchlist; return every stored lab by slug.
+
+    Labs removed from the watchlist keep their rows so that their history stays queryable.
+    """
+    stored = {lab.slug: lab for lab in session.scalars(select(Lab))}
+    for cfg in labs:
+        row = stored.get(cfg.slug)
+        if row is None:
+            row = Lab(slug=cfg.slug, name=cfg.name, country=cfg.country)
+            session.add(row)
+            stored[cfg.slug] = row
+        elif (row.name, row.country) != (cfg.name, cfg.country):
+            row.name, row.country = cfg.name, cfg.country
+    session.flush()
+    return stored
+
+
+def get_lab_by_slug(*, session: Session, slug: str) -> Lab | None:
+    """Return the lab row with ``slug``, or None."""
+    return session.scalars(select(Lab).where(Lab.slug == slug)).one_or_none()
+
+
+def get_or_create_source_state(*, session: Session, source: str, lab_slug: str) -> SourceState:
+    """Return the (source, lab) poll state row, creating it (locked for update where supported)."""
+    stmt = select(SourceState).where(SourceState.source == source, SourceState.lab_slug == lab_slug)
+    state = session.scalars(stmt.with_for_update()).one_or_none()
+    if state is None:
+        state = SourceState(source=source, lab_slug=lab_slug, consecutive_failures=0, cursor={})
+        session.add(state)
+        session.flush()
+    return state
+
+
+def list_source_states(*, session: Session) -> Sequence[SourceState]:
+    """Return every poll-unit state, ordered by source then lab."""
+    return session.scalars(select(SourceState).order_by(SourceState.source, SourceState.lab_slug)).all()
+
+
+def get_known_artifacts(
+    *, session: Session, source: str, lab_id: int, external_ids: Iterable[str]
+) -> dict[str, tuple[KnownArtifact, Artifact]]:
+    """Return stored artifacts of ``source`` that belong to the lab or carry one of the ids.
+
+    Returns:
+        dict[str, tuple[KnownArtifact, Artifact]]: by external id, the detection view and the row.
+    """
+    ids = list(set(external_ids))
+    conditions = [Artifact.lab_id == lab_id]
+    for start in range(0, len(ids), 500):  # stay far below every backend's bound-parameter limit
+        conditions.append(Artifact.external_id.in_(ids[start : start + 500]))
+    rows = session.scalars(select(Artifact).where(Artifact.source == source, or_(*conditions)))
+    return {
+        row.external_id: (
+            KnownArtifact(
+                id=row.id,
+                external_id=row.external_id,
+                name=row.name,
+                org=row.org,
+                withdrawn=row.withdrawn_at is not None,
+                version=row.version,
+            ),
+            row,
+        )
+        for row in rows
+    }
+
+
+def find_recent_release(
+    *, session: Session, lab_id: int, family: str, kind: str, since: datetime
+) -> Release | None:
+    """Return the newest release of ``family`` for the lab released at or after ``since`` (UTC)."""
+    stmt = (
+        select(Release)
+        .where(
+            Release.lab_id == lab_id,
+            Release.family == family,
+            Release.kind == kind,
+            Release.released_at >= since,
+        )
+        .order_by(Release.released_at.desc(), Release.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseFilter:
+    """Filters for ``list_releases``; every field is optional (None = no filter).
+
+    Attributes:
+        lab (str): lab slug. country (str): ISO alpha-2. kind (str): model | paper | code.
+        since / until (datetime): bounds on ``released_at`` (UTC; since inclusive, until exclusive).
+        baseline (bool): only baseline (True) or only live detections (False).
+        limit (int): maximum rows.
+    """
+
+    lab: str | None = None
+    country: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    baseline: bool | None = None
+    limit: int | None = None
+
+
+def _release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
+    stmt = select(Release).join(Lab)
+    if flt.lab:
+        stmt = stmt.where(Lab.slug == flt.lab)
+    if flt.country:
+        stmt = stmt.where(Lab.country == flt.country.upper())
+    if flt.kind:
+        stmt = stmt.where(Release.kind == flt.kind)
+    if flt.since:
+        stmt = stmt.where(Release.released_at >= flt.since)
+    if flt.until:
+        stmt = stmt.where(Release.released_at < flt.until)
+    if flt.baseline is not None:
+        stmt = stmt.where(Release.baseline == flt.baseline)
+    return stmt
+
+
+def list_releases(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> Sequence[Release]:
+    """Return releases matching ``flt``, newest first (ties broken by id), with lab and artifacts."""
+    stmt = (
+        _release_query(flt)
+        .options(selectinload(Release.artifacts), selectinload(Release.lab))
+        .order_by(Release.released_at.desc(), Release.id.desc())
+    )
+    if flt.limit:
+        stmt = stmt.limit(flt.limit)
+    return session.scalars(stmt).all()
+
+
+def lab_summaries(*, session: Session) -> list[tuple[Lab, int, datetime | None]]:
+    """Return every lab with its number of releases and its latest ``released_at`` (or None)."""
+    stmt = (
+        select(Lab, func.count(Release.id), func.max(Release.released_at))
+        .outerjoin(Release)
+        .group_by(Lab.id)
+        .order_by(Lab.slug)
+    )
+    out = []
+    for lab, count, latest in session.execute(stmt):
+        # func.max bypasses the column type on SQLite (text comes back): normalise to aware UTC.
+        if isinstance(latest, str):
+            latest = datetime.fromisoformat(latest)
+        out.append((lab, count, as_utc(latest) if latest else None))
+    return out
+
+
+def list_pending_events(*, session: Session, types: Iterable[str], limit: int = 500) -> Sequence[Event]:
+    """Return outbox events not yet notified, oldest first."""
+    stmt = (
+        select(Event)
+        .where(Event.notified_at.is_(None), Event.type.in_(list(types)))
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
