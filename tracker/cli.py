@@ -86,6 +86,8 @@ def load_context(**overrides: Any) -> Context:
         )
         raise ConfigError(f"invalid settings: {problems}") from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "alembic"):  # one line per request drowns the summary; ours say what matters
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     return Context(settings=settings, watchlist=load_watchlist(settings.watchlist))
 
 
@@ -97,6 +99,13 @@ def open_store(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 # --------------------------------------------------------------------------- poll
+
+
+def describe_detection(d: Any) -> str:
+    """One line per detection: ``NEW RELEASE qwen      Qwen3: Qwen/Qwen3-8B``."""
+    what = "NEW RELEASE" if d.event == "release_detected" else "  + variant"
+    subject = f"paper: {d.title}" if d.title == d.artifact else f"{d.title}: {d.artifact}"
+    return f"{what} [cyan]{d.lab:9}[/] {subject}"
 
 
 def render_poll(reports: list[Any], *, out: Console = console) -> None:
@@ -121,8 +130,7 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
         return
     out.print(f"[bold]{len(detections)} detection(s):[/]")
     for d in detections:
-        what = "NEW RELEASE" if d.event == "release_detected" else "new variant"
-        out.print(f"  {what:11} [cyan]{d.lab}[/] {d.title}: {d.artifact}  {d.url}", highlight=False)
+        out.print(f"  {describe_detection(d)}  {d.url}", highlight=False)
 
 
 @app.command()
@@ -313,8 +321,7 @@ def demo(
             total += len(detections)
             console.print(f"[bold]{now:%Y-%m-%d %H:%M} UTC[/]: {len(detections)} detection(s)")
             for d in detections:
-                what = "NEW RELEASE" if d.event == "release_detected" else "  + variant"
-                console.print(f"  {what} [cyan]{d.lab:9}[/] {d.title}: {d.artifact}", highlight=False)
+                console.print(f"  {describe_detection(d)}", highlight=False)
             failed = [r for r in reports if r.status != "ok"]
             for r in failed:
                 console.print(f"  [yellow]{r.source}/{r.lab}: {r.status} {r.error or ''}[/]")

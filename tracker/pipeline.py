@@ -13,7 +13,10 @@ by the poll that first saw it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -203,7 +206,6 @@ class _Applier:
             url=obs.url,
             created_at=obs.created_at,
             first_seen_at=self.now,
-            last_seen_at=self.now,
             baseline=baseline,
             version=obs.version,
             kinds=list(facts.kinds) if facts else [],
@@ -232,8 +234,7 @@ class _Applier:
         )
 
     def update_seen(self, row: Artifact, obs: Observation) -> None:
-        row.last_seen_at = self.now
-        if dict(row.attrs or {}) != dict(obs.attrs):
+        if _stable_attrs(row.attrs or {}) != _stable_attrs(obs.attrs):
             row.attrs = dict(obs.attrs)
 
     def rename(self, row: Artifact, obs: Observation, report: PollReport) -> None:
@@ -250,6 +251,12 @@ class _Applier:
         state = q.get_or_create_source_state(
             session=self.session, source=result.source.value, lab_slug=self.lab.slug
         )
+        fingerprint = _fingerprint(result)
+        if fingerprint is not None and (state.cursor or {}).get("fingerprint") == fingerprint:
+            # Steady state: the same complete listing as last time, so nothing can have changed.
+            _record_health(state, result, self.now, fingerprint)
+            report.complete_scopes = len(result.complete_scopes)
+            return
         baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
         lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in self.lab_cfg.arxiv_queries}
         known = q.get_known_artifacts(
@@ -296,11 +303,31 @@ class _Applier:
                 row.withdrawn_at = self.now
                 self._add_event(EventType.ARTIFACT_WITHDRAWN, row.release, row, {"name": row.name})
                 report.withdrawn += 1
-        _record_health(state, result, self.now)
+        _record_health(state, result, self.now, fingerprint)
         report.complete_scopes = len(result.complete_scopes)
 
 
-def _record_health(state: Any, result: SourceResult, now: datetime) -> None:
+#: Listing fields that change all the time without meaning anything for detection.
+VOLATILE_ATTRS = frozenset({"downloads", "likes", "trendingScore", "trending_score"})
+
+
+def _stable_attrs(attrs: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(attrs).items() if k not in VOLATILE_ATTRS}
+
+
+def _fingerprint(result: SourceResult) -> str | None:
+    """Hash of everything detection looks at in a fully successful result (None otherwise)."""
+    if result.failures:
+        return None
+    digest = hashlib.sha256()
+    digest.update(json.dumps(sorted(s.lower() for s in result.complete_scopes)).encode())
+    for obs in sorted(result.observations, key=lambda o: o.external_id):
+        digest.update(json.dumps([obs.external_id, obs.name, obs.org, obs.version, obs.url,
+                                  _stable_attrs(obs.attrs)], sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _record_health(state: Any, result: SourceResult, now: datetime, fingerprint: str | None) -> None:
     state.last_polled_at = now
     if result.complete_scopes:
         state.last_success_at = now
@@ -315,6 +342,10 @@ def _record_health(state: Any, result: SourceResult, now: datetime) -> None:
     baselined = set(cursor.get("baselined_scopes", []))
     baselined.update(s.lower() for s in result.complete_scopes)
     cursor["baselined_scopes"] = sorted(baselined)
+    if fingerprint is None:
+        cursor.pop("fingerprint", None)
+    else:
+        cursor["fingerprint"] = fingerprint
     state.cursor = cursor  # reassign: JSON columns do not track in-place mutation
     if state.baseline_at is None and result.complete_scopes:
         state.baseline_at = now
@@ -348,6 +379,31 @@ def apply_result(
     return report
 
 
+async def fetch_unit(client: HttpClient, settings: Settings, lab: LabConfig, source: str) -> SourceResult | PollReport:
+    """Fetch one source for one lab; an expected failure comes back as a failed PollReport."""
+    try:
+        return await get_source(source).poll(client, settings, lab)
+    except TrackerError as exc:
+        return PollReport(source=source, lab=lab.slug, error=str(exc))
+
+
+def store_unit(settings: Settings, store: Store, lab: LabConfig, source: str, result: SourceResult,
+               now: datetime) -> PollReport:
+    """Store one fetched result in one transaction; a database failure rolls it back and is reported."""
+    try:
+        with store.transaction() as session:
+            return apply_result(session, settings=settings, lab=lab, result=result, now=now)
+    except Exception as exc:  # the whole unit is rolled back; the next poll retries it
+        log.exception("storing %s/%s failed; rolled back", source, lab.slug)
+        return PollReport(
+            source=source,
+            lab=lab.slug,
+            failures=list(result.failures),
+            requests=result.requests,
+            error=f"storing the result failed and was rolled back: {type(exc).__name__}: {exc}",
+        )
+
+
 async def poll_unit(
     client: HttpClient,
     settings: Settings,
@@ -362,28 +418,10 @@ async def poll_unit(
     Expected failures (HTTP, parsing, database errors) are returned in the report, never raised,
     so one unit cannot stop the others.
     """
-    try:
-        module = get_source(source)
-        result = await module.poll(client, settings, lab)
-    except TrackerError as exc:
-        return PollReport(source=source, lab=lab.slug, error=str(exc))
-    now = clock()
-
-    def _store() -> PollReport:
-        with store.transaction() as session:
-            return apply_result(session, settings=settings, lab=lab, result=result, now=now)
-
-    try:
-        return await asyncio.to_thread(_store)
-    except Exception as exc:  # a database failure rolls the unit back; the next poll retries
-        log.exception("storing %s/%s failed; rolled back", source, lab.slug)
-        return PollReport(
-            source=source,
-            lab=lab.slug,
-            failures=list(result.failures),
-            requests=result.requests,
-            error=f"storing the result failed and was rolled back: {type(exc).__name__}: {exc}",
-        )
+    fetched = await fetch_unit(client, settings, lab, source)
+    if isinstance(fetched, PollReport):
+        return fetched
+    return await asyncio.to_thread(store_unit, settings, store, lab, source, fetched, clock())
 
 
 def _sync_labs(store: Store, labs: Iterable[LabConfig]) -> None:
@@ -418,7 +456,8 @@ async def poll_cycle(
     clock: Clock = utcnow,
     client: HttpClient | None = None,
 ) -> list[PollReport]:
-    """Poll every unit concurrently (at most ``settings.http_concurrency`` at once).
+    """Poll every unit concurrently: at most ``settings.http_concurrency`` fetches in flight,
+    each result stored in its own transaction as soon as it arrives (overlapping later fetches).
 
     Returns:
         list[PollReport]: one report per unit, in the order given.
@@ -427,15 +466,22 @@ async def poll_cycle(
     # Lab rows first, in one transaction, so concurrent units never race to insert the same lab.
     await asyncio.to_thread(_sync_labs, store, {lab.slug: lab for _, lab in units}.values())
     sem = asyncio.Semaphore(settings.http_concurrency)
+    # Storing overlaps with fetching but is never concurrent on SQLite (one writer at a time).
+    writers = 1 if store.engine.dialect.name == "sqlite" else 4
+    loop = asyncio.get_running_loop()
 
     async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
-        async with sem:
-            return await poll_unit(c, settings, store, lab, source, clock=clock)
+        async with sem:  # bounds requests in flight, not database work
+            fetched = await fetch_unit(c, settings, lab, source)
+        if isinstance(fetched, PollReport):
+            return fetched
+        return await loop.run_in_executor(executor, store_unit, settings, store, lab, source, fetched, clock())
 
-    if client is not None:
-        return list(await asyncio.gather(*(one(client, s, lab) for s, lab in units)))
-    async with make_client(settings) as own:
-        return list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tracker-store") as executor:
+        if client is not None:
+            return list(await asyncio.gather(*(one(client, s, lab) for s, lab in units)))
+        async with make_client(settings) as own:
+            return list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
 
 
 def poll_once(

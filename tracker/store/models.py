@@ -120,7 +120,8 @@ class Artifact(Base):
         name: the current name (repo id or paper title); updated on rename.
         org: the Hub org it is listed under now; None for papers.
         created_at: the source's createdAt (Hub) or v1 published (arXiv), UTC.
-        first_seen_at / last_seen_at: first and latest poll that listed it, UTC.
+        first_seen_at: the first poll that listed it, UTC (when it was last confirmed is the
+            ``last_success_at`` of its source state: steady-state polls write nothing per artifact).
         withdrawn_at: set when a complete listing no longer shows it; cleared if it comes back.
         version: arXiv version (latest seen).
         kinds / size_label / params_total_b / params_active_b / quantization: the variant facts
@@ -145,7 +146,6 @@ class Artifact(Base):
     url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime]
-    last_seen_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     baseline: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int | None] = mapped_column(Integer)

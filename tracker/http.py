@@ -1,0 +1,536 @@
+"""The one HTTP funnel every source goes through: timeouts, retries, rate limits, size caps.
+
+``make_client(settings)`` builds an ``HttpClient`` around a single ``httpx.AsyncClient``:
+
+* user agent and timeouts (seconds) from ``Settings``; redirects followed, at most ``MAX_REDIRECTS``
+  hops (a moved feed must not silently become "no entries");
+* bodies are read by streaming and decompressed here, capped at ``settings.http_max_body_bytes``
+  of *decompressed* bytes, so a small gzip bomb fails instead of eating memory;
+* transient failures (network errors, timeouts, 408, 429, 500, 502, 503, 504) are retried with
+  tenacity: exponential backoff with jitter, or the server's ``Retry-After`` when it sends one,
+  up to ``settings.http_max_retries`` attempts. A ``Retry-After`` longer than
+  ``settings.http_max_retry_after`` is not slept in-process: ``RateLimitedError`` is raised at once
+  so that the next poll retries;
+* requests to the arXiv host are spaced ``settings.arxiv_min_interval`` seconds apart (arXiv's
+  politeness rule), across concurrent coroutines;
+* the Hub token (``HF_TOKEN``) is sent only to the host of ``settings.hf_endpoint``;
+* besides the client-wide totals, ``HttpClient.counting()`` counts the requests made by one
+  logical caller (a context variable), so that concurrent polls sharing one client each report
+  their own ``requests``/``not_modified``.
+
+``paginate`` follows GitHub-style ``Link: <...>; rel="next"`` headers (as the Hub does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import math
+import re
+import time
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from tracker.config import Settings
+from tracker.errors import ParseError, RateLimitedError, SourceHTTPError
+
+__all__ = [
+    "MAX_REDIRECTS",
+    "RETRY_STATUSES",
+    "HttpClient",
+    "RequestCount",
+    "Response",
+    "make_client",
+    "paginate",
+    "parse_retry_after",
+]
+
+MAX_REDIRECTS = 5
+"""Redirect hops followed per request before failing (httpx's default is 20)."""
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""HTTP statuses worth retrying: timeouts, rate limits and gateway/server hiccups."""
+
+_DELAY_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class RequestCount:
+    """Requests made inside one ``HttpClient.counting()`` block (and the tasks it started).
+
+    Attributes:
+        requests (int): HTTP attempts sent, counting every retry and redirect hop.
+        not_modified (int): responses that were 304 Not Modified.
+    """
+
+    requests: int = 0
+    not_modified: int = 0
+
+
+# The counters open in the current context, innermost last, each with the client it belongs to.
+# asyncio tasks copy the context when created (``gather``, ``create_task``), so a task started
+# inside ``counting()`` counts into that block, and two concurrent blocks never see each other.
+_active_counts: contextvars.ContextVar[tuple[tuple[HttpClient, RequestCount], ...]] = (
+    contextvars.ContextVar("tracker_http_active_counts", default=())
+)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Parse a ``Retry-After`` header value into seconds to wait.
+
+    RFC 9110 section 10.2.3 allows either delay-seconds (``"120"``) or an HTTP-date
+    (``"Wed, 21 Oct 2015 07:28:00 GMT"``).
+
+    Args:
+        value (str, optional): the raw header value; None when the header is absent.
+        now (datetime, optional): the current time (aware, UTC) used for HTTP-dates; defaults
+            to the wall clock.
+
+    Returns:
+        float | None: seconds to wait (>= 0; 0 for a date in the past), or None when the header
+        is absent, negative or not understood (the caller then falls back to its own backoff).
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if _DELAY_SECONDS.match(value):
+        seconds = float(value)
+        return seconds if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:  # pragma: no cover - older Pythons returned None on garbage
+        return None
+    if when.tzinfo is None:  # "-0000" dates: RFC 5322 says UTC
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A fully read HTTP response.
+
+    Attributes:
+        url (str): the final URL (after redirects).
+        status_code (int): 2xx, or 304 for a conditional request answered Not Modified (then
+            ``content`` is empty). Other statuses raise instead of returning.
+        headers (httpx.Headers): response headers (case-insensitive).
+        content (bytes): the decompressed body, at most ``settings.http_max_body_bytes``.
+        links (dict): parsed ``Link`` header, ``httpx.Response.links`` shape: keyed by ``rel``
+            (or URL), each value a dict with ``url`` and ``rel``.
+    """
+
+    url: str
+    status_code: int
+    headers: httpx.Headers
+    content: bytes = field(repr=False)
+    links: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+
+class _Transient(Exception):
+    """Internal: one attempt failed in a way worth retrying; ``error`` is what to raise at the end."""
+
+    def __init__(self, error: SourceHTTPError, retry_after: float | None = None):
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+class _HostBearerAuth(httpx.Auth):
+    """Send ``Authorization: Bearer <token>`` only to one host (the Hub).
+
+    httpx also drops ``Authorization`` itself when a redirect leaves the origin.
+    """
+
+    def __init__(self, token: str, host: str):
+        self._token = token
+        self._host = host.lower()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.url.host.lower() == self._host:
+            request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
+class _CappedDecoder:
+    """Decompress a streamed body while refusing to produce more than ``cap`` bytes.
+
+    zlib's ``max_length`` bounds each call's output, so even a single highly compressed chunk
+    cannot expand past the cap in memory.
+    """
+
+    def __init__(self, content_encoding: str, *, cap: int, url: str):
+        self.cap = cap
+        self.url = url
+        self.size = 0
+        self._parts: list[bytes] = []
+        encodings = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
+        encodings = [e for e in encodings if e != "identity"]
+        if not encodings:
+            self._zlib = None
+        elif encodings == ["gzip"] or encodings == ["x-gzip"] or encodings == ["deflate"]:
+            # wbits 47 = 32 + 15: accept a gzip or a zlib header (HTTP "deflate" is zlib).
+            self._zlib = zlib.decompressobj(wbits=zlib.MAX_WBITS | 32)
+        else:
+            # We only advertise gzip/deflate; anything else is a server bug, not data.
+            raise SourceHTTPError(
+                f"GET {url}: unsupported Content-Encoding {content_encoding!r}", url=url
+            )
+
+    def feed(self, data: bytes) -> None:
+        remaining = self.cap - self.size
+        if self._zlib is not None:
+            try:
+                data = self._zlib.decompress(data, remaining + 1)
+            except zlib.error as exc:
+                raise SourceHTTPError(
+                    f"GET {self.url}: corrupt compressed body ({exc})", url=self.url
+                ) from exc
+        if len(data) > remaining:
+            raise SourceHTTPError(
+                f"GET {self.url}: response body exceeds the {self.cap}-byte cap "
+                "(TRACKER_HTTP_MAX_BODY_BYTES) after decompression",
+                url=self.url,
+            )
+        self.size += len(data)
+        self._parts.append(data)
+
+    def finish(self) -> bytes:
+        return b"".join(self._parts)
+
+
+class HttpClient:
+    """Async HTTP client for sources: one ``httpx.AsyncClient`` plus retries, throttles and caps.
+
+    Build it with ``make_client`` and use it as an async context manager (``async with``) so the
+    connection pool is closed.
+
+    Attributes:
+        requests (int): HTTP attempts sent, counting every retry and redirect hop, by every
+            caller of this client (use ``counting()`` for one caller's share).
+        not_modified (int): responses that were 304 Not Modified, by every caller.
+        backoff_base_s (float): seconds; base of the exponential backoff between retries
+            (attempt n, 1-based, is followed by a random wait in ``[0, base * 2**(n-1)]``, capped
+            at ``backoff_max_s``).
+            Class default 1.0; tests set it to 0.
+        backoff_max_s (float): seconds; cap on one backoff wait.
+    """
+
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 30.0
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+        clock: Clock | None = None,
+    ):
+        """Create the client.
+
+        Args:
+            settings (Settings): user agent, timeouts, retries, caps, endpoints, token, throttles.
+            transport (httpx.AsyncBaseTransport, optional): e.g. ``httpx.MockTransport`` in tests;
+                None uses the real network.
+            sleep (callable, optional): ``async sleep(seconds)`` used for every wait (backoff,
+                Retry-After, throttle); defaults to ``asyncio.sleep``.
+            clock (callable, optional): monotonic clock in seconds for the throttle; defaults
+                to ``time.monotonic``.
+        """
+        self.settings = settings
+        self.requests = 0
+        self.not_modified = 0
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._clock: Clock = clock or time.monotonic
+        self._max_body = settings.http_max_body_bytes
+        self._max_retry_after = settings.http_max_retry_after
+        self._attempts = settings.http_max_retries
+        # Per-host throttle: minimum seconds between two requests, when each may go next.
+        self._min_interval: dict[str, float] = {}
+        arxiv_host = httpx.URL(settings.arxiv_endpoint).host.lower()
+        if settings.arxiv_min_interval > 0:
+            self._min_interval[arxiv_host] = settings.arxiv_min_interval
+        self._next_slot: dict[str, float] = {}
+        self._throttle_locks: dict[str, asyncio.Lock] = {}
+        auth = None
+        if settings.hf_token is not None and settings.hf_token.get_secret_value():
+            auth = _HostBearerAuth(
+                settings.hf_token.get_secret_value(), httpx.URL(settings.hf_endpoint).host
+            )
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(settings.http_timeout),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            auth=auth,
+            event_hooks={"request": [self._before_send]},
+        )
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the underlying connection pool."""
+        await self._client.aclose()
+
+    @contextmanager
+    def counting(self) -> Iterator[RequestCount]:
+        """Count the requests this client makes for the current caller only.
+
+        Every request sent on this client from the current context -- including asyncio tasks
+        created inside the block, which inherit the context -- is added to the yielded
+        ``RequestCount`` as well as to the client totals. Requests of other coroutines that
+        share the client concurrently are not. Blocks nest: an inner block's requests also
+        count in the outer one.
+
+        Yields:
+            RequestCount: live counters, final once the block exits.
+        """
+        count = RequestCount()
+        token = _active_counts.set((*_active_counts.get(), (self, count)))
+        try:
+            yield count
+        finally:
+            _active_counts.reset(token)
+
+    def _count(self, *, requests: int = 0, not_modified: int = 0) -> None:
+        """Add to the client totals and to every ``counting()`` block open in this context."""
+        self.requests += requests
+        self.not_modified += not_modified
+        for client, count in _active_counts.get():
+            if client is self:
+                count.requests += requests
+                count.not_modified += not_modified
+
+    async def _before_send(self, request: httpx.Request) -> None:
+        """httpx request hook: runs before every hop (retries and redirects included)."""
+        await self._wait_turn(request.url.host.lower())
+        self._count(requests=1)
+
+    async def _wait_turn(self, host: str) -> None:
+        """Space requests to ``host`` at least its minimum interval apart (seconds).
+
+        The per-host lock makes concurrent coroutines queue up; each one sleeps until the slot
+        after the previous request and then books the next slot.
+        """
+        interval = self._min_interval.get(host)
+        if not interval:
+            return
+        lock = self._throttle_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            wait = self._next_slot.get(host, 0.0) - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+            self._next_slot[host] = self._clock() + interval
+
+    def _wait_before_retry(self, state: RetryCallState) -> float:
+        """tenacity wait: the server's Retry-After when given, else exponential backoff + jitter."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient) and exc.retry_after is not None:
+            return exc.retry_after
+        backoff = wait_random_exponential(multiplier=self.backoff_base_s, max=self.backoff_max_s)
+        return backoff(state)
+
+    async def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """GET ``url`` and read the whole (decompressed, capped) body, retrying transient failures.
+
+        Args:
+            url (str): absolute URL.
+            params (Mapping, optional): query parameters added to ``url``.
+            headers (Mapping, optional): extra request headers (e.g. ``If-None-Match``).
+
+        Returns:
+            Response: a 2xx response, or a 304 (``not_modified`` is incremented).
+
+        Raises:
+            RateLimitedError: 429 (or 503 with Retry-After) after the last attempt, or at once when
+                Retry-After exceeds ``settings.http_max_retry_after``; ``retry_after`` in seconds.
+            SourceHTTPError: ``permanent=True`` for 4xx other than 408/429 (401/403 mention
+                HF_TOKEN / gated access), too many redirects or a bad URL; ``permanent=False`` for
+                5xx, network errors and timeouts after the last attempt, and bodies over the cap.
+        """
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait_before_retry,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return await retrying(self._attempt, url, params, headers)
+        except _Transient as exc:
+            err = exc.error
+            err.message = f"{err.message} (gave up after {self._attempts} attempts)"
+            raise err from exc.__cause__
+
+    async def _attempt(
+        self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None
+    ) -> Response:
+        """One attempt: send, stream the body under the cap, map the status to a result or error."""
+        try:
+            async with self._client.stream("GET", url, params=params, headers=headers) as resp:
+                final_url = str(resp.url)
+                if resp.status_code == 304:
+                    self._count(not_modified=1)
+                    return Response(final_url, 304, resp.headers, b"", resp.links)
+                if 200 <= resp.status_code < 300:
+                    body = await self._read_capped(resp, final_url)
+                    return Response(final_url, resp.status_code, resp.headers, body, resp.links)
+                raise self._status_error(resp, final_url)
+        except httpx.TimeoutException as exc:
+            error = SourceHTTPError(
+                f"GET {url}: timed out after {self.settings.http_timeout:g}s ({type(exc).__name__})",
+                url=url,
+            )
+            raise _Transient(error) from exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
+            error = SourceHTTPError(f"GET {url}: network error: {exc or type(exc).__name__}", url=url)
+            raise _Transient(error) from exc
+        except httpx.TooManyRedirects as exc:
+            raise SourceHTTPError(
+                f"GET {url}: more than {MAX_REDIRECTS} redirects (redirect loop?)",
+                url=url,
+                permanent=True,
+            ) from exc
+        except httpx.HTTPError as exc:  # bad URL, unsupported scheme, local protocol misuse
+            raise SourceHTTPError(
+                f"GET {url}: {exc or type(exc).__name__}", url=url, permanent=True
+            ) from exc
+
+    async def _read_capped(self, resp: httpx.Response, url: str) -> bytes:
+        """Read the body, decompressing it ourselves so that the cap bounds the decompressed size."""
+        if resp.is_stream_consumed:
+            # Already in memory and decoded by httpx: a transport that built its response with
+            # ``content=`` (e.g. httpx.MockTransport in tests). Only the cap can still apply.
+            if len(resp.content) > self._max_body:
+                raise SourceHTTPError(
+                    f"GET {url}: response body exceeds the {self._max_body}-byte cap "
+                    "(TRACKER_HTTP_MAX_BODY_BYTES)",
+                    url=url,
+                )
+            return resp.content
+        declared = resp.headers.get("Content-Length", "")
+        encoding = resp.headers.get("Content-Encoding", "")
+        if not encoding and declared.isdigit() and int(declared) > self._max_body:
+            raise SourceHTTPError(
+                f"GET {url}: response body of {declared} bytes exceeds the {self._max_body}-byte cap "
+                "(TRACKER_HTTP_MAX_BODY_BYTES)",
+                url=url,
+            )
+        decoder = _CappedDecoder(encoding, cap=self._max_body, url=url)
+        async for chunk in resp.aiter_raw():
+            decoder.feed(chunk)
+        return decoder.finish()
+
+    def _status_error(self, resp: httpx.Response, url: str) -> Exception:
+        """Map a non-2xx, non-304 status to the exception to raise (``_Transient`` = retry)."""
+        status = resp.status_code
+        reason = f"HTTP {status} {resp.reason_phrase}".rstrip()
+        if status in RETRY_STATUSES:
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            if retry_after is not None and retry_after > self._max_retry_after:
+                return RateLimitedError(
+                    f"GET {url}: {reason}, asked to retry after {retry_after:.0f}s "
+                    f"(more than TRACKER_HTTP_MAX_RETRY_AFTER={self._max_retry_after:g}s)",
+                    url=url,
+                    status_code=status,
+                    retry_after=retry_after,
+                )
+            limited = status == 429 or (status == 503 and retry_after is not None)
+            cls = RateLimitedError if limited else SourceHTTPError
+            error = cls(f"GET {url}: {reason}", url=url, status_code=status, retry_after=retry_after)
+            return _Transient(error, retry_after)
+        if status in (401, 403):
+            return SourceHTTPError(
+                f"GET {url}: {reason}: access denied. For the Hugging Face Hub, set HF_TOKEN to a "
+                "token that can read this repo (gated repos also need access accepted on the Hub).",
+                url=url,
+                status_code=status,
+                permanent=True,
+            )
+        if 400 <= status < 500:
+            return SourceHTTPError(f"GET {url}: {reason}", url=url, status_code=status, permanent=True)
+        if 300 <= status < 400:
+            return SourceHTTPError(
+                f"GET {url}: {reason} without a usable Location header",
+                url=url,
+                status_code=status,
+                permanent=True,
+            )
+        return SourceHTTPError(f"GET {url}: {reason}", url=url, status_code=status)
+
+
+def make_client(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+) -> HttpClient:
+    """Build the ``HttpClient`` every source uses (see ``HttpClient.__init__`` for the arguments)."""
+    return HttpClient(settings, transport=transport, sleep=sleep, clock=clock)
+
+
+async def paginate(
+    client: HttpClient, url: str, *, params: Mapping[str, Any] | None = None
+) -> AsyncIterator[Response]:
+    """Yield every page of a listing, following ``Link: <...>; rel="next"`` headers.
+
+    The Hub paginates GitHub-style: each page but the last carries a ``rel="next"`` link whose
+    URL already holds the query (cursor included), so ``params`` apply to the first request only.
+
+    Args:
+        client (HttpClient): the client to fetch with.
+        url (str): the first page's URL.
+        params (Mapping, optional): query parameters of the first request.
+
+    Yields:
+        Response: each page, in order.
+
+    Raises:
+        ParseError: a next link points to a page already fetched (a loop), so the listing can
+            never be complete.
+        SourceHTTPError / RateLimitedError: from ``HttpClient.get``.
+    """
+    seen: set[str] = set()
+    requested = str(httpx.URL(url).copy_merge_params(params)) if params else url
+    response = await client.get(url, params=params)
+    while True:
+        if response.url in seen:  # a next link that redirects back to a fetched page
+            raise ParseError(f"pagination loop: {requested} leads back to already fetched {response.url}")
+        seen.update((requested, response.url))
+        yield response
+        next_link = response.links.get("next", {}).get("url")
+        if not next_link:
+            return
+        requested = str(httpx.URL(response.url).join(next_link))
+        if requested in seen:
+            raise ParseError(f"pagination loop: {response.url} links back to already fetched {requested}")
+        response = await client.get(requested)
