@@ -282,6 +282,10 @@ class HttpClient:
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             auth=auth,
             event_hooks={"request": [self._before_send]},
+            # Keep exactly as many connections as requests in flight: httpcore scans every pooled
+            # connection on each request, so idle extras cost CPU on large cycles.
+            limits=httpx.Limits(max_connections=settings.http_concurrency * 2,
+                                max_keepalive_connections=settings.http_concurrency),
         )
 
     async def __aenter__(self) -> HttpClient:

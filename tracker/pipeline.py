@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from tracker import families
@@ -41,7 +42,7 @@ from tracker.http import HttpClient, make_client
 from tracker.sources import SOURCES, get_source
 from tracker.store import Store
 from tracker.store import queries as q
-from tracker.store.models import Artifact, Event, Lab, Release
+from tracker.store.models import Artifact, Event, Lab, Release, SourceState
 from tracker.watchlist import LabConfig, Watchlist
 
 log = logging.getLogger(__name__)
@@ -424,11 +425,6 @@ async def poll_unit(
     return await asyncio.to_thread(store_unit, settings, store, lab, source, fetched, clock())
 
 
-def _sync_labs(store: Store, labs: Iterable[LabConfig]) -> None:
-    with store.transaction() as session:
-        q.sync_labs(session=session, labs=labs)
-
-
 def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None,
                    labs: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:
     """Return the (source, lab) units to poll: every lab with something to poll for each source.
@@ -463,25 +459,61 @@ async def poll_cycle(
         list[PollReport]: one report per unit, in the order given.
     """
     units = list(units)
-    # Lab rows first, in one transaction, so concurrent units never race to insert the same lab.
-    await asyncio.to_thread(_sync_labs, store, {lab.slug: lab for _, lab in units}.values())
+    # Lab rows first, in one transaction, so concurrent units never race to insert the same lab;
+    # and every unit's last listing fingerprint, so unchanged listings skip their own transaction.
+    fingerprints = await asyncio.to_thread(_prepare_cycle, store, units)
     sem = asyncio.Semaphore(settings.http_concurrency)
     # Storing overlaps with fetching but is never concurrent on SQLite (one writer at a time).
     writers = 1 if store.engine.dialect.name == "sqlite" else 4
     loop = asyncio.get_running_loop()
+    unchanged: list[int] = []
 
     async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
         async with sem:  # bounds requests in flight, not database work
             fetched = await fetch_unit(c, settings, lab, source)
         if isinstance(fetched, PollReport):
             return fetched
+        state_id, fingerprint = fingerprints.get((source, lab.slug), (None, None))
+        if fingerprint is not None and _fingerprint(fetched) == fingerprint:
+            unchanged.append(state_id)
+            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
+                              not_modified=fetched.not_modified,
+                              complete_scopes=len(fetched.complete_scopes))
         return await loop.run_in_executor(executor, store_unit, settings, store, lab, source, fetched, clock())
 
     with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tracker-store") as executor:
         if client is not None:
-            return list(await asyncio.gather(*(one(client, s, lab) for s, lab in units)))
-        async with make_client(settings) as own:
-            return list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
+            reports = list(await asyncio.gather(*(one(client, s, lab) for s, lab in units)))
+        else:
+            async with make_client(settings) as own:
+                reports = list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
+    if unchanged:
+        await asyncio.to_thread(_record_unchanged, store, unchanged, clock())
+    return reports
+
+
+def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]]) -> dict[tuple[str, str], tuple[int, str]]:
+    with store.transaction() as session:
+        q.sync_labs(session=session, labs={lab.slug: lab for _, lab in units}.values())
+        return {
+            (state.source, state.lab_slug): (state.id, state.cursor["fingerprint"])
+            for state in q.list_source_states(session=session)
+            if (state.cursor or {}).get("fingerprint")
+        }
+
+
+def _record_unchanged(store: Store, state_ids: list[int], now: datetime) -> None:
+    """Record a successful poll for units whose listing did not change, in one statement.
+
+    A unit whose fingerprint matched had no failures and the same complete scopes as last time,
+    so only its health moves; batching those writes loses nothing.
+    """
+    with store.transaction() as session:
+        session.execute(
+            update(SourceState),
+            [{"id": i, "last_polled_at": now, "last_success_at": now, "last_error": None,
+              "consecutive_failures": 0} for i in state_ids],
+        )
 
 
 def poll_once(

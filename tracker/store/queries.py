@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.detect import KnownArtifact
@@ -26,10 +27,14 @@ def sync_labs(*, session: Session, labs: Iterable[LabConfig]) -> dict[str, Lab]:
     for cfg in labs:
         row = stored.get(cfg.slug)
         if row is None:
-            row = Lab(slug=cfg.slug, name=cfg.name, country=cfg.country)
-            session.add(row)
+            try:
+                with session.begin_nested():  # another process may insert the same lab right now
+                    row = Lab(slug=cfg.slug, name=cfg.name, country=cfg.country)
+                    session.add(row)
+            except IntegrityError:
+                row = session.scalars(select(Lab).where(Lab.slug == cfg.slug)).one()
             stored[cfg.slug] = row
-        elif (row.name, row.country) != (cfg.name, cfg.country):
+        if (row.name, row.country) != (cfg.name, cfg.country):
             row.name, row.country = cfg.name, cfg.country
     session.flush()
     return stored

@@ -1,0 +1,218 @@
+"""The console-script entry point: tracker's Typer app plus ``run``, ``worker`` and ``beat``.
+
+``tracker run`` is the main job in one process: a Celery worker consuming the ``poll`` and
+``deliver`` queues with beat embedded (Celery forks beat into a child process), the schedule
+built from the watchlist (one entry per (source, lab) unit, see ``workers.schedule``). At start
+it polls every unit once (so the first results do not wait one full interval), then beat takes
+over. SIGTERM or Ctrl-C is a warm shutdown: running tasks finish, unacknowledged ones go back to
+the queue.
+
+Broker: with no ``TRACKER_BROKER_URL`` the server-less kombu SQLAlchemy transport stores the
+queue in ``<data_dir>/broker.db`` (no Redis needed); ``TRACKER_BROKER_URL=redis://...`` uses Redis.
+
+Pool: ``prefork`` by default, also with the SQLite broker. The broker connection lives only in
+the parent process (children receive tasks over pipes), the kombu and Store engines are reset
+after ``fork()``, and prefork is the only pool that enforces the tasks' soft/hard time limits
+(240 s / 300 s for a poll), so a hung HTTP call cannot block a slot forever. ``solo`` (one task
+at a time in the main process, no time limits) is the fallback for constrained environments;
+``threads`` runs tasks in threads (no time limits either).
+
+Production (docker-compose) runs ``tracker worker`` and ``tracker beat`` as separate services
+against Redis; run exactly one beat.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from tracker.cli import app, console, handle_errors, load_context
+from tracker.errors import ConfigError, TrackerError
+
+DEFAULT_QUEUES = "poll,deliver"
+
+
+class Pool(StrEnum):
+    """Celery execution pools offered by ``tracker run`` and ``tracker worker``."""
+
+    prefork = "prefork"
+    solo = "solo"
+    threads = "threads"
+
+
+ConcurrencyOpt = Annotated[
+    int | None, typer.Option(min=1, help="worker processes/threads (default TRACKER_WORKER_CONCURRENCY, 2)")
+]
+LoglevelOpt = Annotated[
+    str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR (default TRACKER_LOG_LEVEL, INFO)")
+]
+PoolOpt = Annotated[Pool, typer.Option(help="prefork (default; enforces time limits), solo or threads")]
+
+
+def _loglevel(value: str | None, default: str) -> str:
+    level = (value or default).upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise ConfigError(f"--loglevel must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
+
+
+def _build(*, open_store: bool) -> Any:
+    """Load settings and watchlist, build the Celery app; optionally open (and migrate) the store."""
+    from workers.app import create_celery, describe_database
+
+    ctx = load_context()
+    celery_app = create_celery(ctx.settings, ctx.watchlist)
+    if open_store:
+        # Migrate the embedded SQLite database once here, before worker processes fork; a bad
+        # database fails now with one line (exit 2 bad URL, 1 unreachable) rather than in every task.
+        try:
+            celery_app.tracker.store  # noqa: B018
+        except TrackerError:
+            raise
+        except Exception as exc:  # unreachable server, bad credentials...: say which database
+            raise TrackerError(f"cannot open the database {describe_database(ctx.settings)}: {exc}") from exc
+        sync_labs(celery_app.tracker)
+    return celery_app
+
+
+def sync_labs(runtime: Any) -> None:
+    """Insert or update the watched labs' rows once, before tasks run in several processes.
+
+    Two first polls of one lab in two worker processes would otherwise both try to insert its row.
+    """
+    from tracker.store import queries as q
+
+    with runtime.store.transaction() as session:
+        q.sync_labs(session=session, labs=runtime.watchlist.labs)
+
+
+def _describe(celery_app: Any, what: str, *, pool: str | None = None, concurrency: int | None = None) -> None:
+    from workers.app import describe_broker, describe_database
+    from workers.schedule import count_poll_entries
+
+    settings = celery_app.tracker.settings
+    schedule = celery_app.conf.beat_schedule
+    console.print(f"[bold]tracker {what}[/]", highlight=False)
+    console.print(f"  broker:    {describe_broker(settings)}", highlight=False)
+    console.print(f"  database:  {describe_database(settings)}", highlight=False)
+    console.print(f"  watchlist: {celery_app.tracker.watchlist.source}", highlight=False)
+    console.print(f"  scheduled: {count_poll_entries(schedule)} poll units, "
+                  f"default interval {settings.poll_interval:g} s", highlight=False)
+    if pool:
+        console.print(f"  pool:      {pool} x {concurrency}", highlight=False)
+
+
+def enqueue_initial_polls(celery_app: Any) -> int:
+    """Queue one poll of every scheduled unit now (beat's first run comes one interval later).
+
+    Returns:
+        int: the number of polls queued.
+
+    Raises:
+        TrackerError: the broker cannot be reached (after Celery's publish retries).
+    """
+    from workers.app import describe_broker
+    from workers.schedule import POLL_TASK
+
+    count = 0
+    try:
+        for entry in celery_app.conf.beat_schedule.values():
+            if entry["task"] != POLL_TASK:
+                continue
+            period = entry["schedule"]
+            expires = period.total_seconds() if isinstance(period, timedelta) else None
+            celery_app.send_task(POLL_TASK, args=entry["args"], queue=entry["options"]["queue"],
+                                 expires=expires)
+            count += 1
+    except Exception as exc:  # kombu's OperationalError, redis ConnectionError...
+        settings = celery_app.tracker.settings
+        raise TrackerError(f"cannot reach the broker {describe_broker(settings)}: {exc}") from exc
+    return count
+
+
+def _start_worker(celery_app: Any, *, beat: bool, queues: str, concurrency: int | None,
+                  loglevel: str | None, pool: Pool) -> int:
+    from celery import concurrency as celery_concurrency
+
+    settings = celery_app.tracker.settings
+    worker = celery_app.Worker(
+        hostname=f"tracker@{socket.gethostname()}",
+        beat=beat,
+        queues=[q.strip() for q in queues.split(",") if q.strip()],
+        concurrency=concurrency or settings.worker_concurrency,
+        loglevel=_loglevel(loglevel, settings.log_level),
+        pool_cls=celery_concurrency.get_implementation(pool.value),
+        schedule_filename=celery_app.conf.beat_schedule_filename,
+    )
+    worker.start()
+    return int(worker.exitcode or 0)
+
+
+@handle_errors
+def run(
+    concurrency: ConcurrencyOpt = None,
+    loglevel: LoglevelOpt = None,
+    pool: PoolOpt = Pool.prefork,
+    initial_poll: Annotated[bool, typer.Option(help="poll every unit once at start")] = True,
+) -> None:
+    """Run the main job: a worker with embedded beat that polls on schedule and sends alerts."""
+    celery_app = _build(open_store=True)
+    n = concurrency or celery_app.tracker.settings.worker_concurrency
+    _describe(celery_app, "run (worker + beat)", pool=pool.value, concurrency=n)
+    if initial_poll:
+        console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
+    raise typer.Exit(_start_worker(celery_app, beat=True, queues=DEFAULT_QUEUES, concurrency=n,
+                                   loglevel=loglevel, pool=pool))
+
+
+@handle_errors
+def worker(
+    concurrency: ConcurrencyOpt = None,
+    loglevel: LoglevelOpt = None,
+    pool: PoolOpt = Pool.prefork,
+    queues: Annotated[str, typer.Option(help="comma-separated queues to consume")] = DEFAULT_QUEUES,
+) -> None:
+    """Run a Celery worker without beat (production: pair it with one `tracker beat`)."""
+    celery_app = _build(open_store=True)
+    n = concurrency or celery_app.tracker.settings.worker_concurrency
+    _describe(celery_app, "worker", pool=pool.value, concurrency=n)
+    raise typer.Exit(_start_worker(celery_app, beat=False, queues=queues, concurrency=n,
+                                   loglevel=loglevel, pool=pool))
+
+
+@handle_errors
+def beat(
+    loglevel: LoglevelOpt = None,
+    initial_poll: Annotated[bool, typer.Option(help="poll every unit once at start")] = True,
+) -> None:
+    """Run the beat scheduler alone (exactly one per deployment) to queue polls and sweeps."""
+    celery_app = _build(open_store=False)
+    _describe(celery_app, "beat")
+    if initial_poll:
+        console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
+    settings = celery_app.tracker.settings
+    celery_app.Beat(loglevel=_loglevel(loglevel, settings.log_level),
+                    schedule=celery_app.conf.beat_schedule_filename).run()
+
+
+def register(typer_app: typer.Typer) -> typer.Typer:
+    """Add ``run``, ``worker`` and ``beat`` to ``typer_app`` (once) and return it."""
+    names = {c.name or (c.callback.__name__ if c.callback else None) for c in typer_app.registered_commands}
+    for name, func in (("run", run), ("worker", worker), ("beat", beat)):
+        if name not in names:
+            typer_app.command(name)(func)
+    return typer_app
+
+
+def main() -> None:
+    """Console-script entry point (``tracker``): tracker's commands plus the Celery ones."""
+    register(app)()
+
+
+if __name__ == "__main__":
+    main()
