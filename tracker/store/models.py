@@ -105,6 +105,12 @@ class Release(Base):
     released_at: Mapped[datetime]
     first_seen_at: Mapped[datetime]
     baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: issue 6: documented score (tracker.families/significance), derivative of an earlier
+    #: release of the same lab, new base model, third-party adoption count (48 h)
+    significance: Mapped[float | None] = mapped_column(Float)
+    derivative: Mapped[bool | None] = mapped_column(Boolean)
+    new_base: Mapped[bool | None] = mapped_column(Boolean)
+    adoption_count: Mapped[int | None] = mapped_column(Integer)
 
     lab: Mapped[Lab] = relationship(back_populates="releases")
     artifacts: Mapped[list[Artifact]] = relationship(
@@ -175,6 +181,10 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
     notified_at: Mapped[datetime | None]
+    #: unique when set: an event that must exist once (``quiet:<lab>:<release_id>``, ...)
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    #: set once the dispatcher has turned the event into deliveries (issue 3)
+    dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class SourceState(Base):
@@ -202,3 +212,142 @@ class SourceState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --------------------------------------------------------------------------- delivery (issue 3)
+
+
+class Subscription(Base):
+    """A channel and its filter, synchronised from the watchlist or created through the API.
+
+    Attributes:
+        channel: ``slack:#chan``, ``slack:default``, ``email:addr``, ``webhook:https://...``.
+        filters: ``{"labs": [...], "countries": [...], "kinds": [...], "min_params_b": float,
+            "significance": float, "licences": [...]}``; missing keys mean "any".
+        digest: ``daily`` | ``weekly`` for email digests, else None.
+        origin: ``watchlist`` (re-synced on start) or ``api`` (managed through the API).
+        disabled_at / disabled_reason: set when the channel failed permanently (e.g. invalid_auth).
+    """
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(500), unique=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    digest: Mapped[str | None] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16), default="watchlist")
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """One message to one channel: an alert (event x subscription), a digest, a pulse.
+
+    ``idempotency_key`` is unique: ``event:<event_id>:<subscription_id>``,
+    ``digest:<subscription_id>:<period start ISO>``, ``pulse:<channel>:<ISO week>``... A second
+    attempt to create the same delivery is a no-op, so nothing is ever sent twice by design.
+
+    Attributes:
+        status: ``pending`` -> ``sending`` (claimed by a worker, compare-and-set) -> ``sent`` |
+            ``failed`` (gave up after max attempts or a permanent error); ``unknown`` when a worker
+            died between sending and recording (resolved before any resend where possible).
+        attempts: sends tried. next_attempt_at: earliest UTC time for the next try (backoff).
+        claimed_at / claimed_by: when and by which worker the current attempt was claimed.
+        external_ref: what the channel returned (Slack ``{"channel", "ts"}``, SMTP Message-ID...).
+        payload: what to send when it is not derived from the event (digest period, pulse week...).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # alert | digest | pulse | cadence | test
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    external_ref: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- Slack threads (issue 4)
+
+
+class SlackThread(Base):
+    """The parent Slack message of a release in one channel: later variants reply in its thread.
+
+    Attributes:
+        channel_id / ts: the parent message (``chat.postMessage`` answer), used as ``thread_ts``.
+        variant_count: variants shown in the parent (updated with ``chat.update``).
+    """
+
+    __tablename__ = "slack_threads"
+    __table_args__ = (UniqueConstraint("release_id", "channel", name="uq_slack_threads_release_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(500))  # the subscription channel (slack:#x)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    variant_count: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- intelligence (issue 6)
+
+
+class ArtifactLink(Base):
+    """Lineage from a ``base_model:`` tag: ``artifact`` derives from ``base_repo_id``.
+
+    Attributes:
+        relation: finetune | quantized | adapter | merge | None (plain ``base_model:`` tag).
+        base_repo_id: the repo id as tagged (may be a pre-rename id such as ``THUDM/...``).
+        base_artifact_id: the stored artifact it resolves to, when tracker knows it.
+    """
+
+    __tablename__ = "artifact_links"
+    __table_args__ = (UniqueConstraint("artifact_id", "base_repo_id", name="uq_artifact_links_artifact_base"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    relation: Mapped[str | None] = mapped_column(String(16))
+    base_repo_id: Mapped[str] = mapped_column(String(300), index=True)
+    base_artifact_id: Mapped[int | None] = mapped_column(ForeignKey("artifacts.id"), index=True)
+
+
+class ReleasePaper(Base):
+    """A release linked to a paper artifact (``via``: ``tag`` from ``arxiv:`` tags, ``title``)."""
+
+    __tablename__ = "release_papers"
+    __table_args__ = (UniqueConstraint("release_id", "paper_id", name="uq_release_papers_release_paper"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
+    via: Mapped[str] = mapped_column(String(16))
+
+
+# --------------------------------------------------------------------------- history (issue 7)
+
+
+class DownloadSnapshot(Base):
+    """Downloads and likes of one artifact at one poll (from the listing already fetched)."""
+
+    __tablename__ = "download_snapshots"
+    __table_args__ = (Index("ix_download_snapshots_artifact_id_taken_at", "artifact_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"))
+    taken_at: Mapped[datetime]
+    downloads: Mapped[int | None] = mapped_column(Integer)
+    likes: Mapped[int | None] = mapped_column(Integer)
