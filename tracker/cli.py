@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib
 import io
 import json
 import logging
@@ -272,6 +273,24 @@ def db_upgrade() -> None:
     console.print(f"database at revision {store_db.current_revision(store.engine)}")
 
 
+# --------------------------------------------------------------------------- serve
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Serve the REST API, feeds, dashboard and the Hugging Face webhook endpoint (uvicorn)."""
+    import uvicorn
+
+    from tracker.api import create_app
+
+    ctx = load_context()
+    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level=ctx.settings.log_level.lower())
+
+
 # --------------------------------------------------------------------------- demo
 
 
@@ -330,6 +349,14 @@ def demo(
         store.dispose()
     if tmp is not None:
         tmp.cleanup()
+
+
+#: Modules that add commands to ``app`` (each does ``from tracker.cli import app`` and decorates
+#: its functions; heavy imports stay inside the command functions so ``--help`` stays fast).
+COMMAND_MODULES: tuple[str, ...] = ()
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module)
 
 
 def main() -> None:
