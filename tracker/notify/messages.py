@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.domain import EventType
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tracker.store.models import Event
 
 #: Event types that produce an alert; renames, withdrawals and revisions are recorded only.
 ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED)
@@ -70,3 +75,12 @@ def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) ->
         params_total_b=art.get("params_total_b"),
         idempotency_key=f"event-{event_id}",
     )
+
+
+def build_alert(*, session: "Session", event: "Event") -> Message:
+    """Build the alert for one outbox event, reading the release from the database when needed.
+
+    The delivery code calls this (not ``build_message``) so richer content (variant counts,
+    licence, base model...) can come from the store. Today it uses the event payload only.
+    """
+    return build_message(event.id, event.type, event.payload)
