@@ -1,64 +1,57 @@
-"""Send pending outbox events to the configured notifiers (first version, before deliveries).
+"""Alerts without a worker: dispatch the outbox and deliver what is due, in this process.
 
-Each alert event is handed to every route whose filter matches, then marked ``notified_at``.
-A transient failure leaves the event pending so the next run retries it (at-least-once: a
-channel that succeeded before another failed may see the alert again); a permanent failure is
-recorded in the event's payload and not retried.
+``tracker poll`` calls ``process_outbox`` after its poll so that a user who runs no worker still
+gets alerts, through exactly the code the workers run (``tracker.dispatch`` then
+``tracker.deliver``), with the same guarantees: one delivery per (event, subscription), claimed by
+compare-and-set before sending. A delivery that fails transiently stays ``pending`` with a
+backoff; the next ``tracker poll`` (or a worker) sends it when it is due.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from tracker.config import Settings
+from tracker.deliver import DeliveryOutcome, NotifierFactory, deliver_due
+from tracker.dispatch import DispatchSummary, dispatch_pending
 from tracker.domain import utcnow
-from tracker.errors import DeliveryError
-from tracker.notify import Route
-from tracker.notify.messages import ALERT_EVENTS, Message, build_message
 from tracker.store import Store
-from tracker.store import queries as q
-
-log = logging.getLogger(__name__)
+from tracker.watchlist import Watchlist
 
 
 @dataclass(slots=True)
-class AlertSummary:
-    """What ``send_pending_alerts`` did: messages built, sends done, errors by channel."""
+class OutboxSummary:
+    """What ``process_outbox`` did: the dispatch summary and one outcome per delivery attempted."""
 
-    messages: list[Message] = field(default_factory=list)
-    sent: int = 0
-    errors: list[str] = field(default_factory=list)
+    dispatch: DispatchSummary
+    outcomes: list[DeliveryOutcome] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        """Messages sent by this run."""
+        return sum(1 for o in self.outcomes if o.sent or o.resolved)
+
+    @property
+    def errors(self) -> list[str]:
+        """``delivery <id>: <error>`` for every failed attempt of this run."""
+        return [f"delivery {o.delivery_id}: {o.error}" for o in self.outcomes if o.error]
 
 
-def send_pending_alerts(store: Store, routes: Sequence[Route]) -> AlertSummary:
-    """Deliver every pending alert event to the matching routes and mark it notified.
+def process_outbox(
+    store: Store,
+    *,
+    settings: Settings,
+    watchlist: Watchlist,
+    notifier_for: NotifierFactory | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> OutboxSummary:
+    """Dispatch every pending outbox event, then deliver every due delivery, inline.
 
     Returns:
-        AlertSummary: the messages (also logged), the number of sends and the errors.
+        OutboxSummary: deliveries created, and the outcome of each send attempted.
     """
-    summary = AlertSummary()
-    with store.transaction() as session:
-        events = q.list_pending_events(session=session, types=[t.value for t in ALERT_EVENTS])
-        for event in events:
-            message = build_message(event.id, event.type, event.payload)
-            summary.messages.append(message)
-            log.info("alert: %s %s", message.headline, message.url)
-            retry = False
-            failures = []
-            for route in routes:
-                if not route.matches(message):
-                    continue
-                try:
-                    route.notifier.send(message)
-                    summary.sent += 1
-                except DeliveryError as exc:
-                    summary.errors.append(f"{route.notifier.name}: {exc}")
-                    failures.append({"channel": route.notifier.name, "error": str(exc),
-                                     "permanent": exc.permanent})
-                    retry = retry or not exc.permanent
-            if failures:
-                event.payload = {**event.payload, "delivery_errors": failures}
-            if not retry:
-                event.notified_at = utcnow()
-    return summary
+    summary = dispatch_pending(store, settings=settings, watchlist=watchlist, clock=clock)
+    outcomes = deliver_due(store, settings=settings, notifier_for=notifier_for, clock=clock)
+    return OutboxSummary(dispatch=summary, outcomes=outcomes)

@@ -43,8 +43,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (not a terminal) gets wide tables instead of rich's 80-column default, and error
+# lines are never hard-wrapped, so scripts and logs read whole lines.
+console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -73,6 +75,12 @@ class Context:
     watchlist: Watchlist
 
 
+def _env_name(loc: tuple[Any, ...]) -> str:
+    """Name the environment variable of a settings error (aliases like HF_ENDPOINT keep theirs)."""
+    name = "_".join(str(p) for p in loc).upper()
+    return name if name.startswith(("TRACKER_", "HF_")) else f"TRACKER_{name}"
+
+
 def load_context(**overrides: Any) -> Context:
     """Build Settings (with ``overrides``) and load the watchlist.
 
@@ -83,7 +91,7 @@ def load_context(**overrides: Any) -> Context:
         settings = Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
-            f"TRACKER_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+            f"{_env_name(e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
@@ -112,9 +120,9 @@ def describe_detection(d: Any) -> str:
 def render_poll(reports: list[Any], *, out: Console = console) -> None:
     """Print the per-source summary table and the detections of a poll cycle."""
     table = Table(title="Poll summary", title_justify="left")
-    for col in ("source", "lab", "status", "requests", "new", "releases", "variants",
+    for col in ("source", "lab", "status", "requests", "304", "new", "releases", "variants",
                 "renamed", "withdrawn", "note"):
-        table.add_column(col, justify="right" if col in ("requests", "new", "releases", "variants",
+        table.add_column(col, justify="right" if col in ("requests", "304", "new", "releases", "variants",
                                                           "renamed", "withdrawn") else "left")
     colors = {"ok": "green", "partial": "yellow", "failed": "red"}
     for r in reports:
@@ -122,7 +130,7 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
         if r.baseline and not note:
             note = "baseline recorded (not alerted)"
         table.add_row(r.source, r.lab, f"[{colors[r.status]}]{r.status}[/]", str(r.requests),
-                      str(r.new_artifacts), str(r.new_releases), str(r.variants), str(r.renamed),
+                      str(r.not_modified), str(r.new_artifacts), str(r.new_releases), str(r.variants), str(r.renamed),
                       str(r.withdrawn), note)
     out.print(table)
     detections = [d for r in reports for d in r.detections]
@@ -137,22 +145,21 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
 @app.command()
 @handle_errors
 def poll(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="hf or arxiv (repeatable); default all")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="hf, arxiv, modelscope, github, feeds, daily_papers (repeatable); default TRACKER_SOURCES")] = None,
     lab: Annotated[list[str] | None, typer.Option("--lab", "-l", help="lab slug (repeatable); default all")] = None,
 ) -> None:
     """Poll the sources once now, store what is new and send alerts; print a summary.
 
     Exits 0 when at least one source succeeded, 1 when all failed, 2 on bad configuration.
     """
-    from tracker.alerts import send_pending_alerts
-    from tracker.notify import build_routes
+    from tracker.alerts import process_outbox
     from tracker.pipeline import poll_once
 
     ctx = load_context()
     store = open_store(ctx.settings)
     reports = poll_once(ctx.settings, store, ctx.watchlist, sources=source, labs=lab)
     render_poll(reports)
-    summary = send_pending_alerts(store, build_routes(ctx.settings, ctx.watchlist))
+    summary = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
     for error in summary.errors:
         err_console.print(f"[yellow]alert not delivered:[/] {error}", highlight=False)
     if reports and all(r.status == "failed" for r in reports):
@@ -199,12 +206,27 @@ def releases(
     from tracker.serialize import release_to_dict
     from tracker.store.queries import ReleaseFilter, list_releases
 
-    ctx = load_context()  # a lab no longer watched keeps its history, so --lab is not checked here
+    from tracker.domain import ArtifactKind
+    from tracker.store.queries import lab_summaries
+
+    ctx = load_context()
+    lab = lab.lower() if lab else None
+    if kind is not None and kind not in {k.value for k in ArtifactKind}:
+        raise ConfigError(f"--kind must be one of {', '.join(k.value for k in ArtifactKind)}, got {kind!r}")
     flt = ReleaseFilter(lab=lab, country=country, kind=kind, since=_parse_day(since, "--since"),
-                        until=_parse_day(until, "--until"), limit=limit)
+                        until=_parse_day(until, "--until"), limit=limit + 1)
+    if flt.since and flt.until and flt.since >= flt.until:
+        raise ConfigError("--since must be before --until")
     store = open_store(ctx.settings)
     with store.transaction() as session:
+        if lab is not None:  # a lab no longer watched keeps its history: accept stored slugs too
+            known = {lab_row.slug for lab_row, _, _ in lab_summaries(session=session)}
+            known |= {cfg.slug for cfg in ctx.watchlist.labs}
+            if lab not in known:
+                raise ConfigError(f"unknown lab {lab!r}; known labs: {', '.join(sorted(known))}")
         rows = [release_to_dict(r) for r in list_releases(session=session, flt=flt)]
+    truncated = len(rows) > limit
+    rows = rows[:limit]
     if format == OutputFormat.json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
@@ -213,19 +235,22 @@ def releases(
         writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "artifacts": " ".join(a["name"] for a in row["artifacts"]),
+            writer.writerow({**row, "baseline": str(row["baseline"]).lower(), "artifacts": " ".join(a["name"] for a in row["artifacts"]),
                              "sizes": " ".join(sorted({a["variant"]["size_label"] for a in row["artifacts"]
                                                        if a["variant"]["size_label"]}))})
         sys.stdout.write(buf.getvalue())
         return
-    table = Table(title=f"{len(rows)} release(s)", title_justify="left")
-    for col in ("released (UTC)", "lab", "title", "kind", "artifacts", "sizes", ""):
+    title = f"{len(rows)} release(s)" + (f", newest first; more exist (use --limit N, now {limit})" if truncated else "")
+    table = Table(title=title, title_justify="left")
+    for col in ("released (UTC)", "lab", "title", "kind", "artifacts", "sizes", "how"):
         table.add_column(col)
     for row in rows:
         sizes = sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]})
         table.add_row(row["released_at"][:16].replace("T", " "), row["lab"], row["title"], row["kind"],
                       str(len(row["artifacts"])), ", ".join(sizes)[:40],
                       "baseline" if row["baseline"] else "[green]detected[/]")
+    if truncated:
+        err_console.print(f"[yellow]showing the newest {limit}; more releases match (use --limit)[/]")
     console.print(table)
 
 
@@ -322,6 +347,7 @@ def demo(
             database_url=None,
             hf_endpoint=hub.hf_endpoint,
             arxiv_endpoint=hub.arxiv_endpoint,
+            hf_web_url="https://huggingface.co",  # stored links point at the real Hub, not the replay port
             arxiv_min_interval=0,
             watchlist=None,
         )
@@ -345,7 +371,11 @@ def demo(
             for r in failed:
                 console.print(f"  [yellow]{r.source}/{r.lab}: {r.status} {r.error or ''}[/]")
         console.print(f"[bold]{total} detections[/] between {begin:%Y-%m-%d} and {finish:%Y-%m-%d}.")
-        console.print("Try: tracker releases --lab qwen" + (f" (with TRACKER_DATA_DIR={data_dir})" if data_dir else ""))
+        if data_dir:
+            console.print(f"Explore it: TRACKER_DATA_DIR={data_dir} tracker releases --lab qwen")
+        else:
+            console.print("The demo database was temporary: rerun with --data-dir DIR to keep it, then "
+                          "TRACKER_DATA_DIR=DIR tracker releases --lab qwen")
         store.dispose()
     if tmp is not None:
         tmp.cleanup()
@@ -353,7 +383,11 @@ def demo(
 
 #: Modules that add commands to ``app`` (each does ``from tracker.cli import app`` and decorates
 #: its functions; heavy imports stay inside the command functions so ``--help`` stays fast).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "tracker.commands.deliveries",
+    "tracker.commands.slack",
+    "tracker.commands.stats",  # issue 7: cadence, stats countries, chart
+)
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         arxiv_max_results (int): entries asked of arXiv per page.
         arxiv_max_pages (int): pages fetched per arXiv query per poll.
         slack_* / smtp_url / email_from / webhook_secret / api_token: notification and API settings.
+        delivery_max_attempts (int): sends tried before a delivery gives up into ``failed``.
+        delivery_stale_after_s (float): seconds; a delivery still ``sending`` after this long was
+            claimed by a worker that died (its outcome is unknown, see ``tracker.deliver``).
+        hub_requests_per_window / hub_window_s (int, float): Hub API requests allowed per window
+            of ``hub_window_s`` seconds, shared by every worker through Redis (``tracker.ratelimit``).
     """
 
     model_config = SettingsConfigDict(
@@ -60,6 +65,7 @@ class Settings(BaseSettings):
         default=DEFAULT_HF_ENDPOINT,
         validation_alias=AliasChoices("TRACKER_HF_ENDPOINT", "HF_ENDPOINT"),
     )
+    hf_web_url: str | None = None  # links shown to people; None = hf_endpoint (a mirror or replay hub differs)
     hf_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("TRACKER_HF_TOKEN", "HF_TOKEN")
     )
@@ -83,20 +89,58 @@ class Settings(BaseSettings):
     slack_channel: str | None = None
     slack_webhook_url: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_min_interval_s: float = Field(default=1.0, ge=0)  # seconds between new messages per channel (per process)
+    slack_max_retry_after_s: float = Field(default=30.0, ge=0)  # longer Slack 429 Retry-After: retry the delivery later
     smtp_url: SecretStr | None = None
     email_from: str | None = None
     webhook_secret: SecretStr | None = None
     api_token: SecretStr | None = None
 
+    sources: str = "hf,arxiv"
+    modelscope_endpoint: str = "https://modelscope.cn"
+    modelscope_page_size: int = Field(default=100, ge=1, le=1000)
+    github_api_url: str = "https://api.github.com"
+    github_url: str = "https://github.com"
+    github_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TRACKER_GITHUB_TOKEN", "GITHUB_TOKEN")
+    )
+    allow_private_feeds: bool = False
+    feed_allowed_hosts: str = ""
+
     worker_concurrency: int = Field(default=2, ge=1)
     log_level: str = "INFO"
 
-    @field_validator("hf_endpoint", "arxiv_endpoint", "slack_api_url")
+    #: issue 3: deliveries, shared rate limits (see tracker.deliver, tracker.ratelimit)
+    delivery_max_attempts: int = Field(default=6, ge=1)  # sends tried before a delivery is `failed`
+    delivery_stale_after_s: float = Field(default=300.0, gt=0)  # a `sending` claim older than this is `unknown` (> the task hard limit)
+    hub_requests_per_window: int = Field(default=500, ge=1)  # Hub API requests per window, all workers (Hub rate-limits page)
+    hub_window_s: float = Field(default=300.0, gt=0)  # the Hub counts its API limit over 5-minute windows
+
+    @field_validator("hf_endpoint", "arxiv_endpoint", "slack_api_url", "modelscope_endpoint",
+                     "github_api_url", "github_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         value = value.strip()
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @property
+    def enabled_sources(self) -> tuple[str, ...]:
+        """Source slugs from ``sources`` (``"hf, arxiv"`` -> ``("hf", "arxiv")``), in order."""
+        return tuple(dict.fromkeys(s.strip() for s in self.sources.split(",") if s.strip()))
+
+    @property
+    def feed_allowed_host_set(self) -> frozenset[str]:
+        """Lower-cased host names from ``feed_allowed_hosts``."""
+        return frozenset(h.strip().lower() for h in self.feed_allowed_hosts.split(",") if h.strip())
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return value
 
     @property
@@ -110,6 +154,16 @@ class Settings(BaseSettings):
         return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.db'}"
 
     def ensure_data_dir(self) -> Path:
-        """Create ``data_dir`` if needed and return it."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create ``data_dir`` if needed and return it.
+
+        Raises:
+            ConfigError: it exists as a file, or cannot be created.
+        """
+        from tracker.errors import ConfigError
+
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"TRACKER_DATA_DIR {self.data_dir} is not a usable directory: "
+                              f"{exc.strerror or exc}") from exc
         return self.data_dir

@@ -29,6 +29,10 @@ class SourceKind(enum.StrEnum):
 
     HF = "hf"
     ARXIV = "arxiv"
+    MODELSCOPE = "modelscope"  # ModelScope model hub (modelscope.cn)
+    GITHUB = "github"  # GitHub releases, tags and new repos
+    FEEDS = "feeds"  # lab blogs and news (RSS/Atom)
+    DAILY_PAPERS = "daily_papers"  # Hugging Face daily papers (artifacts are stored as "arxiv")
 
 
 class ArtifactKind(enum.StrEnum):
@@ -37,6 +41,7 @@ class ArtifactKind(enum.StrEnum):
     MODEL = "model"
     PAPER = "paper"
     CODE = "code"
+    POST = "post"  # a blog or news entry
 
 
 class EventType(enum.StrEnum):
@@ -68,6 +73,8 @@ class Observation:
         version (int, optional): arXiv version number (latest seen); None elsewhere.
         attrs (Mapping): source facts kept as JSON (tags, sha, gated, licence, pipeline tag,
             authors, categories, downloads, likes...).
+        scope (str, optional): the poll scope that listed it (``github:releases:QwenLM/Qwen3``,
+            ``feeds:<url>``), used to decide baseline; None means ``<source>:<org>`` (Hub-style).
     """
 
     source: SourceKind
@@ -79,6 +86,7 @@ class Observation:
     created_at: datetime | None = None
     version: int | None = None
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,11 @@ class SourceResult:
         failures (list[ScopeFailure]): scopes that failed; nothing about them is concluded.
         requests (int): HTTP requests made (including retries).
         not_modified (int): requests answered 304 Not Modified.
+        not_modified_scopes (set[str]): scopes answered 304 as a whole: nothing was parsed and
+            nothing is concluded about them (they are neither complete nor failed).
+        validators (dict, optional): conditional-request validators to keep, by request URL
+            (``{"etag": ..., "last_modified": ...}``); None when the source made no conditional
+            request. The pipeline stores them in ``SourceState.cursor["validators"]``.
     """
 
     source: SourceKind
@@ -118,6 +131,14 @@ class SourceResult:
     failures: list[ScopeFailure] = field(default_factory=list)
     requests: int = 0
     not_modified: int = 0
+    not_modified_scopes: set[str] = field(default_factory=set)
+    validators: dict[str, dict[str, str]] | None = None
+
+    @property
+    def all_not_modified(self) -> bool:
+        """True when every scope answered 304 and nothing failed: nothing to parse or store."""
+        return bool(self.not_modified_scopes) and not (
+            self.failures or self.complete_scopes or self.observations)
 
     @property
     def ok(self) -> bool:

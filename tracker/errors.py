@@ -35,6 +35,10 @@ class ConfigError(TrackerError, ValueError):
         super().__init__(message, permanent=True)
 
 
+class StoreUnavailableError(TrackerError):
+    """The database cannot be reached or opened (server down, unknown database, unwritable file)."""
+
+
 class SourceHTTPError(TrackerError):
     """An HTTP request to a source failed (status, network error or oversized body).
 

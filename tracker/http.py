@@ -16,7 +16,14 @@
 * the Hub token (``HF_TOKEN``) is sent only to the host of ``settings.hf_endpoint``;
 * besides the client-wide totals, ``HttpClient.counting()`` counts the requests made by one
   logical caller (a context variable), so that concurrent polls sharing one client each report
-  their own ``requests``/``not_modified``.
+  their own ``requests``/``not_modified``;
+* conditional requests: inside ``HttpClient.conditional(stored)``, ``get(url, conditional=True)``
+  sends ``If-None-Match``/``If-Modified-Since`` from the stored validators of that URL and
+  records the validators to keep (fresh ones on 2xx, the stored ones on 304);
+* ``HttpClient.guarding(check)`` runs ``check(url)`` before every hop (redirects included) of the
+  requests made inside the block: the feeds source uses it to refuse private addresses;
+* GitHub-style rate limits: a 403/429 with ``X-RateLimit-Remaining: 0`` becomes
+  ``RateLimitedError`` with ``retry_after`` from ``X-RateLimit-Reset`` (epoch seconds).
 
 ``paginate`` follows GitHub-style ``Link: <...>; rel="next"`` headers (as the Hub does).
 """
@@ -42,6 +49,7 @@ from tenacity.wait import wait_random_exponential
 
 from tracker.config import Settings
 from tracker.errors import ParseError, RateLimitedError, SourceHTTPError
+from tracker.ratelimit import make_limiter
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -49,6 +57,7 @@ __all__ = [
     "HttpClient",
     "RequestCount",
     "Response",
+    "ValidatorStore",
     "make_client",
     "paginate",
     "parse_retry_after",
@@ -84,6 +93,31 @@ class RequestCount:
 # inside ``counting()`` counts into that block, and two concurrent blocks never see each other.
 _active_counts: contextvars.ContextVar[tuple[tuple[HttpClient, RequestCount], ...]] = (
     contextvars.ContextVar("tracker_http_active_counts", default=())
+)
+
+
+@dataclass(slots=True)
+class ValidatorStore:
+    """Conditional-request validators of one ``HttpClient.conditional()`` block.
+
+    Attributes:
+        stored (Mapping): validators from the previous poll, by request URL (query included):
+            ``{"etag": '"abc"', "last_modified": "Wed, 21 Oct 2015 07:28:00 GMT"}``.
+        seen (dict): validators to keep after this poll, same shape: fresh ones from 2xx
+            answers, the stored ones for URLs answered 304. URLs not fetched are dropped.
+    """
+
+    stored: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    seen: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+UrlGuard = Callable[[httpx.URL], Awaitable[None]]
+
+_active_validators: contextvars.ContextVar[tuple[HttpClient, ValidatorStore] | None] = (
+    contextvars.ContextVar("tracker_http_validators", default=None)
+)
+_active_guard: contextvars.ContextVar[UrlGuard | None] = contextvars.ContextVar(
+    "tracker_http_url_guard", default=None
 )
 
 
@@ -269,6 +303,7 @@ class HttpClient:
             self._min_interval[arxiv_host] = settings.arxiv_min_interval
         self._next_slot: dict[str, float] = {}
         self._throttle_locks: dict[str, asyncio.Lock] = {}
+        self._limiter = make_limiter(settings)  # limits shared by all workers (Redis broker only)
         auth = None
         if settings.hf_token is not None and settings.hf_token.get_secret_value():
             auth = _HostBearerAuth(
@@ -297,6 +332,8 @@ class HttpClient:
     async def aclose(self) -> None:
         """Close the underlying connection pool."""
         await self._client.aclose()
+        if self._limiter is not None:
+            await self._limiter.aclose()
 
     @contextmanager
     def counting(self) -> Iterator[RequestCount]:
@@ -318,6 +355,38 @@ class HttpClient:
         finally:
             _active_counts.reset(token)
 
+    @contextmanager
+    def conditional(self, stored: Mapping[str, Mapping[str, str]] | None = None) -> Iterator[ValidatorStore]:
+        """Make ``get(..., conditional=True)`` calls in this block conditional requests.
+
+        Args:
+            stored (Mapping, optional): validators by request URL from the previous poll
+                (``SourceState.cursor["validators"]``); None or empty sends unconditional requests
+                that still record validators for next time.
+
+        Yields:
+            ValidatorStore: ``seen`` holds the validators to store once the block exits.
+        """
+        store = ValidatorStore(stored=dict(stored or {}))
+        token = _active_validators.set((self, store))
+        try:
+            yield store
+        finally:
+            _active_validators.reset(token)
+
+    @contextmanager
+    def guarding(self, guard: UrlGuard) -> Iterator[None]:
+        """Run ``await guard(url)`` before every request hop (redirects too) made in this block.
+
+        The guard raises (e.g. ``tracker.netguard.BlockedURLError``) to stop the request before
+        anything is sent; the exception propagates out of ``get`` unchanged.
+        """
+        token = _active_guard.set(guard)
+        try:
+            yield
+        finally:
+            _active_guard.reset(token)
+
     def _count(self, *, requests: int = 0, not_modified: int = 0) -> None:
         """Add to the client totals and to every ``counting()`` block open in this context."""
         self.requests += requests
@@ -329,7 +398,12 @@ class HttpClient:
 
     async def _before_send(self, request: httpx.Request) -> None:
         """httpx request hook: runs before every hop (retries and redirects included)."""
+        guard = _active_guard.get()
+        if guard is not None:
+            await guard(request.url)
         await self._wait_turn(request.url.host.lower())
+        if self._limiter is not None:
+            await self._limiter.acquire(str(request.url))
         self._count(requests=1)
 
     async def _wait_turn(self, host: str) -> None:
@@ -362,6 +436,7 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        conditional: bool = False,
     ) -> Response:
         """GET ``url`` and read the whole (decompressed, capped) body, retrying transient failures.
 
@@ -369,6 +444,9 @@ class HttpClient:
             url (str): absolute URL.
             params (Mapping, optional): query parameters added to ``url``.
             headers (Mapping, optional): extra request headers (e.g. ``If-None-Match``).
+            conditional (bool, optional): inside ``conditional()``, send the stored validators
+                of this URL and record the new ones; a 304 then means "unchanged since the last
+                poll" and carries no body to parse. Ignored outside such a block.
 
         Returns:
             Response: a 2xx response, or a 304 (``not_modified`` is incremented).
@@ -380,6 +458,39 @@ class HttpClient:
                 HF_TOKEN / gated access), too many redirects or a bad URL; ``permanent=False`` for
                 5xx, network errors and timeouts after the last attempt, and bodies over the cap.
         """
+        active = _active_validators.get() if conditional else None
+        store = active[1] if active is not None and active[0] is self else None
+        if store is None:
+            return await self._send("GET", url, params, headers, None)
+        key = str(httpx.URL(url).copy_merge_params(params)) if params else url
+        stored = dict(store.stored.get(key) or {})
+        sent = dict(headers or {})
+        if stored.get("etag"):
+            sent["If-None-Match"] = stored["etag"]
+        if stored.get("last_modified"):
+            sent["If-Modified-Since"] = stored["last_modified"]
+        response = await self._send("GET", url, params, sent, None)
+        if response.status_code == 304:
+            if stored:
+                store.seen[key] = stored
+        else:
+            fresh = {name: value for name, value in (("etag", response.headers.get("ETag")),
+                                                     ("last_modified", response.headers.get("Last-Modified")))
+                     if value}
+            if fresh:
+                store.seen[key] = fresh
+        return response
+
+    async def put_json(self, url: str, body: Any, *, headers: Mapping[str, str] | None = None) -> Response:
+        """PUT a JSON ``body`` to ``url`` (a read-only query API such as ModelScope's model list).
+
+        Same retries, caps and errors as ``get`` (see there).
+        """
+        return await self._send("PUT", url, None, headers, body)
+
+    async def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
+                    headers: Mapping[str, str] | None, json_body: Any) -> Response:
+        """Send one logical request with retries (see ``get``)."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=self._wait_before_retry,
@@ -388,18 +499,20 @@ class HttpClient:
             reraise=True,
         )
         try:
-            return await retrying(self._attempt, url, params, headers)
+            return await retrying(self._attempt, url, params, headers, method, json_body)
         except _Transient as exc:
             err = exc.error
             err.message = f"{err.message} (gave up after {self._attempts} attempts)"
             raise err from exc.__cause__
 
     async def _attempt(
-        self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None
+        self, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
+        method: str = "GET", json_body: Any = None,
     ) -> Response:
         """One attempt: send, stream the body under the cap, map the status to a result or error."""
         try:
-            async with self._client.stream("GET", url, params=params, headers=headers) as resp:
+            async with self._client.stream(method, url, params=params, headers=headers,
+                                           json=json_body) as resp:
                 final_url = str(resp.url)
                 if resp.status_code == 304:
                     self._count(not_modified=1)
@@ -457,6 +570,17 @@ class HttpClient:
         """Map a non-2xx, non-304 status to the exception to raise (``_Transient`` = retry)."""
         status = resp.status_code
         reason = f"HTTP {status} {resp.reason_phrase}".rstrip()
+        if status in (403, 429) and resp.headers.get("X-RateLimit-Remaining", "").strip() == "0":
+            # GitHub's primary rate limit: wait until X-RateLimit-Reset (epoch seconds, UTC).
+            reset = resp.headers.get("X-RateLimit-Reset", "").strip()
+            wait = max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+            wait = parse_retry_after(resp.headers.get("Retry-After")) or wait
+            return RateLimitedError(
+                f"GET {url}: {reason}: rate limit exhausted"
+                + (f", resets in {wait:.0f}s" if wait is not None else "")
+                + " (set TRACKER_GITHUB_TOKEN for a higher GitHub limit)",
+                url=url, status_code=status, retry_after=wait,
+            )
         if status in RETRY_STATUSES:
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             if retry_after is not None and retry_after > self._max_retry_after:

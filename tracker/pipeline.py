@@ -16,16 +16,19 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker import families
+from tracker import families, snapshots
+from tracker import lineage, papers, significance  # issue 6: lineage, paper links, score
 from tracker.config import Settings
 from tracker.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff, scope_of
 from tracker.domain import (
@@ -39,7 +42,9 @@ from tracker.domain import (
 )
 from tracker.errors import TrackerError
 from tracker.http import HttpClient, make_client
-from tracker.sources import SOURCES, get_source
+from tracker.sources import DEFAULT_SOURCES
+from tracker.sources import applies as source_applies
+from tracker.sources import get_source
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.store.models import Artifact, Event, Lab, Release, SourceState
@@ -113,11 +118,67 @@ def _facts(obs: Observation) -> families.NameFacts | None:
     return families.classify(name, obs.attrs.get("tags") or (), obs.attrs.get("pipeline_tag"))
 
 
+_TITLE_SPLIT = re.compile(r"\s*[:|\u2013\u2014]\s*|\s+-\s+")
+
+
+def _hint_keys(obs: Observation) -> list[str]:
+    """Family match keys named by a code/post artifact (issue 8): ``"Qwen3: Think Deeper"`` -> qwen3.
+
+    Reads ``attrs["family_hints"]`` (a GitHub release title and repo name, a blog title; else the
+    name); each title segment (split on ``:``, ``|``, dashes) and each word with letters and a
+    digit is read as a repo name by ``families.classify``. Keys are in hint order, deduplicated.
+    """
+    keys: dict[str, None] = {}
+    for hint in obs.attrs.get("family_hints") or [obs.name]:
+        if not isinstance(hint, str):
+            continue
+        for segment in _TITLE_SPLIT.split(hint):
+            words = segment.split()
+            for cand in ([segment] if len(words) == 1 else []) + [w.strip(".,!?;()[]\"'") for w in words]:
+                if sum(c.isalpha() for c in cand) >= 2 and any(c.isdigit() for c in cand):
+                    keys.setdefault(families.family_match_key(families.classify(cand).release_key), None)
+    return list(keys)
+
+
 def _release_identity(obs: Observation, facts: families.NameFacts | None) -> tuple[str, str]:
     """Return (family match key, display title) of the release an observation belongs to."""
+    if facts is None and obs.kind in (ArtifactKind.CODE, ArtifactKind.POST):
+        hints = _hint_keys(obs)  # a post/code release of its own, grouped by the family it names
+        return (hints[0] if hints else f"{obs.source.value}:{obs.external_id}"), obs.name
     if facts is None:  # papers: one release per paper
         return f"arxiv:{obs.external_id}", obs.name
     return families.family_match_key(facts.release_key), facts.release_key
+
+
+def _known_artifacts(session: Session, result: SourceResult, lab_id: int) -> dict[str, Any]:
+    """Stored artifacts for a result, looked up under each observation's own source.
+
+    A source may borrow another's identity (daily papers are arXiv papers), so the lookup is by
+    the observations' sources, not the polled one.
+    """
+    sources = sorted({o.source.value for o in result.observations} or {result.source.value})
+    known: dict[str, Any] = {}
+    for src in sources:
+        known.update(q.get_known_artifacts(
+            session=session, source=src, lab_id=lab_id,
+            external_ids=(o.external_id for o in result.observations if o.source.value == src)))
+    return known
+
+
+def _lock_families(session: Session, lab_id: int, observations: Iterable[Observation]) -> None:
+    """PostgreSQL: serialise release creation per (lab, model family) until commit.
+
+    The Hub and ModelScope units of one lab can see the same launch in one cycle and store
+    concurrently; without this both could create the family's release. Keys are taken in sorted
+    order, so two units never wait on each other in a cycle. SQLite has one writer anyway.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_release_identity(o, _facts(o))[0] for o in observations if o.kind == ArtifactKind.MODEL})
+    for key in keys:
+        digest = hashlib.sha256(f"release:{lab_id}:{key}".encode()).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                        {"k": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 def _event_payload(lab: Lab, release: Release, artifact: Artifact, **extra: Any) -> dict[str, Any]:
@@ -152,6 +213,8 @@ class _Applier:
         self.lab_cfg = lab_cfg
         self.now = now
         self.window = timedelta(days=settings.family_window_days)
+        self.new_artifacts: list[Artifact] = []  # issue 6: lineage/papers/significance post-pass
+        self.renamed_artifacts: list[Artifact] = []
         lab = q.get_lab_by_slug(session=session, slug=lab_cfg.slug)
         self.lab = lab or q.sync_labs(session=session, labs=[lab_cfg])[lab_cfg.slug]
 
@@ -175,11 +238,26 @@ class _Applier:
             return release
         return None
 
+    def _linked_model_release(self, obs: Observation, at: datetime) -> Release | None:
+        """The lab's model release (within the family window) a code/post artifact names, or None.
+
+        The most specific family wins (``Qwen3-Coder`` before ``Qwen3``).
+        """
+        if obs.kind not in (ArtifactKind.CODE, ArtifactKind.POST):
+            return None
+        for key in sorted(_hint_keys(obs), key=len, reverse=True):
+            release = self._release_for(key, ArtifactKind.MODEL.value, at)
+            if release is not None:
+                return release
+        return None
+
     def add_new(self, obs: Observation, *, baseline: bool, report: PollReport) -> None:
         facts = _facts(obs)
         family, title = _release_identity(obs, facts)
         at = (obs.created_at or self.now) if baseline else self.now
-        release = self._release_for(family, obs.kind.value, at)
+        release = self._linked_model_release(obs, at)  # a GitHub release / blog post of a model launch
+        if release is None:
+            release = self._release_for(family, obs.kind.value, at)
         created_release = release is None
         if release is None:
             release = Release(
@@ -194,7 +272,7 @@ class _Applier:
             )
             self.session.add(release)
             self.session.flush()
-        elif baseline and at < release.released_at:
+        elif baseline and at < release.released_at and release.kind == obs.kind.value:
             release.released_at = at  # baseline history: the earliest member dates the launch
         artifact = Artifact(
             source=obs.source.value,
@@ -216,8 +294,13 @@ class _Applier:
             quantization=facts.quantization if facts else None,
             attrs=dict(obs.attrs),
         )
+        if facts is not None:  # name first, else safetensors.total read in the fetch stage
+            artifact.params_total_b, params_source = lineage.params_from(facts, obs.attrs)
+            if params_source:
+                artifact.attrs = {**artifact.attrs, "params_source": params_source}
         self.session.add(artifact)
         self.session.flush()
+        self.new_artifacts.append(artifact)
         report.new_artifacts += 1
         if created_release:
             report.new_releases += 1
@@ -236,7 +319,8 @@ class _Applier:
 
     def update_seen(self, row: Artifact, obs: Observation) -> None:
         if _stable_attrs(row.attrs or {}) != _stable_attrs(obs.attrs):
-            row.attrs = dict(obs.attrs)
+            derived = {k: v for k, v in (row.attrs or {}).items() if k in lineage.DERIVED_ATTRS}
+            row.attrs = {**dict(obs.attrs), **derived}
 
     def rename(self, row: Artifact, obs: Observation, report: PollReport) -> None:
         old_name, old_org = row.name, row.org
@@ -247,41 +331,68 @@ class _Applier:
         self._add_event(EventType.ARTIFACT_RENAMED, row.release, row,
                         {"old_name": old_name, "old_org": old_org, "name": obs.name, "org": obs.org})
         report.renamed += 1
+        self.renamed_artifacts.append(row)
+
+    def enrich(self) -> None:
+        """Issue 6: lineage links, paper links, derivative/new_base and significance of touched releases."""
+        if not (self.new_artifacts or self.renamed_artifacts):
+            return
+        self.session.flush()
+        orgs = self.lab_cfg.hf_orgs
+        touched = {a.release_id for a in self.new_artifacts}
+        touched |= lineage.link_artifacts(self.session, self.new_artifacts, lab_orgs=orgs)
+        touched |= lineage.resolve_pending(self.session, self.new_artifacts + self.renamed_artifacts, lab_orgs=orgs)
+        paper_releases = papers.link_new_models(self.session, self.new_artifacts, lab_id=self.lab.id)
+        paper_releases |= papers.link_new_papers(self.session, self.new_artifacts)
+        paper_releases |= {a.release_id for a in self.new_artifacts if a.kind == ArtifactKind.PAPER.value}
+        paper_releases |= significance.refresh_releases(self.session, touched, lab_id=self.lab.id, tier=self.lab_cfg.tier)
+        significance.refresh_paper_scores(self.session, paper_releases, own_lab_id=self.lab.id, tier=self.lab_cfg.tier)
 
     def apply(self, result: SourceResult, report: PollReport) -> None:
         state = q.get_or_create_source_state(
             session=self.session, source=result.source.value, lab_slug=self.lab.slug
         )
         fingerprint = _fingerprint(result)
-        if fingerprint is not None and (state.cursor or {}).get("fingerprint") == fingerprint:
+        snapshot_interval = snapshots.interval_s(self.settings)
+        snapshot_due = snapshots.snapshot_due(state.cursor, now=self.now, interval=snapshot_interval)
+        if fingerprint is not None and (state.cursor or {}).get("fingerprint") == fingerprint and not snapshot_due:
             # Steady state: the same complete listing as last time, so nothing can have changed.
             _record_health(state, result, self.now, fingerprint)
             report.complete_scopes = len(result.complete_scopes)
             return
         baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
         lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in self.lab_cfg.arxiv_queries}
-        known = q.get_known_artifacts(
-            session=self.session,
-            source=result.source.value,
-            lab_id=self.lab.id,
-            external_ids=(o.external_id for o in result.observations),
-        )
+        known = _known_artifacts(self.session, result, self.lab.id)
         changes = diff(result, {k: v[0] for k, v in known.items()})
         # New artifacts in creation order, so baseline clusters and release titles are stable.
         new = sorted((c for c in changes if isinstance(c, New)),
                      key=lambda c: (c.observation.created_at or self.now, c.observation.name))
+        _lock_families(self.session, self.lab.id, (c.observation for c in new))
         for change in new:
             obs = change.observation
-            if obs.source == SourceKind.ARXIV:
+            if obs.scope is not None:  # the source names the scope (feeds, GitHub, daily papers)
+                backfill = obs.kind == ArtifactKind.PAPER and obs.created_at is not None and (
+                    self.now - obs.created_at > timedelta(days=self.settings.arxiv_backfill_days))
+                baseline = obs.scope.lower() not in baselined or backfill
+            elif obs.source == SourceKind.ARXIV:
                 backfill = obs.created_at is not None and self.now - obs.created_at > timedelta(
                     days=self.settings.arxiv_backfill_days)
                 baseline = not lab_arxiv_scopes <= baselined or backfill
             else:
                 baseline = scope_of(obs.source, obs.org) not in baselined
-            self.add_new(obs, baseline=baseline, report=report)
+            if obs.kind != ArtifactKind.PAPER:
+                self.add_new(obs, baseline=baseline, report=report)
+                continue
+            try:  # a paper can arrive through two units at once (arXiv and daily papers)
+                with self.session.begin_nested():
+                    self.add_new(obs, baseline=baseline, report=report)
+            except IntegrityError:
+                log.info("paper %s was stored concurrently by another unit; kept theirs", obs.external_id)
         for change in changes:
             if isinstance(change, New):
                 continue
+            if not isinstance(change, Withdrawn) and change.observation.source != result.source:
+                continue  # a borrowed identity (daily papers -> arXiv) only adds; its owner keeps the facts
             row = known[change.known.external_id][1]
             if isinstance(change, Seen):
                 self.update_seen(row, change.observation)
@@ -304,6 +415,12 @@ class _Applier:
                 row.withdrawn_at = self.now
                 self._add_event(EventType.ARTIFACT_WITHDRAWN, row.release, row, {"name": row.name})
                 report.withdrawn += 1
+        self.enrich()
+        if snapshot_due and result.complete_scopes:  # downloads/likes from this listing (issue 7)
+            self.session.flush()
+            snapshots.record_snapshots(session=self.session, source=result.source.value,
+                                       observations=result.observations, now=self.now, interval=snapshot_interval)
+            state.cursor = {**(state.cursor or {}), snapshots.CURSOR_KEY: self.now.isoformat()}
         _record_health(state, result, self.now, fingerprint)
         report.complete_scopes = len(result.complete_scopes)
 
@@ -313,12 +430,12 @@ VOLATILE_ATTRS = frozenset({"downloads", "likes", "trendingScore", "trending_sco
 
 
 def _stable_attrs(attrs: Any) -> dict[str, Any]:
-    return {k: v for k, v in dict(attrs).items() if k not in VOLATILE_ATTRS}
+    return {k: v for k, v in dict(attrs).items() if k not in VOLATILE_ATTRS and k not in lineage.DERIVED_ATTRS}
 
 
 def _fingerprint(result: SourceResult) -> str | None:
     """Hash of everything detection looks at in a fully successful result (None otherwise)."""
-    if result.failures:
+    if result.failures or result.not_modified_scopes:  # a 304 scope has no observations to hash
         return None
     digest = hashlib.sha256()
     digest.update(json.dumps(sorted(s.lower() for s in result.complete_scopes)).encode())
@@ -330,7 +447,7 @@ def _fingerprint(result: SourceResult) -> str | None:
 
 def _record_health(state: Any, result: SourceResult, now: datetime, fingerprint: str | None) -> None:
     state.last_polled_at = now
-    if result.complete_scopes:
+    if result.complete_scopes or result.not_modified_scopes:
         state.last_success_at = now
     if result.failures:
         state.last_error_at = now
@@ -343,6 +460,8 @@ def _record_health(state: Any, result: SourceResult, now: datetime, fingerprint:
     baselined = set(cursor.get("baselined_scopes", []))
     baselined.update(s.lower() for s in result.complete_scopes)
     cursor["baselined_scopes"] = sorted(baselined)
+    if result.validators is not None:  # ETag / Last-Modified per URL for conditional requests
+        cursor["validators"] = result.validators
     if fingerprint is None:
         cursor.pop("fingerprint", None)
     else:
@@ -380,12 +499,29 @@ def apply_result(
     return report
 
 
-async def fetch_unit(client: HttpClient, settings: Settings, lab: LabConfig, source: str) -> SourceResult | PollReport:
-    """Fetch one source for one lab; an expected failure comes back as a failed PollReport."""
+async def fetch_unit(client: HttpClient, settings: Settings, lab: LabConfig, source: str,
+                     validators: Mapping[str, Mapping[str, str]] | None = None) -> SourceResult | PollReport:
+    """Fetch one source for one lab; an expected failure comes back as a failed PollReport.
+
+    ``validators`` (the unit's ``cursor["validators"]``) make the source's conditional requests
+    send ``If-None-Match``/``If-Modified-Since``; the validators to keep come back in
+    ``SourceResult.validators``.
+    """
     try:
-        return await get_source(source).poll(client, settings, lab)
+        with client.conditional(validators) as conditional:
+            result = await get_source(source).poll(client, settings, lab)
     except TrackerError as exc:
         return PollReport(source=source, lab=lab.slug, error=str(exc))
+    if result.validators is None and conditional.seen:
+        result.validators = dict(conditional.seen)
+    return result
+
+
+def _unit_validators(store: Store) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+    """Every poll unit's state id and stored conditional-request validators, by (source, lab)."""
+    with store.transaction() as session:
+        return {(state.source, state.lab_slug): (state.id, dict((state.cursor or {}).get("validators") or {}))
+                for state in q.list_source_states(session=session)}
 
 
 def store_unit(settings: Settings, store: Store, lab: LabConfig, source: str, result: SourceResult,
@@ -419,27 +555,40 @@ async def poll_unit(
     Expected failures (HTTP, parsing, database errors) are returned in the report, never raised,
     so one unit cannot stop the others.
     """
-    fetched = await fetch_unit(client, settings, lab, source)
+    stored = await asyncio.to_thread(_unit_validators, store)
+    fetched = await fetch_unit(client, settings, lab, source, stored.get((source, lab.slug), (0, None))[1])
     if isinstance(fetched, PollReport):
         return fetched
+    fetched = await lineage.add_model_info_params(client, settings, store, lab, fetched)  # issue 6
     return await asyncio.to_thread(store_unit, settings, store, lab, source, fetched, clock())
 
 
 def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None,
-                   labs: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:
+                   labs: Sequence[str] | None = None,
+                   enabled: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:
     """Return the (source, lab) units to poll: every lab with something to poll for each source.
+
+    Args:
+        watchlist (Watchlist): the labs.
+        sources (Sequence[str], optional): explicit slugs (``--source``); any registered source.
+        labs (Sequence[str], optional): lab slugs; None means every lab.
+        enabled (Sequence[str], optional): the default set when ``sources`` is None
+            (``settings.enabled_sources``); None means ``DEFAULT_SOURCES``.
+
+    Whether a lab has something to poll for a source is ``tracker.sources.applies`` (the source
+    module's ``applies(lab)``), so a new source needs no change here.
 
     Raises:
         ConfigError: an unknown lab slug or source.
     """
     selected = [watchlist.lab(slug) for slug in labs] if labs else list(watchlist.labs)
-    wanted = list(sources) if sources else list(SOURCES)
+    wanted = list(sources) if sources else list(enabled if enabled is not None else DEFAULT_SOURCES)
     for s in wanted:
         get_source(s)  # validates the slug
     units = []
     for s in wanted:
         for lab in selected:
-            if (s == SourceKind.HF and lab.hf_orgs) or (s == SourceKind.ARXIV and lab.arxiv_queries):
+            if source_applies(s, lab):
                 units.append((s, lab))
     return units
 
@@ -461,7 +610,8 @@ async def poll_cycle(
     units = list(units)
     # Lab rows first, in one transaction, so concurrent units never race to insert the same lab;
     # and every unit's last listing fingerprint, so unchanged listings skip their own transaction.
-    fingerprints = await asyncio.to_thread(_prepare_cycle, store, units)
+    fingerprints = await asyncio.to_thread(_prepare_cycle, store, units, clock(), snapshots.interval_s(settings))
+    stored = await asyncio.to_thread(_unit_validators, store)  # issue 8: conditional requests
     sem = asyncio.Semaphore(settings.http_concurrency)
     # Storing overlaps with fetching but is never concurrent on SQLite (one writer at a time).
     writers = 1 if store.engine.dialect.name == "sqlite" else 4
@@ -469,16 +619,24 @@ async def poll_cycle(
     unchanged: list[int] = []
 
     async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
+        known_state, validators = stored.get((source, lab.slug), (None, None))
         async with sem:  # bounds requests in flight, not database work
-            fetched = await fetch_unit(c, settings, lab, source)
+            fetched = await fetch_unit(c, settings, lab, source, validators)
         if isinstance(fetched, PollReport):
             return fetched
         state_id, fingerprint = fingerprints.get((source, lab.slug), (None, None))
-        if fingerprint is not None and _fingerprint(fetched) == fingerprint:
+        if known_state is not None and fetched.all_not_modified:  # every scope answered 304: nothing to parse or store
+            unchanged.append(known_state)
+            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
+                              not_modified=fetched.not_modified)
+        if (fingerprint is not None and _fingerprint(fetched) == fingerprint
+                and fetched.validators in (None, validators)):  # new ETags must be stored
             unchanged.append(state_id)
             return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
                               not_modified=fetched.not_modified,
                               complete_scopes=len(fetched.complete_scopes))
+        async with sem:  # issue 6: one model-info request per new repo without a size in its name
+            fetched = await lineage.add_model_info_params(c, settings, store, lab, fetched)
         return await loop.run_in_executor(executor, store_unit, settings, store, lab, source, fetched, clock())
 
     with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tracker-store") as executor:
@@ -492,13 +650,16 @@ async def poll_cycle(
     return reports
 
 
-def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]]) -> dict[tuple[str, str], tuple[int, str]]:
+def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]], now: datetime,
+                   snapshot_interval: float) -> dict[tuple[str, str], tuple[int, str]]:
     with store.transaction() as session:
         q.sync_labs(session=session, labs={lab.slug: lab for _, lab in units}.values())
         return {
             (state.source, state.lab_slug): (state.id, state.cursor["fingerprint"])
             for state in q.list_source_states(session=session)
             if (state.cursor or {}).get("fingerprint")
+            # a unit due for a download snapshot takes the full path (tracker.snapshots)
+            and not snapshots.snapshot_due(state.cursor, now=now, interval=snapshot_interval)
         }
 
 
@@ -530,5 +691,5 @@ def poll_once(
     Raises:
         ConfigError: unknown source or lab.
     """
-    units = poll_units_for(watchlist, sources=sources, labs=labs)
+    units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.enabled_sources)
     return asyncio.run(poll_cycle(settings, store, units, clock=clock))

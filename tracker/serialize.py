@@ -68,5 +68,67 @@ def release_to_dict(release: Release) -> dict[str, Any]:
         "baseline": release.baseline,
         "url": release.url,
         "artifacts": [artifact_to_dict(a) for a in release.artifacts],
-        "papers": [paper_to_dict(a) for a in release.artifacts if a.source == "arxiv"],
+        "papers": _papers(release),
+        "models": _models(release),
+        "significance": release.significance,
+        "derivative": release.derivative,
+        "new_base": release.new_base,
+        "adoption_count": release.adoption_count,
     }
+
+
+def _papers(release: Release) -> list[dict[str, Any]]:
+    """The release's own arXiv artifacts, then papers linked by ``ReleasePaper`` (with ``via``)."""
+    from sqlalchemy.orm import object_session
+
+    from tracker.store.queries import papers_for_release
+
+    out = [{**paper_to_dict(a), "via": "self"} for a in release.artifacts if a.source == "arxiv"]
+    session = object_session(release)
+    if session is not None and release.id is not None:
+        seen = {p["arxiv_id"] for p in out}
+        out += [{**paper_to_dict(p), "via": via}
+                for p, via in papers_for_release(session=session, release_id=release.id)
+                if p.external_id not in seen]
+    return out
+
+
+def _models(release: Release) -> list[dict[str, Any]]:
+    """For a paper release: the model releases linked to its papers, as ``{"id", "lab", "title", "released_at", "via"}``."""
+    from sqlalchemy.orm import object_session
+
+    from tracker.store.queries import releases_for_paper
+
+    session = object_session(release)
+    if session is None or release.kind != "paper":
+        return []
+    out: list[dict[str, Any]] = []
+    for paper in (a for a in release.artifacts if a.source == "arxiv"):
+        for model, via in releases_for_paper(session=session, paper_id=paper.id):
+            if model.id != release.id and all(m["id"] != model.id for m in out):
+                out.append({"id": model.id, "lab": model.lab.slug, "title": model.title,
+                            "released_at": iso(model.released_at), "via": via})
+    return out
+
+
+#: Columns of the releases CSV export (``tracker releases --format csv``, ``GET /releases?format=csv``).
+RELEASE_CSV_COLUMNS = ("id", "lab", "lab_name", "country", "title", "kind", "released_at", "first_seen_at",
+                       "baseline", "url", "artifacts", "sizes")
+
+
+def releases_to_csv(rows: list[dict[str, Any]]) -> str:
+    """Return release dicts (``release_to_dict``) as CSV text with ``RELEASE_CSV_COLUMNS``.
+
+    ``artifacts`` holds the artifact names and ``sizes`` the distinct size labels, space-separated.
+    """
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RELEASE_CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "artifacts": " ".join(a["name"] for a in row["artifacts"]),
+                         "sizes": " ".join(sorted({a["variant"]["size_label"] for a in row["artifacts"]
+                                                   if a["variant"]["size_label"]}))})
+    return buf.getvalue()

@@ -72,6 +72,7 @@ class _SubscriptionModel(BaseModel):
     kinds: tuple[str, ...] = ()
     min_params_b: float | None = Field(default=None, ge=0)
     significance: float | None = None
+    licences: tuple[str, ...] = ()
     digest: str | None = None
 
     @field_validator("channel")
@@ -80,6 +81,18 @@ class _SubscriptionModel(BaseModel):
         scheme = v.split(":", 1)[0]
         if ":" not in v or scheme not in CHANNEL_SCHEMES:
             raise ValueError(f"must start with one of {', '.join(s + ':' for s in CHANNEL_SCHEMES)}")
+        return v
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from tracker.domain import ArtifactKind
+        from tracker.families import VariantKind
+
+        known = [k.value for k in ArtifactKind] + [k.value for k in VariantKind]
+        unknown = [k for k in v if k not in known]
+        if unknown:
+            raise ValueError(f"unknown kind(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
         return v
 
     @field_validator("digest")
@@ -135,6 +148,7 @@ class Subscription:
     kinds: tuple[str, ...] = ()
     min_params_b: float | None = None
     significance: float | None = None
+    licences: tuple[str, ...] = ()
     digest: str | None = None
 
 
@@ -230,10 +244,23 @@ def _parse(text: str, *, source: str) -> tuple[Watchlist, str | None]:
         if lab.slug in seen:
             raise ConfigError(f"{source}: lab {lab.slug!r}: duplicate slug")
         seen.add(lab.slug)
+    _check_unique_orgs(labs, source)
     subs = tuple(Subscription(**s.model_dump()) for s in model.subscriptions)
     if model.extends not in (None, "default"):
         raise ConfigError(f"{source}: key 'extends': must be \"default\" when present")
     return Watchlist(labs=labs, subscriptions=subs, source=source), model.extends
+
+
+def _check_unique_orgs(labs: tuple[LabConfig, ...], source: str) -> None:
+    """Refuse a Hub org watched by two labs: its repos would belong to whichever polled first."""
+    owner: dict[str, str] = {}
+    for lab in labs:
+        for org in lab.hf_orgs:
+            other = owner.setdefault(org.lower(), lab.slug)
+            if other != lab.slug:
+                raise ConfigError(
+                    f"{source}: lab {lab.slug!r}, key 'hf_orgs': org {org!r} is already watched by lab {other!r}"
+                )
 
 
 def _check_subscription_labs(wl: Watchlist) -> None:
@@ -267,6 +294,7 @@ def load_watchlist(path: Path | None = None) -> Watchlist:
     if extends == "default":
         by_slug = {lab.slug: lab for lab in default.labs}
         by_slug.update({lab.slug: lab for lab in user.labs})
+        _check_unique_orgs(tuple(by_slug.values()), f"{path} (extending the packaged watchlist)")
         user = Watchlist(
             labs=tuple(by_slug.values()),
             subscriptions=default.subscriptions + user.subscriptions,

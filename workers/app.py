@@ -3,9 +3,10 @@
 Broker: ``settings.resolved_broker_url``: the server-less kombu SQLAlchemy transport
 (``sqla+sqlite:///<data_dir>/broker.db``) by default, ``redis://...`` in production. There is no
 result backend (tasks return small summaries only for logs). Tasks are idempotent, acknowledged
-late, prefetched one at a time, and routed by name to two queues: ``poll`` and ``deliver``.
+late, prefetched one at a time, and routed by name to three queues: ``poll``, ``deliver`` and
+``digest`` (for the digest tasks).
 
-Per-process state (Settings, Watchlist, Store, notifier routes) lives in a ``Runtime`` attached to
+Per-process state (Settings, Watchlist, Store) lives in a ``Runtime`` attached to
 the app as ``app.tracker``; the Store is opened lazily in the process that runs tasks, and its
 engine (and the kombu SQLAlchemy transport's engines) are disposed in a forked child, so no
 database connection is ever shared across ``fork()``.
@@ -32,18 +33,20 @@ from kombu.utils.url import maybe_sanitize_url
 from tracker.config import Settings
 from tracker.watchlist import Watchlist, load_watchlist
 from workers.schedule import (
-    ALERTS_TASK,
     DELIVER_QUEUE,
+    DELIVER_TASK,
+    DISPATCH_TASK,
     POLL_QUEUE,
     POLL_TASK,
     PRUNE_TASK,
+    QUEUES,
+    SWEEP_TASK,
     build_schedule,
     uses_sqla_broker,
 )
-from workers.tasks import POLL_TIME_LIMIT_S  # importing the module registers its shared tasks
+from workers.tasks import DELIVER_TIME_LIMIT_S, POLL_TIME_LIMIT_S  # importing registers the shared tasks
 
 if TYPE_CHECKING:
-    from tracker.notify import Route
     from tracker.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,6 @@ class Runtime:
         self.settings = settings
         self._watchlist = watchlist
         self._store: Store | None = None
-        self._routes: list[Route] | None = None
         self._lock = threading.Lock()
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (r := ref()) is not None and r.after_fork())
@@ -90,21 +92,9 @@ class Runtime:
                 self._store = Store.open(self.settings)
             return self._store
 
-    @property
-    def routes(self) -> list[Route]:
-        """Notifier routes for the watchlist's subscriptions (built once per process)."""
-        watchlist = self.watchlist
-        with self._lock:
-            if self._routes is None:
-                from tracker.notify import build_routes
-
-                self._routes = build_routes(self.settings, watchlist)
-            return self._routes
-
     def after_fork(self) -> None:
-        """Drop state that must not cross ``fork()``: pooled DB connections, the lock, routes."""
+        """Drop state that must not cross ``fork()``: pooled DB connections and the lock."""
         self._lock = threading.Lock()
-        self._routes = None  # notifiers may hold HTTP clients with open sockets
         if self._store is not None:
             self._store.engine.dispose(close=False)
 
@@ -190,10 +180,12 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         task_default_exchange=POLL_QUEUE,
         task_default_routing_key=POLL_QUEUE,
         task_queues=tuple(Queue(name, Exchange(name, type="direct"), routing_key=name)
-                          for name in (POLL_QUEUE, DELIVER_QUEUE)),
+                          for name in QUEUES),
         task_routes={
             POLL_TASK: {"queue": POLL_QUEUE},
-            ALERTS_TASK: {"queue": DELIVER_QUEUE},
+            DISPATCH_TASK: {"queue": DELIVER_QUEUE},
+            SWEEP_TASK: {"queue": DELIVER_QUEUE},
+            DELIVER_TASK: {"queue": DELIVER_QUEUE},
             PRUNE_TASK: {"queue": DELIVER_QUEUE},
         },
         beat_schedule=build_schedule(settings, watchlist),
@@ -201,6 +193,10 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         timezone="UTC",
         enable_utc=True,
     )
+    if settings.delivery_stale_after_s <= DELIVER_TIME_LIMIT_S:
+        log.warning("TRACKER_DELIVERY_STALE_AFTER_S=%g is not longer than the deliver task's hard time "
+                    "limit (%d s): a slow send could be taken over while still running",
+                    settings.delivery_stale_after_s, DELIVER_TIME_LIMIT_S)
     app.tracker = Runtime(settings, watchlist)  # type: ignore[attr-defined]
     return app  # the shared tasks of workers.tasks (imported above) register on every app
 

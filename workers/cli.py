@@ -1,7 +1,7 @@
 """The console-script entry point: tracker's Typer app plus ``run``, ``worker`` and ``beat``.
 
-``tracker run`` is the main job in one process: a Celery worker consuming the ``poll`` and
-``deliver`` queues with beat embedded (Celery forks beat into a child process), the schedule
+``tracker run`` is the main job in one process: a Celery worker consuming the ``poll``, ``deliver`` and
+``digest`` queues with beat embedded (Celery forks beat into a child process), the schedule
 built from the watchlist (one entry per (source, lab) unit, see ``workers.schedule``). At start
 it polls every unit once (so the first results do not wait one full interval), then beat takes
 over. SIGTERM or Ctrl-C is a warm shutdown: running tasks finish, unacknowledged ones go back to
@@ -34,7 +34,7 @@ import typer
 from tracker.cli import app, console, handle_errors, load_context
 from tracker.errors import ConfigError, TrackerError
 
-DEFAULT_QUEUES = "poll,deliver"
+DEFAULT_QUEUES = "poll,deliver,digest"
 
 
 class Pool(StrEnum):
@@ -209,8 +209,31 @@ def register(typer_app: typer.Typer) -> typer.Typer:
     return typer_app
 
 
+def celery_enqueue_factory(settings: Any) -> Any:
+    """Return ``enqueue_poll(source, lab)`` queueing ``tracker.poll.source``, or None without a broker.
+
+    Installed for the API (``tracker serve``) so a Hub webhook call becomes a Celery poll task
+    when ``TRACKER_BROKER_URL`` is set (a deployment with workers); without it the API polls in a
+    background thread (``tracker.api.webhooks.poll_in_thread``).
+    """
+    if settings.broker_url is None:
+        return None
+    from workers.app import create_celery
+    from workers.schedule import POLL_QUEUE, POLL_TASK
+
+    celery_app = create_celery(settings)
+
+    def enqueue(source: str, lab: str) -> None:
+        celery_app.send_task(POLL_TASK, args=[source, lab], queue=POLL_QUEUE)
+
+    return enqueue
+
+
 def main() -> None:
     """Console-script entry point (``tracker``): tracker's commands plus the Celery ones."""
+    from tracker.api.webhooks import set_enqueue_factory
+
+    set_enqueue_factory(celery_enqueue_factory)
     register(app)()
 
 

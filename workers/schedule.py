@@ -10,8 +10,10 @@ more often than its configured interval.
 Each poll entry also carries ``expires`` = its interval: a poll still queued when the next one is
 due is dropped rather than run twice in a row (polls are idempotent; this only saves requests).
 
-A safety sweep (``tracker.alerts.send``) runs every ``max(10, min(60, poll_interval / 5))``
-seconds to deliver any alert the post-poll send missed (outbox pattern). With the server-less
+A safety sweep (``tracker.outbox.sweep``, entry ``alerts:sweep``) runs every
+``max(10, min(60, poll_interval / 5))`` seconds: it dispatches any outbox event the post-poll
+``tracker.outbox.dispatch`` missed and re-enqueues due deliveries (retries after backoff, stale
+claims of dead workers, deliveries re-queued by ``tracker deliveries retry``). With the server-less
 kombu SQLAlchemy broker, ``tracker.broker.prune`` also runs hourly (see ``workers.tasks``).
 """
 
@@ -26,10 +28,15 @@ from tracker.pipeline import poll_units_for
 from tracker.watchlist import Watchlist
 
 POLL_TASK = "tracker.poll.source"
-ALERTS_TASK = "tracker.alerts.send"
+DISPATCH_TASK = "tracker.outbox.dispatch"
+SWEEP_TASK = "tracker.outbox.sweep"
+ALERTS_TASK = SWEEP_TASK  # the safety sweep's former name, kept for callers
+DELIVER_TASK = "tracker.deliver.one"
 PRUNE_TASK = "tracker.broker.prune"
 POLL_QUEUE = "poll"
 DELIVER_QUEUE = "deliver"
+DIGEST_QUEUE = "digest"
+QUEUES = (POLL_QUEUE, DELIVER_QUEUE, DIGEST_QUEUE)
 JITTER_FRACTION = 0.10
 ALERT_SWEEP_MIN_S = 10.0
 ALERT_SWEEP_MAX_S = 60.0

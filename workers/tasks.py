@@ -1,11 +1,18 @@
 """Thin Celery tasks: explicit stable names, slugs as arguments, one tracker call each.
 
 Tasks get their collaborators from the app's per-process ``Runtime`` (``self.app.tracker``, see
-``workers.app``). They are idempotent (polls diff against stored state; alerts are marked
-notified in the same transaction that reads them), so late acknowledgement is safe.
+``workers.app``). They are idempotent, so late acknowledgement (and a redelivered message) is
+safe: polls diff against stored state and hold a per-unit lock (``tracker.locks``); the
+dispatcher creates deliveries by unique key; ``tracker.deliver.one`` sends only after winning
+the delivery's compare-and-set claim.
 
-Time limits (seconds, enforced by the prefork pool only): a poll gets 240 soft / 300 hard, the
-alert and prune sweeps 120 / 180.
+Flow: ``tracker.poll.source`` commits its events, then queues ``tracker.outbox.dispatch``, which
+creates the deliveries and queues one ``tracker.deliver.one(delivery_id)`` each. A transient
+send failure re-queues the delivery with the backoff's countdown (at most
+``MAX_DELIVER_COUNTDOWN_S``; longer waits are picked up by ``tracker.outbox.sweep``).
+
+Time limits (seconds, enforced by the prefork pool only): a poll gets 240 soft / 300 hard,
+dispatch, sweep, delivery and prune 120 / 180.
 
 Retries: only a transient ``TrackerError`` (``permanent`` False) is retried, at most
 ``MAX_RETRIES`` times, after ``retry_after`` or an exponential backoff (10 s, 20 s, 40 s, capped at
@@ -22,7 +29,15 @@ from typing import Any
 from celery import Task, shared_task
 
 from tracker.errors import TrackerError
-from workers.schedule import ALERTS_TASK, POLL_TASK, PRUNE_TASK, uses_sqla_broker
+from workers.schedule import (
+    DELIVER_QUEUE,
+    DELIVER_TASK,
+    DISPATCH_TASK,
+    POLL_TASK,
+    PRUNE_TASK,
+    SWEEP_TASK,
+    uses_sqla_broker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +49,8 @@ MAX_RETRIES = 3
 BACKOFF_BASE_S = 10.0
 BACKOFF_MAX_S = 300.0
 PRUNE_AFTER_S = 3600.0
+POLL_LOCK_TTL_S = POLL_TIME_LIMIT_S + 60  # outlives the hard limit: a running poll never loses its lock
+MAX_DELIVER_COUNTDOWN_S = 300.0  # below the Redis visibility timeout; longer retries wait for the sweep
 
 
 def retry_countdown(exc: TrackerError, retries: int) -> float:
@@ -66,25 +83,37 @@ def summarize_report(report: Any) -> str:
     return f"{line}; {problems}" if problems else line
 
 
-def _send_alerts(runtime: Any) -> dict[str, Any]:
-    from tracker.alerts import send_pending_alerts
+def _enqueue_deliveries(app: Any, delivery_ids: list[int]) -> int:
+    """Queue one ``tracker.deliver.one`` per delivery id; return how many were queued."""
+    for delivery_id in delivery_ids:
+        app.send_task(DELIVER_TASK, args=[delivery_id], queue=DELIVER_QUEUE)
+    return len(delivery_ids)
 
-    summary = send_pending_alerts(runtime.store, runtime.routes)
-    for error in summary.errors:
-        log.warning("alert not delivered: %s", error)
-    return {"messages": len(summary.messages), "sent": summary.sent, "errors": len(summary.errors)}
+
+def _dispatch(app: Any) -> dict[str, Any]:
+    from tracker.dispatch import dispatch_pending
+
+    runtime = app.tracker
+    summary = dispatch_pending(runtime.store, settings=runtime.settings, watchlist=runtime.watchlist)
+    queued = _enqueue_deliveries(app, summary.delivery_ids)
+    return {"events": summary.events, "alerts": summary.alerts, "deliveries": queued}
 
 
 @shared_task(name=POLL_TASK, bind=True, ignore_result=True, acks_late=True,
              soft_time_limit=POLL_SOFT_TIME_LIMIT_S, time_limit=POLL_TIME_LIMIT_S)
 def poll_source(self: Task, source: str, lab_slug: str) -> dict[str, Any]:
-    """Poll one source for one lab, store what is new, then send pending alerts."""
+    """Poll one source for one lab (one at a time per unit), store what is new, then nudge the dispatcher."""
+    from tracker.locks import poll_lock
     from tracker.pipeline import poll_once
 
     runtime = self.app.tracker
     try:
-        reports = poll_once(runtime.settings, runtime.store, runtime.watchlist,
-                            sources=[source], labs=[lab_slug])
+        with poll_lock(runtime.settings, source, lab_slug, ttl_s=POLL_LOCK_TTL_S) as acquired:
+            if not acquired:
+                log.info("poll %s/%s skipped: another poll of this unit is running", source, lab_slug)
+                return {"source": source, "lab": lab_slug, "skipped": "locked"}
+            reports = poll_once(runtime.settings, runtime.store, runtime.watchlist,
+                                sources=[source], labs=[lab_slug])
     except TrackerError as exc:
         _retry_or_raise(self, exc)
         raise  # unreachable: _retry_or_raise always raises
@@ -93,10 +122,13 @@ def poll_source(self: Task, source: str, lab_slug: str) -> dict[str, Any]:
     detections = sum(len(r.detections) for r in reports)
     alerts: dict[str, Any] | None = None
     if detections:
+        # The poll has committed its events: nudge the dispatcher now (the sweep catches a lost nudge).
         try:
-            alerts = _send_alerts(runtime)
-        except Exception:  # the poll is committed; the alert sweep sends what is still pending
-            log.exception("sending alerts after %s/%s failed; the next sweep retries", source, lab_slug)
+            self.app.send_task(DISPATCH_TASK, queue=DELIVER_QUEUE)
+            alerts = {"dispatch": "queued"}
+        except Exception:  # broker hiccup: the periodic sweep dispatches these events anyway
+            log.exception("queueing the dispatch after %s/%s failed; the sweep will do it", source, lab_slug)
+            alerts = {"dispatch": "left to the sweep"}
     return {
         "source": source,
         "lab": lab_slug,
@@ -107,15 +139,51 @@ def poll_source(self: Task, source: str, lab_slug: str) -> dict[str, Any]:
     }
 
 
-@shared_task(name=ALERTS_TASK, bind=True, ignore_result=True, acks_late=True,
+@shared_task(name=DISPATCH_TASK, bind=True, ignore_result=True, acks_late=True,
              soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
-def send_alerts(self: Task) -> dict[str, Any]:
-    """Send every pending alert to the configured channels (the safety sweep)."""
+def dispatch_outbox(self: Task) -> dict[str, Any]:
+    """Turn pending outbox events into deliveries and queue one send task per delivery."""
     try:
-        return _send_alerts(self.app.tracker)
+        return _dispatch(self.app)
     except TrackerError as exc:
         _retry_or_raise(self, exc)
         raise
+
+
+@shared_task(name=SWEEP_TASK, bind=True, ignore_result=True, acks_late=True,
+             soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
+def sweep_outbox(self: Task) -> dict[str, Any]:
+    """Dispatch what the post-poll nudge missed and re-queue due deliveries (retries, stale claims)."""
+    from tracker.deliver import list_due
+
+    runtime = self.app.tracker
+    try:
+        summary = _dispatch(self.app)
+        due = [i for i in list_due(runtime.store, settings=runtime.settings)]
+    except TrackerError as exc:
+        _retry_or_raise(self, exc)
+        raise
+    summary["due"] = _enqueue_deliveries(self.app, due)
+    return summary
+
+
+@shared_task(name=DELIVER_TASK, bind=True, ignore_result=True, acks_late=True,
+             soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
+def deliver_one(self: Task, delivery_id: int) -> dict[str, Any]:
+    """Send one delivery (idempotent: the database claim lets one run send it), schedule its retry."""
+    from tracker.deliver import deliver_one as deliver
+
+    runtime = self.app.tracker
+    outcome = deliver(runtime.store, delivery_id, settings=runtime.settings)
+    result: dict[str, Any] = {"delivery_id": delivery_id, "status": outcome.status}
+    if outcome.status == "pending" and outcome.next_attempt_at is not None:
+        from tracker.domain import utcnow
+
+        wait_s = max(0.0, (outcome.next_attempt_at - utcnow()).total_seconds())
+        if wait_s <= MAX_DELIVER_COUNTDOWN_S:  # longer waits are left to the sweep (visibility timeout)
+            self.app.send_task(DELIVER_TASK, args=[delivery_id], queue=DELIVER_QUEUE, countdown=wait_s)
+            result["retry_in_s"] = round(wait_s, 3)
+    return result
 
 
 @shared_task(name=PRUNE_TASK, bind=True, ignore_result=True, acks_late=True,

@@ -121,7 +121,7 @@ def test_create_celery_configures_broker_queues_routes_and_beat(settings: Settin
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_late is True and conf.worker_prefetch_multiplier == 1
     assert conf.broker_connection_retry_on_startup is True
-    assert {q.name for q in conf.task_queues} == {"poll", "deliver"}
+    assert {q.name for q in conf.task_queues} == {"poll", "deliver", "digest"}
     assert conf.task_routes[POLL_TASK] == {"queue": "poll"}
     assert conf.task_routes[ALERTS_TASK] == {"queue": "deliver"}
     for queue in conf.task_queues:  # distinct bindings: a message must reach one queue only

@@ -20,6 +20,14 @@ from tracker.watchlist import load_watchlist
 #: Router modules, mounted in this order.
 ROUTERS: tuple[str, ...] = (
     "tracker.api.health",
+    "tracker.api.releases",  # issue 7: history API, feeds, stats, dashboard, admin
+    "tracker.api.labs",
+    "tracker.api.papers",
+    "tracker.api.stats",
+    "tracker.api.feeds",
+    "tracker.api.dashboard",
+    "tracker.api.admin",
+    "tracker.api.webhooks",
 )
 
 

@@ -1,9 +1,11 @@
 """Notifiers: one small transport per channel kind, chosen from settings and subscriptions.
 
-A notifier's ``send(message)`` raises ``DeliveryError`` (with ``permanent``) on failure and
-returns nothing on success. ``build_notifiers`` maps the watchlist's subscriptions to the
-notifiers that are configured; a subscription whose channel is not configured is skipped with a
-log line (for example ``slack:default`` without a Slack token).
+A notifier's ``send(out)`` raises ``DeliveryError`` (with ``permanent`` and ``retry_after``) on
+failure and returns a ``SendResult`` on success; ``find_sent(out)`` tells whether an earlier,
+unrecorded send of the same delivery reached the channel. ``build_notifier(settings, channel)``
+picks the class by the channel's scheme (``NOTIFIERS``); ``channel_problem`` says why a channel
+cannot be served (for example ``slack:default`` without a Slack token), so the dispatcher creates
+no delivery for it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Protocol
 
 from tracker.config import Settings
 from tracker.notify.messages import Message
-from tracker.watchlist import Subscription, Watchlist
 
 log = logging.getLogger(__name__)
 
@@ -89,47 +90,68 @@ class Notifier(Protocol):
         """
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A subscription and the notifier that serves it."""
-
-    subscription: Subscription
-    notifier: Notifier
-
-    def matches(self, message: Message) -> bool:
-        """True when the message passes the subscription's filter (labs, countries, kinds)."""
-        sub = self.subscription
-        if "*" not in sub.labs and message.lab not in sub.labs:
-            return False
-        if sub.countries and message.country not in sub.countries:
-            return False
-        if sub.kinds and message.kind not in sub.kinds:
-            return False
-        if sub.min_params_b is not None and (message.params_total_b or 0) < sub.min_params_b:
-            return False
-        return True
+#: Notifier classes by channel scheme, as lazy dotted paths (importing one must not import the others).
+NOTIFIERS: dict[str, str] = {
+    "slack": "tracker.notify.slack:SlackNotifier",
+    "webhook": "tracker.notify.webhook:WebhookNotifier",
+    "console": "tracker.notify.console:ConsoleNotifier",
+}
 
 
-def build_routes(settings: Settings, watchlist: Watchlist) -> list[Route]:
-    """Return a route for every subscription whose channel is configured.
+def channel_problem(settings: Settings, channel: str) -> str | None:
+    """Return why ``channel`` cannot be served with ``settings``, or None when it can.
 
-    ``slack:default`` uses ``TRACKER_SLACK_CHANNEL``; ``slack:#chan`` names the channel. Slack is
-    configured by ``TRACKER_SLACK_BOT_TOKEN`` (Web API) or ``TRACKER_SLACK_WEBHOOK_URL``.
+    ``slack:`` needs ``TRACKER_SLACK_BOT_TOKEN`` and a channel (``slack:#chan``, or
+    ``slack:default`` with ``TRACKER_SLACK_CHANNEL``), or ``TRACKER_SLACK_WEBHOOK_URL``.
+    ``webhook:`` needs an http(s) URL. ``console:`` always works. ``email:`` and ``apprise:`` are
+    not available yet. The dispatcher creates no delivery for a channel with a problem.
     """
-    from tracker.notify.slack import SlackNotifier
+    from tracker.subscriptions import resolve_channel
 
-    routes: list[Route] = []
-    for sub in watchlist.subscriptions:
-        scheme, _, target = sub.channel.partition(":")
-        if scheme == "slack":
-            channel = settings.slack_channel if target == "default" else target
-            if not (settings.slack_bot_token or settings.slack_webhook_url):
-                log.info("subscription %s skipped: Slack is not configured", sub.channel)
-                continue
-            if settings.slack_bot_token and not channel:
-                log.warning("subscription %s skipped: TRACKER_SLACK_CHANNEL is not set", sub.channel)
-                continue
-            routes.append(Route(sub, SlackNotifier.from_settings(settings, channel=channel)))
-        else:
-            log.info("subscription %s skipped: %s channels arrive in a later version", sub.channel, scheme)
-    return routes
+    scheme, _, target = resolve_channel(channel, settings).partition(":")
+    if scheme == "slack":
+        if settings.slack_bot_token is not None:
+            if target == "default":
+                return "TRACKER_SLACK_CHANNEL is not set (needed by slack:default with a bot token)"
+            return None
+        if settings.slack_webhook_url is not None:
+            return None
+        return "Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL)"
+    if scheme == "webhook":
+        return None if target.startswith(("http://", "https://")) else f"not an http(s) URL: {target!r}"
+    if scheme == "console":
+        return None
+    if scheme == "email":
+        return "email alerts are not configured yet (the email notifier arrives in a later version)"
+    return f"{scheme}: channels are not supported yet"
+
+
+def build_notifier(settings: Settings, channel: str) -> Notifier:
+    """Build the notifier that serves one subscription channel.
+
+    Args:
+        settings (Settings): credentials and endpoints (``TRACKER_SLACK_*``, timeouts).
+        channel (str): the subscription channel (``slack:default``, ``slack:#models``,
+            ``webhook:https://...``, ``console:``); ``slack:default`` is resolved to
+            ``TRACKER_SLACK_CHANNEL``.
+
+    Returns:
+        Notifier: an object with ``send(out)`` and ``find_sent(out)``.
+
+    Raises:
+        DeliveryError: permanent, when the channel is not configured or not supported.
+    """
+    import importlib
+
+    from tracker.errors import DeliveryError
+    from tracker.subscriptions import resolve_channel
+
+    problem = channel_problem(settings, channel)
+    if problem is not None:
+        raise DeliveryError(f"{channel}: {problem}", permanent=True)
+    scheme, _, target = resolve_channel(channel, settings).partition(":")
+    module, _, name = NOTIFIERS[scheme].partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if scheme == "slack":
+        return cls.from_settings(settings, channel=None if target == "default" else target)
+    return cls.from_settings(settings, target=target)

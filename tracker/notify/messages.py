@@ -1,32 +1,128 @@
-"""Channel-neutral alert content built from outbox events (pure; no I/O)."""
+"""Channel-neutral alert content built from outbox events and the stored release.
+
+``build_alert`` (what the delivery code calls) reads the release from the database at send time
+and returns a ``Message``: lab, release title, sizes and MoE total/active parameters, licence,
+modality, base model or "new base model", gated or not, how many variants, links (Hub repo or a
+Hub search for multi-repo launches, linked arXiv paper, GitHub), first seen time and the lag
+between the repo's ``createdAt`` and going public. ``build_message`` builds a thinner message from
+the event payload alone (no database), for callers that have only the payload.
+
+Nothing here formats for a channel or escapes anything: ``tracker.notify.blocks`` renders Slack
+Block Kit from a ``Message`` and escapes every string in it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from tracker.domain import EventType
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from tracker.store.models import Event
+    from tracker.store.models import Artifact, Event, Release
 
 #: Event types that produce an alert; renames, withdrawals and revisions are recorded only.
 ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED)
 
+#: arXiv abstract page for an id found in a Hub ``arxiv:`` tag (no paper row stored yet).
+ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A labelled link (``label`` is shown, ``url`` is the target; both unescaped)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One repo of a release as an alert shows it (facts parsed from the name; ``tracker.families``).
+
+    Attributes:
+        name (str): repo id (``Qwen/Qwen3-8B-AWQ``). url (str): its page.
+        kinds (tuple[str, ...]): variant kinds (base, instruct, thinking, quantized...), may be empty.
+        size_label (str, optional): ``8B``, ``30B-A3B``; None when the name has no size.
+        params_total_b / params_active_b (float, optional): billions; active only for MoE.
+        quantization (str, optional): ``FP8``, ``AWQ``, ``GGUF``...
+    """
+
+    name: str
+    url: str
+    kinds: tuple[str, ...] = ()
+    size_label: str | None = None
+    params_total_b: float | None = None
+    params_active_b: float | None = None
+    quantization: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperFacts:
+    """What a paper alert shows (from the arXiv Atom entry stored in ``Artifact.attrs``).
+
+    Attributes:
+        arxiv_id (str): unversioned id (``2505.09388``). version (int, optional): latest seen.
+        authors (tuple[str, ...]): in arXiv order. primary_category (str, optional): ``cs.CL``.
+        summary (str): the abstract (may be long; channels truncate). pdf_url (str, optional).
+        published_at (datetime, optional): v1 submission time, UTC.
+    """
+
+    arxiv_id: str
+    authors: tuple[str, ...] = ()
+    primary_category: str | None = None
+    summary: str = ""
+    pdf_url: str | None = None
+    published_at: datetime | None = None
+    version: int | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One alert, before any channel formats it.
+    """One alert, before any channel formats it. Strings are raw (unescaped) external text.
 
     Attributes:
-        event (str): the event type. lab / lab_name / country: the lab. kind: model | paper.
-        title (str): the release title (``Qwen3``). artifact (str): the artifact's name.
-        url (str): the artifact's URL. facts (tuple[str, ...]): short facts (size, quantization...).
-        params_total_b (float, optional): billions, for routing filters.
-        idempotency_key (str): stable per event, for de-duplication by channels that support it.
+        event (str): the event type (``release_detected`` | ``variant_added``).
+        lab / lab_name / country: the lab's slug, display name and ISO 3166-1 alpha-2 code.
+        kind (str): the release kind: model | paper | code.
+        title (str): the release title (``Qwen3``).
+        artifact (str): the event's artifact name (repo id or paper title). url (str): its URL.
+        facts (tuple[str, ...]): short facts about the event's artifact (size, quantization...).
+        params_total_b / params_active_b (float, optional): the event's artifact, billions.
+        idempotency_key (str): stable per event (``event-<id>``).
+        variant_kinds (tuple[str, ...]): the event artifact's variant kinds (for routing filters).
+        quantization (str, optional): the event artifact's quantization (``FP8``...).
+        license (str, optional): the release's licence (Hub ``license:`` tag, lead repo first);
+            None when no repo declares one.
+        release_id (int, optional) / release_url (str): the release and its main link.
+        sizes (tuple[Variant, ...]): one entry per distinct size, smallest first (dense and MoE).
+        pipeline_tag (str, optional): the Hub pipeline tag (modality), e.g. ``text-generation``.
+        base_model (str, optional): the base repo the release derives from, when it is outside
+            the release (Hub ``base_model:`` tags); None with ``new_base`` True means a new base.
+        new_base (bool, optional): True when no repo names a base outside the release; None
+            when unknown (papers, payload-only messages).
+        gated (bool, optional): True when any repo is gated on the Hub; None when unknown.
+        variant_count (int): repos in the release (not withdrawn) when the message was built;
+            0 when unknown (payload-only messages).
+        variant_summary (tuple[str, ...]): counts by kind, e.g. ``("6 base", "8 FP8")``.
+        links (tuple[Link, ...]): Hub repo / Hub search / arXiv / GitHub.
+        first_seen_at (datetime, optional): when tracker first saw the release (UTC).
+        created_at (datetime, optional): the lead repo's ``createdAt`` (Hub), UTC.
+        artifact_first_seen_at / artifact_created_at (datetime, optional): the same for the
+            event's artifact (a variant seen later).
+        batch (tuple[Variant, ...]): for a variant: every repo of the release first seen in the
+            same poll as it (itself included), in id order; one reply/follow-up covers them all.
+        batch_key (str): identifies that batch (``<release id>@<first seen ISO time>``); the
+            first delivery of a batch in a channel posts, later ones are folded into it.
+        in_parent (bool): True when the variant was first seen in the same poll as the release:
+            the release message built after that poll already shows it.
+        paper (PaperFacts, optional): set for paper releases (compact layout).
     """
 
     event: str
@@ -40,6 +136,28 @@ class Message:
     facts: tuple[str, ...] = ()
     params_total_b: float | None = None
     idempotency_key: str = ""
+    params_active_b: float | None = None
+    variant_kinds: tuple[str, ...] = ()
+    quantization: str | None = None
+    license: str | None = None
+    release_id: int | None = None
+    release_url: str = ""
+    sizes: tuple[Variant, ...] = ()
+    pipeline_tag: str | None = None
+    base_model: str | None = None
+    new_base: bool | None = None
+    gated: bool | None = None
+    variant_count: int = 0
+    variant_summary: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()
+    first_seen_at: datetime | None = None
+    created_at: datetime | None = None
+    artifact_first_seen_at: datetime | None = None
+    artifact_created_at: datetime | None = None
+    batch: tuple[Variant, ...] = ()
+    batch_key: str = ""
+    in_parent: bool = False
+    paper: PaperFacts | None = None
 
     @property
     def headline(self) -> str:
@@ -47,10 +165,17 @@ class Message:
         what = "New release" if self.event == EventType.RELEASE_DETECTED else "New variant"
         return f"{what} · {self.lab_name} · {self.title}: {self.artifact}"
 
+    @property
+    def is_release(self) -> bool:
+        """True for the first detection of a release (the parent message)."""
+        return self.event == EventType.RELEASE_DETECTED
 
-def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) -> Message:
-    """Build the alert for one outbox event from its payload (written by the pipeline)."""
-    art = payload.get("artifact") or {}
+
+def _fmt_b(value: float) -> str:
+    return f"{value:g}B"
+
+
+def _artifact_facts(art: Mapping[str, Any]) -> list[str]:
     facts = []
     if art.get("size_label"):
         facts.append(art["size_label"])
@@ -59,6 +184,17 @@ def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) ->
     if art.get("quantization"):
         facts.append(art["quantization"])
     facts.extend(k for k in art.get("kinds") or [] if k != "quantized")
+    return facts
+
+
+def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) -> Message:
+    """Build the alert for one outbox event from its payload alone (written by the pipeline).
+
+    Release-level facts that need the database (variant count, licence, links...) stay empty;
+    prefer ``build_alert``.
+    """
+    art = payload.get("artifact") or {}
+    facts = _artifact_facts(art)
     lag = payload.get("created_to_public_s")
     if lag and lag > 86400:
         facts.append(f"created {lag / 86400:.0f} days before going public")
@@ -73,14 +209,223 @@ def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) ->
         url=art.get("url", ""),
         facts=tuple(facts),
         params_total_b=art.get("params_total_b"),
+        params_active_b=art.get("params_active_b"),
+        variant_kinds=tuple(art.get("kinds") or ()),
+        quantization=art.get("quantization"),
+        release_id=payload.get("release_id"),
+        release_url=art.get("url", ""),
         idempotency_key=f"event-{event_id}",
     )
 
 
-def build_alert(*, session: "Session", event: "Event") -> Message:
-    """Build the alert for one outbox event, reading the release from the database when needed.
+# --------------------------------------------------------------------------- from the store
 
-    The delivery code calls this (not ``build_message``) so richer content (variant counts,
-    licence, base model...) can come from the store. Today it uses the event payload only.
+
+def _variant(a: Artifact) -> Variant:
+    return Variant(name=a.name, url=a.url, kinds=tuple(a.kinds or ()), size_label=a.size_label,
+                   params_total_b=a.params_total_b, params_active_b=a.params_active_b,
+                   quantization=a.quantization)
+
+
+def _sizes(artifacts: Iterable[Artifact]) -> tuple[Variant, ...]:
+    """One Variant per distinct (total, active) size, smallest total first."""
+    seen: dict[tuple[float, float | None], Variant] = {}
+    for a in artifacts:
+        if a.params_total_b is None:
+            continue
+        key = (a.params_total_b, a.params_active_b)
+        seen.setdefault(key, Variant(name=a.name, url=a.url, size_label=a.size_label,
+                                     params_total_b=a.params_total_b, params_active_b=a.params_active_b))
+    return tuple(seen[k] for k in sorted(seen, key=lambda k: (k[0], k[1] or 0)))
+
+
+def _variant_summary(artifacts: list[Artifact]) -> tuple[str, ...]:
+    """Counts by kind and quantization: ``("6 base", "2 thinking", "8 FP8")``."""
+    kinds: Counter[str] = Counter()
+    quants: Counter[str] = Counter()
+    for a in artifacts:
+        for k in a.kinds or ():
+            if k != "quantized":
+                kinds[k] += 1
+        if a.quantization:
+            quants[a.quantization] += 1
+    return tuple([f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
+                 + [f"{n} {q}" for q, n in sorted(quants.items(), key=lambda kv: (-kv[1], kv[0]))])
+
+
+def _common_prefix(names: list[str]) -> str:
+    """Longest common prefix of repo ids, cut back to a name boundary: ``Qwen/Qwen3``."""
+    if not names:
+        return ""
+    lo, hi = min(names), max(names)
+    i = 0
+    while i < len(lo) and i < len(hi) and lo[i] == hi[i]:
+        i += 1
+    prefix = lo[:i]
+    return prefix.rstrip("-_. ") if "/" in prefix else ""
+
+
+def _hub_base(a: Artifact) -> str | None:
+    """The Hub base URL an artifact URL was built from (``https://huggingface.co``)."""
+    if a.url.endswith("/" + a.name):
+        return a.url[: -len(a.name) - 1]
+    return None
+
+
+def _lead(release: Release, artifacts: list[Artifact]) -> Artifact | None:
+    for a in artifacts:
+        if a.url == release.url:
+            return a
+    return artifacts[0] if artifacts else None
+
+
+def _gated(value: Any) -> bool:
+    """Hub ``gated`` is False, or "auto"/"manual" (or True) when access needs approval."""
+    return bool(value) and str(value).lower() not in ("false", "0", "none")
+
+
+def _links(session: Session, release: Release, models: list[Artifact], lead: Artifact | None) -> tuple[Link, ...]:
+    from sqlalchemy import select
+
+    from tracker.store.models import Artifact as ArtifactRow
+    from tracker.store.models import ReleasePaper
+
+    links: list[Link] = []
+    if lead is not None and lead.source == "hf":
+        links.append(Link(lead.name, lead.url))
+    hub_repos = [a for a in models if a.source == "hf"]
+    if len(hub_repos) > 1 and lead is not None and (base := _hub_base(lead)):
+        prefix = _common_prefix([a.name for a in hub_repos])
+        if prefix:
+            links.append(Link(f"all {len(hub_repos)} repos on the Hub",
+                              f"{base}/models?search={quote(prefix, safe='')}"))
+        else:
+            org = lead.org or lead.name.split("/")[0]
+            links.append(Link(f"{org} on the Hub", f"{base}/{quote(org)}"))
+    papers = session.scalars(
+        select(ArtifactRow).join(ReleasePaper, ReleasePaper.paper_id == ArtifactRow.id)
+        .where(ReleasePaper.release_id == release.id).order_by(ArtifactRow.id)
+    ).all()
+    paper_ids = {p.external_id for p in papers}
+    for p in papers[:3]:
+        links.append(Link(f"arXiv {p.external_id}", p.url))
+    if not papers:  # Hub ``arxiv:`` tags name the paper even before tracker stores it
+        tagged: list[str] = []
+        for a in models:
+            for arxiv_id in (a.attrs or {}).get("arxiv_ids") or ():
+                if arxiv_id not in tagged and arxiv_id not in paper_ids:
+                    tagged.append(arxiv_id)
+        links.extend(Link(f"arXiv {i}", ARXIV_ABS_URL.format(i)) for i in tagged[:3])
+    for a in models:
+        if a.source == "github":
+            links.append(Link(f"GitHub {a.name}", a.url))
+    return tuple(links)
+
+
+def _base_model(models: list[Artifact]) -> tuple[str | None, bool | None]:
+    """(external base repo, new_base) from Hub ``base_model:`` tags (``attrs["base_models"]``)."""
+    names = {a.name for a in models}
+    external: list[str] = []
+    for a in models:
+        for link in (a.attrs or {}).get("base_models") or ():
+            repo = link.get("repo_id") if isinstance(link, Mapping) else str(link)
+            if repo and repo not in names and repo not in external:
+                external.append(repo)
+    if not any(a.source == "hf" for a in models):
+        return None, None
+    return (external[0], False) if external else (None, True)
+
+
+def _paper_facts(a: Artifact) -> PaperFacts:
+    attrs = a.attrs or {}
+    return PaperFacts(arxiv_id=a.external_id, authors=tuple(attrs.get("authors") or ()),
+                      primary_category=attrs.get("primary_category"), summary=attrs.get("summary") or "",
+                      pdf_url=attrs.get("pdf_url"), published_at=a.created_at, version=a.version)
+
+
+def build_alert(*, session: Session, event: Event) -> Message:
+    """Build the alert for one outbox event, reading its release from the database.
+
+    Call it at send time (after the poll's transaction committed): the release then holds every
+    repo first seen in the same poll, which is what lets a variant of that poll be folded into
+    the release message (``in_parent``) and later variants be batched per poll (``batch``).
+
+    Args:
+        session (Session): an open session (read only).
+        event (Event): a ``release_detected`` or ``variant_added`` outbox row.
+
+    Returns:
+        Message: the alert; falls back to ``build_message`` (payload only) when the release row
+        is gone.
     """
-    return build_message(event.id, event.type, event.payload)
+    from tracker.store.models import Artifact as ArtifactRow
+    from tracker.store.models import Release as ReleaseRow
+
+    base = build_message(event.id, event.type, event.payload or {})
+    release = session.get(ReleaseRow, event.release_id) if event.release_id else None
+    if release is None:
+        return base
+    artifact = session.get(ArtifactRow, event.artifact_id) if event.artifact_id else None
+    live = [a for a in release.artifacts if a.withdrawn_at is None or (artifact and a.id == artifact.id)]
+    models = [a for a in live if a.kind != "paper"]
+    lead = _lead(release, live)
+    lead_attrs = (lead.attrs or {}) if lead else {}
+
+    licence = lead_attrs.get("license") or next(((a.attrs or {}).get("license") for a in models
+                                                 if (a.attrs or {}).get("license")), None)
+    pipeline = lead_attrs.get("pipeline_tag") or next(((a.attrs or {}).get("pipeline_tag") for a in models
+                                                       if (a.attrs or {}).get("pipeline_tag")), None)
+    base_model, new_base = _base_model(models)
+    if release.new_base is not None and base_model is None:
+        new_base = release.new_base
+    hub_models = [a for a in models if a.source == "hf"]
+    gated = any(_gated((a.attrs or {}).get("gated")) for a in hub_models) if hub_models else None
+
+    batch: tuple[Variant, ...] = ()
+    batch_key, in_parent = "", False
+    if artifact is not None and event.type == EventType.VARIANT_ADDED:
+        same_poll = [a for a in live if a.first_seen_at == artifact.first_seen_at]
+        batch = tuple(_variant(a) for a in same_poll)
+        batch_key = f"{release.id}@{artifact.first_seen_at.isoformat()}"
+        in_parent = artifact.first_seen_at == release.first_seen_at
+
+    paper = None
+    if release.kind == "paper":
+        paper_row = artifact if artifact is not None and artifact.kind == "paper" else lead
+        paper = _paper_facts(paper_row) if paper_row is not None else None
+
+    return Message(
+        event=base.event,
+        lab=release.lab.slug,
+        lab_name=release.lab.name,
+        country=release.lab.country,
+        kind=release.kind,
+        title=release.title,
+        artifact=artifact.name if artifact else base.artifact,
+        url=artifact.url if artifact else base.url,
+        facts=base.facts,
+        params_total_b=artifact.params_total_b if artifact else base.params_total_b,
+        params_active_b=artifact.params_active_b if artifact else base.params_active_b,
+        idempotency_key=base.idempotency_key,
+        variant_kinds=tuple(artifact.kinds or ()) if artifact else base.variant_kinds,
+        quantization=artifact.quantization if artifact else base.quantization,
+        license=licence,
+        release_id=release.id,
+        release_url=release.url,
+        sizes=_sizes(models),
+        pipeline_tag=pipeline,
+        base_model=base_model,
+        new_base=new_base,
+        gated=gated,
+        variant_count=len(live),
+        variant_summary=_variant_summary(models),
+        links=_links(session, release, models, lead) if release.kind != "paper" else (),
+        first_seen_at=release.first_seen_at,
+        created_at=lead.created_at if lead else None,
+        artifact_first_seen_at=artifact.first_seen_at if artifact else None,
+        artifact_created_at=artifact.created_at if artifact else None,
+        batch=batch,
+        batch_key=batch_key,
+        in_parent=in_parent,
+        paper=paper,
+    )

@@ -441,6 +441,9 @@ def create_app(corpus: Corpus, clock: ReplayClock, *, latency_s: float = 0.0,
         Route("/_replay/stats", stats_get, methods=["GET"]),
         Route("/_replay/stats", stats_delete, methods=["DELETE"]),
     ]
+    from tracker.replay.extra_sources import extra_routes  # issue 8: ModelScope, GitHub, blogs, daily papers
+
+    routes.extend(extra_routes(state))
     app = Starlette(routes=routes)
     app.state.replay = state
     return app

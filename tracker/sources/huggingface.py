@@ -353,7 +353,8 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
             previous = chosen.get(model.object_id)
             if previous is None or (matches and not previous[1]):
                 chosen[model.object_id] = (model, matches)
-    result.observations = [to_observation(m, endpoint=settings.hf_endpoint) for m, _ in chosen.values()]
+    web = settings.hf_web_url or settings.hf_endpoint
+    result.observations = [to_observation(m, endpoint=web) for m, _ in chosen.values()]
     result.requests = count.requests
     result.not_modified = count.not_modified
     return result

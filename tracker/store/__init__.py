@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
+from tracker.errors import StoreUnavailableError
 from tracker.store import db
 
 
@@ -29,10 +31,20 @@ class Store:
 
         Raises:
             ConfigError: bad URL, or a server database behind the code's migrations.
+            StoreUnavailableError: the database cannot be reached or opened.
         """
         store = cls(db.make_engine(settings))
-        if migrate:
-            db.ensure_schema(store.engine)
+        try:
+            if migrate:
+                db.ensure_schema(store.engine)
+            else:
+                with store.engine.connect():
+                    pass
+        except DBAPIError as exc:  # server down, unknown database, unwritable SQLite file...
+            store.dispose()
+            url = store.engine.url.render_as_string(hide_password=True)
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreUnavailableError(f"cannot open the database {url}: {reason}") from exc
         return store
 
     @contextmanager

@@ -34,9 +34,10 @@ def make_engine(settings: Settings) -> Engine:
         ConfigError: the URL cannot be parsed or names an unknown driver.
     """
     url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        settings.ensure_data_dir()
     try:
         if url.startswith("sqlite"):
-            settings.ensure_data_dir()
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:

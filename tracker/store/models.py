@@ -94,6 +94,8 @@ class Release(Base):
     __table_args__ = (
         Index("ix_releases_released_at_id", "released_at", "id"),
         Index("ix_releases_lab_id_family", "lab_id", "family"),
+        # issue 7 (bench/history_query.py): one lab's releases newest first, and its cadence
+        Index("ix_releases_lab_id_released_at_id", "lab_id", "released_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -4,11 +4,14 @@ the caller (``tracker.pipeline``, the CLI, the API) owns the transaction.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -117,6 +120,10 @@ class ReleaseFilter:
         since / until (datetime): bounds on ``released_at`` (UTC; since inclusive, until exclusive).
         baseline (bool): only baseline (True) or only live detections (False).
         limit (int): maximum rows.
+        q (str): case-insensitive substring of the release title or of an artifact name.
+        min_params (float): at least one artifact with ``params_total_b`` >= this (billions).
+        after (tuple[datetime, int]): keyset cursor: only rows strictly after this
+            ``(released_at, id)`` in newest-first order (see ``encode_cursor``).
     """
 
     lab: str | None = None
@@ -126,6 +133,37 @@ class ReleaseFilter:
     until: datetime | None = None
     baseline: bool | None = None
     limit: int | None = None
+    q: str | None = None
+    min_params: float | None = None
+    after: tuple[datetime, int] | None = None
+
+
+def _like_pattern(text: str) -> str:
+    """Escape LIKE wildcards in ``text`` (escape character ``\\``) and wrap it in ``%...%``."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def encode_cursor(released_at: datetime, release_id: int) -> str:
+    """Return an opaque page cursor for the row ``(released_at, id)`` (URL-safe base64 of JSON)."""
+    raw = json.dumps([as_utc(released_at).isoformat(), release_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Decode a cursor made by ``encode_cursor``.
+
+    Raises:
+        ValueError: the cursor is not one tracker made (bad base64, JSON or values).
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, release_id = json.loads(raw)
+        parsed = datetime.fromisoformat(at)
+        if not isinstance(release_id, int) or parsed.tzinfo is None:
+            raise ValueError
+        return as_utc(parsed), release_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValueError(f"invalid cursor {cursor[:60]!r}: pass back the next_cursor of a previous page") from None
 
 
 def _release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
@@ -142,6 +180,20 @@ def _release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
         stmt = stmt.where(Release.released_at < flt.until)
     if flt.baseline is not None:
         stmt = stmt.where(Release.baseline == flt.baseline)
+    if flt.q:
+        pattern = _like_pattern(flt.q)
+        named = exists().where(Artifact.release_id == Release.id,
+                               Artifact.name.ilike(pattern, escape="\\"))
+        stmt = stmt.where(or_(Release.title.ilike(pattern, escape="\\"), named))
+    if flt.min_params is not None:
+        stmt = stmt.where(exists().where(Artifact.release_id == Release.id,
+                                         Artifact.params_total_b >= flt.min_params))
+    if flt.after is not None:
+        at, release_id = flt.after
+        # Row-value "(released_at, id) < (at, id)" written so both backends use the
+        # (released_at, id) index as a range condition.
+        stmt = stmt.where(Release.released_at <= at,
+                          or_(Release.released_at < at, and_(Release.released_at == at, Release.id < release_id)))
     return stmt
 
 
@@ -182,4 +234,87 @@ def list_pending_events(*, session: Session, types: Iterable[str], limit: int = 
         .order_by(Event.id)
         .limit(limit)
     )
+    return session.scalars(stmt).all()
+
+
+def get_release(*, session: Session, release_id: int) -> Release | None:
+    """Return the release with ``release_id`` (lab and artifacts loaded), or None."""
+    stmt = (
+        select(Release)
+        .where(Release.id == release_id)
+        .options(selectinload(Release.artifacts), selectinload(Release.lab))
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def list_papers(
+    *, session: Session, lab: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, q: str | None = None, limit: int = 50,
+) -> Sequence[Artifact]:
+    """Return paper artifacts (arXiv), newest ``created_at`` (v1 published, UTC) first.
+
+    Args:
+        lab (str, optional): lab slug. since / until (datetime, optional): bounds on the v1
+            published time (UTC; since inclusive, until exclusive). q (str, optional):
+            case-insensitive substring of the title. limit (int): maximum rows.
+    """
+    stmt = select(Artifact).join(Lab, Artifact.lab_id == Lab.id).where(Artifact.kind == "paper")
+    if lab:
+        stmt = stmt.where(Lab.slug == lab)
+    if since:
+        stmt = stmt.where(Artifact.created_at >= since)
+    if until:
+        stmt = stmt.where(Artifact.created_at < until)
+    if q:
+        stmt = stmt.where(Artifact.name.ilike(_like_pattern(q), escape="\\"))
+    stmt = stmt.options(selectinload(Artifact.release).selectinload(Release.lab))
+    stmt = stmt.order_by(Artifact.created_at.desc(), Artifact.id.desc()).limit(limit)
+    return session.scalars(stmt).all()
+
+
+# --------------------------------------------------------------------------- release intelligence (issue 6)
+
+
+def papers_for_release(*, session: Session, release_id: int) -> list[tuple[Artifact, str]]:
+    """Return the paper artifacts linked to a release with how (``tag`` | ``title``), oldest paper first."""
+    from tracker.store.models import ReleasePaper
+
+    stmt = (select(Artifact, ReleasePaper.via).join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
+            .where(ReleasePaper.release_id == release_id).order_by(Artifact.created_at, Artifact.id))
+    return [(paper, via) for paper, via in session.execute(stmt)]
+
+
+def releases_for_paper(*, session: Session, paper_id: int | None = None,
+                       arxiv_id: str | None = None) -> list[tuple[Release, str]]:
+    """Return the model releases linked to a paper (by artifact id or arXiv id), newest first.
+
+    Raises:
+        ValueError: neither ``paper_id`` nor ``arxiv_id`` given.
+    """
+    import re
+
+    from tracker.store.models import ReleasePaper
+
+    if paper_id is None and arxiv_id is None:
+        raise ValueError("releases_for_paper needs paper_id or arxiv_id")
+    stmt = (select(Release, ReleasePaper.via).join(ReleasePaper, ReleasePaper.release_id == Release.id)
+            .join(Artifact, Artifact.id == ReleasePaper.paper_id)
+            .options(selectinload(Release.lab))
+            .order_by(Release.released_at.desc(), Release.id.desc()))
+    if paper_id is not None:
+        stmt = stmt.where(Artifact.id == paper_id)
+    else:
+        stmt = stmt.where(Artifact.source == "arxiv", Artifact.external_id == re.sub(r"v\d+$", "", arxiv_id or ""))
+    return [(release, via) for release, via in session.execute(stmt)]
+
+
+def list_artifact_links(*, session: Session, artifact_ids: Iterable[int]) -> Sequence["ArtifactLink"]:  # noqa: F821
+    """Return the lineage links (``base_model`` tags) of the given artifacts, by artifact then base."""
+    from tracker.store.models import ArtifactLink
+
+    ids = sorted(set(artifact_ids))
+    if not ids:
+        return []
+    stmt = select(ArtifactLink).where(ArtifactLink.artifact_id.in_(ids)).order_by(
+        ArtifactLink.artifact_id, ArtifactLink.id)
     return session.scalars(stmt).all()

@@ -126,6 +126,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('derivative', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('new_base', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('adoption_count', sa.Integer(), nullable=True))
+        batch_op.create_index('ix_releases_lab_id_released_at_id', ['lab_id', 'released_at', 'id'], unique=False)
 
     
 
@@ -133,6 +134,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     
     with op.batch_alter_table('releases', schema=None) as batch_op:
+        batch_op.drop_index('ix_releases_lab_id_released_at_id')
         batch_op.drop_column('adoption_count')
         batch_op.drop_column('new_base')
         batch_op.drop_column('derivative')

@@ -1,0 +1,183 @@
+"""Benchmark the history API on a synthetic store: ``/releases`` pages and filters, ``/stats/cadence``.
+
+Fills SQLite (a temp file) or PostgreSQL (a throwaway database) with N releases (default 10 000;
+``--releases 200000 --artifacts-per-release 5`` is the issue's 1M artifacts / 200k releases) with
+realistic shapes: 17 labs with skewed activity (a few labs ship most releases), three years of
+history, 1-12 artifacts per launch, parameter sizes from 0.5B to 1T, ~15 % papers. Then it times
+each main query through the real app (FastAPI TestClient: routing, SQL, serialisation) and prints
+p50/p95 in milliseconds, the ratio to the target (p95 <= 50 ms for /releases queries, <= 100 ms
+for /stats/cadence) and the query plan of the slowest /releases query (EXPLAIN ANALYZE on
+PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
+
+    python bench/history_query.py --backend sqlite --releases 10000
+    python bench/history_query.py --backend postgresql --releases 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fastapi.testclient import TestClient  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from tracker.api import create_app  # noqa: E402
+from tracker.config import Settings  # noqa: E402
+from tracker.store import Store  # noqa: E402
+from tracker.store import db as store_db  # noqa: E402
+from tracker.store.models import Artifact, Lab, Release  # noqa: E402
+from tracker.store.queries import ReleaseFilter, _release_query, decode_cursor  # noqa: E402
+
+LABS = [("qwen", "CN", 30), ("deepseek", "CN", 6), ("zhipu", "CN", 12), ("minimax", "CN", 3), ("moonshot", "CN", 4),
+        ("baidu", "CN", 4), ("tencent", "CN", 8), ("bytedance-seed", "CN", 6), ("internlm", "CN", 5),
+        ("xiaomi", "CN", 2), ("inclusionai", "CN", 4), ("meta", "US", 4), ("google", "US", 10), ("mistral", "FR", 4),
+        ("openai", "US", 1), ("microsoft", "US", 9), ("nvidia", "US", 14)]
+SIZES = [0.5, 1.5, 3, 7, 8, 14, 32, 70, 235, 480, 671, 1000]
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def fill(store: Store, n_releases: int, artifacts_per_release: float, seed: int = 7) -> int:
+    """Insert labs, ``n_releases`` releases and their artifacts; return the artifact count."""
+    rng = random.Random(seed)
+    weights = [w for _, _, w in LABS]
+    start = NOW - timedelta(days=3 * 365)
+    span_s = (NOW - start).total_seconds()
+    with store.engine.begin() as conn:
+        conn.execute(insert(Lab), [{"id": i + 1, "slug": s, "name": s.title(), "country": c} for i, (s, c, _) in enumerate(LABS)])
+    artifact_id, batch_r, batch_a = 0, [], []
+    for rid in range(1, n_releases + 1):
+        lab = rng.choices(range(len(LABS)), weights)[0] + 1
+        kind = "paper" if rng.random() < 0.15 else "model"
+        at = start + timedelta(seconds=span_s * rng.random() ** 0.7)  # more releases recently
+        family = f"Fam{lab}-{rid // 7}"
+        batch_r.append({"id": rid, "lab_id": lab, "family": family, "title": f"{family} {rid}", "kind": kind,
+                        "url": f"https://hub.test/{rid}", "released_at": at, "first_seen_at": at,
+                        "baseline": at < start + timedelta(days=365)})
+        count = 1 if kind == "paper" else max(1, min(40, int(rng.expovariate(1 / artifacts_per_release))))
+        for _ in range(count):
+            artifact_id += 1
+            size = rng.choice(SIZES) if kind == "model" else None
+            batch_a.append({"id": artifact_id, "source": "arxiv" if kind == "paper" else "hf",
+                            "external_id": uuid.UUID(int=rng.getrandbits(128)).hex, "kind": kind, "lab_id": lab,
+                            "release_id": rid, "name": f"org{lab}/{family}-{size}B-Instruct", "org": f"org{lab}",
+                            "url": "https://hub.test/x", "created_at": at, "first_seen_at": at, "baseline": False,
+                            "kinds": ["instruct"], "size_label": f"{size}B" if size else None,
+                            "params_total_b": size, "attrs": {}})
+        if len(batch_a) >= 20_000 or rid == n_releases:
+            with store.engine.begin() as conn:
+                conn.execute(insert(Release), batch_r)
+                conn.execute(insert(Artifact), batch_a)
+            batch_r, batch_a = [], []
+    with store.engine.begin() as conn:
+        if store.engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))
+        else:
+            conn.execute(text("ANALYZE"))
+    return artifact_id
+
+
+def timed(client: TestClient, path: str, params: dict, runs: int) -> tuple[float, float]:
+    """Return (p50, p95) in ms of ``runs`` GETs (after one warm-up)."""
+    assert client.get(path, params=params).status_code == 200
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        response = client.get(path, params=params)
+        samples.append((time.perf_counter() - t0) * 1000)
+        assert response.status_code == 200, response.text
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def explain(store: Store, flt: ReleaseFilter) -> str:
+    """The backend's plan of the /releases SQL for ``flt`` (page of 51 rows)."""
+    from sqlalchemy.orm import Session
+
+    stmt = _release_query(flt).order_by(Release.released_at.desc(), Release.id.desc()).limit(51)
+    sql = stmt.compile(store.engine, compile_kwargs={"literal_binds": True})
+    prefix = "EXPLAIN ANALYZE " if store.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+    with Session(store.engine) as session:
+        rows = session.execute(text(prefix + str(sql))).all()
+    return "\n".join("  " + (r[-1] if isinstance(r[-1], str) else str(r)) for r in rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--releases", type=int, default=10_000)
+    parser.add_argument("--artifacts-per-release", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args(argv)
+
+    tmp = tempfile.TemporaryDirectory(prefix="tracker-bench-")
+    settings = Settings(_env_file=None, data_dir=tmp.name, api_token=SecretStr("x"))
+    admin, db_name = None, f"tracker_bench_{uuid.uuid4().hex[:8]}"
+    if args.backend == "postgresql":
+        admin = create_engine(make_url(args.pg_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+        settings = settings.model_copy(update={"database_url": make_url(args.pg_url).set(database=db_name).render_as_string(hide_password=False)})
+    store = Store.open(settings, migrate=False)
+    try:
+        store_db.upgrade(store.engine)
+        t0 = time.perf_counter()
+        artifacts = fill(store, args.releases, args.artifacts_per_release)
+        print(f"{args.backend}: {args.releases} releases, {artifacts} artifacts filled in {time.perf_counter() - t0:.1f} s")
+        client = TestClient(create_app(settings, store=store))
+        page = client.get("/releases", params={"limit": 50}).json()
+        deep_cursor = page["next_cursor"]
+        for _ in range(20):  # 20 pages deep
+            deep_cursor = client.get("/releases", params={"limit": 50, "cursor": deep_cursor}).json()["next_cursor"]
+        cases = [
+            ("/releases first page", "/releases", {"limit": 50}, ReleaseFilter()),
+            ("/releases page 21 (cursor)", "/releases", {"limit": 50, "cursor": deep_cursor},
+             ReleaseFilter(after=decode_cursor(deep_cursor))),
+            ("/releases lab=openai (rare)", "/releases", {"lab": "openai"}, ReleaseFilter(lab="openai")),
+            ("/releases lab=qwen", "/releases", {"lab": "qwen"}, ReleaseFilter(lab="qwen")),
+            ("/releases country=FR", "/releases", {"country": "FR"}, ReleaseFilter(country="FR")),
+            ("/releases kind=paper", "/releases", {"kind": "paper"}, ReleaseFilter(kind="paper")),
+            ("/releases since..until (1 month)", "/releases", {"since": "2025-01-01", "until": "2025-02-01"},
+             ReleaseFilter(since=datetime(2025, 1, 1, tzinfo=UTC), until=datetime(2025, 2, 1, tzinfo=UTC))),
+            ("/releases min_params=600", "/releases", {"min_params": 600}, ReleaseFilter(min_params=600)),
+            ("/releases q=instruct", "/releases", {"q": "instruct"}, ReleaseFilter(q="instruct")),
+            ("/releases q=no-such-name (scan)", "/releases", {"q": "no-such-name"}, ReleaseFilter(q="no-such-name")),
+        ]
+        print(f"{'query':38} {'p50 ms':>8} {'p95 ms':>8} {'p95/target':>10}")
+        slowest: tuple[float, str, ReleaseFilter] | None = None
+        for label, path, params, flt in cases:
+            p50, p95 = timed(client, path, params, args.runs)
+            print(f"{label:38} {p50:8.1f} {p95:8.1f} {p95 / 50:10.2f}")
+            if slowest is None or p95 > slowest[0]:
+                slowest = (p95, label, flt)
+        as_of = NOW.isoformat()
+        p50, p95 = timed(client, "/stats/cadence", {"as_of": as_of}, max(5, args.runs // 3))
+        print(f"{'/stats/cadence (all labs)':38} {p50:8.1f} {p95:8.1f} {p95 / 100:10.2f}")
+        p50, p95 = timed(client, "/stats/countries", {"as_of": as_of}, max(5, args.runs // 3))
+        print(f"{'/stats/countries (12 months)':38} {p50:8.1f} {p95:8.1f} {p95 / 100:10.2f}")
+        assert slowest is not None
+        print(f"\nplan of the slowest /releases query ({slowest[1]}):")
+        print(explain(store, replace(slowest[2])))
+    finally:
+        store.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            admin.dispose()
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

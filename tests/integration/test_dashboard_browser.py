@@ -1,0 +1,103 @@
+"""The dashboard in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright).
+
+A replayed history (baseline 2025-07-20, daily polls to 2025-08-01) is served by the real app
+under uvicorn on a free loopback port; the test loads ``/``, checks the replayed releases and the
+charts are shown, applies a filter through the form, and saves ``docs/dashboard.png``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from tracker.api import create_app
+from tracker.config import Settings
+from tracker.pipeline import poll_once
+from tracker.replay.server import ReplayServer
+from tracker.store import Store
+from tracker.watchlist import load_watchlist
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+AS_OF = "2025-08-01"
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over a replayed history, served by uvicorn in a thread; yields its base URL."""
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("dashboard"), arxiv_min_interval=0)
+    store = Store.open(settings)
+    with ReplayServer(now=datetime(2025, 7, 10, tzinfo=UTC)) as hub:
+        polling = settings.model_copy(update={"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint})
+        watchlist = load_watchlist()
+        poll_once(polling, store, watchlist, sources=["hf"], clock=hub.clock.now)
+        now = hub.now()
+        while now < datetime(2025, 8, 1, tzinfo=UTC):
+            now = hub.set_now(now + timedelta(days=1))
+            poll_once(polling, store, watchlist, sources=["hf"], clock=hub.clock.now)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=0,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the API server did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.dispose()
+
+
+def test_dashboard_in_headless_chromium(dashboard_url: str) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install -y chromium); .ci/run does"
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            response = page.goto(f"{dashboard_url}/?as_of={AS_OF}")
+            assert response is not None and response.status == 200
+            assert page.title() == "tracker: open-weight model releases"
+            rows = page.locator("#releases tr.release")
+            assert rows.count() > 10
+            text = page.locator("#releases").inner_text()
+            for title in ("Qwen3-Coder", "Qwen3-2507", "GLM-4.5", "Magistral-2507", "Kimi-K2"):
+                assert title in text, f"{title} (replayed in July 2025) is not on the page"
+            assert "2025-07-29" in text  # GLM-4.5: public 07-28 11:40, first seen by the 07-29 poll
+            for chart in ("#cadence-chart", "#countries-chart"):  # the SVG charts loaded and rendered
+                width = page.eval_on_selector(chart, "img => img.complete ? img.naturalWidth : 0")
+                assert width > 200, f"{chart} did not render"
+            assert page.locator("#cadence-table").inner_text().count("qwen") == 1
+            assert page.locator("a[href^='/feeds/releases.atom']").count() >= 1
+            assert page.locator("a[href='/docs']").count() >= 1
+            page.screenshot(path=str(SCREENSHOT), full_page=False)
+
+            # Filter through the form: one lab.
+            page.select_option("#filter-lab", "mistral")
+            with page.expect_navigation():
+                page.click("#apply")
+            assert "lab=mistral" in page.url and f"as_of={AS_OF}" in page.url
+            labs = set(page.eval_on_selector_all("#releases tr.release", "rows => rows.map(r => r.dataset.lab)"))
+            assert labs == {"mistral"}
+            assert "Magistral-2507" in page.locator("#releases").inner_text()
+            assert page.locator("#filter-lab").input_value() == "mistral"
+
+            # And a country filter from the URL.
+            page.goto(f"{dashboard_url}/?as_of={AS_OF}&country=US&kind=model")
+            countries = set(page.eval_on_selector_all("#releases tr.release", "rows => rows.map(r => r.dataset.country)"))
+            assert countries == {"US"}
+        finally:
+            browser.close()

@@ -1,0 +1,305 @@
+"""Delivering: once per claim, unknown outcomes resolved before any resend, retries with backoff
+and Retry-After, `failed` after permanent errors or max attempts, the `tracker deliveries` CLI,
+Slack thread bookkeeping and the webhook notifier over a real socket; both backends."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from tests.fakes import FakeClock, RecordingNotifier, WebhookReceiver, add_alert_event
+from tracker.alerts import process_outbox
+from tracker.config import Settings
+from tracker.deliver import deliver_one, list_due
+from tracker.deliveries import create_delivery
+from tracker.dispatch import dispatch_pending
+from tracker.domain import EventType
+from tracker.errors import DeliveryError
+from tracker.notify import Outgoing
+from tracker.notify.webhook import WebhookNotifier
+from tracker.store import Store
+from tracker.store.models import Delivery, SlackThread
+from tracker.watchlist import parse_watchlist
+
+WATCHLIST = parse_watchlist(
+    """
+[[labs]]
+slug = "qwen"
+name = "Qwen"
+country = "CN"
+hf_orgs = ["Qwen"]
+
+[[subscriptions]]
+channel = "console:test"
+""",
+    source="test.toml",
+)
+
+
+def _one_delivery(store: Store, settings: Settings, clock: FakeClock) -> int:
+    with store.transaction() as session:
+        add_alert_event(session)
+    summary = dispatch_pending(store, settings=settings, watchlist=WATCHLIST, clock=clock)
+    assert len(summary.delivery_ids) == 1
+    return summary.delivery_ids[0]
+
+
+def _row(store: Store, delivery_id: int) -> Delivery:
+    with store.transaction() as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None
+        return row
+
+
+def test_deliver_one_sends_once_and_records_it(store: Store, backend_settings: Settings) -> None:
+    clock, notifier = FakeClock(), RecordingNotifier()
+    delivery_id = _one_delivery(store, backend_settings, clock)
+
+    first = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+    second = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+
+    assert (first.status, first.sent) == ("sent", True)
+    assert second.status == "skipped"
+    assert notifier.counts() == {delivery_id: 1}
+    out = notifier.sent[0]
+    assert out.message is not None and out.message.artifact == "Qwen/Qwen3-8B"
+    assert out.idempotency_key.startswith("event:") and out.channel == "console:test"
+    row = _row(store, delivery_id)
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 1, clock())
+
+
+def test_two_concurrent_deliveries_of_one_row_send_once(store: Store, backend_settings: Settings) -> None:
+    clock = FakeClock()
+    notifier = RecordingNotifier(gate=threading.Event())
+    delivery_id = _one_delivery(store, backend_settings, clock)
+    outcomes = []
+
+    def run() -> None:
+        outcomes.append(deliver_one(store, delivery_id, settings=backend_settings,
+                                    notifier_for=lambda c: notifier, clock=clock))
+
+    first = threading.Thread(target=run)
+    first.start()
+    assert notifier.entered.wait(30)  # the first worker is inside send(), its claim committed
+    run()  # a redelivered task for the same delivery, while the first is still sending
+    assert notifier.gate is not None
+    notifier.gate.set()
+    first.join(30)
+
+    assert sorted(o.status for o in outcomes) == ["sent", "skipped"]
+    assert notifier.counts() == {delivery_id: 1}
+
+
+def _stuck_in_sending(store: Store, settings: Settings, clock: FakeClock) -> int:
+    """A delivery claimed by a worker that died after sending and before recording."""
+    delivery_id = _one_delivery(store, settings, clock)
+    with store.transaction() as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None
+        row.status, row.claimed_at, row.claimed_by, row.attempts = "sending", clock(), "dead:1", 1
+    return delivery_id
+
+
+def test_unknown_outcome_found_sent_is_not_sent_again(store: Store, backend_settings: Settings) -> None:
+    clock = FakeClock()
+    delivery_id = _stuck_in_sending(store, backend_settings, clock)
+    notifier = RecordingNotifier(preexisting={delivery_id})
+
+    early = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+    assert early.status == "skipped" and notifier.find_calls == 0  # its worker may still be running
+    assert list_due(store, settings=backend_settings, clock=clock) == []
+
+    clock.advance(backend_settings.delivery_stale_after_s + 1)
+    assert list_due(store, settings=backend_settings, clock=clock) == [delivery_id]
+    outcome = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
+                          clock=clock)
+
+    assert outcome.status == "sent" and outcome.resolved and not outcome.sent
+    assert notifier.sent == [] and notifier.find_calls == 1
+    assert _row(store, delivery_id).external_ref == {"found": True}
+
+
+def test_unknown_outcome_not_found_is_sent_once(store: Store, backend_settings: Settings) -> None:
+    clock = FakeClock()
+    delivery_id = _stuck_in_sending(store, backend_settings, clock)
+    notifier = RecordingNotifier()
+    clock.advance(backend_settings.delivery_stale_after_s + 1)
+
+    outcomes = [deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
+                            clock=clock) for _ in range(2)]
+
+    assert [o.status for o in outcomes] == ["sent", "skipped"]
+    assert notifier.counts() == {delivery_id: 1}
+    assert _row(store, delivery_id).attempts == 2
+
+
+def test_transient_failure_backs_off_honouring_retry_after(store: Store, backend_settings: Settings) -> None:
+    clock = FakeClock()
+    notifier = RecordingNotifier(failures=[DeliveryError("Slack 429", retry_after=120)])
+    delivery_id = _one_delivery(store, backend_settings, clock)
+    start = clock()
+
+    failed = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+
+    assert failed.status == "pending" and failed.error == "Slack 429"
+    assert failed.next_attempt_at is not None and failed.next_attempt_at >= start + timedelta(seconds=120)
+    clock.advance(60)  # before Retry-After: not due, nothing sent
+    assert deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
+                       clock=clock).status == "skipped"
+    assert list_due(store, settings=backend_settings, clock=clock) == []
+    clock.now = failed.next_attempt_at
+    assert list_due(store, settings=backend_settings, clock=clock) == [delivery_id]
+    done = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+
+    assert done.status == "sent"
+    assert notifier.counts() == {delivery_id: 1}
+    assert _row(store, delivery_id).attempts == 2
+
+
+def test_gives_up_after_max_attempts(store: Store, backend_settings: Settings) -> None:
+    settings = backend_settings.model_copy(update={"delivery_max_attempts": 3})
+    clock = FakeClock()
+    notifier = RecordingNotifier(failures=[DeliveryError("down") for _ in range(5)])
+    delivery_id = _one_delivery(store, settings, clock)
+
+    statuses = []
+    for _ in range(3):
+        outcome = deliver_one(store, delivery_id, settings=settings, notifier_for=lambda c: notifier, clock=clock)
+        statuses.append(outcome.status)
+        clock.advance(7200)  # past any backoff (capped at one hour)
+
+    assert statuses == ["pending", "pending", "failed"]
+    assert deliver_one(store, delivery_id, settings=settings, notifier_for=lambda c: notifier,
+                       clock=clock).status == "skipped"
+    assert notifier.sent == []
+
+
+def test_permanent_failure_is_listed_and_retried_by_the_cli(
+    store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.cli import app
+
+    clock = FakeClock()
+    notifier = RecordingNotifier(failures=[DeliveryError("channel_not_found", permanent=True)])
+    delivery_id = _one_delivery(store, backend_settings, clock)
+    outcome = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+    assert outcome.status == "failed"
+    with store.transaction() as session:  # a second, successful delivery must not be listed as failed
+        add_alert_event(session, name="Qwen/Qwen3-4B")
+    other = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids[0]
+    deliver_one(store, other, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(backend_settings.data_dir))
+    monkeypatch.setenv("TRACKER_DATABASE_URL", backend_settings.resolved_database_url)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["deliveries", "--failed"], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert "1 failed delivery" in listed.output and "channel_not_found" in listed.output
+    assert [line.split("│")[1].strip() for line in listed.output.splitlines() if "channel_not_found" in line] == [str(delivery_id)]
+    assert "Qwen/Qwen3-4B" not in listed.output
+
+    bad = runner.invoke(app, ["deliveries", "retry"])
+    assert bad.exit_code == 2
+    retried = runner.invoke(app, ["deliveries", "retry", str(delivery_id)])
+    assert retried.exit_code == 0, retried.output
+    assert f"re-queued 1 delivery: {delivery_id}" in retried.output
+
+    row = _row(store, delivery_id)
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert list_due(store, settings=backend_settings, clock=lambda: row.next_attempt_at) == [delivery_id]
+    assert deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
+                       clock=lambda: row.next_attempt_at).status == "sent"
+    assert runner.invoke(app, ["deliveries", "--failed"]).output.count("0 failed deliveries") == 1
+
+
+def test_slack_thread_is_stored_and_variants_reply_in_it(store: Store, backend_settings: Settings) -> None:
+    clock = FakeClock()
+    notifier = RecordingNotifier(thread_ts="1714300000.000100")
+    with store.transaction() as session:
+        first = add_alert_event(session)
+        release_id = first.release_id
+    for name in ("Qwen/Qwen3-8B-Base", "Qwen/Qwen3-4B"):
+        with store.transaction() as session:
+            from tracker.store.models import Release
+
+            release = session.get(Release, release_id)
+            add_alert_event(session, name=name, event_type=EventType.VARIANT_ADDED, release=release)
+        summary = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock)
+        for delivery_id in summary.delivery_ids:
+            deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+
+    assert [o.thread for o in notifier.sent][0] is None
+    assert all(o.thread is not None and o.thread.ts == "1714300000.000100" for o in notifier.sent[1:])
+    with store.transaction() as session:
+        thread = session.scalars(select(SlackThread)).one()
+        assert (thread.release_id, thread.channel, thread.variant_count) == (release_id, "console:test", 3)
+
+
+def test_process_outbox_dispatches_and_delivers_inline(store: Store, backend_settings: Settings) -> None:
+    notifier = RecordingNotifier()
+    with store.transaction() as session:
+        add_alert_event(session)
+        add_alert_event(session, name="Qwen/Qwen3-8B-FP8", kinds=("instruct", "quantized"))
+
+    summary = process_outbox(store, settings=backend_settings, watchlist=WATCHLIST, notifier_for=lambda c: notifier)
+    again = process_outbox(store, settings=backend_settings, watchlist=WATCHLIST, notifier_for=lambda c: notifier)
+
+    assert summary.sent == 1 and again.sent == 0  # the FP8 re-upload is filtered out
+    assert [o.message.artifact for o in notifier.sent if o.message] == ["Qwen/Qwen3-8B"]
+
+
+def test_unconfigured_channel_fails_permanently(store: Store, backend_settings: Settings) -> None:
+    clock = FakeClock()
+    with store.transaction() as session:
+        event = add_alert_event(session)
+        delivery = create_delivery(session=session, idempotency_key="x", kind="alert",
+                                   channel="email:someone@example.org", now=clock(), event_id=event.id)
+        assert delivery is not None
+        session.flush()
+        delivery_id = delivery.id
+    outcome = deliver_one(store, delivery_id, settings=backend_settings, clock=clock)
+    assert outcome.status == "failed" and "not configured yet" in (outcome.error or "")
+
+
+# --------------------------------------------------------------------------- webhook notifier
+
+
+def _outgoing(n: int = 7) -> Outgoing:
+    return Outgoing(delivery_id=n, idempotency_key=f"event:{n}:1", kind="alert", channel="webhook:x")
+
+
+def test_webhook_notifier_posts_json_with_idempotency_headers() -> None:
+    with WebhookReceiver() as receiver:
+        result = WebhookNotifier(receiver.url).send(_outgoing())
+    assert result.external_ref == {"status": 200}
+    call = receiver.calls[0]
+    assert call["headers"]["Idempotency-Key"] == "event:7:1"
+    assert call["headers"]["X-Tracker-Delivery"] == "7"
+    assert call["json"]["delivery_id"] == 7 and call["json"]["kind"] == "alert"
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "permanent", "retry_after"),
+    [(429, {"Retry-After": "42"}, False, 42.0), (503, {}, False, None), (500, {}, False, None),
+     (400, {}, True, None), (404, {}, True, None), (410, {}, True, None)],
+)
+def test_webhook_notifier_classifies_errors(status: int, headers: dict, permanent: bool,
+                                            retry_after: float | None) -> None:
+    with WebhookReceiver() as receiver:
+        receiver.responses.append((status, headers))
+        with pytest.raises(DeliveryError) as info:
+            WebhookNotifier(receiver.url).send(_outgoing())
+    assert info.value.permanent is permanent
+    assert info.value.retry_after == retry_after
+
+
+def test_webhook_notifier_network_error_is_transient() -> None:
+    with WebhookReceiver() as receiver:
+        url = receiver.url
+    with pytest.raises(DeliveryError) as info:
+        WebhookNotifier(url, timeout_s=2).send(_outgoing())
+    assert info.value.permanent is False

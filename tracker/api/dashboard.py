@@ -1,0 +1,112 @@
+"""The dashboard (``GET /``, server-rendered Jinja2) and its charts (``/charts/{cadence,countries}.{png,svg}``).
+
+The page shows the latest releases with filters (lab, country, kind, search: plain query
+parameters from a GET form), the cadence heatmap and table, the country-share chart, and links to
+the feeds, the CSV export and the API docs. ``as_of`` (UTC date/datetime) shows the history as of
+an earlier time, e.g. over a replayed corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+
+from tracker import __version__, analytics, charts
+from tracker.api.deps import SessionDep
+from tracker.api.releases import RELEASE_KINDS, ReleaseFilterDep, parse_when
+from tracker.api.stats import KindParam, parse_kinds
+from tracker.domain import utcnow
+from tracker.serialize import release_to_dict
+from tracker.store.models import Lab
+from tracker.store.queries import list_releases
+
+router = APIRouter(tags=["dashboard"])
+
+TIMELINE_LIMIT = 60
+AsOfParam = Annotated[str | None, Query(description="as of this UTC date/datetime (default now)")]
+MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+@functools.cache
+def templates() -> Environment:
+    """The Jinja2 environment over ``tracker/templates`` (HTML autoescaped)."""
+    return Environment(loader=PackageLoader("tracker", "templates"), autoescape=select_autoescape(["html", "xml"]))
+
+
+def _as_of(value: str | None) -> tuple[datetime, bool]:
+    parsed = parse_when(value, "as_of")
+    if parsed is not None and "T" not in (value or ""):
+        parsed += timedelta(days=1) - timedelta(microseconds=1)  # a date means "at the end of that day"
+    return (parsed, True) if parsed else (utcnow(), False)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def dashboard(request: Request, session: SessionDep, flt: ReleaseFilterDep, as_of: AsOfParam = None) -> HTMLResponse:
+    """The dashboard page."""
+    now, explicit = _as_of(as_of)
+    until = min(flt.until, now + timedelta(microseconds=1)) if flt.until else now + timedelta(microseconds=1)
+    rows = [release_to_dict(r) for r in list_releases(session=session, flt=replace(flt, until=until, limit=TIMELINE_LIMIT))]
+    for row in rows:
+        row["sizes"] = ", ".join(sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]}))[:60]
+    by_day = [(day, list(group)) for day, group in groupby(rows, key=lambda r: r["released_at"][:10])]
+    labs = session.execute(select(Lab.slug, Lab.name).order_by(Lab.name)).all()
+    countries = sorted(set(session.scalars(select(Lab.country))))
+    cadences = analytics.lab_cadences(session=session, now=now, weeks=12)
+    cadences.sort(key=lambda c: (-c.rates[12], c.days_since_last if c.days_since_last is not None else 1e9, c.lab))
+    as_of_q = {"as_of": as_of} if explicit and as_of else {}
+    filters = {"lab": flt.lab, "country": flt.country, "kind": flt.kind, "q": flt.q}
+    feed_q = urlencode({k: v for k, v in filters.items() if v})
+    html = templates().get_template("dashboard.html").render(
+        releases=rows, releases_by_day=by_day, labs=labs, countries=countries, kinds=RELEASE_KINDS,
+        filters=filters, filtered=any(filters.values()), cadences=cadences, version=__version__,
+        as_of=as_of if explicit else None, as_of_label=now.strftime("%Y-%m-%d %H:%M") if explicit else None,
+        as_of_query=f"?{urlencode(as_of_q)}" if as_of_q else "",
+        feed_url="/feeds/releases.atom" + (f"?{feed_q}" if feed_q else ""),
+        csv_url="/releases?" + urlencode({**{k: v for k, v in filters.items() if v}, "format": "csv", "limit": 500}),
+        cadence_chart_url="/charts/cadence.svg?" + urlencode({"weeks": 12, **as_of_q}),
+        countries_chart_url="/charts/countries.svg?" + urlencode({"months": 12, **as_of_q}),
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/charts/cadence.{fmt}", response_class=Response,
+            responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
+def cadence_chart(
+    fmt: Literal["png", "svg"],
+    session: SessionDep,
+    lab: Annotated[str | None, Query(description="one lab (bars) instead of every lab (heatmap)")] = None,
+    weeks: Annotated[int, Query(ge=1, le=104)] = 12,
+    kind: KindParam = "model",
+    as_of: AsOfParam = None,
+) -> Response:
+    """Releases per ISO week per lab (PNG or SVG, same chart code as ``tracker chart cadence``)."""
+    now, _ = _as_of(as_of)
+    cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=parse_kinds(kind))
+    body = charts.cadence_chart(cadences, fmt, title=f"{kind.capitalize()} releases per ISO week" if kind != "any" else None)
+    return Response(body, media_type=MEDIA[fmt], headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/charts/countries.{fmt}", response_class=Response,
+            responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
+def countries_chart(
+    fmt: Literal["png", "svg"],
+    session: SessionDep,
+    months: Annotated[int, Query(ge=1, le=60)] = 12,
+    kind: KindParam = "model",
+    as_of: AsOfParam = None,
+) -> Response:
+    """Share of releases by country per month (PNG or SVG)."""
+    now, _ = _as_of(as_of)
+    since, until = analytics.month_start(now, months_back=months - 1), analytics.month_start(now, months_back=-1)
+    shares = analytics.country_release_share(session=session, since=since, until=until, kinds=parse_kinds(kind))
+    body = charts.countries_chart(shares, fmt, title=f"Share of {kind} releases by country" if kind != "any" else None)
+    return Response(body, media_type=MEDIA[fmt], headers={"Cache-Control": "max-age=300"})

@@ -1,0 +1,293 @@
+"""Send one delivery: claim it, build its message, call the channel's notifier, record the outcome.
+
+``deliver_one`` is what the ``tracker.deliver.one`` Celery task and ``tracker poll`` call. It is
+safe to run any number of times, concurrently, for the same delivery:
+
+1. **Claim** (own short transaction, committed before anything is sent): the compare-and-set
+   ``pending -> sending`` of ``tracker.deliveries.claim``. Losing the claim means another worker
+   has it, it is not due yet, or it is already done: nothing is sent.
+2. **Send** outside any transaction, through ``notifier_for(channel)``.
+3. **Record** (another transaction): ``sent`` with what the channel returned (and the release's
+   Slack thread when the notifier reports one), or a failure: back to ``pending`` with a
+   jittered exponential backoff that honours ``Retry-After``, or ``failed`` after
+   ``settings.delivery_max_attempts`` sends or at once for a permanent error.
+
+**Unknown outcomes.** A worker killed after the send and before step 3 leaves the row in
+``sending``. Once its claim is older than ``settings.delivery_stale_after_s`` (longer than the
+task's hard time limit, so its worker is surely gone) the next ``deliver_one`` takes it over with
+another compare-and-set (``sending -> unknown``) and asks the channel first
+(``notifier.find_sent``: Slack looks for the delivery id in message metadata): found means
+``sent`` without a second message; not found (or a channel that cannot tell) means a normal
+resend. An unexpected exception during the send (not a ``DeliveryError``) is treated the same
+way: the row stays ``sending`` and is resolved later, because the message may have gone out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tracker import deliveries as dl
+from tracker.config import Settings
+from tracker.domain import utcnow
+from tracker.errors import DeliveryError
+from tracker.notify import Notifier, Outgoing, SendResult, ThreadRef, build_notifier
+from tracker.notify.messages import build_alert
+from tracker.store import Store
+from tracker.store.models import Delivery, Event, SlackThread
+
+log = logging.getLogger(__name__)
+
+NotifierFactory = Callable[[str], Notifier]
+Clock = Callable[[], datetime]
+
+
+def worker_name() -> str:
+    """Return ``<host>:<pid>``, recorded as ``Delivery.claimed_by``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What ``deliver_one`` did.
+
+    Attributes:
+        delivery_id (int): the row.
+        status (str): the row's status afterwards (``sent``, ``pending``, ``failed``,
+            ``sending``), or ``skipped`` when this call did not win the claim (nothing was sent).
+        sent (bool): True when this call sent a message.
+        resolved (bool): True when an unknown outcome was resolved as already sent (no resend).
+        next_attempt_at (datetime, optional): when a ``pending`` row is due again (UTC).
+        error (str, optional): the failure, when there was one.
+    """
+
+    delivery_id: int
+    status: str
+    sent: bool = False
+    resolved: bool = False
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+
+
+def _thread_for(session: Session, release_id: int | None, channel: str) -> ThreadRef | None:
+    if release_id is None:
+        return None
+    row = session.scalars(select(SlackThread).where(SlackThread.release_id == release_id,
+                                                    SlackThread.channel == channel)).first()
+    return None if row is None else ThreadRef(channel_id=row.channel_id, ts=row.ts,
+                                              variant_count=row.variant_count)
+
+
+def build_outgoing(*, session: Session, delivery: Delivery) -> tuple[Outgoing, int | None]:
+    """Return the ``Outgoing`` for a delivery and the release id it concerns (None for non-alerts).
+
+    Alert content comes from ``messages.build_alert``; ``thread`` is the release's stored Slack
+    parent message in this delivery's channel, when there is one.
+    """
+    message, release_id = None, None
+    if delivery.event_id is not None:
+        event = session.get(Event, delivery.event_id)
+        if event is not None:
+            message = build_alert(session=session, event=event)
+            release_id = event.release_id
+    out = Outgoing(
+        delivery_id=delivery.id,
+        idempotency_key=delivery.idempotency_key,
+        kind=delivery.kind,
+        channel=delivery.channel,
+        message=message,
+        payload=dict(delivery.payload or {}),
+        thread=_thread_for(session, release_id, delivery.channel),
+    )
+    return out, release_id
+
+
+def _store_thread(session: Session, *, release_id: int, channel: str, thread: ThreadRef, now: datetime) -> None:
+    """Insert or update the release's Slack parent message in ``channel`` (unique per pair)."""
+    stmt = select(SlackThread).where(SlackThread.release_id == release_id, SlackThread.channel == channel)
+    row = session.scalars(stmt).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(SlackThread(release_id=release_id, channel=channel, channel_id=thread.channel_id,
+                                        ts=thread.ts, variant_count=thread.variant_count,
+                                        created_at=now, updated_at=now))
+            return
+        except IntegrityError:  # a concurrent delivery of the same release stored it first
+            row = session.scalars(stmt).one()
+    row.channel_id, row.ts = thread.channel_id, thread.ts
+    row.variant_count = max(row.variant_count or 1, thread.variant_count)
+    row.updated_at = now
+
+
+def _record_success(store: Store, *, delivery_id: int, release_id: int | None, channel: str,
+                    result: SendResult, now: datetime) -> None:
+    with store.transaction() as session:
+        dl.record_sent(session=session, delivery_id=delivery_id, now=now, external_ref=result.external_ref)
+        if result.thread is not None and release_id is not None:
+            _store_thread(session, release_id=release_id, channel=channel, thread=result.thread, now=now)
+
+
+def _take_over_stale(store: Store, *, delivery_id: int, now: datetime, stale_after_s: float,
+                     worker: str) -> bool:
+    """Compare-and-set a stale ``sending``/``unknown`` claim to ``unknown`` owned by ``worker``."""
+    stale_before = now - timedelta(seconds=stale_after_s)
+    with store.transaction() as session:
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id,
+                   Delivery.status.in_((dl.SENDING, dl.UNKNOWN)),
+                   or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < stale_before))
+            .values(status=dl.UNKNOWN, claimed_at=now, claimed_by=worker)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+def _resolve_unknown(store: Store, *, delivery_id: int, notifier_for: NotifierFactory,
+                     now: datetime) -> DeliveryOutcome | None:
+    """Ask the channel whether the unknown send happened; record ``sent`` or release the row.
+
+    Returns:
+        DeliveryOutcome | None: the outcome when it was found sent; None when the row went back
+        to ``pending`` (due now) for a normal resend.
+    """
+    with store.transaction() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        out, release_id = build_outgoing(session=session, delivery=delivery)
+    found: SendResult | None = None
+    try:
+        found = notifier_for(out.channel).find_sent(out)
+    except DeliveryError as exc:
+        log.warning("delivery %d: cannot check whether it was sent (%s); sending again", delivery_id, exc)
+    if found is not None:
+        _record_success(store, delivery_id=delivery_id, release_id=release_id, channel=out.channel,
+                        result=found, now=now)
+        log.info("delivery %d: the channel already has it; recorded as sent without resending", delivery_id)
+        return DeliveryOutcome(delivery_id, dl.SENT, resolved=True)
+    with store.transaction() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == dl.UNKNOWN)
+            .values(status=dl.PENDING, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return None
+
+
+def deliver_one(
+    store: Store,
+    delivery_id: int,
+    *,
+    settings: Settings,
+    notifier_for: NotifierFactory | None = None,
+    clock: Clock = utcnow,
+    worker: str | None = None,
+) -> DeliveryOutcome:
+    """Send one delivery at most once per claim (see the module docstring).
+
+    Args:
+        store (Store): the database.
+        delivery_id (int): the ``Delivery`` row.
+        settings (Settings): ``delivery_max_attempts``, ``delivery_stale_after_s`` (seconds) and
+            the channels' credentials.
+        notifier_for (callable, optional): channel -> Notifier; defaults to
+            ``tracker.notify.build_notifier(settings, channel)``.
+        clock (callable, optional): returns the current UTC time.
+        worker (str, optional): recorded as ``claimed_by``; defaults to ``<host>:<pid>``.
+
+    Returns:
+        DeliveryOutcome: the resulting status; ``skipped`` when the claim was lost.
+
+    Raises:
+        Exception: whatever the notifier raised other than ``DeliveryError``; the row then stays
+            ``sending`` and is resolved as an unknown outcome later.
+    """
+    notifier_for = notifier_for or (lambda channel: build_notifier(settings, channel))
+    worker = worker or worker_name()
+    now = clock()
+    if _take_over_stale(store, delivery_id=delivery_id, now=now,
+                        stale_after_s=settings.delivery_stale_after_s, worker=worker):
+        resolved = _resolve_unknown(store, delivery_id=delivery_id, notifier_for=notifier_for, now=now)
+        if resolved is not None:
+            return resolved
+    with store.transaction() as session:
+        if not dl.claim(session=session, delivery_id=delivery_id, worker=worker, now=now):
+            return DeliveryOutcome(delivery_id, "skipped")
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        attempts = delivery.attempts
+        out, release_id = build_outgoing(session=session, delivery=delivery)
+    try:
+        result = notifier_for(out.channel).send(out)
+    except DeliveryError as exc:
+        now = clock()
+        with store.transaction() as session:
+            status = dl.record_failure(session=session, delivery_id=delivery_id, now=now, error=str(exc),
+                                       permanent=exc.permanent, attempts=attempts,
+                                       max_attempts=settings.delivery_max_attempts,
+                                       retry_after_s=exc.retry_after)
+            next_at = session.scalar(select(Delivery.next_attempt_at).where(Delivery.id == delivery_id))
+        (log.error if status == dl.FAILED else log.warning)(
+            "delivery %d to %s: attempt %d failed (%s): %s", delivery_id, out.channel, attempts,
+            "gave up" if status == dl.FAILED else f"retry at {next_at:%H:%M:%S}", exc)
+        return DeliveryOutcome(delivery_id, status, next_attempt_at=next_at if status == dl.PENDING else None,
+                               error=str(exc))
+    _record_success(store, delivery_id=delivery_id, release_id=release_id, channel=out.channel,
+                    result=result, now=clock())
+    log.info("delivery %d sent to %s", delivery_id, out.channel)
+    return DeliveryOutcome(delivery_id, dl.SENT, sent=True)
+
+
+def list_due(store: Store, *, settings: Settings, clock: Clock = utcnow, limit: int = 500) -> list[int]:
+    """Return ids of deliveries that need a ``deliver_one``: pending and due, or stale claims.
+
+    Stale claims are ``sending``/``unknown`` rows claimed more than
+    ``settings.delivery_stale_after_s`` seconds ago (their worker died; see the module docstring).
+    """
+    now = clock()
+    stale_before = now - timedelta(seconds=settings.delivery_stale_after_s)
+    with store.transaction() as session:
+        stmt = (select(Delivery.id)
+                .where(or_((Delivery.status == dl.PENDING) & (Delivery.next_attempt_at <= now),
+                           Delivery.status.in_((dl.SENDING, dl.UNKNOWN)) & (Delivery.claimed_at < stale_before)))
+                .order_by(Delivery.id).limit(limit))
+        return list(session.scalars(stmt))
+
+
+def deliver_due(store: Store, *, settings: Settings, notifier_for: NotifierFactory | None = None,
+                clock: Clock = utcnow) -> list[DeliveryOutcome]:
+    """Run ``deliver_one`` for every due delivery, in this process (``tracker poll`` without a worker)."""
+    return [deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock)
+            for i in list_due(store, settings=settings, clock=clock)]
+
+
+def requeue_failed(store: Store, *, ids: list[int] | None = None, clock: Clock = utcnow) -> list[int]:
+    """Put ``failed`` deliveries back to ``pending`` (due now, attempts reset) and return their ids.
+
+    Args:
+        ids (list[int], optional): the deliveries to retry; None means every failed one.
+    """
+    now = clock()
+    with store.transaction() as session:
+        stmt = select(Delivery.id).where(Delivery.status == dl.FAILED)
+        if ids is not None:
+            stmt = stmt.where(Delivery.id.in_(ids))
+        found = list(session.scalars(stmt.order_by(Delivery.id)))
+        if found:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(found), Delivery.status == dl.FAILED)
+                .values(status=dl.PENDING, attempts=0, next_attempt_at=now, claimed_at=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+        return found

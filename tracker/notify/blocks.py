@@ -1,0 +1,391 @@
+"""Pure Slack Block Kit builders: ``Message`` -> blocks + fallback text (no I/O).
+
+Safety: every external string (repo names, titles, card text, abstracts, authors, licences)
+goes through ``escape`` (``&`` -> ``&amp;``, ``<`` -> ``&lt;``, ``>`` -> ``&gt;``) before it is
+placed in a text object, so a repo called ``<!channel>`` renders as text and pings no one; the
+only ``<...>`` sequences in the output are links we build with ``link`` (http/https targets
+only, ``|`` and ``>`` percent-encoded). mrkdwn text objects also carry ``verbatim: true`` so Slack
+does not auto-link channel names or URLs inside them.
+
+Limits (Slack Block Kit reference): header ``plain_text`` 150 characters, section text 3000,
+section field 2000, 10 fields per section, 10 context elements, 50 blocks per message.
+``truncate`` cuts escaped text without splitting an entity (``&amp;``) or a link (``<url|label>``).
+
+``render_text`` turns blocks back into what a reader sees (links as ``label (url)``, entities
+decoded); tests and docs/slack.md use it to look at the messages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tracker.notify.messages import Message, Variant
+
+HEADER_MAX = 150
+SECTION_TEXT_MAX = 3000
+FIELD_MAX = 2000
+CONTEXT_TEXT_MAX = 2000
+FALLBACK_TEXT_MAX = 3000
+MAX_FIELDS = 10
+MAX_BLOCKS = 50
+ELLIPSIS = "…"
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SlackContent:
+    """What ``chat.postMessage``/``chat.update``/a webhook sends: Block Kit blocks + fallback text.
+
+    Attributes:
+        blocks (list[dict]): at most 50 blocks, every text within its limit.
+        text (str): escaped mrkdwn fallback (notifications, screen readers), at most 3000 chars.
+    """
+
+    blocks: list[Block]
+    text: str
+
+
+# --------------------------------------------------------------------------- text primitives
+
+
+def escape(text: object) -> str:
+    """Escape ``&``, ``<`` and ``>`` (Slack's three control characters) in an external string."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str | None, label: object) -> str:
+    """Return a safe mrkdwn link ``<url|label>``; just the escaped label if the URL is not http(s).
+
+    The label is escaped; in the URL ``&``/``<``/``>`` are escaped and ``|``/``>``/spaces are
+    percent-encoded, so neither part can close the link early or smuggle a mention.
+    """
+    label_s = escape(label).replace("|", "¦")
+    if not url or not re.match(r"^https?://", url, re.IGNORECASE):
+        return label_s
+    safe = (url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+            .replace("\n", "").replace("&", "&amp;"))
+    return f"<{safe}|{label_s}>"
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut already-escaped mrkdwn to ``limit`` characters, ending with ``…`` when cut.
+
+    Never leaves half an entity (``&am``) or half a link (``<https://x|lab``): the cut moves
+    back before the ``&`` or ``<`` that starts it. Every ``&`` and ``<`` in escaped text starts
+    an entity or one of our links, which is what makes this safe.
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - len(ELLIPSIS), 0)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    lt = cut.rfind("<")
+    if lt != -1 and ">" not in cut[lt:]:
+        cut = cut[:lt]
+    return cut + ELLIPSIS
+
+
+def plain(text: str, limit: int = HEADER_MAX) -> dict[str, Any]:
+    """A ``plain_text`` object from escaped text, truncated to ``limit``."""
+    return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
+    """A ``mrkdwn`` object (``verbatim``: no auto-linking) from escaped text, truncated to ``limit``."""
+    return {"type": "mrkdwn", "text": truncate(text, limit) or " ", "verbatim": True}
+
+
+def section(text: str) -> Block:
+    """A section block with escaped mrkdwn text (3000 chars max)."""
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def fields_section(fields: Sequence[str]) -> Block:
+    """A section of two-column fields (at most 10, 2000 chars each)."""
+    return {"type": "section", "fields": [mrkdwn(f, FIELD_MAX) for f in fields[:MAX_FIELDS]]}
+
+
+def context(parts: Iterable[str]) -> Block:
+    """A context block (small grey text): the non-empty escaped parts joined by `` · ``."""
+    return {"type": "context", "elements": [mrkdwn("  ·  ".join(p for p in parts if p), CONTEXT_TEXT_MAX)]}
+
+
+def fit_blocks(blocks: list[Block]) -> list[Block]:
+    """Keep at most 50 blocks; the last one then says how many were left out."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    dropped = len(blocks) - (MAX_BLOCKS - 1)
+    return [*blocks[: MAX_BLOCKS - 1], context([f"{dropped} more block(s) not shown"])]
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def flag(country: str) -> str:
+    """Emoji flag for an ISO 3166-1 alpha-2 code (``CN`` -> 🇨🇳); empty when not two letters."""
+    if len(country) != 2 or not country.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in country.upper())
+
+
+def short_lab(name: str) -> str:
+    """``Qwen (Alibaba Cloud)`` -> ``Qwen``: the lab's name without the parenthesis."""
+    return name.split(" (")[0].strip() or name
+
+
+def fmt_b(value: float | None) -> str:
+    """Billions of parameters as text: ``235B``, ``0.6B``."""
+    return "?" if value is None else f"{value:g}B"
+
+
+def fmt_time(value: datetime | None) -> str:
+    """``2025-04-29 00:00 UTC``."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "?"
+
+
+def fmt_duration(seconds: float) -> str:
+    """A lag in words: ``12 days``, ``5 hours``, ``40 minutes``."""
+    if seconds >= 86400 * 1.5:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 86400:
+        return "1 day"
+    if seconds >= 5400:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{max(seconds, 0) / 60:.0f} minutes"
+
+
+def lag_text(created_at: datetime | None, seen_at: datetime | None, name: str | None = None) -> str:
+    """``Qwen/X was created 2025-04-16, 12 days before going public`` (escaped); '' when unknown."""
+    if created_at is None or seen_at is None:
+        return ""
+    lag = (seen_at - created_at).total_seconds()
+    who = f"{escape(name)} was created" if name else "created"
+    if lag < 3600:
+        return f"{who} {created_at:%Y-%m-%d}, public within the hour"
+    return f"{who} {created_at:%Y-%m-%d}, {fmt_duration(lag)} before going public"
+
+
+def size_fields(sizes: Sequence[Variant]) -> list[str]:
+    """``*Sizes*`` (dense) and ``*MoE*`` (total / active) fields, escaped."""
+    dense = [v for v in sizes if not v.params_active_b]
+    moe = [v for v in sizes if v.params_active_b]
+    out = []
+    if dense:
+        out.append("*Sizes*\n" + " · ".join(escape(v.size_label or fmt_b(v.params_total_b)) for v in dense))
+    if moe:
+        out.append("*MoE (total / active)*\n" + " · ".join(
+            f"{fmt_b(v.params_total_b)} / {fmt_b(v.params_active_b)}" for v in moe))
+    return out
+
+
+def variant_line(v: Variant) -> str:
+    """``• <url|Qwen/Qwen3-8B-AWQ> · 8B · AWQ · base`` (escaped)."""
+    bits = [v.size_label or "", v.quantization or "", *[k for k in v.kinds if k != "quantized"]]
+    tail = " · ".join(escape(b) for b in bits if b)
+    return f"• {link(v.url, v.name)}" + (f" · {tail}" if tail else "")
+
+
+def _lines_within(lines: list[str], limit: int, *, more: str = "… and {n} more") -> str:
+    """Join lines while they fit ``limit`` chars; then one ``… and N more`` line."""
+    out: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        tail = len(more) + 8
+        if used + len(line) + 1 + (tail if i < len(lines) - 1 else 0) > limit:
+            out.append(more.format(n=len(lines) - i))
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def release_fields(message: Message, variant_count: int) -> list[str]:
+    """The facts grid of a release message (escaped mrkdwn fields)."""
+    fields = size_fields(message.sizes)
+    if message.license:
+        fields.append(f"*Licence*\n{escape(message.license)}")
+    if message.pipeline_tag:
+        fields.append(f"*Modality*\n{escape(message.pipeline_tag)}")
+    if message.base_model:
+        fields.append(f"*Base model*\nfine-tune of {escape(message.base_model)}")
+    elif message.new_base:
+        fields.append("*Base model*\nnew base model")
+    if message.gated is not None:
+        fields.append("*Access*\n" + ("gated: approval needed" if message.gated else "open, not gated"))
+    if variant_count:
+        summary = f": {escape(', '.join(message.variant_summary))}" if message.variant_summary else ""
+        fields.append(f"*Variants*\n{variant_count} repo{'s' if variant_count != 1 else ''}{summary}")
+    return fields
+
+
+def release_content(message: Message, *, variant_count: int | None = None) -> SlackContent:
+    """The parent message of a release: header, intro, facts grid, links, context.
+
+    Args:
+        message (Message): any alert of the release (its release-level facts are used).
+        variant_count (int, optional): the count to show; defaults to ``message.variant_count``.
+    """
+    if message.paper is not None:
+        return paper_content(message)
+    count = variant_count if variant_count is not None else message.variant_count
+    header = f"{short_lab(message.lab_name)} · {message.title}"
+    intro = f"{flag(message.country)} New open-weight release from *{escape(message.lab_name)}*".strip()
+    if count > 1:
+        intro += f" · {count} repos"
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(escape(header))},
+        section(intro),
+    ]
+    fields = release_fields(message, count)
+    if fields:
+        blocks.append(fields_section(fields))
+    links = list(message.links) or []
+    link_text = "  ·  ".join(link(lk.url, lk.label) for lk in links) if links else link(
+        message.release_url or message.url, message.artifact)
+    blocks.append(section(f":link: {link_text}"))
+    blocks.append(context([
+        f"First seen {fmt_time(message.first_seen_at)}",
+        lag_text(message.created_at, message.first_seen_at,
+                 _lead_name(message)),
+        "tracker",
+    ]))
+    return SlackContent(fit_blocks(blocks), release_fallback(message, count))
+
+
+def _lead_name(message: Message) -> str | None:
+    for lk in message.links:
+        if lk.url == message.release_url:
+            return lk.label
+    return None
+
+
+def release_fallback(message: Message, count: int) -> str:
+    """Notification text: ``Qwen (Alibaba Cloud) released Qwen3: 22 repos, 0.6B–235B, apache-2.0``."""
+    bits = []
+    if count > 1:
+        bits.append(f"{count} repos")
+    if message.sizes:
+        lo, hi = message.sizes[0], message.sizes[-1]
+        bits.append(fmt_b(lo.params_total_b) if lo is hi else f"{fmt_b(lo.params_total_b)}–{fmt_b(hi.params_total_b)}")
+    if message.license:
+        bits.append(message.license)
+    tail = f": {', '.join(bits)}" if bits else ""
+    return truncate(escape(f"{message.lab_name} released {message.title}{tail}"), FALLBACK_TEXT_MAX)
+
+
+def variant_content(message: Message, *, follow_up: bool = False) -> SlackContent:
+    """A thread reply (or, with ``follow_up``, a stand-alone webhook message) for later variants.
+
+    Lists every variant of the batch (``message.batch``; the event's artifact alone when empty).
+    A follow-up names the release because it has no parent thread around it.
+    """
+    batch = list(message.batch) or [Variant(name=message.artifact, url=message.url,
+                                            kinds=message.variant_kinds,
+                                            params_total_b=message.params_total_b,
+                                            params_active_b=message.params_active_b,
+                                            quantization=message.quantization)]
+    n = len(batch)
+    what = f"+{n} new variant{'s' if n != 1 else ''}"
+    if follow_up:
+        title = f"{flag(message.country)} *{escape(short_lab(message.lab_name))} · {link(message.release_url, message.title)}*: {what}".strip()
+    else:
+        title = f"*{what}* of {escape(message.title)}"
+    if message.variant_count:
+        title += f" (now {message.variant_count} repos)"
+    body = _lines_within([variant_line(v) for v in batch], SECTION_TEXT_MAX - len(title) - 1)
+    blocks: list[Block] = [section(f"{title}\n{body}")]
+    blocks.append(context([
+        f"First seen {fmt_time(message.artifact_first_seen_at or message.first_seen_at)}",
+        lag_text(message.artifact_created_at, message.artifact_first_seen_at, message.artifact) if n == 1 else "",
+    ]))
+    names = ", ".join(v.name for v in batch[:5]) + (f" and {n - 5} more" if n > 5 else "")
+    text = truncate(escape(f"{message.lab_name} · {message.title}: {what}: {names}"), FALLBACK_TEXT_MAX)
+    return SlackContent(fit_blocks(blocks), text)
+
+
+def paper_content(message: Message) -> SlackContent:
+    """Compact paper layout: linked title, authors · category · id, a short abstract, context."""
+    paper = message.paper
+    assert paper is not None
+    authors = list(paper.authors)
+    who = ", ".join(authors[:4]) + (" et al." if len(authors) > 4 else "")
+    meta = [b for b in (who, paper.primary_category,
+                        f"arXiv {paper.arxiv_id}" + (f"v{paper.version}" if paper.version else "")) if b]
+    abstract = " ".join(paper.summary.split())
+    head = f":page_facing_up: *{link(message.release_url or message.url, message.title)}*\n{escape(' · '.join(meta))}"
+    blocks: list[Block] = [section(head)]
+    if abstract:
+        blocks.append(section(truncate(escape(abstract), 600)))
+    ctx = [f"{flag(message.country)} {escape(message.lab_name)}".strip(),
+           f"published {paper.published_at:%Y-%m-%d}" if paper.published_at else "",
+           f"first seen {fmt_time(message.first_seen_at)}",
+           link(paper.pdf_url, "PDF") if paper.pdf_url else ""]
+    blocks.append(context(ctx))
+    text = truncate(escape(f"{message.lab_name} paper: {message.title}"), FALLBACK_TEXT_MAX)
+    return SlackContent(fit_blocks(blocks), text)
+
+
+def alert_content(message: Message) -> SlackContent:
+    """The top-level message for an alert: a release (or paper) message."""
+    return paper_content(message) if message.paper is not None else release_content(message)
+
+
+def test_content(*, channel: str, now: datetime) -> SlackContent:
+    """The sample message ``tracker slack test`` posts (escaped like every alert)."""
+    blocks = [
+        {"type": "header", "text": plain("tracker · Slack test")},
+        section(f":white_check_mark: tracker can post to *{escape(channel)}*. New open-weight releases "
+                "will appear here as one message per release, with later variants in its thread."),
+        context([f"sent {fmt_time(now)}"]),
+    ]
+    return SlackContent(blocks, escape(f"tracker Slack test: tracker can post to {channel}"))
+
+
+# --------------------------------------------------------------------------- rendering for people
+
+
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
+_SPECIAL = re.compile(r"<([!@#][^<>]*)>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+
+
+def _unmrkdwn(text: str) -> str:
+    text = _SPECIAL.sub(lambda m: f"[PING {m.group(1)}]", text)  # never produced; visible if it were
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _BOLD.sub(r"\1", text)
+    text = text.replace(":link:", "🔗").replace(":page_facing_up:", "📄").replace(":white_check_mark:", "✅")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def render_text(blocks: Sequence[Block]) -> str:
+    """Render blocks as a reader sees them (for tests and docs): one line group per block.
+
+    Headers are underlined, fields are ``Name: value`` lines, links ``label (url)``, entities
+    decoded. A real mention or broadcast (``<!channel>``) would show as ``[PING !channel]``.
+    """
+    out: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            title = _unmrkdwn(block["text"]["text"])
+            out += [title, "═" * min(len(title), 60)]
+        elif kind == "section":
+            if "text" in block:
+                out.append(_unmrkdwn(block["text"]["text"]))
+            for field in block.get("fields", []):
+                name, _, value = _unmrkdwn(field["text"]).partition("\n")
+                out.append(f"{name + ':':<22}{value}")
+        elif kind == "context":
+            out.append("  ".join(_unmrkdwn(e["text"]) for e in block["elements"]))
+        elif kind == "divider":
+            out.append("─" * 40)
+    return "\n".join(out)

@@ -1,0 +1,241 @@
+"""Lab blogs and news: any RSS/Atom URL of a lab's watchlist ``feeds``, parsed as untrusted input.
+
+Feed formats used here: Atom 1.0 (RFC 4287: ``<feed><entry><id>/<title>/<link rel="alternate">/
+<published>/<updated>``), RSS 2.0 (``<rss><channel><item><guid>/<title>/<link>/<pubDate>``) and
+RSS 1.0 (``<rdf:RDF><item>``).
+
+A feed URL is user input, so a fetch is guarded and a body is distrusted:
+
+* the host of every request hop (redirects included) must resolve to public addresses only
+  (``tracker.netguard``; ``TRACKER_ALLOW_PRIVATE_FEEDS`` / ``TRACKER_FEED_ALLOWED_HOSTS`` opt out);
+* the HTTP client caps the body size (``TRACKER_HTTP_MAX_BODY_BYTES``) and the time
+  (``TRACKER_HTTP_TIMEOUT``);
+* the body must pass a defusedxml gate (no DTD, no entity declarations, no external references)
+  and have an Atom/RSS root before feedparser sees it: an HTML page (a login wall, a moved blog)
+  is an error, never "a feed with no entries". feedparser's ``bozo`` flag is *not* used as the
+  error signal: it is set by harmless things (a wrong declared charset) and misses an HTML page
+  parsed leniently; the gate decides, and bozo is only logged;
+* requests are conditional (``If-None-Match``/``If-Modified-Since``): a 304 costs no parsing.
+
+Entries become ``post`` artifacts (no org: a feed shows only its latest entries, so a missing
+entry is never taken as withdrawn); the pipeline links each to a release family by its title.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import logging
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import defusedxml
+import defusedxml.ElementTree as DET
+import feedparser
+
+from tracker.config import Settings
+from tracker.domain import ArtifactKind, Observation, ScopeFailure, SourceKind, SourceResult
+from tracker.errors import ParseError, TrackerError
+from tracker.http import HttpClient
+from tracker.netguard import make_guard
+from tracker.watchlist import LabConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FeedEntry", "applies", "entry_external_id", "parse_feed", "poll", "to_observation"]
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+RSS1 = "{http://purl.org/rss/1.0/}"
+_MAX_ID = 200  # artifacts.external_id is VARCHAR(200)
+_MAX_SUMMARY = 500
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One feed entry, parsed tolerantly.
+
+    Attributes:
+        entry_id (str): Atom ``id`` / RSS ``guid``; the link, then the title when both are
+            missing (feeds without ids exist).
+        title (str): the title, whitespace collapsed (may be empty).
+        link (str, optional): the alternate link.
+        published_at (datetime, optional): ``published``/``pubDate``, else ``updated``, UTC.
+        updated_at (datetime, optional): ``updated``, UTC.
+        summary (str): summary/description, stripped and cut to 500 characters.
+        authors (tuple[str, ...]): author names.
+    """
+
+    entry_id: str
+    title: str
+    link: str | None
+    published_at: datetime | None
+    updated_at: datetime | None
+    summary: str = ""
+    authors: tuple[str, ...] = field(default=())
+
+
+def applies(lab: LabConfig) -> bool:
+    """True when the lab lists at least one feed URL."""
+    return bool(lab.feeds)
+
+
+def _gate(body: bytes, where: str) -> tuple[ET.Element, int]:
+    """defusedxml parse (no DTD/entities/external refs); return the root and its entry count."""
+    try:
+        root = DET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DTDForbidden as exc:
+        kind = "an HTML page" if "html" in (exc.name or "").lower() else "a document with a DOCTYPE"
+        raise ParseError(f"{where}: response is {kind}, not an RSS/Atom feed (DTDs are refused)") from exc
+    except defusedxml.DefusedXmlException as exc:
+        raise ParseError(f"{where}: response declares entities or external references; refused ({exc})") from exc
+    except ET.ParseError as exc:
+        snippet = " ".join(body[:80].decode("utf-8", errors="replace").split())
+        raise ParseError(f"{where}: response is not well-formed XML ({exc}); body starts {snippet!r}") from exc
+    if root.tag == ATOM + "feed":
+        return root, len(root.findall(ATOM + "entry"))
+    if root.tag == "rss":
+        return root, len(root.findall("channel/item"))
+    if root.tag == RDF + "RDF":
+        return root, len(root.findall(RSS1 + "item")) + len(root.findall("item"))
+    raise ParseError(f"{where}: response root is <{root.tag}>, not an RSS or Atom feed")
+
+
+def _when(entry: Any, key: str) -> datetime | None:
+    name = f"{key}_parsed"
+    parsed = entry[name] if name in entry else None  # ``get`` would map updated -> published
+    if not parsed:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)  # feedparser normalises to UTC
+
+
+def _text(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def parse_feed(body: bytes, *, where: str = "feed", content_type: str | None = None) -> list[FeedEntry]:
+    """Parse an RSS/Atom document into entries, refusing anything that is not a feed.
+
+    Args:
+        body (bytes): the response body (its XML declaration names the encoding).
+        where (str, optional): how to name the feed in errors (its URL).
+        content_type (str, optional): the response ``Content-Type``, handed to feedparser (a
+            feed served as ``text/html`` makes feedparser flag it bozo; the gate still decides).
+
+    Returns:
+        list[FeedEntry]: entries in document order; an entry without id, link and title is
+        skipped (nothing identifies it).
+
+    Raises:
+        ParseError: not well-formed XML (truncated body), an HTML page or any DOCTYPE, entity
+            declarations (billion laughs), a root other than Atom ``feed``/RSS ``rss``/RDF, or
+            feedparser and the XML tree disagreeing on the number of entries.
+    """
+    _, expected = _gate(body, where)
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    if parsed.get("bozo"):
+        log.debug("feedparser flagged %s as bozo (not an error by itself): %r", where, parsed.get("bozo_exception"))
+    if len(parsed.entries) != expected:
+        raise ParseError(f"{where}: feedparser found {len(parsed.entries)} entries but the XML has "
+                         f"{expected}; refusing a feed the two parsers disagree on")
+    entries: list[FeedEntry] = []
+    for entry in parsed.entries:
+        title = _text(entry.get("title"))
+        link = entry.get("link") if isinstance(entry.get("link"), str) else None
+        entry_id = (entry.get("id") if isinstance(entry.get("id"), str) else "") or link or title
+        if not entry_id:
+            continue
+        authors = tuple(_text(a.get("name")) for a in entry.get("authors") or [] if _text(a.get("name")))
+        updated = _when(entry, "updated")
+        entries.append(FeedEntry(
+            entry_id=entry_id.strip(),
+            title=title,
+            link=link,
+            published_at=_when(entry, "published") or updated,
+            updated_at=updated,
+            summary=_text(entry.get("summary"))[:_MAX_SUMMARY],
+            authors=authors,
+        ))
+    return entries
+
+
+def entry_external_id(feed_url: str, entry_id: str) -> str:
+    """Stable artifact id of an entry: its id when globally unique, else scoped by the feed URL.
+
+    An id with a scheme (``tag:``, ``https://``, ``urn:``) is kept as is; a bare id (``"42"``)
+    is prefixed with the feed URL. Ids over 200 characters become ``sha256:<hex>``.
+    """
+    key = entry_id if ":" in entry_id else f"{feed_url}#{entry_id}"
+    if len(key) > _MAX_ID:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def to_observation(entry: FeedEntry, *, feed_url: str) -> Observation:
+    """Turn a blog entry into a ``post`` Observation (scope ``feeds:<url>``, no org).
+
+    ``attrs["family_hints"]`` holds the title: the pipeline links the post to a release family
+    by the model names in it (``"Qwen3: Think Deeper, Act Faster"`` -> ``Qwen3``).
+    """
+    return Observation(
+        source=SourceKind.FEEDS,
+        external_id=entry_external_id(feed_url, entry.entry_id),
+        name=entry.title or entry.link or entry.entry_id,
+        org=None,
+        url=entry.link or feed_url,
+        kind=ArtifactKind.POST,
+        created_at=entry.published_at,
+        attrs={
+            "feed_url": feed_url,
+            "entry_id": entry.entry_id,
+            "summary": entry.summary,
+            "authors": list(entry.authors),
+            "updated_at": entry.updated_at.isoformat() if entry.updated_at else None,
+            "family_hints": [entry.title] if entry.title else [],
+        },
+        scope=f"feeds:{feed_url}",
+    )
+
+
+async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> SourceResult:
+    """Fetch every feed of ``lab`` (guarded, conditional) and return its entries.
+
+    Each feed is its own scope (``feeds:<url>``): a refused, failing or malformed feed is a
+    ``ScopeFailure`` naming the URL; a 304 adds the scope to ``not_modified_scopes``.
+
+    Args:
+        client (HttpClient): the HTTP funnel; conditional inside the pipeline's
+            ``client.conditional()`` block.
+        settings (Settings): ``allow_private_feeds``, ``feed_allowed_hosts``.
+        lab (LabConfig): the lab; its ``feeds`` are fetched.
+
+    Returns:
+        SourceResult: ``post`` observations, complete / not-modified scopes, failures, counters.
+    """
+    result = SourceResult(source=SourceKind.FEEDS, lab=lab.slug)
+    seen: dict[str, Observation] = {}
+    with client.counting() as count, client.guarding(make_guard(settings)):
+        for url in lab.feeds:
+            scope = f"feeds:{url}"
+            try:
+                response = await client.get(url, conditional=True)
+                if response.status_code == 304:
+                    result.not_modified_scopes.add(scope)
+                    continue
+                entries = parse_feed(response.content, where=f"feed {url}",
+                                     content_type=response.headers.get("Content-Type"))
+            except TrackerError as exc:
+                result.failures.append(ScopeFailure(scope=scope, error=str(exc), retry_after=exc.retry_after))
+                continue
+            result.complete_scopes.add(scope)
+            for entry in entries:
+                obs = to_observation(entry, feed_url=url)
+                seen.setdefault(obs.external_id, obs)
+    result.observations = list(seen.values())
+    result.requests = count.requests
+    result.not_modified = count.not_modified
+    return result
