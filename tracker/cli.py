@@ -129,6 +129,8 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
         note = r.error or "; ".join(f"{f.scope}: {f.error}" for f in r.failures)
         if r.baseline and not note:
             note = "baseline recorded (not alerted)"
+        if r.backfilled and not note:
+            note = f"{r.backfilled} old paper(s) found late: stored as history, not alerted"
         table.add_row(r.source, r.lab, f"[{colors[r.status]}]{r.status}[/]", str(r.requests),
                       str(r.not_modified), str(r.new_artifacts), str(r.new_releases), str(r.variants), str(r.renamed),
                       str(r.withdrawn), note)
@@ -387,6 +389,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tracker.commands.deliveries",
     "tracker.commands.slack",
     "tracker.commands.stats",  # issue 7: cadence, stats countries, chart
+    "tracker.commands.digest",  # issue 5: email digests (preview, send)
 )
 
 for _module in COMMAND_MODULES:

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
             claimed by a worker that died (its outcome is unknown, see ``tracker.deliver``).
         hub_requests_per_window / hub_window_s (int, float): Hub API requests allowed per window
             of ``hub_window_s`` seconds, shared by every worker through Redis (``tracker.ratelimit``).
+        digest_* / smtp_timeout_s / smtp_ca_file: email digests (``tracker.digest``): the periods'
+            time zone, the local send hour, quiet-period digests, the unsubscribe link, the SMTP
+            timeout (seconds) and a private CA bundle for SMTP TLS.
     """
 
     model_config = SettingsConfigDict(
@@ -115,6 +118,48 @@ class Settings(BaseSettings):
     delivery_stale_after_s: float = Field(default=300.0, gt=0)  # a `sending` claim older than this is `unknown` (> the task hard limit)
     hub_requests_per_window: int = Field(default=500, ge=1)  # Hub API requests per window, all workers (Hub rate-limits page)
     hub_window_s: float = Field(default=300.0, gt=0)  # the Hub counts its API limit over 5-minute windows
+
+    #: issue 9: cadence alerts and the weekly pulse (formulas in tracker.cadence_alerts, tracker.pulse)
+    quiet_factor_k: float = Field(default=3.0, gt=0)  # quiet when days since the last release > k x median gap
+    quiet_min_releases: int = Field(default=4, ge=2)  # releases a lab needs before it can be called quiet
+    quiet_gap_floor_days: float = Field(default=7.0, ge=0)  # the median gap used is at least this (days)
+    burst_min_releases: int = Field(default=3, ge=2)  # bursting with >= this many releases in 7 days
+    pulse_enabled: bool = True  # send the weekly pulse to every active alert subscription
+    pulse_weekday: int = Field(default=0, ge=0, le=6)  # 0 = Monday ... 6 = Sunday, in pulse_timezone
+    pulse_hour: int = Field(default=9, ge=0, le=23)  # local hour of the pulse, in pulse_timezone
+    pulse_timezone: str = "UTC"  # IANA zone of the pulse's ISO weeks and schedule (Europe/Paris...)
+    dashboard_url: str | None = None  # public base URL of `tracker serve`, linked from the pulse
+
+    @field_validator("pulse_timezone")
+    @classmethod
+    def _pulse_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. UTC, Europe/Paris, Asia/Shanghai)") from exc
+        return value.strip()
+
+    #: issue 5: email digests (see tracker.digest, tracker.notify.email)
+    digest_timezone: str = "UTC"  # IANA zone of the digest periods (days, Monday-to-Monday weeks) and send hour
+    digest_hour: int = Field(default=8, ge=0, le=23)  # local hour at which beat sends the previous period's digest
+    digest_send_empty: bool = True  # an empty period still gets a short "quiet week" digest (False: none)
+    digest_unsubscribe_url: str | None = None  # {subscription_id} and {email} are filled in; sets List-Unsubscribe
+    smtp_timeout_s: float = Field(default=30.0, gt=0)  # seconds for the SMTP connect, greeting and each command
+    smtp_ca_file: Path | None = None  # PEM bundle trusted for SMTP TLS instead of the system CAs (private relays)
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _digest_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        value = value.strip()
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. UTC, Europe/Paris, Asia/Shanghai)") from None
+        return value
 
     @field_validator("hf_endpoint", "arxiv_endpoint", "slack_api_url", "modelscope_endpoint",
                      "github_api_url", "github_url")

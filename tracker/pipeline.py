@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from tracker import families, snapshots
 from tracker import lineage, papers, significance  # issue 6: lineage, paper links, score
+from tracker import cadence_alerts  # issue 9: silent_for_days in release_detected payloads
 from tracker.config import Settings
 from tracker.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff, scope_of
 from tracker.domain import (
@@ -97,6 +98,7 @@ class PollReport:
     withdrawn: int = 0
     restored: int = 0
     revised: int = 0
+    backfilled: int = 0  # papers first seen long after v1 (settings.arxiv_backfill_days): history, not alerts
     detections: list[Detection] = field(default_factory=list)
     failures: list[ScopeFailure] = field(default_factory=list)
     requests: int = 0
@@ -306,13 +308,18 @@ class _Applier:
             report.new_releases += 1
         else:
             report.variants += 1
-        if baseline:
-            report.baseline = True
+        if baseline:  # history (first listing of a scope, or an old paper found late): no event
             return
         event = EventType.RELEASE_DETECTED if created_release else EventType.VARIANT_ADDED
         lag_s = (self.now - obs.created_at).total_seconds() if obs.created_at else None
+        silent = None  # issue 9: a quiet lab ships again -> how long it was silent (days)
+        if created_release and release.kind == ArtifactKind.MODEL.value:
+            silent = cadence_alerts.silent_for_days(self.session, lab_id=self.lab.id, release_id=release.id,
+                                                    at=release.released_at,
+                                                    rules=cadence_alerts.CadenceRules.from_settings(self.settings))
         self._add_event(event, release, artifact, _event_payload(self.lab, release, artifact,
-                                                                 created_to_public_s=lag_s))
+                                                                 created_to_public_s=lag_s,
+                                                                 silent_for_days=None if silent is None else round(silent, 1)))
         report.detections.append(
             Detection(event, self.lab.slug, release.id, release.title, artifact.name, artifact.url)
         )
@@ -348,6 +355,23 @@ class _Applier:
         paper_releases |= significance.refresh_releases(self.session, touched, lab_id=self.lab.id, tier=self.lab_cfg.tier)
         significance.refresh_paper_scores(self.session, paper_releases, own_lab_id=self.lab.id, tier=self.lab_cfg.tier)
 
+    def _history_flags(self, obs: Observation, baselined: set[str], lab_arxiv_scopes: set[str]) -> tuple[bool, bool]:
+        """Return (first listing of its scope, old paper found late): either makes it history.
+
+        A paper is "late" when first seen more than ``arxiv_backfill_days`` after its v1 was
+        published (a query that drifted onto old work); Hub repos are never late: a repo created
+        long ago that just became public is news.
+        """
+        if obs.scope is not None:  # the source names the scope (feeds, GitHub, daily papers)
+            first = obs.scope.lower() not in baselined
+        elif obs.source == SourceKind.ARXIV:
+            first = not lab_arxiv_scopes <= baselined
+        else:
+            first = scope_of(obs.source, obs.org) not in baselined
+        late = (obs.kind == ArtifactKind.PAPER and obs.created_at is not None
+                and self.now - obs.created_at > timedelta(days=self.settings.arxiv_backfill_days))
+        return first, late and not first
+
     def apply(self, result: SourceResult, report: PollReport) -> None:
         state = q.get_or_create_source_state(
             session=self.session, source=result.source.value, lab_slug=self.lab.slug
@@ -370,16 +394,10 @@ class _Applier:
         _lock_families(self.session, self.lab.id, (c.observation for c in new))
         for change in new:
             obs = change.observation
-            if obs.scope is not None:  # the source names the scope (feeds, GitHub, daily papers)
-                backfill = obs.kind == ArtifactKind.PAPER and obs.created_at is not None and (
-                    self.now - obs.created_at > timedelta(days=self.settings.arxiv_backfill_days))
-                baseline = obs.scope.lower() not in baselined or backfill
-            elif obs.source == SourceKind.ARXIV:
-                backfill = obs.created_at is not None and self.now - obs.created_at > timedelta(
-                    days=self.settings.arxiv_backfill_days)
-                baseline = not lab_arxiv_scopes <= baselined or backfill
-            else:
-                baseline = scope_of(obs.source, obs.org) not in baselined
+            first_listing, late_paper = self._history_flags(obs, baselined, lab_arxiv_scopes)
+            report.baseline = report.baseline or first_listing
+            report.backfilled += int(late_paper)
+            baseline = first_listing or late_paper
             if obs.kind != ArtifactKind.PAPER:
                 self.add_new(obs, baseline=baseline, report=report)
                 continue

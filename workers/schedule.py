@@ -86,7 +86,7 @@ def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[s
         Poll entries are named ``poll:<source>:<lab>`` and take ``[source, lab_slug]``.
     """
     schedule: dict[str, dict[str, Any]] = {}
-    for source, lab in poll_units_for(watchlist):
+    for source, lab in poll_units_for(watchlist, enabled=settings.enabled_sources):
         name = entry_name(str(source), lab.slug)
         interval_s = float(lab.poll_interval or settings.poll_interval)
         period_s = interval_s + jitter_offset(name, interval_s)

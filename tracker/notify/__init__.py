@@ -95,6 +95,7 @@ NOTIFIERS: dict[str, str] = {
     "slack": "tracker.notify.slack:SlackNotifier",
     "webhook": "tracker.notify.webhook:WebhookNotifier",
     "console": "tracker.notify.console:ConsoleNotifier",
+    "email": "tracker.notify.email:EmailNotifier",  # issue 5: digests (and alerts) over SMTP
 }
 
 
@@ -103,8 +104,9 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
 
     ``slack:`` needs ``TRACKER_SLACK_BOT_TOKEN`` and a channel (``slack:#chan``, or
     ``slack:default`` with ``TRACKER_SLACK_CHANNEL``), or ``TRACKER_SLACK_WEBHOOK_URL``.
-    ``webhook:`` needs an http(s) URL. ``console:`` always works. ``email:`` and ``apprise:`` are
-    not available yet. The dispatcher creates no delivery for a channel with a problem.
+    ``webhook:`` needs an http(s) URL. ``console:`` always works. ``email:addr`` needs
+    ``TRACKER_SMTP_URL`` and ``TRACKER_EMAIL_FROM`` (``tracker.notify.email.email_problem``).
+    ``apprise:`` is not available yet. The dispatcher creates no delivery for a channel with a problem.
     """
     from tracker.subscriptions import resolve_channel
 
@@ -122,7 +124,9 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     if scheme == "console":
         return None
     if scheme == "email":
-        return "email alerts are not configured yet (the email notifier arrives in a later version)"
+        from tracker.notify.email import email_problem
+
+        return email_problem(settings, target)
     return f"{scheme}: channels are not supported yet"
 
 

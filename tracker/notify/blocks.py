@@ -116,6 +116,13 @@ def context(parts: Iterable[str]) -> Block:
     return {"type": "context", "elements": [mrkdwn("  ·  ".join(p for p in parts if p), CONTEXT_TEXT_MAX)]}
 
 
+def add_context(blocks: list[Block], parts: Iterable[str]) -> None:
+    """Append a context block of the non-empty ``parts``; nothing when all are empty."""
+    parts = [p for p in parts if p]
+    if parts:
+        blocks.append(context(parts))
+
+
 def fit_blocks(blocks: list[Block]) -> list[Block]:
     """Keep at most 50 blocks; the last one then says how many were left out."""
     if len(blocks) <= MAX_BLOCKS:
@@ -248,16 +255,16 @@ def release_content(message: Message, *, variant_count: int | None = None) -> Sl
     fields = release_fields(message, count)
     if fields:
         blocks.append(fields_section(fields))
-    links = list(message.links) or []
-    link_text = "  ·  ".join(link(lk.url, lk.label) for lk in links) if links else link(
-        message.release_url or message.url, message.artifact)
+    if message.links:
+        link_text = "  ·  ".join(link(lk.url, lk.label) for lk in message.links)
+    else:  # payload-only message: the event's repo
+        link_text = link(message.release_url or message.url, message.artifact)
     blocks.append(section(f":link: {link_text}"))
-    blocks.append(context([
-        f"First seen {fmt_time(message.first_seen_at)}",
-        lag_text(message.created_at, message.first_seen_at,
-                 _lead_name(message)),
+    add_context(blocks, [
+        f"First seen {fmt_time(message.first_seen_at)}" if message.first_seen_at else "",
+        lag_text(message.created_at, message.first_seen_at, _lead_name(message)),
         "tracker",
-    ]))
+    ])
     return SlackContent(fit_blocks(blocks), release_fallback(message, count))
 
 
@@ -303,10 +310,10 @@ def variant_content(message: Message, *, follow_up: bool = False) -> SlackConten
         title += f" (now {message.variant_count} repos)"
     body = _lines_within([variant_line(v) for v in batch], SECTION_TEXT_MAX - len(title) - 1)
     blocks: list[Block] = [section(f"{title}\n{body}")]
-    blocks.append(context([
-        f"First seen {fmt_time(message.artifact_first_seen_at or message.first_seen_at)}",
+    add_context(blocks, [
+        f"First seen {fmt_time(seen)}" if (seen := message.artifact_first_seen_at or message.first_seen_at) else "",
         lag_text(message.artifact_created_at, message.artifact_first_seen_at, message.artifact) if n == 1 else "",
-    ]))
+    ])
     names = ", ".join(v.name for v in batch[:5]) + (f" and {n - 5} more" if n > 5 else "")
     text = truncate(escape(f"{message.lab_name} · {message.title}: {what}: {names}"), FALLBACK_TEXT_MAX)
     return SlackContent(fit_blocks(blocks), text)
@@ -329,7 +336,7 @@ def paper_content(message: Message) -> SlackContent:
            f"published {paper.published_at:%Y-%m-%d}" if paper.published_at else "",
            f"first seen {fmt_time(message.first_seen_at)}",
            link(paper.pdf_url, "PDF") if paper.pdf_url else ""]
-    blocks.append(context(ctx))
+    add_context(blocks, ctx)
     text = truncate(escape(f"{message.lab_name} paper: {message.title}"), FALLBACK_TEXT_MAX)
     return SlackContent(fit_blocks(blocks), text)
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from tracker.store.models import Artifact, Event, Release
 
 #: Event types that produce an alert; renames, withdrawals and revisions are recorded only.
-ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED)
+ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED,
+                EventType.LAB_QUIET, EventType.LAB_BURST)  # issue 9: cadence alerts (tracker.cadence_alerts)
 
 #: arXiv abstract page for an id found in a Hub ``arxiv:`` tag (no paper row stored yet).
 ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
@@ -123,6 +124,8 @@ class Message:
         in_parent (bool): True when the variant was first seen in the same poll as the release:
             the release message built after that poll already shows it.
         paper (PaperFacts, optional): set for paper releases (compact layout).
+        silent_for_days (float, optional): issue 9: set on a release of a lab that was quiet
+            (``tracker.cadence_alerts``): days since its previous release; None otherwise.
     """
 
     event: str
@@ -158,10 +161,15 @@ class Message:
     batch_key: str = ""
     in_parent: bool = False
     paper: PaperFacts | None = None
+    silent_for_days: float | None = None  # issue 9
 
     @property
     def headline(self) -> str:
         """One line: ``New release · Qwen (Alibaba Cloud) · Qwen3: Qwen/Qwen3-8B``."""
+        if self.event in (EventType.LAB_QUIET, EventType.LAB_BURST):  # issue 9: ``Cadence · NVIDIA · quiet for 62 days``
+            return f"Cadence · {self.lab_name} · {self.title}"
+        if self.silent_for_days is not None:  # issue 9: a quiet lab ships again
+            return f"New release · {self.lab_name} · {self.title}: {self.artifact} · first release in {self.silent_for_days:.0f} days"
         what = "New release" if self.event == EventType.RELEASE_DETECTED else "New variant"
         return f"{what} · {self.lab_name} · {self.title}: {self.artifact}"
 
@@ -198,6 +206,9 @@ def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) ->
     lag = payload.get("created_to_public_s")
     if lag and lag > 86400:
         facts.append(f"created {lag / 86400:.0f} days before going public")
+    silent = payload.get("silent_for_days")  # issue 9
+    if silent is not None:
+        facts.append(f"first release in {silent:.0f} days")
     return Message(
         event=event_type,
         lab=payload.get("lab", ""),
@@ -215,6 +226,7 @@ def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) ->
         release_id=payload.get("release_id"),
         release_url=art.get("url", ""),
         idempotency_key=f"event-{event_id}",
+        silent_for_days=payload.get("silent_for_days"),
     )
 
 
@@ -361,6 +373,10 @@ def build_alert(*, session: Session, event: Event) -> Message:
     from tracker.store.models import Artifact as ArtifactRow
     from tracker.store.models import Release as ReleaseRow
 
+    if event.type in (EventType.LAB_QUIET, EventType.LAB_BURST):  # issue 9: about a lab, not a release
+        from tracker.cadence_alerts import build_cadence_message
+
+        return build_cadence_message(event.id, event.type, event.payload or {})
     base = build_message(event.id, event.type, event.payload or {})
     release = session.get(ReleaseRow, event.release_id) if event.release_id else None
     if release is None:
@@ -428,4 +444,5 @@ def build_alert(*, session: Session, event: Event) -> Message:
         batch_key=batch_key,
         in_parent=in_parent,
         paper=paper,
+        silent_for_days=base.silent_for_days,
     )

@@ -365,6 +365,8 @@ class SlackNotifier:
             out = Outgoing(delivery_id=0, idempotency_key=out.idempotency_key, kind="alert",
                            channel=self.name, message=out)
         message = out.message
+        if out.kind == "pulse" or (message is not None and message.event in ("lab_quiet", "lab_burst")):
+            return self._send_cadence(out)  # issue 9: the weekly pulse and quiet/burst alerts
         if out.kind != "alert" or message is None:
             return self._send_payload(out)
         if self.webhook is not None:
@@ -386,6 +388,39 @@ class SlackNotifier:
             return SendResult(external_ref={"webhook": True})
         data = self._post(content, out=out, what=f"the {out.kind} message")
         return SendResult(external_ref={"channel": data.get("channel"), "ts": data.get("ts")})
+
+    def _send_cadence(self, out: Outgoing) -> SendResult:
+        """Issue 9: post a quiet/burst alert, or the pulse (``payload["blocks"]`` + ``text``) and, with
+        a bot token, upload its chart (``payload["chart_png_b64"]``) into the pulse's thread with
+        ``files_upload_v2`` (needs ``files:write``). A failed upload is logged and recorded in
+        ``external_ref["chart_error"]``, never retried: the message is out (it links the dashboard
+        when ``TRACKER_DASHBOARD_URL`` is set). Webhook mode cannot upload files."""
+        from tracker.notify.pulse_blocks import cadence_alert_content
+
+        if out.kind == "pulse":
+            content = SlackContent(list(out.payload.get("blocks") or []), str(out.payload.get("text") or "Weekly pulse"))
+        else:
+            assert out.message is not None
+            content = cadence_alert_content(out.message)
+        if self.webhook is not None:
+            self._webhook_post(content, f"the {out.kind} message")
+            return SendResult(external_ref={"webhook": True})
+        data = self._post(content, out=out, what=f"the {out.kind} message")
+        ref: dict[str, Any] = {"channel": data.get("channel"), "ts": data.get("ts")}
+        chart = out.payload.get("chart_png_b64") if out.kind == "pulse" else None
+        if chart and data.get("channel") and data.get("ts"):
+            import base64
+
+            try:
+                up = self._call("files_upload_v2", "the pulse chart upload", channel=data["channel"],
+                                thread_ts=data["ts"], file=base64.b64decode(chart),
+                                filename=out.payload.get("chart_filename") or "pulse.png",
+                                title=out.payload.get("chart_title") or "Releases per ISO week")
+                ref["chart_file"] = (up.get("file") or {}).get("id")
+            except SlackDeliveryError as exc:
+                log.warning("pulse chart not uploaded to %s: %s", data["channel"], exc)
+                ref["chart_error"] = str(exc)
+        return SendResult(external_ref=ref)
 
     def _batch_seen(self, message: Message) -> bool:
         return bool(message.batch_key) and message.batch_key in self._batches

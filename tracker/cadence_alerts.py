@@ -1,0 +1,401 @@
+"""Cadence statuses (on cadence / quiet / bursting) and the quiet and burst alerts built on them.
+
+Everything here sits on top of ``tracker.analytics`` (THE cadence model: one time per release,
+``released_at`` in UTC, gaps in days of 86 400 s). Only releases of the counted kinds (``model``
+by default, like the cadence model) are looked at. ``now`` is the "as of" time (UTC).
+
+Formulas (settings in parentheses, ``tracker.config.Settings``):
+
+* **history**: ``releases`` = the lab's releases up to ``now``; ``median_gap_days`` = the median
+  of the gaps between consecutive releases over the whole history (``analytics.build_cadence``).
+* **quiet threshold**: ``quiet_after_days = k x max(median_gap_days, floor)`` with ``k`` =
+  ``quiet_factor_k`` (default 3) and ``floor`` = ``quiet_gap_floor_days`` (default 7). The floor
+  keeps labs that ship several families on the same day (median gap near 0) from being "quiet"
+  after a few hours. None when the lab has fewer than ``quiet_min_releases`` (default 4)
+  releases: a new lab never triggers.
+* **bursting**: ``releases_7d`` = releases with ``now - 7 days < released_at <= now`` is at least
+  ``burst_min_releases`` (default 3).
+* **status**, first match wins: ``bursting``; ``quiet`` when ``days_since_last >
+  quiet_after_days``; ``new`` when the history is too short to judge (fewer than
+  ``quiet_min_releases`` releases); otherwise ``on_cadence``.
+
+Alerts (``check_cadence``) are outbox events with a unique ``Event.dedupe_key``, so each fires
+once however often the check runs, on any number of workers:
+
+* ``lab_quiet`` keyed ``quiet:<lab>:<id of the last release before the silence>``: one alert per
+  silence spell (the next release starts a new spell, with a new key).
+* ``lab_burst`` keyed ``burst:<lab>:<ISO week of the first release in the 7-day window>`` (UTC):
+  one alert per burst week; a burst that straddles a week boundary keeps the week it started in,
+  so it is one story, while a lab still bursting a week later is news again.
+
+When a quiet lab ships again, ``silent_for_days`` (used by ``tracker.pipeline`` in the
+``release_detected`` payload) gives the length of the silence it broke.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tracker.analytics import DEFAULT_CADENCE_KINDS, Cadence, build_cadence, iso_week, week_start
+from tracker.domain import EventType, as_utc
+from tracker.store.models import Event, Lab, Release
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.notify.messages import Message
+    from tracker.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Days of the burst window (the issue fixes "n releases in 7 days").
+BURST_WINDOW_DAYS = 7
+#: Event types written by ``check_cadence``.
+CADENCE_EVENT_TYPES = frozenset({EventType.LAB_QUIET.value, EventType.LAB_BURST.value})
+
+
+class Status(enum.StrEnum):
+    """A lab's cadence status; the value is what the API and CLI show."""
+
+    BURSTING = "bursting"
+    QUIET = "quiet"
+    ON_CADENCE = "on_cadence"
+    NEW = "new"  # too little history to judge (fewer than quiet_min_releases releases)
+
+    @property
+    def label(self) -> str:
+        """Words for people: ``on cadence``, ``quiet``, ``bursting``, ``new``."""
+        return self.value.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceRules:
+    """The thresholds of the status formulas (see the module docstring).
+
+    Attributes:
+        quiet_factor_k (float): k in ``k x median gap``. quiet_min_releases (int): history needed.
+        quiet_gap_floor_days (float): the smallest median gap used, in days.
+        burst_min_releases (int): releases in 7 days that make a burst.
+    """
+
+    quiet_factor_k: float = 3.0
+    quiet_min_releases: int = 4
+    quiet_gap_floor_days: float = 7.0
+    burst_min_releases: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CadenceRules:
+        """Read ``quiet_factor_k``, ``quiet_min_releases``, ``quiet_gap_floor_days``, ``burst_min_releases``."""
+        return cls(quiet_factor_k=settings.quiet_factor_k, quiet_min_releases=settings.quiet_min_releases,
+                   quiet_gap_floor_days=settings.quiet_gap_floor_days,
+                   burst_min_releases=settings.burst_min_releases)
+
+
+@dataclass(frozen=True, slots=True)
+class LabStatus:
+    """One lab's status as of ``as_of``.
+
+    Attributes:
+        lab (str): slug. status (Status). as_of (datetime): UTC.
+        releases (int): releases up to ``as_of``.
+        last_release_at (datetime, optional): UTC; None without releases.
+        days_since_last (float, optional): days since the last release.
+        median_gap_days (float, optional): median gap (days); None with fewer than 2 releases.
+        quiet_after_days (float, optional): the quiet threshold in days; None when the history
+            is too short (fewer than ``quiet_min_releases`` releases).
+        releases_7d (int): releases in the 7 days up to ``as_of``.
+        first_in_window_at (datetime, optional): the earliest of those (dates a burst's week).
+    """
+
+    lab: str
+    status: Status
+    as_of: datetime
+    releases: int
+    last_release_at: datetime | None
+    days_since_last: float | None
+    median_gap_days: float | None
+    quiet_after_days: float | None
+    releases_7d: int
+    first_in_window_at: datetime | None = None
+
+    @property
+    def reason(self) -> str:
+        """One line explaining the status: ``silent 62 days; quiet after 61.2 (3 x median 20.4)``."""
+        if self.status == Status.BURSTING:
+            return f"{self.releases_7d} releases in the last {BURST_WINDOW_DAYS} days"
+        if self.status == Status.NEW:
+            return f"{self.releases} release{'s' if self.releases != 1 else ''} so far: too little history"
+        since = "-" if self.days_since_last is None else f"{self.days_since_last:.0f}"
+        return f"{since} days since the last release; quiet after {self.quiet_after_days:.0f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"status", "quiet_after_days", "releases_7d"}`` (days rounded to 0.01), for the API."""
+        return {"status": self.status.value,
+                "quiet_after_days": None if self.quiet_after_days is None else round(self.quiet_after_days, 2),
+                "releases_7d": self.releases_7d}
+
+
+def quiet_threshold_days(median_gap_days: float | None, releases: int, rules: CadenceRules) -> float | None:
+    """Return ``k x max(median gap, floor)`` in days, or None with too little history (pure)."""
+    if releases < rules.quiet_min_releases or median_gap_days is None:
+        return None
+    return rules.quiet_factor_k * max(median_gap_days, rules.quiet_gap_floor_days)
+
+
+def classify(cadence: Cadence, released_at: Iterable[datetime], rules: CadenceRules) -> LabStatus:
+    """Return a lab's status from its cadence and the same release times (pure).
+
+    Args:
+        cadence (Cadence): ``analytics.build_cadence`` of the lab as of ``cadence.as_of``.
+        released_at (Iterable[datetime]): the release times the cadence was built from (UTC);
+            times after ``cadence.as_of`` are ignored.
+        rules (CadenceRules): the thresholds.
+
+    Returns:
+        LabStatus: see the module docstring for the formulas.
+    """
+    now = cadence.as_of
+    window_start = now - timedelta(days=BURST_WINDOW_DAYS)
+    recent = sorted(t for t in (as_utc(x) for x in released_at) if window_start < t <= now)
+    threshold = quiet_threshold_days(cadence.median_gap_days, cadence.releases, rules)
+    if len(recent) >= rules.burst_min_releases:
+        status = Status.BURSTING
+    elif threshold is not None and cadence.days_since_last is not None and cadence.days_since_last > threshold:
+        status = Status.QUIET
+    elif threshold is None:
+        status = Status.NEW
+    else:
+        status = Status.ON_CADENCE
+    return LabStatus(lab=cadence.lab, status=status, as_of=now, releases=cadence.releases,
+                     last_release_at=cadence.last_release_at, days_since_last=cadence.days_since_last,
+                     median_gap_days=cadence.median_gap_days, quiet_after_days=threshold,
+                     releases_7d=len(recent), first_in_window_at=recent[0] if recent else None)
+
+
+def status_of(lab: str, released_at: Iterable[datetime], *, now: datetime, rules: CadenceRules) -> LabStatus:
+    """Build the cadence of ``released_at`` as of ``now`` and classify it (pure)."""
+    times = list(released_at)
+    return classify(build_cadence(lab, times, now=now, weeks=1), times, rules)
+
+
+# --------------------------------------------------------------------------- store
+
+
+def _release_rows(session: Session, *, now: datetime, lab: str | None,
+                  kinds: Collection[str] | None) -> dict[str, list[tuple[int, datetime, str]]]:
+    """``(release id, released_at, title)`` per lab slug (every stored lab), oldest first."""
+    labs_stmt = select(Lab.slug).order_by(Lab.slug)
+    stmt = (select(Lab.slug, Release.id, Release.released_at, Release.title)
+            .join(Release, Release.lab_id == Lab.id).where(Release.released_at <= now)
+            .order_by(Release.released_at, Release.id))
+    if lab:
+        labs_stmt = labs_stmt.where(Lab.slug == lab)
+        stmt = stmt.where(Lab.slug == lab)
+    if kinds is not None:
+        stmt = stmt.where(Release.kind.in_(list(kinds)))
+    out: dict[str, list[tuple[int, datetime, str]]] = {slug: [] for slug in session.scalars(labs_stmt)}
+    for slug, release_id, at, title in session.execute(stmt):
+        out.setdefault(slug, []).append((release_id, as_utc(at), title))
+    return out
+
+
+def lab_statuses(*, session: Session, now: datetime, rules: CadenceRules, lab: str | None = None,
+                 kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS) -> dict[str, LabStatus]:
+    """Return every stored lab's status (or one lab's) as of ``now``, keyed by slug.
+
+    Args:
+        session (Session): read only. now (datetime): "as of" (UTC). rules (CadenceRules).
+        lab (str, optional): one lab slug. kinds: release kinds counted (None = all).
+    """
+    now = as_utc(now)
+    rows = _release_rows(session, now=now, lab=lab, kinds=kinds)
+    return {slug: status_of(slug, [at for _, at, _ in items], now=now, rules=rules)
+            for slug, items in sorted(rows.items())}
+
+
+def silent_for_days(session: Session, *, lab_id: int, release_id: int, at: datetime, rules: CadenceRules,
+                    kinds: Collection[str] = DEFAULT_CADENCE_KINDS) -> float | None:
+    """Return how long a quiet lab had been silent when a new release broke the silence.
+
+    The lab's releases before ``at`` (other than ``release_id``) are classified as of ``at``;
+    when that status is ``quiet``, the result is the days since the previous release.
+
+    Args:
+        session (Session): an open session (the new release may be flushed, not committed).
+        lab_id (int): the lab row. release_id (int): the new release (excluded).
+        at (datetime): the new release's ``released_at`` (UTC).
+        rules (CadenceRules): the thresholds. kinds: release kinds counted (``model``).
+
+    Returns:
+        float | None: days (86 400 s each); None when the lab was not quiet (or is new).
+    """
+    at = as_utc(at)
+    times = [as_utc(t) for t in session.scalars(
+        select(Release.released_at).where(Release.lab_id == lab_id, Release.id != release_id,
+                                          Release.released_at <= at, Release.kind.in_(list(kinds))))]
+    if not times:
+        return None
+    status = status_of("", times, now=at, rules=rules)
+    return status.days_since_last if status.status == Status.QUIET else None
+
+
+@dataclass(slots=True)
+class CheckSummary:
+    """What one ``check_cadence`` run did.
+
+    Attributes:
+        statuses (dict[str, LabStatus]): every lab's status as of the check.
+        quiet (list[str]) / burst (list[str]): dedupe keys of the events written by this run.
+    """
+
+    statuses: dict[str, LabStatus]
+    quiet: list[str]
+    burst: list[str]
+
+    @property
+    def events(self) -> int:
+        """Events written by this run."""
+        return len(self.quiet) + len(self.burst)
+
+
+def quiet_key(lab: str, last_release_id: int) -> str:
+    """``quiet:<lab>:<id of the last release before the silence>``."""
+    return f"quiet:{lab}:{last_release_id}"
+
+
+def burst_key(lab: str, first_in_window_at: datetime) -> str:
+    """``burst:<lab>:<ISO week (UTC) of the first release in the 7-day window>``."""
+    return f"burst:{lab}:{iso_week(week_start(first_in_window_at))}"
+
+
+def _add_once(session: Session, event: Event) -> bool:
+    """Insert ``event`` unless its ``dedupe_key`` exists (also against a concurrent writer)."""
+    if session.scalars(select(Event.id).where(Event.dedupe_key == event.dedupe_key)).first() is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _lab_facts(lab: Lab) -> dict[str, Any]:
+    return {"lab": lab.slug, "lab_name": lab.name, "country": lab.country, "kind": "model"}
+
+
+def _r2(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)
+
+
+def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
+                  kinds: Collection[str] = DEFAULT_CADENCE_KINDS) -> CheckSummary:
+    """Write ``lab_quiet`` / ``lab_burst`` outbox events for labs whose status calls for one.
+
+    Each event exists once (its ``dedupe_key``, see the module docstring), so running the
+    check every hour, twice, or on two workers writes nothing new until a new spell or burst
+    week begins. Events carry no ``release_id`` (they are about a lab, not one release: a Slack
+    alert is a message of its own, never a reply in a release thread). Never commits.
+
+    Args:
+        session (Session): an open session inside the caller's transaction.
+        now (datetime): "as of" (UTC). rules (CadenceRules): thresholds.
+        kinds: release kinds counted (``model`` by default, like the cadence model).
+
+    Returns:
+        CheckSummary: every lab's status and the keys of the events written.
+
+    The payloads: ``lab``, ``lab_name``, ``country``, ``kind`` ("model", for subscription
+    filters), ``releases``, ``median_gap_days``, ``days_since_last``, ``quiet_after_days``,
+    ``quiet_factor_k``; quiet adds ``last_release`` ``{"id", "title", "released_at"}``; burst adds
+    ``releases_7d``, ``week`` and ``window`` (the releases ``{"id", "title", "released_at"}``).
+    """
+    now = as_utc(now)
+    rows = _release_rows(session, now=now, lab=None, kinds=kinds)
+    labs = {lab.slug: lab for lab in session.scalars(select(Lab))}
+    summary = CheckSummary(statuses={}, quiet=[], burst=[])
+    for slug, items in sorted(rows.items()):
+        status = status_of(slug, [at for _, at, _ in items], now=now, rules=rules)
+        summary.statuses[slug] = status
+        if status.status not in (Status.QUIET, Status.BURSTING):
+            continue
+        base = {**_lab_facts(labs[slug]), "releases": status.releases,
+                "median_gap_days": _r2(status.median_gap_days), "days_since_last": _r2(status.days_since_last),
+                "quiet_after_days": _r2(status.quiet_after_days), "quiet_factor_k": rules.quiet_factor_k,
+                "as_of": now.isoformat()}
+        if status.status == Status.QUIET:
+            last_id, last_at, last_title = items[-1]
+            key = quiet_key(slug, last_id)
+            payload = {**base, "last_release": {"id": last_id, "title": last_title,
+                                                "released_at": last_at.isoformat()}}
+            if _add_once(session, Event(type=EventType.LAB_QUIET.value, payload=payload, created_at=now,
+                                        dedupe_key=key)):
+                summary.quiet.append(key)
+                log.info("cadence: %s is quiet (%s)", slug, status.reason)
+        else:
+            assert status.first_in_window_at is not None
+            key = burst_key(slug, status.first_in_window_at)
+            window = [{"id": rid, "title": title, "released_at": at.isoformat()}
+                      for rid, at, title in items if now - timedelta(days=BURST_WINDOW_DAYS) < at <= now]
+            payload = {**base, "releases_7d": status.releases_7d, "week": key.rsplit(":", 1)[1], "window": window}
+            if _add_once(session, Event(type=EventType.LAB_BURST.value, payload=payload, created_at=now,
+                                        dedupe_key=key)):
+                summary.burst.append(key)
+                log.info("cadence: %s is bursting (%s)", slug, status.reason)
+    return summary
+
+
+def run_check(store: Store, *, settings: Settings, now: datetime) -> CheckSummary:
+    """Run ``check_cadence`` in its own transaction (what the periodic task and the CLI call)."""
+    with store.transaction() as session:
+        return check_cadence(session=session, now=now, rules=CadenceRules.from_settings(settings))
+
+
+# --------------------------------------------------------------------------- alert content
+
+
+def build_cadence_message(event_id: int, event_type: str, payload: dict[str, Any]) -> Message:
+    """Build the channel-neutral alert of a ``lab_quiet`` / ``lab_burst`` event from its payload.
+
+    ``title`` says what happened (``quiet for 62 days``, ``4 releases in 7 days``) and ``facts``
+    give the numbers behind it, one line each (releases are named, not linked: the payload keeps
+    ids and titles only, so ``url`` is empty).
+    """
+    from tracker.notify.messages import Message
+
+    days = payload.get("days_since_last")
+    median = payload.get("median_gap_days")
+    threshold = payload.get("quiet_after_days")
+    k = payload.get("quiet_factor_k")
+    facts: list[str] = []
+    if event_type == EventType.LAB_QUIET:
+        title = f"quiet for {days:.0f} days" if days is not None else "quiet"
+        last = payload.get("last_release") or {}
+        if last:
+            facts.append(f"last release: {last.get('title')} on {str(last.get('released_at'))[:10]}")
+        if median is not None and threshold is not None:
+            facts.append(f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days "
+                         f"({k:g} x the median, at least {k:g} x 7)")
+        facts.append(f"{payload.get('releases')} releases on record")
+    else:
+        n = payload.get("releases_7d")
+        title = f"{n} releases in {BURST_WINDOW_DAYS} days"
+        window = payload.get("window") or []
+        if window:
+            facts.append("releases: " + ", ".join(
+                f"{w.get('title')} ({str(w.get('released_at'))[:10]})" for w in window))
+        if median is not None:
+            facts.append(f"usually ships every {median:.1f} days (median gap)")
+        facts.append(f"burst week {payload.get('week')}")
+    return Message(event=event_type, lab=payload.get("lab", ""), lab_name=payload.get("lab_name", ""),
+                   country=payload.get("country", ""), kind=payload.get("kind", "model"), title=title,
+                   artifact="", url="", facts=tuple(facts), idempotency_key=f"event-{event_id}")
+
