@@ -389,6 +389,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tracker.commands.deliveries",
     "tracker.commands.slack",
     "tracker.commands.stats",  # issue 7: cadence, stats countries, chart
+    "tracker.commands.cadence_alerts",  # issue 9: pulse, cadence-check
     "tracker.commands.digest",  # issue 5: email digests (preview, send)
 )
 

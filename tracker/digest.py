@@ -229,8 +229,7 @@ class CadenceRow:
         usual_per_week (float): releases per week over the 8 weeks before the period (``rate_8w``).
         days_since_last (float, optional): days from the lab's last release to the period end;
             None when it has none stored.
-        trend (str): ``above`` (more than usual, adjusted to the period length), ``usual``,
-            ``below`` or ``none`` (nothing this period and nothing usual).
+        trend (str): ``above`` | ``usual`` | ``below`` | ``none`` (see ``_trend``).
         weekly (list[tuple[str, str, int]]): ``(ISO week, Monday ISO date, releases)`` for the
             12 ISO weeks (UTC) ending with the period, oldest first (the chart's row).
     """
@@ -429,14 +428,19 @@ def _lab_followed(filters: Mapping[str, Any], lab: Lab) -> bool:
 
 
 def _trend(this_period: int, usual_per_week: float, period_days: float) -> str:
+    """Classify a lab's period against its usual pace (``expected`` = usual rate x period length).
+
+    ``above``: at least 2 releases and more than 1.5 x expected + 0.5; ``below``: the lab
+    usually ships at least one release in a period this long (expected >= 1) and shipped less
+    than half of it; ``usual``: it shipped otherwise; ``none``: nothing shipped and nothing
+    expected.
+    """
     expected = usual_per_week * period_days / 7
-    if this_period == 0 and expected == 0:
-        return "none"
-    if this_period > max(expected * 1.5, expected + 0.5):
+    if this_period >= 2 and this_period > expected * 1.5 + 0.5:
         return "above"
-    if this_period < expected * 0.5:
+    if expected >= 1 and this_period < expected * 0.5:
         return "below"
-    return "usual"
+    return "usual" if this_period else "none"
 
 
 def build_cadence_rows(

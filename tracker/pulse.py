@@ -297,7 +297,8 @@ def build_chart_png(*, session: Session, pulse: Pulse) -> bytes:
     """The cadence chart of the pulse: releases per UTC ISO week per lab, 12 weeks to ``as_of``."""
     from tracker import analytics, charts
 
-    cadences = analytics.lab_cadences(session=session, now=pulse.as_of, weeks=CHART_WEEKS, kinds=pulse.kinds)
+    last = min(pulse.as_of, pulse.end - timedelta(microseconds=1))  # the pulse week is the last column
+    cadences = analytics.lab_cadences(session=session, now=last, weeks=CHART_WEEKS, kinds=pulse.kinds)
     cadences = [c for c in cadences if any(w.releases for w in c.weekly)] or cadences
     title = f"Releases per ISO week, 12 weeks to {pulse.week}"
     return charts.cadence_chart(cadences, "png", title=title)  # type: ignore[return-value]

@@ -78,36 +78,31 @@ def release_to_dict(release: Release) -> dict[str, Any]:
 
 
 def _papers(release: Release) -> list[dict[str, Any]]:
-    """The release's own arXiv artifacts, then papers linked by ``ReleasePaper`` (with ``via``)."""
-    from sqlalchemy.orm import object_session
+    """The release's own arXiv artifacts, then papers linked by ``ReleasePaper`` (with ``via``).
 
-    from tracker.store.queries import papers_for_release
-
+    Uses relationships loaded in batch by ``queries.RELEASE_LOADS`` (no query per release).
+    """
     out = [{**paper_to_dict(a), "via": "self"} for a in release.artifacts if a.source == "arxiv"]
-    session = object_session(release)
-    if session is not None and release.id is not None:
-        seen = {p["arxiv_id"] for p in out}
-        out += [{**paper_to_dict(p), "via": via}
-                for p, via in papers_for_release(session=session, release_id=release.id)
-                if p.external_id not in seen]
+    seen = {p["arxiv_id"] for p in out}
+    for link in release.paper_links:
+        if link.paper.external_id not in seen:
+            seen.add(link.paper.external_id)
+            out.append({**paper_to_dict(link.paper), "via": link.via})
     return out
 
 
 def _models(release: Release) -> list[dict[str, Any]]:
     """For a paper release: the model releases linked to its papers, as ``{"id", "lab", "title", "released_at", "via"}``."""
-    from sqlalchemy.orm import object_session
-
-    from tracker.store.queries import releases_for_paper
-
-    session = object_session(release)
-    if session is None or release.kind != "paper":
+    if release.kind != "paper":
         return []
+    links = [link for a in release.artifacts if a.source == "arxiv" for link in a.model_links]
+    links.sort(key=lambda link: (link.release.released_at, link.release.id), reverse=True)
     out: list[dict[str, Any]] = []
-    for paper in (a for a in release.artifacts if a.source == "arxiv"):
-        for model, via in releases_for_paper(session=session, paper_id=paper.id):
-            if model.id != release.id and all(m["id"] != model.id for m in out):
-                out.append({"id": model.id, "lab": model.lab.slug, "title": model.title,
-                            "released_at": iso(model.released_at), "via": via})
+    for link in links:
+        model = link.release
+        if model.id != release.id and all(m["id"] != model.id for m in out):
+            out.append({"id": model.id, "lab": model.lab.slug, "title": model.title,
+                        "released_at": iso(model.released_at), "via": link.via})
     return out
 
 

@@ -15,13 +15,18 @@ A safety sweep (``tracker.outbox.sweep``, entry ``alerts:sweep``) runs every
 ``tracker.outbox.dispatch`` missed and re-enqueues due deliveries (retries after backoff, stale
 claims of dead workers, deliveries re-queued by ``tracker deliveries retry``). With the server-less
 kombu SQLAlchemy broker, ``tracker.broker.prune`` also runs hourly (see ``workers.tasks``).
+Email digests (``digest:daily``, ``digest:weekly``) run at ``TRACKER_DIGEST_HOUR`` in
+``TRACKER_DIGEST_TIMEZONE`` (``digest_entries``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from celery.schedules import crontab
 
 from tracker.config import Settings
 from tracker.pipeline import poll_units_for
@@ -33,6 +38,10 @@ SWEEP_TASK = "tracker.outbox.sweep"
 ALERTS_TASK = SWEEP_TASK  # the safety sweep's former name, kept for callers
 DELIVER_TASK = "tracker.deliver.one"
 PRUNE_TASK = "tracker.broker.prune"
+DIGEST_TASK = "tracker.digest.send"
+CADENCE_TASK = "tracker.cadence.check"  # issue 9: quiet/burst alerts (+ pulse catch-up)
+PULSE_TASK = "tracker.pulse.send"  # issue 9: the weekly pulse
+CADENCE_CHECK_INTERVAL_S = 3600.0
 POLL_QUEUE = "poll"
 DELIVER_QUEUE = "deliver"
 DIGEST_QUEUE = "digest"
@@ -74,6 +83,72 @@ def uses_sqla_broker(settings: Settings) -> bool:
     return settings.resolved_broker_url.startswith(("sqla+", "sqlalchemy+"))
 
 
+class zoned_crontab(crontab):  # noqa: N801 (named like celery's crontab)
+    """A crontab evaluated in its own IANA time zone (the app's stays UTC).
+
+    Celery evaluates a crontab in ``app.timezone``; the digests must go out at
+    ``TRACKER_DIGEST_HOUR`` local time in ``TRACKER_DIGEST_TIMEZONE``, across DST changes, while
+    every other entry stays in UTC. Picklable (beat persists its schedule).
+    """
+
+    def __init__(self, minute: Any = "*", hour: Any = "*", day_of_week: Any = "*", day_of_month: Any = "*",
+                 month_of_year: Any = "*", *, tz_name: str = "UTC", **kwargs: Any):
+        super().__init__(minute, hour, day_of_week, day_of_month, month_of_year, **kwargs)
+        self.tz_name = tz_name
+        self._orig_kwargs = {**kwargs, "tz_name": tz_name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        self.tz_name = state.pop("tz_name", "UTC")
+        super().__setstate__(state)
+        self._orig_kwargs = {**state, "tz_name": self.tz_name}
+
+    @property  # type: ignore[override]
+    def tz(self) -> tzinfo:
+        """The entry's own zone (overrides the app's)."""
+        return ZoneInfo(self.tz_name)
+
+    def __repr__(self) -> str:
+        return f"<zoned_crontab: {self._orig_minute} {self._orig_hour} {self._orig_day_of_week} (m/h/dow) {self.tz_name}>"
+
+
+def digest_entries(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Return the beat entries of the email digests: ``digest:daily`` every day and
+    ``digest:weekly`` on Mondays, at ``settings.digest_hour``:00 in ``settings.digest_timezone``.
+
+    Each runs ``tracker.digest.send(period)`` on the ``digest`` queue; the task covers the last
+    period completed by then and is idempotent (keyed deliveries), so a late or repeated run
+    sends nothing twice. ``expires`` drops a run still queued 6 hours later (the next day's
+    run, or a manual ``tracker digest --send``, catches up).
+    """
+    tz, hour = settings.digest_timezone, settings.digest_hour
+    return {
+        "digest:daily": {"task": DIGEST_TASK, "schedule": zoned_crontab(minute=0, hour=hour, tz_name=tz),
+                         "args": ["daily"], "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}},
+        "digest:weekly": {"task": DIGEST_TASK,
+                          "schedule": zoned_crontab(minute=0, hour=hour, day_of_week="mon", tz_name=tz),
+                          "args": ["weekly"], "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}},
+    }
+
+
+def cadence_entries(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Issue 9: ``cadence:check`` every ``CADENCE_CHECK_INTERVAL_S`` seconds (quiet/burst alerts,
+    and a catch-up of a missed pulse), and ``pulse:weekly`` at ``TRACKER_PULSE_HOUR``:00 on
+    ``TRACKER_PULSE_WEEKDAY`` (0 = Monday) in ``TRACKER_PULSE_TIMEZONE``. Both are idempotent
+    (event dedupe keys, ``pulse:<channel>:<week>`` deliveries); no pulse entry when disabled."""
+    entries: dict[str, dict[str, Any]] = {
+        "cadence:check": {"task": CADENCE_TASK, "schedule": timedelta(seconds=CADENCE_CHECK_INTERVAL_S), "args": [],
+                          "options": {"queue": DELIVER_QUEUE, "expires": CADENCE_CHECK_INTERVAL_S}},
+    }
+    if settings.pulse_enabled:
+        dow = (settings.pulse_weekday + 1) % 7  # crontab counts from Sunday = 0
+        entries["pulse:weekly"] = {"task": PULSE_TASK, "args": [],
+                                   "schedule": zoned_crontab(minute=0, hour=settings.pulse_hour, day_of_week=dow,
+                                                             tz_name=settings.pulse_timezone),
+                                   "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}}
+    return entries
+
+
 def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[str, Any]]:
     """Return Celery's ``beat_schedule``: a poll entry per (source, lab) unit plus the sweeps.
 
@@ -103,6 +178,8 @@ def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[s
         "args": [],
         "options": {"queue": DELIVER_QUEUE, "expires": sweep_s},
     }
+    schedule.update(digest_entries(settings))
+    schedule.update(cadence_entries(settings))  # issue 9
     if uses_sqla_broker(settings):
         schedule["broker:prune"] = {
             "task": PRUNE_TASK,

@@ -32,9 +32,12 @@ from tracker.errors import TrackerError
 from workers.schedule import (
     DELIVER_QUEUE,
     DELIVER_TASK,
+    CADENCE_TASK,
+    DIGEST_TASK,
     DISPATCH_TASK,
     POLL_TASK,
     PRUNE_TASK,
+    PULSE_TASK,
     SWEEP_TASK,
     uses_sqla_broker,
 )
@@ -213,3 +216,63 @@ def prune_broker(self: Task, older_than_s: float = PRUNE_AFTER_S) -> dict[str, A
         engine.dispose()
     log.info("broker prune: deleted %d consumed messages", deleted)
     return {"deleted": deleted}
+
+
+@shared_task(name=DIGEST_TASK, bind=True, ignore_result=True, acks_late=True,
+             soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
+def send_digest(self: Task, period: str, at: str | None = None) -> dict[str, Any]:
+    """Create the last completed period's digest deliveries (once per subscription) and queue their sends."""
+    from tracker.digest import create_digest_deliveries
+
+    runtime = self.app.tracker
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+    try:
+        run = create_digest_deliveries(runtime.store, settings=runtime.settings, watchlist=runtime.watchlist,
+                                       period_kind=period, at=when)
+    except TrackerError as exc:
+        _retry_or_raise(self, exc)
+        raise
+    queued = _enqueue_deliveries(self.app, run.created + run.pending)
+    return {"period": period, "start": run.period.start.isoformat(), "created": len(run.created),
+            "existing": run.existing, "queued": queued, "skipped": run.skipped}
+
+
+def _pulse(app: Any) -> dict[str, Any]:
+    """Issue 9: create the due pulse's deliveries (idempotent) and queue their sends."""
+    from tracker.pulse import schedule_pulse
+
+    runtime = app.tracker
+    run = schedule_pulse(runtime.store, settings=runtime.settings, watchlist=runtime.watchlist)
+    if run is None:
+        return {"pulse": None}
+    return {"pulse": run.week, "created": _enqueue_deliveries(app, run.delivery_ids), "existing": len(run.existing)}
+
+
+@shared_task(name=PULSE_TASK, bind=True, ignore_result=True, acks_late=True,
+             soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
+def send_pulse(self: Task) -> dict[str, Any]:
+    """Create the weekly pulse deliveries (once per channel and ISO week) and queue their sends."""
+    try:
+        return _pulse(self.app)
+    except TrackerError as exc:
+        _retry_or_raise(self, exc)
+        raise
+
+
+@shared_task(name=CADENCE_TASK, bind=True, ignore_result=True, acks_late=True,
+             soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
+def check_cadence(self: Task) -> dict[str, Any]:
+    """Write quiet/burst alerts (each once), catch up a missed pulse, then dispatch and queue sends."""
+    from tracker.cadence_alerts import run_check
+    from tracker.domain import utcnow
+
+    runtime = self.app.tracker
+    try:
+        summary = run_check(runtime.store, settings=runtime.settings, now=utcnow())
+        result = {"quiet": summary.quiet, "burst": summary.burst, **_pulse(self.app)}
+        if summary.events:
+            result["dispatch"] = _dispatch(self.app)
+    except TrackerError as exc:
+        _retry_or_raise(self, exc)
+        raise
+    return result

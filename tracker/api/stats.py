@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from tracker import analytics
-from tracker.api.deps import SessionDep
+from tracker.api.deps import SessionDep, SettingsDep
 from tracker.api.releases import RELEASE_KINDS, Format, csv_response, invalid, parse_when
 from tracker.domain import utcnow
 from tracker.serialize import iso
@@ -18,7 +18,8 @@ router = APIRouter(prefix="/stats", tags=["stats"])
 KindParam = Annotated[str, Query(description="release kind counted: model (default), paper, code or any")]
 AsOfParam = Annotated[str | None, Query(description="as of this UTC date/datetime (default now)")]
 CADENCE_CSV_COLUMNS = ("lab", "releases", "last_release_at", "days_since_last", "median_gap_days",
-                       "longest_gap_days", "rate_4w", "rate_8w", "rate_12w", "streak_weeks")
+                       "longest_gap_days", "rate_4w", "rate_8w", "rate_12w", "streak_weeks",
+                       "status")  # issue 9
 
 
 def parse_kinds(kind: str) -> tuple[str, ...] | None:
@@ -33,6 +34,7 @@ def parse_kinds(kind: str) -> tuple[str, ...] | None:
 @router.get("/cadence")
 def get_cadence(
     session: SessionDep,
+    settings: SettingsDep,
     lab: Annotated[str | None, Query(description="one lab slug (default: every lab)")] = None,
     weeks: Annotated[int, Query(ge=1, le=520, description="ISO weeks in releases_per_week")] = 12,
     kind: KindParam = "model",
@@ -40,13 +42,19 @@ def get_cadence(
     format: Annotated[Format, Query(description="json or csv")] = "json",
 ) -> Any:
     """Per lab: releases per ISO week, median and longest gap (days), days since the last
-    release, trailing 4/8/12-week rates and the current weekly streak."""
+    release, trailing 4/8/12-week rates, the current weekly streak, and the cadence ``status``
+    (bursting / quiet / on_cadence / new, with ``quiet_after_days`` and ``releases_7d``;
+    formulas in ``tracker.cadence_alerts``)."""
     if lab and get_lab_by_slug(session=session, slug=lab) is None:
         raise invalid("lab", f"unknown lab {lab!r}", lab)
     kinds = parse_kinds(kind)
     now = parse_when(as_of, "as_of") or utcnow()
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=kinds)
-    items = [c.to_dict() for c in cadences]
+    from tracker.cadence_alerts import CadenceRules, lab_statuses  # issue 9
+
+    statuses = lab_statuses(session=session, now=now, rules=CadenceRules.from_settings(settings),
+                            lab=lab or None, kinds=kinds)
+    items = [{**c.to_dict(), **(statuses[c.lab].to_dict() if c.lab in statuses else {})} for c in cadences]
     if format == "csv":
         return csv_response(items, CADENCE_CSV_COLUMNS, filename="cadence.csv")
     return {"as_of": iso(now), "weeks": weeks, "kind": kind, "labs": items}

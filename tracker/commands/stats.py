@@ -54,6 +54,16 @@ def _cadences(lab: str | None, weeks: int, kind: KindOption, as_of: str | None) 
         return analytics.lab_cadences(session=session, now=_now(as_of), weeks=weeks, lab=lab, kinds=_kinds(kind))
 
 
+def _statuses(lab: str | None, kind: KindOption, as_of: str | None) -> dict[str, Any]:
+    """Issue 9: each lab's cadence status (``tracker.cadence_alerts.lab_statuses``), by slug."""
+    from tracker.cadence_alerts import CadenceRules, lab_statuses
+
+    ctx = load_context()
+    with open_store(ctx.settings).transaction() as session:
+        return lab_statuses(session=session, now=_now(as_of), rules=CadenceRules.from_settings(ctx.settings),
+                            lab=lab, kinds=_kinds(kind))
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -76,10 +86,13 @@ def cadence(
         table.add_column(w, justify="right")
     for col in ("/wk 12w", "med gap d", "max gap d", "since d", "streak"):
         table.add_column(col, justify="right")
+    table.add_column("status")  # issue 9: tracker.cadence_alerts (bursting / quiet / on cadence / new)
+    statuses = _statuses(lab, kind, as_of)
     for c in cadences:
         table.add_row(c.lab, *[str(w.releases) if w.releases else "[dim]·[/]" for w in c.weekly],
                       _fmt(c.rates[12], 2), _fmt(c.median_gap_days), _fmt(c.longest_gap_days),
-                      _fmt(c.days_since_last), str(c.streak_weeks))
+                      _fmt(c.days_since_last), str(c.streak_weeks),
+                      statuses[c.lab].status.label if c.lab in statuses else "-")
     console.print(table)
 
 

@@ -136,6 +136,11 @@ def parse_smtp_url(url: str) -> SmtpUrl:
                    starttls=tls == "on")
 
 
+def _secret(value: Any) -> str:
+    """The plain text of a ``SecretStr`` setting (or of a str set without validation)."""
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
 def email_problem(settings: Settings, address: str) -> str | None:
     """Return why ``email:<address>`` cannot be served with ``settings``, or None."""
     if settings.smtp_url is None:
@@ -145,7 +150,7 @@ def email_problem(settings: Settings, address: str) -> str | None:
     if not is_address(address):
         return f"not a single email address: {address!r}"
     try:
-        parse_smtp_url(settings.smtp_url.get_secret_value())
+        parse_smtp_url(_secret(settings.smtp_url))
     except ConfigError as exc:
         return str(exc)
     return None
@@ -403,7 +408,7 @@ class EmailNotifier:
         if problem is not None:
             raise DeliveryError(f"email:{target}: {problem}", permanent=True)
         assert settings.smtp_url is not None and settings.email_from is not None
-        return cls(url=parse_smtp_url(settings.smtp_url.get_secret_value()), sender=settings.email_from,
+        return cls(url=parse_smtp_url(_secret(settings.smtp_url)), sender=settings.email_from,
                    to=target, timeout_s=settings.smtp_timeout_s, ca_file=settings.smtp_ca_file)
 
     def build(self, out: Outgoing) -> EmailMessage:

@@ -38,7 +38,7 @@ from tracker.pulse import CountryWeek, LabWeek, Pulse
 STATUS_EMOJI = {Status.BURSTING: ":fire:", Status.QUIET: ":zzz:", Status.ON_CADENCE: ":white_check_mark:",
                 Status.NEW: ":seedling:"}
 STATUS_TITLE = {Status.BURSTING: "Bursting", Status.QUIET: "Quiet", Status.ON_CADENCE: "On cadence",
-                Status.NEW: "New (too little history)"}
+                Status.NEW: "New (too little history to judge)"}
 
 
 def lines_within(lines: list[str], limit: int) -> str:
@@ -65,7 +65,8 @@ def _dates(pulse: Pulse) -> str:
     tz = ZoneInfo(pulse.timezone)
     first = pulse.start.astimezone(tz).date()
     last = (pulse.end.astimezone(tz) - timedelta(seconds=1)).date()
-    span = f"{first:%b %d} – {last:%b %d %Y}" if first.year == last.year else f"{first:%b %d %Y} – {last:%b %d %Y}"
+    span = (f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}" if first.year == last.year
+            else f"{first:%b} {first.day}, {first.year} – {last:%b} {last.day}, {last.year}")
     return f"{span} ({pulse.timezone})"
 
 

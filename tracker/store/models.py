@@ -118,6 +118,10 @@ class Release(Base):
     artifacts: Mapped[list[Artifact]] = relationship(
         back_populates="release", order_by="Artifact.id"
     )
+    #: papers linked to this release (issue 6), loaded in batch by the list queries
+    paper_links: Mapped[list[ReleasePaper]] = relationship(
+        foreign_keys="ReleasePaper.release_id", viewonly=True, order_by="ReleasePaper.id"
+    )
 
 
 class Artifact(Base):
@@ -165,6 +169,10 @@ class Artifact(Base):
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     release: Mapped[Release] = relationship(back_populates="artifacts")
+    #: for a paper: the releases it is linked to (``ReleasePaper.paper_id``)
+    model_links: Mapped[list[ReleasePaper]] = relationship(
+        foreign_keys="ReleasePaper.paper_id", viewonly=True, order_by="ReleasePaper.id"
+    )
 
 
 class Event(Base):
@@ -337,6 +345,9 @@ class ReleasePaper(Base):
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
     paper_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"), index=True)
     via: Mapped[str] = mapped_column(String(16))
+
+    release: Mapped[Release] = relationship(foreign_keys=[release_id], viewonly=True)
+    paper: Mapped[Artifact] = relationship(foreign_keys=[paper_id], viewonly=True)
 
 
 # --------------------------------------------------------------------------- history (issue 7)

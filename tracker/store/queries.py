@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.detect import KnownArtifact
 from tracker.domain import as_utc
-from tracker.store.models import Artifact, Event, Lab, Release, SourceState
+from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SourceState
 from tracker.watchlist import LabConfig
 
 
@@ -197,11 +197,22 @@ def _release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
     return stmt
 
 
+#: Eager loads for serialising releases (``tracker.serialize.release_to_dict``) in a fixed
+#: number of queries per page, whatever its size: lab, artifacts, linked papers, and for paper
+#: releases the model releases their papers are linked to.
+RELEASE_LOADS = (
+    selectinload(Release.lab),
+    selectinload(Release.artifacts).selectinload(Artifact.model_links)
+    .selectinload(ReleasePaper.release).selectinload(Release.lab),
+    selectinload(Release.paper_links).selectinload(ReleasePaper.paper),
+)
+
+
 def list_releases(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> Sequence[Release]:
-    """Return releases matching ``flt``, newest first (ties broken by id), with lab and artifacts."""
+    """Return releases matching ``flt``, newest first (ties broken by id), ready to serialise."""
     stmt = (
         _release_query(flt)
-        .options(selectinload(Release.artifacts), selectinload(Release.lab))
+        .options(*RELEASE_LOADS)
         .order_by(Release.released_at.desc(), Release.id.desc())
     )
     if flt.limit:
@@ -242,7 +253,7 @@ def get_release(*, session: Session, release_id: int) -> Release | None:
     stmt = (
         select(Release)
         .where(Release.id == release_id)
-        .options(selectinload(Release.artifacts), selectinload(Release.lab))
+        .options(*RELEASE_LOADS)
     )
     return session.scalars(stmt).one_or_none()
 
