@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 
 from tracker.analytics import DEFAULT_CADENCE_KINDS, Cadence, build_cadence, iso_week, week_start
 from tracker.domain import EventType, as_utc
-from tracker.store.models import Event, Lab, Release
+from tracker.store.models import Event, Lab, Release, SourceState
 
 if TYPE_CHECKING:
     from tracker.config import Settings
@@ -296,6 +296,15 @@ def _r2(x: float | None) -> float | None:
     return None if x is None else round(x, 2)
 
 
+def _watched_since(session: Session) -> dict[str, datetime]:
+    """When tracker first recorded a baseline for each lab (earliest over its sources), UTC."""
+    out: dict[str, datetime] = {}
+    for state in session.scalars(select(SourceState).where(SourceState.baseline_at.is_not(None))):
+        at = as_utc(state.baseline_at)
+        out[state.lab_slug] = min(at, out.get(state.lab_slug, at))
+    return out
+
+
 def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
                   kinds: Collection[str] = DEFAULT_CADENCE_KINDS) -> CheckSummary:
     """Write ``lab_quiet`` / ``lab_burst`` outbox events for labs whose status calls for one.
@@ -322,6 +331,7 @@ def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
     rows = _release_rows(session, now=now, lab=None, kinds=kinds)
     labs = {lab.slug: lab for lab in session.scalars(select(Lab))}
     summary = CheckSummary(statuses={}, quiet=[], burst=[])
+    watched_since = _watched_since(session)
     for slug, items in sorted(rows.items()):
         status = status_of(slug, [at for _, at, _ in items], now=now, rules=rules)
         summary.statuses[slug] = status
@@ -334,6 +344,11 @@ def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
         if status.status == Status.QUIET:
             last_id, last_at, last_title = items[-1]
             key = quiet_key(slug, last_id)
+            went_quiet_at = last_at + timedelta(days=status.quiet_after_days or 0)
+            if slug in watched_since and went_quiet_at < watched_since[slug]:
+                # The silence began before tracker watched this lab (a fresh install's baseline
+                # already shows it): history, not news. The next silence alerts normally.
+                continue
             payload = {**base, "last_release": {"id": last_id, "title": last_title,
                                                 "released_at": last_at.isoformat()}}
             if _add_once(session, Event(type=EventType.LAB_QUIET.value, payload=payload, created_at=now,
@@ -382,8 +397,9 @@ def build_cadence_message(event_id: int, event_type: str, payload: dict[str, Any
         if last:
             facts.append(f"last release: {last.get('title')} on {str(last.get('released_at'))[:10]}")
         if median is not None and threshold is not None:
-            facts.append(f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days "
-                         f"({k:g} x the median, at least {k:g} x 7)")
+            why = (f"{k:g} × the median gap" if abs(threshold - k * median) < 0.05
+                   else f"{k:g} × a floor of {threshold / k:g} days: the median gap is shorter")
+            facts.append(f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days ({why})")
         facts.append(f"{payload.get('releases')} releases on record")
     else:
         n = payload.get("releases_7d")

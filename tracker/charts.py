@@ -94,7 +94,7 @@ def cadence_figure(cadences: Sequence[Cadence], *, title: str | None = None) -> 
                         color="white" if n >= max(top, 3) * 0.55 else "#08306b")
     ax.set_yticks(range(len(ordered)), [c.lab for c in ordered], fontsize=8)
     ax.set_xticks(range(len(weeks)), [w.split("-")[1] for w in weeks], fontsize=8)
-    ax.set_xlabel(f"ISO week ({weeks[0]} .. {weeks[-1]}, the last one in progress)", fontsize=8)
+    ax.set_xlabel(f"ISO week ({weeks[0]} .. {weeks[-1]})", fontsize=8)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)

@@ -18,8 +18,8 @@ Content (``build_pulse``), for an ISO week taken in a configurable time zone
   otherwise the message links to the dashboard (``TRACKER_DASHBOARD_URL``).
 
 Delivery: a pulse is a ``Delivery`` of kind ``pulse`` keyed ``pulse:<channel>:<ISO week>``,
-created directly (no outbox event) for every active alert subscription (no digest period) whose
-channel can be served; creating it twice is a no-op, so re-running the schedule sends nothing
+created directly (no outbox event) for every active Slack, webhook or console subscription (no
+digest period) whose channel can be served; creating it twice is a no-op, so re-running the schedule sends nothing
 twice. The payload holds what is sent: ``blocks`` and ``text`` (``tracker.notify.pulse_blocks``),
 the chart PNG (base64) and its file name, so a retry sends exactly the same message.
 
@@ -63,6 +63,8 @@ TRAILING_WEEKS = 12
 CATCH_UP_S = 86_400.0
 #: ISO weeks of the cadence chart in the pulse.
 CHART_WEEKS = 12
+#: Channel schemes that get the pulse (email readers get the cadence in their digest instead).
+PULSE_SCHEMES = ("slack", "webhook", "console")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -347,8 +349,9 @@ def pulse_payload(*, session: Session, pulse: Pulse, settings: Settings, chart: 
 
 def pulse_channels(*, session: Session, settings: Settings, watchlist: Watchlist,
                    now: datetime) -> tuple[list[str], dict[str, str]]:
-    """Channels that get the pulse: every active subscription without a digest period whose
-    channel can be served (``tracker.notify.channel_problem``), after syncing the watchlist.
+    """Channels that get the pulse: every active Slack, webhook or console subscription without a
+    digest period whose channel can be served (``tracker.notify.channel_problem``), after syncing
+    the watchlist. Email subscriptions get the cadence in their digests (``tracker.digest``).
 
     Returns:
         tuple[list[str], dict[str, str]]: the channels, and the skipped ones with the reason.
@@ -359,7 +362,7 @@ def pulse_channels(*, session: Session, settings: Settings, watchlist: Watchlist
     sync_subscriptions(session=session, subscriptions=watchlist.subscriptions, now=now)
     channels, skipped = [], {}
     for sub in list_active(session=session):
-        if sub.digest is not None:
+        if sub.digest is not None or sub.channel.split(":", 1)[0] not in PULSE_SCHEMES:
             continue
         problem = channel_problem(settings, sub.channel)
         if problem is None:
@@ -406,10 +409,12 @@ def create_pulse_deliveries(store: Store, *, settings: Settings, watchlist: Watc
             return run
         run.pulse = build_pulse(session=session, week=week, tz=tz, now=now,
                                 rules=CadenceRules.from_settings(settings))
-        payload = pulse_payload(session=session, pulse=run.pulse, settings=settings)
-        for channel in todo:
+        payload = pulse_payload(session=session, pulse=run.pulse, settings=settings,
+                                chart=any(c.startswith("slack:") for c in todo))
+        without_chart = {k: v for k, v in payload.items() if not k.startswith("chart_")}
+        for channel in todo:  # only Slack uploads the chart; other channels get the blocks and text
             row = create_delivery(session=session, idempotency_key=keys[channel], kind="pulse", channel=channel,
-                                  now=now, payload=payload)
+                                  now=now, payload=payload if channel.startswith("slack:") else without_chart)
             if row is None:
                 run.existing.append(channel)
                 continue

@@ -25,7 +25,7 @@ from tests.fakes import RecordingNotifier
 from tests.slack_server import SlackServer
 from tracker import pulse as pulse_mod
 from tracker.alerts import process_outbox
-from tracker.cadence_alerts import CadenceRules, run_check
+from tracker.cadence_alerts import CadenceRules, check_cadence, run_check
 from tracker.config import Settings
 from tracker.deliver import deliver_due, deliver_one
 from tracker.notify.blocks import render_text
@@ -304,3 +304,37 @@ def test_cadence_cli_and_api_include_statuses(store: Store, backend_settings: Se
                             {"TRACKER_DATA_DIR": str(backend_settings.data_dir)})
         assert pulse.returncode == 0, pulse.stderr
         assert "Weekly pulse · 2025-W24" in pulse.stdout and "Quiet: NVIDIA" in pulse.stdout
+
+
+def _lab_with_old_silence(session, *, baseline_at):  # type: ignore[no-untyped-def]
+    """A lab that shipped every 10 days and then went silent 200 days before 2025-09-01."""
+    from tracker.store.models import Lab, Release, SourceState
+
+    lab = Lab(slug="silentlab", name="Silent Lab", country="CN")
+    session.add(lab)
+    session.flush()
+    last = datetime(2025, 2, 13, tzinfo=UTC)
+    for i in range(6):
+        at = last - timedelta(days=10 * i)
+        session.add(Release(lab_id=lab.id, family=f"f{i}", title=f"F{i}", kind="model", url="u",
+                            released_at=at, first_seen_at=at, baseline=True))
+    session.add(SourceState(source="hf", lab_slug="silentlab", baseline_at=baseline_at,
+                            consecutive_failures=0, cursor={}))
+    session.flush()
+
+
+def test_a_silence_older_than_tracker_itself_is_not_alerted(store: Store) -> None:
+    now = datetime(2025, 9, 1, tzinfo=UTC)
+    with store.transaction() as session:
+        _lab_with_old_silence(session, baseline_at=now - timedelta(days=1))  # fresh install
+        summary = check_cadence(session=session, now=now, rules=CadenceRules())
+    assert summary.statuses["silentlab"].status == "quiet"
+    assert summary.quiet == [], "a fresh install must not announce silences its baseline already shows"
+
+
+def test_a_silence_that_began_while_watching_is_alerted(store: Store) -> None:
+    now = datetime(2025, 9, 1, tzinfo=UTC)
+    with store.transaction() as session:
+        _lab_with_old_silence(session, baseline_at=datetime(2025, 1, 1, tzinfo=UTC))
+        summary = check_cadence(session=session, now=now, rules=CadenceRules())
+    assert len(summary.quiet) == 1 and summary.quiet[0].startswith("quiet:silentlab:")

@@ -144,7 +144,7 @@ def test_quiet_and_burst_alert_content() -> None:
     content = cadence_alert_content(quiet)
     shown = render_text(content.blocks)
     assert "[PING" not in shown and "<!channel>" not in str(content.blocks)  # escaped, never a mention
-    assert "usually ships every 21.3 days (median gap); quiet after 64 days" in shown
+    assert "usually ships every 21.3 days (median gap); quiet after 64 days (3 × the median gap)" in shown
     burst = build_cadence_message(8, "lab_burst", {
         "lab": "qwen", "lab_name": "Qwen", "country": "CN", "releases_7d": 3, "median_gap_days": 15.0,
         "week": "2025-W39", "window": [{"title": "Qwen3-Omni", "released_at": "2025-09-23T00:00:00+00:00"}]})

@@ -260,8 +260,10 @@ def release_content(message: Message, *, variant_count: int | None = None) -> Sl
     else:  # payload-only message: the event's repo
         link_text = link(message.release_url or message.url, message.artifact)
     blocks.append(section(f":link: {link_text}"))
+    silent = getattr(message, "silent_for_days", None)
     add_context(blocks, [
         f"First seen {fmt_time(message.first_seen_at)}" if message.first_seen_at else "",
+        f"first release from this lab in {silent:.0f} days" if silent else "",
         lag_text(message.created_at, message.first_seen_at, _lead_name(message)),
         "tracker",
     ])

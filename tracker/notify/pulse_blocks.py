@@ -149,7 +149,8 @@ def pulse_content(pulse: Pulse, *, dashboard_url: str | None = None) -> SlackCon
         f"bursting = {pulse.rules.burst_min_releases}+ releases in 7 days",
     ]))
     top = ", ".join(f"{c.country} {c.releases}" for c in pulse.countries if c.releases)
-    text = escape(f"Weekly pulse {pulse.week}: {pulse.total} {what} from {labs_n} labs" + (f" ({top})" if top else ""))
+    text = escape(f"Weekly pulse {pulse.week}: {pulse.total} {what} from {labs_n} lab{'s' if labs_n != 1 else ''}"
+                  + (f" ({top})" if top else ""))
     return SlackContent(fit_blocks(blocks), text[:FALLBACK_TEXT_MAX])
 
 
@@ -160,8 +161,7 @@ def cadence_alert_content(message: Message) -> SlackContent:
     """
     emoji = ":zzz:" if message.event == "lab_quiet" else ":fire:"
     header = f"{short_lab(message.lab_name)} · {message.title}"
-    intro = f"{emoji} {flag(message.country)} *{escape(message.lab_name)}* is " + (
-        "quiet" if message.event == "lab_quiet" else "bursting") + f": {escape(message.title)}"
+    intro = f"{emoji} {flag(message.country)} *{escape(message.lab_name)}*: {escape(message.title)}"
     body = "\n".join(f"• {escape(f)}" for f in message.facts)
     blocks: list[Block] = [{"type": "header", "text": plain(escape(header))},
                            section(f"{intro}\n{body}" if body else intro),

@@ -24,8 +24,6 @@ by URI) as the fallback, so both header styles and a future prefix change parse 
 
 from __future__ import annotations
 
-import io
-import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -33,21 +31,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import defusedxml
-import defusedxml.ElementTree as DET
 import feedparser
 
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, ScopeFailure, SourceKind, SourceResult, as_utc
-from tracker.errors import ParseError, TrackerError
+from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult, as_utc
+from tracker.errors import ParseError
 from tracker.http import HttpClient
+from tracker.sources._scopes import run_scope
+from tracker.sources._xml import ATOM, feed_root, feedparser_parse
 from tracker.watchlist import LabConfig
-
-log = logging.getLogger(__name__)
 
 __all__ = ["ArxivPage", "ArxivPaper", "parse_arxiv_id", "parse_feed", "poll", "search", "to_observation"]
 
-ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
@@ -136,27 +131,7 @@ OPENSEARCH_NS = OPENSEARCH[1:-1]
 _FEEDPARSER_HEADERS = {"content-type": "application/atom+xml; charset=utf-8"}
 
 
-def _safe_tree(text: str) -> ET.Element:
-    """Parse ``text`` with defusedxml (no DTD, no entities, no external references): the gate.
-
-    Nothing reaches feedparser before this succeeds and the root is an Atom ``feed``.
-    """
-    try:
-        root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden as exc:
-        kind = "an HTML page" if "html" in (exc.name or "").lower() else "a document with a DOCTYPE"
-        raise ParseError(f"arXiv response is {kind}, not an Atom feed (DTDs are refused)") from exc
-    except defusedxml.DefusedXmlException as exc:
-        raise ParseError(f"arXiv response declares entities or external references; refused ({exc})") from exc
-    except ET.ParseError as exc:
-        snippet = " ".join(text[:80].split())
-        raise ParseError(f"arXiv response is not well-formed XML ({exc}); body starts {snippet!r}") from exc
-    if root.tag != ATOM + "feed":
-        raise ParseError(f"arXiv response root is <{root.tag}>, not an Atom <feed>")
-    return root
-
-
-def _feedparser_keys(parsed: Any, uri: str, name: str) -> list[str]:
+def _feedparser_keys(parsed: feedparser.FeedParserDict, uri: str, name: str) -> list[str]:
     """feedparser keys for element ``name`` of namespace ``uri``.
 
     feedparser knows neither the arXiv nor the OpenSearch 1.1 namespace, so it keys their
@@ -167,7 +142,7 @@ def _feedparser_keys(parsed: Any, uri: str, name: str) -> list[str]:
     return [f"{prefix.lower()}_{name.lower()}" for prefix in prefixes]
 
 
-def _extension(parsed: Any, mapping: Any, uri: str, name: str) -> Any:
+def _extension(parsed: feedparser.FeedParserDict, mapping: Any, uri: str, name: str) -> Any:
     """The first feedparser value for ``{uri}name`` found in ``mapping`` (entry or feed), or None."""
     for key in _feedparser_keys(parsed, uri, name):
         if key in mapping:
@@ -175,7 +150,7 @@ def _extension(parsed: Any, mapping: Any, uri: str, name: str) -> Any:
     return None
 
 
-def _int(parsed: Any, root: ET.Element, tag: str) -> int:
+def _int(parsed: feedparser.FeedParserDict, root: ET.Element, tag: str) -> int:
     value = _extension(parsed, parsed.feed, OPENSEARCH_NS, tag)
     if not isinstance(value, str):
         child = root.find(OPENSEARCH + tag)  # by namespace URI, whatever the prefix
@@ -200,7 +175,7 @@ def _raw(entry: Any, key: str) -> Any:
     return entry[key] if key in entry else None
 
 
-def _parse_entry(parsed: Any, entry: Any, element: ET.Element) -> ArxivPaper:
+def _parse_entry(parsed: feedparser.FeedParserDict, entry: Any, element: ET.Element) -> ArxivPaper:
     """Build an ``ArxivPaper`` from feedparser's ``entry``; ``element`` is the same entry's tree node.
 
     Namespaced arXiv fields fall back to the tree (matched by URI) when feedparser's keys are
@@ -278,21 +253,13 @@ def parse_feed(body: bytes) -> ArxivPage:
             disagreeing on the number of entries.
     """
     text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
-    root = _safe_tree(text)
-    # A file-like object, never a bare str: feedparser treats a str as a URL or file name first.
-    # The bytes are our own UTF-8 encoding of ``text`` and the header pins that encoding.
-    parsed = feedparser.parse(io.BytesIO(text.encode("utf-8")), response_headers=_FEEDPARSER_HEADERS)
-    if parsed.get("bozo"):
-        log.debug("feedparser flagged the arXiv feed as bozo: %r", parsed.get("bozo_exception"))
+    root = feed_root(text, where="arXiv", roots={ATOM + "feed"}, expected="an Atom <feed>")
     elements = root.findall(ATOM + "entry")
-    entries = parsed.entries
-    if len(entries) != len(elements):
-        raise ParseError(
-            f"arXiv feed: feedparser found {len(entries)} entries but the XML has {len(elements)}; "
-            "refusing a page the two parsers disagree on"
-        )
+    # The bytes are our own UTF-8 encoding of ``text`` and the header pins that encoding.
+    parsed = feedparser_parse(text.encode("utf-8"), where="arXiv feed", expected_entries=len(elements),
+                              headers=_FEEDPARSER_HEADERS)
     papers: dict[str, ArxivPaper] = {}
-    for entry, element in zip(entries, elements, strict=True):
+    for entry, element in zip(parsed.entries, elements, strict=True):
         paper = _parse_entry(parsed, entry, element)
         known = papers.get(paper.arxiv_id)
         if known is None or paper.version > known.version:
@@ -407,11 +374,10 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     with client.counting() as count:
         for query in lab.arxiv_queries:
             scope = f"arxiv:{query}"
-            try:
-                found, complete = await search(client, settings, query)
-            except TrackerError as exc:
-                result.failures.append(ScopeFailure(scope=scope, error=str(exc), retry_after=exc.retry_after))
+            outcome = await run_scope(result, scope, search(client, settings, query))
+            if outcome is None:
                 continue
+            found, complete = outcome
             if complete:
                 result.complete_scopes.add(scope)
             for paper in found:

@@ -20,7 +20,6 @@ request is conditional: an unchanged list answers 304 and is not parsed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,9 +27,11 @@ from datetime import datetime
 from typing import Any
 
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, ScopeFailure, SourceKind, SourceResult, as_utc
-from tracker.errors import ParseError, TrackerError
+from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
+from tracker.errors import ParseError
 from tracker.http import HttpClient
+from tracker.sources._fields import load_json, opt_datetime, opt_int, opt_str
+from tracker.sources._scopes import fetch_scope
 from tracker.watchlist import LabConfig
 
 __all__ = ["DailyPaper", "applies", "parse_daily_papers", "poll", "to_observation"]
@@ -68,17 +69,6 @@ class DailyPaper:
     upvotes: int | None = None
 
 
-def _date(value: Any, where: str, key: str) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return as_utc(datetime.fromisoformat(value))
-        except ValueError:
-            pass
-    raise ParseError(f"{where}: field {key!r} should be an ISO-8601 date, got {value!r:.60}")
-
-
 def _name(obj: Any) -> str | None:
     if isinstance(obj, Mapping) and isinstance(obj.get("name"), str):
         return obj["name"]
@@ -102,10 +92,7 @@ def _parse_entry(item: Any, index: int) -> DailyPaper:
     authors = paper.get("authors") or []
     if not isinstance(authors, list):
         raise ParseError(f"{where}: 'paper.authors' should be a list")
-    summary = paper.get("summary") or ""
-    upvotes = paper.get("upvotes")
-    if not isinstance(summary, str) or (upvotes is not None and (not isinstance(upvotes, int) or isinstance(upvotes, bool))):
-        raise ParseError(f"{where}: 'paper.summary' or 'paper.upvotes' has the wrong type")
+    summary = opt_str(paper, "summary", where, name="paper.summary") or ""
     orgs = tuple(n for n in (_name(item.get("organization")), _name(paper.get("organization")),
                              _name(item.get("submittedBy"))) if n)
     return DailyPaper(
@@ -113,10 +100,10 @@ def _parse_entry(item: Any, index: int) -> DailyPaper:
         title=" ".join(title.split()),
         summary=summary.strip(),
         authors=tuple(n for n in (_name(a) for a in authors) if n),
-        published_at=_date(paper.get("publishedAt"), where, "paper.publishedAt"),
-        featured_at=_date(item.get("publishedAt"), where, "publishedAt"),
+        published_at=opt_datetime(paper, "publishedAt", where, name="paper.publishedAt"),
+        featured_at=opt_datetime(item, "publishedAt", where),
         orgs=orgs,
-        upvotes=upvotes,
+        upvotes=opt_int(paper, "upvotes", where, name="paper.upvotes"),
     )
 
 
@@ -127,11 +114,7 @@ def parse_daily_papers(body: bytes) -> list[DailyPaper]:
         ParseError: not JSON (HTML page, truncated body), not an array, or a bad entry (no
             ``paper`` object, a ``paper.id`` that is not an arXiv id, wrong field types).
     """
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        snippet = body[:60].decode("utf-8", errors="replace").strip()
-        raise ParseError(f"daily papers: not valid JSON ({exc}); body starts {snippet!r}") from exc
+    data = load_json(body, "daily papers")
     if not isinstance(data, list):
         raise ParseError(f"daily papers: expected a JSON array, got {type(data).__name__}")
     return [_parse_entry(item, i) for i, item in enumerate(data)]
@@ -168,22 +151,15 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     """
     result = SourceResult(source=SourceKind.DAILY_PAPERS, lab=lab.slug)
     wanted = {org.lower() for org in lab.hf_orgs}
+    url = f"{settings.hf_endpoint.rstrip('/')}/api/daily_papers"
     with client.counting() as count:
-        try:
-            response = await client.get(f"{settings.hf_endpoint.rstrip('/')}/api/daily_papers",
-                                        params={"limit": LIMIT}, conditional=True)
-            if response.status_code == 304:
-                result.not_modified_scopes.add(SCOPE)
-            else:
-                papers = parse_daily_papers(response.content)
-                result.complete_scopes.add(SCOPE)
-                seen: dict[str, Observation] = {}
-                for paper in papers:
-                    if wanted & {o.lower() for o in paper.orgs}:
-                        seen.setdefault(paper.arxiv_id, to_observation(paper))
-                result.observations = list(seen.values())
-        except TrackerError as exc:
-            result.failures.append(ScopeFailure(scope=SCOPE, error=str(exc), retry_after=exc.retry_after))
+        papers = await fetch_scope(result, SCOPE, client.get(url, params={"limit": LIMIT}, conditional=True),
+                                   lambda response: parse_daily_papers(response.content))
+    seen: dict[str, Observation] = {}
+    for paper in papers or ():
+        if wanted & {o.lower() for o in paper.orgs}:
+            seen.setdefault(paper.arxiv_id, to_observation(paper))
+    result.observations = list(seen.values())
     result.requests = count.requests
     result.not_modified = count.not_modified
     return result

@@ -25,30 +25,21 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import io
-import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import defusedxml
-import defusedxml.ElementTree as DET
-import feedparser
-
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, ScopeFailure, SourceKind, SourceResult
-from tracker.errors import ParseError, TrackerError
+from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.http import HttpClient
 from tracker.netguard import make_guard
+from tracker.sources._scopes import fetch_scope
+from tracker.sources._xml import ATOM, feed_root, feedparser_parse
 from tracker.watchlist import LabConfig
-
-log = logging.getLogger(__name__)
 
 __all__ = ["FeedEntry", "applies", "entry_external_id", "parse_feed", "poll", "to_observation"]
 
-ATOM = "{http://www.w3.org/2005/Atom}"
-RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 RSS1 = "{http://purl.org/rss/1.0/}"
 _MAX_ID = 200  # artifacts.external_id is VARCHAR(200)
 _MAX_SUMMARY = 500
@@ -83,25 +74,13 @@ def applies(lab: LabConfig) -> bool:
     return bool(lab.feeds)
 
 
-def _gate(body: bytes, where: str) -> tuple[ET.Element, int]:
-    """defusedxml parse (no DTD/entities/external refs); return the root and its entry count."""
-    try:
-        root = DET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden as exc:
-        kind = "an HTML page" if "html" in (exc.name or "").lower() else "a document with a DOCTYPE"
-        raise ParseError(f"{where}: response is {kind}, not an RSS/Atom feed (DTDs are refused)") from exc
-    except defusedxml.DefusedXmlException as exc:
-        raise ParseError(f"{where}: response declares entities or external references; refused ({exc})") from exc
-    except ET.ParseError as exc:
-        snippet = " ".join(body[:80].decode("utf-8", errors="replace").split())
-        raise ParseError(f"{where}: response is not well-formed XML ({exc}); body starts {snippet!r}") from exc
+def _entry_count(root: ET.Element) -> int:
+    """Entries in a gated feed tree: Atom ``entry``, RSS 2.0 ``channel/item``, RSS 1.0 ``item``."""
     if root.tag == ATOM + "feed":
-        return root, len(root.findall(ATOM + "entry"))
+        return len(root.findall(ATOM + "entry"))
     if root.tag == "rss":
-        return root, len(root.findall("channel/item"))
-    if root.tag == RDF + "RDF":
-        return root, len(root.findall(RSS1 + "item")) + len(root.findall("item"))
-    raise ParseError(f"{where}: response root is <{root.tag}>, not an RSS or Atom feed")
+        return len(root.findall("channel/item"))
+    return len(root.findall(RSS1 + "item")) + len(root.findall("item"))
 
 
 def _when(entry: Any, key: str) -> datetime | None:
@@ -134,14 +113,9 @@ def parse_feed(body: bytes, *, where: str = "feed", content_type: str | None = N
             declarations (billion laughs), a root other than Atom ``feed``/RSS ``rss``/RDF, or
             feedparser and the XML tree disagreeing on the number of entries.
     """
-    _, expected = _gate(body, where)
+    root = feed_root(body, where=where)
     headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
-    if parsed.get("bozo"):
-        log.debug("feedparser flagged %s as bozo (not an error by itself): %r", where, parsed.get("bozo_exception"))
-    if len(parsed.entries) != expected:
-        raise ParseError(f"{where}: feedparser found {len(parsed.entries)} entries but the XML has "
-                         f"{expected}; refusing a feed the two parsers disagree on")
+    parsed = feedparser_parse(body, where=where, expected_entries=_entry_count(root), headers=headers)
     entries: list[FeedEntry] = []
     for entry in parsed.entries:
         title = _text(entry.get("title"))
@@ -220,19 +194,11 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     seen: dict[str, Observation] = {}
     with client.counting() as count, client.guarding(make_guard(settings)):
         for url in lab.feeds:
-            scope = f"feeds:{url}"
-            try:
-                response = await client.get(url, conditional=True)
-                if response.status_code == 304:
-                    result.not_modified_scopes.add(scope)
-                    continue
-                entries = parse_feed(response.content, where=f"feed {url}",
-                                     content_type=response.headers.get("Content-Type"))
-            except TrackerError as exc:
-                result.failures.append(ScopeFailure(scope=scope, error=str(exc), retry_after=exc.retry_after))
-                continue
-            result.complete_scopes.add(scope)
-            for entry in entries:
+            entries = await fetch_scope(
+                result, f"feeds:{url}", client.get(url, conditional=True),
+                lambda response: parse_feed(response.content, where=f"feed {url}",
+                                            content_type=response.headers.get("Content-Type")))
+            for entry in entries or ():
                 obs = to_observation(entry, feed_url=url)
                 seen.setdefault(obs.external_id, obs)
     result.observations = list(seen.values())

@@ -30,18 +30,18 @@ attach a release ``Qwen3`` of ``QwenLM/Qwen3`` to the lab's Qwen3 model release.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote, unquote
 
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, ScopeFailure, SourceKind, SourceResult, as_utc
-from tracker.errors import ParseError, RateLimitedError, SourceHTTPError, TrackerError
+from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
+from tracker.errors import ParseError, RateLimitedError, SourceHTTPError
 from tracker.http import HttpClient, Response
+from tracker.sources._fields import load_json, opt_bool, opt_datetime, opt_str
+from tracker.sources._scopes import fetch_scope
 from tracker.sources.feeds import FeedEntry, parse_feed
 from tracker.watchlist import LabConfig
 
@@ -77,13 +77,6 @@ class GitHubRepo:
     archived: bool = False
 
 
-def _field(item: Mapping[str, Any], key: str, types: type | tuple[type, ...], where: str) -> Any:
-    value = item.get(key)
-    if value is None or (isinstance(value, types) and not (types is int and isinstance(value, bool))):
-        return value
-    raise ParseError(f"{where}: field {key!r} has the wrong type ({type(value).__name__})")
-
-
 def parse_repos(body: bytes, *, where: str) -> list[GitHubRepo]:
     """Parse a REST repo listing (a JSON array of repo objects).
 
@@ -91,11 +84,7 @@ def parse_repos(body: bytes, *, where: str) -> list[GitHubRepo]:
         ParseError: not JSON (HTML error page, truncated body), not an array, an item that is not
             an object, or ``id``/``full_name``/``html_url`` missing or of the wrong type.
     """
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        snippet = body[:60].decode("utf-8", errors="replace").strip()
-        raise ParseError(f"{where}: not valid JSON ({exc}); body starts {snippet!r}") from exc
+    data = load_json(body, where)
     if not isinstance(data, list):
         raise ParseError(f"{where}: expected a JSON array of repos, got {type(data).__name__}")
     repos: list[GitHubRepo] = []
@@ -110,19 +99,14 @@ def parse_repos(body: bytes, *, where: str) -> list[GitHubRepo]:
             raise ParseError(f"{at}: field 'id' is missing or not an integer")
         if not isinstance(full_name, str) or "/" not in full_name or not isinstance(html_url, str):
             raise ParseError(f"{at}: fields 'full_name'/'html_url' are missing or not strings")
-        created_raw = _field(item, "created_at", str, at)
-        try:
-            created_at = as_utc(datetime.fromisoformat(created_raw)) if created_raw else None
-        except ValueError:
-            raise ParseError(f"{at}: field 'created_at' is not an ISO-8601 date ({created_raw!r})") from None
         repos.append(GitHubRepo(
             repo_id=repo_id,
             full_name=full_name,
             html_url=html_url,
-            created_at=created_at,
-            description=_field(item, "description", str, at),
-            fork=bool(_field(item, "fork", bool, at)),
-            archived=bool(_field(item, "archived", bool, at)),
+            created_at=opt_datetime(item, "created_at", at, blank_is_none=True),
+            description=opt_str(item, "description", at),
+            fork=bool(opt_bool(item, "fork", at)),
+            archived=bool(opt_bool(item, "archived", at)),
         ))
     return repos
 
@@ -259,36 +243,21 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
             target = entry.strip().strip("/")
             if "/" in target:
                 for feed in ("releases", "tags"):
-                    scope = f"github:{feed}:{target}"
                     url = f"{web}/{target}/{feed}.atom"
-                    try:
-                        response = await client.get(url, conditional=True)
-                        if response.status_code == 304:
-                            result.not_modified_scopes.add(scope)
-                            continue
-                        entries = parse_feed(response.content, where=f"GitHub {feed} feed {url}",
-                                             content_type=response.headers.get("Content-Type"))
-                    except TrackerError as exc:
-                        result.failures.append(ScopeFailure(scope, str(exc), exc.retry_after))
-                        continue
-                    result.complete_scopes.add(scope)
-                    for item in entries:
+                    entries = await fetch_scope(
+                        result, f"github:{feed}:{target}", client.get(url, conditional=True),
+                        lambda response: parse_feed(
+                            response.content, where=f"GitHub {feed} feed {url}",
+                            content_type=response.headers.get("Content-Type")))
+                    for item in entries or ():
                         obs = release_observation(item, repo=target, feed=feed, web_url=web)
                         if feed == "releases" or obs.external_id not in chosen:
                             chosen[obs.external_id] = obs
             else:
-                scope = f"github:repos:{target}"
-                try:
-                    response = await _list_repos(client, settings, target, budget)
-                    if response.status_code == 304:
-                        result.not_modified_scopes.add(scope)
-                        continue
-                    repos = parse_repos(response.content, where=f"GitHub repos of {target}")
-                except TrackerError as exc:
-                    result.failures.append(ScopeFailure(scope, str(exc), exc.retry_after))
-                    continue
-                result.complete_scopes.add(scope)
-                for repo in repos:
+                repos = await fetch_scope(
+                    result, f"github:repos:{target}", _list_repos(client, settings, target, budget),
+                    lambda response: parse_repos(response.content, where=f"GitHub repos of {target}"))
+                for repo in repos or ():
                     if not repo.fork:
                         obs = repo_observation(repo, org=target)
                         chosen.setdefault(obs.external_id, obs)

@@ -17,8 +17,6 @@ Polling makes one listing request per page per org, never one request per repo.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +24,11 @@ from typing import Any
 from urllib.parse import quote
 
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, ScopeFailure, SourceKind, SourceResult, as_utc
-from tracker.errors import ParseError, TrackerError
+from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
+from tracker.errors import ParseError
 from tracker.http import HttpClient, paginate
+from tracker.sources._fields import load_json, opt_bool, opt_datetime, opt_int, opt_str, str_list
+from tracker.sources._scopes import gather_scopes
 from tracker.watchlist import LabConfig
 
 __all__ = [
@@ -47,39 +47,6 @@ BASE_MODEL_RELATIONS = frozenset({"finetune", "quantized", "adapter", "merge"})
 
 def _where(repo: str) -> str:
     return f"Hub model {repo}"
-
-
-def _opt_str(item: Mapping[str, Any], key: str, repo: str) -> str | None:
-    value = item.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise ParseError(f"{_where(repo)}: field {key!r} should be a string, got {type(value).__name__}")
-
-
-def _opt_bool(item: Mapping[str, Any], key: str, repo: str) -> bool | None:
-    value = item.get(key)
-    if value is None or isinstance(value, bool):
-        return value
-    raise ParseError(f"{_where(repo)}: field {key!r} should be true/false, got {value!r}")
-
-
-def _opt_int(item: Mapping[str, Any], key: str, repo: str) -> int | None:
-    value = item.get(key)
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
-    raise ParseError(f"{_where(repo)}: field {key!r} should be an integer, got {value!r}")
-
-
-def _opt_datetime(item: Mapping[str, Any], key: str, repo: str) -> datetime | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return as_utc(datetime.fromisoformat(value))
-        except ValueError:
-            pass
-    raise ParseError(f"{_where(repo)}: field {key!r} should be an ISO-8601 date, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,39 +110,33 @@ class HubModel:
         repo_id = item.get("id")
         if not isinstance(repo_id, str) or not repo_id:
             raise ParseError(f"{where}: field 'id' (the repo id) is missing or not a string")
+        at = _where(repo_id)
         object_id = item.get("_id")
         if not isinstance(object_id, str) or not object_id:
-            raise ParseError(f"{_where(repo_id)}: field '_id' is missing or not a string")
-        tags = item.get("tags")
-        if tags is None:
-            tags = []
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise ParseError(
-                f"{_where(repo_id)}: field 'tags' should be a list of strings, got {tags!r:.80}"
-            )
+            raise ParseError(f"{at}: field '_id' is missing or not a string")
         gated = item.get("gated")
         if gated is not None and not isinstance(gated, bool | str):
             raise ParseError(
-                f"{_where(repo_id)}: field 'gated' should be false, 'auto' or 'manual', got {gated!r}"
+                f"{at}: field 'gated' should be false, 'auto' or 'manual', got {gated!r}"
             )
-        author = _opt_str(item, "author", repo_id)
+        author = opt_str(item, "author", at)
         if author is None and "/" in repo_id:
             author = repo_id.split("/", 1)[0]
         return cls(
             object_id=object_id,
             repo_id=repo_id,
             author=author,
-            created_at=_opt_datetime(item, "createdAt", repo_id),
-            last_modified=_opt_datetime(item, "lastModified", repo_id),
-            private=_opt_bool(item, "private", repo_id),
+            created_at=opt_datetime(item, "createdAt", at),
+            last_modified=opt_datetime(item, "lastModified", at),
+            private=opt_bool(item, "private", at),
             gated=gated,
-            disabled=_opt_bool(item, "disabled", repo_id),
-            sha=_opt_str(item, "sha", repo_id),
-            downloads=_opt_int(item, "downloads", repo_id),
-            likes=_opt_int(item, "likes", repo_id),
-            tags=tuple(tags),
-            pipeline_tag=_opt_str(item, "pipeline_tag", repo_id),
-            library_name=_opt_str(item, "library_name", repo_id),
+            disabled=opt_bool(item, "disabled", at),
+            sha=opt_str(item, "sha", at),
+            downloads=opt_int(item, "downloads", at),
+            likes=opt_int(item, "likes", at),
+            tags=str_list(item, "tags", at),
+            pipeline_tag=opt_str(item, "pipeline_tag", at),
+            library_name=opt_str(item, "library_name", at),
         )
 
     @property
@@ -233,11 +194,7 @@ def parse_listing(body: bytes, *, org: str) -> list[HubModel]:
         ParseError: not JSON (HTML error page, truncated body), not an array, or a bad item
             (the message names the org and the repo or item index).
     """
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        snippet = body[:60].decode("utf-8", errors="replace").strip()
-        raise ParseError(f"Hub listing for {org}: not valid JSON ({exc}); body starts {snippet!r}") from exc
+    data = load_json(body, f"Hub listing for {org}")
     if not isinstance(data, list):
         raise ParseError(f"Hub listing for {org}: expected a JSON array of models, got {type(data).__name__}")
     models: list[HubModel] = []
@@ -313,15 +270,6 @@ async def list_org_models(client: HttpClient, settings: Settings, org: str) -> l
     return models
 
 
-async def _poll_org(
-    client: HttpClient, settings: Settings, org: str
-) -> tuple[str, list[HubModel] | ScopeFailure]:
-    try:
-        return org, await list_org_models(client, settings, org)
-    except TrackerError as exc:
-        return org, ScopeFailure(scope=f"hf:{org}", error=str(exc), retry_after=exc.retry_after)
-
-
 async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> SourceResult:
     """Poll every Hub org of ``lab`` concurrently and return what was seen.
 
@@ -340,15 +288,12 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
         SourceResult: observations (deduplicated by ``_id``), complete scopes, failures, counters.
     """
     result = SourceResult(source=SourceKind.HF, lab=lab.slug)
+    orgs = list(lab.hf_orgs)
     with client.counting() as count:
-        outcomes = await asyncio.gather(*(_poll_org(client, settings, org) for org in lab.hf_orgs))
+        listings = await gather_scopes(result, [(f"hf:{org}", list_org_models(client, settings, org)) for org in orgs])
     chosen: dict[str, tuple[HubModel, bool]] = {}
-    for org, outcome in outcomes:
-        if isinstance(outcome, ScopeFailure):
-            result.failures.append(outcome)
-            continue
-        result.complete_scopes.add(f"hf:{org}")
-        for model in outcome:
+    for org, models in zip(orgs, listings, strict=True):
+        for model in models or ():
             matches = (model.author or "").lower() == org.lower()
             previous = chosen.get(model.object_id)
             if previous is None or (matches and not previous[1]):
@@ -380,10 +325,7 @@ async def fetch_model_info(client: HttpClient, settings: Settings, repo_id: str)
     """
     url = f"{settings.hf_endpoint.rstrip('/')}/api/models/{quote(repo_id, safe='/')}"
     response = await client.get(url)
-    try:
-        data = json.loads(response.content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(f"Hub model info for {repo_id}: not valid JSON ({exc})") from exc
+    data = load_json(response.content, f"Hub model info for {repo_id}")
     if not isinstance(data, dict):
         raise ParseError(f"Hub model info for {repo_id}: expected a JSON object, got {type(data).__name__}")
     return data

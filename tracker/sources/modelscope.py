@@ -23,8 +23,6 @@ it first.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,9 +30,11 @@ from typing import Any
 from urllib.parse import quote
 
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, ScopeFailure, SourceKind, SourceResult
-from tracker.errors import ParseError, TrackerError
+from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
+from tracker.errors import ParseError
 from tracker.http import HttpClient
+from tracker.sources._fields import load_json, opt_int, opt_str
+from tracker.sources._scopes import gather_scopes
 from tracker.watchlist import LabConfig
 
 __all__ = ["ModelScopeModel", "applies", "list_org_models", "parse_page", "poll", "to_observation"]
@@ -81,20 +81,9 @@ class ModelScopeModel:
         return f"{self.owner}/{self.name}"
 
 
-def _opt(item: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
-    value = item.get(key)
-    if value is None or value == "":
-        return None
-    if kind is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if kind is str and isinstance(value, str):
-        return value
-    raise ParseError(f"{where}: field {key!r} should be {'an integer' if kind is int else 'a string'}, "
-                     f"got {type(value).__name__}")
-
-
 def _epoch(item: Mapping[str, Any], key: str, where: str) -> datetime | None:
-    value = _opt(item, key, int, where)
+    """Read ModelScope's Unix-seconds timestamps (``CreatedTime``) as UTC; ``""`` is missing."""
+    value = opt_int(item, key, where, blank_is_none=True)
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
@@ -115,14 +104,14 @@ def _parse_model(item: Any, where: str) -> ModelScopeModel:
         owner=owner,
         name=name,
         model_id=str(raw_id) if raw_id not in (None, "") else f"{owner}/{name}",
-        chinese_name=_opt(item, "ChineseName", str, where),
+        chinese_name=opt_str(item, "ChineseName", where, blank_is_none=True),
         created_at=_epoch(item, "CreatedTime", where),
         last_modified=_epoch(item, "LastUpdatedTime", where),
-        downloads=_opt(item, "Downloads", int, where),
-        stars=_opt(item, "Stars", int, where),
-        license=_opt(item, "License", str, where),
+        downloads=opt_int(item, "Downloads", where, blank_is_none=True),
+        stars=opt_int(item, "Stars", where, blank_is_none=True),
+        license=opt_str(item, "License", where, blank_is_none=True),
         tasks=tuple(t["Name"] for t in tasks if isinstance(t.get("Name"), str)),
-        visibility=_opt(item, "Visibility", int, where),
+        visibility=opt_int(item, "Visibility", where, blank_is_none=True),
     )
 
 
@@ -135,11 +124,7 @@ def parse_page(body: bytes, *, org: str) -> tuple[list[ModelScopeModel], int]:
             ``TotalCount`` not an integer, or a bad model (named in the message).
     """
     where = f"ModelScope listing for {org}"
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        snippet = body[:60].decode("utf-8", errors="replace").strip()
-        raise ParseError(f"{where}: not valid JSON ({exc}); body starts {snippet!r}") from exc
+    data = load_json(body, where)
     if not isinstance(data, Mapping):
         raise ParseError(f"{where}: expected a JSON object, got {type(data).__name__}")
     if data.get("Success") is False or data.get("Code", 200) not in (200, "200"):
@@ -203,13 +188,6 @@ def to_observation(model: ModelScopeModel, *, endpoint: str) -> Observation:
     )
 
 
-async def _poll_org(client: HttpClient, settings: Settings, org: str) -> tuple[str, list[ModelScopeModel] | ScopeFailure]:
-    try:
-        return org, await list_org_models(client, settings, org)
-    except TrackerError as exc:
-        return org, ScopeFailure(scope=f"modelscope:{org}", error=str(exc), retry_after=exc.retry_after)
-
-
 async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> SourceResult:
     """Poll every ModelScope org of ``lab`` concurrently (scope ``modelscope:<org>`` each).
 
@@ -218,14 +196,11 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     """
     result = SourceResult(source=SourceKind.MODELSCOPE, lab=lab.slug)
     with client.counting() as count:
-        outcomes = await asyncio.gather(*(_poll_org(client, settings, org) for org in lab.modelscope_orgs))
+        listings = await gather_scopes(
+            result, [(f"modelscope:{org}", list_org_models(client, settings, org)) for org in lab.modelscope_orgs])
     seen: dict[str, Observation] = {}
-    for org, outcome in outcomes:
-        if isinstance(outcome, ScopeFailure):
-            result.failures.append(outcome)
-            continue
-        result.complete_scopes.add(f"modelscope:{org}")
-        for model in outcome:
+    for models in listings:
+        for model in models or ():
             seen.setdefault(model.model_id, to_observation(model, endpoint=settings.modelscope_endpoint))
     result.observations = list(seen.values())
     result.requests = count.requests
