@@ -1,4 +1,4 @@
-"""Per-scope bookkeeping shared by the sources.
+"""Bookkeeping of a poll's ``SourceResult`` shared by the sources: scope outcomes and counters.
 
 A poll is split into scopes (``hf:Qwen``, ``feeds:<url>``, ``github:releases:<owner/repo>``),
 and each ends in exactly one of three states on the ``SourceResult``:
@@ -10,23 +10,39 @@ and each ends in exactly one of three states on the ``SourceResult``:
 * failed (``failures``): a ``TrackerError`` (HTTP, rate limit, bad body) became a
   ``ScopeFailure``; the other scopes still run.
 
-What a scope fetches, how it is parsed and what becomes an observation stay in the source
-modules; these helpers only record the outcome.
+``count_requests`` fills the result's ``requests``/``not_modified`` counters. What a scope
+fetches, how it is parsed and what becomes an observation stay in the source modules; these
+helpers only record the outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 from tracker.domain import ScopeFailure, SourceResult
 from tracker.errors import TrackerError
-from tracker.http import Response
+from tracker.http import HttpClient, Response
 
-__all__ = ["fetch_scope", "gather_scopes", "run_scope"]
+__all__ = ["count_requests", "fetch_scope", "gather_scopes", "run_scope"]
 
 T = TypeVar("T")
+
+
+@contextmanager
+def count_requests(client: HttpClient, result: SourceResult) -> Iterator[None]:
+    """Count the HTTP requests made inside the block into ``result.requests``/``not_modified``.
+
+    Only this block's requests are counted (``client.counting()``), even when other polls share
+    the client; retries count as requests, 304 answers also count in ``not_modified``. The
+    counters are written when the block exits normally.
+    """
+    with client.counting() as count:
+        yield
+    result.requests = count.requests
+    result.not_modified = count.not_modified
 
 
 def _failure(scope: str, exc: TrackerError) -> ScopeFailure:

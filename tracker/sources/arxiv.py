@@ -37,7 +37,7 @@ from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult, as_utc
 from tracker.errors import ParseError
 from tracker.http import HttpClient
-from tracker.sources._scopes import run_scope
+from tracker.sources._scopes import count_requests, run_scope
 from tracker.sources._xml import ATOM, feed_root, feedparser_parse
 from tracker.watchlist import LabConfig
 
@@ -371,7 +371,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     """
     result = SourceResult(source=SourceKind.ARXIV, lab=lab.slug)
     papers: dict[str, ArxivPaper] = {}
-    with client.counting() as count:
+    with count_requests(client, result):
         for query in lab.arxiv_queries:
             scope = f"arxiv:{query}"
             outcome = await run_scope(result, scope, search(client, settings, query))
@@ -385,6 +385,4 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
                 if known is None or paper.version > known.version:
                     papers[paper.arxiv_id] = paper
     result.observations = [to_observation(p) for p in papers.values()]
-    result.requests = count.requests
-    result.not_modified = count.not_modified
     return result

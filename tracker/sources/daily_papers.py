@@ -31,7 +31,7 @@ from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.errors import ParseError
 from tracker.http import HttpClient
 from tracker.sources._fields import load_json, opt_datetime, opt_int, opt_str
-from tracker.sources._scopes import fetch_scope
+from tracker.sources._scopes import count_requests, fetch_scope
 from tracker.watchlist import LabConfig
 
 __all__ = ["DailyPaper", "applies", "parse_daily_papers", "poll", "to_observation"]
@@ -152,7 +152,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     result = SourceResult(source=SourceKind.DAILY_PAPERS, lab=lab.slug)
     wanted = {org.lower() for org in lab.hf_orgs}
     url = f"{settings.hf_endpoint.rstrip('/')}/api/daily_papers"
-    with client.counting() as count:
+    with count_requests(client, result):
         papers = await fetch_scope(result, SCOPE, client.get(url, params={"limit": LIMIT}, conditional=True),
                                    lambda response: parse_daily_papers(response.content))
     seen: dict[str, Observation] = {}
@@ -160,6 +160,4 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
         if wanted & {o.lower() for o in paper.orgs}:
             seen.setdefault(paper.arxiv_id, to_observation(paper))
     result.observations = list(seen.values())
-    result.requests = count.requests
-    result.not_modified = count.not_modified
     return result

@@ -34,7 +34,7 @@ from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.http import HttpClient
 from tracker.netguard import make_guard
-from tracker.sources._scopes import fetch_scope
+from tracker.sources._scopes import count_requests, fetch_scope
 from tracker.sources._xml import ATOM, feed_root, feedparser_parse
 from tracker.watchlist import LabConfig
 
@@ -192,7 +192,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     """
     result = SourceResult(source=SourceKind.FEEDS, lab=lab.slug)
     seen: dict[str, Observation] = {}
-    with client.counting() as count, client.guarding(make_guard(settings)):
+    with count_requests(client, result), client.guarding(make_guard(settings)):
         for url in lab.feeds:
             entries = await fetch_scope(
                 result, f"feeds:{url}", client.get(url, conditional=True),
@@ -202,6 +202,4 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
                 obs = to_observation(entry, feed_url=url)
                 seen.setdefault(obs.external_id, obs)
     result.observations = list(seen.values())
-    result.requests = count.requests
-    result.not_modified = count.not_modified
     return result

@@ -41,7 +41,7 @@ from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.errors import ParseError, RateLimitedError, SourceHTTPError
 from tracker.http import HttpClient, Response
 from tracker.sources._fields import load_json, opt_bool, opt_datetime, opt_str
-from tracker.sources._scopes import fetch_scope
+from tracker.sources._scopes import count_requests, fetch_scope
 from tracker.sources.feeds import FeedEntry, parse_feed
 from tracker.watchlist import LabConfig
 
@@ -238,7 +238,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     chosen: dict[str, Observation] = {}
     budget = _Budget()
     web = settings.github_url.rstrip("/")
-    with client.counting() as count:
+    with count_requests(client, result):
         for entry in lab.github:
             target = entry.strip().strip("/")
             if "/" in target:
@@ -262,6 +262,4 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
                         obs = repo_observation(repo, org=target)
                         chosen.setdefault(obs.external_id, obs)
     result.observations = list(chosen.values())
-    result.requests = count.requests
-    result.not_modified = count.not_modified
     return result

@@ -28,7 +28,7 @@ from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.errors import ParseError
 from tracker.http import HttpClient, paginate
 from tracker.sources._fields import load_json, opt_bool, opt_datetime, opt_int, opt_str, str_list
-from tracker.sources._scopes import gather_scopes
+from tracker.sources._scopes import count_requests, gather_scopes
 from tracker.watchlist import LabConfig
 
 __all__ = [
@@ -289,7 +289,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     """
     result = SourceResult(source=SourceKind.HF, lab=lab.slug)
     orgs = list(lab.hf_orgs)
-    with client.counting() as count:
+    with count_requests(client, result):
         listings = await gather_scopes(result, [(f"hf:{org}", list_org_models(client, settings, org)) for org in orgs])
     chosen: dict[str, tuple[HubModel, bool]] = {}
     for org, models in zip(orgs, listings, strict=True):
@@ -300,8 +300,6 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
                 chosen[model.object_id] = (model, matches)
     web = settings.hf_web_url or settings.hf_endpoint
     result.observations = [to_observation(m, endpoint=web) for m, _ in chosen.values()]
-    result.requests = count.requests
-    result.not_modified = count.not_modified
     return result
 
 

@@ -34,7 +34,7 @@ from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.errors import ParseError
 from tracker.http import HttpClient
 from tracker.sources._fields import load_json, opt_int, opt_str
-from tracker.sources._scopes import gather_scopes
+from tracker.sources._scopes import count_requests, gather_scopes
 from tracker.watchlist import LabConfig
 
 __all__ = ["ModelScopeModel", "applies", "list_org_models", "parse_page", "poll", "to_observation"]
@@ -195,7 +195,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
         SourceResult: model observations (deduplicated by id), complete scopes, failures, counters.
     """
     result = SourceResult(source=SourceKind.MODELSCOPE, lab=lab.slug)
-    with client.counting() as count:
+    with count_requests(client, result):
         listings = await gather_scopes(
             result, [(f"modelscope:{org}", list_org_models(client, settings, org)) for org in lab.modelscope_orgs])
     seen: dict[str, Observation] = {}
@@ -203,6 +203,4 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
         for model in models or ():
             seen.setdefault(model.model_id, to_observation(model, endpoint=settings.modelscope_endpoint))
     result.observations = list(seen.values())
-    result.requests = count.requests
-    result.not_modified = count.not_modified
     return result
