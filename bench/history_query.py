@@ -10,7 +10,8 @@ for /stats/cadence) and the query plan of the slowest /releases query (EXPLAIN A
 PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
 
     python bench/history_query.py --backend sqlite --releases 10000
-    python bench/history_query.py --backend postgresql --releases 100000
+    python bench/history_query.py --backend postgresql --releases 200000 --artifacts-per-release 6 \
+        --keep-db tracker_bench_200k   # fills once (~1M artifacts), later runs reuse the data
 """
 
 from __future__ import annotations
@@ -80,10 +81,12 @@ def fill(store: Store, n_releases: int, artifacts_per_release: float, seed: int 
                 conn.execute(insert(Release), batch_r)
                 conn.execute(insert(Artifact), batch_a)
             batch_r, batch_a = [], []
-    with store.engine.begin() as conn:
-        if store.engine.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE"))
-        else:
+    if store.engine.dialect.name == "postgresql":
+        # what autovacuum does on a live database: statistics and the visibility map (index-only scans)
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with store.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     return artifact_id
 
@@ -120,22 +123,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--releases", type=int, default=10_000)
     parser.add_argument("--artifacts-per-release", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--keep-db", metavar="NAME", help="PostgreSQL: use (fill once, then reuse) and keep this "
+                        "database instead of a throwaway one, to compare code changes on the same data")
     args = parser.parse_args(argv)
 
     tmp = tempfile.TemporaryDirectory(prefix="tracker-bench-")
     settings = Settings(_env_file=None, data_dir=tmp.name, api_token=SecretStr("x"))
-    admin, db_name = None, f"tracker_bench_{uuid.uuid4().hex[:8]}"
+    admin, db_name = None, args.keep_db or f"tracker_bench_{uuid.uuid4().hex[:8]}"
+    reuse = False
     if args.backend == "postgresql":
         admin = create_engine(make_url(args.pg_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+            reuse = bool(args.keep_db) and conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db_name}) is not None
+            if not reuse:
+                conn.execute(text(f'CREATE DATABASE "{db_name}"'))
         settings = settings.model_copy(update={"database_url": make_url(args.pg_url).set(database=db_name).render_as_string(hide_password=False)})
     store = Store.open(settings, migrate=False)
     try:
         store_db.upgrade(store.engine)
         t0 = time.perf_counter()
-        artifacts = fill(store, args.releases, args.artifacts_per_release)
-        print(f"{args.backend}: {args.releases} releases, {artifacts} artifacts filled in {time.perf_counter() - t0:.1f} s")
+        if reuse:
+            with store.engine.connect() as conn:
+                releases = conn.scalar(text("SELECT count(*) FROM releases"))
+                artifacts = conn.scalar(text("SELECT count(*) FROM artifacts"))
+            print(f"{args.backend}: reusing {db_name}: {releases} releases, {artifacts} artifacts")
+        else:
+            artifacts = fill(store, args.releases, args.artifacts_per_release)
+            print(f"{args.backend}: {args.releases} releases, {artifacts} artifacts filled in "
+                  f"{time.perf_counter() - t0:.1f} s")
         client = TestClient(create_app(settings, store=store))
         page = client.get("/releases", params={"limit": 50}).json()
         deep_cursor = page["next_cursor"]
@@ -172,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         print(explain(store, replace(slowest[2])))
     finally:
         store.dispose()
-        if admin is not None:
+        if admin is not None and not args.keep_db:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
             admin.dispose()

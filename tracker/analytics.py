@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, case, cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from tracker.domain import as_utc
@@ -97,7 +97,8 @@ class Cadence:
         first_release_at / last_release_at (datetime, optional): UTC; None without releases.
         weekly (tuple[WeekCount, ...]): the last N ISO weeks, oldest first, the week of
             ``as_of`` last (zero-filled).
-        gaps_days (tuple[float, ...]): days between consecutive releases, oldest first.
+        gaps_days (tuple[float, ...]): days between consecutive releases, oldest first (empty
+            from ``lab_cadences``, which aggregates the gaps in SQL).
         median_gap_days / longest_gap_days (float, optional): None with fewer than 2 releases.
         days_since_last (float, optional): days from the last release to ``as_of``.
         rates (dict[int, float]): releases per week over the trailing 4, 8, 12 weeks.
@@ -253,6 +254,12 @@ def build_country_share(
         if (since is not None and at < as_utc(since)) or (until is not None and at >= as_utc(until)):
             continue
         per_month[month_key(at)][country] += 1
+    return _country_share_of_counts(per_month, since=since, until=until)
+
+
+def _country_share_of_counts(per_month: dict[str, dict[str, int]], *, since: datetime | None,
+                             until: datetime | None) -> list[MonthShare]:
+    """``build_country_share`` from releases already counted per ``{month: {country: n}}``."""
     keys = sorted(per_month)
     if since is not None and until is not None:
         keys = _months_between(month_key(since), month_key(as_utc(until) - timedelta(microseconds=1)))
@@ -299,13 +306,15 @@ def build_download_share(rows: Iterable[tuple[str, int, datetime, int | None]]) 
 
 def load_release_times(
     *, session: Session, lab: str | None = None, kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
-    until: datetime | None = None,
+    until: datetime | None = None, since: datetime | None = None,
 ) -> dict[str, list[datetime]]:
     """Return ``released_at`` of every release per lab slug (every stored lab, possibly empty).
 
     Args:
         lab (str, optional): only this lab. kinds (Collection[str], optional): release kinds
             counted; None = all kinds. until (datetime, optional): only ``released_at <= until``.
+        since (datetime, optional): only ``released_at > since`` (exclusive, like the trailing
+            windows of the formulas).
     """
     labs_stmt = select(Lab.slug).order_by(Lab.slug)
     stmt = select(Lab.slug, Release.released_at).join(Release, Release.lab_id == Lab.id)
@@ -316,9 +325,82 @@ def load_release_times(
         stmt = stmt.where(Release.kind.in_(list(kinds)))
     if until is not None:
         stmt = stmt.where(Release.released_at <= until)
+    if since is not None:
+        stmt = stmt.where(Release.released_at > since)
     out: dict[str, list[datetime]] = {slug: [] for slug in session.scalars(labs_stmt)}
     for slug, at in session.execute(stmt):
         out.setdefault(slug, []).append(at)
+    return out
+
+
+def _as_datetime(value: Any) -> datetime:
+    """A ``released_at`` read through a SQL expression (SQLite may hand back naive text) as aware UTC."""
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def _release_scope(stmt: Any, *, lab: str | None, kinds: Collection[str] | None, now: datetime) -> Any:
+    """Restrict a statement over ``releases`` to one lab (by id, so that the ``(kind, lab_id,
+    released_at)`` / ``(lab_id, released_at, id)`` indexes answer it alone), the kinds and ``<= now``."""
+    stmt = stmt.where(Release.released_at <= now)
+    if lab:
+        stmt = stmt.where(Release.lab_id == select(Lab.id).where(Lab.slug == lab).scalar_subquery())
+    if kinds is not None:
+        stmt = stmt.where(Release.kind.in_(list(kinds)))
+    return stmt
+
+
+def _week_start_sql(dialect: str) -> Any:
+    """SQL for the Monday (UTC date) of the ISO week of ``releases.released_at``, per backend.
+
+    PostgreSQL: ``date_trunc('week', released_at AT TIME ZONE 'UTC')::date`` (weeks start on
+    Monday). SQLite (naive UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``): ``date(substr(released_at, 1,
+    10), '-6 days', 'weekday 1')`` — the date part only (SQLite's time functions round to the
+    millisecond, which would move 23:59:59.9995 to the next day), back six days, then forward to
+    the next Monday (or stay on it). Both match ``week_start``.
+    """
+    if dialect == "postgresql":
+        return cast(func.date_trunc("week", func.timezone("UTC", Release.released_at)), Date)
+    return func.date(func.substr(Release.released_at, 1, 10), "-6 days", "weekday 1")
+
+
+def _gap_rows(session: Session, *, lab: str | None, kinds: Collection[str] | None,
+              now: datetime) -> dict[str, tuple[int, list[tuple[int, datetime, datetime]]]]:
+    """Per lab slug: ``(number of gaps, [(rank, previous released_at, released_at)])`` for the
+    gaps ranked at the median positions and the largest one (ranks 1-based, ascending gap).
+
+    Gaps come from ``lag(released_at)`` over each lab's releases in time order; ranking is done in
+    SQL (``row_number()`` by gap, ``count(*)`` per lab), so only 1-3 rows per lab leave the
+    database. The gap itself is recomputed in Python from the two timestamps (exact to the
+    microsecond, like ``build_cadence``); SQL orders by an interval on PostgreSQL and by
+    ``julianday`` differences (millisecond precision) on SQLite.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # the rank sort holds every gap (~200 000 rows at 1M artifacts): keep it in memory
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+    # equal times give a 0 gap whatever their order, so released_at alone orders the lag
+    prev = func.lag(Release.released_at).over(partition_by=Release.lab_id, order_by=Release.released_at)
+    ordered = _release_scope(
+        select(Release.lab_id.label("lab_id"), Release.released_at.label("at"), prev.label("prev")),
+        lab=lab, kinds=kinds, now=now).subquery("ordered")
+    if dialect == "postgresql":
+        gap = ordered.c.at - ordered.c.prev
+    else:
+        gap = func.julianday(ordered.c.at) - func.julianday(ordered.c.prev)
+    ranked = (
+        select(ordered.c.lab_id, ordered.c.at, ordered.c.prev,
+               func.row_number().over(partition_by=ordered.c.lab_id, order_by=(gap, ordered.c.at)).label("rank"),
+               func.count().over(partition_by=ordered.c.lab_id).label("n"))
+        .where(ordered.c.prev.is_not(None))
+        .subquery("ranked")
+    )
+    n = ranked.c.n
+    stmt = select(Lab.slug, ranked.c.n, ranked.c.rank, ranked.c.prev, ranked.c.at).join(
+        ranked, ranked.c.lab_id == Lab.id).where(
+        or_(ranked.c.rank == (n + 1) // 2, ranked.c.rank == (n + 2) // 2, ranked.c.rank == n))
+    out: dict[str, tuple[int, list[tuple[int, datetime, datetime]]]] = {}
+    for slug, count, rank, before, at in session.execute(stmt):
+        out.setdefault(slug, (count, []))[1].append((rank, _as_datetime(before), _as_datetime(at)))
     return out
 
 
@@ -328,6 +410,13 @@ def lab_cadences(
 ) -> list[Cadence]:
     """Return the cadence of every stored lab (or one), ordered by lab slug.
 
+    Same formulas and results as ``build_cadence`` over ``load_release_times`` (the module
+    docstring), but aggregated in SQL so that the cost does not grow with the rows sent to Python:
+    one ``GROUP BY (lab, ISO week)`` pass gives counts, first/last release and the trailing rates
+    (conditional sums), and one ``lag()`` window pass gives the median and longest gap. Only
+    ``gaps_days`` is left empty (``()``): the full list of gaps is not fetched; use
+    ``build_cadence(load_release_times(...))`` when it is needed.
+
     Args:
         now (datetime): "as of" (UTC). weeks (int): ISO weeks in ``weekly``.
         lab (str, optional): one lab slug. kinds: release kinds counted (None = all).
@@ -335,23 +424,99 @@ def lab_cadences(
     Raises:
         ValueError: ``weeks`` < 1.
     """
-    times = load_release_times(session=session, lab=lab, kinds=kinds, until=now)
-    return [build_cadence(slug, ts, now=now, weeks=weeks) for slug, ts in sorted(times.items())]
+    if weeks < 1:
+        raise ValueError("weeks must be >= 1")
+    now = as_utc(now)
+    dialect = session.get_bind().dialect.name
+    week_col = _week_start_sql(dialect).label("week")
+    rate_cols = [
+        func.sum(case((Release.released_at > now - timedelta(weeks=n), 1), else_=0)).label(f"rate_{n}")
+        for n in RATE_WINDOWS_WEEKS
+    ]
+    per_week_sub = _release_scope(
+        select(Release.lab_id, week_col, func.count().label("n"), func.min(Release.released_at).label("first"),
+               func.max(Release.released_at).label("last"), *rate_cols),
+        lab=lab, kinds=kinds, now=now,
+    ).group_by(Release.lab_id, week_col).subquery("per_week")
+    per_week_stmt = select(Lab.slug, *[c for c in per_week_sub.c if c.name != "lab_id"]).join(
+        per_week_sub, per_week_sub.c.lab_id == Lab.id)
+    labs_stmt = select(Lab.slug).order_by(Lab.slug)
+    if lab:
+        labs_stmt = labs_stmt.where(Lab.slug == lab)
+    per_week: dict[str, dict[date, int]] = {slug: {} for slug in session.scalars(labs_stmt)}
+    bounds: dict[str, list[datetime]] = {}
+    in_window: dict[str, list[int]] = {}
+    for slug, week, count, first, last, *rates in session.execute(per_week_stmt):
+        start = date.fromisoformat(week) if isinstance(week, str) else week
+        per_week.setdefault(slug, {})[start] = count
+        first, last = _as_datetime(first), _as_datetime(last)
+        if slug in bounds:
+            bounds[slug] = [min(bounds[slug][0], first), max(bounds[slug][1], last)]
+        else:
+            bounds[slug] = [first, last]
+        in_window[slug] = [a + int(b or 0) for a, b in zip(in_window.get(slug, [0] * len(rates)), rates)]
+    gaps = _gap_rows(session, lab=lab, kinds=kinds, now=now)
+    current = week_start(now)
+    out = []
+    for slug in sorted(per_week):
+        counts = per_week[slug]
+        first_last = bounds.get(slug)
+        median_gap = longest_gap = None
+        if slug in gaps:
+            n_gaps, ranked = gaps[slug]
+            days = {rank: (at - before).total_seconds() / DAY_S for rank, before, at in ranked}
+            # statistics.median: the middle gap, or the mean of the two middle ones ((x + x) / 2 == x)
+            median_gap = (days[(n_gaps + 1) // 2] + days[(n_gaps + 2) // 2]) / 2
+            longest_gap = days[n_gaps]
+        streak, cursor = 0, current if counts.get(current) else current - timedelta(weeks=1)
+        while counts.get(cursor):
+            streak += 1
+            cursor -= timedelta(weeks=1)
+        out.append(Cadence(
+            lab=slug,
+            as_of=now,
+            releases=sum(counts.values()),
+            first_release_at=first_last[0] if first_last else None,
+            last_release_at=first_last[1] if first_last else None,
+            weekly=tuple(WeekCount(iso_week(start), start, counts.get(start, 0))
+                         for start in (current - timedelta(weeks=i) for i in range(weeks - 1, -1, -1))),
+            gaps_days=(),
+            median_gap_days=median_gap,
+            longest_gap_days=longest_gap,
+            days_since_last=(now - first_last[1]).total_seconds() / DAY_S if first_last else None,
+            rates={n: count / n for n, count in zip(RATE_WINDOWS_WEEKS, in_window.get(slug, [0] * 3))},
+            streak_weeks=streak,
+        ))
+    return out
 
 
 def country_release_share(
     *, session: Session, since: datetime, until: datetime,
     kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
 ) -> list[MonthShare]:
-    """Return the share of releases by country per month for ``since <= released_at < until``."""
+    """Return the share of releases by country per month for ``since <= released_at < until``.
+
+    Same result as ``build_country_share`` over every ``(country, released_at)``, counted in SQL
+    (``GROUP BY country, month``; the UTC month is ``to_char(released_at AT TIME ZONE 'UTC',
+    'YYYY-MM')`` on PostgreSQL and the first 7 characters of the naive UTC text on SQLite).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        month = func.to_char(func.timezone("UTC", Release.released_at), "YYYY-MM")
+    else:
+        month = func.substr(Release.released_at, 1, 7)
+    month = month.label("month")
     stmt = (
-        select(Lab.country, Release.released_at)
+        select(Lab.country, month, func.count())
         .join(Release, Release.lab_id == Lab.id)
         .where(Release.released_at >= since, Release.released_at < until)
+        .group_by(Lab.country, month)
     )
     if kinds is not None:
         stmt = stmt.where(Release.kind.in_(list(kinds)))
-    return build_country_share(session.execute(stmt), since=since, until=until)
+    per_month: dict[str, dict[str, int]] = defaultdict(dict)
+    for country, key, count in session.execute(stmt):
+        per_month[key][country] = per_month[key].get(country, 0) + count
+    return _country_share_of_counts(per_month, since=since, until=until)
 
 
 def country_download_share(

@@ -391,6 +391,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tracker.commands.stats",  # issue 7: cadence, stats countries, chart
     "tracker.commands.cadence_alerts",  # issue 9: pulse, cadence-check
     "tracker.commands.digest",  # issue 5: email digests (preview, send)
+    "tracker.commands.status",  # issue 3: tracker status (poll units, deliveries)
+    "tracker.commands.regroup",  # issue 6: tracker regroup [--dry-run]
 )
 
 for _module in COMMAND_MODULES:

@@ -80,6 +80,7 @@ __all__ = [
     "family_key",
     "family_match_key",
     "kinds_from_tags",
+    "launch_match_key",
     "parse_params",
     "parse_repo_name",
     "quantization_from_tags",
@@ -143,8 +144,8 @@ class NameFacts:
 
     @property
     def release_match_key(self) -> str:
-        """:attr:`release_key` normalised with :func:`family_match_key`, for grouping."""
-        return family_match_key(self.release_key)
+        """:attr:`release_key` normalised with :func:`launch_match_key`, for grouping."""
+        return launch_match_key(self.release_key)
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,7 +184,8 @@ TIER_PRODUCT_LINES: dict[str, frozenset[str]] = {
 
 #: Training-stage and sub-variant words: stripped from the family, no kind.
 STAGE_WORDS: frozenset[str] = frozenset(
-    {"sft", "rl", "ppo", "dpo", "grpo", "rlhf", "zero", "gen", "stream"}
+    {"sft", "rl", "ppo", "dpo", "grpo", "rlhf", "zero", "gen", "stream",
+     "chimera"}  # Hunyuan-MT-Chimera: the ensemble model shipped with Hunyuan-MT
 )
 
 #: Packaging words: stripped from the family, no kind.
@@ -585,6 +587,15 @@ def family_key(name: str) -> str:
 
 _DIGIT_UNDERSCORE_RE = re.compile(r"(?<=\d)_(?=\d)")
 
+#: Lines built on another lab's base whose names carry that base's version
+#: (``Llama-3.1-Nemotron-Nano``, ``Llama-3_3-Nemotron-Super``): the base version is not part of
+#: the launch, so it is dropped from the match key (``llama-nemotron``). Casefolded line words.
+BASE_VERSIONED_LINES: frozenset[str] = frozenset({"nemotron"})
+
+_BASE_VERSION_RE = re.compile(
+    r"^(?P<base>qwen|llama|mistral|gemma|phi)-?\d+(?:\.\d+)*-(?P<line>[a-z]+)(?=-|$)"
+)
+
 
 def family_match_key(family: str) -> str:
     """Normalise a family (or release key) for grouping.
@@ -595,6 +606,18 @@ def family_match_key(family: str) -> str:
     key = _DIGIT_UNDERSCORE_RE.sub(".", family.strip().casefold())
     key = re.sub(r"[\s_]+", "-", key)
     return re.sub(r"-{2,}", "-", key)
+
+
+def launch_match_key(release_key: str) -> str:
+    """:func:`family_match_key` of a release key, for grouping launches.
+
+    Also drops the base version of :data:`BASE_VERSIONED_LINES`: ``Llama-3_3-Nemotron-v1`` and
+    ``Llama-3.1-Nemotron-v1`` -> ``llama-nemotron-v1`` (Nano and Super shipped as one launch).
+    """
+    key = family_match_key(release_key)
+    if (m := _BASE_VERSION_RE.match(key)) and m.group("line") in BASE_VERSIONED_LINES:
+        key = f"{m.group('base')}-{m.group('line')}{key[m.end():]}"
+    return key
 
 
 # --------------------------------------------------------------------------------------------

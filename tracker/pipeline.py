@@ -113,11 +113,28 @@ class PollReport:
         return "partial" if self.failures else "ok"
 
 
+def model_facts(name: str, attrs: Mapping[str, Any]) -> families.NameFacts:
+    """Name/tag facts of a Hub model repo (``"Qwen/Qwen3-8B-FP8"``; ``attrs`` = listing tags, pipeline_tag).
+
+    The one grouping entry point shared by the pipeline and ``tracker.regroup``.
+    """
+    return families.classify(name.split("/", 1)[-1], attrs.get("tags") or (), attrs.get("pipeline_tag"))
+
+
+def model_release_key(facts: families.NameFacts) -> tuple[str, str]:
+    """(family match key, display title) of the release a model artifact belongs to."""
+    return facts.release_match_key, facts.release_key
+
+
+def in_family_window(released_at: datetime, at: datetime, window: timedelta) -> bool:
+    """True when an artifact seen at ``at`` joins a release of its family dated ``released_at``."""
+    return at - window <= released_at <= at + window
+
+
 def _facts(obs: Observation) -> families.NameFacts | None:
     if obs.kind != ArtifactKind.MODEL:
         return None
-    name = obs.name.split("/", 1)[-1]
-    return families.classify(name, obs.attrs.get("tags") or (), obs.attrs.get("pipeline_tag"))
+    return model_facts(obs.name, obs.attrs)
 
 
 _TITLE_SPLIT = re.compile(r"\s*[:|\u2013\u2014]\s*|\s+-\s+")
@@ -138,7 +155,7 @@ def _hint_keys(obs: Observation) -> list[str]:
             words = segment.split()
             for cand in ([segment] if len(words) == 1 else []) + [w.strip(".,!?;()[]\"'") for w in words]:
                 if sum(c.isalpha() for c in cand) >= 2 and any(c.isdigit() for c in cand):
-                    keys.setdefault(families.family_match_key(families.classify(cand).release_key), None)
+                    keys.setdefault(families.classify(cand).release_match_key, None)
     return list(keys)
 
 
@@ -149,7 +166,7 @@ def _release_identity(obs: Observation, facts: families.NameFacts | None) -> tup
         return (hints[0] if hints else f"{obs.source.value}:{obs.external_id}"), obs.name
     if facts is None:  # papers: one release per paper
         return f"arxiv:{obs.external_id}", obs.name
-    return families.family_match_key(facts.release_key), facts.release_key
+    return model_release_key(facts)
 
 
 def _known_artifacts(session: Session, result: SourceResult, lab_id: int) -> dict[str, Any]:
@@ -236,7 +253,7 @@ class _Applier:
         release = q.find_recent_release(
             session=self.session, lab_id=self.lab.id, family=family, kind=kind, since=at - self.window
         )
-        if release is not None and release.released_at <= at + self.window:
+        if release is not None and in_family_window(release.released_at, at, self.window):
             return release
         return None
 

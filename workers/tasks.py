@@ -120,8 +120,11 @@ def poll_source(self: Task, source: str, lab_slug: str) -> dict[str, Any]:
     except TrackerError as exc:
         _retry_or_raise(self, exc)
         raise  # unreachable: _retry_or_raise always raises
+    from tracker.metrics import record_poll
+
     for report in reports:
         (log.warning if report.status != "ok" else log.info)("%s", summarize_report(report))
+        record_poll(runtime.settings, report)  # GET /metrics counters (Redis-shared)
     detections = sum(len(r.detections) for r in reports)
     alerts: dict[str, Any] | None = None
     if detections:

@@ -805,7 +805,9 @@ def test_qwen3_2507_is_its_own_release() -> None:
         ("zai-org/GLM-Z1-32B-0414", "zai-org/GLM-Z1-9B-0414", "zai-org/GLM-Z1-Rumination-32B-0414"),
         ("inclusionAI/Ling-flash-2.0", "inclusionAI/Ling-mini-2.0"),
         ("microsoft/phi-4", "microsoft/Phi-4-mini-instruct", "microsoft/Phi-4-reasoning"),
-        ("nvidia/Llama-3.1-Nemotron-Nano-8B-v1", "nvidia/Llama-3_1-Nemotron-Ultra-253B-v1"),
+        ("nvidia/Llama-3.1-Nemotron-Nano-8B-v1", "nvidia/Llama-3_1-Nemotron-Ultra-253B-v1",
+         "nvidia/Llama-3_3-Nemotron-Super-49B-v1"),  # issue 6: the base version is not the launch
+        ("tencent/Hunyuan-MT-7B", "tencent/Hunyuan-MT-Chimera-7B"),
     ],
 )  # fmt: skip
 def test_launch_siblings_share_release_match_key(group: tuple[str, ...]) -> None:

@@ -20,6 +20,7 @@ from tracker.watchlist import load_watchlist
 #: Router modules, mounted in this order.
 ROUTERS: tuple[str, ...] = (
     "tracker.api.health",
+    "tracker.api.metrics",  # issue 3: Prometheus /metrics
     "tracker.api.releases",  # issue 7: history API, feeds, stats, dashboard, admin
     "tracker.api.labs",
     "tracker.api.papers",

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
 from tracker.api.deps import SessionDep
@@ -139,7 +139,8 @@ def get_releases(
             headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
         return Response(releases_to_csv(items), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="releases.csv"', **headers})
-    return {"items": items, "next_cursor": next_cursor}
+    # already plain JSON values: skip FastAPI's recursive jsonable_encoder (a third of a page's time)
+    return JSONResponse({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/releases/{release_id}")

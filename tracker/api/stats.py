@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -50,11 +51,14 @@ def get_cadence(
     kinds = parse_kinds(kind)
     now = parse_when(as_of, "as_of") or utcnow()
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=kinds)
-    from tracker.cadence_alerts import CadenceRules, lab_statuses  # issue 9
+    from tracker.cadence_alerts import BURST_WINDOW_DAYS, CadenceRules, classify  # issue 9
 
-    statuses = lab_statuses(session=session, now=now, rules=CadenceRules.from_settings(settings),
-                            lab=lab or None, kinds=kinds)
-    items = [{**c.to_dict(), **(statuses[c.lab].to_dict() if c.lab in statuses else {})} for c in cadences]
+    # Same result as cadence_alerts.lab_statuses (classify only reads the times in the burst
+    # window), without loading every release time a second time.
+    recent = analytics.load_release_times(session=session, lab=lab or None, kinds=kinds, until=now,
+                                          since=now - timedelta(days=BURST_WINDOW_DAYS))
+    rules = CadenceRules.from_settings(settings)
+    items = [{**c.to_dict(), **classify(c, recent.get(c.lab, []), rules).to_dict()} for c in cadences]
     if format == "csv":
         return csv_response(items, CADENCE_CSV_COLUMNS, filename="cadence.csv")
     return {"as_of": iso(now), "weeks": weeks, "kind": kind, "labs": items}

@@ -96,6 +96,12 @@ class Release(Base):
         Index("ix_releases_lab_id_family", "lab_id", "family"),
         # issue 7 (bench/history_query.py): one lab's releases newest first, and its cadence
         Index("ix_releases_lab_id_released_at_id", "lab_id", "released_at", "id"),
+        # issue 7: cadence over one kind reads (lab, time) from the index alone (index-only scan)
+        Index("ix_releases_kind_lab_id_released_at", "kind", "lab_id", "released_at"),
+        # issue 7: ``q`` (ILIKE '%x%') on PostgreSQL through pg_trgm; a plain b-tree on SQLite,
+        # where ``q`` is a scan (the migration creates the extension on PostgreSQL only)
+        Index("ix_releases_title_trgm", "title", postgresql_using="gin",
+              postgresql_ops={"title": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -145,6 +151,9 @@ class Artifact(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_artifacts_source_external_id"),
         Index("ix_artifacts_source_org", "source", "org"),
+        # issue 7: ``q`` on artifact names (see ``Release.__table_args__``)
+        Index("ix_artifacts_name_trgm", "name", postgresql_using="gin",
+              postgresql_ops={"name": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -167,11 +167,19 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
-    stmt = select(Release).join(Lab)
+    """The filtered ``SELECT releases`` (no order, no limit) shared by the list and the benchmark.
+
+    Written for the indexes (issue 7, ``bench/history_query.py``): the lab is a scalar subquery
+    on ``lab_id`` so that ``(lab_id, released_at, id)`` serves a lab's newest-first page without
+    a sort; the country a ``lab_id IN (...)`` (a handful of labs); ``q`` an ``ILIKE`` that
+    PostgreSQL answers from the pg_trgm GIN indexes on titles and artifact names when the term
+    is rare (SQLite scans).
+    """
+    stmt = select(Release)
     if flt.lab:
-        stmt = stmt.where(Lab.slug == flt.lab)
+        stmt = stmt.where(Release.lab_id == select(Lab.id).where(Lab.slug == flt.lab).scalar_subquery())
     if flt.country:
-        stmt = stmt.where(Lab.country == flt.country.upper())
+        stmt = stmt.where(Release.lab_id.in_(select(Lab.id).where(Lab.country == flt.country.upper())))
     if flt.kind:
         stmt = stmt.where(Release.kind == flt.kind)
     if flt.since:
@@ -208,10 +216,40 @@ RELEASE_LOADS = (
 )
 
 
+#: ``q`` matching at most this many titles + artifact names counts as rare (see ``_rare_q_release_ids``).
+RARE_Q_MATCHES = 2000
+
+
+def _rare_q_release_ids(session: Session, q: str) -> set[int] | None:
+    """PostgreSQL only: the ids of the releases matching ``q`` when it is rare, else None.
+
+    A newest-first scan that tests ``q`` on each release is fast when the term is common (the page
+    fills after a few rows) but reads the whole history when it is rare; the pg_trgm GIN indexes
+    are the opposite. So the matches are fetched first, at most ``RARE_Q_MATCHES`` + 1 of them
+    (the planner stops early on a common term): when there are fewer, the page is filtered by
+    these ids; otherwise (None) the scan is used.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    pattern = _like_pattern(q)
+    probe = (
+        select(Release.id.label("id")).where(Release.title.ilike(pattern, escape="\\"))
+        .union_all(select(Artifact.release_id).where(Artifact.name.ilike(pattern, escape="\\")))
+        .limit(RARE_Q_MATCHES + 1)
+    )
+    ids = list(session.scalars(probe))
+    return set(ids) if len(ids) <= RARE_Q_MATCHES else None
+
+
 def list_releases(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> Sequence[Release]:
     """Return releases matching ``flt``, newest first (ties broken by id), ready to serialise."""
+    rare_ids = _rare_q_release_ids(session, flt.q) if flt.q else None
+    if rare_ids is None:
+        stmt = _release_query(flt)
+    else:
+        stmt = _release_query(replace(flt, q=None)).where(Release.id.in_(sorted(rare_ids)))
     stmt = (
-        _release_query(flt)
+        stmt
         .options(*RELEASE_LOADS)
         .order_by(Release.released_at.desc(), Release.id.desc())
     )

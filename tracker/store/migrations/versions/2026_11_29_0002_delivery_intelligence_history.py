@@ -127,13 +127,26 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('new_base', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('adoption_count', sa.Integer(), nullable=True))
         batch_op.create_index('ix_releases_lab_id_released_at_id', ['lab_id', 'released_at', 'id'], unique=False)
+        batch_op.create_index('ix_releases_kind_lab_id_released_at', ['kind', 'lab_id', 'released_at'], unique=False)
+
+    # issue 7: trigram indexes for ``q`` (ILIKE '%x%'); pg_trgm exists only on PostgreSQL, where
+    # the indexes are GIN; on SQLite they are plain b-trees (same names, so no autogenerate drift)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+    op.create_index('ix_releases_title_trgm', 'releases', ['title'], unique=False,
+                    postgresql_using='gin', postgresql_ops={'title': 'gin_trgm_ops'})
+    op.create_index('ix_artifacts_name_trgm', 'artifacts', ['name'], unique=False,
+                    postgresql_using='gin', postgresql_ops={'name': 'gin_trgm_ops'})
 
     
 
 
 def downgrade() -> None:
     
+    op.drop_index('ix_artifacts_name_trgm', table_name='artifacts')
+    op.drop_index('ix_releases_title_trgm', table_name='releases')
     with op.batch_alter_table('releases', schema=None) as batch_op:
+        batch_op.drop_index('ix_releases_kind_lab_id_released_at')
         batch_op.drop_index('ix_releases_lab_id_released_at_id')
         batch_op.drop_column('adoption_count')
         batch_op.drop_column('new_base')
