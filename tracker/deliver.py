@@ -86,6 +86,24 @@ def _thread_for(session: Session, release_id: int | None, channel: str) -> Threa
                                               variant_count=row.variant_count)
 
 
+#: Seconds a variant waits for the parent message of its release that another worker is sending.
+PARENT_WAIT_S = 5.0
+
+
+def _parent_in_flight(session: Session, delivery: Delivery, release_id: int | None) -> bool:
+    """True when another delivery of ``release_id`` to the same channel is ``sending``/``unknown``."""
+    if release_id is None or delivery.event_id is None:
+        return False
+    stmt = (
+        select(Delivery.id)
+        .join(Event, Event.id == Delivery.event_id)
+        .where(Event.release_id == release_id, Delivery.channel == delivery.channel,
+               Delivery.id != delivery.id, Delivery.status.in_([dl.SENDING, dl.UNKNOWN]))
+        .limit(1)
+    )
+    return session.scalars(stmt).first() is not None
+
+
 def build_outgoing(*, session: Session, delivery: Delivery) -> tuple[Outgoing, int | None]:
     """Return the ``Outgoing`` for a delivery and the release id it concerns (None for non-alerts).
 
@@ -227,6 +245,17 @@ def deliver_one(
         assert delivery is not None
         attempts = delivery.attempts
         out, release_id = build_outgoing(session=session, delivery=delivery)
+        if out.thread is None and _parent_in_flight(session, delivery, release_id):
+            # Another delivery of this release to this channel is being sent (or its outcome is
+            # unknown): it will create the parent message. Sending now would post a second parent,
+            # so hand the claim back without counting an attempt and try again shortly.
+            retry_at = now + timedelta(seconds=PARENT_WAIT_S)
+            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+                status=dl.PENDING, attempts=Delivery.attempts - 1, next_attempt_at=retry_at,
+                claimed_at=None, claimed_by=None))
+            log.info("delivery %d waits %ss for the parent message of release %s in %s",
+                     delivery_id, PARENT_WAIT_S, release_id, delivery.channel)
+            return DeliveryOutcome(delivery_id, dl.PENDING, next_attempt_at=retry_at)
     try:
         result = notifier_for(out.channel).send(out)
     except DeliveryError as exc:

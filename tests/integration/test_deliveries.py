@@ -239,6 +239,40 @@ def test_slack_thread_is_stored_and_variants_reply_in_it(store: Store, backend_s
         assert (thread.release_id, thread.channel, thread.variant_count) == (release_id, "console:test", 3)
 
 
+def test_a_variant_waits_while_its_release_parent_is_in_flight(store: Store, backend_settings: Settings) -> None:
+    """Found by the SIGKILL test: a variant delivered while the parent send is in flight (or its
+    worker died) must not post a second parent message; it waits, then replies in the thread."""
+    from tracker.deliver import PARENT_WAIT_S
+    from tracker.store.models import Release
+
+    clock = FakeClock()
+    notifier = RecordingNotifier(thread_ts="1714300000.000200", gate=threading.Event())
+    with store.transaction() as session:
+        release_id = add_alert_event(session).release_id
+    (parent_id,) = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids
+    with store.transaction() as session:
+        add_alert_event(session, name="Qwen/Qwen3-8B-FP8", event_type=EventType.VARIANT_ADDED,
+                        release=session.get(Release, release_id))
+    (variant_id,) = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids
+
+    parent = threading.Thread(target=deliver_one, args=(store, parent_id),
+                              kwargs={"settings": backend_settings, "notifier_for": lambda c: notifier, "clock": clock})
+    parent.start()
+    assert notifier.entered.wait(10), "the parent send never started"
+    waited = deliver_one(store, variant_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+    assert waited.status == "pending" and waited.next_attempt_at == clock.now + timedelta(seconds=PARENT_WAIT_S)
+    assert _row(store, variant_id).attempts == 0, "waiting for the parent is not a failed attempt"
+    notifier.gate.set()
+    parent.join(10)
+
+    clock.advance(PARENT_WAIT_S)
+    notifier.gate = None
+    sent = deliver_one(store, variant_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+    assert sent.sent
+    assert [o.delivery_id for o in notifier.sent] == [parent_id, variant_id]
+    assert notifier.sent[0].thread is None and notifier.sent[1].thread.ts == "1714300000.000200"
+
+
 def test_process_outbox_dispatches_and_delivers_inline(store: Store, backend_settings: Settings) -> None:
     notifier = RecordingNotifier()
     with store.transaction() as session:

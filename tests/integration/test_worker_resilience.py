@@ -205,10 +205,10 @@ def test_worker_killed_mid_delivery_delivers_everything_once_after_restart(
         releases = {e.release_id for e in session.scalars(select(Event).where(Event.id.in_([r.event_id for r in rows])))}
     assert len(rows) >= 3
     # Every delivery reached Slack; none was posted twice, also those caught in flight by the kill
-    # (resolved from the message metadata, not resent). NOTE: one release can still get more than one
-    # parent message when deliveries of its variants run while the parent's outcome is unknown
-    # (no SlackThread yet): see the report of issue 3; not asserted here.
+    # (resolved from the message metadata, not resent); and each release has one parent message:
+    # variants wait while their parent's send is in flight or its outcome unknown.
     assert parents and releases
+    assert len(parents) == len(releases), f"{len(parents)} parent messages for {len(releases)} releases"
     assert [k for k, n in posted.items() if n > 1] == [], f"a delivery was posted twice: {posted}"
     caught = {str(i) for i in in_flight} & set(posted_before_restart)
     assert caught and all(posted[k] == 1 for k in caught)  # posted before the kill, not resent after it
