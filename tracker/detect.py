@@ -46,35 +46,31 @@ class New:
 
 
 @dataclass(frozen=True, slots=True)
-class Seen:
+class _KnownChange:
+    """A known artifact listed again; subclasses say how it changed."""
+
+    known: KnownArtifact
+    observation: Observation
+
+
+@dataclass(frozen=True, slots=True)
+class Seen(_KnownChange):
     """A known artifact listed again with the same name (facts such as downloads may differ)."""
 
-    known: KnownArtifact
-    observation: Observation
-
 
 @dataclass(frozen=True, slots=True)
-class Renamed:
+class Renamed(_KnownChange):
     """A known artifact listed under a new name or org (same stable id): never a release."""
 
-    known: KnownArtifact
-    observation: Observation
-
 
 @dataclass(frozen=True, slots=True)
-class Restored:
+class Restored(_KnownChange):
     """A withdrawn artifact listed again."""
 
-    known: KnownArtifact
-    observation: Observation
-
 
 @dataclass(frozen=True, slots=True)
-class Revised:
+class Revised(_KnownChange):
     """A known paper with a higher arXiv version (``v1`` -> ``v2`` is the same paper)."""
-
-    known: KnownArtifact
-    observation: Observation
 
 
 @dataclass(frozen=True, slots=True)

@@ -576,28 +576,6 @@ def store_unit(settings: Settings, store: Store, lab: LabConfig, source: str, re
         )
 
 
-async def poll_unit(
-    client: HttpClient,
-    settings: Settings,
-    store: Store,
-    lab: LabConfig,
-    source: str,
-    *,
-    clock: Clock = utcnow,
-) -> PollReport:
-    """Poll one source for one lab and store the result in one transaction.
-
-    Expected failures (HTTP, parsing, database errors) are returned in the report, never raised,
-    so one unit cannot stop the others.
-    """
-    stored = await asyncio.to_thread(_unit_validators, store)
-    fetched = await fetch_unit(client, settings, lab, source, stored.get((source, lab.slug), (0, None))[1])
-    if isinstance(fetched, PollReport):
-        return fetched
-    fetched = await lineage.add_model_info_params(client, settings, store, lab, fetched)  # issue 6
-    return await asyncio.to_thread(store_unit, settings, store, lab, source, fetched, clock())
-
-
 def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None,
                    labs: Sequence[str] | None = None,
                    enabled: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:

@@ -201,4 +201,4 @@ def test_detections_are_written_to_the_outbox_in_the_same_transaction(store: Sto
     with store.transaction() as session:
         events = session.scalars(select(Event).where(Event.type.in_(["release_detected", "variant_added"]))).all()
     assert len(events) == len(detections) > 0
-    assert all(e.notified_at is None for e in events)
+    assert all(e.dispatched_at is None for e in events)  # pending in the outbox until dispatched

@@ -187,11 +187,10 @@ class Artifact(Base):
 class Event(Base):
     """An outbox row: a domain event written in the same transaction as the change it describes.
 
-    ``notified_at`` is set once the event has been handed to every configured notifier.
+    ``dispatched_at`` is set once ``tracker.dispatch`` has turned it into deliveries.
     """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_notified_at_id", "notified_at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(32), index=True)
@@ -199,7 +198,6 @@ class Event(Base):
     artifact_id: Mapped[int | None] = mapped_column(ForeignKey("artifacts.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
-    notified_at: Mapped[datetime | None]
     #: unique when set: an event that must exist once (``quiet:<lab>:<release_id>``, ...)
     dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     #: set once the dispatcher has turned the event into deliveries (issue 3)

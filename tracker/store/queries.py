@@ -275,17 +275,6 @@ def lab_summaries(*, session: Session) -> list[tuple[Lab, int, datetime | None]]
     return out
 
 
-def list_pending_events(*, session: Session, types: Iterable[str], limit: int = 500) -> Sequence[Event]:
-    """Return outbox events not yet notified, oldest first."""
-    stmt = (
-        select(Event)
-        .where(Event.notified_at.is_(None), Event.type.in_(list(types)))
-        .order_by(Event.id)
-        .limit(limit)
-    )
-    return session.scalars(stmt).all()
-
-
 def get_release(*, session: Session, release_id: int) -> Release | None:
     """Return the release with ``release_id`` (lab and artifacts loaded), or None."""
     stmt = (

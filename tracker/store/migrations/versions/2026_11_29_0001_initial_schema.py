@@ -100,13 +100,11 @@ def upgrade() -> None:
     sa.Column('artifact_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['artifact_id'], ['artifacts.id'], name=op.f('fk_events_artifact_id_artifacts')),
     sa.ForeignKeyConstraint(['release_id'], ['releases.id'], name=op.f('fk_events_release_id_releases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index('ix_events_notified_at_id', ['notified_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_release_id'), ['release_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
@@ -118,7 +116,6 @@ def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index(batch_op.f('ix_events_release_id'))
-        batch_op.drop_index('ix_events_notified_at_id')
 
     op.drop_table('events')
     with op.batch_alter_table('artifacts', schema=None) as batch_op:
