@@ -5,7 +5,10 @@ safe to run any number of times, concurrently, for the same delivery:
 
 1. **Claim** (own short transaction, committed before anything is sent): the compare-and-set
    ``pending -> sending`` of ``tracker.deliveries.claim``. Losing the claim means another worker
-   has it, it is not due yet, or it is already done: nothing is sent.
+   has it, it is not due yet, or it is already done: nothing is sent. The claim transaction also
+   locks the release's row, so claims of one release's deliveries (a release and its variants)
+   are serialized: a variant whose parent message is still in flight waits ``PARENT_WAIT_S``
+   instead of posting a second parent.
 2. **Send** outside any transaction, through ``notifier_for(channel)``.
 3. **Record** (another transaction): ``sent`` with what the channel returned (and the release's
    Slack thread when the notifier reports one), or a failure: back to ``pending`` with a
@@ -42,7 +45,7 @@ from tracker.errors import DeliveryError
 from tracker.notify import Notifier, Outgoing, SendResult, ThreadRef, build_notifier
 from tracker.notify.messages import build_alert
 from tracker.store import Store
-from tracker.store.models import Delivery, Event, SlackThread
+from tracker.store.models import Delivery, Event, Release, SlackThread
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,28 @@ def _thread_for(session: Session, release_id: int | None, channel: str) -> Threa
 
 #: Seconds a variant waits for the parent message of its release that another worker is sending.
 PARENT_WAIT_S = 5.0
+
+
+def _lock_release(session: Session, delivery: Delivery) -> int | None:
+    """Lock the row of the release ``delivery`` concerns until this claim transaction commits.
+
+    Returns:
+        int | None: the release id (None for deliveries that are not about a release).
+
+    Claims of the same release's deliveries then run one after another: the second sees the
+    first's committed ``sending`` row (``_parent_in_flight``) or its stored Slack thread, so two
+    workers never both post a parent message. Without it, two claim transactions on PostgreSQL
+    (READ COMMITTED) could each miss the other's uncommitted claim. SQLite needs no lock (one
+    writer at a time) and the locking clause renders as nothing there.
+    """
+    if delivery.event_id is None:
+        return None
+    release_id = session.scalar(select(Event.release_id).where(Event.id == delivery.event_id))
+    if release_id is not None:
+        # FOR NO KEY UPDATE: conflicts with itself, not with inserts that merely reference the
+        # release (artifacts, events, Slack threads take KEY SHARE locks through their foreign keys).
+        session.execute(select(Release.id).where(Release.id == release_id).with_for_update(key_share=True))
+    return release_id
 
 
 def _parent_in_flight(session: Session, delivery: Delivery, release_id: int | None) -> bool:
@@ -244,8 +269,12 @@ def deliver_one(
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
         attempts = delivery.attempts
+        release_id = _lock_release(session, delivery)
+        # In-flight before the thread: a parent send recorded between the two reads is then seen
+        # as a stored thread; the other order could miss it both times and post a second parent.
+        in_flight = _parent_in_flight(session, delivery, release_id)
         out, release_id = build_outgoing(session=session, delivery=delivery)
-        if out.thread is None and _parent_in_flight(session, delivery, release_id):
+        if out.thread is None and in_flight:
             # Another delivery of this release to this channel is being sent (or its outcome is
             # unknown): it will create the parent message. Sending now would post a second parent,
             # so hand the claim back without counting an attempt and try again shortly.

@@ -273,6 +273,60 @@ def test_a_variant_waits_while_its_release_parent_is_in_flight(store: Store, bac
     assert notifier.sent[0].thread is None and notifier.sent[1].thread.ts == "1714300000.000200"
 
 
+def test_parent_and_variant_claimed_at_the_same_moment_post_one_parent(
+    store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers claim a release's first delivery and its variant in the same instant: on
+    PostgreSQL (READ COMMITTED) neither claim transaction saw the other's uncommitted ``sending``
+    row, so both posted a parent message. The claim now locks the release row: the second claim
+    waits for the first to commit, sees its send in flight and waits for the parent."""
+    import tracker.deliver as deliver_mod
+    from tracker.deliver import PARENT_WAIT_S
+    from tracker.store.models import Release
+
+    clock = FakeClock()
+    notifier = RecordingNotifier(thread_ts="1714300000.000300")
+    with store.transaction() as session:
+        release_id = add_alert_event(session).release_id
+        add_alert_event(session, name="Qwen/Qwen3-8B-FP8", event_type=EventType.VARIANT_ADDED,
+                        release=session.get(Release, release_id))
+    ids = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids
+    assert len(ids) == 2
+
+    # Hold each claim transaction at its in-flight check until the other arrives there too (or
+    # 2 s pass): without the release lock both arrive, both see nothing in flight, both send.
+    arrived = [threading.Event(), threading.Event()]
+    original = deliver_mod._parent_in_flight
+
+    def rendezvous(session, delivery, rid):  # type: ignore[no-untyped-def]
+        me = ids.index(delivery.id)
+        arrived[me].set()
+        arrived[1 - me].wait(2.0)
+        return original(session, delivery, rid)
+
+    monkeypatch.setattr(deliver_mod, "_parent_in_flight", rendezvous)
+    outcomes = []
+
+    def run(delivery_id: int) -> None:
+        outcomes.append(deliver_one(store, delivery_id, settings=backend_settings,
+                                    notifier_for=lambda c: notifier, clock=clock))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    parents = [o for o in notifier.sent if o.thread is None]
+    assert len(parents) == 1, f"{len(parents)} parent messages for one release"
+    assert {o.status for o in outcomes} <= {"pending", "sent"}
+    for waiting in (o for o in outcomes if o.status == "pending"):  # the variant waited for the parent
+        clock.advance(PARENT_WAIT_S)
+        assert deliver_one(store, waiting.delivery_id, settings=backend_settings,
+                           notifier_for=lambda c: notifier, clock=clock).sent
+    assert notifier.counts() == {ids[0]: 1, ids[1]: 1}
+    assert [o.thread is None for o in notifier.sent] == [True, False], "the variant replies in the thread"
+
 def test_process_outbox_dispatches_and_delivers_inline(store: Store, backend_settings: Settings) -> None:
     notifier = RecordingNotifier()
     with store.transaction() as session:
