@@ -37,17 +37,19 @@ The ``build_*`` functions are pure (plain values in, frozen dataclasses out) so 
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, or_, select, text
+from sqlalchemy import Date, Interval, case, cast, func, or_, select, text, type_coerce
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tracker.domain import as_utc
-from tracker.store.models import Artifact, DownloadSnapshot, Lab, Release
+from tracker.store.models import Artifact, DownloadSnapshot, Lab, Release, ReleaseChange
 
 DAY_S = 86_400.0
 #: Trailing windows, in weeks, of the weekly release rates.
@@ -338,10 +340,12 @@ def _as_datetime(value: Any) -> datetime:
     return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
-def _release_scope(stmt: Any, *, lab: str | None, kinds: Collection[str] | None, now: datetime) -> Any:
+def _release_scope(stmt: Any, *, lab: str | None, kinds: Collection[str] | None, now: datetime | None) -> Any:
     """Restrict a statement over ``releases`` to one lab (by id, so that the ``(kind, lab_id,
-    released_at)`` / ``(lab_id, released_at, id)`` indexes answer it alone), the kinds and ``<= now``."""
-    stmt = stmt.where(Release.released_at <= now)
+    released_at)`` / ``(lab_id, released_at, id)`` indexes answer it alone), the kinds and
+    ``<= now`` (None: no time bound)."""
+    if now is not None:
+        stmt = stmt.where(Release.released_at <= now)
     if lab:
         stmt = stmt.where(Release.lab_id == select(Lab.id).where(Lab.slug == lab).scalar_subquery())
     if kinds is not None:
@@ -404,6 +408,134 @@ def _gap_rows(session: Session, *, lab: str | None, kinds: Collection[str] | Non
     return out
 
 
+#: ``percentile_disc`` fractions picking, among n ascending gaps, rank ceil(n / 2) and rank
+#: floor(n / 2) + 1: the two middle gaps for an even n, the middle one twice for an odd n (exact
+#: for n below 10^8: n x 1e-9 stays under one rank and above the float rounding).
+_MIDDLE_FRACTIONS = (0.5, 0.5 + 1e-9)
+
+
+def _gap_stats(session: Session, *, lab: str | None, kinds: Collection[str] | None,
+               now: datetime) -> dict[str, tuple[float, float]]:
+    """Per lab slug with >= 2 releases up to ``now``: ``(median gap, longest gap)`` in days.
+
+    PostgreSQL: one pass, ``lag()`` over the ``(kind, lab_id, released_at)`` index then
+    ``percentile_disc`` of the two middle gaps and ``max`` per lab. The gaps are exact intervals
+    (microseconds), read back as ``timedelta``, so the days equal ``build_cadence``'s. SQLite
+    (no ordered-set aggregates): ``_gap_rows``.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    if session.get_bind().dialect.name != "postgresql":
+        for slug, (n_gaps, ranked) in _gap_rows(session, lab=lab, kinds=kinds, now=now).items():
+            days = {rank: (at - before).total_seconds() / DAY_S for rank, before, at in ranked}
+            # statistics.median: the middle gap, or the mean of the two middle ones ((x + x) / 2 == x)
+            out[slug] = ((days[(n_gaps + 1) // 2] + days[(n_gaps + 2) // 2]) / 2, days[n_gaps])
+        return out
+    session.execute(text("SET LOCAL work_mem = '64MB'"))  # the per-lab sorts of every gap, in memory
+    prev = func.lag(Release.released_at).over(partition_by=Release.lab_id, order_by=Release.released_at)
+    ordered = _release_scope(
+        select(Release.lab_id.label("lab_id"), type_coerce(Release.released_at - prev, Interval()).label("gap")),
+        lab=lab, kinds=kinds, now=now).subquery("ordered")
+    gap = ordered.c.gap
+    middles = func.percentile_disc(postgresql.array(list(_MIDDLE_FRACTIONS))).within_group(gap)
+    stats = (select(ordered.c.lab_id, func.max(gap).label("longest"),
+                    type_coerce(middles, postgresql.ARRAY(Interval())).label("middles"))
+             .where(gap.is_not(None)).group_by(ordered.c.lab_id).subquery("stats"))
+    for slug, longest, (low, high) in session.execute(
+            select(Lab.slug, stats.c.longest, stats.c.middles).join(stats, stats.c.lab_id == Lab.id)):
+        out[slug] = ((low.total_seconds() / DAY_S + high.total_seconds() / DAY_S) / 2, longest.total_seconds() / DAY_S)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    """The part of the cadence of the labs in scope that depends on their release times only
+    (not on "now" as long as no release is later than it).
+
+    Attributes:
+        per_week (dict[str, dict[date, int]]): per lab slug (every lab in scope), releases per ISO
+            week start (weeks with releases only).
+        bounds (dict[str, tuple[datetime, datetime]]): first and last release per lab with releases.
+        gaps (dict[str, tuple[float, float]]): median and longest gap (days) per lab with >= 2.
+        last_at (datetime, optional): the latest release in scope (UTC); None without releases.
+    """
+
+    per_week: dict[str, dict[date, int]]
+    bounds: dict[str, tuple[datetime, datetime]]
+    gaps: dict[str, tuple[float, float]]
+    last_at: datetime | None
+
+
+def _history(session: Session, *, lab: str | None, kinds: Collection[str] | None, now: datetime) -> _History:
+    """Compute ``_History`` over the releases up to ``now``: one ``GROUP BY (lab, ISO week)`` pass
+    (counts, first/last release) and one ``lag()`` window pass (median and longest gap)."""
+    dialect = session.get_bind().dialect.name
+    week_col = _week_start_sql(dialect).label("week")
+    per_week_sub = _release_scope(
+        select(Release.lab_id, week_col, func.count().label("n"), func.min(Release.released_at).label("first"),
+               func.max(Release.released_at).label("last")),
+        lab=lab, kinds=kinds, now=now,
+    ).group_by(Release.lab_id, week_col).subquery("per_week")
+    per_week_stmt = select(Lab.slug, *[c for c in per_week_sub.c if c.name != "lab_id"]).join(
+        per_week_sub, per_week_sub.c.lab_id == Lab.id)
+    labs_stmt = select(Lab.slug).order_by(Lab.slug)
+    if lab:
+        labs_stmt = labs_stmt.where(Lab.slug == lab)
+    per_week: dict[str, dict[date, int]] = {slug: {} for slug in session.scalars(labs_stmt)}
+    bounds: dict[str, tuple[datetime, datetime]] = {}
+    for slug, week, count, first, last in session.execute(per_week_stmt):
+        start = date.fromisoformat(week) if isinstance(week, str) else week
+        per_week.setdefault(slug, {})[start] = count
+        first, last = _as_datetime(first), _as_datetime(last)
+        old = bounds.get(slug)
+        bounds[slug] = (min(old[0], first), max(old[1], last)) if old else (first, last)
+    gaps = _gap_stats(session, lab=lab, kinds=kinds, now=now)
+    last_at = max((b[1] for b in bounds.values()), default=None)
+    return _History(per_week, bounds, gaps, last_at)
+
+
+#: ``_History`` per (database URL, lab, kinds), with the ``release_changes`` stamp it was
+#: computed at (PostgreSQL only; least recently used entries are dropped beyond the size).
+_HISTORY_CACHE: OrderedDict[tuple[str, str | None, tuple[str, ...] | None], tuple[tuple[int, int], _History]] = (
+    OrderedDict())
+_HISTORY_CACHE_SIZE = 64
+_HISTORY_LOCK = threading.Lock()
+
+
+def _cached_history(session: Session, *, lab: str | None, kinds: Collection[str] | None,
+                    now: datetime) -> _History:
+    """``_history``, reused on PostgreSQL while no transaction has changed the releases since.
+
+    The stamp is ``(file node, row count)`` of ``release_changes`` (one row per committed
+    transaction that changed releases, written by a trigger; see ``models.ReleaseChange``); it is
+    read *before* the history is computed, so a change committed in between can only make the
+    stored history newer than its stamp, which the next call sees as a different stamp. An entry
+    serves any ``now`` at or after its latest release (the history up to ``now`` is then the
+    whole history); an earlier ``now`` (``as_of`` in the past) is computed and not stored.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return _history(session, lab=lab, kinds=kinds, now=now)
+    key = (bind.url.render_as_string(hide_password=True), lab, tuple(sorted(kinds)) if kinds is not None else None)
+    node, count = session.execute(
+        select(func.pg_relation_filenode("release_changes"), func.count()).select_from(ReleaseChange)).one()
+    stamp = (int(node or 0), int(count))
+    with _HISTORY_LOCK:
+        entry = _HISTORY_CACHE.get(key)
+        if entry is not None:
+            _HISTORY_CACHE.move_to_end(key)
+    if entry is not None and entry[0] == stamp and (entry[1].last_at is None or entry[1].last_at <= now):
+        return entry[1]
+    history = _history(session, lab=lab, kinds=kinds, now=now)
+    latest = session.scalar(_release_scope(select(func.max(Release.released_at)), lab=lab, kinds=kinds, now=None))
+    if latest is None or _as_datetime(latest) <= now:  # nothing after now was left out
+        with _HISTORY_LOCK:
+            _HISTORY_CACHE[key] = (stamp, history)
+            _HISTORY_CACHE.move_to_end(key)
+            while len(_HISTORY_CACHE) > _HISTORY_CACHE_SIZE:
+                _HISTORY_CACHE.popitem(last=False)
+    return history
+
+
 def lab_cadences(
     *, session: Session, now: datetime, weeks: int = 12, lab: str | None = None,
     kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
@@ -412,8 +544,9 @@ def lab_cadences(
 
     Same formulas and results as ``build_cadence`` over ``load_release_times`` (the module
     docstring), but aggregated in SQL so that the cost does not grow with the rows sent to Python:
-    one ``GROUP BY (lab, ISO week)`` pass gives counts, first/last release and the trailing rates
-    (conditional sums), and one ``lag()`` window pass gives the median and longest gap. Only
+    one ``GROUP BY (lab, ISO week)`` pass gives counts and first/last release, one ``lag()``
+    window pass the median and longest gap (both kept between changes on PostgreSQL, see
+    ``_cached_history``), and a range scan of the last 12 weeks the trailing rates. Only
     ``gaps_days`` is left empty (``()``): the full list of gaps is not fetched; use
     ``build_cadence(load_release_times(...))`` when it is needed.
 
@@ -427,47 +560,24 @@ def lab_cadences(
     if weeks < 1:
         raise ValueError("weeks must be >= 1")
     now = as_utc(now)
-    dialect = session.get_bind().dialect.name
-    week_col = _week_start_sql(dialect).label("week")
-    rate_cols = [
-        func.sum(case((Release.released_at > now - timedelta(weeks=n), 1), else_=0)).label(f"rate_{n}")
-        for n in RATE_WINDOWS_WEEKS
-    ]
-    per_week_sub = _release_scope(
-        select(Release.lab_id, week_col, func.count().label("n"), func.min(Release.released_at).label("first"),
-               func.max(Release.released_at).label("last"), *rate_cols),
-        lab=lab, kinds=kinds, now=now,
-    ).group_by(Release.lab_id, week_col).subquery("per_week")
-    per_week_stmt = select(Lab.slug, *[c for c in per_week_sub.c if c.name != "lab_id"]).join(
-        per_week_sub, per_week_sub.c.lab_id == Lab.id)
-    labs_stmt = select(Lab.slug).order_by(Lab.slug)
+    history = _cached_history(session, lab=lab, kinds=kinds, now=now)
+    # trailing rates: one correlated count per window and lab, each a range of the (kind, lab_id,
+    # released_at) / (lab_id, released_at, id) index (a GROUP BY over all labs cannot use it)
+    labs_scope = select(Lab.slug).order_by(Lab.slug)
     if lab:
-        labs_stmt = labs_stmt.where(Lab.slug == lab)
-    per_week: dict[str, dict[date, int]] = {slug: {} for slug in session.scalars(labs_stmt)}
-    bounds: dict[str, list[datetime]] = {}
-    in_window: dict[str, list[int]] = {}
-    for slug, week, count, first, last, *rates in session.execute(per_week_stmt):
-        start = date.fromisoformat(week) if isinstance(week, str) else week
-        per_week.setdefault(slug, {})[start] = count
-        first, last = _as_datetime(first), _as_datetime(last)
-        if slug in bounds:
-            bounds[slug] = [min(bounds[slug][0], first), max(bounds[slug][1], last)]
-        else:
-            bounds[slug] = [first, last]
-        in_window[slug] = [a + int(b or 0) for a, b in zip(in_window.get(slug, [0] * len(rates)), rates)]
-    gaps = _gap_rows(session, lab=lab, kinds=kinds, now=now)
+        labs_scope = labs_scope.where(Lab.slug == lab)
+    rate_stmt = labs_scope.add_columns(*[
+        _release_scope(select(func.count()).where(Release.lab_id == Lab.id), lab=None, kinds=kinds, now=now)
+        .where(Release.released_at > now - timedelta(weeks=n)).scalar_subquery()
+        for n in RATE_WINDOWS_WEEKS
+    ])
+    in_window = {slug: counts for slug, *counts in session.execute(rate_stmt)}
     current = week_start(now)
     out = []
-    for slug in sorted(per_week):
-        counts = per_week[slug]
-        first_last = bounds.get(slug)
-        median_gap = longest_gap = None
-        if slug in gaps:
-            n_gaps, ranked = gaps[slug]
-            days = {rank: (at - before).total_seconds() / DAY_S for rank, before, at in ranked}
-            # statistics.median: the middle gap, or the mean of the two middle ones ((x + x) / 2 == x)
-            median_gap = (days[(n_gaps + 1) // 2] + days[(n_gaps + 2) // 2]) / 2
-            longest_gap = days[n_gaps]
+    for slug in sorted(history.per_week):
+        counts = history.per_week[slug]
+        first_last = history.bounds.get(slug)
+        median_gap, longest_gap = history.gaps.get(slug, (None, None))
         streak, cursor = 0, current if counts.get(current) else current - timedelta(weeks=1)
         while counts.get(cursor):
             streak += 1

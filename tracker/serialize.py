@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -54,8 +55,36 @@ def paper_to_dict(artifact: Artifact) -> dict[str, Any]:
 
 
 def release_to_dict(release: Release) -> dict[str, Any]:
-    """Return one release in DESIGN.md's JSON shape (times ISO-8601 UTC)."""
-    lab = release.lab
+    """Return one release in DESIGN.md's JSON shape (times ISO-8601 UTC).
+
+    Uses relationships loaded in batch by ``queries.RELEASE_LOADS`` (no query per release);
+    ``queries.list_release_dicts`` builds the same dicts from column rows (the API's list path).
+    """
+    links = ([link for a in release.artifacts if a.source == "arxiv" for link in a.model_links]
+             if release.kind == "paper" else [])
+    return release_dict(
+        release, release.lab, release.artifacts,
+        linked_papers=[(link.paper, link.via) for link in release.paper_links],
+        model_links=[(link.release.id, link.release.lab.slug, link.release.title, link.release.released_at, link.via)
+                     for link in links],
+    )
+
+
+def release_dict(
+    release: Any, lab: Any, artifacts: Sequence[Any], *, linked_papers: Iterable[tuple[Any, str]],
+    model_links: Iterable[tuple[int, str, str, datetime, str]],
+) -> dict[str, Any]:
+    """Return one release in DESIGN.md's JSON shape from ORM objects or column rows alike.
+
+    Args:
+        release: has ``id, title, kind, released_at, first_seen_at, baseline, url, significance,
+            derivative, new_base, adoption_count``. lab: has ``slug, name, country``.
+        artifacts: the release's artifacts in id order, each with the attributes read by
+            ``artifact_to_dict`` (and ``paper_to_dict`` for ``source == "arxiv"``).
+        linked_papers: ``(paper artifact, via)`` of its ``ReleasePaper`` links in link-id order.
+        model_links: for a paper release, ``(release id, lab slug, title, released_at, via)``
+            of the model releases linked to its arXiv artifacts (artifact order, then link id).
+    """
     return {
         "id": release.id,
         "lab": lab.slug,
@@ -67,9 +96,9 @@ def release_to_dict(release: Release) -> dict[str, Any]:
         "first_seen_at": iso(release.first_seen_at),
         "baseline": release.baseline,
         "url": release.url,
-        "artifacts": [artifact_to_dict(a) for a in release.artifacts],
-        "papers": _papers(release),
-        "models": _models(release),
+        "artifacts": [artifact_to_dict(a) for a in artifacts],
+        "papers": _papers(artifacts, linked_papers),
+        "models": _models(release, model_links) if release.kind == "paper" else [],
         "significance": release.significance,
         "derivative": release.derivative,
         "new_base": release.new_base,
@@ -77,32 +106,25 @@ def release_to_dict(release: Release) -> dict[str, Any]:
     }
 
 
-def _papers(release: Release) -> list[dict[str, Any]]:
-    """The release's own arXiv artifacts, then papers linked by ``ReleasePaper`` (with ``via``).
-
-    Uses relationships loaded in batch by ``queries.RELEASE_LOADS`` (no query per release).
-    """
-    out = [{**paper_to_dict(a), "via": "self"} for a in release.artifacts if a.source == "arxiv"]
+def _papers(artifacts: Sequence[Any], linked: Iterable[tuple[Any, str]]) -> list[dict[str, Any]]:
+    """The release's own arXiv artifacts, then papers linked by ``ReleasePaper`` (with ``via``)."""
+    out = [{**paper_to_dict(a), "via": "self"} for a in artifacts if a.source == "arxiv"]
     seen = {p["arxiv_id"] for p in out}
-    for link in release.paper_links:
-        if link.paper.external_id not in seen:
-            seen.add(link.paper.external_id)
-            out.append({**paper_to_dict(link.paper), "via": link.via})
+    for paper, via in linked:
+        if paper.external_id not in seen:
+            seen.add(paper.external_id)
+            out.append({**paper_to_dict(paper), "via": via})
     return out
 
 
-def _models(release: Release) -> list[dict[str, Any]]:
-    """For a paper release: the model releases linked to its papers, as ``{"id", "lab", "title", "released_at", "via"}``."""
-    if release.kind != "paper":
-        return []
-    links = [link for a in release.artifacts if a.source == "arxiv" for link in a.model_links]
-    links.sort(key=lambda link: (link.release.released_at, link.release.id), reverse=True)
+def _models(release: Any, links: Iterable[tuple[int, str, str, datetime, str]]) -> list[dict[str, Any]]:
+    """For a paper release: the model releases linked to its papers, as ``{"id", "lab", "title", "released_at", "via"}``,
+    newest first, each once (the first link after the stable sort wins), the release itself excluded."""
+    ordered = sorted(links, key=lambda link: (link[3], link[0]), reverse=True)
     out: list[dict[str, Any]] = []
-    for link in links:
-        model = link.release
-        if model.id != release.id and all(m["id"] != model.id for m in out):
-            out.append({"id": model.id, "lab": model.lab.slug, "title": model.title,
-                        "released_at": iso(model.released_at), "via": link.via})
+    for model_id, lab_slug, title, released_at, via in ordered:
+        if model_id != release.id and all(m["id"] != model_id for m in out):
+            out.append({"id": model_id, "lab": lab_slug, "title": title, "released_at": iso(released_at), "via": via})
     return out
 
 

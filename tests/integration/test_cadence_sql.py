@@ -11,14 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from tracker import analytics
 from tracker.api import create_app
 from tracker.cadence_alerts import CadenceRules, lab_statuses
 from tracker.config import Settings
 from tracker.store import Store
-from tracker.store.models import Artifact, Lab, Release
+from tracker.store.models import Artifact, Lab, Release, ReleaseChange
 
 NOW = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)  # a Wednesday
 
@@ -109,3 +110,64 @@ def test_sql_country_share_equals_the_reference_formula(store: Store) -> None:
     expected = analytics.build_country_share(rows, since=since, until=until)
     assert [m.to_dict() for m in got] == [m.to_dict() for m in expected]
     assert len(got) == 12 and sum(m.total for m in got) > 50
+
+
+def _reference(session: Session, now: datetime, kinds: tuple[str, ...] | None) -> list[dict]:
+    times = analytics.load_release_times(session=session, kinds=kinds, until=now)
+    return [analytics.build_cadence(slug, ts, now=now, weeks=12).to_dict() for slug, ts in sorted(times.items())]
+
+
+def _sql(store: Store, now: datetime = NOW, kinds: tuple[str, ...] | None = ("model",)) -> tuple[list[dict], list[dict]]:
+    with store.transaction() as session:
+        return ([c.to_dict() for c in analytics.lab_cadences(session=session, now=now, weeks=12, kinds=kinds)],
+                _reference(session, now, kinds))
+
+
+def test_kept_cadence_history_follows_every_change_to_the_releases(store: Store) -> None:
+    """PostgreSQL keeps the whole-history part between changes (``analytics._cached_history``):
+    every kind of change, by any writer, must show in the next result (SQLite recomputes)."""
+    _fill(store)
+    later = NOW + timedelta(days=2)  # after every release: the kept history is used
+    got, expected = _sql(store, later)
+    assert got == expected
+    assert _sql(store, later) == (expected, expected)  # served again, unchanged
+
+    def changes() -> int:
+        with store.engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(ReleaseChange))
+
+    before = changes()
+    with store.engine.begin() as conn:  # core insert (bulk writers) and a second statement, one transaction
+        conn.execute(insert(Release), [{"id": 900, "lab_id": 3, "family": "F900", "title": "gamma new", "kind": "model",
+                                        "url": "https://hub.test", "released_at": NOW - timedelta(days=1),
+                                        "first_seen_at": NOW, "baseline": False}])
+        conn.execute(update(Release).where(Release.id == 900).values(title="gamma renamed"))
+    got, expected = _sql(store, later)
+    assert got == expected and next(c for c in got if c["lab"] == "gamma")["releases"] == 2
+    if store.engine.dialect.name == "postgresql":
+        assert changes() == before + 1  # one row per writing transaction
+
+    with store.transaction() as session:  # ORM update of the time (pipeline re-dating a launch)
+        session.get(Release, 900).released_at = NOW - timedelta(days=300)
+    assert _sql(store, later)[0] == _sql(store, later)[1]
+    with store.transaction() as session:  # a kind change moves it out of the model cadence
+        session.get(Release, 900).kind = "paper"
+    got, expected = _sql(store, later)
+    assert got == expected and next(c for c in got if c["lab"] == "gamma")["releases"] == 1
+    with store.transaction() as session:  # a title-only change is not a history change
+        session.get(Release, 1).title = "renamed"
+    if store.engine.dialect.name == "postgresql":
+        assert changes() == before + 3
+    with store.engine.begin() as conn:  # delete (regroup merging releases)
+        conn.execute(delete(Artifact).where(Artifact.release_id.in_([1, 2])))
+        conn.execute(delete(Release).where(Release.id.in_([1, 2])))
+    got, expected = _sql(store, later)
+    assert got == expected and next(c for c in got if c["lab"] == "alpha")["releases"] == 118
+    with store.engine.begin() as conn:  # a transaction rolled back changes nothing
+        conn.execute(delete(Artifact).where(Artifact.release_id == 3))
+        conn.execute(delete(Release).where(Release.id == 3))
+        conn.rollback()
+    assert _sql(store, later) == (expected, expected)
+    # an earlier "now" (as_of in the past) and other kinds are computed, not served from the kept history
+    assert _sql(store, NOW - timedelta(days=30))[0] == _sql(store, NOW - timedelta(days=30))[1]
+    assert _sql(store, later, None)[0] == _sql(store, later, None)[1]

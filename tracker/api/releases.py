@@ -24,7 +24,7 @@ from tracker.api.deps import SessionDep
 from tracker.domain import ArtifactKind
 from tracker.serialize import release_to_dict, releases_to_csv
 from tracker.store.models import Lab
-from tracker.store.queries import ReleaseFilter, decode_cursor, encode_cursor, get_release, list_releases
+from tracker.store.queries import ReleaseFilter, decode_cursor, encode_cursor, get_release, list_release_dicts
 
 router = APIRouter(tags=["releases"])
 
@@ -128,10 +128,9 @@ def get_releases(
             after = decode_cursor(cursor)
         except ValueError as exc:
             raise invalid("cursor", str(exc), cursor) from None
-    rows = list_releases(session=session, flt=replace(flt, limit=limit + 1, after=after))
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = encode_cursor(page[-1].released_at, page[-1].id) if more else None
-    items = [release_to_dict(r) for r in page]
+    rows = list_release_dicts(session=session, flt=replace(flt, limit=limit + 1, after=after))
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(datetime.fromisoformat(items[-1]["released_at"]), items[-1]["id"]) if more else None
     if format == "csv":
         headers = {}
         if next_cursor:

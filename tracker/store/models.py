@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -94,8 +95,11 @@ class Release(Base):
     __table_args__ = (
         Index("ix_releases_released_at_id", "released_at", "id"),
         Index("ix_releases_lab_id_family", "lab_id", "family"),
-        # issue 7 (bench/history_query.py): one lab's releases newest first, and its cadence
+        # issue 7 (bench/query.py): one lab's releases newest first, and its cadence
         Index("ix_releases_lab_id_released_at_id", "lab_id", "released_at", "id"),
+        # issue 7: ``baseline`` pages newest first (baseline history is the oldest third or so:
+        # a newest-first scan of ``released_at`` would read the live rows before reaching it)
+        Index("ix_releases_baseline_released_at_id", "baseline", "released_at", "id"),
         # issue 7: cadence over one kind reads (lab, time) from the index alone (index-only scan)
         Index("ix_releases_kind_lab_id_released_at", "kind", "lab_id", "released_at"),
         # issue 7: ``q`` (ILIKE '%x%') on PostgreSQL through pg_trgm; a plain b-tree on SQLite,
@@ -371,3 +375,22 @@ class DownloadSnapshot(Base):
     taken_at: Mapped[datetime]
     downloads: Mapped[int | None] = mapped_column(Integer)
     likes: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReleaseChange(Base):
+    """One row per database transaction that inserted, deleted, truncated or moved releases
+    (changed ``lab_id``, ``kind`` or ``released_at``), issue 7.
+
+    Written only by a PostgreSQL statement trigger on ``releases`` (migration 0002), whatever the
+    writer (pipeline, regroup, bulk loads): ``INSERT ... (txid_current()) ON CONFLICT DO NOTHING``,
+    so concurrent writers never wait on each other. The row count (with the table's file node)
+    is a stamp that changes whenever another committed transaction changed the releases, which
+    lets ``analytics.lab_cadences`` reuse the whole-history part of the cadence (weekly counts,
+    gaps) between changes. Append-only: one small row per writing transaction. SQLite has no
+    trigger (and ``lab_cadences`` no cache there).
+    """
+
+    __tablename__ = "release_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger, unique=True)

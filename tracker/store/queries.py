@@ -10,13 +10,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.detect import KnownArtifact
 from tracker.domain import as_utc
+from tracker.serialize import release_dict
 from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SourceState
 from tracker.watchlist import LabConfig
 
@@ -167,9 +169,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
-    """The filtered ``SELECT releases`` (no order, no limit) shared by the list and the benchmark.
+    """The filtered ``SELECT releases`` (no order, no limit) shared by both release lists.
 
-    Written for the indexes (issue 7, ``bench/history_query.py``): the lab is a scalar subquery
+    Written for the indexes (issue 7, ``bench/query.py``): the lab is a scalar subquery
     on ``lab_id`` so that ``(lab_id, released_at, id)`` serves a lab's newest-first page without
     a sort; the country a ``lab_id IN (...)`` (a handful of labs); ``q`` an ``ILIKE`` that
     PostgreSQL answers from the pg_trgm GIN indexes on titles and artifact names when the term
@@ -241,21 +243,83 @@ def _rare_q_release_ids(session: Session, q: str) -> set[int] | None:
     return set(ids) if len(ids) <= RARE_Q_MATCHES else None
 
 
-def list_releases(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> Sequence[Release]:
-    """Return releases matching ``flt``, newest first (ties broken by id), ready to serialise."""
+def _page_query(session: Session, flt: ReleaseFilter) -> Select[tuple[Release]]:
+    """``_release_query`` ordered newest first and limited, with the rare-``q`` shortcut applied."""
     rare_ids = _rare_q_release_ids(session, flt.q) if flt.q else None
     if rare_ids is None:
         stmt = _release_query(flt)
     else:
         stmt = _release_query(replace(flt, q=None)).where(Release.id.in_(sorted(rare_ids)))
-    stmt = (
-        stmt
-        .options(*RELEASE_LOADS)
-        .order_by(Release.released_at.desc(), Release.id.desc())
-    )
-    if flt.limit:
-        stmt = stmt.limit(flt.limit)
-    return session.scalars(stmt).all()
+    stmt = stmt.order_by(Release.released_at.desc(), Release.id.desc())
+    return stmt.limit(flt.limit) if flt.limit else stmt
+
+
+def list_releases(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> Sequence[Release]:
+    """Return releases matching ``flt``, newest first (ties broken by id), ready to serialise."""
+    return session.scalars(_page_query(session, flt).options(*RELEASE_LOADS)).all()
+
+
+#: The statements of ``list_release_dicts`` after the page itself, built once (``ids``: an
+#: expanding IN parameter). Columns are what ``serialize.release_dict`` reads: ``attrs`` of an
+#: artifact only for arXiv papers (the authors; Hub attrs are large and unused there).
+_PAPER_COLUMNS = (Artifact.external_id, Artifact.version, Artifact.name, Artifact.url, Artifact.created_at)
+_PAGE_LABS = select(Lab.id, Lab.slug, Lab.name, Lab.country).where(Lab.id.in_(bindparam("ids", expanding=True)))
+_PAGE_ARTIFACTS = (
+    select(Artifact.id, Artifact.release_id, Artifact.source, *_PAPER_COLUMNS, Artifact.first_seen_at,
+           Artifact.withdrawn_at, Artifact.kinds, Artifact.size_label, Artifact.params_total_b,
+           Artifact.params_active_b, Artifact.quantization,
+           case((Artifact.source == "arxiv", Artifact.attrs)).label("attrs"))
+    .where(Artifact.release_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Artifact.release_id, Artifact.id)
+)
+_PAGE_PAPER_LINKS = (
+    select(ReleasePaper.release_id, ReleasePaper.via, *_PAPER_COLUMNS, Artifact.attrs)
+    .join(Artifact, Artifact.id == ReleasePaper.paper_id)
+    .where(ReleasePaper.release_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ReleasePaper.id)
+)
+_PAGE_MODEL_LINKS = (
+    select(ReleasePaper.paper_id, Release.id, Lab.slug, Release.title, Release.released_at, ReleasePaper.via)
+    .join(Release, Release.id == ReleasePaper.release_id).join(Lab, Lab.id == Release.lab_id)
+    .where(ReleasePaper.paper_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ReleasePaper.paper_id, ReleasePaper.id)
+)
+_RELEASE_COLUMNS = (Release.id, Release.lab_id, Release.title, Release.kind, Release.released_at,
+                    Release.first_seen_at, Release.baseline, Release.url, Release.significance,
+                    Release.derivative, Release.new_base, Release.adoption_count)
+
+
+def list_release_dicts(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> list[dict[str, Any]]:
+    """Return ``[serialize.release_to_dict(r) for r in list_releases(...)]`` without ORM objects.
+
+    The API's list path (issue 7: a page of 50 releases holds ~250 artifacts; building ORM
+    objects and their relationship collections cost most of the request). Five small queries
+    whatever the page size: the page, its labs, its artifacts, its linked papers and, for paper
+    releases, the model releases linked to their papers; rows go straight to ``release_dict``.
+
+    Returns:
+        list[dict]: DESIGN.md's release JSON shape, newest first (ties broken by id).
+    """
+    conn = session.connection()
+    page = conn.execute(_page_query(session, flt).with_only_columns(*_RELEASE_COLUMNS)).all()
+    if not page:
+        return []
+    ids = [r.id for r in page]
+    labs = {lab.id: lab for lab in conn.execute(_PAGE_LABS, {"ids": sorted({r.lab_id for r in page})}).all()}
+    artifacts: dict[int, list[Any]] = {i: [] for i in ids}
+    for a in conn.execute(_PAGE_ARTIFACTS, {"ids": ids}).all():  # .all(): one fetch, not one per row
+        artifacts[a.release_id].append(a)
+    linked: dict[int, list[tuple[Any, str]]] = {i: [] for i in ids}
+    for p in conn.execute(_PAGE_PAPER_LINKS, {"ids": ids}).all():
+        linked[p.release_id].append((p, p.via))
+    # paper releases: the model releases their arXiv artifacts are linked to
+    paper_of = {a.id: r.id for r in page if r.kind == "paper" for a in artifacts[r.id] if a.source == "arxiv"}
+    models: dict[int, list[tuple[int, str, str, datetime, str]]] = {i: [] for i in ids}
+    if paper_of:
+        for paper_id, *link in conn.execute(_PAGE_MODEL_LINKS, {"ids": sorted(paper_of)}).all():
+            models[paper_of[paper_id]].append(tuple(link))
+    return [release_dict(r, labs[r.lab_id], artifacts[r.id], linked_papers=linked[r.id], model_links=models[r.id])
+            for r in page]
 
 
 def lab_summaries(*, session: Session) -> list[tuple[Lab, int, datetime | None]]:

@@ -16,6 +16,24 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+#: One ``release_changes`` row per transaction that changes the releases' history (statement
+#: trigger: once per statement, ON CONFLICT keeps one row per transaction; no lock is shared
+#: between writers since each transaction has its own txid).
+RELEASE_CHANGE_FUNCTION = """
+CREATE FUNCTION note_release_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO release_changes (txid) VALUES (txid_current()) ON CONFLICT (txid) DO NOTHING;
+    RETURN NULL;
+END
+$$
+"""
+RELEASE_CHANGE_TRIGGER = """
+CREATE TRIGGER releases_changed
+AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF lab_id, kind, released_at ON releases
+FOR EACH STATEMENT EXECUTE FUNCTION note_release_change()
+"""
+
+
 def upgrade() -> None:
     
     op.create_table('subscriptions',
@@ -128,6 +146,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('adoption_count', sa.Integer(), nullable=True))
         batch_op.create_index('ix_releases_lab_id_released_at_id', ['lab_id', 'released_at', 'id'], unique=False)
         batch_op.create_index('ix_releases_kind_lab_id_released_at', ['kind', 'lab_id', 'released_at'], unique=False)
+        batch_op.create_index('ix_releases_baseline_released_at_id', ['baseline', 'released_at', 'id'], unique=False)
 
     # issue 7: trigram indexes for ``q`` (ILIKE '%x%'); pg_trgm exists only on PostgreSQL, where
     # the indexes are GIN; on SQLite they are plain b-trees (same names, so no autogenerate drift)
@@ -138,14 +157,30 @@ def upgrade() -> None:
     op.create_index('ix_artifacts_name_trgm', 'artifacts', ['name'], unique=False,
                     postgresql_using='gin', postgresql_ops={'name': 'gin_trgm_ops'})
 
+    # issue 7: a stamp of the releases' history for the cadence cache (models.ReleaseChange);
+    # the trigger exists on PostgreSQL only (SQLite computes the cadence on every request)
+    op.create_table('release_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('txid', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_release_changes')),
+    sa.UniqueConstraint('txid', name=op.f('uq_release_changes_txid'))
+    )
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(RELEASE_CHANGE_FUNCTION)
+        op.execute(RELEASE_CHANGE_TRIGGER)
+
     
 
 
 def downgrade() -> None:
-    
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP TRIGGER IF EXISTS releases_changed ON releases')
+        op.execute('DROP FUNCTION IF EXISTS note_release_change()')
+    op.drop_table('release_changes')
     op.drop_index('ix_artifacts_name_trgm', table_name='artifacts')
     op.drop_index('ix_releases_title_trgm', table_name='releases')
     with op.batch_alter_table('releases', schema=None) as batch_op:
+        batch_op.drop_index('ix_releases_baseline_released_at_id')
         batch_op.drop_index('ix_releases_kind_lab_id_released_at')
         batch_op.drop_index('ix_releases_lab_id_released_at_id')
         batch_op.drop_column('adoption_count')
