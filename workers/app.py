@@ -32,6 +32,7 @@ from kombu.utils.url import maybe_sanitize_url
 
 from tracker.config import Settings
 from tracker.watchlist import Watchlist, load_watchlist
+from workers.broker import TRANSPORT as REDIS_TRANSPORT
 from workers.schedule import (
     DELIVER_QUEUE,
     DELIVER_TASK,
@@ -162,9 +163,14 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
     elif settings.resolved_broker_url.startswith(("redis://", "rediss://")):
         # Longer than the hard time limit: a late-acked poll is not redelivered while running.
         transport_options["visibility_timeout"] = 2 * POLL_TIME_LIMIT_S
+    broker_transport = None
+    if settings.resolved_broker_url.startswith("redis://") and ";" not in settings.resolved_broker_url:
+        # kombu's Redis transport whose lost connections cannot crash the worker (workers.broker)
+        broker_transport = REDIS_TRANSPORT
     app.conf.update(
         broker_url=settings.resolved_broker_url,
         broker_connection_retry_on_startup=True,
+        broker_transport=broker_transport,
         broker_transport_options=transport_options,
         result_backend=None,
         task_ignore_result=True,
@@ -172,6 +178,10 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         accept_content=["json"],
         event_serializer="json",
         task_acks_late=True,
+        # A task running when the broker connection drops finishes and records its result in the
+        # database (the record of what is owed); its late ack is lost with the connection and a
+        # redelivery is harmless (tasks are idempotent). Celery 6 would cancel it instead.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_prefetch_multiplier=1,
         worker_concurrency=settings.worker_concurrency,
         # Each queue gets its own direct exchange and routing key: with Celery's defaults both

@@ -1,0 +1,44 @@
+"""workers.broker: a channel of a lost (collected) Redis connection fails with a connection error.
+
+kombu's stock channel raises AttributeError there, which Celery does not treat as a connection
+error: the worker exits instead of reconnecting (the Redis-restart test in
+test_worker_resilience.py found it). Real Redis (TRACKER_TEST_REDIS_URL).
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from kombu import Connection
+
+from tests.conftest import REDIS_URL
+from tracker.config import Settings
+from workers.broker import TRANSPORT, Transport
+
+pytestmark = pytest.mark.redis
+
+
+def test_a_collected_connection_s_channel_raises_a_connection_error() -> None:
+    conn = Connection(REDIS_URL, transport=TRANSPORT)
+    try:
+        channel = conn.default_channel  # connects
+        channel.client.ping()
+        errors = conn.connection_errors
+        conn.collect()  # what Celery does when it loses the broker: detaches the transport
+        with pytest.raises(redis.exceptions.ConnectionError) as info:
+            channel.qos.restore_unacked()  # what closing the channel or acking a message reaches
+        assert isinstance(info.value, errors), "Celery would not handle this error"
+    finally:
+        conn.release()
+
+
+def test_the_app_uses_it_for_redis_urls_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from workers.app import create_celery
+
+    def transport(url: str | None) -> type:
+        settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=url)
+        return type(create_celery(settings).connection_for_read().transport)
+
+    assert transport(REDIS_URL) is Transport
+    assert transport("rediss://127.0.0.1:6380/0") is not Transport  # TLS settings come from the scheme
+    assert transport(None).__module__ == "kombu.transport.sqlalchemy"  # the embedded default
