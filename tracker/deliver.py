@@ -34,8 +34,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from tracker import deliveries as dl
@@ -48,6 +48,9 @@ from tracker.store import Store
 from tracker.store.models import Delivery, Event, Release, SlackThread
 
 log = logging.getLogger(__name__)
+
+#: PostgreSQL SQLSTATE of a lock wait that exceeded ``lock_timeout``.
+LOCK_NOT_AVAILABLE = "55P03"
 
 NotifierFactory = Callable[[str], Notifier]
 Clock = Callable[[], datetime]
@@ -93,11 +96,24 @@ def _thread_for(session: Session, release_id: int | None, channel: str) -> Threa
 PARENT_WAIT_S = 5.0
 
 
+#: Seconds a claim waits for the lock on its release's row (PostgreSQL ``lock_timeout``): another
+#: claim of the same release holds it for milliseconds, a long ``tracker regroup`` for longer.
+RELEASE_LOCK_TIMEOUT_S = 5.0
+
+
+class _ReleaseBusy(Exception):
+    """Internal: the release's row stayed locked past ``RELEASE_LOCK_TIMEOUT_S``."""
+
+
 def _lock_release(session: Session, delivery: Delivery) -> int | None:
     """Lock the row of the release ``delivery`` concerns until this claim transaction commits.
 
     Returns:
         int | None: the release id (None for deliveries that are not about a release).
+
+    Raises:
+        _ReleaseBusy: the row stayed locked for ``RELEASE_LOCK_TIMEOUT_S`` (PostgreSQL); the
+            claim transaction must be rolled back.
 
     Claims of the same release's deliveries then run one after another: the second sees the
     first's committed ``sending`` row (``_parent_in_flight``) or its stored Slack thread, so two
@@ -109,9 +125,19 @@ def _lock_release(session: Session, delivery: Delivery) -> int | None:
         return None
     release_id = session.scalar(select(Event.release_id).where(Event.id == delivery.event_id))
     if release_id is not None:
-        # FOR NO KEY UPDATE: conflicts with itself, not with inserts that merely reference the
-        # release (artifacts, events, Slack threads take KEY SHARE locks through their foreign keys).
-        session.execute(select(Release.id).where(Release.id == release_id).with_for_update(key_share=True))
+        lock = select(Release.id).where(Release.id == release_id).with_for_update(key_share=True)
+        if session.get_bind().dialect.name != "postgresql":
+            session.execute(lock)  # renders without the locking clause; SQLite has one writer
+            return release_id
+        session.execute(text(f"SET LOCAL lock_timeout = '{int(RELEASE_LOCK_TIMEOUT_S * 1000)}ms'"))
+        try:
+            # FOR NO KEY UPDATE: conflicts with itself, not with inserts that merely reference the
+            # release (artifacts, events, Slack threads take KEY SHARE locks through their foreign keys).
+            session.execute(lock)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise _ReleaseBusy(release_id) from exc
+            raise
     return release_id
 
 
@@ -263,6 +289,31 @@ def deliver_one(
         resolved = _resolve_unknown(store, delivery_id=delivery_id, notifier_for=notifier_for, now=now)
         if resolved is not None:
             return resolved
+    try:
+        claimed = _claim(store, delivery_id, worker=worker, now=now)
+    except _ReleaseBusy as busy:  # the claim was rolled back: still pending, no attempt counted
+        retry_at = now + timedelta(seconds=PARENT_WAIT_S)
+        log.info("delivery %d waits %ss: release %s is locked by another transaction",
+                 delivery_id, PARENT_WAIT_S, busy.args[0])
+        return DeliveryOutcome(delivery_id, dl.PENDING, next_attempt_at=retry_at)
+    if isinstance(claimed, DeliveryOutcome):
+        return claimed
+    out, release_id, attempts = claimed
+    return _send_claimed(store, out, release_id=release_id, attempts=attempts, settings=settings,
+                         notifier_for=notifier_for, clock=clock)
+
+
+def _claim(store: Store, delivery_id: int, *, worker: str, now: datetime
+           ) -> DeliveryOutcome | tuple[Outgoing, int | None, int]:
+    """Claim transaction: win the row, lock its release, build the message or hand the row back.
+
+    Returns:
+        DeliveryOutcome | tuple: ``skipped`` (claim lost) or ``pending`` (waits for its parent
+        message); else ``(outgoing, release id, attempts)`` to send, the row now ``sending``.
+
+    Raises:
+        _ReleaseBusy: the release's row stayed locked; nothing was changed (rolled back).
+    """
     with store.transaction() as session:
         if not dl.claim(session=session, delivery_id=delivery_id, worker=worker, now=now):
             return DeliveryOutcome(delivery_id, "skipped")
@@ -285,6 +336,13 @@ def deliver_one(
             log.info("delivery %d waits %ss for the parent message of release %s in %s",
                      delivery_id, PARENT_WAIT_S, release_id, delivery.channel)
             return DeliveryOutcome(delivery_id, dl.PENDING, next_attempt_at=retry_at)
+    return out, release_id, attempts
+
+
+def _send_claimed(store: Store, out: Outgoing, *, release_id: int | None, attempts: int, settings: Settings,
+                  notifier_for: NotifierFactory, clock: Clock) -> DeliveryOutcome:
+    """Send a claimed delivery and record the outcome (``sent``, or a failure with its backoff)."""
+    delivery_id = out.delivery_id
     try:
         result = notifier_for(out.channel).send(out)
     except DeliveryError as exc:

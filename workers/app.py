@@ -32,7 +32,7 @@ from kombu.utils.url import maybe_sanitize_url
 
 from tracker.config import Settings
 from tracker.watchlist import Watchlist, load_watchlist
-from workers.broker import TRANSPORT as REDIS_TRANSPORT
+from workers import broker
 from workers.schedule import (
     DELIVER_QUEUE,
     DELIVER_TASK,
@@ -153,6 +153,7 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         ConfigError: the watchlist is invalid, or it names an unknown source.
     """
     data_dir = settings.ensure_data_dir()
+    broker.install()  # redis:// and rediss:// connections survive a lost broker (see workers.broker)
     watchlist = watchlist if watchlist is not None else load_watchlist(settings.watchlist)
     app = Celery("tracker", set_as_current=False)
     transport_options: dict[str, Any] = {}
@@ -163,14 +164,9 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
     elif settings.resolved_broker_url.startswith(("redis://", "rediss://")):
         # Longer than the hard time limit: a late-acked poll is not redelivered while running.
         transport_options["visibility_timeout"] = 2 * POLL_TIME_LIMIT_S
-    broker_transport = None
-    if settings.resolved_broker_url.startswith("redis://") and ";" not in settings.resolved_broker_url:
-        # kombu's Redis transport whose lost connections cannot crash the worker (workers.broker)
-        broker_transport = REDIS_TRANSPORT
     app.conf.update(
         broker_url=settings.resolved_broker_url,
         broker_connection_retry_on_startup=True,
-        broker_transport=broker_transport,
         broker_transport_options=transport_options,
         result_backend=None,
         task_ignore_result=True,

@@ -15,8 +15,10 @@ the consumer reconnects). Nothing is lost by abandoning them: Redis keeps unackn
 in its own ``unacked`` hash and kombu restores them after ``visibility_timeout`` (see
 ``workers.app``), and every tracker task is idempotent.
 
-``workers.app`` selects ``Transport`` for ``redis://`` broker URLs (Celery's ``broker_transport``).
-``rediss://`` keeps kombu's stock transport, because kombu derives TLS settings from that scheme name.
+``install()`` (called when ``workers.app`` is imported) points kombu's ``redis`` and ``rediss``
+transport aliases at ``Transport``, so every broker connection of the process uses it while URLs
+stay ``redis://...`` (logs, banners, Flower and failover lists parse them back; kombu still
+applies its ``rediss`` TLS defaults, which it keys on the scheme name).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from typing import Any
 import redis
 from kombu.transport import redis as kombu_redis
 
-#: Celery ``broker_transport`` value selecting ``Transport``.
+#: kombu's import path of ``Transport``.
 TRANSPORT = "workers.broker:Transport"
+#: The URL schemes (kombu transport aliases) served by ``Transport``.
+SCHEMES = ("redis", "rediss")
 
 
 class Channel(kombu_redis.Channel):  # type: ignore[misc]
@@ -44,3 +48,15 @@ class Transport(kombu_redis.Transport):  # type: ignore[misc]
     """kombu's Redis transport with ``Channel`` (see the module docstring)."""
 
     Channel = Channel
+
+
+def install() -> None:
+    """Make kombu's ``redis``/``rediss`` aliases resolve to ``Transport`` in this process (idempotent).
+
+    kombu resolves a URL's scheme through ``kombu.transport.TRANSPORT_ALIASES`` whenever it
+    opens a connection (Celery's reconnects and failover switches included).
+    """
+    from kombu import transport
+
+    for scheme in SCHEMES:
+        transport.TRANSPORT_ALIASES[scheme] = TRANSPORT

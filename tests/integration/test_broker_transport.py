@@ -32,13 +32,16 @@ def test_a_collected_connection_s_channel_raises_a_connection_error() -> None:
         conn.release()
 
 
-def test_the_app_uses_it_for_redis_urls_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_s_redis_connections_use_it_and_keep_their_urls(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from workers.app import create_celery
 
-    def transport(url: str | None) -> type:
+    def connection(url: str | None) -> Connection:
         settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=url)
-        return type(create_celery(settings).connection_for_read().transport)
+        return create_celery(settings).connection_for_read()
 
-    assert transport(REDIS_URL) is Transport
-    assert transport("rediss://127.0.0.1:6380/0") is not Transport  # TLS settings come from the scheme
-    assert transport(None).__module__ == "kombu.transport.sqlalchemy"  # the embedded default
+    redis_conn = connection(REDIS_URL)
+    assert type(redis_conn.transport) is Transport
+    assert redis_conn.as_uri().startswith("redis://")  # logs, banners and Flower parse it back
+    assert type(connection("rediss://127.0.0.1:6380/0").transport) is Transport
+    assert type(connection("redis://127.0.0.1:1/0;redis://127.0.0.1:2/0").transport) is Transport  # failover
+    assert type(connection(None).transport).__module__ == "kombu.transport.sqlalchemy"  # the embedded default

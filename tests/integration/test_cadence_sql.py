@@ -171,3 +171,38 @@ def test_kept_cadence_history_follows_every_change_to_the_releases(store: Store)
     # an earlier "now" (as_of in the past) and other kinds are computed, not served from the kept history
     assert _sql(store, NOW - timedelta(days=30))[0] == _sql(store, NOW - timedelta(days=30))[1]
     assert _sql(store, later, None)[0] == _sql(store, later, None)[1]
+
+
+def test_kept_cadence_history_shows_a_new_lab_and_ignores_uncommitted_writes(store: Store) -> None:
+    """Found in review: a lab added without releases (``sync_labs`` on every poll) fires no
+    trigger, and a transaction's own uncommitted releases must never reach the shared cache."""
+    _fill(store)
+    later = NOW + timedelta(days=2)
+    assert _sql(store, later)[0] == _sql(store, later)[1]  # kept history filled
+    with store.engine.begin() as conn:
+        conn.execute(insert(Lab), [{"id": 6, "slug": "newlab", "name": "New", "country": "US"}])
+    got, expected = _sql(store, later)
+    assert got == expected and "newlab" in [c["lab"] for c in got]
+    with store.transaction() as session:
+        only_new = analytics.lab_cadences(session=session, now=later, lab="newlab")
+    assert [c.lab for c in only_new] == ["newlab"] and only_new[0].releases == 0
+
+    session_cm = store.transaction()
+    session = session_cm.__enter__()
+    try:  # uncommitted release in this transaction, then a rollback
+        session.execute(insert(Release), [{"id": 950, "lab_id": 6, "family": "F950", "title": "draft", "kind": "model",
+                                           "url": "https://hub.test", "released_at": NOW - timedelta(days=1),
+                                           "first_seen_at": NOW, "baseline": False}])
+        seen = analytics.lab_cadences(session=session, now=later, lab="newlab")
+        assert seen[0].releases == 1  # the transaction sees its own write
+        raise RuntimeError("roll back")
+    except RuntimeError:
+        session_cm.__exit__(RuntimeError, RuntimeError("roll back"), None)
+    with store.engine.begin() as conn:  # another writer commits: the change count is back where the draft had it
+        conn.execute(insert(Release), [{"id": 951, "lab_id": 3, "family": "F951", "title": "gamma 2", "kind": "model",
+                                        "url": "https://hub.test", "released_at": NOW - timedelta(days=2),
+                                        "first_seen_at": NOW, "baseline": False}])
+    with store.transaction() as session:
+        assert analytics.lab_cadences(session=session, now=later, lab="newlab")[0].releases == 0
+    got, expected = _sql(store, later)
+    assert got == expected and next(c for c in got if c["lab"] == "newlab")["releases"] == 0

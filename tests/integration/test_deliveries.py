@@ -22,7 +22,7 @@ from tracker.errors import DeliveryError
 from tracker.notify import Outgoing
 from tracker.notify.webhook import WebhookNotifier
 from tracker.store import Store
-from tracker.store.models import Delivery, SlackThread
+from tracker.store.models import Delivery, Event, SlackThread
 from tracker.watchlist import parse_watchlist
 
 WATCHLIST = parse_watchlist(
@@ -391,3 +391,30 @@ def test_webhook_notifier_network_error_is_transient() -> None:
     with pytest.raises(DeliveryError) as info:
         WebhookNotifier(url, timeout_s=2).send(_outgoing())
     assert info.value.permanent is False
+
+
+@pytest.mark.parametrize("backend_settings", ["postgresql"], indirect=True)  # SQLite has no row locks
+def test_a_claim_whose_release_stays_locked_is_handed_back(
+    store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: the claim waits for its release's row lock; a long transaction holding it (a
+    `tracker regroup`) must not hold the delivery up indefinitely."""
+    import tracker.deliver as deliver_mod
+    from tracker.store.models import Release
+
+    monkeypatch.setattr(deliver_mod, "RELEASE_LOCK_TIMEOUT_S", 0.2)
+    clock = FakeClock()
+    notifier = RecordingNotifier()
+    delivery_id = _one_delivery(store, backend_settings, clock)
+    with store.transaction() as session:
+        release_id = session.get(Event, _row(store, delivery_id).event_id).release_id
+    with store.engine.connect() as holder:
+        holder.execute(select(Release.id).where(Release.id == release_id).with_for_update())  # held
+        outcome = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
+                              clock=clock)
+        holder.rollback()
+    assert outcome.status == "pending" and outcome.next_attempt_at is not None
+    row = _row(store, delivery_id)
+    assert (row.status, row.attempts, notifier.sent) == ("pending", 0, [])
+    assert deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
+                       clock=clock).sent  # lock released: sent normally

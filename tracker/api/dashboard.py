@@ -22,12 +22,12 @@ from sqlalchemy import select
 
 from tracker import __version__, analytics, charts
 from tracker.api.deps import SessionDep
-from tracker.api.releases import RELEASE_KINDS, ReleaseFilterDep, parse_when
+from tracker.api.releases import RELEASE_KINDS, ReleaseFilterDep, invalid, parse_when
 from tracker.api.stats import KindParam, parse_kinds
 from tracker.domain import utcnow
 from tracker.serialize import release_to_dict
 from tracker.store.models import Lab
-from tracker.store.queries import list_releases
+from tracker.store.queries import get_lab_by_slug, list_releases
 
 router = APIRouter(tags=["dashboard"])
 
@@ -88,7 +88,10 @@ def cadence_chart(
     kind: KindParam = "model",
     as_of: AsOfParam = None,
 ) -> Response:
-    """Releases per ISO week per lab (PNG or SVG, same chart code as ``tracker chart cadence``)."""
+    """Releases per ISO week per lab (PNG or SVG, same chart code as ``tracker chart cadence``); 422
+    for an unknown ``lab``, as ``/stats/cadence``."""
+    if lab and get_lab_by_slug(session=session, slug=lab) is None:
+        raise invalid("lab", f"unknown lab {lab!r}", lab)
     now, _ = _as_of(as_of)
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=parse_kinds(kind))
     body = charts.cadence_chart(cadences, fmt, title=f"{kind.capitalize()} releases per ISO week" if kind != "any" else None)

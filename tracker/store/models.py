@@ -378,15 +378,18 @@ class DownloadSnapshot(Base):
 
 
 class ReleaseChange(Base):
-    """One row per database transaction that inserted, deleted, truncated or moved releases
-    (changed ``lab_id``, ``kind`` or ``released_at``), issue 7.
+    """One row per database transaction that ran a statement inserting, deleting, truncating or
+    moving releases (``UPDATE OF lab_id, kind, released_at``; a statement trigger also fires when
+    such a statement matched no row), issue 7.
 
     Written only by a PostgreSQL statement trigger on ``releases`` (migration 0002), whatever the
     writer (pipeline, regroup, bulk loads): ``INSERT ... (txid_current()) ON CONFLICT DO NOTHING``,
     so concurrent writers never wait on each other. The row count (with the table's file node)
     is a stamp that changes whenever another committed transaction changed the releases, which
     lets ``analytics.lab_cadences`` reuse the whole-history part of the cadence (weekly counts,
-    gaps) between changes. Append-only: one small row per writing transaction. SQLite has no
+    gaps) between changes. Append-only: one small row per writing transaction; never prune it by
+    DELETE or TRUNCATE (the stamp would repeat, see ``analytics._cached_history``). Writes made
+    with triggers disabled (``session_replication_role = replica``) are not seen. SQLite has no
     trigger (and ``lab_cadences`` no cache there).
     """
 
