@@ -13,7 +13,8 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -144,6 +145,71 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
         out.print(f"  {describe_detection(d)}  {d.url}", highlight=False)
 
 
+#: Settings naming the endpoint of a host, for the hint printed when that host is unreachable.
+ENDPOINT_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("hf_endpoint", "TRACKER_HF_ENDPOINT"),
+    ("arxiv_endpoint", "TRACKER_ARXIV_ENDPOINT"),
+    ("modelscope_endpoint", "TRACKER_MODELSCOPE_ENDPOINT"),
+    ("github_api_url", "TRACKER_GITHUB_API_URL"),
+    ("github_url", "TRACKER_GITHUB_URL"),
+)
+
+
+def describe_unreachable(reports: list[Any], settings: Settings) -> list[str]:
+    """One line per host a poll could not reach, naming what was not polled and what to check.
+
+    ``"huggingface.co unreachable (network error: Connection refused): 17 labs not polled (hf);
+    check your network or TRACKER_HF_ENDPOINT"``. Empty when every host answered.
+    """
+    from tracker.http import host_key
+
+    hosts: dict[str, tuple[str, set[str], set[str]]] = {}  # host -> (error, labs, sources)
+    for r in reports:
+        for host, error in r.unreachable.items():
+            _, labs, sources = hosts.setdefault(host, (error, set(), set()))
+            labs.add(r.lab)
+            sources.add(r.source)
+    lines = []
+    for host, (error, labs, sources) in hosts.items():
+        names = [env for attr, env in ENDPOINT_SETTINGS if host_key(str(getattr(settings, attr))) == host]
+        hint = " or ".join(["your network", *names]) if names else "your network"
+        lines.append(f"{host} unreachable ({error}): {len(labs)} lab{'s' if len(labs) != 1 else ''} "
+                     f"not polled ({', '.join(sorted(sources))}); check {hint}")
+    return lines
+
+
+@contextmanager
+def poll_progress(units: list[tuple[str, Any]], *, out: Console) -> Iterator[Callable[[Any], None] | None]:
+    """Show "polling hf: 12/17 units" bars on ``out`` while polling, when it is a terminal.
+
+    Yields:
+        callable | None: ``on_report(report)`` to pass to ``poll_once``; None when ``out`` is not
+        a terminal (piped output stays exactly the summary).
+    """
+    if not out.is_terminal or not units:
+        yield None
+        return
+    from collections import Counter
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    totals = Counter(source for source, _ in units)
+    with Progress(SpinnerColumn(), TextColumn("polling {task.fields[source]}"), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("units{task.fields[note]}"), TimeElapsedColumn(),
+                  console=out, transient=True) as progress:
+        tasks = {source: progress.add_task("", total=total, source=source, note="")
+                 for source, total in totals.items()}
+
+        def on_report(report: Any) -> None:
+            task = tasks.get(report.source)
+            if task is None:
+                return
+            note = f" ({', '.join(report.unreachable)} unreachable)" if report.unreachable else None
+            progress.update(task, advance=1, **({"note": note} if note else {}))
+
+        yield on_report
+
+
 @app.command()
 @handle_errors
 def poll(
@@ -155,12 +221,16 @@ def poll(
     Exits 0 when at least one source succeeded, 1 when all failed, 2 on bad configuration.
     """
     from tracker.alerts import process_outbox
-    from tracker.pipeline import poll_once
+    from tracker.pipeline import poll_once, poll_units_for
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    reports = poll_once(ctx.settings, store, ctx.watchlist, sources=source, labs=lab)
+    units = poll_units_for(ctx.watchlist, sources=source, labs=lab, enabled=ctx.settings.enabled_sources)
+    with poll_progress(units, out=err_console) as on_report:
+        reports = poll_once(ctx.settings, store, ctx.watchlist, sources=source, labs=lab, on_report=on_report)
     render_poll(reports)
+    for line in describe_unreachable(reports, ctx.settings):
+        err_console.print(f"[bold yellow]{line}[/]", highlight=False)
     summary = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
     for error in summary.errors:
         err_console.print(f"[yellow]alert not delivered:[/] {error}", highlight=False)

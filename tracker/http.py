@@ -12,7 +12,8 @@
   ``settings.http_max_retry_after`` is not slept in-process: ``RateLimitedError`` is raised at once
   so that the next poll retries;
 * requests to the arXiv host are spaced ``settings.arxiv_min_interval`` seconds apart (arXiv's
-  politeness rule), across concurrent coroutines;
+  politeness rule), across concurrent coroutines; an attempt that could not connect never reached
+  arXiv, so it gives its slot back and the next request in line goes at once;
 * the Hub token (``HF_TOKEN``) is sent only to the host of ``settings.hf_endpoint``;
 * besides the client-wide totals, ``HttpClient.counting()`` counts the requests made by one
   logical caller (a context variable), so that concurrent polls sharing one client each report
@@ -23,7 +24,19 @@
 * ``HttpClient.guarding(check)`` runs ``check(url)`` before every hop (redirects included) of the
   requests made inside the block: the feeds source uses it to refuse private addresses;
 * GitHub-style rate limits: a 403/429 with ``X-RateLimit-Remaining: 0`` becomes
-  ``RateLimitedError`` with ``retry_after`` from ``X-RateLimit-Reset`` (epoch seconds).
+  ``RateLimitedError`` with ``retry_after`` from ``X-RateLimit-Reset`` (epoch seconds);
+* unreachable hosts are given up for the client's lifetime (one poll cycle): when a request has
+  used all its attempts and *every* attempt failed before any HTTP response arrived on the same
+  host (``httpx.ConnectError``: connection refused, DNS failure, no route, TLS handshake; or
+  ``httpx.ConnectTimeout``), that host (``host:port``) is marked unreachable. Later requests to it
+  on this client -- and the next attempt of requests already retrying for it -- fail at once with
+  a ``SourceHTTPError`` naming the original error, without sending anything (and without waiting
+  for the arXiv throttle). Each such refusal counts as one request in ``requests``, as a failed
+  attempt would, and the host is listed in ``RequestCount.unreachable``. HTTP statuses (5xx,
+  429), read/write timeouts and dropped connections never mark a host: it answered. A new client
+  (the next cycle) tries again. The first request keeps its full retries even for "connection
+  refused": with the mark, an outage costs one request's backoff per host (a few seconds), while
+  fewer retries would turn a brief server restart into a whole failed cycle for that host.
 
 ``paginate`` follows GitHub-style ``Link: <...>; rel="next"`` headers (as the Hub does).
 """
@@ -33,7 +46,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import math
+import os
 import re
+import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
@@ -44,7 +59,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt, stop_any
 from tenacity.wait import wait_random_exponential
 
 from tracker.config import Settings
@@ -58,6 +73,7 @@ __all__ = [
     "RequestCount",
     "Response",
     "ValidatorStore",
+    "host_key",
     "make_client",
     "paginate",
     "parse_retry_after",
@@ -68,6 +84,12 @@ MAX_REDIRECTS = 5
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """HTTP statuses worth retrying: timeouts, rate limits and gateway/server hiccups."""
+
+#: Seconds to establish a connection (at most ``settings.http_timeout``): a reachable host
+#: connects in well under a second; an outage that drops packets should not cost 30 s an attempt.
+CONNECT_TIMEOUT_S = 10.0
+
+_HTTPX_CONNECT_FAILED = "All connection attempts failed"  # httpx's words for any failed connect
 
 _DELAY_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 
@@ -80,12 +102,17 @@ class RequestCount:
     """Requests made inside one ``HttpClient.counting()`` block (and the tasks it started).
 
     Attributes:
-        requests (int): HTTP attempts sent, counting every retry and redirect hop.
+        requests (int): HTTP attempts sent, counting every retry and redirect hop, plus requests
+            refused at once because their host was found unreachable earlier (one each).
         not_modified (int): responses that were 304 Not Modified.
+        unreachable (dict): hosts (``host_key``) that requests of this block failed to reach
+            at the network level, each with the original error (``"network error: Connection
+            refused"``); see ``HttpClient.unreachable``.
     """
 
     requests: int = 0
     not_modified: int = 0
+    unreachable: dict[str, str] = field(default_factory=dict)
 
 
 # The counters open in the current context, innermost last, each with the client it belongs to.
@@ -112,6 +139,11 @@ class ValidatorStore:
 
 
 UrlGuard = Callable[[httpx.URL], Awaitable[None]]
+
+# The throttle slot booked by the current task's last request hop: (host, previous, booked), or None.
+_booked_turn: contextvars.ContextVar[tuple[str, float, float] | None] = contextvars.ContextVar(
+    "tracker_http_booked_turn", default=None
+)
 
 _active_validators: contextvars.ContextVar[tuple[HttpClient, ValidatorStore] | None] = (
     contextvars.ContextVar("tracker_http_validators", default=None)
@@ -156,6 +188,39 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - now).total_seconds())
 
 
+def host_key(url: str | httpx.URL) -> str:
+    """The key hosts are marked unreachable under: ``"huggingface.co"``, ``"127.0.0.1:9"``.
+
+    The host alone for the scheme's default port, ``host:port`` otherwise, so a refused port
+    does not condemn other ports of the same machine.
+    """
+    url = httpx.URL(url) if isinstance(url, str) else url
+    host = url.host.lower()
+    return f"{host}:{url.port}" if url.port is not None else host
+
+
+def _network_reason(exc: BaseException) -> str:
+    """Words for a network error, with the OS reason when httpx's own text hides it.
+
+    httpx says "All connection attempts failed" for a refused connection; the ``OSError`` it
+    wraps has the errno, so this returns "Connection refused". TLS errors keep their own text.
+    """
+    text = str(exc) or type(exc).__name__
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        errno = getattr(cause, "errno", None)
+        if (isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError)
+                and isinstance(errno, int) and errno > 0):
+            reason = os.strerror(errno)
+            if reason.lower() in text.lower():
+                return text
+            return reason if text == _HTTPX_CONNECT_FAILED else f"{reason} ({text})"
+        cause = cause.__cause__ or cause.__context__
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     """A fully read HTTP response.
@@ -178,12 +243,19 @@ class Response:
 
 
 class _Transient(Exception):
-    """Internal: one attempt failed in a way worth retrying; ``error`` is what to raise at the end."""
+    """Internal: one attempt failed in a way worth retrying; ``error`` is what to raise at the end.
 
-    def __init__(self, error: SourceHTTPError, retry_after: float | None = None):
+    ``unreachable`` is the ``host_key`` the attempt could not connect to (connect error or connect
+    timeout, before any response), with ``reason`` the words for it; None for every other failure.
+    """
+
+    def __init__(self, error: SourceHTTPError, retry_after: float | None = None, *,
+                 unreachable: str | None = None, reason: str = ""):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+        self.unreachable = unreachable
+        self.reason = reason
 
 
 class _HostBearerAuth(httpx.Auth):
@@ -259,6 +331,8 @@ class HttpClient:
         requests (int): HTTP attempts sent, counting every retry and redirect hop, by every
             caller of this client (use ``counting()`` for one caller's share).
         not_modified (int): responses that were 304 Not Modified, by every caller.
+        unreachable (dict): hosts (``host_key``) marked unreachable on this client, each with the
+            original error; requests to them fail at once (see the module docstring).
         backoff_base_s (float): seconds; base of the exponential backoff between retries
             (attempt n, 1-based, is followed by a random wait in ``[0, base * 2**(n-1)]``, capped
             at ``backoff_max_s``).
@@ -291,6 +365,7 @@ class HttpClient:
         self.settings = settings
         self.requests = 0
         self.not_modified = 0
+        self.unreachable: dict[str, str] = {}
         self._sleep: Sleep = sleep or asyncio.sleep
         self._clock: Clock = clock or time.monotonic
         self._max_body = settings.http_max_body_bytes
@@ -302,6 +377,7 @@ class HttpClient:
         if settings.arxiv_min_interval > 0:
             self._min_interval[arxiv_host] = settings.arxiv_min_interval
         self._next_slot: dict[str, float] = {}
+        self._given_back: dict[str, asyncio.Event] = {}  # set when a booked slot is given back
         self._throttle_locks: dict[str, asyncio.Lock] = {}
         self._limiter = make_limiter(settings)  # limits shared by all workers (Redis broker only)
         auth = None
@@ -311,7 +387,7 @@ class HttpClient:
             )
         self._client = httpx.AsyncClient(
             transport=transport,
-            timeout=httpx.Timeout(settings.http_timeout),
+            timeout=httpx.Timeout(settings.http_timeout, connect=min(settings.http_timeout, CONNECT_TIMEOUT_S)),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -387,40 +463,94 @@ class HttpClient:
         finally:
             _active_guard.reset(token)
 
-    def _count(self, *, requests: int = 0, not_modified: int = 0) -> None:
-        """Add to the client totals and to every ``counting()`` block open in this context."""
+    def _count(self, *, requests: int = 0, not_modified: int = 0, unreachable: str | None = None) -> None:
+        """Add to the client totals and to every ``counting()`` block open in this context.
+
+        ``unreachable`` (a ``host_key`` already in ``self.unreachable``) is recorded in the blocks.
+        """
         self.requests += requests
         self.not_modified += not_modified
         for client, count in _active_counts.get():
             if client is self:
                 count.requests += requests
                 count.not_modified += not_modified
+                if unreachable is not None:
+                    count.unreachable.setdefault(unreachable, self.unreachable[unreachable])
+
+    def _refuse_if_unreachable(self, url: httpx.URL, method: str) -> None:
+        """Raise at once (counted as one failed request) when ``url``'s host is marked unreachable.
+
+        Raises:
+            SourceHTTPError: transient (the next cycle tries again), naming the original error.
+        """
+        key = host_key(url)
+        reason = self.unreachable.get(key)
+        if reason is None:
+            return
+        self._count(requests=1, unreachable=key)
+        raise SourceHTTPError(
+            f"{method} {url}: not sent: {key} was unreachable earlier in this poll cycle ({reason}); "
+            "the next cycle tries again",
+            url=str(url),
+        )
+
+    def _stop_if_unreachable(self, state: RetryCallState) -> bool:
+        """tenacity stop: no more attempts once the host this attempt failed to reach is marked."""
+        exc = state.outcome.exception() if state.outcome else None
+        return isinstance(exc, _Transient) and exc.unreachable in self.unreachable
 
     async def _before_send(self, request: httpx.Request) -> None:
         """httpx request hook: runs before every hop (retries and redirects included)."""
+        self._refuse_if_unreachable(request.url, request.method)
         guard = _active_guard.get()
         if guard is not None:
             await guard(request.url)
-        await self._wait_turn(request.url.host.lower())
+        await self._wait_turn(request)
         if self._limiter is not None:
             await self._limiter.acquire(str(request.url))
+            self._refuse_if_unreachable(request.url, request.method)  # marked while we waited
         self._count(requests=1)
 
-    async def _wait_turn(self, host: str) -> None:
-        """Space requests to ``host`` at least its minimum interval apart (seconds).
+    async def _wait_turn(self, request: httpx.Request) -> None:
+        """Space requests to the request's host at least its minimum interval apart (seconds).
 
         The per-host lock makes concurrent coroutines queue up; each one sleeps until the slot
-        after the previous request and then books the next slot.
+        after the previous request and then books the next slot (remembered in ``_booked_turn``
+        so that an attempt that cannot connect gives it back: it never reached the server).
+        A request whose host was marked unreachable while it queued is refused unsent.
         """
+        _booked_turn.set(None)
+        host = request.url.host.lower()
         interval = self._min_interval.get(host)
         if not interval:
             return
         lock = self._throttle_locks.setdefault(host, asyncio.Lock())
         async with lock:
-            wait = self._next_slot.get(host, 0.0) - self._clock()
-            if wait > 0:
-                await self._sleep(wait)
-            self._next_slot[host] = self._clock() + interval
+            while (wait := self._next_slot.get(host, 0.0) - self._clock()) > 0:
+                await self._sleep_unless_given_back(host, wait)
+            self._refuse_if_unreachable(request.url, request.method)
+            previous = self._next_slot.get(host, 0.0)
+            booked = self._next_slot[host] = self._clock() + interval
+            _booked_turn.set((host, previous, booked))
+
+    async def _sleep_unless_given_back(self, host: str, seconds: float) -> None:
+        """Sleep ``seconds``, waking early when the slot waited for is given back."""
+        given_back = self._given_back.setdefault(host, asyncio.Event())
+        given_back.clear()
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        waker = asyncio.ensure_future(given_back.wait())
+        try:
+            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    def _give_back_turn(self) -> None:
+        """Un-book this task's last throttle slot when nobody booked after it, waking the next in line."""
+        turn = _booked_turn.get()
+        if turn is not None and self._next_slot.get(turn[0]) == turn[2]:
+            self._next_slot[turn[0]] = turn[1]
+            self._given_back.setdefault(turn[0], asyncio.Event()).set()
 
     def _wait_before_retry(self, state: RetryCallState) -> float:
         """tenacity wait: the server's Retry-After when given, else exponential backoff + jitter."""
@@ -490,19 +620,37 @@ class HttpClient:
 
     async def _send(self, method: str, url: str, params: Mapping[str, Any] | None,
                     headers: Mapping[str, str] | None, json_body: Any) -> Response:
-        """Send one logical request with retries (see ``get``)."""
+        """Send one logical request with retries (see ``get``); mark its host when unreachable.
+
+        The host is marked (``self.unreachable``) when the request gives up and every attempt
+        failed to connect to that same host; attempts after the mark are refused unsent.
+        """
+        self._refuse_if_unreachable(httpx.URL(url), method)
+        failed: list[_Transient] = []
+
+        async def attempt() -> Response:
+            try:
+                return await self._attempt(url, params, headers, method, json_body)
+            except _Transient as exc:
+                failed.append(exc)
+                raise
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts),
+            stop=stop_any(stop_after_attempt(self._attempts), self._stop_if_unreachable),
             wait=self._wait_before_retry,
             retry=retry_if_exception_type(_Transient),
             sleep=self._sleep,
             reraise=True,
         )
         try:
-            return await retrying(self._attempt, url, params, headers, method, json_body)
+            return await retrying(attempt)
         except _Transient as exc:
             err = exc.error
-            err.message = f"{err.message} (gave up after {self._attempts} attempts)"
+            err.message = f"{err.message} (gave up after {len(failed)} attempts)"
+            hosts = {f.unreachable for f in failed}
+            if exc.unreachable is not None and hosts == {exc.unreachable}:
+                self.unreachable.setdefault(exc.unreachable, exc.reason)
+                self._count(unreachable=exc.unreachable)
             raise err from exc.__cause__
 
     async def _attempt(
@@ -522,14 +670,15 @@ class HttpClient:
                     return Response(final_url, resp.status_code, resp.headers, body, resp.links)
                 raise self._status_error(resp, final_url)
         except httpx.TimeoutException as exc:
-            error = SourceHTTPError(
-                f"GET {url}: timed out after {self.settings.http_timeout:g}s ({type(exc).__name__})",
-                url=url,
-            )
-            raise _Transient(error) from exc
+            reason = f"timed out after {self.settings.http_timeout:g}s ({type(exc).__name__})"
+            error = SourceHTTPError(f"GET {url}: {reason}", url=url)
+            # Only a connect timeout says the host is unreachable; a read timeout means it answered.
+            raise _Transient(error, unreachable=self._unreachable_host(exc, url), reason=reason) from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-            error = SourceHTTPError(f"GET {url}: network error: {exc or type(exc).__name__}", url=url)
-            raise _Transient(error) from exc
+            reason = f"network error: {_network_reason(exc)}"
+            error = SourceHTTPError(f"GET {url}: {reason}", url=url)
+            # ConnectError: refused, DNS failure, no route, TLS handshake -- nothing was answered.
+            raise _Transient(error, unreachable=self._unreachable_host(exc, url), reason=reason) from exc
         except httpx.TooManyRedirects as exc:
             raise SourceHTTPError(
                 f"GET {url}: more than {MAX_REDIRECTS} redirects (redirect loop?)",
@@ -540,6 +689,20 @@ class HttpClient:
             raise SourceHTTPError(
                 f"GET {url}: {exc or type(exc).__name__}", url=url, permanent=True
             ) from exc
+
+    def _unreachable_host(self, exc: httpx.RequestError, url: str) -> str | None:
+        """``host_key`` of the hop that could not connect (a redirect target, say), else None.
+
+        Only ``httpx.ConnectError`` and ``httpx.ConnectTimeout`` count: nothing was answered, so
+        the attempt also gives its arXiv throttle slot back.
+        """
+        if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            return None
+        self._give_back_turn()
+        try:
+            return host_key(exc.request.url)
+        except RuntimeError:  # an exception raised without its request (mock transports)
+            return host_key(url)
 
     async def _read_capped(self, resp: httpx.Response, url: str) -> bytes:
         """Read the body, decompressing it ourselves so that the cap bounds the decompressed size."""

@@ -86,6 +86,9 @@ class PollReport:
         failures (list[ScopeFailure]): scopes that failed and why.
         requests / not_modified (int): HTTP requests made and 304s among them.
         error (str, optional): why the whole unit failed, when it did.
+        unreachable (dict): hosts this unit could not connect to, each with the original error
+            (``{"huggingface.co": "network error: Connection refused"}``; see
+            ``tracker.http.HttpClient.unreachable``); empty normally.
     """
 
     source: str
@@ -105,6 +108,7 @@ class PollReport:
     not_modified: int = 0
     error: str | None = None
     complete_scopes: int = 0
+    unreachable: dict[str, str] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -613,9 +617,14 @@ async def poll_cycle(
     *,
     clock: Clock = utcnow,
     client: HttpClient | None = None,
+    on_report: Callable[[PollReport], None] | None = None,
 ) -> list[PollReport]:
     """Poll every unit concurrently: at most ``settings.http_concurrency`` fetches in flight,
     each result stored in its own transaction as soon as it arrives (overlapping later fetches).
+
+    Args:
+        on_report (callable, optional): called with each unit's report as soon as that unit is
+            done (stored or failed), on the event loop; ``tracker poll`` shows progress with it.
 
     Returns:
         list[PollReport]: one report per unit, in the order given.
@@ -632,6 +641,14 @@ async def poll_cycle(
     unchanged: list[int] = []
 
     async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
+        with c.counting() as count:
+            report = await unit(c, source, lab)
+        report.unreachable = dict(count.unreachable)
+        if on_report is not None:
+            on_report(report)
+        return report
+
+    async def unit(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
         known_state, validators = stored.get((source, lab.slug), (None, None))
         async with sem:  # bounds requests in flight, not database work
             fetched = await fetch_unit(c, settings, lab, source, validators)
@@ -698,11 +715,14 @@ def poll_once(
     sources: Sequence[str] | None = None,
     labs: Sequence[str] | None = None,
     clock: Clock = utcnow,
+    on_report: Callable[[PollReport], None] | None = None,
 ) -> list[PollReport]:
     """Run one poll cycle synchronously (CLI and Celery tasks call this).
+
+    ``on_report`` is called with each unit's report as it finishes (see ``poll_cycle``).
 
     Raises:
         ConfigError: unknown source or lab.
     """
     units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.enabled_sources)
-    return asyncio.run(poll_cycle(settings, store, units, clock=clock))
+    return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report))

@@ -509,3 +509,257 @@ def test_counting_ignores_requests_of_another_client(settings, fake_time):
     count, one, two = run(main())
     assert count.requests == 1
     assert (one.requests, two.requests) == (1, 2)
+
+
+# --- unreachable hosts (a poll cycle gives a host up after one request's retries) ---------------
+
+
+@pytest.fixture
+def refused_url():
+    """A URL on 127.0.0.1 whose port refuses connections (bound for a free port, then closed)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """The real network transport, counting the requests handed to it (= connection attempts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[str] = []
+
+    async def handle_async_request(self, request):
+        self.sent.append(str(request.url))
+        return await super().handle_async_request(request)
+
+
+def real_client(settings, transport, fake_time) -> HttpClient:
+    client = make_client(settings, transport=transport, sleep=fake_time.sleep, clock=fake_time.clock)
+    client.backoff_base_s = 0
+    return client
+
+
+def test_refused_port_marks_the_host_and_the_next_request_sends_nothing(settings, fake_time, refused_url):
+    transport = CountingTransport()
+
+    async def main():
+        async with real_client(settings, transport, fake_time) as client:
+            with client.counting() as count:
+                with pytest.raises(SourceHTTPError) as first:
+                    await client.get(f"{refused_url}/api/models?author=Qwen")
+                sleeps_after_first = len(fake_time.sleeps)
+                with pytest.raises(SourceHTTPError) as second:
+                    await client.get(f"{refused_url}/api/models?author=deepseek-ai")
+            return client, count, first.value, second.value, sleeps_after_first
+
+    client, count, first, second, sleeps_after_first = run(main())
+    assert isinstance(first.__cause__, httpx.ConnectError)  # what a refused port maps to in httpx
+    assert "Connection refused" in str(first) and "gave up after 3 attempts" in str(first)
+    assert len(transport.sent) == 3  # the first request's attempts; the second sent nothing
+    assert all("author=Qwen" in url for url in transport.sent)
+    assert len(fake_time.sleeps) == sleeps_after_first  # and did not wait either
+    host = refused_url.removeprefix("http://")
+    assert client.unreachable == {host: "network error: Connection refused"}
+    assert "author=deepseek-ai" in str(second) and "not sent" in str(second)
+    assert f"{host} was unreachable earlier in this poll cycle (network error: Connection refused)" in str(second)
+    assert not second.permanent and second.status_code is None
+    # counted like a failed attempt, so health and metrics see a failure rather than zero requests
+    assert (client.requests, count.requests) == (4, 4)
+    assert count.unreachable == client.unreachable
+
+
+def test_a_new_client_tries_an_unreachable_host_again(settings, fake_time, refused_url):
+    transport = CountingTransport()
+
+    async def cycle():
+        async with real_client(settings, transport, fake_time) as client:
+            for path in ("/a", "/b"):
+                with pytest.raises(SourceHTTPError):
+                    await client.get(f"{refused_url}{path}")
+
+    run(cycle())
+    assert len(transport.sent) == 3
+    run(cycle())
+    assert len(transport.sent) == 6  # the next cycle's client sends its first request again
+
+
+def test_another_host_is_unaffected_by_an_unreachable_one(settings, fake_time):
+    calls: list[str] = []
+
+    def handler(request):
+        calls.append(request.url.host)
+        if request.url.host == "down.test" and request.url.port is None:
+            raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+        return httpx.Response(200, content=b"ok")
+
+    async def main():
+        async with client_for(settings, handler, fake_time) as client:
+            with pytest.raises(SourceHTTPError):
+                await client.get("http://down.test/a")
+            with pytest.raises(SourceHTTPError, match="unreachable earlier"):
+                await client.get("http://down.test/b")
+            response = await client.get(f"{HUB}/api/models")
+            other_port = await client.get("http://down.test:8080/c")  # another port is another host
+            return client, response, other_port
+
+    client, response, other_port = run(main())
+    assert response.content == b"ok"
+    assert client.unreachable == {"down.test": "network error: [Errno -2] Name or service not known"}
+    assert calls.count("down.test") == 3 + 0 + 1
+    assert other_port.content == b"ok"
+
+
+def test_http_503_does_not_mark_the_host(settings, fake_time):
+    handler = sequence(httpx.Response(503))
+
+    async def main():
+        async with client_for(settings, handler, fake_time) as client:
+            for path in ("/a", "/b"):
+                with pytest.raises(SourceHTTPError, match="503"):
+                    await client.get(f"{HUB}{path}")
+            return client
+
+    client = run(main())
+    assert client.unreachable == {}
+    assert len(handler.calls) == 6  # both requests were sent, with all their retries
+
+
+@pytest.mark.parametrize("errors, marked", [
+    ([httpx.ConnectTimeout("connect timed out")], True),  # nothing answered within the timeout
+    ([httpx.ReadTimeout("slow")], False),  # connected: the host answered, slowly
+    ([httpx.RemoteProtocolError("Server disconnected without sending a response")], False),
+    ([httpx.Response(503), httpx.ConnectError("refused"), httpx.ConnectError("refused")], False),
+])
+def test_only_requests_that_never_connected_mark_the_host(settings, fake_time, errors, marked):
+    handler = sequence(*errors)
+
+    async def main():
+        async with client_for(settings, handler, fake_time) as client:
+            with pytest.raises(SourceHTTPError):
+                await client.get(f"{HUB}/a")
+            marked_after_first = bool(client.unreachable)
+            with pytest.raises(SourceHTTPError):
+                await client.get(f"{HUB}/b")
+            return marked_after_first
+
+    assert run(main()) is marked
+    sent_b = [r for r in handler.calls if r.url.path == "/b"]
+    assert len(sent_b) == (0 if marked else 3)
+
+
+def test_a_redirect_to_an_unreachable_host_is_not_sent(settings, fake_time):
+    calls: list[str] = []
+
+    def handler(request):
+        calls.append(str(request.url))
+        if request.url.host == "down.test":
+            raise httpx.ConnectError("refused")
+        return httpx.Response(302, headers={"Location": "http://down.test/moved"})
+
+    async def main():
+        async with client_for(settings, handler, fake_time) as client:
+            with pytest.raises(SourceHTTPError):
+                await client.get("http://down.test/first")
+            with pytest.raises(SourceHTTPError, match="not sent: down.test was unreachable"):
+                await client.get(f"{HUB}/redirects-to-down")
+            return client
+
+    client = run(main())
+    assert calls == ["http://down.test/first"] * 3 + [f"{HUB}/redirects-to-down"]
+    assert list(client.unreachable) == ["down.test"]
+
+
+def test_a_request_retrying_for_a_host_stops_once_the_host_is_marked(settings, fake_time):
+    """B's first attempt fails after A marked the host: B gives up instead of retrying."""
+    a_done = asyncio.Event()
+    calls: list[str] = []
+
+    async def handler(request):
+        calls.append(request.url.path)
+        if request.url.path == "/b":
+            await a_done.wait()
+        raise httpx.ConnectError("refused")
+
+    async def main():
+        async with client_for(settings, handler, fake_time) as client:
+            async def a():
+                try:
+                    await client.get(f"{HUB}/a")
+                finally:
+                    a_done.set()
+
+            results = await asyncio.gather(a(), client.get(f"{HUB}/b"), return_exceptions=True)
+            return results
+
+    a_error, b_error = run(main())
+    assert calls.count("/a") == 3
+    assert calls.count("/b") == 1
+    assert "gave up after 1 attempts" in str(b_error)
+
+
+def test_arxiv_attempts_that_cannot_connect_give_their_throttle_slot_back(tmp_path, fake_time):
+    """Concurrent arXiv queries against a dead host do not queue 3 s apart behind each other,
+    while an attempt that reached the server (a 503) keeps its slot."""
+    settings = Settings(data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=3,
+                        http_max_retries=3)
+    sent_at: list[float] = []
+
+    def handler(request):
+        sent_at.append(fake_time.now)
+        if request.url.params.get("q") == "up":
+            return httpx.Response(503)
+        raise httpx.ConnectError("refused")
+
+    async def main():
+        async with client_for(settings, handler, fake_time) as client:
+            results = await asyncio.gather(*(client.get(ARXIV, params={"q": i}) for i in range(4)),
+                                           return_exceptions=True)
+            marked = dict(client.unreachable)
+            client.unreachable.clear()  # the host answers again: real answers are spaced
+            await asyncio.gather(*(client.get(ARXIV, params={"q": "up"}) for _ in range(2)),
+                                 return_exceptions=True)
+            return results, marked
+
+    results, marked = run(main())
+    assert all(isinstance(r, SourceHTTPError) for r in results)
+    assert list(marked) == ["arxiv.test"]
+    dead, up = sent_at[:-6], sent_at[-6:]
+    assert len(dead) <= 4 * 3 and set(dead) == {1000.0}  # no 3 s waits between refused attempts
+    assert up[0] == 1000.0 and all(b - a >= 3 for a, b in zip(up, up[1:]))
+
+
+def test_a_request_queued_behind_the_arxiv_throttle_is_woken_and_refused_when_the_host_is_marked(tmp_path):
+    """B waits its 3 s turn behind A; A cannot connect: B wakes at once and sends nothing."""
+    settings = Settings(data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=3,
+                        http_max_retries=1)
+    sleeps: list[float] = []
+    b_waiting = asyncio.Event()
+    calls: list[str] = []
+
+    async def never_wakes(seconds):  # only an early wake-up lets a sleeper go on
+        sleeps.append(seconds)
+        b_waiting.set()
+        await asyncio.Event().wait()
+
+    async def handler(request):
+        calls.append(request.url.params["q"])
+        await b_waiting.wait()  # fail only once B is queued for the next slot
+        raise httpx.ConnectError("refused")
+
+    async def main():
+        client = make_client(settings, transport=httpx.MockTransport(handler), sleep=never_wakes)
+        async with client:
+            a, b = await asyncio.wait_for(asyncio.gather(
+                client.get(ARXIV, params={"q": "a"}), client.get(ARXIV, params={"q": "b"}),
+                return_exceptions=True), timeout=10)  # a hang guard, not a timing assertion
+            return a, b
+
+    a, b = run(main())
+    assert calls == ["a"]
+    assert sleeps == [pytest.approx(3, abs=0.5)]  # B started waiting for its turn ...
+    assert "gave up after 1 attempts" in str(a)
+    assert "not sent: arxiv.test was unreachable earlier" in str(b)  # ... and was refused, not sent
