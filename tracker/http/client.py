@@ -1,4 +1,4 @@
-"""The one HTTP funnel every source goes through: timeouts, retries, rate limits, size caps.
+"""``HttpClient``: the client every source's requests go through; ``make_client`` builds it.
 
 ``make_client(settings)`` builds an ``HttpClient`` around a single ``httpx.AsyncClient``:
 
@@ -37,25 +37,14 @@
   (the next cycle) tries again. The first request keeps its full retries even for "connection
   refused": with the mark, an outage costs one request's backoff per host (a few seconds), while
   fewer retries would turn a brief server restart into a whole failed cycle for that host.
-
-``paginate`` follows GitHub-style ``Link: <...>; rel="next"`` headers (as the Hub does).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import math
-import os
-import re
-import ssl
 import time
-import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -63,262 +52,33 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from tenacity.wait import wait_random_exponential
 
 from tracker.config import Settings
-from tracker.errors import ParseError, RateLimitedError, SourceHTTPError
+from tracker.errors import RateLimitedError, SourceHTTPError
+from tracker.http.context import (
+    RequestCount,
+    UrlGuard,
+    ValidatorStore,
+    _active_counts,
+    _active_guard,
+    _active_validators,
+    _booked_turn,
+)
+from tracker.http.hosts import _HostBearerAuth, _network_reason, host_key
+from tracker.http.response import Response, _CappedDecoder
+from tracker.http.retry import RETRY_STATUSES, _Transient, parse_retry_after
 from tracker.ratelimit import make_limiter
 
-__all__ = [
-    "MAX_REDIRECTS",
-    "RETRY_STATUSES",
-    "HttpClient",
-    "RequestCount",
-    "Response",
-    "ValidatorStore",
-    "host_key",
-    "make_client",
-    "paginate",
-    "parse_retry_after",
-]
 
 MAX_REDIRECTS = 5
 """Redirect hops followed per request before failing (httpx's default is 20)."""
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-"""HTTP statuses worth retrying: timeouts, rate limits and gateway/server hiccups."""
 
 #: Seconds to establish a connection (at most ``settings.http_timeout``): a reachable host
 #: connects in well under a second; an outage that drops packets should not cost 30 s an attempt.
 CONNECT_TIMEOUT_S = 10.0
 
-_HTTPX_CONNECT_FAILED = "All connection attempts failed"  # httpx's words for any failed connect
-
-_DELAY_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
-
-
-@dataclass(slots=True)
-class RequestCount:
-    """Requests made inside one ``HttpClient.counting()`` block (and the tasks it started).
-
-    Attributes:
-        requests (int): HTTP attempts sent, counting every retry and redirect hop, plus requests
-            refused at once because their host was found unreachable earlier (one each).
-        not_modified (int): responses that were 304 Not Modified.
-        unreachable (dict): hosts (``host_key``) that requests of this block failed to reach
-            at the network level, each with the original error (``"network error: Connection
-            refused"``); see ``HttpClient.unreachable``.
-    """
-
-    requests: int = 0
-    not_modified: int = 0
-    unreachable: dict[str, str] = field(default_factory=dict)
-
-
-# The counters open in the current context, innermost last, each with the client it belongs to.
-# asyncio tasks copy the context when created (``gather``, ``create_task``), so a task started
-# inside ``counting()`` counts into that block, and two concurrent blocks never see each other.
-_active_counts: contextvars.ContextVar[tuple[tuple[HttpClient, RequestCount], ...]] = (
-    contextvars.ContextVar("tracker_http_active_counts", default=())
-)
-
-
-@dataclass(slots=True)
-class ValidatorStore:
-    """Conditional-request validators of one ``HttpClient.conditional()`` block.
-
-    Attributes:
-        stored (Mapping): validators from the previous poll, by request URL (query included):
-            ``{"etag": '"abc"', "last_modified": "Wed, 21 Oct 2015 07:28:00 GMT"}``.
-        seen (dict): validators to keep after this poll, same shape: fresh ones from 2xx
-            answers, the stored ones for URLs answered 304. URLs not fetched are dropped.
-    """
-
-    stored: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    seen: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-UrlGuard = Callable[[httpx.URL], Awaitable[None]]
-
-# The throttle slot booked by the current task's last request hop: (host, previous, booked), or None.
-_booked_turn: contextvars.ContextVar[tuple[str, float, float] | None] = contextvars.ContextVar(
-    "tracker_http_booked_turn", default=None
-)
-
-_active_validators: contextvars.ContextVar[tuple[HttpClient, ValidatorStore] | None] = (
-    contextvars.ContextVar("tracker_http_validators", default=None)
-)
-_active_guard: contextvars.ContextVar[UrlGuard | None] = contextvars.ContextVar(
-    "tracker_http_url_guard", default=None
-)
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Parse a ``Retry-After`` header value into seconds to wait.
-
-    RFC 9110 section 10.2.3 allows either delay-seconds (``"120"``) or an HTTP-date
-    (``"Wed, 21 Oct 2015 07:28:00 GMT"``).
-
-    Args:
-        value (str, optional): the raw header value; None when the header is absent.
-        now (datetime, optional): the current time (aware, UTC) used for HTTP-dates; defaults
-            to the wall clock.
-
-    Returns:
-        float | None: seconds to wait (>= 0; 0 for a date in the past), or None when the header
-        is absent, negative or not understood (the caller then falls back to its own backoff).
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    if _DELAY_SECONDS.match(value):
-        seconds = float(value)
-        return seconds if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:  # pragma: no cover - older Pythons returned None on garbage
-        return None
-    if when.tzinfo is None:  # "-0000" dates: RFC 5322 says UTC
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def host_key(url: str | httpx.URL) -> str:
-    """The key hosts are marked unreachable under: ``"huggingface.co"``, ``"127.0.0.1:9"``.
-
-    The host alone for the scheme's default port, ``host:port`` otherwise, so a refused port
-    does not condemn other ports of the same machine.
-    """
-    url = httpx.URL(url) if isinstance(url, str) else url
-    host = url.host.lower()
-    return f"{host}:{url.port}" if url.port is not None else host
-
-
-def _network_reason(exc: BaseException) -> str:
-    """Words for a network error, with the OS reason when httpx's own text hides it.
-
-    httpx says "All connection attempts failed" for a refused connection; the ``OSError`` it
-    wraps has the errno, so this returns "Connection refused". TLS errors keep their own text.
-    """
-    text = str(exc) or type(exc).__name__
-    cause: BaseException | None = exc
-    seen: set[int] = set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        errno = getattr(cause, "errno", None)
-        if (isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError)
-                and isinstance(errno, int) and errno > 0):
-            reason = os.strerror(errno)
-            if reason.lower() in text.lower():
-                return text
-            return reason if text == _HTTPX_CONNECT_FAILED else f"{reason} ({text})"
-        cause = cause.__cause__ or cause.__context__
-    return text
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """A fully read HTTP response.
-
-    Attributes:
-        url (str): the final URL (after redirects).
-        status_code (int): 2xx, or 304 for a conditional request answered Not Modified (then
-            ``content`` is empty). Other statuses raise instead of returning.
-        headers (httpx.Headers): response headers (case-insensitive).
-        content (bytes): the decompressed body, at most ``settings.http_max_body_bytes``.
-        links (dict): parsed ``Link`` header, ``httpx.Response.links`` shape: keyed by ``rel``
-            (or URL), each value a dict with ``url`` and ``rel``.
-    """
-
-    url: str
-    status_code: int
-    headers: httpx.Headers
-    content: bytes = field(repr=False)
-    links: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
-
-
-class _Transient(Exception):
-    """Internal: one attempt failed in a way worth retrying; ``error`` is what to raise at the end.
-
-    ``unreachable`` is the ``host_key`` the attempt could not connect to (connect error or connect
-    timeout, before any response), with ``reason`` the words for it; None for every other failure.
-    """
-
-    def __init__(self, error: SourceHTTPError, retry_after: float | None = None, *,
-                 unreachable: str | None = None, reason: str = ""):
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
-        self.unreachable = unreachable
-        self.reason = reason
-
-
-class _HostBearerAuth(httpx.Auth):
-    """Send ``Authorization: Bearer <token>`` only to one host (the Hub).
-
-    httpx also drops ``Authorization`` itself when a redirect leaves the origin.
-    """
-
-    def __init__(self, token: str, host: str):
-        self._token = token
-        self._host = host.lower()
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if request.url.host.lower() == self._host:
-            request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-
-class _CappedDecoder:
-    """Decompress a streamed body while refusing to produce more than ``cap`` bytes.
-
-    zlib's ``max_length`` bounds each call's output, so even a single highly compressed chunk
-    cannot expand past the cap in memory.
-    """
-
-    def __init__(self, content_encoding: str, *, cap: int, url: str):
-        self.cap = cap
-        self.url = url
-        self.size = 0
-        self._parts: list[bytes] = []
-        encodings = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
-        encodings = [e for e in encodings if e != "identity"]
-        if not encodings:
-            self._zlib = None
-        elif encodings == ["gzip"] or encodings == ["x-gzip"] or encodings == ["deflate"]:
-            # wbits 47 = 32 + 15: accept a gzip or a zlib header (HTTP "deflate" is zlib).
-            self._zlib = zlib.decompressobj(wbits=zlib.MAX_WBITS | 32)
-        else:
-            # We only advertise gzip/deflate; anything else is a server bug, not data.
-            raise SourceHTTPError(
-                f"GET {url}: unsupported Content-Encoding {content_encoding!r}", url=url
-            )
-
-    def feed(self, data: bytes) -> None:
-        remaining = self.cap - self.size
-        if self._zlib is not None:
-            try:
-                data = self._zlib.decompress(data, remaining + 1)
-            except zlib.error as exc:
-                raise SourceHTTPError(
-                    f"GET {self.url}: corrupt compressed body ({exc})", url=self.url
-                ) from exc
-        if len(data) > remaining:
-            raise SourceHTTPError(
-                f"GET {self.url}: response body exceeds the {self.cap}-byte cap "
-                "(TRACKER_HTTP_MAX_BODY_BYTES) after decompression",
-                url=self.url,
-            )
-        self.size += len(data)
-        self._parts.append(data)
-
-    def finish(self) -> bytes:
-        return b"".join(self._parts)
 
 
 class HttpClient:
@@ -787,41 +547,3 @@ def make_client(
 ) -> HttpClient:
     """Build the ``HttpClient`` every source uses (see ``HttpClient.__init__`` for the arguments)."""
     return HttpClient(settings, transport=transport, sleep=sleep, clock=clock)
-
-
-async def paginate(
-    client: HttpClient, url: str, *, params: Mapping[str, Any] | None = None
-) -> AsyncIterator[Response]:
-    """Yield every page of a listing, following ``Link: <...>; rel="next"`` headers.
-
-    The Hub paginates GitHub-style: each page but the last carries a ``rel="next"`` link whose
-    URL already holds the query (cursor included), so ``params`` apply to the first request only.
-
-    Args:
-        client (HttpClient): the client to fetch with.
-        url (str): the first page's URL.
-        params (Mapping, optional): query parameters of the first request.
-
-    Yields:
-        Response: each page, in order.
-
-    Raises:
-        ParseError: a next link points to a page already fetched (a loop), so the listing can
-            never be complete.
-        SourceHTTPError / RateLimitedError: from ``HttpClient.get``.
-    """
-    seen: set[str] = set()
-    requested = str(httpx.URL(url).copy_merge_params(params)) if params else url
-    response = await client.get(url, params=params)
-    while True:
-        if response.url in seen:  # a next link that redirects back to a fetched page
-            raise ParseError(f"pagination loop: {requested} leads back to already fetched {response.url}")
-        seen.update((requested, response.url))
-        yield response
-        next_link = response.links.get("next", {}).get("url")
-        if not next_link:
-            return
-        requested = str(httpx.URL(response.url).join(next_link))
-        if requested in seen:
-            raise ParseError(f"pagination loop: {response.url} links back to already fetched {requested}")
-        response = await client.get(requested)

@@ -1,176 +1,38 @@
-"""The unit of work: poll (source, lab) -> detect -> store releases and outbox events.
+"""Apply one source result: detect changes, store artifacts, releases and outbox events.
 
-One source result is applied in one database transaction: releases, artifacts, outbox events
-and the poll unit's health are committed together or not at all. A failing org or query never
-stops the others: its failure is recorded and nothing is concluded from it.
-
-Baseline: the first successful listing of a scope (``hf:<org>``, ``arxiv:<query>``) records what
-already exists as history (``baseline=True``, ``released_at`` from createdAt/published) and
-writes no events, so nothing is alerted. Everything that appears afterwards is a detection, dated
-by the poll that first saw it.
+Baseline: the first successful listing of a scope records what already exists as history and
+writes no events; everything that appears afterwards is a detection, dated by the poll that first
+saw it. ``store_unit`` runs ``apply_result`` in one transaction and reports a rollback.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
 import logging
-import re
-from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker import families, snapshots
+from tracker import snapshots
 from tracker import lineage, papers, significance  # issue 6: lineage, paper links, score
 from tracker import cadence_alerts  # issue 9: silent_for_days in release_detected payloads
 from tracker.config import Settings
 from tracker.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff, scope_of
-from tracker.domain import (
-    ArtifactKind,
-    EventType,
-    Observation,
-    ScopeFailure,
-    SourceKind,
-    SourceResult,
-    utcnow,
-)
-from tracker.errors import TrackerError
-from tracker.http import HttpClient, make_client
-from tracker.sources import DEFAULT_SOURCES
-from tracker.sources import applies as source_applies
-from tracker.sources import get_source
+from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult
+from tracker.pipeline.grouping import _facts, _hint_keys, _release_identity, in_family_window
+from tracker.pipeline.health import _fingerprint, _record_health, _stable_attrs
+from tracker.pipeline.report import Detection, PollReport
 from tracker.store import Store
 from tracker.store import queries as q
-from tracker.store.models import Artifact, Event, Lab, Release, SourceState
-from tracker.watchlist import LabConfig, Watchlist
+from tracker.store.models import Artifact, Event, Lab, Release
+from tracker.watchlist import LabConfig
+
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    """One alert-worthy change, as printed by ``tracker poll``.
-
-    Attributes:
-        event (EventType): release_detected or variant_added.
-        lab (str): lab slug. release_id (int). title (str): release title.
-        artifact (str): the artifact's name (repo id or paper title). url (str): artifact URL.
-    """
-
-    event: EventType
-    lab: str
-    release_id: int
-    title: str
-    artifact: str
-    url: str
-
-
-@dataclass(slots=True)
-class PollReport:
-    """Outcome of one poll unit (one source for one lab).
-
-    Attributes:
-        status (str): ``ok`` (every scope listed), ``partial`` (some scopes failed) or ``failed``.
-        baseline (bool): this poll recorded baseline history for at least one scope.
-        counts: new artifacts, new releases, variants, renamed, withdrawn, restored, revised.
-        detections (list[Detection]): alert-worthy changes (never baseline ones).
-        failures (list[ScopeFailure]): scopes that failed and why.
-        requests / not_modified (int): HTTP requests made and 304s among them.
-        error (str, optional): why the whole unit failed, when it did.
-        unreachable (dict): hosts this unit could not connect to, each with the original error
-            (``{"huggingface.co": "network error: Connection refused"}``; see
-            ``tracker.http.HttpClient.unreachable``); empty normally.
-    """
-
-    source: str
-    lab: str
-    baseline: bool = False
-    new_artifacts: int = 0
-    new_releases: int = 0
-    variants: int = 0
-    renamed: int = 0
-    withdrawn: int = 0
-    restored: int = 0
-    revised: int = 0
-    backfilled: int = 0  # papers first seen long after v1 (settings.arxiv_backfill_days): history, not alerts
-    detections: list[Detection] = field(default_factory=list)
-    failures: list[ScopeFailure] = field(default_factory=list)
-    requests: int = 0
-    not_modified: int = 0
-    error: str | None = None
-    complete_scopes: int = 0
-    unreachable: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def status(self) -> str:
-        if self.error is not None or (self.failures and not self.complete_scopes):
-            return "failed"
-        return "partial" if self.failures else "ok"
-
-
-def model_facts(name: str, attrs: Mapping[str, Any]) -> families.NameFacts:
-    """Name/tag facts of a Hub model repo (``"Qwen/Qwen3-8B-FP8"``; ``attrs`` = listing tags, pipeline_tag).
-
-    The one grouping entry point shared by the pipeline and ``tracker.regroup``.
-    """
-    return families.classify(name.split("/", 1)[-1], attrs.get("tags") or (), attrs.get("pipeline_tag"))
-
-
-def model_release_key(facts: families.NameFacts) -> tuple[str, str]:
-    """(family match key, display title) of the release a model artifact belongs to."""
-    return facts.release_match_key, facts.release_key
-
-
-def in_family_window(released_at: datetime, at: datetime, window: timedelta) -> bool:
-    """True when an artifact seen at ``at`` joins a release of its family dated ``released_at``."""
-    return at - window <= released_at <= at + window
-
-
-def _facts(obs: Observation) -> families.NameFacts | None:
-    if obs.kind != ArtifactKind.MODEL:
-        return None
-    return model_facts(obs.name, obs.attrs)
-
-
-_TITLE_SPLIT = re.compile(r"\s*[:|\u2013\u2014]\s*|\s+-\s+")
-
-
-def _hint_keys(obs: Observation) -> list[str]:
-    """Family match keys named by a code/post artifact (issue 8): ``"Qwen3: Think Deeper"`` -> qwen3.
-
-    Reads ``attrs["family_hints"]`` (a GitHub release title and repo name, a blog title; else the
-    name); each title segment (split on ``:``, ``|``, dashes) and each word with letters and a
-    digit is read as a repo name by ``families.classify``. Keys are in hint order, deduplicated.
-    """
-    keys: dict[str, None] = {}
-    for hint in obs.attrs.get("family_hints") or [obs.name]:
-        if not isinstance(hint, str):
-            continue
-        for segment in _TITLE_SPLIT.split(hint):
-            words = segment.split()
-            for cand in ([segment] if len(words) == 1 else []) + [w.strip(".,!?;()[]\"'") for w in words]:
-                if sum(c.isalpha() for c in cand) >= 2 and any(c.isdigit() for c in cand):
-                    keys.setdefault(families.classify(cand).release_match_key, None)
-    return list(keys)
-
-
-def _release_identity(obs: Observation, facts: families.NameFacts | None) -> tuple[str, str]:
-    """Return (family match key, display title) of the release an observation belongs to."""
-    if facts is None and obs.kind in (ArtifactKind.CODE, ArtifactKind.POST):
-        hints = _hint_keys(obs)  # a post/code release of its own, grouped by the family it names
-        return (hints[0] if hints else f"{obs.source.value}:{obs.external_id}"), obs.name
-    if facts is None:  # papers: one release per paper
-        return f"arxiv:{obs.external_id}", obs.name
-    return model_release_key(facts)
 
 
 def _known_artifacts(session: Session, result: SourceResult, lab_id: int) -> dict[str, Any]:
@@ -464,52 +326,6 @@ class _Applier:
         report.complete_scopes = len(result.complete_scopes)
 
 
-#: Listing fields that change all the time without meaning anything for detection.
-VOLATILE_ATTRS = frozenset({"downloads", "likes", "trendingScore", "trending_score"})
-
-
-def _stable_attrs(attrs: Any) -> dict[str, Any]:
-    return {k: v for k, v in dict(attrs).items() if k not in VOLATILE_ATTRS and k not in lineage.DERIVED_ATTRS}
-
-
-def _fingerprint(result: SourceResult) -> str | None:
-    """Hash of everything detection looks at in a fully successful result (None otherwise)."""
-    if result.failures or result.not_modified_scopes:  # a 304 scope has no observations to hash
-        return None
-    digest = hashlib.sha256()
-    digest.update(json.dumps(sorted(s.lower() for s in result.complete_scopes)).encode())
-    for obs in sorted(result.observations, key=lambda o: o.external_id):
-        digest.update(json.dumps([obs.external_id, obs.name, obs.org, obs.version, obs.url,
-                                  _stable_attrs(obs.attrs)], sort_keys=True, default=str).encode())
-    return digest.hexdigest()
-
-
-def _record_health(state: Any, result: SourceResult, now: datetime, fingerprint: str | None) -> None:
-    state.last_polled_at = now
-    if result.complete_scopes or result.not_modified_scopes:
-        state.last_success_at = now
-    if result.failures:
-        state.last_error_at = now
-        state.last_error = "; ".join(f"{f.scope}: {f.error}" for f in result.failures)
-        state.consecutive_failures = (state.consecutive_failures or 0) + 1
-    else:
-        state.last_error = None
-        state.consecutive_failures = 0
-    cursor = dict(state.cursor or {})
-    baselined = set(cursor.get("baselined_scopes", []))
-    baselined.update(s.lower() for s in result.complete_scopes)
-    cursor["baselined_scopes"] = sorted(baselined)
-    if result.validators is not None:  # ETag / Last-Modified per URL for conditional requests
-        cursor["validators"] = result.validators
-    if fingerprint is None:
-        cursor.pop("fingerprint", None)
-    else:
-        cursor["fingerprint"] = fingerprint
-    state.cursor = cursor  # reassign: JSON columns do not track in-place mutation
-    if state.baseline_at is None and result.complete_scopes:
-        state.baseline_at = now
-
-
 def apply_result(
     session: Session, *, settings: Settings, lab: LabConfig, result: SourceResult, now: datetime
 ) -> PollReport:
@@ -538,31 +354,6 @@ def apply_result(
     return report
 
 
-async def fetch_unit(client: HttpClient, settings: Settings, lab: LabConfig, source: str,
-                     validators: Mapping[str, Mapping[str, str]] | None = None) -> SourceResult | PollReport:
-    """Fetch one source for one lab; an expected failure comes back as a failed PollReport.
-
-    ``validators`` (the unit's ``cursor["validators"]``) make the source's conditional requests
-    send ``If-None-Match``/``If-Modified-Since``; the validators to keep come back in
-    ``SourceResult.validators``.
-    """
-    try:
-        with client.conditional(validators) as conditional:
-            result = await get_source(source).poll(client, settings, lab)
-    except TrackerError as exc:
-        return PollReport(source=source, lab=lab.slug, error=str(exc))
-    if result.validators is None and conditional.seen:
-        result.validators = dict(conditional.seen)
-    return result
-
-
-def _unit_validators(store: Store) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
-    """Every poll unit's state id and stored conditional-request validators, by (source, lab)."""
-    with store.transaction() as session:
-        return {(state.source, state.lab_slug): (state.id, dict((state.cursor or {}).get("validators") or {}))
-                for state in q.list_source_states(session=session)}
-
-
 def store_unit(settings: Settings, store: Store, lab: LabConfig, source: str, result: SourceResult,
                now: datetime) -> PollReport:
     """Store one fetched result in one transaction; a database failure rolls it back and is reported."""
@@ -578,151 +369,3 @@ def store_unit(settings: Settings, store: Store, lab: LabConfig, source: str, re
             requests=result.requests,
             error=f"storing the result failed and was rolled back: {type(exc).__name__}: {exc}",
         )
-
-
-def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None,
-                   labs: Sequence[str] | None = None,
-                   enabled: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:
-    """Return the (source, lab) units to poll: every lab with something to poll for each source.
-
-    Args:
-        watchlist (Watchlist): the labs.
-        sources (Sequence[str], optional): explicit slugs (``--source``); any registered source.
-        labs (Sequence[str], optional): lab slugs; None means every lab.
-        enabled (Sequence[str], optional): the default set when ``sources`` is None
-            (``settings.enabled_sources``); None means ``DEFAULT_SOURCES``.
-
-    Whether a lab has something to poll for a source is ``tracker.sources.applies`` (the source
-    module's ``applies(lab)``), so a new source needs no change here.
-
-    Raises:
-        ConfigError: an unknown lab slug or source.
-    """
-    selected = [watchlist.lab(slug) for slug in labs] if labs else list(watchlist.labs)
-    wanted = list(sources) if sources else list(enabled if enabled is not None else DEFAULT_SOURCES)
-    for s in wanted:
-        get_source(s)  # validates the slug
-    units = []
-    for s in wanted:
-        for lab in selected:
-            if source_applies(s, lab):
-                units.append((s, lab))
-    return units
-
-
-async def poll_cycle(
-    settings: Settings,
-    store: Store,
-    units: Iterable[tuple[str, LabConfig]],
-    *,
-    clock: Clock = utcnow,
-    client: HttpClient | None = None,
-    on_report: Callable[[PollReport], None] | None = None,
-) -> list[PollReport]:
-    """Poll every unit concurrently: at most ``settings.http_concurrency`` fetches in flight,
-    each result stored in its own transaction as soon as it arrives (overlapping later fetches).
-
-    Args:
-        on_report (callable, optional): called with each unit's report as soon as that unit is
-            done (stored or failed), on the event loop; ``tracker poll`` shows progress with it.
-
-    Returns:
-        list[PollReport]: one report per unit, in the order given.
-    """
-    units = list(units)
-    # Lab rows first, in one transaction, so concurrent units never race to insert the same lab;
-    # and every unit's last listing fingerprint, so unchanged listings skip their own transaction.
-    fingerprints = await asyncio.to_thread(_prepare_cycle, store, units, clock(), snapshots.interval_s(settings))
-    stored = await asyncio.to_thread(_unit_validators, store)  # issue 8: conditional requests
-    sem = asyncio.Semaphore(settings.http_concurrency)
-    # Storing overlaps with fetching but is never concurrent on SQLite (one writer at a time).
-    writers = 1 if store.engine.dialect.name == "sqlite" else 4
-    loop = asyncio.get_running_loop()
-    unchanged: list[int] = []
-
-    async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
-        with c.counting() as count:
-            report = await unit(c, source, lab)
-        report.unreachable = dict(count.unreachable)
-        if on_report is not None:
-            on_report(report)
-        return report
-
-    async def unit(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
-        known_state, validators = stored.get((source, lab.slug), (None, None))
-        async with sem:  # bounds requests in flight, not database work
-            fetched = await fetch_unit(c, settings, lab, source, validators)
-        if isinstance(fetched, PollReport):
-            return fetched
-        state_id, fingerprint = fingerprints.get((source, lab.slug), (None, None))
-        if known_state is not None and fetched.all_not_modified:  # every scope answered 304: nothing to parse or store
-            unchanged.append(known_state)
-            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
-                              not_modified=fetched.not_modified)
-        if (fingerprint is not None and _fingerprint(fetched) == fingerprint
-                and fetched.validators in (None, validators)):  # new ETags must be stored
-            unchanged.append(state_id)
-            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
-                              not_modified=fetched.not_modified,
-                              complete_scopes=len(fetched.complete_scopes))
-        async with sem:  # issue 6: one model-info request per new repo without a size in its name
-            fetched = await lineage.add_model_info_params(c, settings, store, lab, fetched)
-        return await loop.run_in_executor(executor, store_unit, settings, store, lab, source, fetched, clock())
-
-    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tracker-store") as executor:
-        if client is not None:
-            reports = list(await asyncio.gather(*(one(client, s, lab) for s, lab in units)))
-        else:
-            async with make_client(settings) as own:
-                reports = list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
-    if unchanged:
-        await asyncio.to_thread(_record_unchanged, store, unchanged, clock())
-    return reports
-
-
-def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]], now: datetime,
-                   snapshot_interval: float) -> dict[tuple[str, str], tuple[int, str]]:
-    with store.transaction() as session:
-        q.sync_labs(session=session, labs={lab.slug: lab for _, lab in units}.values())
-        return {
-            (state.source, state.lab_slug): (state.id, state.cursor["fingerprint"])
-            for state in q.list_source_states(session=session)
-            if (state.cursor or {}).get("fingerprint")
-            # a unit due for a download snapshot takes the full path (tracker.snapshots)
-            and not snapshots.snapshot_due(state.cursor, now=now, interval=snapshot_interval)
-        }
-
-
-def _record_unchanged(store: Store, state_ids: list[int], now: datetime) -> None:
-    """Record a successful poll for units whose listing did not change, in one statement.
-
-    A unit whose fingerprint matched had no failures and the same complete scopes as last time,
-    so only its health moves; batching those writes loses nothing.
-    """
-    with store.transaction() as session:
-        session.execute(
-            update(SourceState),
-            [{"id": i, "last_polled_at": now, "last_success_at": now, "last_error": None,
-              "consecutive_failures": 0} for i in state_ids],
-        )
-
-
-def poll_once(
-    settings: Settings,
-    store: Store,
-    watchlist: Watchlist,
-    *,
-    sources: Sequence[str] | None = None,
-    labs: Sequence[str] | None = None,
-    clock: Clock = utcnow,
-    on_report: Callable[[PollReport], None] | None = None,
-) -> list[PollReport]:
-    """Run one poll cycle synchronously (CLI and Celery tasks call this).
-
-    ``on_report`` is called with each unit's report as it finishes (see ``poll_cycle``).
-
-    Raises:
-        ConfigError: unknown source or lab.
-    """
-    units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.enabled_sources)
-    return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report))

@@ -1,0 +1,160 @@
+"""A poll cycle: choose the units, fetch them concurrently, store each result as it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from tracker import lineage, snapshots
+from tracker.config import Settings
+from tracker.domain import utcnow
+from tracker.http import HttpClient, make_client
+from tracker.pipeline.apply import store_unit
+from tracker.pipeline.fetch import _unit_validators, fetch_unit
+from tracker.pipeline.health import _fingerprint, _record_unchanged
+from tracker.pipeline.report import PollReport
+from tracker.sources import DEFAULT_SOURCES
+from tracker.sources import applies as source_applies
+from tracker.sources import get_source
+from tracker.store import Store
+from tracker.store import queries as q
+from tracker.watchlist import LabConfig, Watchlist
+
+
+Clock = Callable[[], datetime]
+
+
+def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None,
+                   labs: Sequence[str] | None = None,
+                   enabled: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:
+    """Return the (source, lab) units to poll: every lab with something to poll for each source.
+
+    Args:
+        watchlist (Watchlist): the labs.
+        sources (Sequence[str], optional): explicit slugs (``--source``); any registered source.
+        labs (Sequence[str], optional): lab slugs; None means every lab.
+        enabled (Sequence[str], optional): the default set when ``sources`` is None
+            (``settings.enabled_sources``); None means ``DEFAULT_SOURCES``.
+
+    Whether a lab has something to poll for a source is ``tracker.sources.applies`` (the source
+    module's ``applies(lab)``), so a new source needs no change here.
+
+    Raises:
+        ConfigError: an unknown lab slug or source.
+    """
+    selected = [watchlist.lab(slug) for slug in labs] if labs else list(watchlist.labs)
+    wanted = list(sources) if sources else list(enabled if enabled is not None else DEFAULT_SOURCES)
+    for s in wanted:
+        get_source(s)  # validates the slug
+    units = []
+    for s in wanted:
+        for lab in selected:
+            if source_applies(s, lab):
+                units.append((s, lab))
+    return units
+
+
+async def poll_cycle(
+    settings: Settings,
+    store: Store,
+    units: Iterable[tuple[str, LabConfig]],
+    *,
+    clock: Clock = utcnow,
+    client: HttpClient | None = None,
+    on_report: Callable[[PollReport], None] | None = None,
+) -> list[PollReport]:
+    """Poll every unit concurrently: at most ``settings.http_concurrency`` fetches in flight,
+    each result stored in its own transaction as soon as it arrives (overlapping later fetches).
+
+    Args:
+        on_report (callable, optional): called with each unit's report as soon as that unit is
+            done (stored or failed), on the event loop; ``tracker poll`` shows progress with it.
+
+    Returns:
+        list[PollReport]: one report per unit, in the order given.
+    """
+    units = list(units)
+    # Lab rows first, in one transaction, so concurrent units never race to insert the same lab;
+    # and every unit's last listing fingerprint, so unchanged listings skip their own transaction.
+    fingerprints = await asyncio.to_thread(_prepare_cycle, store, units, clock(), snapshots.interval_s(settings))
+    stored = await asyncio.to_thread(_unit_validators, store)  # issue 8: conditional requests
+    sem = asyncio.Semaphore(settings.http_concurrency)
+    # Storing overlaps with fetching but is never concurrent on SQLite (one writer at a time).
+    writers = 1 if store.engine.dialect.name == "sqlite" else 4
+    loop = asyncio.get_running_loop()
+    unchanged: list[int] = []
+
+    async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
+        with c.counting() as count:
+            report = await unit(c, source, lab)
+        report.unreachable = dict(count.unreachable)
+        if on_report is not None:
+            on_report(report)
+        return report
+
+    async def unit(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
+        known_state, validators = stored.get((source, lab.slug), (None, None))
+        async with sem:  # bounds requests in flight, not database work
+            fetched = await fetch_unit(c, settings, lab, source, validators)
+        if isinstance(fetched, PollReport):
+            return fetched
+        state_id, fingerprint = fingerprints.get((source, lab.slug), (None, None))
+        if known_state is not None and fetched.all_not_modified:  # every scope answered 304: nothing to parse or store
+            unchanged.append(known_state)
+            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
+                              not_modified=fetched.not_modified)
+        if (fingerprint is not None and _fingerprint(fetched) == fingerprint
+                and fetched.validators in (None, validators)):  # new ETags must be stored
+            unchanged.append(state_id)
+            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
+                              not_modified=fetched.not_modified,
+                              complete_scopes=len(fetched.complete_scopes))
+        async with sem:  # issue 6: one model-info request per new repo without a size in its name
+            fetched = await lineage.add_model_info_params(c, settings, store, lab, fetched)
+        return await loop.run_in_executor(executor, store_unit, settings, store, lab, source, fetched, clock())
+
+    with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tracker-store") as executor:
+        if client is not None:
+            reports = list(await asyncio.gather(*(one(client, s, lab) for s, lab in units)))
+        else:
+            async with make_client(settings) as own:
+                reports = list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
+    if unchanged:
+        await asyncio.to_thread(_record_unchanged, store, unchanged, clock())
+    return reports
+
+
+def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]], now: datetime,
+                   snapshot_interval: float) -> dict[tuple[str, str], tuple[int, str]]:
+    with store.transaction() as session:
+        q.sync_labs(session=session, labs={lab.slug: lab for _, lab in units}.values())
+        return {
+            (state.source, state.lab_slug): (state.id, state.cursor["fingerprint"])
+            for state in q.list_source_states(session=session)
+            if (state.cursor or {}).get("fingerprint")
+            # a unit due for a download snapshot takes the full path (tracker.snapshots)
+            and not snapshots.snapshot_due(state.cursor, now=now, interval=snapshot_interval)
+        }
+
+
+def poll_once(
+    settings: Settings,
+    store: Store,
+    watchlist: Watchlist,
+    *,
+    sources: Sequence[str] | None = None,
+    labs: Sequence[str] | None = None,
+    clock: Clock = utcnow,
+    on_report: Callable[[PollReport], None] | None = None,
+) -> list[PollReport]:
+    """Run one poll cycle synchronously (CLI and Celery tasks call this).
+
+    ``on_report`` is called with each unit's report as it finishes (see ``poll_cycle``).
+
+    Raises:
+        ConfigError: unknown source or lab.
+    """
+    units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.enabled_sources)
+    return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report))

@@ -1,0 +1,80 @@
+"""Poll-unit health, and the listing fingerprint behind the fast paths.
+
+A fully successful listing is hashed (volatile fields left out); when the hash matches the one
+stored for the unit, nothing can have changed, so only the unit's health moves (``_record_health``
+inside a transaction, or ``_record_unchanged`` batched for a whole cycle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from tracker import lineage
+from tracker.domain import SourceResult
+from tracker.store import Store
+from tracker.store.models import SourceState
+
+
+#: Listing fields that change all the time without meaning anything for detection.
+VOLATILE_ATTRS = frozenset({"downloads", "likes", "trendingScore", "trending_score"})
+
+
+def _stable_attrs(attrs: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(attrs).items() if k not in VOLATILE_ATTRS and k not in lineage.DERIVED_ATTRS}
+
+
+def _fingerprint(result: SourceResult) -> str | None:
+    """Hash of everything detection looks at in a fully successful result (None otherwise)."""
+    if result.failures or result.not_modified_scopes:  # a 304 scope has no observations to hash
+        return None
+    digest = hashlib.sha256()
+    digest.update(json.dumps(sorted(s.lower() for s in result.complete_scopes)).encode())
+    for obs in sorted(result.observations, key=lambda o: o.external_id):
+        digest.update(json.dumps([obs.external_id, obs.name, obs.org, obs.version, obs.url,
+                                  _stable_attrs(obs.attrs)], sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _record_health(state: Any, result: SourceResult, now: datetime, fingerprint: str | None) -> None:
+    state.last_polled_at = now
+    if result.complete_scopes or result.not_modified_scopes:
+        state.last_success_at = now
+    if result.failures:
+        state.last_error_at = now
+        state.last_error = "; ".join(f"{f.scope}: {f.error}" for f in result.failures)
+        state.consecutive_failures = (state.consecutive_failures or 0) + 1
+    else:
+        state.last_error = None
+        state.consecutive_failures = 0
+    cursor = dict(state.cursor or {})
+    baselined = set(cursor.get("baselined_scopes", []))
+    baselined.update(s.lower() for s in result.complete_scopes)
+    cursor["baselined_scopes"] = sorted(baselined)
+    if result.validators is not None:  # ETag / Last-Modified per URL for conditional requests
+        cursor["validators"] = result.validators
+    if fingerprint is None:
+        cursor.pop("fingerprint", None)
+    else:
+        cursor["fingerprint"] = fingerprint
+    state.cursor = cursor  # reassign: JSON columns do not track in-place mutation
+    if state.baseline_at is None and result.complete_scopes:
+        state.baseline_at = now
+
+
+def _record_unchanged(store: Store, state_ids: list[int], now: datetime) -> None:
+    """Record a successful poll for units whose listing did not change, in one statement.
+
+    A unit whose fingerprint matched had no failures and the same complete scopes as last time,
+    so only its health moves; batching those writes loses nothing.
+    """
+    with store.transaction() as session:
+        session.execute(
+            update(SourceState),
+            [{"id": i, "last_polled_at": now, "last_success_at": now, "last_error": None,
+              "consecutive_failures": 0} for i in state_ids],
+        )
