@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -101,6 +102,22 @@ def load_context(**overrides: Any) -> Context:
     return Context(settings=settings, watchlist=load_watchlist(settings.watchlist))
 
 
+def write_output(path: Path, body: str | bytes, *, option: str) -> None:
+    """Write ``body`` (text as UTF-8, or bytes) to the file a command option named.
+
+    Raises:
+        ConfigError: the file cannot be written (missing directory, permissions...), naming
+            ``option`` and the path.
+    """
+    try:
+        if isinstance(body, str):
+            path.write_text(body, encoding="utf-8")
+        else:
+            path.write_bytes(body)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+
+
 def open_store(settings: Settings):  # type: ignore[no-untyped-def]
     """Open the configured database (the embedded SQLite one upgrades itself)."""
     from tracker.store import Store
@@ -137,6 +154,9 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
                       str(r.withdrawn), note)
     out.print(table)
     detections = [d for r in reports for d in r.detections]
+    if reports and all(r.status == "failed" for r in reports):
+        out.print("No source could be polled (see the notes above): nothing was checked for new releases.")
+        return
     if not detections:
         out.print("No new releases detected.")
         return
@@ -210,6 +230,14 @@ def poll_progress(units: list[tuple[str, Any]], *, out: Console) -> Iterator[Cal
         yield on_report
 
 
+#: Printed (stderr) when Ctrl-C stops ``tracker poll`` while polling; the exit code is 130.
+INTERRUPTED_POLL = ("interrupted: nothing half-written (each unit is stored in its own transaction); "
+                    "units already stored are kept; run tracker poll again")
+#: Printed when Ctrl-C stops ``tracker poll`` while it sends alerts; the exit code is 130.
+INTERRUPTED_ALERTS = ("interrupted while sending alerts: the poll is stored; alerts not yet sent go out "
+                      "with the next tracker poll (or the worker)")
+
+
 @app.command()
 @handle_errors
 def poll(
@@ -226,12 +254,20 @@ def poll(
     ctx = load_context()
     store = open_store(ctx.settings)
     units = poll_units_for(ctx.watchlist, sources=source, labs=lab, enabled=ctx.settings.enabled_sources)
-    with poll_progress(units, out=err_console) as on_report:
-        reports = poll_once(ctx.settings, store, ctx.watchlist, sources=source, labs=lab, on_report=on_report)
+    try:
+        with poll_progress(units, out=err_console) as on_report:
+            reports = poll_once(ctx.settings, store, ctx.watchlist, sources=source, labs=lab, on_report=on_report)
+    except KeyboardInterrupt:  # each unit is stored in its own transaction: none is half-written
+        err_console.print(INTERRUPTED_POLL, markup=False, highlight=False)
+        raise typer.Exit(130) from None
     render_poll(reports)
     for line in describe_unreachable(reports, ctx.settings):
         err_console.print(f"[bold yellow]{line}[/]", highlight=False)
-    summary = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
+    try:
+        summary = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
+    except KeyboardInterrupt:  # deliveries are rows: unsent (or interrupted) ones are retried later
+        err_console.print(INTERRUPTED_ALERTS, markup=False, highlight=False)
+        raise typer.Exit(130) from None
     for error in summary.errors:
         err_console.print(f"[yellow]alert not delivered:[/] {error}", highlight=False)
     if reports and all(r.status == "failed" for r in reports):
@@ -259,6 +295,22 @@ def _parse_day(value: str | None, name: str) -> datetime | None:
         raise ConfigError(f"{name} must be a date like 2025-04-28 (or an ISO datetime), got {value!r}") from None
 
 
+def shorten_list(items: list[str], width: int = 40) -> str:
+    """Join ``items`` with ", " in at most ``width`` characters, cutting only between items.
+
+    ``["0.6B", "1.7B", ..., "235B-A22B"]`` -> ``"0.6B, 1.7B, 4B, 8B, 14B, … +3"`` (the ellipsis
+    and how many items were left out). At least one item is kept, even if it is longer.
+    """
+    joined = ", ".join(items)
+    if len(joined) <= width:
+        return joined
+    for keep in range(len(items) - 1, 0, -1):
+        text = f"{', '.join(items[:keep])}, … +{len(items) - keep}"
+        if len(text) <= width:
+            return text
+    return f"{items[0]}, … +{len(items) - 1}"
+
+
 CSV_COLUMNS = ("id", "lab", "lab_name", "country", "title", "kind", "released_at", "first_seen_at",
                "baseline", "url", "artifacts", "sizes")
 
@@ -275,7 +327,7 @@ def releases(
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, json or csv")] = OutputFormat.table,
 ) -> None:
     """List stored releases, newest first."""
-    from tracker.serialize import release_to_dict
+    from tracker.serialize import ordered_size_labels, release_to_dict
     from tracker.store.queries import ReleaseFilter, list_releases
 
     from tracker.domain import ArtifactKind
@@ -308,8 +360,7 @@ def releases(
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "baseline": str(row["baseline"]).lower(), "artifacts": " ".join(a["name"] for a in row["artifacts"]),
-                             "sizes": " ".join(sorted({a["variant"]["size_label"] for a in row["artifacts"]
-                                                       if a["variant"]["size_label"]}))})
+                             "sizes": " ".join(ordered_size_labels(row["artifacts"]))})
         sys.stdout.write(buf.getvalue())
         return
     title = f"{len(rows)} release(s)" + (f", newest first; more exist (use --limit N, now {limit})" if truncated else "")
@@ -317,9 +368,8 @@ def releases(
     for col in ("released (UTC)", "lab", "title", "kind", "artifacts", "sizes", "how"):
         table.add_column(col)
     for row in rows:
-        sizes = sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]})
         table.add_row(row["released_at"][:16].replace("T", " "), row["lab"], row["title"], row["kind"],
-                      str(len(row["artifacts"])), ", ".join(sizes)[:40],
+                      str(len(row["artifacts"])), shorten_list(ordered_size_labels(row["artifacts"])),
                       "baseline" if row["baseline"] else "[green]detected[/]")
     if truncated:
         err_console.print(f"[yellow]showing the newest {limit}; more releases match (use --limit)[/]")
@@ -412,6 +462,8 @@ def demo(
 
     begin, finish = _parse_day(start, "--start"), _parse_day(end, "--end")
     assert begin and finish
+    if finish <= begin:
+        raise ConfigError(f"--end must be after --start (got --start {start}, --end {end})")
     tmp = tempfile.TemporaryDirectory(prefix="tracker-demo-") if data_dir is None else None
     with ReplayServer(now=begin) as hub:
         ctx = load_context(
@@ -443,11 +495,15 @@ def demo(
             for r in failed:
                 console.print(f"  [yellow]{r.source}/{r.lab}: {r.status} {r.error or ''}[/]")
         console.print(f"[bold]{total} detections[/] between {begin:%Y-%m-%d} and {finish:%Y-%m-%d}.")
-        if data_dir:
-            console.print(f"Explore it: TRACKER_DATA_DIR={data_dir} tracker releases --lab qwen")
-        else:
-            console.print("The demo database was temporary: rerun with --data-dir DIR to keep it, then "
-                          "TRACKER_DATA_DIR=DIR tracker releases --lab qwen")
+        as_of = f"{finish:%Y-%m-%d}" if finish.time() == time.min else finish.strftime("%Y-%m-%dT%H:%M:%SZ")
+        where = data_dir or "DIR"
+        if not data_dir:
+            console.print("The demo database was temporary: rerun with --data-dir DIR to keep it.", highlight=False)
+        console.print(f"Explore it: TRACKER_DATA_DIR={where} tracker releases --lab qwen", highlight=False,
+                      soft_wrap=True)
+        console.print(f"Cadence, stats and charts of the demo history need --as-of {as_of} (the replay's end):",
+                      highlight=False)
+        console.print(f"  TRACKER_DATA_DIR={where} tracker cadence --as-of {as_of}", highlight=False, soft_wrap=True)
         store.dispose()
     if tmp is not None:
         tmp.cleanup()

@@ -170,6 +170,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value
 
+    @field_validator("slack_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL (https://hooks.slack.com/services/...)")  # never echo the secret
+        return value
+
     @property
     def enabled_sources(self) -> tuple[str, ...]:
         """Source slugs from ``sources`` (``"hf, arxiv"`` -> ``("hf", "arxiv")``), in order."""

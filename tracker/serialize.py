@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from tracker.families import parse_params
 from tracker.store.models import Artifact, Release
 
 
@@ -25,6 +26,22 @@ def variant_to_dict(artifact: Artifact) -> dict[str, Any]:
         "params_active_b": artifact.params_active_b,
         "quantization": artifact.quantization,
     }
+
+
+def ordered_size_labels(artifacts: Iterable[dict[str, Any]]) -> list[str]:
+    """Distinct size labels of artifact dicts (``artifact_to_dict``), smallest model first.
+
+    Ordered by total parameters in billions (``variant.params_total_b``, else parsed from the
+    label; an MoE ``235B-A22B`` counts 235): ``["0.6B", "4B", "30B-A3B", "235B-A22B"]``. Labels
+    without a count (``"Air"``) come last, alphabetically.
+    """
+    totals: dict[str, float | None] = {}
+    for art in artifacts:
+        variant = art["variant"]
+        label = variant["size_label"]
+        if label and totals.get(label) is None:
+            totals[label] = variant.get("params_total_b") or parse_params(label)[0]
+    return sorted(totals, key=lambda label: (totals[label] is None, totals[label] or 0.0, label))
 
 
 def artifact_to_dict(artifact: Artifact) -> dict[str, Any]:
@@ -136,7 +153,8 @@ RELEASE_CSV_COLUMNS = ("id", "lab", "lab_name", "country", "title", "kind", "rel
 def releases_to_csv(rows: list[dict[str, Any]]) -> str:
     """Return release dicts (``release_to_dict``) as CSV text with ``RELEASE_CSV_COLUMNS``.
 
-    ``artifacts`` holds the artifact names and ``sizes`` the distinct size labels, space-separated.
+    ``artifacts`` holds the artifact names and ``sizes`` the distinct size labels, space-separated,
+    smallest first (``ordered_size_labels``).
     """
     import csv
     import io
@@ -146,6 +164,5 @@ def releases_to_csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in rows:
         writer.writerow({**row, "artifacts": " ".join(a["name"] for a in row["artifacts"]),
-                         "sizes": " ".join(sorted({a["variant"]["size_label"] for a in row["artifacts"]
-                                                   if a["variant"]["size_label"]}))})
+                         "sizes": " ".join(ordered_size_labels(row["artifacts"]))})
     return buf.getvalue()

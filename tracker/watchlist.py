@@ -81,6 +81,11 @@ class _SubscriptionModel(BaseModel):
         scheme = v.split(":", 1)[0]
         if ":" not in v or scheme not in CHANNEL_SCHEMES:
             raise ValueError(f"must start with one of {', '.join(s + ':' for s in CHANNEL_SCHEMES)}")
+        if scheme == "email":
+            from tracker.notify.email import is_address
+
+            if not is_address(v.split(":", 1)[1]):
+                raise ValueError("must be email: and one address like 'email:team@example.org'")
         return v
 
     @field_validator("kinds")

@@ -126,6 +126,7 @@ def test_all_sources_failing_exits_1_with_reason(tmp_path: Path) -> None:
     result = run_tracker(["poll"], env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "failed" in result.stdout and "Traceback" not in result.stderr + result.stdout
+    assert "No source could be polled" in result.stdout and "No new releases detected." not in result.stdout
 
 
 def test_unknown_lab_exits_2(tmp_path: Path) -> None:

@@ -34,6 +34,9 @@ def test_packaged_watchlist_covers_the_required_labs() -> None:
         ("[[labs]\n", ["invalid TOML", "line 1"]),
         (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'irc:#x'\n", ["subscription 'irc:#x'", "'channel'"]),
         (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'slack:#x'\nkinds = ['papers']\n", ["'kinds'", "'papers'"]),
+        (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'email:not-an-address'\n",
+         ["subscription 'email:not-an-address'", "'channel'", "email:team@example.org"]),
+        (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'email:a@b.org, c@d.org'\n", ["'channel'", "one address"]),
         (f"[[labs]]\n{LAB}hf_orgs = ['Qwen']\n[[labs]]\nslug = 'y'\nname = 'Y'\ncountry = 'CN'\nhf_orgs = ['qwen']\n",
          ["lab 'y'", "already watched by lab 'x'"]),
     ],
@@ -47,6 +50,12 @@ def test_invalid_watchlist_errors_name_file_lab_and_key(tmp_path: Path, toml: st
     assert "mine.toml" in message
     for part in expected:
         assert part in message, message
+
+
+def test_email_subscription_with_an_address_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'email:team@example.org'\ndigest = 'weekly'\n")
+    assert [s.channel for s in load_watchlist(path).subscriptions] == ["email:team@example.org"]
 
 
 def test_subscription_naming_an_unknown_lab_is_refused(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracker.cli import _parse_day, app, console, handle_errors, load_context, open_store
+from tracker.cli import _parse_day, app, console, handle_errors, load_context, open_store, write_output
 
 
 class PulseFormat(StrEnum):
@@ -56,7 +56,7 @@ def pulse(
                                         rules=CadenceRules.from_settings(settings))
         png = pulse_mod.build_chart_png(session=session, pulse=content) if chart else None
     if chart and png is not None:
-        chart.write_bytes(png)
+        write_output(chart, png, option="--chart")
     if format == PulseFormat.json:
         console.print_json(json.dumps(content.to_dict()))
     elif preview or not send:
@@ -70,7 +70,7 @@ def pulse(
 
     run = pulse_mod.create_pulse_deliveries(store, settings=settings, watchlist=ctx.watchlist, week=week, now=now)
     for channel, why in run.skipped_channels.items():
-        console.print(f"{channel}: not sent ({why})", highlight=False)
+        console.print(f"{channel}: not sent: {why}", markup=False, highlight=False)
     for channel in run.existing:
         console.print(f"{channel}: the {week} pulse was already created (sent once per channel and week)",
                       highlight=False)
@@ -79,7 +79,14 @@ def pulse(
         console.print(f"delivery {delivery_id}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""),
                       highlight=False)
     if not run.delivery_ids and not run.existing:
-        console.print("no channel to send the pulse to (add a [[subscriptions]] entry to the watchlist)")
+        if run.skipped_channels:
+            console.print("pulse not sent: no subscription's channel is configured (set the settings named "
+                          "above, or add a [[subscriptions]] entry with a configured channel to the watchlist)",
+                          markup=False, highlight=False)
+        else:
+            console.print("pulse not sent: the watchlist has no Slack, webhook or console subscription (add a "
+                          "[[subscriptions]] entry; email subscriptions get the cadence in their digests)",
+                          markup=False, highlight=False)
 
 
 @app.command("cadence-check")

@@ -73,7 +73,18 @@ def retry(
     requeued = requeue_failed(store, ids=None if all_failed else list(ids or []))
     missing = sorted(set(ids or []) - set(requeued))
     if missing:
-        console.print(f"[yellow]not failed (left alone):[/] {', '.join(map(str, missing))}", highlight=False)
+        from sqlalchemy import select
+
+        from tracker.store.models import Delivery
+
+        with store.transaction() as session:
+            status = dict(session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(missing))).all())
+        not_found = [i for i in missing if i not in status]
+        left = [f"{i} ({status[i]})" for i in missing if i in status]
+        if not_found:
+            console.print(f"[yellow]not found:[/] {', '.join(map(str, not_found))}", highlight=False)
+        if left:
+            console.print(f"[yellow]not failed (left alone):[/] {', '.join(left)}", highlight=False)
     console.print(f"re-queued {len(requeued)} deliver{'y' if len(requeued) == 1 else 'ies'}"
                   + (f": {', '.join(map(str, requeued))}" if requeued else ""), highlight=False)
     if send:

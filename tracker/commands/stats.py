@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tracker.cli import _parse_day, app, console, handle_errors, load_context, open_store
+from tracker.cli import _parse_day, app, console, handle_errors, load_context, open_store, write_output
 from tracker.errors import ConfigError
 
 stats_app = typer.Typer(help="History statistics: country shares.", no_args_is_help=True)
@@ -157,8 +157,5 @@ def chart(
         with store.transaction() as session:
             shares = analytics.country_release_share(session=session, since=since, until=until, kinds=_kinds(kind))
         body = charts.countries_chart(shares, fmt)  # type: ignore[arg-type]
-    if isinstance(body, str):
-        out.write_text(body, encoding="utf-8")
-    else:
-        out.write_bytes(body)
+    write_output(out, body, option="--out")
     console.print(f"wrote {out}")

@@ -118,7 +118,8 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
             return None
         if settings.slack_webhook_url is not None:
             return None
-        return "Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL)"
+        return ("Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL, "
+                "or TRACKER_SLACK_WEBHOOK_URL)")
     if scheme == "webhook":
         return None if target.startswith(("http://", "https://")) else f"not an http(s) URL: {target!r}"
     if scheme == "console":
