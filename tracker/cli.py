@@ -142,9 +142,9 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
                 "renamed", "withdrawn", "note"):
         table.add_column(col, justify="right" if col in ("requests", "304", "new", "releases", "variants",
                                                           "renamed", "withdrawn") else "left")
-    colors = {"ok": "green", "partial": "yellow", "failed": "red"}
+    colors = {"ok": "green", "partial": "yellow", "failed": "red", "skipped": "cyan"}
     for r in reports:
-        note = r.error or "; ".join(f"{f.scope}: {f.error}" for f in r.failures)
+        note = r.skipped or r.error or "; ".join(f"{f.scope}: {f.error}" for f in r.failures)
         if r.baseline and not note:
             note = "baseline recorded (not alerted)"
         if r.backfilled and not note:

@@ -8,14 +8,16 @@ its poll, since the one running will see the same listing.
 Backends: with a Redis broker (``TRACKER_BROKER_URL=redis://...``) the lock is a Redis key
 (redis-py's ``Lock``: ``SET NX PX`` with a random token, released only by its owner, expiring
 after ``ttl_s`` so a killed worker cannot hold it forever). With any other broker (the embedded
-SQLAlchemy one: one host, usually one worker) it is an in-process lock.
+SQLAlchemy one: everything on one host) it is a file lock in ``<data_dir>/locks/`` (the
+``filelock`` library: ``flock``/``LockFileEx``, released by the OS when its process dies), so a
+``tracker poll`` and a ``tracker run`` or a second ``tracker poll`` on the same data directory
+never poll one unit at once.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,8 +27,11 @@ from tracker.errors import TrackerError
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "tracker:lock:"
-_local_locks: dict[str, threading.Lock] = {}
-_local_guard = threading.Lock()
+#: Seconds after which a Redis poll lock expires on its own: longer than any poll may run (the
+#: Celery poll task's hard time limit is 300 s, ``workers.tasks``), so a live poll never loses it.
+POLL_LOCK_TTL_S = 360.0
+#: ``PollReport.skipped`` of a unit whose lock another poll holds.
+SKIPPED_LOCKED = "another poll of this unit is running"
 
 
 def uses_redis(settings: Settings) -> bool:
@@ -48,11 +53,41 @@ def poll_key(source: str, lab: str) -> str:
 
 
 @contextmanager
+def _file_lock(settings: Settings, name: str) -> Iterator[bool]:
+    """Non-blocking OS file lock ``<data_dir>/locks/<name>.lock`` (one host; any process or thread).
+
+    Raises:
+        TrackerError: the lock file cannot be created (data directory not writable).
+    """
+    from filelock import FileLock, Timeout
+
+    directory = settings.ensure_data_dir() / "locks"
+    try:
+        directory.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise TrackerError(f"cannot create the poll lock directory {directory}: {exc}") from exc
+    # thread_local=False and is_singleton=False: each call is its own lock, so a second acquire
+    # (another thread or process) fails instead of re-entering the first one's lock.
+    lock = FileLock(directory / f"{name.replace(':', '-')}.lock", thread_local=False, is_singleton=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield False
+        return
+    except OSError as exc:
+        raise TrackerError(f"cannot take the poll lock {lock.lock_file}: {exc}") from exc
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+@contextmanager
 def poll_lock(settings: Settings, source: str, lab: str, *, ttl_s: float) -> Iterator[bool]:
     """Try to take the lock of one poll unit without waiting.
 
     Args:
-        settings (Settings): the broker URL picks Redis or the in-process fallback.
+        settings (Settings): the broker URL picks Redis or the file-lock fallback (in ``data_dir``).
         source (str): ``hf`` or ``arxiv``. lab (str): the lab slug.
         ttl_s (float): seconds after which a Redis lock expires on its own (longer than the poll's
             hard time limit, so a live poll never loses it).
@@ -66,14 +101,8 @@ def poll_lock(settings: Settings, source: str, lab: str, *, ttl_s: float) -> Ite
     """
     name = poll_key(source, lab)
     if not uses_redis(settings):
-        with _local_guard:
-            lock = _local_locks.setdefault(name, threading.Lock())
-        acquired = lock.acquire(blocking=False)
-        try:
+        with _file_lock(settings, name) as acquired:
             yield acquired
-        finally:
-            if acquired:
-                lock.release()
         return
     import redis
 

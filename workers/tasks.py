@@ -52,7 +52,6 @@ MAX_RETRIES = 3
 BACKOFF_BASE_S = 10.0
 BACKOFF_MAX_S = 300.0
 PRUNE_AFTER_S = 3600.0
-POLL_LOCK_TTL_S = POLL_TIME_LIMIT_S + 60  # outlives the hard limit: a running poll never loses its lock
 MAX_DELIVER_COUNTDOWN_S = 300.0  # below the Redis visibility timeout; longer retries wait for the sweep
 
 
@@ -106,20 +105,17 @@ def _dispatch(app: Any) -> dict[str, Any]:
              soft_time_limit=POLL_SOFT_TIME_LIMIT_S, time_limit=POLL_TIME_LIMIT_S)
 def poll_source(self: Task, source: str, lab_slug: str) -> dict[str, Any]:
     """Poll one source for one lab (one at a time per unit), store what is new, then nudge the dispatcher."""
-    from tracker.locks import poll_lock
     from tracker.pipeline import poll_once
 
     runtime = self.app.tracker
-    try:
-        with poll_lock(runtime.settings, source, lab_slug, ttl_s=POLL_LOCK_TTL_S) as acquired:
-            if not acquired:
-                log.info("poll %s/%s skipped: another poll of this unit is running", source, lab_slug)
-                return {"source": source, "lab": lab_slug, "skipped": "locked"}
-            reports = poll_once(runtime.settings, runtime.store, runtime.watchlist,
-                                sources=[source], labs=[lab_slug])
+    try:  # under the unit's poll lock (tracker.locks): overlapping polls of one unit are skipped
+        reports = poll_once(runtime.settings, runtime.store, runtime.watchlist, sources=[source], labs=[lab_slug])
     except TrackerError as exc:
         _retry_or_raise(self, exc)
         raise  # unreachable: _retry_or_raise always raises
+    if reports and all(r.skipped for r in reports):
+        log.info("poll %s/%s skipped: %s", source, lab_slug, reports[0].skipped)
+        return {"source": source, "lab": lab_slug, "skipped": "locked"}
     from tracker.metrics import record_poll
 
     for report in reports:

@@ -249,12 +249,15 @@ def test_poll_lock_is_per_unit_and_released(tmp_path: Path, redis_db14: str) -> 
         assert again is True
 
 
-def test_poll_lock_falls_back_in_process_without_redis(tmp_path: Path) -> None:
+def test_poll_lock_falls_back_to_a_file_lock_without_redis(tmp_path: Path) -> None:
     from tracker.locks import poll_lock
 
     settings = Settings(_env_file=None, data_dir=tmp_path)
     with poll_lock(settings, "hf", "qwen", ttl_s=60) as first, poll_lock(settings, "hf", "qwen", ttl_s=60) as second:
         assert (first, second) == (True, False)
+        assert (tmp_path / "locks" / "poll-hf-qwen.lock").exists()
+    with poll_lock(settings, "hf", "qwen", ttl_s=60) as again:
+        assert again  # released on exit (the cross-process case: tests/integration/test_poll_lock.py)
 
 
 # --------------------------------------------------------------------------- shared rate limits

@@ -206,3 +206,11 @@ def test_poll_task_returns_a_json_summary(settings: Settings, monkeypatch: pytes
     assert json.loads(json.dumps(result.result)) == {
         "source": "hf", "lab": "qwen", "status": ["ok"], "new_artifacts": 3, "detections": 0, "alerts": None,
     }
+
+
+def test_poll_lock_outlives_the_poll_task_hard_time_limit() -> None:
+    """A running poll must never lose its Redis lock to expiry (two polls of one unit at once)."""
+    from tracker.locks import POLL_LOCK_TTL_S
+    from workers.tasks import POLL_TIME_LIMIT_S
+
+    assert POLL_LOCK_TTL_S > POLL_TIME_LIMIT_S

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import datetime
 
 from tracker import lineage, snapshots
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.http import HttpClient, make_client
+from tracker.locks import POLL_LOCK_TTL_S, SKIPPED_LOCKED, poll_lock
 from tracker.pipeline.apply import store_unit
 from tracker.pipeline.fetch import _unit_validators, fetch_unit
 from tracker.pipeline.health import _fingerprint, _record_unchanged
@@ -64,6 +66,7 @@ async def poll_cycle(
     clock: Clock = utcnow,
     client: HttpClient | None = None,
     on_report: Callable[[PollReport], None] | None = None,
+    lock_units: bool = False,
 ) -> list[PollReport]:
     """Poll every unit concurrently: at most ``settings.http_concurrency`` fetches in flight,
     each result stored in its own transaction as soon as it arrives (overlapping later fetches).
@@ -71,6 +74,12 @@ async def poll_cycle(
     Args:
         on_report (callable, optional): called with each unit's report as soon as that unit is
             done (stored or failed), on the event loop; ``tracker poll`` shows progress with it.
+        lock_units (bool): hold each unit's ``tracker.locks.poll_lock`` while polling it; a unit
+            whose lock another poll holds is reported ``skipped`` (nothing fetched or stored).
+            False for callers that hold the lock themselves (the Celery poll task).
+
+    Raises:
+        TrackerError: with ``lock_units``, the lock store (Redis) cannot be reached.
 
     Returns:
         list[PollReport]: one report per unit, in the order given.
@@ -87,9 +96,13 @@ async def poll_cycle(
     unchanged: list[int] = []
 
     async def one(c: HttpClient, source: str, lab: LabConfig) -> PollReport:
-        with c.counting() as count:
-            report = await unit(c, source, lab)
-        report.unreachable = dict(count.unreachable)
+        with ExitStack() as stack:
+            if lock_units and not stack.enter_context(poll_lock(settings, source, lab.slug, ttl_s=POLL_LOCK_TTL_S)):
+                report = PollReport(source=source, lab=lab.slug, skipped=SKIPPED_LOCKED)
+            else:
+                with c.counting() as count:
+                    report = await unit(c, source, lab)
+                report.unreachable = dict(count.unreachable)
         if on_report is not None:
             on_report(report)
         return report
@@ -148,13 +161,15 @@ def poll_once(
     labs: Sequence[str] | None = None,
     clock: Clock = utcnow,
     on_report: Callable[[PollReport], None] | None = None,
+    lock_units: bool = True,
 ) -> list[PollReport]:
     """Run one poll cycle synchronously (CLI and Celery tasks call this).
 
-    ``on_report`` is called with each unit's report as it finishes (see ``poll_cycle``).
+    ``on_report`` is called with each unit's report as it finishes, and each unit is polled
+    under its poll lock unless ``lock_units`` is False (see ``poll_cycle``).
 
     Raises:
         ConfigError: unknown source or lab.
     """
     units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.enabled_sources)
-    return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report))
+    return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report, lock_units=lock_units))

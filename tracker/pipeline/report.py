@@ -30,13 +30,15 @@ class PollReport:
     """Outcome of one poll unit (one source for one lab).
 
     Attributes:
-        status (str): ``ok`` (every scope listed), ``partial`` (some scopes failed) or ``failed``.
+        status (str): ``ok`` (every scope listed), ``partial`` (some scopes failed), ``failed``, or
+            ``skipped`` (another poll of the unit held its lock; nothing was fetched).
         baseline (bool): this poll recorded baseline history for at least one scope.
         counts: new artifacts, new releases, variants, renamed, withdrawn, restored, revised.
         detections (list[Detection]): alert-worthy changes (never baseline ones).
         failures (list[ScopeFailure]): scopes that failed and why.
         requests / not_modified (int): HTTP requests made and 304s among them.
         error (str, optional): why the whole unit failed, when it did.
+        skipped (str, optional): why the unit was not polled (``tracker.locks.poll_lock``).
         unreachable (dict): hosts this unit could not connect to, each with the original error
             (``{"huggingface.co": "network error: Connection refused"}``; see
             ``tracker.http.HttpClient.unreachable``); empty normally.
@@ -60,9 +62,12 @@ class PollReport:
     error: str | None = None
     complete_scopes: int = 0
     unreachable: dict[str, str] = field(default_factory=dict)
+    skipped: str | None = None
 
     @property
     def status(self) -> str:
+        if self.skipped is not None:
+            return "skipped"
         if self.error is not None or (self.failures and not self.complete_scopes):
             return "failed"
         return "partial" if self.failures else "ok"
