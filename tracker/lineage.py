@@ -33,6 +33,7 @@ request per lab repo; ``Release.adoption_count`` stays None.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -119,7 +120,8 @@ def _safetensors_total(info: Mapping[str, Any]) -> int | None:
 
 
 async def add_model_info_params(
-    client: HttpClient, settings: Settings, store: Store, lab: LabConfig, result: SourceResult
+    client: HttpClient, settings: Settings, store: Store, lab: LabConfig, result: SourceResult,
+    *, limit: asyncio.Semaphore | None = None,
 ) -> SourceResult:
     """Give new, non-baseline Hub repos without a size in their name ``attrs["safetensors_total"]``.
 
@@ -131,6 +133,8 @@ async def add_model_info_params(
     Args:
         client: the HTTP funnel. settings: ``hf_endpoint``. store: read-only lookups.
         lab: the lab polled. result: the listing result (Hub source only; others are returned as is).
+        limit: the poll cycle's bound on requests in flight, held per model-info request only
+            (a result with nothing to look up never waits behind the cycle's queued fetches).
 
     Returns:
         The same result, with enriched observations where the request succeeded. A failed request
@@ -148,7 +152,9 @@ async def add_model_info_params(
 
     async def one(obs: Observation) -> tuple[str, int | None]:
         try:
-            return obs.external_id, _safetensors_total(await fetch_model_info(client, settings, obs.name))
+            async with limit or contextlib.nullcontext():
+                info = await fetch_model_info(client, settings, obs.name)
+            return obs.external_id, _safetensors_total(info)
         except TrackerError as exc:
             log.warning("model info for %s failed, parameters stay unknown: %s", obs.name, exc)
             return obs.external_id, None

@@ -205,3 +205,36 @@ def test_model_info_only_for_new_unsized_repos_and_failures_do_not_fail_the_poll
     assert "safetensors_total" not in by_name["zai-org/GLM-4.6-Gone"]
     assert out.requests >= 3
     assert json.dumps(by_name)  # attrs stay JSON-serialisable
+
+
+def test_model_info_lookup_waits_for_the_request_bound_only_when_it_sends(store: Store, backend_settings: Settings) -> None:
+    """A listing with nothing to look up never waits for the cycle's request bound (it used to
+    queue behind every pending fetch before it could be stored); one with a lookup does."""
+    lab = load_watchlist().lab("zhipu")
+    with store.transaction() as session:
+        session.add(SourceState(source="hf", lab_slug="zhipu", consecutive_failures=0,
+                                cursor={"baselined_scopes": ["hf:zai-org", "hf:thudm"]}))
+        _lab(session)
+    settings = backend_settings.model_copy(update={"hf_endpoint": "http://hub.test"})
+    sized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[_obs("zai-org/GLM-4.5V-9B", "s1")],
+                         complete_scopes={"hf:zai-org"}, requests=1)
+    unsized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[_obs("zai-org/GLM-5", "u1")],
+                           complete_scopes={"hf:zai-org"}, requests=1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"safetensors": {"total": 9_000_000_000}})
+
+    async def run() -> tuple[bool, bool]:
+        full = asyncio.Semaphore(1)
+        await full.acquire()  # every request slot is taken by queued fetches
+        async with make_client(settings, transport=httpx.MockTransport(handler)) as client:
+            done = asyncio.create_task(lineage.add_model_info_params(client, settings, store, lab, sized, limit=full))
+            waiting = asyncio.create_task(lineage.add_model_info_params(client, settings, store, lab, unsized,
+                                                                        limit=full))
+            await asyncio.sleep(0.2)
+            finished = (done.done(), waiting.done())
+            full.release()
+            await asyncio.gather(done, waiting)
+            return finished
+
+    assert asyncio.run(run()) == (True, False)

@@ -124,8 +124,9 @@ async def poll_cycle(
             return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
                               not_modified=fetched.not_modified,
                               complete_scopes=len(fetched.complete_scopes))
-        async with sem:  # issue 6: one model-info request per new repo without a size in its name
-            fetched = await lineage.add_model_info_params(c, settings, store, lab, fetched)
+        # issue 6: one model-info request per new repo without a size in its name, each under the
+        # cycle's request bound (a result needing none goes straight to storage)
+        fetched = await lineage.add_model_info_params(c, settings, store, lab, fetched, limit=sem)
         return await loop.run_in_executor(executor, store_unit, settings, store, lab, source, fetched, clock())
 
     with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tracker-store") as executor:
