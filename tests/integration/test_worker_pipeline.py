@@ -204,7 +204,9 @@ min_params_b = 100
 def test_two_concurrent_polls_of_one_unit_run_once(
     tmp_path: Path, redis_db14: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tracker.pipeline
+    import asyncio
+
+    import tracker.pipeline.cycle
     from tracker.pipeline import PollReport
     from workers.app import create_celery
     from workers.schedule import POLL_TASK
@@ -214,13 +216,14 @@ def test_two_concurrent_polls_of_one_unit_run_once(
     inside, release = threading.Event(), threading.Event()
     calls: list[tuple] = []
 
-    def slow_poll(settings, store, watchlist, *, sources, labs):  # type: ignore[no-untyped-def]
-        calls.append((tuple(sources), tuple(labs)))
+    async def slow_fetch(client, settings, lab, source, validators):  # type: ignore[no-untyped-def]
+        # the unit's fetch, inside poll_once's poll lock: held until the test releases it
+        calls.append(((source,), (lab.slug,)))
         inside.set()
-        assert release.wait(30)
-        return [PollReport(source=sources[0], lab=labs[0])]
+        assert await asyncio.to_thread(release.wait, 30)
+        return PollReport(source=source, lab=lab.slug)
 
-    monkeypatch.setattr(tracker.pipeline, "poll_once", slow_poll)
+    monkeypatch.setattr(tracker.pipeline.cycle, "fetch_unit", slow_fetch)
     worker_a, worker_b = create_celery(settings, watchlist), create_celery(settings, watchlist)
     results: dict[str, dict] = {}
     first = threading.Thread(target=lambda: results.update(a=worker_a.tasks[POLL_TASK].apply(args=["hf", "qwen"]).result))

@@ -68,20 +68,19 @@ def set_enqueue_factory(factory: EnqueueFactory | None) -> None:
 def poll_in_thread(settings: Settings, store: Store, watchlist: Watchlist) -> EnqueuePoll:
     """Return an ``enqueue_poll`` that polls in a daemon thread of this process (no worker needed).
 
-    The thread takes the unit's poll lock, polls, then dispatches and delivers the outbox inline.
+    The thread polls the unit under its poll lock (``poll_once``), then dispatches and delivers
+    the outbox inline.
     """
 
     def run(source: str, lab: str) -> None:
         from tracker.alerts import process_outbox
-        from tracker.locks import poll_lock
         from tracker.pipeline import poll_once
 
         try:
-            with poll_lock(settings, source, lab, ttl_s=600) as acquired:
-                if not acquired:
-                    log.info("webhook poll %s/%s skipped: a poll of this unit is running", source, lab)
-                    return
-                poll_once(settings, store, watchlist, sources=[source], labs=[lab])
+            reports = poll_once(settings, store, watchlist, sources=[source], labs=[lab])
+            if reports and all(r.skipped for r in reports):
+                log.info("webhook poll %s/%s skipped: %s", source, lab, reports[0].skipped)
+                return
             process_outbox(store, settings=settings, watchlist=watchlist)
         except Exception:  # a background thread has no caller: log it (polling catches up anyway)
             log.exception("webhook-triggered poll of %s/%s failed", source, lab)
