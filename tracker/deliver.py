@@ -119,25 +119,21 @@ def _lock_release(session: Session, delivery: Delivery) -> int | None:
     first's committed ``sending`` row (``_parent_in_flight``) or its stored Slack thread, so two
     workers never both post a parent message. Without it, two claim transactions on PostgreSQL
     (READ COMMITTED) could each miss the other's uncommitted claim. SQLite needs no lock (one
-    writer at a time) and the locking clause renders as nothing there.
+    writer at a time).
     """
-    if delivery.event_id is None:
-        return None
-    release_id = session.scalar(select(Event.release_id).where(Event.id == delivery.event_id))
-    if release_id is not None:
-        lock = select(Release.id).where(Release.id == release_id).with_for_update(key_share=True)
-        if session.get_bind().dialect.name != "postgresql":
-            session.execute(lock)  # renders without the locking clause; SQLite has one writer
-            return release_id
-        session.execute(text(f"SET LOCAL lock_timeout = '{int(RELEASE_LOCK_TIMEOUT_S * 1000)}ms'"))
-        try:
-            # FOR NO KEY UPDATE: conflicts with itself, not with inserts that merely reference the
-            # release (artifacts, events, Slack threads take KEY SHARE locks through their foreign keys).
-            session.execute(lock)
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-                raise _ReleaseBusy(release_id) from exc
-            raise
+    event = session.get(Event, delivery.event_id) if delivery.event_id is not None else None
+    release_id = event.release_id if event is not None else None  # build_outgoing's get is then a cache hit
+    if release_id is None or session.get_bind().dialect.name != "postgresql":  # SQLite: one writer
+        return release_id
+    session.execute(text(f"SET LOCAL lock_timeout = '{int(RELEASE_LOCK_TIMEOUT_S * 1000)}ms'"))
+    try:
+        # FOR NO KEY UPDATE: conflicts with itself, not with inserts that merely reference the
+        # release (artifacts, events, Slack threads take KEY SHARE locks through their foreign keys).
+        session.execute(select(Release.id).where(Release.id == release_id).with_for_update(key_share=True))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise _ReleaseBusy(release_id) from exc
+        raise
     return release_id
 
 

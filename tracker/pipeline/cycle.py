@@ -76,7 +76,7 @@ async def poll_cycle(
             done (stored or failed), on the event loop; ``tracker poll`` shows progress with it.
         lock_units (bool): hold each unit's ``tracker.locks.poll_lock`` while polling it; a unit
             whose lock another poll holds is reported ``skipped`` (nothing fetched or stored).
-            False for callers that hold the lock themselves (the Celery poll task).
+            ``poll_once`` (CLI, Celery task, webhook thread) always locks; benchmarks do not.
 
     Raises:
         TrackerError: with ``lock_units``, the lock store (Redis) cannot be reached.
@@ -162,15 +162,14 @@ def poll_once(
     labs: Sequence[str] | None = None,
     clock: Clock = utcnow,
     on_report: Callable[[PollReport], None] | None = None,
-    lock_units: bool = True,
 ) -> list[PollReport]:
     """Run one poll cycle synchronously (CLI and Celery tasks call this).
 
-    ``on_report`` is called with each unit's report as it finishes, and each unit is polled
-    under its poll lock unless ``lock_units`` is False (see ``poll_cycle``).
+    ``on_report`` is called with each unit's report as it finishes; each unit is polled under its
+    poll lock, and one another poll holds is reported ``skipped`` (see ``poll_cycle``).
 
     Raises:
         ConfigError: unknown source or lab.
     """
     units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.enabled_sources)
-    return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report, lock_units=lock_units))
+    return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report, lock_units=True))
