@@ -47,10 +47,10 @@ class Settings(BaseSettings):
         slack_* / smtp_url / email_from / webhook_secret / api_token: notification and API settings.
         delivery_max_attempts (int): sends tried before a delivery gives up into ``failed``.
         delivery_stale_after_s (float): seconds; a delivery still ``sending`` after this long was
-            claimed by a worker that died (its outcome is unknown, see ``tracker.deliver``).
+            claimed by a worker that died (its outcome is unknown, see ``tracker.outbox.deliver``).
         hub_requests_per_window / hub_window_s (int, float): Hub API requests allowed per window
-            of ``hub_window_s`` seconds, shared by every worker through Redis (``tracker.ratelimit``).
-        digest_* / smtp_timeout_s / smtp_ca_file: email digests (``tracker.digest``): the periods'
+            of ``hub_window_s`` seconds, shared by every worker through Redis (``tracker.http.ratelimit``).
+        digest_* / smtp_timeout_s / smtp_ca_file: email digests (``tracker.briefings.digest``): the periods'
             time zone, the local send hour, quiet-period digests, the unsubscribe link, the SMTP
             timeout (seconds) and a private CA bundle for SMTP TLS.
     """
@@ -113,13 +113,13 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=2, ge=1)
     log_level: str = "INFO"
 
-    #: issue 3: deliveries, shared rate limits (see tracker.deliver, tracker.ratelimit)
+    #: issue 3: deliveries, shared rate limits (see tracker.outbox.deliver, tracker.http.ratelimit)
     delivery_max_attempts: int = Field(default=6, ge=1)  # sends tried before a delivery is `failed`
     delivery_stale_after_s: float = Field(default=300.0, gt=0)  # a `sending` claim older than this is `unknown` (> the task hard limit)
     hub_requests_per_window: int = Field(default=500, ge=1)  # Hub API requests per window, all workers (Hub rate-limits page)
     hub_window_s: float = Field(default=300.0, gt=0)  # the Hub counts its API limit over 5-minute windows
 
-    #: issue 9: cadence alerts and the weekly pulse (formulas in tracker.cadence_alerts, tracker.pulse)
+    #: issue 9: cadence alerts and the weekly pulse (formulas in tracker.briefings.cadence_alerts, tracker.briefings.pulse)
     quiet_factor_k: float = Field(default=3.0, gt=0)  # quiet when days since the last release > k x median gap
     quiet_min_releases: int = Field(default=4, ge=2)  # releases a lab needs before it can be called quiet
     quiet_gap_floor_days: float = Field(default=7.0, ge=0)  # the median gap used is at least this (days)
@@ -141,7 +141,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r} (e.g. UTC, Europe/Paris, Asia/Shanghai)") from exc
         return value.strip()
 
-    #: issue 5: email digests (see tracker.digest, tracker.notify.email)
+    #: issue 5: email digests (see tracker.briefings.digest, tracker.notify.email.notifier)
     digest_timezone: str = "UTC"  # IANA zone of the digest periods (days, Monday-to-Monday weeks) and send hour
     digest_hour: int = Field(default=8, ge=0, le=23)  # local hour at which beat sends the previous period's digest
     digest_send_empty: bool = True  # an empty period still gets a short "quiet week" digest (False: none)

@@ -82,7 +82,7 @@ class _SubscriptionModel(BaseModel):
         if ":" not in v or scheme not in CHANNEL_SCHEMES:
             raise ValueError(f"must start with one of {', '.join(s + ':' for s in CHANNEL_SCHEMES)}")
         if scheme == "email":
-            from tracker.notify.email import is_address
+            from tracker.notify.email.notifier import is_address
 
             if not is_address(v.split(":", 1)[1]):
                 raise ValueError("must be email: and one address like 'email:team@example.org'")
@@ -92,7 +92,7 @@ class _SubscriptionModel(BaseModel):
     @classmethod
     def _kinds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         from tracker.domain import ArtifactKind
-        from tracker.families import VariantKind
+        from tracker.grouping.families import VariantKind
 
         known = [k.value for k in ArtifactKind] + [k.value for k in VariantKind]
         unknown = [k for k in v if k not in known]

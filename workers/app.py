@@ -214,7 +214,7 @@ def get_app() -> Celery:
     Raises:
         ConfigError: invalid settings or watchlist.
     """
-    from tracker.cli import load_context
+    from tracker.cli.app import load_context
 
     ctx = load_context()
     return create_celery(ctx.settings, ctx.watchlist)

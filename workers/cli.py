@@ -31,7 +31,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracker.cli import app, console, handle_errors, load_context
+from tracker.cli.app import app, console, handle_errors, load_context
 from tracker.errors import ConfigError, TrackerError
 
 DEFAULT_QUEUES = "poll,deliver,digest"

@@ -2,7 +2,7 @@
 
 Tasks get their collaborators from the app's per-process ``Runtime`` (``self.app.tracker``, see
 ``workers.app``). They are idempotent, so late acknowledgement (and a redelivered message) is
-safe: polls diff against stored state and hold a per-unit lock (``tracker.locks``); the
+safe: polls diff against stored state and hold a per-unit lock (``tracker.ops.locks``); the
 dispatcher creates deliveries by unique key; ``tracker.deliver.one`` sends only after winning
 the delivery's compare-and-set claim.
 
@@ -93,7 +93,7 @@ def _enqueue_deliveries(app: Any, delivery_ids: list[int]) -> int:
 
 
 def _dispatch(app: Any) -> dict[str, Any]:
-    from tracker.dispatch import dispatch_pending
+    from tracker.outbox.dispatch import dispatch_pending
 
     runtime = app.tracker
     summary = dispatch_pending(runtime.store, settings=runtime.settings, watchlist=runtime.watchlist)
@@ -108,7 +108,7 @@ def poll_source(self: Task, source: str, lab_slug: str) -> dict[str, Any]:
     from tracker.pipeline import poll_once
 
     runtime = self.app.tracker
-    try:  # under the unit's poll lock (tracker.locks): overlapping polls of one unit are skipped
+    try:  # under the unit's poll lock (tracker.ops.locks): overlapping polls of one unit are skipped
         reports = poll_once(runtime.settings, runtime.store, runtime.watchlist, sources=[source], labs=[lab_slug])
     except TrackerError as exc:
         _retry_or_raise(self, exc)
@@ -116,7 +116,7 @@ def poll_source(self: Task, source: str, lab_slug: str) -> dict[str, Any]:
     if reports and all(r.skipped for r in reports):
         log.info("poll %s/%s skipped: %s", source, lab_slug, reports[0].skipped)
         return {"source": source, "lab": lab_slug, "skipped": "locked"}
-    from tracker.metrics import record_poll
+    from tracker.ops.metrics import record_poll
 
     for report in reports:
         (log.warning if report.status != "ok" else log.info)("%s", summarize_report(report))
@@ -156,7 +156,7 @@ def dispatch_outbox(self: Task) -> dict[str, Any]:
              soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
 def sweep_outbox(self: Task) -> dict[str, Any]:
     """Dispatch what the post-poll nudge missed and re-queue due deliveries (retries, stale claims)."""
-    from tracker.deliver import list_due
+    from tracker.outbox.deliver import list_due
 
     runtime = self.app.tracker
     try:
@@ -173,7 +173,7 @@ def sweep_outbox(self: Task) -> dict[str, Any]:
              soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
 def deliver_one(self: Task, delivery_id: int) -> dict[str, Any]:
     """Send one delivery (idempotent: the database claim lets one run send it), schedule its retry."""
-    from tracker.deliver import deliver_one as deliver
+    from tracker.outbox.deliver import deliver_one as deliver
 
     runtime = self.app.tracker
     outcome = deliver(runtime.store, delivery_id, settings=runtime.settings)
@@ -221,7 +221,7 @@ def prune_broker(self: Task, older_than_s: float = PRUNE_AFTER_S) -> dict[str, A
              soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
 def send_digest(self: Task, period: str, at: str | None = None) -> dict[str, Any]:
     """Create the last completed period's digest deliveries (once per subscription) and queue their sends."""
-    from tracker.digest import create_digest_deliveries
+    from tracker.briefings.digest import create_digest_deliveries
 
     runtime = self.app.tracker
     when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
@@ -238,7 +238,7 @@ def send_digest(self: Task, period: str, at: str | None = None) -> dict[str, Any
 
 def _pulse(app: Any) -> dict[str, Any]:
     """Issue 9: create the due pulse's deliveries (idempotent) and queue their sends."""
-    from tracker.pulse import schedule_pulse
+    from tracker.briefings.pulse import schedule_pulse
 
     runtime = app.tracker
     run = schedule_pulse(runtime.store, settings=runtime.settings, watchlist=runtime.watchlist)
@@ -262,7 +262,7 @@ def send_pulse(self: Task) -> dict[str, Any]:
              soft_time_limit=DELIVER_SOFT_TIME_LIMIT_S, time_limit=DELIVER_TIME_LIMIT_S)
 def check_cadence(self: Task) -> dict[str, Any]:
     """Write quiet/burst alerts (each once), catch up a missed pulse, then dispatch and queue sends."""
-    from tracker.cadence_alerts import run_check
+    from tracker.briefings.cadence_alerts import run_check
     from tracker.domain import utcnow
 
     runtime = self.app.tracker

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fakes import add_alert_event
-from tracker.cli import INTERRUPTED_POLL, app, shorten_list
+from tracker.cli.app import INTERRUPTED_POLL, app, shorten_list
 from tracker.config import Settings
-from tracker.serialize import ordered_size_labels
+from tracker.store.serialize import ordered_size_labels
 from tracker.store import Store
 
 QWEN3_SIZES = ["8B", "14B", "0.6B", "235B-A22B", "30B-A3B", "32B", "1.7B", "4B"]
@@ -168,7 +168,7 @@ def test_demo_closing_hint_names_the_as_of_date_of_the_history(tmp_path: Path, c
 def test_retry_says_not_found_for_unknown_ids_and_not_failed_for_others(
     store: Store, backend_settings: Settings, clean_env: None
 ) -> None:
-    from tracker.deliveries import create_delivery
+    from tracker.outbox.deliveries import create_delivery
 
     with store.transaction() as session:
         pending = create_delivery(session=session, idempotency_key="k1", kind="alert", channel="console:test",

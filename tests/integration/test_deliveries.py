@@ -12,11 +12,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.fakes import FakeClock, RecordingNotifier, WebhookReceiver, add_alert_event
-from tracker.alerts import process_outbox
+from tracker.outbox.inline import process_outbox
 from tracker.config import Settings
-from tracker.deliver import deliver_one, list_due
-from tracker.deliveries import create_delivery
-from tracker.dispatch import dispatch_pending
+from tracker.outbox.deliver import deliver_one, list_due
+from tracker.outbox.deliveries import create_delivery
+from tracker.outbox.dispatch import dispatch_pending
 from tracker.domain import EventType
 from tracker.errors import DeliveryError
 from tracker.notify import Outgoing
@@ -181,7 +181,7 @@ def test_gives_up_after_max_attempts(store: Store, backend_settings: Settings) -
 def test_permanent_failure_is_listed_and_retried_by_the_cli(
     store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracker.cli import app
+    from tracker.cli.app import app
 
     clock = FakeClock()
     notifier = RecordingNotifier(failures=[DeliveryError("channel_not_found", permanent=True)])
@@ -242,7 +242,7 @@ def test_slack_thread_is_stored_and_variants_reply_in_it(store: Store, backend_s
 def test_a_variant_waits_while_its_release_parent_is_in_flight(store: Store, backend_settings: Settings) -> None:
     """Found by the SIGKILL test: a variant delivered while the parent send is in flight (or its
     worker died) must not post a second parent message; it waits, then replies in the thread."""
-    from tracker.deliver import PARENT_WAIT_S
+    from tracker.outbox.deliver import PARENT_WAIT_S
     from tracker.store.models import Release
 
     clock = FakeClock()
@@ -280,8 +280,8 @@ def test_parent_and_variant_claimed_at_the_same_moment_post_one_parent(
     PostgreSQL (READ COMMITTED) neither claim transaction saw the other's uncommitted ``sending``
     row, so both posted a parent message. The claim now locks the release row: the second claim
     waits for the first to commit, sees its send in flight and waits for the parent."""
-    import tracker.deliver as deliver_mod
-    from tracker.deliver import PARENT_WAIT_S
+    import tracker.outbox.deliver as deliver_mod
+    from tracker.outbox.deliver import PARENT_WAIT_S
     from tracker.store.models import Release
 
     clock = FakeClock()
@@ -399,7 +399,7 @@ def test_a_claim_whose_release_stays_locked_is_handed_back(
 ) -> None:
     """Review: the claim waits for its release's row lock; a long transaction holding it (a
     `tracker regroup`) must not hold the delivery up indefinitely."""
-    import tracker.deliver as deliver_mod
+    import tracker.outbox.deliver as deliver_mod
     from tracker.store.models import Release
 
     monkeypatch.setattr(deliver_mod, "RELEASE_LOCK_TIMEOUT_S", 0.2)

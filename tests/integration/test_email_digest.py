@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from tests.fakes import FakeClock, add_alert_event
 from tests.smtp_server import SmtpServer
-from tracker import digest as dg
+from tracker.briefings import digest as dg
 from tracker.config import Settings
-from tracker.deliver import deliver_one
+from tracker.outbox.deliver import deliver_one
 from tracker.errors import DeliveryError
 from tracker.notify import Outgoing
-from tracker.notify.email import EmailNotifier, parse_smtp_url
+from tracker.notify.email.notifier import EmailNotifier, parse_smtp_url
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
@@ -241,7 +241,7 @@ def test_a_server_without_starttls_is_refused_unless_tls_is_off(tmp_path: Path, 
 def test_cli_preview_writes_html_and_chart_and_send_delivers_once(tmp_path: Path, settings: Settings) -> None:
     from typer.testing import CliRunner
 
-    from tracker.cli import app
+    from tracker.cli.app import app
 
     store = Store.open(settings)
     with store.transaction() as session:

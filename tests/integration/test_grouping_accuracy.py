@@ -15,7 +15,7 @@ import pytest
 
 from tests.integration.grouping_replay import load_answers, replay_corpus, score, stored_groups
 from tracker.config import Settings
-from tracker.regroup import regroup
+from tracker.grouping.regroup import regroup
 from tracker.store import Store, db as store_db
 
 TARGET = 0.98

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
-from tracker.serialize import release_to_dict
-from tracker.significance import FLAGSHIP_THRESHOLD
+from tracker.store.serialize import release_to_dict
+from tracker.grouping.significance import FLAGSHIP_THRESHOLD
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.store.models import Artifact, ArtifactLink, Event, Release

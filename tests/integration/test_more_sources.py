@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
-from tracker.serialize import release_to_dict
+from tracker.store.serialize import release_to_dict
 from tracker.sources import feeds as feeds_source
 from tracker.sources import github as github_source
 from tracker.store import Store

@@ -81,7 +81,7 @@ def test_metrics_exposes_polls_requests_deliveries_and_latency(
     store: Store, backend_settings: Settings, redis_db7: str
 ) -> None:
     from tracker.api import create_app
-    from tracker.metrics import record_poll
+    from tracker.ops.metrics import record_poll
 
     _seed(store)
     settings = backend_settings.model_copy(update={"broker_url": redis_db7})
@@ -112,7 +112,7 @@ def test_metrics_exposes_polls_requests_deliveries_and_latency(
 
 
 def test_metrics_without_redis_count_in_process(tmp_path: Path) -> None:
-    from tracker.metrics import read_counters, record_poll
+    from tracker.ops.metrics import read_counters, record_poll
 
     settings = Settings(_env_file=None, data_dir=tmp_path)
     before = read_counters(settings).get("polls|hf|ok", 0)
@@ -146,7 +146,7 @@ def test_healthz_reports_database_and_broker(store: Store, backend_settings: Set
 def test_status_lists_units_and_deliveries_and_fails_on_repeated_failures(
     store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracker.cli import app
+    from tracker.cli.app import app
 
     _seed(store)
     monkeypatch.setenv("TRACKER_DATA_DIR", str(backend_settings.data_dir))

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tracker.config import Settings
-from tracker.locks import SKIPPED_LOCKED, poll_lock
+from tracker.ops.locks import SKIPPED_LOCKED, poll_lock
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Artifact, SourceState

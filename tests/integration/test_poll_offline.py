@@ -57,7 +57,7 @@ def test_offline_poll_tries_each_host_once_and_says_which_is_unreachable(
     store: Store, backend_settings: Settings, attempts: list[int], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tracker.cli import app
+    from tracker.cli.app import app
 
     hf_port, arxiv_port = refused_port(), refused_port()
     watchlist = tmp_path / "watchlist.toml"

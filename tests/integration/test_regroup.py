@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tests.integration.grouping_replay import changed_labs
-from tracker import families
+from tracker.grouping import families
 from tracker.config import Settings
 from tracker.pipeline import poll_once
-from tracker.regroup import regroup
+from tracker.grouping.regroup import regroup
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Artifact, Event, Release
@@ -117,7 +117,7 @@ def test_regroup_is_a_no_op_after_replay_and_safe_after_a_rule_change(
 
 def test_regroup_cli_dry_run_and_apply(store: Store, backend_settings: Settings,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker.cli import app
+    from tracker.cli.app import app
 
     _replay_qwen(store, backend_settings)
     original = _membership(store)

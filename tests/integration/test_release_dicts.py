@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from tracker.serialize import release_to_dict
+from tracker.store.serialize import release_to_dict
 from tracker.store import Store
 from tracker.store.models import Artifact, Lab, Release, ReleasePaper
 from tracker.store.queries import ReleaseFilter, list_release_dicts, list_releases

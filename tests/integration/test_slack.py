@@ -3,7 +3,7 @@
 slack-sdk is pointed at the server with ``TRACKER_SLACK_API_URL``; the server checks the token,
 channels and Block Kit limits like Slack and records every call, so the tests assert on the
 exact payloads. The Qwen3 launch is replayed from the corpus (replay hub) on both database
-backends, and deliveries are handed to the notifier the way ``tracker.deliver`` does: with the
+backends, and deliveries are handed to the notifier the way ``tracker.outbox.deliver`` does: with the
 release's stored ``ThreadRef`` once the parent exists.
 """
 
@@ -23,9 +23,9 @@ from sqlalchemy import select
 from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.notify import Outgoing, SendResult, ThreadRef, build_notifier
-from tracker.notify.blocks import render_text
+from tracker.notify.slack.blocks import render_text
 from tracker.notify.messages import Message, build_alert
-from tracker.notify.slack import METADATA_EVENT_TYPE, ChannelPacer, SlackDeliveryError, SlackNotifier
+from tracker.notify.slack.notifier import METADATA_EVENT_TYPE, ChannelPacer, SlackDeliveryError, SlackNotifier
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
@@ -88,7 +88,7 @@ def _out(message: Message, delivery_id: int, thread: ThreadRef | None = None) ->
 
 
 class Launch:
-    """Polls the replay hub (qwen, Hub only) and delivers the Qwen3 alerts like tracker.deliver."""
+    """Polls the replay hub (qwen, Hub only) and delivers the Qwen3 alerts like tracker.outbox.deliver."""
 
     def __init__(self, store: Store, settings: Settings, hub: ReplayServer, notifier: SlackNotifier):
         self.store, self.settings, self.hub, self.notifier = store, settings, hub, notifier
@@ -193,8 +193,8 @@ def test_qwen3_launch_is_one_parent_and_later_variants_reply_in_its_thread(
 
 def test_through_dispatch_and_deliver_a_launch_is_one_thread(
         store: Store, backend_settings: Settings, slack: SlackServer) -> None:
-    """The production path: poll -> outbox -> tracker.dispatch -> tracker.deliver -> SlackNotifier."""
-    from tracker.alerts import process_outbox
+    """The production path: poll -> outbox -> tracker.outbox.dispatch -> tracker.outbox.deliver -> SlackNotifier."""
+    from tracker.outbox.inline import process_outbox
     from tracker.watchlist import Subscription
 
     full = load_watchlist()

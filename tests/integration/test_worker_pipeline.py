@@ -241,7 +241,7 @@ def test_two_concurrent_polls_of_one_unit_run_once(
 
 
 def test_poll_lock_is_per_unit_and_released(tmp_path: Path, redis_db14: str) -> None:
-    from tracker.locks import poll_lock
+    from tracker.ops.locks import poll_lock
 
     settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_db14)
     with poll_lock(settings, "hf", "qwen", ttl_s=60) as first:
@@ -253,7 +253,7 @@ def test_poll_lock_is_per_unit_and_released(tmp_path: Path, redis_db14: str) -> 
 
 
 def test_poll_lock_falls_back_to_a_file_lock_without_redis(tmp_path: Path) -> None:
-    from tracker.locks import poll_lock
+    from tracker.ops.locks import poll_lock
 
     settings = Settings(_env_file=None, data_dir=tmp_path)
     with poll_lock(settings, "hf", "qwen", ttl_s=60) as first, poll_lock(settings, "hf", "qwen", ttl_s=60) as second:
@@ -267,7 +267,7 @@ def test_poll_lock_falls_back_to_a_file_lock_without_redis(tmp_path: Path) -> No
 
 
 def test_hub_budget_is_shared_by_every_worker(tmp_path: Path, redis_db14: str) -> None:
-    from tracker.ratelimit import make_limiter
+    from tracker.http.ratelimit import make_limiter
 
     settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_db14, hf_endpoint="http://hub.test",
                         hub_requests_per_window=3, hub_window_s=300, http_max_retry_after=0)
@@ -292,7 +292,7 @@ def test_hub_budget_is_shared_by_every_worker(tmp_path: Path, redis_db14: str) -
 
 
 def test_arxiv_requests_are_spaced_across_workers(tmp_path: Path, redis_db14: str) -> None:
-    from tracker.ratelimit import SharedLimiter
+    from tracker.http.ratelimit import SharedLimiter
 
     settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_db14,
                         arxiv_endpoint="http://hub.test/api/query", hf_endpoint="http://hub.test",

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tracker.cadence_alerts import (
+from tracker.briefings.cadence_alerts import (
     CadenceRules,
     LabStatus,
     Status,
@@ -19,10 +19,10 @@ from tracker.cadence_alerts import (
 )
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.notify.blocks import MAX_BLOCKS, SECTION_TEXT_MAX, render_text
+from tracker.notify.slack.blocks import MAX_BLOCKS, SECTION_TEXT_MAX, render_text
 from tracker.notify.messages import ALERT_EVENTS, build_message
-from tracker.notify.pulse_blocks import cadence_alert_content, pulse_content
-from tracker.pulse import CountryWeek, LabWeek, Pulse, due_pulse_week, parse_week, week_bounds
+from tracker.notify.slack.pulse_blocks import cadence_alert_content, pulse_content
+from tracker.briefings.pulse import CountryWeek, LabWeek, Pulse, due_pulse_week, parse_week, week_bounds
 from workers.schedule import build_schedule
 
 RULES = CadenceRules()  # k = 3, min 4 releases, floor 7 days, burst 3 in 7 days

@@ -12,11 +12,11 @@ import pytest
 from pydantic import SecretStr
 
 from tests.fakes import add_alert_event
-from tracker import digest as dg
+from tracker.briefings import digest as dg
 from tracker.config import Settings
 from tracker.errors import ConfigError
 from tracker.notify import Outgoing, channel_problem
-from tracker.notify.email import (
+from tracker.notify.email.notifier import (
     EmailNotifier,
     build_email,
     header_text,
@@ -300,7 +300,7 @@ def test_digest_beat_entries_run_at_the_local_hour_on_the_digest_queue(tmp_path:
 
 
 def test_email_alert_for_a_subscription_without_digest_has_both_parts() -> None:
-    from tracker.notify.email import SmtpUrl
+    from tracker.notify.email.notifier import SmtpUrl
     from tracker.notify.messages import build_message
 
     message = build_message(5, "release_detected", {

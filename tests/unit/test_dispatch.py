@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.fakes import FakeClock, add_alert_event
 from tracker.config import Settings
-from tracker.dispatch import delivery_key, dispatch_pending
+from tracker.outbox.dispatch import delivery_key, dispatch_pending
 from tracker.domain import EventType
 from tracker.store import Store
 from tracker.store.models import Delivery, Event, Subscription
@@ -143,7 +143,7 @@ def test_watchlist_sync_disables_removed_and_keeps_api_subscriptions(store: Stor
 def test_deliver_task_requeues_a_transient_failure_after_retry_after(
     store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tracker.deliver
+    import tracker.outbox.deliver
     from tests.fakes import RecordingNotifier
     from tracker.errors import DeliveryError
     from workers.app import create_celery
@@ -152,7 +152,7 @@ def test_deliver_task_requeues_a_transient_failure_after_retry_after(
     with store.transaction() as session:
         add_alert_event(session)
     notifier = RecordingNotifier(failures=[DeliveryError("429 from the channel", retry_after=5)])
-    monkeypatch.setattr(tracker.deliver, "build_notifier", lambda settings, channel: notifier)
+    monkeypatch.setattr(tracker.outbox.deliver, "build_notifier", lambda settings, channel: notifier)
     app = create_celery(backend_settings, WATCHLIST)
     queued: list[tuple[str, list, dict]] = []
     monkeypatch.setattr(app, "send_task", lambda name, args=(), **kw: queued.append((name, list(args), kw)))

@@ -1,4 +1,4 @@
-"""Table and property tests for :mod:`tracker.families`, built from the replay corpus's real names.
+"""Table and property tests for :mod:`tracker.grouping.families`, built from the replay corpus's real names.
 
 The names below were copied from ``tracker/replay/corpus/hf/models/*.json`` (``id``) and
 ``timeline.jsonl`` (``repo_id``); the tests read no file.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.families import (
+from tracker.grouping.families import (
     NameFacts,
     VariantKind,
     classify,

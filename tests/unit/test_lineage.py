@@ -1,4 +1,4 @@
-"""Tests for :mod:`tracker.lineage`: parameter sources, base-model resolution, release flags.
+"""Tests for :mod:`tracker.grouping.lineage`: parameter sources, base-model resolution, release flags.
 
 Storage tests take the ``store`` fixture (SQLite and PostgreSQL); names are real corpus names.
 """
@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import lineage
+from tracker.grouping import lineage
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
-from tracker.families import classify
+from tracker.grouping.families import classify
 from tracker.http import make_client
 from tracker.store import Store
 from tracker.store.models import Artifact, ArtifactLink, Event, Lab, Release, SourceState

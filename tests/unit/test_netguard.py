@@ -1,4 +1,4 @@
-"""tracker.netguard: user-supplied feed URLs never reach private, loopback or reserved addresses."""
+"""tracker.http.netguard: user-supplied feed URLs never reach private, loopback or reserved addresses."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from tracker.config import Settings
 from tracker.http import make_client
-from tracker.netguard import BlockedURLError, check_url, forbidden_reason, make_guard
+from tracker.http.netguard import BlockedURLError, check_url, forbidden_reason, make_guard
 
 
 def fake_resolver(table: dict[str, list[str]]):

@@ -28,5 +28,5 @@ def test_no_tracker_module_imports_celery() -> None:
     result = json.loads(proc.stdout.strip().splitlines()[-1])
 
     assert not result["failed"], f"tracker modules failed to import: {result['failed']}"
-    assert "tracker.pipeline" in result["imported"] and "tracker.cli" in result["imported"]
+    assert "tracker.pipeline" in result["imported"] and "tracker.cli.app" in result["imported"]
     assert result["celery"] == [], f"celery/kombu imported by tracker.*: {result['celery']}"

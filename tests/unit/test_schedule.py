@@ -210,7 +210,7 @@ def test_poll_task_returns_a_json_summary(settings: Settings, monkeypatch: pytes
 
 def test_poll_lock_outlives_the_poll_task_hard_time_limit() -> None:
     """A running poll must never lose its Redis lock to expiry (two polls of one unit at once)."""
-    from tracker.locks import POLL_LOCK_TTL_S
+    from tracker.ops.locks import POLL_LOCK_TTL_S
     from workers.tasks import POLL_TIME_LIMIT_S
 
     assert POLL_LOCK_TTL_S > POLL_TIME_LIMIT_S

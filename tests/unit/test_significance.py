@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.papers import arxiv_base_id, title_family_keys
-from tracker.significance import FLAGSHIP_THRESHOLD, WEIGHTS, score, size_term, tier_term
+from tracker.grouping.papers import arxiv_base_id, title_family_keys
+from tracker.grouping.significance import FLAGSHIP_THRESHOLD, WEIGHTS, score, size_term, tier_term
 
 
 def test_weights_sum_to_one() -> None:

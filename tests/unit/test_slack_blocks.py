@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tracker.config import Settings
-from tracker.notify.blocks import (
+from tracker.notify.slack.blocks import (
     FIELD_MAX,
     HEADER_MAX,
     MAX_BLOCKS,
@@ -32,7 +32,7 @@ from tracker.notify.blocks import (
     variant_content,
 )
 from tracker.notify.messages import Link, Message, PaperFacts, Variant, build_alert
-from tracker.notify.slack import ChannelPacer
+from tracker.notify.slack.notifier import ChannelPacer
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store

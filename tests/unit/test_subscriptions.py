@@ -1,4 +1,4 @@
-"""The one alert filter (tracker.subscriptions.matches), watchlist filters and channel resolution."""
+"""The one alert filter (tracker.outbox.subscriptions.matches), watchlist filters and channel resolution."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from tracker.config import Settings
 from tracker.notify import channel_problem
-from tracker.subscriptions import AlertFacts, filters_of, matches, resolve_channel
+from tracker.outbox.subscriptions import AlertFacts, filters_of, matches, resolve_channel
 from tracker.watchlist import Subscription, load_watchlist
 
 QWEN_8B = AlertFacts(lab="qwen", country="CN", kind="model", variant_kinds=("instruct",),

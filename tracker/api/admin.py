@@ -4,8 +4,8 @@
 * ``POST /admin/deliveries/requeue`` (``{"ids": [...]}`` or ``{"all_failed": true}``) and
   ``POST /admin/deliveries/{id}/requeue``: put ``failed`` deliveries back to ``pending``, due now,
   with a fresh attempt budget (``attempts`` = 0; ``last_error`` kept for the record), through
-  ``tracker.deliver.requeue_failed`` (as ``tracker deliveries retry``). Only ``failed`` rows move
-  (compare-and-set on the status, as in ``tracker.deliveries``): a ``sent``,
+  ``tracker.outbox.deliver.requeue_failed`` (as ``tracker deliveries retry``). Only ``failed`` rows move
+  (compare-and-set on the status, as in ``tracker.outbox.deliveries``): a ``sent``,
   ``sending`` or ``unknown`` delivery is never re-queued, so nothing can be sent twice from here.
 * ``GET /admin/subscriptions``, ``POST /admin/subscriptions`` (``origin = "api"``),
   ``POST /admin/subscriptions/{id}/disable``.
@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.api.deps import AdminDep, SessionDep, get_store
-from tracker.deliveries import FAILED, PENDING, SENDING, SENT, UNKNOWN
+from tracker.outbox.deliveries import FAILED, PENDING, SENDING, SENT, UNKNOWN
 from tracker.domain import utcnow
-from tracker.serialize import iso
+from tracker.store.serialize import iso
 from tracker.store import Store
 from tracker.store.models import Delivery, Subscription
 from tracker.watchlist import CHANNEL_SCHEMES
@@ -80,12 +80,12 @@ class RequeueRequest(BaseModel):
 
 def requeue(store: Store, ids: list[int] | None) -> list[int]:
     """Move ``failed`` deliveries (all, or those in ``ids``) back to ``pending``, due now, with
-    ``attempts`` reset (``tracker.deliver.requeue_failed``, the same as ``tracker deliveries retry``).
+    ``attempts`` reset (``tracker.outbox.deliver.requeue_failed``, the same as ``tracker deliveries retry``).
 
     Returns:
         list[int]: the ids that moved (others were not failed or do not exist).
     """
-    from tracker.deliver import requeue_failed
+    from tracker.outbox.deliver import requeue_failed
 
     return requeue_failed(store, ids=ids)
 
@@ -119,7 +119,7 @@ def list_subscriptions(session: SessionDep) -> dict[str, Any]:
 
 
 class SubscriptionCreate(BaseModel):
-    """A new subscription: channel plus the filters of ``tracker.subscriptions`` (missing = any)."""
+    """A new subscription: channel plus the filters of ``tracker.outbox.subscriptions`` (missing = any)."""
 
     model_config = ConfigDict(extra="forbid")
     channel: str = Field(min_length=3, max_length=500, examples=["slack:#model-releases"])

@@ -20,12 +20,14 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
-from tracker import __version__, analytics, charts
+from tracker import __version__, analytics
+
+from tracker.analytics import charts
 from tracker.api.deps import SessionDep
 from tracker.api.releases import RELEASE_KINDS, ReleaseFilterDep, invalid, parse_when
 from tracker.api.stats import KindParam, parse_kinds
 from tracker.domain import utcnow
-from tracker.serialize import release_to_dict
+from tracker.store.serialize import release_to_dict
 from tracker.store.models import Lab
 from tracker.store.queries import get_lab_by_slug, list_releases
 
@@ -38,8 +40,8 @@ MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 
 @functools.cache
 def templates() -> Environment:
-    """The Jinja2 environment over ``tracker/templates`` (HTML autoescaped)."""
-    return Environment(loader=PackageLoader("tracker", "templates"), autoescape=select_autoescape(["html", "xml"]))
+    """The Jinja2 environment over ``tracker/api/templates`` (HTML autoescaped)."""
+    return Environment(loader=PackageLoader("tracker.api", "templates"), autoescape=select_autoescape(["html", "xml"]))
 
 
 def _as_of(value: str | None) -> tuple[datetime, bool]:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from tracker.api.deps import SessionDep
 from tracker.api.releases import ReleaseFilterDep
-from tracker.feeds import build_releases_feed
+from tracker.api.atom import build_releases_feed
 from tracker.store.queries import ReleaseFilter, get_lab_by_slug, list_releases
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])

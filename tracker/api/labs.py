@@ -10,7 +10,7 @@ from tracker.analytics import lab_cadences
 from tracker.api.deps import SessionDep, WatchlistDep
 from tracker.api.releases import Format, csv_response, parse_when
 from tracker.domain import utcnow
-from tracker.serialize import iso, release_to_dict
+from tracker.store.serialize import iso, release_to_dict
 from tracker.store.queries import ReleaseFilter, get_lab_by_slug, lab_summaries, list_releases
 
 router = APIRouter(tags=["labs"])

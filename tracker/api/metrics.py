@@ -1,4 +1,4 @@
-"""``GET /metrics``: Prometheus text exposition of tracker's metrics (see ``tracker.metrics``)."""
+"""``GET /metrics``: Prometheus text exposition of tracker's metrics (see ``tracker.ops.metrics``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def metrics(session: SessionDep, settings: SettingsDep) -> Response:
     """
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-    from tracker.metrics import TrackerCollector
+    from tracker.ops.metrics import TrackerCollector
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(TrackerCollector(settings, session))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tracker.api.deps import SessionDep
 from tracker.api.releases import MAX_LIMIT, Format, csv_response, invalid, parse_when
-from tracker.serialize import paper_to_dict
+from tracker.store.serialize import paper_to_dict
 from tracker.store.models import Lab
 from tracker.store.queries import list_papers
 

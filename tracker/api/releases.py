@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from tracker.api.deps import SessionDep
 from tracker.domain import ArtifactKind
-from tracker.serialize import release_to_dict, releases_to_csv
+from tracker.store.serialize import release_to_dict, releases_to_csv
 from tracker.store.models import Lab
 from tracker.store.queries import ReleaseFilter, decode_cursor, encode_cursor, get_release, list_release_dicts
 

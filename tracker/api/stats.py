@@ -11,7 +11,7 @@ from tracker import analytics
 from tracker.api.deps import SessionDep, SettingsDep
 from tracker.api.releases import RELEASE_KINDS, Format, csv_response, invalid, parse_when
 from tracker.domain import utcnow
-from tracker.serialize import iso
+from tracker.store.serialize import iso
 from tracker.store.queries import get_lab_by_slug
 
 router = APIRouter(prefix="/stats", tags=["stats"])
@@ -45,13 +45,13 @@ def get_cadence(
     """Per lab: releases per ISO week, median and longest gap (days), days since the last
     release, trailing 4/8/12-week rates, the current weekly streak, and the cadence ``status``
     (bursting / quiet / on_cadence / new, with ``quiet_after_days`` and ``releases_7d``;
-    formulas in ``tracker.cadence_alerts``)."""
+    formulas in ``tracker.briefings.cadence_alerts``)."""
     if lab and get_lab_by_slug(session=session, slug=lab) is None:
         raise invalid("lab", f"unknown lab {lab!r}", lab)
     kinds = parse_kinds(kind)
     now = parse_when(as_of, "as_of") or utcnow()
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=kinds)
-    from tracker.cadence_alerts import BURST_WINDOW_DAYS, CadenceRules, classify  # issue 9
+    from tracker.briefings.cadence_alerts import BURST_WINDOW_DAYS, CadenceRules, classify  # issue 9
 
     # Same result as cadence_alerts.lab_statuses (classify only reads the times in the burst
     # window), without loading every release time a second time.

@@ -18,7 +18,7 @@ webhook's secret verbatim in ``X-Webhook-Secret`` (no HMAC). This endpoint:
 
 Webhooks are capped (1,000 triggers a day per webhook) and can be missed, so polling stays the
 source of truth; a webhook only makes the next poll happen now. Replayed or duplicated calls are
-harmless: a poll is idempotent and the per-unit lock (``tracker.locks``) stops two at once.
+harmless: a poll is idempotent and the per-unit lock (``tracker.ops.locks``) stops two at once.
 
 The enqueue callable: the Celery deployment installs one that queues ``tracker.poll.source``
 (``workers.cli`` calls ``set_enqueue_factory``); without it the API polls in a background thread
@@ -73,7 +73,7 @@ def poll_in_thread(settings: Settings, store: Store, watchlist: Watchlist) -> En
     """
 
     def run(source: str, lab: str) -> None:
-        from tracker.alerts import process_outbox
+        from tracker.outbox.inline import process_outbox
         from tracker.pipeline import poll_once
 
         try:

@@ -65,7 +65,7 @@ from tracker.http.context import (
 from tracker.http.hosts import _HostBearerAuth, _network_reason, host_key
 from tracker.http.response import Response, _CappedDecoder
 from tracker.http.retry import RETRY_STATUSES, _Transient, parse_retry_after
-from tracker.ratelimit import make_limiter
+from tracker.http.ratelimit import make_limiter
 
 
 MAX_REDIRECTS = 5
@@ -214,7 +214,7 @@ class HttpClient:
     def guarding(self, guard: UrlGuard) -> Iterator[None]:
         """Run ``await guard(url)`` before every request hop (redirects too) made in this block.
 
-        The guard raises (e.g. ``tracker.netguard.BlockedURLError``) to stop the request before
+        The guard raises (e.g. ``tracker.http.netguard.BlockedURLError``) to stop the request before
         anything is sent; the exception propagates out of ``get`` unchanged.
         """
         token = _active_guard.set(guard)

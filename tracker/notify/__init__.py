@@ -92,10 +92,10 @@ class Notifier(Protocol):
 
 #: Notifier classes by channel scheme, as lazy dotted paths (importing one must not import the others).
 NOTIFIERS: dict[str, str] = {
-    "slack": "tracker.notify.slack:SlackNotifier",
+    "slack": "tracker.notify.slack.notifier:SlackNotifier",
     "webhook": "tracker.notify.webhook:WebhookNotifier",
     "console": "tracker.notify.console:ConsoleNotifier",
-    "email": "tracker.notify.email:EmailNotifier",  # issue 5: digests (and alerts) over SMTP
+    "email": "tracker.notify.email.notifier:EmailNotifier",  # issue 5: digests (and alerts) over SMTP
 }
 
 
@@ -105,10 +105,10 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     ``slack:`` needs ``TRACKER_SLACK_BOT_TOKEN`` and a channel (``slack:#chan``, or
     ``slack:default`` with ``TRACKER_SLACK_CHANNEL``), or ``TRACKER_SLACK_WEBHOOK_URL``.
     ``webhook:`` needs an http(s) URL. ``console:`` always works. ``email:addr`` needs
-    ``TRACKER_SMTP_URL`` and ``TRACKER_EMAIL_FROM`` (``tracker.notify.email.email_problem``).
+    ``TRACKER_SMTP_URL`` and ``TRACKER_EMAIL_FROM`` (``tracker.notify.email.notifier.email_problem``).
     ``apprise:`` is not available yet. The dispatcher creates no delivery for a channel with a problem.
     """
-    from tracker.subscriptions import resolve_channel
+    from tracker.outbox.subscriptions import resolve_channel
 
     scheme, _, target = resolve_channel(channel, settings).partition(":")
     if scheme == "slack":
@@ -125,7 +125,7 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     if scheme == "console":
         return None
     if scheme == "email":
-        from tracker.notify.email import email_problem
+        from tracker.notify.email.notifier import email_problem
 
         return email_problem(settings, target)
     return f"{scheme}: channels are not supported yet"
@@ -149,7 +149,7 @@ def build_notifier(settings: Settings, channel: str) -> Notifier:
     import importlib
 
     from tracker.errors import DeliveryError
-    from tracker.subscriptions import resolve_channel
+    from tracker.outbox.subscriptions import resolve_channel
 
     problem = channel_problem(settings, channel)
     if problem is not None:

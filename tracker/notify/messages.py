@@ -7,7 +7,7 @@ Hub search for multi-repo launches, linked arXiv paper, GitHub), first seen time
 between the repo's ``createdAt`` and going public. ``build_message`` builds a thinner message from
 the event payload alone (no database), for callers that have only the payload.
 
-Nothing here formats for a channel or escapes anything: ``tracker.notify.blocks`` renders Slack
+Nothing here formats for a channel or escapes anything: ``tracker.notify.slack.blocks`` renders Slack
 Block Kit from a ``Message`` and escapes every string in it.
 """
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 #: Event types that produce an alert; renames, withdrawals and revisions are recorded only.
 ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED,
-                EventType.LAB_QUIET, EventType.LAB_BURST)  # issue 9: cadence alerts (tracker.cadence_alerts)
+                EventType.LAB_QUIET, EventType.LAB_BURST)  # issue 9: cadence alerts (tracker.briefings.cadence_alerts)
 
 #: arXiv abstract page for an id found in a Hub ``arxiv:`` tag (no paper row stored yet).
 ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
@@ -45,7 +45,7 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """One repo of a release as an alert shows it (facts parsed from the name; ``tracker.families``).
+    """One repo of a release as an alert shows it (facts parsed from the name; ``tracker.grouping.families``).
 
     Attributes:
         name (str): repo id (``Qwen/Qwen3-8B-AWQ``). url (str): its page.
@@ -125,7 +125,7 @@ class Message:
             the release message built after that poll already shows it.
         paper (PaperFacts, optional): set for paper releases (compact layout).
         silent_for_days (float, optional): issue 9: set on a release of a lab that was quiet
-            (``tracker.cadence_alerts``): days since its previous release; None otherwise.
+            (``tracker.briefings.cadence_alerts``): days since its previous release; None otherwise.
     """
 
     event: str
@@ -374,7 +374,7 @@ def build_alert(*, session: Session, event: Event) -> Message:
     from tracker.store.models import Release as ReleaseRow
 
     if event.type in (EventType.LAB_QUIET, EventType.LAB_BURST):  # issue 9: about a lab, not a release
-        from tracker.cadence_alerts import build_cadence_message
+        from tracker.briefings.cadence_alerts import build_cadence_message
 
         return build_cadence_message(event.id, event.type, event.payload or {})
     base = build_message(event.id, event.type, event.payload or {})

@@ -17,13 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker import snapshots
-from tracker import lineage, papers, significance  # issue 6: lineage, paper links, score
-from tracker import cadence_alerts  # issue 9: silent_for_days in release_detected payloads
+from tracker.pipeline import snapshots
+from tracker.grouping import lineage, papers, significance  # issue 6: lineage, paper links, score
+from tracker.briefings import cadence_alerts  # issue 9: silent_for_days in release_detected payloads
 from tracker.config import Settings
-from tracker.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff, scope_of
+from tracker.pipeline.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff, scope_of
 from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult
-from tracker.pipeline.grouping import _facts, _hint_keys, _release_identity, in_family_window
+from tracker.grouping.rules import _facts, _hint_keys, _release_identity, in_family_window
 from tracker.pipeline.health import _fingerprint, _record_health, _stable_attrs
 from tracker.pipeline.report import Detection, PollReport
 from tracker.store import Store

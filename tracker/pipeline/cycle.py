@@ -8,11 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
 
-from tracker import lineage, snapshots
+from tracker.grouping import lineage
+
+from tracker.pipeline import snapshots
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.http import HttpClient, make_client
-from tracker.locks import POLL_LOCK_TTL_S, SKIPPED_LOCKED, poll_lock
+from tracker.ops.locks import POLL_LOCK_TTL_S, SKIPPED_LOCKED, poll_lock
 from tracker.pipeline.apply import store_unit
 from tracker.pipeline.fetch import _unit_validators, fetch_unit
 from tracker.pipeline.health import _fingerprint, _record_unchanged
@@ -74,7 +76,7 @@ async def poll_cycle(
     Args:
         on_report (callable, optional): called with each unit's report as soon as that unit is
             done (stored or failed), on the event loop; ``tracker poll`` shows progress with it.
-        lock_units (bool): hold each unit's ``tracker.locks.poll_lock`` while polling it; a unit
+        lock_units (bool): hold each unit's ``tracker.ops.locks.poll_lock`` while polling it; a unit
             whose lock another poll holds is reported ``skipped`` (nothing fetched or stored).
             ``poll_once`` (CLI, Celery task, webhook thread) always locks; benchmarks do not.
 
@@ -148,7 +150,7 @@ def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]], now: dateti
             (state.source, state.lab_slug): (state.id, state.cursor["fingerprint"])
             for state in q.list_source_states(session=session)
             if (state.cursor or {}).get("fingerprint")
-            # a unit due for a download snapshot takes the full path (tracker.snapshots)
+            # a unit due for a download snapshot takes the full path (tracker.pipeline.snapshots)
             and not snapshots.snapshot_due(state.cursor, now=now, interval=snapshot_interval)
         }
 

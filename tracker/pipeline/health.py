@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from tracker import lineage
+from tracker.grouping import lineage
 from tracker.domain import SourceResult
 from tracker.store import Store
 from tracker.store.models import SourceState

@@ -38,7 +38,7 @@ class PollReport:
         failures (list[ScopeFailure]): scopes that failed and why.
         requests / not_modified (int): HTTP requests made and 304s among them.
         error (str, optional): why the whole unit failed, when it did.
-        skipped (str, optional): why the unit was not polled (``tracker.locks.poll_lock``).
+        skipped (str, optional): why the unit was not polled (``tracker.ops.locks.poll_lock``).
         unreachable (dict): hosts this unit could not connect to, each with the original error
             (``{"huggingface.co": "network error: Connection refused"}``; see
             ``tracker.http.HttpClient.unreachable``); empty normally.

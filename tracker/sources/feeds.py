@@ -7,7 +7,7 @@ RSS 1.0 (``<rdf:RDF><item>``).
 A feed URL is user input, so a fetch is guarded and a body is distrusted:
 
 * the host of every request hop (redirects included) must resolve to public addresses only
-  (``tracker.netguard``; ``TRACKER_ALLOW_PRIVATE_FEEDS`` / ``TRACKER_FEED_ALLOWED_HOSTS`` opt out);
+  (``tracker.http.netguard``; ``TRACKER_ALLOW_PRIVATE_FEEDS`` / ``TRACKER_FEED_ALLOWED_HOSTS`` opt out);
 * the HTTP client caps the body size (``TRACKER_HTTP_MAX_BODY_BYTES``) and the time
   (``TRACKER_HTTP_TIMEOUT``);
 * the body must pass a defusedxml gate (no DTD, no entity declarations, no external references)
@@ -33,7 +33,7 @@ from typing import Any
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.http import HttpClient
-from tracker.netguard import make_guard
+from tracker.http.netguard import make_guard
 from tracker.sources._scopes import count_requests, fetch_scope
 from tracker.sources._xml import ATOM, feed_root, feedparser_parse
 from tracker.watchlist import LabConfig

@@ -117,7 +117,7 @@ class Release(Base):
     released_at: Mapped[datetime]
     first_seen_at: Mapped[datetime]
     baseline: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: issue 6: documented score (tracker.families/significance), derivative of an earlier
+    #: issue 6: documented score (tracker.grouping.families/significance), derivative of an earlier
     #: release of the same lab, new base model, third-party adoption count (48 h)
     significance: Mapped[float | None] = mapped_column(Float)
     derivative: Mapped[bool | None] = mapped_column(Boolean)
@@ -147,7 +147,7 @@ class Artifact(Base):
         withdrawn_at: set when a complete listing no longer shows it; cleared if it comes back.
         version: arXiv version (latest seen).
         kinds / size_label / params_total_b / params_active_b / quantization: the variant facts
-            parsed from the name (``tracker.families``); parameters in billions.
+            parsed from the name (``tracker.grouping.families``); parameters in billions.
         attrs: source facts as JSON (tags, sha, gated, licence, pipeline tag, authors...).
     """
 
@@ -191,7 +191,7 @@ class Artifact(Base):
 class Event(Base):
     """An outbox row: a domain event written in the same transaction as the change it describes.
 
-    ``dispatched_at`` is set once ``tracker.dispatch`` has turned it into deliveries.
+    ``dispatched_at`` is set once ``tracker.outbox.dispatch`` has turned it into deliveries.
     """
 
     __tablename__ = "events"

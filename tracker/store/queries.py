@@ -16,9 +16,9 @@ from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.detect import KnownArtifact
+from tracker.pipeline.detect import KnownArtifact
 from tracker.domain import as_utc
-from tracker.serialize import release_dict
+from tracker.store.serialize import release_dict
 from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SourceState
 from tracker.watchlist import LabConfig
 
@@ -207,7 +207,7 @@ def _release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
     return stmt
 
 
-#: Eager loads for serialising releases (``tracker.serialize.release_to_dict``) in a fixed
+#: Eager loads for serialising releases (``tracker.store.serialize.release_to_dict``) in a fixed
 #: number of queries per page, whatever its size: lab, artifacts, linked papers, and for paper
 #: releases the model releases their papers are linked to.
 RELEASE_LOADS = (

@@ -1,0 +1,125 @@
+"""Build one period's digest for a subscription (read-only, one session).
+
+Content (``build_digest``):
+
+1. new releases whose ``released_at`` falls in the period, grouped by lab (most active lab
+   first): title, sizes, MoE total/active, licence (Hub ``license:`` tag), variant count and
+   breakdown, links (Hub repo or search, arXiv); a release is included when one of its live
+   artifacts passes the subscription's filter (``tracker.outbox.subscriptions.matches``, THE filter
+   every channel uses; quantized-only re-uploads therefore stay out unless asked for);
+2. papers (releases of kind ``paper``) of the period;
+3. the cadence story from ``tracker.analytics`` (model releases only, the labs the subscription
+   follows): releases this period per lab against that lab's trailing 8-week weekly average
+   (``rate_8w`` as of the period start: the 8 weeks *before* the period), days since each lab's
+   last release (as of the period end), the longest-silent labs, and the share of model
+   releases by country in the period (every watched lab);
+4. the numbers behind the chart: releases per ISO week (UTC weeks) per lab over the 12 weeks
+   ending with the period, drawn by ``tracker.analytics.charts.cadence_chart``.
+
+An empty period gives a short "quiet" digest (``build_lead``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import analytics
+from tracker.briefings.digest.cadence import CADENCE_KINDS, _country_shares, build_cadence_rows
+from tracker.briefings.digest.content import Digest, LabGroup, _iso
+from tracker.briefings.digest.periods import Period
+from tracker.briefings.digest.releases import _digest_paper, _digest_release, _lab_followed, release_passes
+from tracker.domain import utcnow
+from tracker.store.models import Lab
+
+#: How many of the longest-silent labs the digest names.
+SILENT_LABS = 3
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def build_lead(digest: Digest) -> str:
+    """Return the digest's opening sentences (pure): counts, the biggest launch, who ran hot or cold."""
+    if digest.empty:
+        silent = digest.silent[0] if digest.silent else None
+        tail = (f" {silent.lab_name} has now been silent for {silent.days_since_last:.0f} days."
+                if silent and silent.days_since_last is not None else "")
+        return f"A quiet {digest.noun}: no new releases or papers from the labs you follow.{tail}"
+    parts = []
+    n, labs = digest.release_count, len(digest.groups)
+    if n:
+        parts.append(f"{_plural(n, 'new release')} from {_plural(labs, 'lab')}"
+                     + (f" and {_plural(len(digest.papers), 'paper')}" if digest.papers else "") + f" this {digest.noun}.")
+    else:
+        parts.append(f"No new model releases this {digest.noun}, but {_plural(len(digest.papers), 'paper')}.")
+    releases = [(g, r) for g in digest.groups for r in g.releases]
+    if releases:
+        g, r = max(releases, key=lambda gr: (gr[1].variant_count, -gr[1].id))
+        if r.variant_count > 1:
+            span = f", {r.sizes[0]} to {r.sizes[-1]}" if len(r.sizes) > 1 else ""
+            parts.append(f"The biggest launch: {g.lab_name}'s {r.title} ({r.variant_count} repos{span}).")
+    hot = [c for c in digest.cadence if c.trend == "above"]
+    if hot:
+        c = hot[0]
+        parts.append(f"{c.lab_name} shipped {c.this_period} against a usual {c.usual_per_week:.1f} per week.")
+    return " ".join(parts)
+
+
+def build_digest(
+    *,
+    session: Session,
+    period: Period,
+    filters: Mapping[str, Any] | None = None,
+    lab_slugs: Iterable[str] | None = None,
+    now: datetime | None = None,
+) -> Digest:
+    """Build one period's digest for a subscription's ``filters`` (read-only).
+
+    Args:
+        session (Session): an open session (never committed).
+        period (Period): from ``period_for``.
+        filters (Mapping, optional): the subscription's filter dict (``tracker.outbox.subscriptions``);
+            None or empty = everything (quantized-only releases excepted).
+        lab_slugs (Iterable[str], optional): the watched labs (watchlist) for the cadence
+            section; None = every stored lab.
+        now (datetime, optional): recorded as ``generated_at`` (UTC); defaults to now.
+
+    Returns:
+        Digest: see the module docstring for each section.
+    """
+    from tracker.store.queries import ReleaseFilter, list_releases
+
+    filters = dict(filters or {})
+    rows = [r for r in list_releases(session=session, flt=ReleaseFilter(since=period.start, until=period.end))
+            if r.artifacts and not all(a.withdrawn_at is not None for a in r.artifacts)]
+    rows = [r for r in rows if release_passes(filters, r)]
+    rows.sort(key=lambda r: (r.released_at, r.id))
+    groups: dict[str, LabGroup] = {}
+    papers = []
+    for r in rows:
+        if r.kind == "paper":
+            papers.append(_digest_paper(r))
+            continue
+        group = groups.setdefault(r.lab.slug, LabGroup(r.lab.slug, r.lab.name, r.lab.country))
+        group.releases.append(_digest_release(session, r))
+    ordered = sorted(groups.values(), key=lambda g: (-len(g.releases), -max(x.variant_count for x in g.releases), g.lab))
+
+    wanted = set(lab_slugs) if lab_slugs is not None else None
+    labs = {lab.slug: lab for lab in session.scalars(select(Lab).order_by(Lab.slug))
+            if (wanted is None or lab.slug in wanted) and _lab_followed(filters, lab)}
+    times = analytics.load_release_times(session=session, kinds=CADENCE_KINDS, until=period.end)
+    cadence = build_cadence_rows(times, labs, period)
+    silent = sorted((c for c in cadence if c.days_since_last is not None),
+                    key=lambda c: (-(c.days_since_last or 0), c.lab))[:SILENT_LABS]
+    digest = Digest(
+        period=period.kind, start=_iso(period.start), end=_iso(period.end), timezone=period.timezone,
+        label=period.label, generated_at=_iso(now or utcnow()), groups=ordered, papers=papers,
+        cadence=cadence, silent=silent, countries=_country_shares(session, period),
+    )
+    return Digest(**{**{f: getattr(digest, f) for f in digest.__dataclass_fields__}, "lead": build_lead(digest)})

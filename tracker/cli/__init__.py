@@ -1,0 +1,19 @@
+"""The ``tracker`` command line (Typer + rich): ``app`` and its command modules.
+
+Importing this package registers every command on ``tracker.cli.app.app``: each module below
+decorates its functions with that app. Heavy imports stay inside the command functions so that
+``tracker --help`` stays fast.
+"""
+
+from tracker.cli import (  # noqa: F401  (imported for their command registrations)
+    cadence_alerts,
+    deliveries,
+    digest,
+    regroup,
+    slack,
+    stats,
+    status,
+)
+from tracker.cli.app import app, main
+
+__all__ = ["app", "main"]

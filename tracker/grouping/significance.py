@@ -1,0 +1,156 @@
+"""The documented significance score of a release, in [0, 1], and its refresh after each poll.
+
+Formula (model releases)::
+
+    significance = 0.30 * base + 0.35 * size + 0.20 * novelty + 0.15 * tier
+
+* ``base``: 1.0 for a **new base model** (no artifact names a base outside the launch),
+  0.0 for a **derivative** of an earlier release of the same lab, 0.5 otherwise (built on
+  another lab's model, e.g. a distill).
+* ``size``: total parameters on a log scale, ``clamp((log10(params_total_b) - 1) / 2, 0, 1)`` over
+  the release's largest artifact: 10B and less -> 0, 32B -> 0.25, 100B -> 0.5, 235B -> 0.69,
+  1T and more -> 1; unknown -> 0. (So a small new model of a primary lab stays below the
+  flagship threshold: 0.30 + 0.20 + 0.15 = 0.65.)
+  Totals come from the name or, failing that, the Hub's ``safetensors.total``.
+* ``novelty``: 1.0 for the first release of a family by the lab; 0.4 for a dated revision
+  (``Qwen3-2507``) or a family the lab has released before (later variants past the window).
+* ``tier``: the watchlist lab ``tier``: primary 1.0, secondary 0.6, comparator 0.5.
+
+Paper releases score the highest significance among the model releases they are linked to
+(``ReleasePaper``), and at least their own tier term (``0.15 * tier``).
+
+**Flagships only**: ``significance >= FLAGSHIP_THRESHOLD`` (0.7). The Qwen3 launch scores
+~0.89, Qwen3-2507 ~0.77, GLM-4.5 ~0.92, Kimi-K2 1.0; DeepSeek-V3.1-Terminus (a derivative, 685B)
+~0.67, GLM-4.1V-9B ~0.65, Qwen3-Embedding ~0.35.
+Subscriptions filter on ``Release.significance``.
+
+The score is stored at detection and recomputed whenever a variant attaches or lineage/papers
+change (:func:`refresh_releases`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.grouping import families
+from tracker.domain import ArtifactKind
+from tracker.grouping.lineage import release_lineage
+from tracker.store.models import Artifact, Release, ReleasePaper
+
+__all__ = ["FLAGSHIP_THRESHOLD", "TIER_WEIGHTS", "WEIGHTS", "refresh_paper_scores", "refresh_releases", "score"]
+
+#: Term weights (sum to 1).
+WEIGHTS: dict[str, float] = {"base": 0.30, "size": 0.35, "novelty": 0.20, "tier": 0.15}
+#: Watchlist ``tier`` -> tier term; unknown tiers count as secondary.
+TIER_WEIGHTS: dict[str, float] = {"primary": 1.0, "secondary": 0.6, "comparator": 0.5}
+#: "Flagships only" threshold for subscription filters.
+FLAGSHIP_THRESHOLD = 0.7
+#: Novelty of a revision or a repeated family.
+REVISION_NOVELTY = 0.4
+
+
+def tier_term(tier: str | None) -> float:
+    """Tier term in [0, 1] for a watchlist tier (``primary``/``secondary``/``comparator``)."""
+    return TIER_WEIGHTS.get((tier or "").lower(), TIER_WEIGHTS["secondary"])
+
+
+def size_term(params_total_b: float | None) -> float:
+    """``clamp((log10(params_total_b) - 1) / 2, 0, 1)``; None or <= 10B -> 0. Parameters in billions."""
+    if not params_total_b or params_total_b <= 10:
+        return 0.0
+    return min(1.0, (math.log10(params_total_b) - 1) / 2)
+
+
+def score(*, new_base: bool, derivative: bool, params_total_b: float | None, first_of_family: bool,
+          tier: str | None) -> float:
+    """Return the significance of a model release (formula in the module docstring), rounded to 3 places.
+
+    Args:
+        new_base: no base model outside the launch. derivative: derives from an earlier release
+            of the same lab. params_total_b: largest total in billions, None if unknown.
+        first_of_family: the lab's first release of this family (not a revision).
+        tier: watchlist lab tier.
+    """
+    base = 1.0 if new_base else 0.0 if derivative else 0.5
+    novelty = 1.0 if first_of_family else REVISION_NOVELTY
+    value = (WEIGHTS["base"] * base + WEIGHTS["size"] * size_term(params_total_b)
+             + WEIGHTS["novelty"] * novelty + WEIGHTS["tier"] * tier_term(tier))
+    return round(value, 3)
+
+
+def _first_of_family(session: Session, release: Release) -> bool:
+    names = [a.name for a in release.artifacts]
+    if names:
+        stem = families.family_match_key(families.parse_repo_name(names[0]).family)
+        if stem != release.family:  # release key carries a revision (-2507, -0528, v1_5...)
+            return False
+    earlier = session.scalar(select(func.count(Release.id)).where(
+        Release.lab_id == release.lab_id, Release.kind == release.kind, Release.family == release.family,
+        Release.id != release.id,
+        (Release.released_at < release.released_at)
+        | ((Release.released_at == release.released_at) & (Release.id < release.id))))
+    return not earlier
+
+
+def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: int, tier: str | None) -> set[int]:
+    """Recompute derivative, new_base and significance of the lab's model releases in ``release_ids``.
+
+    Releases of other labs are skipped (their tier is not known here, and links made from this
+    lab cannot change their lineage flags).
+
+    Returns:
+        Ids of paper releases linked to a release whose significance changed.
+    """
+    ids = sorted(set(release_ids))
+    if not ids:
+        return set()
+    changed: list[int] = []
+    releases = session.scalars(select(Release).where(
+        Release.id.in_(ids), Release.lab_id == lab_id, Release.kind == ArtifactKind.MODEL.value)).all()
+    for release in releases:
+        session.expire(release, ["artifacts"])  # variants may have been added by foreign key
+        derivative, new_base = release_lineage(session, release)
+        totals = [a.params_total_b for a in release.artifacts if a.params_total_b]
+        value = score(new_base=new_base, derivative=derivative, params_total_b=max(totals, default=None),
+                      first_of_family=_first_of_family(session, release), tier=tier)
+        release.derivative, release.new_base = derivative, new_base
+        if release.significance != value:
+            release.significance = value
+            changed.append(release.id)
+    session.flush()
+    if not changed:
+        return set()
+    return set(_paper_release_ids(session, changed))
+
+
+def _paper_release_ids(session: Session, model_release_ids: list[int]) -> list[int]:
+    stmt = (select(Artifact.release_id).join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
+            .where(ReleasePaper.release_id.in_(model_release_ids)).distinct())
+    return list(session.scalars(stmt))
+
+
+def refresh_paper_scores(session: Session, paper_release_ids: Iterable[int], *, own_lab_id: int | None = None,
+                         tier: str | None = None) -> None:
+    """Set each paper release's significance to the best linked model release's (at least its tier term).
+
+    Args:
+        paper_release_ids: releases of kind paper.
+        own_lab_id / tier: the polled lab and its tier; papers of that lab get at least
+            ``0.15 * tier``. Papers of other labs keep at least their stored score.
+    """
+    for release in session.scalars(select(Release).where(
+            Release.id.in_(sorted(set(paper_release_ids))), Release.kind == ArtifactKind.PAPER.value)):
+        best = session.scalar(
+            select(func.max(Release.significance))
+            .join(ReleasePaper, ReleasePaper.release_id == Release.id)
+            .join(Artifact, Artifact.id == ReleasePaper.paper_id)
+            .where(Artifact.release_id == release.id))
+        floor = round(WEIGHTS["tier"] * tier_term(tier), 3) if release.lab_id == own_lab_id else (release.significance or 0.0)
+        value = max(best or 0.0, floor)
+        if release.significance != value:
+            release.significance = value
+    session.flush()

@@ -1,0 +1,131 @@
+"""Per-host request limits shared by every worker (through Redis), applied before each request.
+
+Two rules, matched by URL prefix (the arXiv endpoint first, since tests serve both from one host):
+
+* **arXiv**: one request per ``TRACKER_ARXIV_MIN_INTERVAL`` seconds (arXiv's API terms ask for
+  one request every 3 seconds), across all processes: a Redis key holds the next free slot
+  (epoch seconds, Redis' own clock via ``TIME``); each request books the slot atomically (Lua)
+  and sleeps until it.
+* **Hugging Face Hub**: at most ``TRACKER_HUB_REQUESTS_PER_WINDOW`` API requests per
+  ``TRACKER_HUB_WINDOW_S`` seconds (the Hub's rate-limits page counts requests over 5-minute
+  windows): a fixed-window counter (``INCR`` + expiry). A request over budget waits for the next
+  window when that is at most ``TRACKER_HTTP_MAX_RETRY_AFTER`` seconds away, else raises
+  ``RateLimitedError`` (the poll fails this scope; the next poll retries).
+
+Without a Redis broker ``make_limiter`` returns None: ``tracker.http`` still spaces arXiv
+requests in-process, and a single process needs no shared Hub budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tracker.config import Settings
+from tracker.errors import RateLimitedError
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "tracker:ratelimit:"
+
+# KEYS[1] next-slot key; ARGV[1] interval (s). Returns the seconds to wait (string) before sending.
+_BOOK_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < now then slot = now end
+local interval = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.6f', slot + interval), 'PX', math.ceil((slot - now + interval) * 1000) + 1000)
+return string.format('%.6f', slot - now)
+"""
+
+# KEYS[1] counter prefix; ARGV[1] window (s). Returns {count in this window, ms until it ends}.
+_COUNT_WINDOW = """
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window_ms = math.floor(tonumber(ARGV[1]) * 1000)
+local index = math.floor(now_ms / window_ms)
+local key = KEYS[1] .. ':' .. index
+local count = redis.call('INCR', key)
+if count == 1 then redis.call('PEXPIRE', key, window_ms + 1000) end
+return {count, (index + 1) * window_ms - now_ms}
+"""
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class SharedLimiter:
+    """Async limiter backed by Redis; one per ``HttpClient`` (its client is bound to one event loop).
+
+    Args:
+        settings (Settings): endpoints (which URLs each rule covers), intervals and budgets.
+        redis_client (redis.asyncio.Redis): the shared store.
+        sleep (callable, optional): ``async sleep(seconds)``; defaults to ``asyncio.sleep``.
+    """
+
+    def __init__(self, settings: Settings, redis_client: Any, *, sleep: Sleep | None = None):
+        self.settings = settings
+        self._redis = redis_client
+        self._sleep = sleep or asyncio.sleep
+        self._book = redis_client.register_script(_BOOK_SLOT)
+        self._count = redis_client.register_script(_COUNT_WINDOW)
+        self._arxiv_prefix = settings.arxiv_endpoint
+        self._hub_prefix = settings.hf_endpoint.rstrip("/") + "/"
+        self.waited_s = 0.0
+
+    def rule_for(self, url: str) -> str | None:
+        """Return ``arxiv``, ``hf`` or None for a request URL."""
+        if url.startswith(self._arxiv_prefix):
+            return "arxiv"
+        if url.startswith(self._hub_prefix):
+            return "hf"
+        return None
+
+    async def acquire(self, url: str) -> None:
+        """Wait until a request to ``url`` is allowed by the shared limits.
+
+        Raises:
+            RateLimitedError: the Hub budget of this window is spent and the next window starts
+                later than ``settings.http_max_retry_after`` seconds from now.
+        """
+        rule = self.rule_for(url)
+        if rule == "arxiv" and self.settings.arxiv_min_interval > 0:
+            wait = float(await self._book(keys=[KEY_PREFIX + "arxiv:next"],
+                                          args=[self.settings.arxiv_min_interval]))
+            if wait > 0:
+                self.waited_s += wait
+                await self._sleep(wait)
+        elif rule == "hf":
+            while True:
+                count, remaining_ms = await self._count(keys=[KEY_PREFIX + "hf:window"],
+                                                        args=[self.settings.hub_window_s])
+                if int(count) <= self.settings.hub_requests_per_window:
+                    return
+                wait = int(remaining_ms) / 1000
+                if wait > self.settings.http_max_retry_after:
+                    raise RateLimitedError(
+                        f"GET {url}: the shared Hub budget of {self.settings.hub_requests_per_window} requests "
+                        f"per {self.settings.hub_window_s:g} s is spent; next window in {wait:.0f} s",
+                        url=url, retry_after=wait)
+                log.info("Hub budget spent; waiting %.1f s for the next window", wait)
+                self.waited_s += wait
+                await self._sleep(wait)
+
+    async def aclose(self) -> None:
+        """Close the Redis connection pool."""
+        await self._redis.aclose()
+
+
+def make_limiter(settings: Settings) -> SharedLimiter | None:
+    """Return a shared limiter when the broker is Redis (the limits' store), else None."""
+    from tracker.ops.locks import uses_redis
+
+    if not uses_redis(settings):
+        return None
+    import redis.asyncio
+
+    client = redis.asyncio.Redis.from_url(settings.resolved_broker_url, socket_timeout=10, socket_connect_timeout=5)
+    return SharedLimiter(settings, client)
+

@@ -1,0 +1,1 @@
+"""Email: named message kinds rendered from ``templates/<kind>/`` and sent over SMTP."""

@@ -1,0 +1,1 @@
+"""Operations plumbing: the Redis client, poll locks, metrics counters and health probes."""

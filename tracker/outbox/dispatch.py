@@ -1,0 +1,126 @@
+"""The outbox dispatcher: undispatched events -> one ``Delivery`` per (event, matching subscription).
+
+The pipeline writes events in the same transaction as the releases they describe; this module
+turns each one, once, into delivery rows and marks it ``dispatched_at``, in one transaction. The
+delivery key ``event:<event_id>:<subscription_id>`` is unique in the database, so a dispatcher
+run twice (a redelivered task, two workers, the periodic sweep racing the post-poll nudge)
+creates every delivery once. On PostgreSQL concurrent dispatchers skip each other's locked events
+(``FOR UPDATE SKIP LOCKED``); SQLite serialises writers anyway.
+
+Only alert events (``tracker.notify.messages.ALERT_EVENTS``) produce deliveries; the others
+(renames, withdrawals, revisions) are marked dispatched and stay in the history. Subscriptions
+with a ``digest`` period get digests, not alerts. A subscription whose channel cannot be served
+with the current settings (``tracker.notify.channel_problem``, e.g. Slack without a token) gets
+no delivery: the alert is still logged (``alert: <headline>``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from tracker.config import Settings
+from tracker.outbox.deliveries import create_delivery
+from tracker.domain import utcnow
+from tracker.notify import channel_problem
+from tracker.notify.messages import ALERT_EVENTS, build_alert
+from tracker.store import Store
+from tracker.store.models import Event
+from tracker.outbox.subscriptions import facts_for_event, list_active, matches, sync_subscriptions
+from tracker.watchlist import Watchlist
+
+log = logging.getLogger(__name__)
+
+ALERT_TYPES = frozenset(t.value for t in ALERT_EVENTS)
+DEFAULT_BATCH = 200
+
+
+def delivery_key(event_id: int, subscription_id: int) -> str:
+    """Return the idempotency key of an alert delivery: ``event:<event_id>:<subscription_id>``."""
+    return f"event:{event_id}:{subscription_id}"
+
+
+@dataclass(slots=True)
+class DispatchSummary:
+    """What one ``dispatch_pending`` run did.
+
+    Attributes:
+        events (int): events marked dispatched (alerts and others).
+        alerts (int): alert events among them.
+        delivery_ids (list[int]): deliveries created (to enqueue for sending).
+        skipped_channels (dict[str, str]): channels that got no delivery, and why.
+    """
+
+    events: int = 0
+    alerts: int = 0
+    delivery_ids: list[int] = field(default_factory=list)
+    skipped_channels: dict[str, str] = field(default_factory=dict)
+
+
+def dispatch_pending(
+    store: Store,
+    *,
+    settings: Settings,
+    watchlist: Watchlist,
+    clock: Callable[[], datetime] = utcnow,
+    batch: int = DEFAULT_BATCH,
+) -> DispatchSummary:
+    """Turn every undispatched outbox event into deliveries, in batches of ``batch`` events.
+
+    Each batch is one transaction: the watchlist's subscriptions are synced, the events read
+    (oldest first), deliveries created for matching subscriptions and the events marked
+    ``dispatched_at``. Safe to run concurrently and repeatedly.
+
+    Args:
+        store (Store): the database.
+        settings (Settings): decides which channels can be served.
+        watchlist (Watchlist): its ``subscriptions`` are synced into the table first.
+        clock (callable, optional): returns the current UTC time.
+        batch (int, optional): events per transaction.
+
+    Returns:
+        DispatchSummary: counts and the ids of the deliveries created.
+    """
+    summary = DispatchSummary()
+    while True:
+        with store.transaction() as session:
+            now = clock()
+            sync_subscriptions(session=session, subscriptions=watchlist.subscriptions, now=now)
+            stmt = (select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(batch)
+                    .with_for_update(skip_locked=True))
+            events = list(session.scalars(stmt))
+            if not events:
+                return summary
+            subs = [s for s in list_active(session=session) if s.digest is None]
+            servable = []
+            for sub in subs:
+                problem = channel_problem(settings, sub.channel)
+                if problem is None:
+                    servable.append(sub)
+                elif sub.channel not in summary.skipped_channels:
+                    summary.skipped_channels[sub.channel] = problem
+                    log.info("subscription %s gets no alerts: %s", sub.channel, problem)
+            for event in events:
+                event.dispatched_at = now
+                summary.events += 1
+                if event.type not in ALERT_TYPES:
+                    continue
+                summary.alerts += 1
+                message = build_alert(session=session, event=event)
+                log.info("alert: %s %s", message.headline, message.url)
+                facts = facts_for_event(session=session, event=event)
+                for sub in servable:
+                    if not matches(sub.filters or {}, facts):
+                        continue
+                    row = create_delivery(session=session, idempotency_key=delivery_key(event.id, sub.id),
+                                          kind="alert", channel=sub.channel, now=now, event_id=event.id,
+                                          subscription_id=sub.id)
+                    if row is not None:
+                        session.flush()
+                        summary.delivery_ids.append(row.id)
+            if len(events) < batch:
+                return summary
