@@ -43,6 +43,29 @@ class ArtifactKind(enum.StrEnum):
     CODE = "code"
     POST = "post"  # a blog or news entry
 
+class VariantKind(enum.StrEnum):
+    """What a variant is; the lowercase value is what the API and the database carry."""
+
+    BASE = "base"
+    INSTRUCT = "instruct"
+    THINKING = "thinking"
+    CODER = "coder"
+    VISION = "vision"
+    OMNI = "omni"
+    AUDIO = "audio"
+    EMBEDDING = "embedding"
+    RERANKER = "reranker"
+    IMAGE_GENERATION = "image-generation"
+    VIDEO_GENERATION = "video-generation"
+    DISTILL = "distill"
+    ADAPTER = "adapter"
+    QUANTIZED = "quantized"
+    GUARD = "guard"
+    MATH = "math"
+    PROVER = "prover"
+    OCR = "ocr"
+    TTS = "tts"
+
 
 class EventType(enum.StrEnum):
     """Domain events written to the outbox in the same transaction as the data they describe."""
@@ -146,3 +169,35 @@ class SourceResult:
     def ok(self) -> bool:
         """True when at least one scope succeeded or nothing failed."""
         return not self.failures or bool(self.complete_scopes)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArtifact:
+    """The stored facts detection needs about one artifact.
+
+    Attributes:
+        id (int): database id.
+        external_id (str): stable source id.
+        name (str): current stored name.
+        org (str, optional): current stored org (Hub), None for papers.
+        withdrawn (bool): whether it is currently marked withdrawn.
+        version (int, optional): latest arXiv version stored.
+    """
+
+    id: int
+    external_id: str
+    name: str
+    org: str | None
+    withdrawn: bool = False
+    version: int | None = None
+
+
+def scope_of(source: SourceKind | str, org: str | None) -> str | None:
+    """Return the listing scope an artifact belongs to (``hf:qwen``, lowercased), or None.
+
+    Papers (no org) have no listing scope: arXiv queries overlap and drift, so a paper missing
+    from a query result is never taken as withdrawn.
+    """
+    if org is None:
+        return None
+    return f"{source}:{org}".lower()

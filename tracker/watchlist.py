@@ -25,6 +25,13 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _HF_ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 CHANNEL_SCHEMES = ("slack", "email", "webhook", "apprise", "console")
 
+_EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+$")
+
+
+def is_address(value: str) -> bool:
+    """True for one plain ``local@domain.tld`` address (no display name, no list, no CR/LF)."""
+    return bool(_EMAIL_ADDRESS.match(value))
+
 
 class _LabModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,8 +89,6 @@ class _SubscriptionModel(BaseModel):
         if ":" not in v or scheme not in CHANNEL_SCHEMES:
             raise ValueError(f"must start with one of {', '.join(s + ':' for s in CHANNEL_SCHEMES)}")
         if scheme == "email":
-            from tracker.notify.email.notifier import is_address
-
             if not is_address(v.split(":", 1)[1]):
                 raise ValueError("must be email: and one address like 'email:team@example.org'")
         return v
@@ -91,8 +96,7 @@ class _SubscriptionModel(BaseModel):
     @field_validator("kinds")
     @classmethod
     def _kinds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from tracker.domain import ArtifactKind
-        from tracker.grouping.families import VariantKind
+        from tracker.domain import ArtifactKind, VariantKind
 
         known = [k.value for k in ArtifactKind] + [k.value for k in VariantKind]
         unknown = [k for k in v if k not in known]

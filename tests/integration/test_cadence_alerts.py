@@ -25,7 +25,8 @@ from tests.fakes import RecordingNotifier
 from tests.slack_server import SlackServer
 from tracker.briefings import pulse as pulse_mod
 from tracker.outbox.inline import process_outbox
-from tracker.briefings.cadence_alerts import CadenceRules, check_cadence, run_check
+from tracker.analytics.status import CadenceRules
+from tracker.briefings.cadence_alerts import check_cadence, run_check
 from tracker.config import Settings
 from tracker.outbox.deliver import deliver_due, deliver_one
 from tracker.notify.slack.blocks import render_text
@@ -271,7 +272,7 @@ def test_burst_alert_fires_once_per_week(store: Store, backend_settings: Setting
     assert [w["title"] for w in event.payload["window"]] == ["Qwen3-Omni", "Qwen-Image-Edit-2509", "Qwen3-VL"]
     # still >= 3 in the 7 days up to Monday Sep 29 (ISO week 40): the same burst, no second alert
     with store.transaction() as session:
-        from tracker.briefings.cadence_alerts import lab_statuses
+        from tracker.analytics.status import lab_statuses
 
         assert lab_statuses(session=session, now=_utc(2025, 9, 29), rules=CadenceRules())["qwen"].status == "bursting"
     assert _utc(2025, 9, 29) in checks

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tracker import analytics
 from tracker.api import create_app
-from tracker.briefings.cadence_alerts import CadenceRules, lab_statuses
+from tracker.analytics.status import CadenceRules, lab_statuses
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Artifact, Lab, Release, ReleaseChange

@@ -8,15 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tracker.briefings.cadence_alerts import (
-    CadenceRules,
-    LabStatus,
-    Status,
-    build_cadence_message,
-    burst_key,
-    quiet_threshold_days,
-    status_of,
-)
+from tracker.analytics.status import CadenceRules, LabStatus, Status, quiet_threshold_days, status_of
+from tracker.briefings.cadence_alerts import build_cadence_message, burst_key
 from tracker.config import Settings
 from tracker.errors import ConfigError
 from tracker.notify.slack.blocks import MAX_BLOCKS, SECTION_TEXT_MAX, render_text

@@ -8,7 +8,8 @@ import pytest
 
 from tracker.config import Settings
 from tracker.notify import channel_problem
-from tracker.outbox.subscriptions import AlertFacts, filters_of, matches, resolve_channel
+from tracker.notify import resolve_channel
+from tracker.outbox.subscriptions import AlertFacts, filters_of, matches
 from tracker.watchlist import Subscription, load_watchlist
 
 QWEN_8B = AlertFacts(lab="qwen", country="CN", kind="model", variant_kinds=("instruct",),

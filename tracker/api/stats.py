@@ -51,7 +51,7 @@ def get_cadence(
     kinds = parse_kinds(kind)
     now = parse_when(as_of, "as_of") or utcnow()
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=kinds)
-    from tracker.briefings.cadence_alerts import BURST_WINDOW_DAYS, CadenceRules, classify  # issue 9
+    from tracker.analytics.status import BURST_WINDOW_DAYS, CadenceRules, classify  # issue 9
 
     # Same result as cadence_alerts.lab_statuses (classify only reads the times in the burst
     # window), without loading every release time a second time.

@@ -45,7 +45,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.analytics import DEFAULT_CADENCE_KINDS
-from tracker.briefings.cadence_alerts import CadenceRules, LabStatus, lab_statuses
+from tracker.analytics.status import CadenceRules, LabStatus, lab_statuses
 from tracker.domain import as_utc, utcnow
 from tracker.errors import ConfigError
 from tracker.store.models import Lab, Release

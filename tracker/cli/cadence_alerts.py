@@ -40,7 +40,7 @@ def pulse(
 ) -> None:
     """The weekly pulse: releases by lab and country, each lab's cadence status, the chart."""
     from tracker.briefings import pulse as pulse_mod
-    from tracker.briefings.cadence_alerts import CadenceRules
+    from tracker.analytics.status import CadenceRules
     from tracker.notify.slack.blocks import render_text
     from tracker.notify.slack.pulse_blocks import pulse_content
 

@@ -55,8 +55,8 @@ def _cadences(lab: str | None, weeks: int, kind: KindOption, as_of: str | None) 
 
 
 def _statuses(lab: str | None, kind: KindOption, as_of: str | None) -> dict[str, Any]:
-    """Issue 9: each lab's cadence status (``tracker.briefings.cadence_alerts.lab_statuses``), by slug."""
-    from tracker.briefings.cadence_alerts import CadenceRules, lab_statuses
+    """Issue 9: each lab's cadence status (``tracker.analytics.status.lab_statuses``), by slug."""
+    from tracker.analytics.status import CadenceRules, lab_statuses
 
     ctx = load_context()
     with open_store(ctx.settings).transaction() as session:

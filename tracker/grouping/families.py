@@ -73,6 +73,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tracker.domain import VariantKind
+
 __all__ = [
     "NameFacts",
     "VariantKind",
@@ -87,28 +89,7 @@ __all__ = [
 ]
 
 
-class VariantKind(enum.StrEnum):
-    """What a variant is; the lowercase value is what the API and the database carry."""
 
-    BASE = "base"
-    INSTRUCT = "instruct"
-    THINKING = "thinking"
-    CODER = "coder"
-    VISION = "vision"
-    OMNI = "omni"
-    AUDIO = "audio"
-    EMBEDDING = "embedding"
-    RERANKER = "reranker"
-    IMAGE_GENERATION = "image-generation"
-    VIDEO_GENERATION = "video-generation"
-    DISTILL = "distill"
-    ADAPTER = "adapter"
-    QUANTIZED = "quantized"
-    GUARD = "guard"
-    MATH = "math"
-    PROVER = "prover"
-    OCR = "ocr"
-    TTS = "tts"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,8 +44,7 @@ from sqlalchemy.orm import Session
 
 from tracker.grouping import families
 from tracker.config import Settings
-from tracker.pipeline.detect import scope_of
-from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult
+from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult, scope_of
 from tracker.errors import TrackerError
 from tracker.http import HttpClient
 from tracker.store import Store

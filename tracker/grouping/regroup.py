@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from tracker.grouping import papers, significance
 from tracker.domain import ArtifactKind
-from tracker.pipeline import in_family_window, model_facts, model_release_key
+from tracker.grouping.rules import in_family_window, model_facts, model_release_key
 from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SlackThread
 from tracker.watchlist import Watchlist
 

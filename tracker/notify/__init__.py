@@ -99,6 +99,18 @@ NOTIFIERS: dict[str, str] = {
 }
 
 
+def resolve_channel(channel: str, settings: Settings) -> str:
+    """Return the concrete target of ``channel``: ``slack:default`` -> ``slack:<TRACKER_SLACK_CHANNEL>``.
+
+    Other channels are returned unchanged; ``slack:default`` without ``TRACKER_SLACK_CHANNEL``
+    stays ``slack:default`` (the Slack notifier then uses its incoming webhook, if any).
+    """
+    if channel == "slack:default" and settings.slack_channel:
+        return f"slack:{settings.slack_channel}"
+    return channel
+
+
+
 def channel_problem(settings: Settings, channel: str) -> str | None:
     """Return why ``channel`` cannot be served with ``settings``, or None when it can.
 
@@ -108,8 +120,6 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     ``TRACKER_SMTP_URL`` and ``TRACKER_EMAIL_FROM`` (``tracker.notify.email.notifier.email_problem``).
     ``apprise:`` is not available yet. The dispatcher creates no delivery for a channel with a problem.
     """
-    from tracker.outbox.subscriptions import resolve_channel
-
     scheme, _, target = resolve_channel(channel, settings).partition(":")
     if scheme == "slack":
         if settings.slack_bot_token is not None:
@@ -149,8 +159,6 @@ def build_notifier(settings: Settings, channel: str) -> Notifier:
     import importlib
 
     from tracker.errors import DeliveryError
-    from tracker.outbox.subscriptions import resolve_channel
-
     problem = channel_problem(settings, channel)
     if problem is not None:
         raise DeliveryError(f"{channel}: {problem}", permanent=True)

@@ -14,13 +14,17 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.store.models import Delivery
 
 PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
+#: Every delivery state, in lifecycle order.
+STATES: tuple[str, ...] = (PENDING, SENDING, SENT, FAILED, UNKNOWN)
+#: Sent deliveries whose latency ``GET /metrics`` reports.
+LATENCY_SAMPLE = 1000
 
 
 def create_delivery(
@@ -126,3 +130,19 @@ def record_failure(
         .execution_options(synchronize_session=False)
     )
     return status
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    """Deliveries by state (every known state present, 0 when none), from ``deliveries.status``."""
+    counts = dict.fromkeys(STATES, 0)
+    for state, n in session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)):
+        counts[state] = int(n)
+    return counts
+
+
+def delivery_latencies(session: Session, *, limit: int = LATENCY_SAMPLE) -> list[float]:
+    """Seconds from ``created_at`` to ``sent_at`` of the ``limit`` most recently sent deliveries."""
+    rows = session.execute(
+        select(Delivery.created_at, Delivery.sent_at).where(Delivery.status == SENT, Delivery.sent_at.is_not(None))
+        .order_by(Delivery.sent_at.desc()).limit(limit))
+    return [max(0.0, (sent - created).total_seconds()) for created, sent in rows]

@@ -224,14 +224,3 @@ def list_active(*, session: Session) -> list[Subscription]:
     return list(session.scalars(
         select(Subscription).where(Subscription.disabled_at.is_(None)).order_by(Subscription.id)
     ))
-
-
-def resolve_channel(channel: str, settings: Settings) -> str:
-    """Return the concrete target of ``channel``: ``slack:default`` -> ``slack:<TRACKER_SLACK_CHANNEL>``.
-
-    Other channels are returned unchanged; ``slack:default`` without ``TRACKER_SLACK_CHANNEL``
-    stays ``slack:default`` (the Slack notifier then uses its incoming webhook, if any).
-    """
-    if channel == "slack:default" and settings.slack_channel:
-        return f"slack:{settings.slack_channel}"
-    return channel

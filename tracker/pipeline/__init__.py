@@ -12,8 +12,8 @@ by the poll that first saw it.
 Modules:
 
 * ``report``: ``PollReport`` (one unit's outcome) and ``Detection``.
-* ``grouping``: which release an artifact joins (``model_facts``, ``model_release_key``,
-  ``in_family_window``; shared with ``tracker.grouping.regroup``).
+* ``detect``: pure diff of observations against stored state (new, renamed, withdrawn...).
+* ``snapshots``: download/like snapshots taken from listings already fetched.
 * ``fetch``: ``fetch_unit``: one source for one lab, with conditional-request validators.
 * ``apply``: ``apply_result`` (detect + store one result) and ``store_unit`` (in one transaction).
 * ``health``: poll health, and the listing fingerprint that lets an unchanged listing skip its
@@ -27,7 +27,6 @@ from __future__ import annotations
 from tracker.pipeline.apply import apply_result, store_unit
 from tracker.pipeline.cycle import Clock, poll_cycle, poll_once, poll_units_for
 from tracker.pipeline.fetch import fetch_unit
-from tracker.grouping.rules import in_family_window, model_facts, model_release_key
 from tracker.pipeline.health import VOLATILE_ATTRS
 from tracker.pipeline.report import Detection, PollReport
 
@@ -38,9 +37,6 @@ __all__ = [
     "PollReport",
     "apply_result",
     "fetch_unit",
-    "in_family_window",
-    "model_facts",
-    "model_release_key",
     "poll_cycle",
     "poll_once",
     "poll_units_for",

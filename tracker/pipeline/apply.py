@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from tracker.pipeline import snapshots
 from tracker.grouping import lineage, papers, significance  # issue 6: lineage, paper links, score
-from tracker.briefings import cadence_alerts  # issue 9: silent_for_days in release_detected payloads
+from tracker.analytics.status import CadenceRules, silent_for_days
 from tracker.config import Settings
-from tracker.pipeline.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff, scope_of
-from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult
+from tracker.pipeline.detect import New, Renamed, Restored, Revised, Seen, Withdrawn, diff
+from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult, scope_of
 from tracker.grouping.rules import _facts, _hint_keys, _release_identity, in_family_window
 from tracker.pipeline.health import _fingerprint, _record_health, _stable_attrs
 from tracker.pipeline.report import Detection, PollReport
@@ -197,9 +197,9 @@ class _Applier:
         lag_s = (self.now - obs.created_at).total_seconds() if obs.created_at else None
         silent = None  # issue 9: a quiet lab ships again -> how long it was silent (days)
         if created_release and release.kind == ArtifactKind.MODEL.value:
-            silent = cadence_alerts.silent_for_days(self.session, lab_id=self.lab.id, release_id=release.id,
+            silent = silent_for_days(self.session, lab_id=self.lab.id, release_id=release.id,
                                                     at=release.released_at,
-                                                    rules=cadence_alerts.CadenceRules.from_settings(self.settings))
+                                                    rules=CadenceRules.from_settings(self.settings))
         self._add_event(event, release, artifact, _event_payload(self.lab, release, artifact,
                                                                  created_to_public_s=lag_s,
                                                                  silent_for_days=None if silent is None else round(silent, 1)))

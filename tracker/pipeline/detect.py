@@ -14,28 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tracker.domain import Observation, SourceKind, SourceResult
-
-
-@dataclass(frozen=True, slots=True)
-class KnownArtifact:
-    """The stored facts detection needs about one artifact.
-
-    Attributes:
-        id (int): database id.
-        external_id (str): stable source id.
-        name (str): current stored name.
-        org (str, optional): current stored org (Hub), None for papers.
-        withdrawn (bool): whether it is currently marked withdrawn.
-        version (int, optional): latest arXiv version stored.
-    """
-
-    id: int
-    external_id: str
-    name: str
-    org: str | None
-    withdrawn: bool = False
-    version: int | None = None
+from tracker.domain import KnownArtifact, Observation, SourceKind, SourceResult, scope_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +62,6 @@ class Withdrawn:
 Change = New | Seen | Renamed | Restored | Revised | Withdrawn
 
 
-def scope_of(source: SourceKind | str, org: str | None) -> str | None:
-    """Return the listing scope an artifact belongs to (``hf:qwen``, lowercased), or None.
-
-    Papers (no org) have no listing scope: arXiv queries overlap and drift, so a paper missing
-    from a query result is never taken as withdrawn.
-    """
-    if org is None:
-        return None
-    return f"{source}:{org}".lower()
 
 
 def diff(result: SourceResult, known: Mapping[str, KnownArtifact]) -> list[Change]:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from tracker.pipeline.detect import KnownArtifact
+from tracker.domain import KnownArtifact
 from tracker.domain import as_utc
 from tracker.store.serialize import release_dict
 from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SourceState

@@ -48,6 +48,7 @@ from tracker.config import Settings
 from tracker.domain import as_utc, utcnow
 from tracker.errors import ConfigError, DeliveryError
 from tracker.notify import Outgoing, SendResult
+from tracker.watchlist import is_address
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,6 @@ DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 #: Longest Subject kept (characters; a longer one is cut with an ellipsis).
 SUBJECT_MAX = 160
 CHART_CID = "cadence-chart"
-_ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\]+$")
 
 
 def header_text(value: Any, *, limit: int | None = None) -> str:
@@ -66,10 +66,6 @@ def header_text(value: Any, *, limit: int | None = None) -> str:
         text = text[: limit - 1].rstrip() + "…"
     return text
 
-
-def is_address(value: str) -> bool:
-    """True for one plain ``local@domain.tld`` address (no display name, no list, no CR/LF)."""
-    return bool(_ADDRESS.match(value))
 
 
 # --------------------------------------------------------------------------- SMTP URL

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tracker.briefings.cadence_alerts import LabStatus, Status
+from tracker.analytics.status import LabStatus, Status
 from tracker.notify.slack.blocks import (
     FALLBACK_TEXT_MAX,
     SECTION_TEXT_MAX,
