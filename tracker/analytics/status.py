@@ -167,7 +167,7 @@ def status_of(lab: str, released_at: Iterable[datetime], *, now: datetime, rules
 
 
 
-def _release_rows(session: Session, *, now: datetime, lab: str | None,
+def lab_release_rows(session: Session, *, now: datetime, lab: str | None,
                   kinds: Collection[str] | None) -> dict[str, list[tuple[int, datetime, str]]]:
     """``(release id, released_at, title)`` per lab slug (every stored lab), oldest first."""
     labs_stmt = select(Lab.slug).order_by(Lab.slug)
@@ -194,7 +194,7 @@ def lab_statuses(*, session: Session, now: datetime, rules: CadenceRules, lab: s
         lab (str, optional): one lab slug. kinds: release kinds counted (None = all).
     """
     now = as_utc(now)
-    rows = _release_rows(session, now=now, lab=lab, kinds=kinds)
+    rows = lab_release_rows(session, now=now, lab=lab, kinds=kinds)
     return {slug: status_of(slug, [at for _, at, _ in items], now=now, rules=rules)
             for slug, items in sorted(rows.items())}
 

@@ -34,9 +34,8 @@ When a quiet lab ships again, ``silent_for_days`` (used by ``tracker.pipeline`` 
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -46,9 +45,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.analytics import DEFAULT_CADENCE_KINDS, iso_week, week_start
-from tracker.analytics.status import BURST_WINDOW_DAYS, CadenceRules, LabStatus, Status, lab_statuses
+from tracker.analytics.status import BURST_WINDOW_DAYS, CadenceRules, LabStatus, Status, lab_release_rows, status_of
 from tracker.domain import EventType, as_utc
-from tracker.store.models import Event, Lab, Release, SourceState
+from tracker.store.models import Event, Lab, SourceState
 
 if TYPE_CHECKING:
     from tracker.config import Settings
@@ -138,7 +137,7 @@ def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
     ``releases_7d``, ``week`` and ``window`` (the releases ``{"id", "title", "released_at"}``).
     """
     now = as_utc(now)
-    rows = _release_rows(session, now=now, lab=None, kinds=kinds)
+    rows = lab_release_rows(session, now=now, lab=None, kinds=kinds)
     labs = {lab.slug: lab for lab in session.scalars(select(Lab))}
     summary = CheckSummary(statuses={}, quiet=[], burst=[])
     watched_since = _watched_since(session)

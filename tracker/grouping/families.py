@@ -68,7 +68,6 @@ Decisions (see the tests for the full table)
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass

@@ -37,7 +37,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tracker.config import Settings
 from tracker.domain import ArtifactKind
 from tracker.store.models import Artifact, Event, Release, Subscription
 from tracker.watchlist import Subscription as WatchlistSubscription

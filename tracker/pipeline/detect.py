@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from tracker.domain import KnownArtifact, Observation, SourceKind, SourceResult, scope_of
+from tracker.domain import KnownArtifact, Observation, SourceResult, scope_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.domain import KnownArtifact
 from tracker.domain import as_utc
 from tracker.store.serialize import release_dict
-from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SourceState
+from tracker.store.models import Artifact, Lab, Release, ReleasePaper, SourceState
 from tracker.watchlist import LabConfig
 
 

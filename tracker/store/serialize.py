@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from tracker.grouping.families import parse_params
 from tracker.store.models import Artifact, Release
 
 
@@ -30,8 +31,8 @@ def variant_to_dict(artifact: Artifact) -> dict[str, Any]:
 def ordered_size_labels(artifacts: Iterable[dict[str, Any]]) -> list[str]:
     """Distinct size labels of artifact dicts (``artifact_to_dict``), smallest model first.
 
-    Ordered by total parameters in billions (``variant.params_total_b``, read from the name at
-    detection; an MoE ``235B-A22B`` counts 235): ``["0.6B", "4B", "30B-A3B", "235B-A22B"]``. Labels
+    Ordered by total parameters in billions (``variant.params_total_b``, else parsed from the
+    label; an MoE ``235B-A22B`` counts 235): ``["0.6B", "4B", "30B-A3B", "235B-A22B"]``. Labels
     without a count (``"Air"``) come last, alphabetically.
     """
     totals: dict[str, float | None] = {}
@@ -39,7 +40,7 @@ def ordered_size_labels(artifacts: Iterable[dict[str, Any]]) -> list[str]:
         variant = art["variant"]
         label = variant["size_label"]
         if label and totals.get(label) is None:
-            totals[label] = variant.get("params_total_b")
+            totals[label] = variant.get("params_total_b") or parse_params(label)[0]
     return sorted(totals, key=lambda label: (totals[label] is None, totals[label] or 0.0, label))
 
 

@@ -47,7 +47,7 @@ from tracker.briefings.digest.content import (
 )
 from tracker.briefings.digest.periods import DAILY, PERIODS, WEEKLY, Period, period_for, zone
 from tracker.briefings.digest.releases import ARXIV_ABS_URL, release_passes
-from tracker.digest.sending import (
+from tracker.briefings.digest.sending import (
     DigestRun,
     create_digest_deliveries,
     digest_key,
