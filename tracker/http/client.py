@@ -172,7 +172,9 @@ class HttpClient:
         """
         return self._counter.counting()
 
-    def conditional(self, stored: Mapping[str, Mapping[str, str]] | None = None) -> AbstractContextManager[ValidatorStore]:
+    def conditional(
+        self, stored: Mapping[str, Mapping[str, str]] | None = None
+    ) -> AbstractContextManager[ValidatorStore]:
         """Make ``get(..., conditional=True)`` calls in this block conditional requests.
 
         Args:
