@@ -9,19 +9,27 @@ URL guards, GitHub rate limits, unreachable hosts) is listed in ``tracker.http.c
 
 Modules:
 
-* ``client``: ``HttpClient`` and ``make_client``: sending, retrying, throttling, counting.
-* ``context``: per-caller state in context variables: ``RequestCount`` (``counting()``),
-  ``ValidatorStore`` (``conditional()``), the URL guard (``guarding()``), the booked throttle slot.
-* ``retry``: the statuses worth retrying, ``parse_retry_after``, the internal retry signal.
+* ``client``: ``HttpClient`` and ``make_client``: the public face, wiring the collaborators below.
+* ``request_loop``: one logical request as attempts under the retry policy.
+* ``retry``: the statuses worth retrying, ``parse_retry_after``, ``RetryPolicy`` (tenacity).
+* ``failures``: a status or transport error of one attempt -> the error to raise or retry.
+* ``body``: reading a streamed body, decompressed, under the size cap.
+* ``throttle``: per-host spacing of requests (arXiv), slots given back by attempts that never connected.
+* ``unreachable``: hosts given up for the cycle, and the refusal of requests to them.
+* ``counting``: client totals and per-caller ``RequestCount`` (``counting()``).
+* ``conditional``: ``ValidatorStore`` and the validators sent and kept (``conditional()``).
+* ``guards``: the URL guard run before every hop (``guarding()``); ``netguard``: the SSRF guard.
+* ``ratelimit``: limits shared by every worker through Redis.
 * ``hosts``: ``host_key`` (what is marked unreachable), words for network errors, the Hub-only token.
-* ``response``: the fully read ``Response`` and the streamed body decoder under the size cap.
+* ``response``: the fully read ``Response``.
 * ``pagination``: ``paginate``.
 """
 
 from __future__ import annotations
 
 from tracker.http.client import MAX_REDIRECTS, HttpClient, make_client
-from tracker.http.context import RequestCount, ValidatorStore
+from tracker.http.conditional import ValidatorStore
+from tracker.http.counting import RequestCount
 from tracker.http.hosts import host_key
 from tracker.http.pagination import paginate
 from tracker.http.response import Response

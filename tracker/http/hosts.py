@@ -1,5 +1,5 @@
-"""Per-host rules: the key a host is marked unreachable under, words for why it could not be
-reached, and the Hub token sent to the Hub's host only."""
+"""Per-host rules: the key a host is marked unreachable under, which failures say a host could not be
+reached and in what words, and the Hub token sent to the Hub's host only."""
 
 from __future__ import annotations
 
@@ -24,7 +24,25 @@ def host_key(url: str | httpx.URL) -> str:
     return f"{host}:{url.port}" if url.port is not None else host
 
 
-def _network_reason(exc: BaseException) -> str:
+def unreachable_host(exc: httpx.HTTPError, url: str) -> str | None:
+    """``host_key`` of the hop that could not connect (a redirect target, say), else None.
+
+    Only ``httpx.ConnectError`` and ``httpx.ConnectTimeout`` count: nothing was answered. Any
+    other error (a read timeout, a dropped connection, an HTTP status) means the host answered.
+
+    Args:
+        exc (httpx.HTTPError): what one attempt raised.
+        url (str): the request's URL, used when ``exc`` carries no request (mock transports).
+    """
+    if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return None
+    try:
+        return host_key(exc.request.url)
+    except RuntimeError:  # an exception raised without its request (mock transports)
+        return host_key(url)
+
+
+def network_reason(exc: BaseException) -> str:
     """Words for a network error, with the OS reason when httpx's own text hides it.
 
     httpx says "All connection attempts failed" for a refused connection; the ``OSError`` it
@@ -46,10 +64,14 @@ def _network_reason(exc: BaseException) -> str:
     return text
 
 
-class _HostBearerAuth(httpx.Auth):
+class HostBearerAuth(httpx.Auth):
     """Send ``Authorization: Bearer <token>`` only to one host (the Hub).
 
     httpx also drops ``Authorization`` itself when a redirect leaves the origin.
+
+    Args:
+        token (str): the bearer token.
+        host (str): the only host name it is sent to (case-insensitive).
     """
 
     def __init__(self, token: str, host: str):

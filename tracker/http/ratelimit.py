@@ -25,6 +25,7 @@ from typing import Any
 
 from tracker.config import Settings
 from tracker.errors import RateLimitedError
+from tracker.ops.redis import new_async_client, uses_redis
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +121,7 @@ class SharedLimiter:
 
 def make_limiter(settings: Settings) -> SharedLimiter | None:
     """Return a shared limiter when the broker is Redis (the limits' store), else None."""
-    from tracker.ops.locks import uses_redis
-
     if not uses_redis(settings):
         return None
-    import redis.asyncio
-
-    client = redis.asyncio.Redis.from_url(settings.resolved_broker_url, socket_timeout=10, socket_connect_timeout=5)
-    return SharedLimiter(settings, client)
+    return SharedLimiter(settings, new_async_client(settings.resolved_broker_url))
 

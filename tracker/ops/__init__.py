@@ -1,1 +1,1 @@
-"""Operations plumbing: the Redis client, poll locks, metrics counters and health probes."""
+"""Operations plumbing: the Redis client factory, poll locks, metrics counters and health probes."""

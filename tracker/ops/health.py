@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
-from tracker.ops.locks import uses_redis
+from tracker.ops.redis import new_client, uses_redis
 
 BROKER_TIMEOUT_S = 2.0
 
 
 def check_database(session: Session) -> dict[str, Any]:
     """Run ``SELECT 1``; return ``{"ok": True}`` or ``{"ok": False, "error": "..."}``."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         session.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
@@ -31,10 +30,10 @@ def check_broker(settings: Settings) -> dict[str, Any]:
         dict: ``{"ok": bool, "kind": "redis"|"sqlalchemy", "error"?: str}`` (never raises).
     """
     if uses_redis(settings):
-        import redis
+        import redis  # lazy: ~100 ms of start-up (python -X importtime) the embedded broker never needs
 
-        client = redis.Redis.from_url(settings.resolved_broker_url, socket_timeout=BROKER_TIMEOUT_S,
-                                      socket_connect_timeout=BROKER_TIMEOUT_S)
+        client = new_client(settings.resolved_broker_url, timeout_s=BROKER_TIMEOUT_S,
+                            connect_timeout_s=BROKER_TIMEOUT_S)
         try:
             client.ping()
         except redis.RedisError as exc:
@@ -42,9 +41,6 @@ def check_broker(settings: Settings) -> dict[str, Any]:
         finally:
             client.close()
         return {"ok": True, "kind": "redis"}
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import SQLAlchemyError
-
     url = settings.resolved_broker_url.removeprefix("sqla+")
     engine = create_engine(url)
     try:

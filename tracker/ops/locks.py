@@ -16,13 +16,15 @@ never poll one unit at once.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from filelock import FileLock, Timeout
+
 from tracker.config import Settings
 from tracker.errors import TrackerError
+from tracker.ops.redis import shared_client, uses_redis
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +34,6 @@ KEY_PREFIX = "tracker:lock:"
 POLL_LOCK_TTL_S = 360.0
 #: ``PollReport.skipped`` of a unit whose lock another poll holds.
 SKIPPED_LOCKED = "another poll of this unit is running"
-
-
-def uses_redis(settings: Settings) -> bool:
-    """True when the broker (and so the shared lock and rate-limit store) is Redis."""
-    return settings.resolved_broker_url.startswith(("redis://", "rediss://", "unix://"))
-
-
-@functools.lru_cache(maxsize=8)
-def redis_client(url: str):  # type: ignore[no-untyped-def]
-    """Return a process-wide Redis client for ``url`` (redis-py pools reconnect after fork)."""
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30)
 
 
 def poll_key(source: str, lab: str) -> str:
@@ -59,8 +48,6 @@ def _file_lock(settings: Settings, name: str) -> Iterator[bool]:
     Raises:
         TrackerError: the lock file cannot be created (data directory not writable).
     """
-    from filelock import FileLock, Timeout
-
     directory = settings.ensure_data_dir() / "locks"
     try:
         directory.mkdir(exist_ok=True)
@@ -104,9 +91,9 @@ def poll_lock(settings: Settings, source: str, lab: str, *, ttl_s: float) -> Ite
         with _file_lock(settings, name) as acquired:
             yield acquired
         return
-    import redis
+    import redis  # lazy: ~100 ms of start-up (python -X importtime) that file locks never need
 
-    client = redis_client(settings.resolved_broker_url)
+    client = shared_client(settings.resolved_broker_url)
     rlock = client.lock(KEY_PREFIX + name, timeout=ttl_s, blocking=False, thread_local=False)
     try:
         acquired = rlock.acquire()

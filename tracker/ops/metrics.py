@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 from tracker.config import Settings
-from tracker.ops.locks import redis_client, uses_redis
+from tracker.ops.redis import shared_client, uses_redis
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,10 @@ def record_poll(settings: Settings, report: Any) -> None:
     """
     increments = {k: v for k, v in _fields(report).items() if v}
     if uses_redis(settings):
-        import redis
+        import redis  # lazy: ~100 ms of start-up (python -X importtime) the embedded broker never needs
 
         try:
-            pipe = redis_client(settings.resolved_broker_url).pipeline(transaction=False)
+            pipe = shared_client(settings.resolved_broker_url).pipeline(transaction=False)
             for name, amount in increments.items():
                 pipe.hincrby(REDIS_KEY, name, amount)
             pipe.execute()
@@ -64,10 +64,10 @@ def record_poll(settings: Settings, report: Any) -> None:
 def read_counters(settings: Settings) -> dict[str, int]:
     """Return the poll counters (``kind|source[|status]`` -> count); empty when Redis is down."""
     if uses_redis(settings):
-        import redis
+        import redis  # lazy: ~100 ms of start-up (python -X importtime) the embedded broker never needs
 
         try:
-            raw = redis_client(settings.resolved_broker_url).hgetall(REDIS_KEY)
+            raw = shared_client(settings.resolved_broker_url).hgetall(REDIS_KEY)
         except redis.RedisError as exc:
             log.warning("poll metrics unavailable: Redis unreachable: %s", exc)
             return {}
