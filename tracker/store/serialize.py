@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from tracker.grouping.families import parse_params
+from tracker.sizes import parse_params
 from tracker.store.models import Artifact, Release
 
 
