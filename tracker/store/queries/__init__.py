@@ -20,7 +20,9 @@ from tracker.store.queries.polling import (
     find_recent_release,
     get_known_artifacts,
     get_or_create_source_state,
+    get_source_state,
     list_source_states,
+    stored_external_ids,
 )
 from tracker.store.queries.releases import (
     RARE_Q_MATCHES,
@@ -41,6 +43,7 @@ __all__ = [
     "get_lab_by_slug",
     "get_or_create_source_state",
     "get_release",
+    "get_source_state",
     "lab_summaries",
     "list_papers",
     "list_release_dicts",
@@ -48,5 +51,6 @@ __all__ = [
     "list_source_states",
     "papers_for_release",
     "releases_for_paper",
+    "stored_external_ids",
     "sync_labs",
 ]

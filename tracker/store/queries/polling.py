@@ -24,6 +24,12 @@ def get_or_create_source_state(*, session: Session, source: str, lab_slug: str) 
     return state
 
 
+def get_source_state(*, session: Session, source: str, lab_slug: str) -> SourceState | None:
+    """Return the (source, lab) poll state row without locking it, or None (never polled)."""
+    stmt = select(SourceState).where(SourceState.source == source, SourceState.lab_slug == lab_slug)
+    return session.scalars(stmt).one_or_none()
+
+
 def list_source_states(*, session: Session) -> Sequence[SourceState]:
     """Return every poll-unit state, ordered by source then lab."""
     return session.scalars(select(SourceState).order_by(SourceState.source, SourceState.lab_slug)).all()
@@ -74,3 +80,10 @@ def find_recent_release(
         .limit(1)
     )
     return session.scalars(stmt).first()
+
+
+def stored_external_ids(*, session: Session, source: str, external_ids: Sequence[str]) -> set[str]:
+    """Return which of ``external_ids`` are stored as artifacts of ``source`` (any lab)."""
+    return set(session.scalars(
+        select(Artifact.external_id).where(Artifact.source == source, Artifact.external_id.in_(external_ids))
+    ))
