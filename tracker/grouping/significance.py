@@ -41,8 +41,15 @@ from tracker.domain import ArtifactKind
 from tracker.grouping.lineage import release_lineage
 from tracker.store.models import Artifact, Release, ReleasePaper
 
-__all__ = ["FLAGSHIP_THRESHOLD", "TIER_WEIGHTS", "WEIGHTS", "refresh_paper_scores", "refresh_releases", "refresh_scores",
-           "score"]
+__all__ = [
+    "FLAGSHIP_THRESHOLD",
+    "TIER_WEIGHTS",
+    "WEIGHTS",
+    "refresh_paper_scores",
+    "refresh_releases",
+    "refresh_scores",
+    "score",
+]
 
 #: Term weights (sum to 1).
 WEIGHTS: dict[str, float] = {"base": 0.30, "size": 0.35, "novelty": 0.20, "tier": 0.15}
@@ -157,8 +164,8 @@ def refresh_paper_scores(session: Session, paper_release_ids: Iterable[int], *, 
     session.flush()
 
 
-def refresh_scores(session: Session, release_ids: Iterable[int], paper_release_ids: Iterable[int], *, lab_id: int,
-                   tier: str | None) -> None:
+def refresh_scores(session: Session, release_ids: Iterable[int], paper_release_ids: Iterable[int], *,
+                   lab_id: int, tier: str | None) -> None:
     """Recompute the lab's model releases in ``release_ids``, then the paper releases that follow them.
 
     Paper releases follow the best linked model release, so they are refreshed after the models:

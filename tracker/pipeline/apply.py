@@ -113,7 +113,8 @@ def apply_result(
     events = EventWriter(session, lab_row, now)
     arrivals = NewArtifacts(session, settings, lab_row, events, now)
     _store_new(session, settings, lab, state, changes, arrivals, report, now)
-    renamed = apply_known_changes(changes, {k: v[1] for k, v in known.items()}, source=result.source, lab_id=lab_row.id, events=events,
+    rows = {external_id: row for external_id, (_, row) in known.items()}
+    renamed = apply_known_changes(changes, rows, source=result.source, lab_id=lab_row.id, events=events,
                                   report=report, now=now)
     enrich_after_poll(session, new=arrivals.stored, renamed=renamed, lab_id=lab_row.id, lab_orgs=lab.hf_orgs,
                       tier=lab.tier)
