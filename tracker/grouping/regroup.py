@@ -129,7 +129,7 @@ def _group_lab(artifacts: list[Artifact], lab_id: int, window: timedelta) -> lis
         target = decision.release
         if target is not None:
             if decision.redate:
-                target.released_at = at
+                target.released_at = at  # baseline history: the earliest member dates the launch
             target.baseline = target.baseline and artifact.baseline
         else:
             target = PlannedRelease(lab_id=lab_id, family=identity.family, title=identity.title, url=artifact.url,
