@@ -76,8 +76,8 @@ class EventType(enum.StrEnum):
     ARTIFACT_WITHDRAWN = "artifact_withdrawn"  # vanished from a complete listing
     ARTIFACT_RESTORED = "artifact_restored"  # a withdrawn artifact is listed again
     PAPER_REVISED = "paper_revised"  # a new arXiv version of a known paper
-    LAB_QUIET = "lab_quiet"  # issue 9: a lab silent for longer than k x its median gap (tracker.briefings.cadence_alerts)
-    LAB_BURST = "lab_burst"  # issue 9: a lab with >= n releases in 7 days (tracker.briefings.cadence_alerts)
+    LAB_QUIET = "lab_quiet"  # a lab silent for longer than k x its median gap (tracker.briefings.cadence_alerts)
+    LAB_BURST = "lab_burst"  # a lab with >= n releases in 7 days (tracker.briefings.cadence_alerts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,9 @@
-"""Lineage (``base_model:`` tags) and parameter counts from the Hub's single-model endpoint.
+"""Lineage (``base_model:`` tags) and the parameter count stored for a model artifact.
 
-Two jobs that need more than a repo's name:
-
-* **Parameters** (fetch stage, before the store transaction): a *new, non-baseline* Hub repo
-  whose name gives no total parameter count gets ONE ``GET /api/models/<repo>`` and its
-  ``safetensors.total`` (a count of parameters) is put on the observation as
-  ``attrs["safetensors_total"]``. Known repos, baseline repos and repos whose name carries a size
-  cost nothing, so a steady-state poll makes zero extra requests.
-  (:func:`add_model_info_params`; :func:`params_from` decides the stored value and its source.)
+* **Parameters** (:func:`params_from`): the total a repo's name gives, else the Hub's
+  ``safetensors.total`` that the pipeline's fetch stage put on a new, unsized repo's observation
+  as ``attrs["safetensors_total"]`` (one ``GET /api/models/<repo>``, see
+  ``tracker.pipeline.fetch``). Grouping only reads what was fetched.
 * **Lineage** (inside the store transaction): each ``base_model:[<relation>:]<repo>`` tag becomes
   an :class:`~tracker.store.models.ArtifactLink`. The base is resolved to a stored artifact by
   (1) its current name, (2) a former name recorded by an ``artifact_renamed`` event (the Hub
@@ -32,38 +28,31 @@ request per lab repo; ``Release.adoption_count`` stays None.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
-import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker.domain import EventType, SourceKind
 from tracker.grouping import families
-from tracker.config import Settings
-from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult, scope_of
-from tracker.errors import TrackerError
-from tracker.http import HttpClient
-from tracker.store import Store
-from tracker.store.models import Artifact, ArtifactLink, Event, Release, SourceState
-from tracker.watchlist import LabConfig
-
-log = logging.getLogger(__name__)
+from tracker.store.models import Artifact, ArtifactLink, Event, Release
 
 __all__ = [
     "DERIVED_ATTRS",
-    "add_model_info_params",
+    "SAFETENSORS_TOTAL",
     "link_artifacts",
     "params_from",
     "release_lineage",
     "resolve_pending",
 ]
 
+#: ``Observation.attrs`` / ``Artifact.attrs`` key of the Hub's ``safetensors.total`` (a parameter
+#: count), written by the pipeline's fetch stage for new repos whose name gives no size.
+SAFETENSORS_TOTAL = "safetensors_total"
+
 #: ``Artifact.attrs`` keys tracker derives itself (not in the listing); a listing update keeps them.
-DERIVED_ATTRS = frozenset({"params_source", "safetensors_total"})
+DERIVED_ATTRS = frozenset({"params_source", SAFETENSORS_TOTAL})
 
 
 # -------------------------------------------------------------------------------- parameters
@@ -82,92 +71,10 @@ def params_from(facts: families.NameFacts, attrs: Mapping[str, Any]) -> tuple[fl
     """
     if facts.params_total_b is not None:
         return facts.params_total_b, "name"
-    total = attrs.get("safetensors_total")
+    total = attrs.get(SAFETENSORS_TOTAL)
     if isinstance(total, int | float) and not isinstance(total, bool) and total > 0:
         return round(total / 1e9, 3), "safetensors"
     return None, None
-
-
-def _lacks_params(obs: Observation) -> bool:
-    if obs.source != SourceKind.HF or obs.kind != ArtifactKind.MODEL:
-        return False
-    return families.parse_repo_name(obs.name).params_total_b is None
-
-
-def _new_non_baseline(store: Store, source: str, lab_slug: str, observations: Sequence[Observation]) -> list[Observation]:
-    """Read-only: the observations whose id is not stored and whose scope is past its baseline."""
-    ids = [o.external_id for o in observations]
-    with store.transaction() as session:
-        state = session.scalars(
-            select(SourceState).where(SourceState.source == source, SourceState.lab_slug == lab_slug)
-        ).one_or_none()
-        baselined = {s.lower() for s in ((state.cursor or {}).get("baselined_scopes", []) if state else [])}
-        if not baselined:
-            return []
-        known = set(session.scalars(
-            select(Artifact.external_id).where(Artifact.source == source, Artifact.external_id.in_(ids))
-        ))
-    return [o for o in observations if o.external_id not in known and scope_of(o.source, o.org) in baselined]
-
-
-def _safetensors_total(info: Mapping[str, Any]) -> int | None:
-    block = info.get("safetensors")
-    total = block.get("total") if isinstance(block, Mapping) else None
-    if isinstance(total, int) and not isinstance(total, bool) and total > 0:
-        return total
-    return None
-
-
-async def add_model_info_params(
-    client: HttpClient, settings: Settings, store: Store, lab: LabConfig, result: SourceResult,
-    *, limit: asyncio.Semaphore | None = None,
-) -> SourceResult:
-    """Give new, non-baseline Hub repos without a size in their name ``attrs["safetensors_total"]``.
-
-    Makes ONE ``GET {hf_endpoint}/api/models/<repo>`` per such repo (Hub field
-    ``safetensors.total``, a parameter count) and nothing for known, baseline or sized repos, so
-    a steady-state poll costs zero extra requests. Known ids and baselined scopes come from one
-    short read-only query. The requests are added to ``result.requests``.
-
-    Args:
-        client: the HTTP funnel. settings: ``hf_endpoint``. store: read-only lookups.
-        lab: the lab polled. result: the listing result (Hub source only; others are returned as is).
-        limit: the poll cycle's bound on requests in flight, held per model-info request only
-            (a result with nothing to look up never waits behind the cycle's queued fetches).
-
-    Returns:
-        The same result, with enriched observations where the request succeeded. A failed request
-        (404, 5xx, bad JSON) is logged and leaves the repo without parameters; it never fails the poll.
-    """
-    if result.source != SourceKind.HF:
-        return result
-    candidates = [o for o in result.observations if _lacks_params(o)]
-    if not candidates:
-        return result
-    new = await asyncio.to_thread(_new_non_baseline, store, result.source.value, lab.slug, candidates)
-    if not new:
-        return result
-    from tracker.sources.huggingface import fetch_model_info
-
-    async def one(obs: Observation) -> tuple[str, int | None]:
-        try:
-            async with limit or contextlib.nullcontext():
-                info = await fetch_model_info(client, settings, obs.name)
-            return obs.external_id, _safetensors_total(info)
-        except TrackerError as exc:
-            log.warning("model info for %s failed, parameters stay unknown: %s", obs.name, exc)
-            return obs.external_id, None
-
-    with client.counting() as count:
-        totals = dict(await asyncio.gather(*(one(o) for o in new)))
-    result.requests += count.requests
-    result.not_modified += count.not_modified
-    result.observations = [
-        dataclasses.replace(o, attrs={**o.attrs, "safetensors_total": totals[o.external_id]})
-        if totals.get(o.external_id) else o
-        for o in result.observations
-    ]
-    return result
 
 
 # -------------------------------------------------------------------------------- lineage

@@ -1,8 +1,8 @@
 """Rebuild release membership of stored model artifacts from the current family rules.
 
 ``tracker regroup`` runs this after a rule change in ``tracker.grouping.families`` (or the family window).
-It replays the grouping of the pipeline over what is stored, with the same functions
-(``tracker.pipeline.model_facts``, ``model_release_key``, ``in_family_window``):
+It replays the grouping of the pipeline over what is stored, with the same decision
+(``tracker.grouping.membership.decide``):
 
 * artifacts are taken per lab in the order the pipeline stored them: by ``first_seen_at`` (the
   poll), then ``created_at`` (Hub ``createdAt``), then name;
@@ -31,9 +31,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tracker.grouping import papers, significance
 from tracker.domain import ArtifactKind
-from tracker.grouping.rules import in_family_window, model_facts, model_release_key
+from tracker.grouping import papers, significance
+from tracker.grouping.membership import decide, grouping_time, model_facts, model_identity
 from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SlackThread
 from tracker.watchlist import Watchlist
 
@@ -107,13 +107,6 @@ class RegroupReport:
         return bool(self.moves or self.created or self.retitled or self.deleted or self.kept_empty)
 
 
-def _time_of(artifact: Artifact) -> datetime:
-    """The grouping time the pipeline used: poll time, or ``created_at`` for baseline history."""
-    if artifact.baseline:
-        return artifact.created_at or artifact.first_seen_at
-    return artifact.first_seen_at
-
-
 def _order(artifact: Artifact) -> tuple[datetime, datetime, str, int]:
     return artifact.first_seen_at, artifact.created_at or artifact.first_seen_at, artifact.name, artifact.id
 
@@ -121,21 +114,27 @@ def _order(artifact: Artifact) -> tuple[datetime, datetime, str, int]:
 def _group_lab(artifacts: list[Artifact], lab_id: int, window: timedelta) -> list[PlannedRelease]:
     planned: list[PlannedRelease] = []
     by_family: dict[str, list[int]] = {}
-    for artifact in sorted(artifacts, key=_order):
-        at = _time_of(artifact)
-        key, title = model_release_key(model_facts(artifact.name, artifact.attrs or {}))
-        # As q.find_recent_release: the newest release of the family dated at or after at - window.
-        candidates = [i for i in by_family.get(key, []) if planned[i].released_at >= at - window]
+
+    def find(family: str, kind: str, since: datetime) -> PlannedRelease | None:
+        # As q.find_recent_release: the newest release of the family dated at or after ``since``
+        # (every planned release is a model release).
+        candidates = [i for i in by_family.get(family, []) if planned[i].released_at >= since]
         best = max(candidates, key=lambda i: (planned[i].released_at, i), default=None)
-        if best is not None and in_family_window(planned[best].released_at, at, window):
-            target = planned[best]
-            if artifact.baseline and at < target.released_at:
+        return None if best is None else planned[best]
+
+    for artifact in sorted(artifacts, key=_order):
+        at = grouping_time(baseline=artifact.baseline, created_at=artifact.created_at, seen_at=artifact.first_seen_at)
+        identity = model_identity(model_facts(artifact.name, artifact.attrs or {}))
+        decision = decide(identity, at=at, baseline=artifact.baseline, window=window, find=find)
+        target = decision.release
+        if target is not None:
+            if decision.redate:
                 target.released_at = at  # baseline history: the earliest member dates the launch
             target.baseline = target.baseline and artifact.baseline
         else:
-            target = PlannedRelease(lab_id=lab_id, family=key, title=title, url=artifact.url, released_at=at,
-                                    first_seen_at=artifact.first_seen_at, baseline=artifact.baseline)
-            by_family.setdefault(key, []).append(len(planned))
+            target = PlannedRelease(lab_id=lab_id, family=identity.family, title=identity.title, url=artifact.url,
+                                    released_at=at, first_seen_at=artifact.first_seen_at, baseline=artifact.baseline)
+            by_family.setdefault(identity.family, []).append(len(planned))
             planned.append(target)
         target.members.append(artifact)
     return planned
@@ -274,5 +273,4 @@ def _finish(session: Session, planned: list[PlannedRelease], report: RegroupRepo
         lab = session.get(Lab, lab_id)
         tier = tiers.get(lab.slug) if lab is not None else None
         paper_releases = papers.link_new_models(session, members, lab_id=lab_id)
-        paper_releases |= significance.refresh_releases(session, touched, lab_id=lab_id, tier=tier)
-        significance.refresh_paper_scores(session, paper_releases, own_lab_id=lab_id, tier=tier)
+        significance.refresh_scores(session, touched, paper_releases, lab_id=lab_id, tier=tier)

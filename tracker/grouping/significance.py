@@ -41,7 +41,15 @@ from tracker.domain import ArtifactKind
 from tracker.grouping.lineage import release_lineage
 from tracker.store.models import Artifact, Release, ReleasePaper
 
-__all__ = ["FLAGSHIP_THRESHOLD", "TIER_WEIGHTS", "WEIGHTS", "refresh_paper_scores", "refresh_releases", "score"]
+__all__ = [
+    "FLAGSHIP_THRESHOLD",
+    "TIER_WEIGHTS",
+    "WEIGHTS",
+    "refresh_paper_scores",
+    "refresh_releases",
+    "refresh_scores",
+    "score",
+]
 
 #: Term weights (sum to 1).
 WEIGHTS: dict[str, float] = {"base": 0.30, "size": 0.35, "novelty": 0.20, "tier": 0.15}
@@ -154,3 +162,15 @@ def refresh_paper_scores(session: Session, paper_release_ids: Iterable[int], *, 
         if release.significance != value:
             release.significance = value
     session.flush()
+
+
+def refresh_scores(session: Session, release_ids: Iterable[int], paper_release_ids: Iterable[int], *,
+                   lab_id: int, tier: str | None) -> None:
+    """Recompute the lab's model releases in ``release_ids``, then the paper releases that follow them.
+
+    Paper releases follow the best linked model release, so they are refreshed after the models:
+    ``paper_release_ids`` (papers that are new or gained a link) and those linked to a model
+    release whose significance changed (:func:`refresh_releases`, :func:`refresh_paper_scores`).
+    """
+    papers = set(paper_release_ids) | refresh_releases(session, release_ids, lab_id=lab_id, tier=tier)
+    refresh_paper_scores(session, papers, own_lab_id=lab_id, tier=tier)

@@ -141,7 +141,7 @@ def matches(filters: Mapping[str, Any], facts: AlertFacts) -> bool:
 def facts_for_event(*, session: Session, event: Event) -> AlertFacts:
     """Gather the filter facts of an alert event from its payload, release and artifact rows.
 
-    The payload is what the pipeline wrote (``tracker.pipeline.apply._event_payload``); the release's
+    The payload is what the pipeline wrote (``tracker.pipeline.events.detection_payload``); the release's
     significance and the artifact's licence come from the database (they may be filled later).
     """
     payload = event.payload or {}

@@ -12,9 +12,14 @@ by the poll that first saw it.
 Modules:
 
 * ``report``: ``PollReport`` (one unit's outcome) and ``Detection``.
-* ``detect``: pure diff of observations against stored state (new, renamed, withdrawn...).
+* ``fetch``: ``fetch_unit``: one source for one lab, with conditional-request validators; and
+  the model-info requests for new unsized Hub repos (``add_model_info_params``).
+* ``detect``: pure diff of observations against stored state (new, renamed, withdrawn...) and
+  whether a new artifact is history.
+* ``arrivals``: new artifacts stored where ``tracker.grouping.membership`` puts them.
+* ``known``: changes of known artifacts (renamed, restored, revised, withdrawn) applied.
+* ``events``: the outbox events a poll writes and their payloads.
 * ``snapshots``: download/like snapshots taken from listings already fetched.
-* ``fetch``: ``fetch_unit``: one source for one lab, with conditional-request validators.
 * ``apply``: ``apply_result`` (detect + store one result) and ``store_unit`` (in one transaction).
 * ``health``: poll health, and the listing fingerprint that lets an unchanged listing skip its
   transaction.

@@ -8,17 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime
 
-from tracker.grouping import lineage
-
-from tracker.pipeline import snapshots
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.http import HttpClient, make_client
 from tracker.ops.locks import POLL_LOCK_TTL_S, SKIPPED_LOCKED, poll_lock
 from tracker.pipeline.apply import store_unit
-from tracker.pipeline.fetch import _unit_validators, fetch_unit
-from tracker.pipeline.health import _fingerprint, _record_unchanged
+from tracker.pipeline.fetch import add_model_info_params, fetch_unit, unit_validators
+from tracker.pipeline.health import listing_fingerprint, record_unchanged
 from tracker.pipeline.report import PollReport
+from tracker.pipeline.snapshots import interval_s, snapshot_due
 from tracker.sources import DEFAULT_SOURCES
 from tracker.sources import applies as source_applies
 from tracker.sources import get_source
@@ -89,8 +87,8 @@ async def poll_cycle(
     units = list(units)
     # Lab rows first, in one transaction, so concurrent units never race to insert the same lab;
     # and every unit's last listing fingerprint, so unchanged listings skip their own transaction.
-    fingerprints = await asyncio.to_thread(_prepare_cycle, store, units, clock(), snapshots.interval_s(settings))
-    stored = await asyncio.to_thread(_unit_validators, store)  # issue 8: conditional requests
+    fingerprints = await asyncio.to_thread(_prepare_cycle, store, units, clock(), interval_s(settings))
+    stored = await asyncio.to_thread(unit_validators, store)  # conditional requests: unchanged answers 304
     sem = asyncio.Semaphore(settings.http_concurrency)
     # Storing overlaps with fetching but is never concurrent on SQLite (one writer at a time).
     writers = 1 if store.engine.dialect.name == "sqlite" else 4
@@ -120,15 +118,15 @@ async def poll_cycle(
             unchanged.append(known_state)
             return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
                               not_modified=fetched.not_modified)
-        if (fingerprint is not None and _fingerprint(fetched) == fingerprint
+        if (fingerprint is not None and listing_fingerprint(fetched) == fingerprint
                 and fetched.validators in (None, validators)):  # new ETags must be stored
             unchanged.append(state_id)
             return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
                               not_modified=fetched.not_modified,
                               complete_scopes=len(fetched.complete_scopes))
-        # issue 6: one model-info request per new repo without a size in its name, each under the
-        # cycle's request bound (a result needing none goes straight to storage)
-        fetched = await lineage.add_model_info_params(c, settings, store, lab, fetched, limit=sem)
+        # one model-info request per new repo without a size in its name, each under the cycle's
+        # request bound (a result needing none goes straight to storage)
+        fetched = await add_model_info_params(c, settings, store, lab, fetched, limit=sem)
         return await loop.run_in_executor(executor, store_unit, settings, store, lab, source, fetched, clock())
 
     with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="tracker-store") as executor:
@@ -138,7 +136,7 @@ async def poll_cycle(
             async with make_client(settings) as own:
                 reports = list(await asyncio.gather(*(one(own, s, lab) for s, lab in units)))
     if unchanged:
-        await asyncio.to_thread(_record_unchanged, store, unchanged, clock())
+        await asyncio.to_thread(record_unchanged, store, unchanged, clock())
     return reports
 
 
@@ -151,7 +149,7 @@ def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]], now: dateti
             for state in q.list_source_states(session=session)
             if (state.cursor or {}).get("fingerprint")
             # a unit due for a download snapshot takes the full path (tracker.pipeline.snapshots)
-            and not snapshots.snapshot_due(state.cursor, now=now, interval=snapshot_interval)
+            and not snapshot_due(state.cursor, now=now, interval=snapshot_interval)
         }
 
 

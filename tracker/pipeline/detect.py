@@ -7,14 +7,18 @@ privately and become public later.
 
 An artifact is ``Withdrawn`` only when the scope it is listed under (``hf:<org>``) was listed
 completely in this poll and did not show it; a failed or partial listing concludes nothing.
+
+A new artifact is history rather than news (``history_flags``) when its scope is listed for the
+first time, or when it is a paper first seen long after its v1 was published.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from tracker.domain import KnownArtifact, Observation, SourceResult, scope_of
+from tracker.domain import ArtifactKind, KnownArtifact, Observation, SourceKind, SourceResult, scope_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +66,6 @@ class Withdrawn:
 Change = New | Seen | Renamed | Restored | Revised | Withdrawn
 
 
-
-
 def diff(result: SourceResult, known: Mapping[str, KnownArtifact]) -> list[Change]:
     """Compare one poll's observations with the stored artifacts of the same source and lab.
 
@@ -102,3 +104,28 @@ def diff(result: SourceResult, known: Mapping[str, KnownArtifact]) -> list[Chang
 
 def _missing(known: Iterable[KnownArtifact], observed: set[str]) -> Iterable[KnownArtifact]:
     return (k for k in known if k.external_id not in observed)
+
+
+def history_flags(obs: Observation, *, baselined: Set[str], lab_arxiv_scopes: Set[str], now: datetime,
+                  backfill: timedelta) -> tuple[bool, bool]:
+    """Return (first listing of its scope, old paper found late) for a new observation: either makes it history.
+
+    A paper is "late" when first seen more than ``backfill`` (``arxiv_backfill_days``) after its
+    v1 was published (a query that drifted onto old work); Hub repos are never late: a repo
+    created long ago that just became public is news.
+
+    Args:
+        obs: a ``New`` change's observation.
+        baselined: the unit's scopes (lowercased) already listed completely once.
+        lab_arxiv_scopes: the lab's ``arxiv:<query>`` scopes (lowercased); an arXiv paper is
+            history until every one of them has been baselined.
+        now: the poll time (UTC). backfill: the age past which a new paper is history.
+    """
+    if obs.scope is not None:  # the source names the scope (feeds, GitHub, daily papers)
+        first = obs.scope.lower() not in baselined
+    elif obs.source == SourceKind.ARXIV:
+        first = not lab_arxiv_scopes <= baselined
+    else:
+        first = scope_of(obs.source, obs.org) not in baselined
+    late = obs.kind == ArtifactKind.PAPER and obs.created_at is not None and now - obs.created_at > backfill
+    return first, late and not first

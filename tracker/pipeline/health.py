@@ -1,8 +1,8 @@
 """Poll-unit health, and the listing fingerprint behind the fast paths.
 
 A fully successful listing is hashed (volatile fields left out); when the hash matches the one
-stored for the unit, nothing can have changed, so only the unit's health moves (``_record_health``
-inside a transaction, or ``_record_unchanged`` batched for a whole cycle).
+stored for the unit, nothing can have changed, so only the unit's health moves (``record_health``
+inside a transaction, or ``record_unchanged`` batched for a whole cycle).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from tracker.grouping import lineage
 from tracker.domain import SourceResult
+from tracker.grouping.lineage import DERIVED_ATTRS
 from tracker.store import Store
 from tracker.store.models import SourceState
 
@@ -24,11 +24,12 @@ from tracker.store.models import SourceState
 VOLATILE_ATTRS = frozenset({"downloads", "likes", "trendingScore", "trending_score"})
 
 
-def _stable_attrs(attrs: Any) -> dict[str, Any]:
-    return {k: v for k, v in dict(attrs).items() if k not in VOLATILE_ATTRS and k not in lineage.DERIVED_ATTRS}
+def stable_attrs(attrs: Any) -> dict[str, Any]:
+    """``attrs`` without volatile listing fields and without the keys tracker derives itself."""
+    return {k: v for k, v in dict(attrs).items() if k not in VOLATILE_ATTRS and k not in DERIVED_ATTRS}
 
 
-def _fingerprint(result: SourceResult) -> str | None:
+def listing_fingerprint(result: SourceResult) -> str | None:
     """Hash of everything detection looks at in a fully successful result (None otherwise)."""
     if result.failures or result.not_modified_scopes:  # a 304 scope has no observations to hash
         return None
@@ -36,11 +37,13 @@ def _fingerprint(result: SourceResult) -> str | None:
     digest.update(json.dumps(sorted(s.lower() for s in result.complete_scopes)).encode())
     for obs in sorted(result.observations, key=lambda o: o.external_id):
         digest.update(json.dumps([obs.external_id, obs.name, obs.org, obs.version, obs.url,
-                                  _stable_attrs(obs.attrs)], sort_keys=True, default=str).encode())
+                                  stable_attrs(obs.attrs)], sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 
-def _record_health(state: Any, result: SourceResult, now: datetime, fingerprint: str | None) -> None:
+def record_health(state: Any, result: SourceResult, now: datetime, fingerprint: str | None) -> None:
+    """Record one stored poll on the unit's ``SourceState``: poll/success/error times (UTC), the
+    failure streak, newly baselined scopes, validators to keep, and the listing fingerprint."""
     state.last_polled_at = now
     if result.complete_scopes or result.not_modified_scopes:
         state.last_success_at = now
@@ -66,7 +69,7 @@ def _record_health(state: Any, result: SourceResult, now: datetime, fingerprint:
         state.baseline_at = now
 
 
-def _record_unchanged(store: Store, state_ids: list[int], now: datetime) -> None:
+def record_unchanged(store: Store, state_ids: list[int], now: datetime) -> None:
     """Record a successful poll for units whose listing did not change, in one statement.
 
     A unit whose fingerprint matched had no failures and the same complete scopes as last time,

@@ -95,14 +95,14 @@ class Release(Base):
     __table_args__ = (
         Index("ix_releases_released_at_id", "released_at", "id"),
         Index("ix_releases_lab_id_family", "lab_id", "family"),
-        # issue 7 (bench/query.py): one lab's releases newest first, and its cadence
+        # one lab's releases newest first without a sort, and its cadence (bench/query.py)
         Index("ix_releases_lab_id_released_at_id", "lab_id", "released_at", "id"),
-        # issue 7: ``baseline`` pages newest first (baseline history is the oldest third or so:
+        # ``baseline`` pages newest first (baseline history is the oldest third or so:
         # a newest-first scan of ``released_at`` would read the live rows before reaching it)
         Index("ix_releases_baseline_released_at_id", "baseline", "released_at", "id"),
-        # issue 7: cadence over one kind reads (lab, time) from the index alone (index-only scan)
+        # cadence over one kind reads (lab, time) from the index alone (index-only scan)
         Index("ix_releases_kind_lab_id_released_at", "kind", "lab_id", "released_at"),
-        # issue 7: ``q`` (ILIKE '%x%') on PostgreSQL through pg_trgm; a plain b-tree on SQLite,
+        # ``q`` (ILIKE '%x%') on PostgreSQL through pg_trgm; a plain b-tree on SQLite,
         # where ``q`` is a scan (the migration creates the extension on PostgreSQL only)
         Index("ix_releases_title_trgm", "title", postgresql_using="gin",
               postgresql_ops={"title": "gin_trgm_ops"}),
@@ -117,7 +117,7 @@ class Release(Base):
     released_at: Mapped[datetime]
     first_seen_at: Mapped[datetime]
     baseline: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: issue 6: documented score (tracker.grouping.families/significance), derivative of an earlier
+    #: documented score (tracker.grouping.significance), derivative of an earlier
     #: release of the same lab, new base model, third-party adoption count (48 h)
     significance: Mapped[float | None] = mapped_column(Float)
     derivative: Mapped[bool | None] = mapped_column(Boolean)
@@ -128,7 +128,7 @@ class Release(Base):
     artifacts: Mapped[list[Artifact]] = relationship(
         back_populates="release", order_by="Artifact.id"
     )
-    #: papers linked to this release (issue 6), loaded in batch by the list queries
+    #: papers linked to this release, loaded in batch by the list queries
     paper_links: Mapped[list[ReleasePaper]] = relationship(
         foreign_keys="ReleasePaper.release_id", viewonly=True, order_by="ReleasePaper.id"
     )
@@ -155,7 +155,7 @@ class Artifact(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_artifacts_source_external_id"),
         Index("ix_artifacts_source_org", "source", "org"),
-        # issue 7: ``q`` on artifact names (see ``Release.__table_args__``)
+        # ``q`` on artifact names (see ``Release.__table_args__``)
         Index("ix_artifacts_name_trgm", "name", postgresql_using="gin",
               postgresql_ops={"name": "gin_trgm_ops"}),
     )
@@ -204,7 +204,7 @@ class Event(Base):
     created_at: Mapped[datetime]
     #: unique when set: an event that must exist once (``quiet:<lab>:<release_id>``, ...)
     dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
-    #: set once the dispatcher has turned the event into deliveries (issue 3)
+    #: set once the dispatcher has turned the event into deliveries (undispatched events are the queue)
     dispatched_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
@@ -235,7 +235,7 @@ class SourceState(Base):
     cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-# --------------------------------------------------------------------------- delivery (issue 3)
+# --------------------------------------------------------------------------- delivery
 
 
 class Subscription(Base):
@@ -300,7 +300,7 @@ class Delivery(Base):
     created_at: Mapped[datetime]
 
 
-# --------------------------------------------------------------------------- Slack threads (issue 4)
+# --------------------------------------------------------------------------- Slack threads
 
 
 class SlackThread(Base):
@@ -324,7 +324,7 @@ class SlackThread(Base):
     updated_at: Mapped[datetime]
 
 
-# --------------------------------------------------------------------------- intelligence (issue 6)
+# --------------------------------------------------------------------------- lineage and paper links
 
 
 class ArtifactLink(Base):
@@ -361,7 +361,7 @@ class ReleasePaper(Base):
     paper: Mapped[Artifact] = relationship(foreign_keys=[paper_id], viewonly=True)
 
 
-# --------------------------------------------------------------------------- history (issue 7)
+# --------------------------------------------------------------------------- history
 
 
 class DownloadSnapshot(Base):
@@ -380,7 +380,7 @@ class DownloadSnapshot(Base):
 class ReleaseChange(Base):
     """One row per database transaction that ran a statement inserting, deleting, truncating or
     moving releases (``UPDATE OF lab_id, kind, released_at``; a statement trigger also fires when
-    such a statement matched no row), issue 7.
+    such a statement matched no row).
 
     Written only by a PostgreSQL statement trigger on ``releases`` (migration 0002), whatever the
     writer (pipeline, regroup, bulk loads): ``INSERT ... (txid_current()) ON CONFLICT DO NOTHING``,

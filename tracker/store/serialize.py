@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from tracker.grouping.families import parse_params
+from tracker.sizes import parse_params
 from tracker.store.models import Artifact, Release
 
 
@@ -156,9 +158,6 @@ def releases_to_csv(rows: list[dict[str, Any]]) -> str:
     ``artifacts`` holds the artifact names and ``sizes`` the distinct size labels, space-separated,
     smallest first (``ordered_size_labels``).
     """
-    import csv
-    import io
-
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=RELEASE_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()

@@ -1,0 +1,169 @@
+"""Store new artifacts: grouping decides their release, then their rows and detection events are written.
+
+The release an artifact joins is decided by ``tracker.grouping.membership.decide`` (the same
+rules ``tracker regroup`` replays); this module only looks up the candidate release in the store,
+writes the ``Release`` (when the artifact starts one) and ``Artifact`` rows, and for a live
+detection the ``release_detected`` / ``variant_added`` event with its cadence fact (how long a
+quiet lab had been silent). Baseline history writes rows and no event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tracker.analytics.status import CadenceRules, silent_for_days
+from tracker.config import Settings
+from tracker.domain import ArtifactKind, Observation
+from tracker.grouping.families import NameFacts
+from tracker.grouping.lineage import params_from
+from tracker.grouping.membership import Decision, decide, grouping_time, identity_of, observation_facts
+from tracker.pipeline.events import EventWriter
+from tracker.pipeline.report import Detection, PollReport
+from tracker.store import queries as q
+from tracker.store.models import Artifact, Lab, Release
+
+
+def lock_families(session: Session, lab_id: int, observations: Iterable[Observation]) -> None:
+    """PostgreSQL: serialise release creation per (lab, model family) until commit.
+
+    The Hub and ModelScope units of one lab can see the same launch in one cycle and store
+    concurrently; without this both could create the family's release. Keys are taken in sorted
+    order, so two units never wait on each other in a cycle. SQLite has one writer anyway.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({identity_of(o, observation_facts(o)).family for o in observations if o.kind == ArtifactKind.MODEL})
+    for key in keys:
+        digest = hashlib.sha256(f"release:{lab_id}:{key}".encode()).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                        {"k": int.from_bytes(digest[:8], "big", signed=True)})
+
+
+def release_row(obs: Observation, decision: Decision[Release], *, lab_id: int, now: datetime,
+                baseline: bool) -> Release:
+    """The ``Release`` an artifact starts: the decision's family key and title, dated by its grouping time."""
+    return Release(
+        lab_id=lab_id,
+        family=decision.identity.family,
+        title=decision.identity.title,
+        kind=obs.kind.value,
+        url=obs.url,
+        released_at=decision.at,
+        first_seen_at=now,
+        baseline=baseline,
+    )
+
+
+def artifact_row(obs: Observation, facts: NameFacts | None, *, lab_id: int, release_id: int, now: datetime,
+                 baseline: bool) -> Artifact:
+    """The ``Artifact`` row of a new observation, with its variant facts (models only).
+
+    The total parameter count comes from the name, else from the Hub's safetensors total read in
+    the fetch stage; where it came from is kept as ``attrs["params_source"]``.
+    """
+    artifact = Artifact(
+        source=obs.source.value,
+        external_id=obs.external_id,
+        kind=obs.kind.value,
+        lab_id=lab_id,
+        release_id=release_id,
+        name=obs.name,
+        org=obs.org,
+        url=obs.url,
+        created_at=obs.created_at,
+        first_seen_at=now,
+        baseline=baseline,
+        version=obs.version,
+        kinds=list(facts.kinds) if facts else [],
+        size_label=facts.size_label if facts else None,
+        params_total_b=facts.params_total_b if facts else None,
+        params_active_b=facts.params_active_b if facts else None,
+        quantization=facts.quantization if facts else None,
+        attrs=dict(obs.attrs),
+    )
+    if facts is not None:  # name first, else safetensors.total read in the fetch stage
+        artifact.params_total_b, params_source = params_from(facts, obs.attrs)
+        if params_source:
+            artifact.attrs = {**artifact.attrs, "params_source": params_source}
+    return artifact
+
+
+class NewArtifacts:
+    """Stores one poll unit's new artifacts (see the module docstring) and remembers them.
+
+    Args:
+        session (Session): the unit's session, inside its transaction.
+        settings (Settings): the family window and the cadence thresholds.
+        lab (Lab): the polled lab's row. events (EventWriter): the unit's event writer.
+        now (datetime): the poll time (UTC): live detections are dated by it.
+
+    Attributes:
+        stored (list[Artifact]): the artifacts stored so far, in order (for the grouping post-pass).
+    """
+
+    def __init__(self, session: Session, settings: Settings, lab: Lab, events: EventWriter, now: datetime):
+        self.session = session
+        self.lab = lab
+        self.events = events
+        self.now = now
+        self.window = timedelta(days=settings.family_window_days)
+        self.cadence = CadenceRules.from_settings(settings)
+        self.stored: list[Artifact] = []
+
+    def _find_release(self, family: str, kind: str, since: datetime) -> Release | None:
+        return q.find_recent_release(session=self.session, lab_id=self.lab.id, family=family, kind=kind, since=since)
+
+    def add(self, obs: Observation, *, baseline: bool, report: PollReport) -> None:
+        """Store one new observation; a live one also gets its detection event and ``Detection``.
+
+        Args:
+            obs: a ``New`` change's observation.
+            baseline: history (first listing of its scope, or an old paper found late): no event.
+            report: counts new artifacts, new releases and variants; collects detections.
+        """
+        facts = observation_facts(obs)
+        at = grouping_time(baseline=baseline, created_at=obs.created_at, seen_at=self.now)
+        decision = decide(identity_of(obs, facts), at=at, baseline=baseline, window=self.window,
+                          find=self._find_release)
+        release = decision.release
+        if release is None:
+            release = release_row(obs, decision, lab_id=self.lab.id, now=self.now, baseline=baseline)
+            self.session.add(release)
+            self.session.flush()
+        elif decision.redate:
+            release.released_at = at  # baseline history: the earliest member dates the launch
+        artifact = artifact_row(obs, facts, lab_id=self.lab.id, release_id=release.id, now=self.now,
+                                baseline=baseline)
+        self.session.add(artifact)
+        self.session.flush()
+        self.stored.append(artifact)
+        report.new_artifacts += 1
+        if decision.starts_release:
+            report.new_releases += 1
+        else:
+            report.variants += 1
+        if baseline:
+            return
+        event = self.events.detected(release, artifact, new_release=decision.starts_release,
+                                     created_to_public_s=self._lag_s(obs),
+                                     silent_for_days=self._silence(release, decision.starts_release))
+        report.detections.append(
+            Detection(event, self.lab.slug, release.id, release.title, artifact.name, artifact.url)
+        )
+
+    def _lag_s(self, obs: Observation) -> float | None:
+        """Seconds from the source's creation time to this detection (None when unknown)."""
+        return (self.now - obs.created_at).total_seconds() if obs.created_at else None
+
+    def _silence(self, release: Release, new_release: bool) -> float | None:
+        """For a new model release of a quiet lab, the days it had been silent (one decimal); else None."""
+        if not (new_release and release.kind == ArtifactKind.MODEL.value):
+            return None
+        silent = silent_for_days(self.session, lab_id=self.lab.id, release_id=release.id, at=release.released_at,
+                                 rules=self.cadence)
+        return None if silent is None else round(silent, 1)

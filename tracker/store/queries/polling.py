@@ -1,0 +1,89 @@
+"""What a poll reads and writes: poll-unit state, the stored artifacts detection compares a
+listing with, and the recent release of a family a new artifact may join."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from tracker.domain import KnownArtifact
+from tracker.store.models import Artifact, Release, SourceState
+
+
+def get_or_create_source_state(*, session: Session, source: str, lab_slug: str) -> SourceState:
+    """Return the (source, lab) poll state row, creating it (locked for update where supported)."""
+    stmt = select(SourceState).where(SourceState.source == source, SourceState.lab_slug == lab_slug)
+    state = session.scalars(stmt.with_for_update()).one_or_none()
+    if state is None:
+        state = SourceState(source=source, lab_slug=lab_slug, consecutive_failures=0, cursor={})
+        session.add(state)
+        session.flush()
+    return state
+
+
+def get_source_state(*, session: Session, source: str, lab_slug: str) -> SourceState | None:
+    """Return the (source, lab) poll state row without locking it, or None (never polled)."""
+    stmt = select(SourceState).where(SourceState.source == source, SourceState.lab_slug == lab_slug)
+    return session.scalars(stmt).one_or_none()
+
+
+def list_source_states(*, session: Session) -> Sequence[SourceState]:
+    """Return every poll-unit state, ordered by source then lab."""
+    return session.scalars(select(SourceState).order_by(SourceState.source, SourceState.lab_slug)).all()
+
+
+def get_known_artifacts(
+    *, session: Session, source: str, lab_id: int, external_ids: Iterable[str]
+) -> dict[str, tuple[KnownArtifact, Artifact]]:
+    """Return stored artifacts of ``source`` that belong to the lab or carry one of the ids.
+
+    Returns:
+        dict[str, tuple[KnownArtifact, Artifact]]: by external id, the detection view and the row.
+    """
+    ids = list(set(external_ids))
+    conditions = [Artifact.lab_id == lab_id]
+    for start in range(0, len(ids), 500):  # stay far below every backend's bound-parameter limit
+        conditions.append(Artifact.external_id.in_(ids[start : start + 500]))
+    rows = session.scalars(select(Artifact).where(Artifact.source == source, or_(*conditions)))
+    return {
+        row.external_id: (
+            KnownArtifact(
+                id=row.id,
+                external_id=row.external_id,
+                name=row.name,
+                org=row.org,
+                withdrawn=row.withdrawn_at is not None,
+                version=row.version,
+            ),
+            row,
+        )
+        for row in rows
+    }
+
+
+def find_recent_release(
+    *, session: Session, lab_id: int, family: str, kind: str, since: datetime
+) -> Release | None:
+    """Return the newest release of ``family`` for the lab released at or after ``since`` (UTC)."""
+    stmt = (
+        select(Release)
+        .where(
+            Release.lab_id == lab_id,
+            Release.family == family,
+            Release.kind == kind,
+            Release.released_at >= since,
+        )
+        .order_by(Release.released_at.desc(), Release.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def stored_external_ids(*, session: Session, source: str, external_ids: Sequence[str]) -> set[str]:
+    """Return which of ``external_ids`` are stored as artifacts of ``source`` (any lab)."""
+    return set(session.scalars(
+        select(Artifact.external_id).where(Artifact.source == source, Artifact.external_id.in_(external_ids))
+    ))
