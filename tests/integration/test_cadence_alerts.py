@@ -30,7 +30,7 @@ from tracker.briefings.cadence_alerts import check_cadence, run_check
 from tracker.config import Settings
 from tracker.outbox.deliver import deliver_due, deliver_one
 from tracker.notify.slack.blocks import render_text
-from tracker.notify.messages import build_alert
+from tracker.outbox.content import build_alert
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store

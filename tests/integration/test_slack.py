@@ -24,7 +24,8 @@ from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.notify import Outgoing, SendResult, ThreadRef, build_notifier
 from tracker.notify.slack.blocks import render_text
-from tracker.notify.messages import Message, build_alert
+from tracker.notify.content import Message
+from tracker.outbox.content import build_alert
 from tracker.notify.slack.notifier import METADATA_EVENT_TYPE, ChannelPacer, SlackDeliveryError, SlackNotifier
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer

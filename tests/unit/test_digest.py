@@ -301,7 +301,7 @@ def test_digest_beat_entries_run_at_the_local_hour_on_the_digest_queue(tmp_path:
 
 def test_email_alert_for_a_subscription_without_digest_has_both_parts() -> None:
     from tracker.notify.email.notifier import SmtpUrl
-    from tracker.notify.messages import build_message
+    from tracker.outbox.content import build_message
 
     message = build_message(5, "release_detected", {
         "lab": "qwen", "lab_name": "Qwen", "country": "CN", "title": "Qwen3 <b>", "kind": "model",

@@ -31,7 +31,8 @@ from tracker.notify.slack.blocks import (
     truncate,
     variant_content,
 )
-from tracker.notify.messages import Link, Message, PaperFacts, Variant, build_alert
+from tracker.notify.content import Link, Message, PaperFacts, Variant
+from tracker.outbox.content import build_alert
 from tracker.notify.slack.notifier import ChannelPacer
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer

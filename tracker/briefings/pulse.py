@@ -45,9 +45,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.analytics import DEFAULT_CADENCE_KINDS
-from tracker.analytics.status import CadenceRules, LabStatus, lab_statuses
+from tracker.analytics.status import CadenceRules, lab_statuses
 from tracker.domain import as_utc, utcnow
 from tracker.errors import ConfigError
+from tracker.notify.content import CountryWeek, LabWeek, Pulse, PulseRules
 from tracker.store.models import Lab, Release
 
 if TYPE_CHECKING:
@@ -138,100 +139,6 @@ def due_pulse_week(now: datetime, *, weekday: int, hour: int, tz: ZoneInfo,
 # --------------------------------------------------------------------------- content
 
 
-@dataclass(frozen=True, slots=True)
-class LabWeek:
-    """One lab's releases in the pulse week.
-
-    Attributes:
-        lab / lab_name / country: slug, display name, ISO 3166-1 alpha-2 code.
-        releases (int): releases this week. titles (tuple[str, ...]): their titles, oldest first.
-    """
-
-    lab: str
-    lab_name: str
-    country: str
-    releases: int
-    titles: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CountryWeek:
-    """One country's releases this week against its trailing share.
-
-    Attributes:
-        country (str): ISO code. releases (int): this week.
-        share (float): ``releases / pulse total`` (0 when the week has none).
-        trailing_releases (int): releases in the trailing weeks.
-        trailing_share (float, optional): pooled share over the trailing weeks; None when they
-            have no release at all.
-    """
-
-    country: str
-    releases: int
-    share: float
-    trailing_releases: int
-    trailing_share: float | None
-
-    @property
-    def delta_pts(self) -> float | None:
-        """``100 x (share - trailing_share)``, percentage points; None without a trailing share."""
-        return None if self.trailing_share is None else 100 * (self.share - self.trailing_share)
-
-
-@dataclass(frozen=True, slots=True)
-class Pulse:
-    """The weekly pulse content (pure data; ``tracker.notify.slack.pulse_blocks`` renders it).
-
-    Attributes:
-        week (str): ISO week key in ``timezone``. timezone (str): IANA name.
-        start / end (datetime): the week's bounds, UTC. as_of (datetime): ``min(end, now)``, UTC.
-        total (int): releases this week. labs (tuple[LabWeek, ...]): labs with releases, most first.
-        countries (tuple[CountryWeek, ...]): every country seen this week or in the trailing
-            weeks, most releases this week first.
-        statuses (tuple[LabStatus, ...]): every stored lab's status as of ``as_of``, by slug.
-        lab_names (dict[str, str]): slug -> display name, for every lab in ``statuses``.
-        trailing_weeks (int): weeks of the trailing average. trailing_total (int): releases in them.
-        kinds (tuple[str, ...], optional): release kinds counted (None = all).
-        rules (CadenceRules): the status thresholds used.
-    """
-
-    week: str
-    timezone: str
-    start: datetime
-    end: datetime
-    as_of: datetime
-    total: int
-    labs: tuple[LabWeek, ...]
-    countries: tuple[CountryWeek, ...]
-    statuses: tuple[LabStatus, ...]
-    lab_names: dict[str, str] = field(default_factory=dict)
-    trailing_weeks: int = TRAILING_WEEKS
-    trailing_total: int = 0
-    kinds: tuple[str, ...] | None = DEFAULT_CADENCE_KINDS
-    rules: CadenceRules = field(default_factory=CadenceRules)
-
-    @property
-    def complete(self) -> bool:
-        """True when the week is over at ``as_of``."""
-        return self.as_of >= self.end
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON shape of the pulse (``tracker pulse --format json``)."""
-        return {
-            "week": self.week, "timezone": self.timezone, "start": self.start.isoformat(),
-            "end": self.end.isoformat(), "as_of": self.as_of.isoformat(), "complete": self.complete,
-            "total": self.total,
-            "labs": [{"lab": w.lab, "lab_name": w.lab_name, "country": w.country, "releases": w.releases,
-                      "titles": list(w.titles)} for w in self.labs],
-            "countries": [{"country": c.country, "releases": c.releases, "share": round(c.share, 4),
-                           "trailing_releases": c.trailing_releases,
-                           "trailing_share": None if c.trailing_share is None else round(c.trailing_share, 4)}
-                          for c in self.countries],
-            "statuses": [{"lab": s.lab, **s.to_dict()} for s in self.statuses],
-            "trailing_weeks": self.trailing_weeks, "trailing_total": self.trailing_total,
-        }
-
-
 def zone(name: str) -> ZoneInfo:
     """``ZoneInfo(name)``; raises ConfigError for an unknown zone."""
     try:
@@ -292,7 +199,8 @@ def build_pulse(*, session: Session, week: str, tz: ZoneInfo, now: datetime, rul
     return Pulse(week=week, timezone=tz.key, start=start, end=end, as_of=as_of, total=total, labs=labs,
                  countries=countries, statuses=tuple(statuses.values()), lab_names=names,
                  trailing_weeks=trailing_weeks, trailing_total=trailing_total,
-                 kinds=tuple(kinds) if kinds is not None else None, rules=rules)
+                 kinds=tuple(kinds) if kinds is not None else None,
+                 rules=PulseRules(quiet_factor_k=rules.quiet_factor_k, burst_min_releases=rules.burst_min_releases))
 
 
 def build_chart_png(*, session: Session, pulse: Pulse) -> bytes:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tracker.config import Settings
-from tracker.notify.messages import Message
+from tracker.notify.content import Message
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.errors import DeliveryError
 from tracker.notify import Notifier, Outgoing, SendResult, ThreadRef, build_notifier
-from tracker.notify.messages import build_alert
+from tracker.outbox.content import build_alert
 from tracker.store import Store
 from tracker.store.models import Delivery, Event, Release, SlackThread
 

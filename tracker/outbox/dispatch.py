@@ -27,7 +27,7 @@ from tracker.config import Settings
 from tracker.outbox.deliveries import create_delivery
 from tracker.domain import utcnow
 from tracker.notify import channel_problem
-from tracker.notify.messages import ALERT_EVENTS, build_alert
+from tracker.outbox.content import ALERT_EVENTS, build_alert
 from tracker.store import Store
 from tracker.store.models import Event
 from tracker.outbox.subscriptions import facts_for_event, list_active, matches, sync_subscriptions

@@ -48,6 +48,7 @@ from tracker.config import Settings
 from tracker.domain import as_utc, utcnow
 from tracker.errors import ConfigError, DeliveryError
 from tracker.notify import Outgoing, SendResult
+from tracker.notify.content import Digest
 from tracker.watchlist import is_address
 
 log = logging.getLogger(__name__)
@@ -204,8 +205,6 @@ def digest_context(payload: dict[str, Any], *, chart_src: str | None) -> dict[st
         chart_src (str, optional): the chart's image URL: ``cid:...`` in an email, a file name
             in a preview; None = no chart.
     """
-    from tracker.briefings.digest import Digest
-
     digest = Digest.from_dict(payload["digest"])
     return {"d": digest, "chart_src": chart_src, "unsubscribe_url": payload.get("unsubscribe_url")}
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tracker.notify.messages import Message, Variant
+from tracker.notify.content import Message, Variant
 
 HEADER_MAX = 150
 SECTION_TEXT_MAX = 3000

@@ -51,7 +51,7 @@ from tracker.config import Settings
 from tracker.errors import DeliveryError
 from tracker.notify import Outgoing, SendResult, ThreadRef
 from tracker.notify.slack.blocks import SlackContent, alert_content, escape, release_content, test_content, variant_content
-from tracker.notify.messages import Message
+from tracker.notify.content import Message
 
 log = logging.getLogger(__name__)
 

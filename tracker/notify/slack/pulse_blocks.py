@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tracker.analytics.status import LabStatus, Status
 from tracker.notify.slack.blocks import (
     FALLBACK_TEXT_MAX,
     SECTION_TEXT_MAX,
@@ -31,14 +30,12 @@ from tracker.notify.slack.blocks import (
     section,
     short_lab,
 )
-from tracker.notify.messages import Message
-from tracker.briefings.pulse import CountryWeek, LabWeek, Pulse
+from tracker.notify.content import CountryWeek, LabStatusView, LabWeek, Message, Pulse
+from tracker.notify.content.pulse import BURSTING, NEW, ON_CADENCE, QUIET
 
 #: Emoji (Slack short codes) per status.
-STATUS_EMOJI = {Status.BURSTING: ":fire:", Status.QUIET: ":zzz:", Status.ON_CADENCE: ":white_check_mark:",
-                Status.NEW: ":seedling:"}
-STATUS_TITLE = {Status.BURSTING: "Bursting", Status.QUIET: "Quiet", Status.ON_CADENCE: "On cadence",
-                Status.NEW: "New (too little history to judge)"}
+STATUS_EMOJI = {BURSTING: ":fire:", QUIET: ":zzz:", ON_CADENCE: ":white_check_mark:", NEW: ":seedling:"}
+STATUS_TITLE = {BURSTING: "Bursting", QUIET: "Quiet", ON_CADENCE: "On cadence", NEW: "New (too little history to judge)"}
 
 
 def lines_within(lines: list[str], limit: int) -> str:
@@ -87,18 +84,18 @@ def lab_line(w: LabWeek) -> str:
     return f"• *{escape(short_lab(w.lab_name))}* {flag(w.country)} {w.releases}: {escape(', '.join(w.titles))}"
 
 
-def status_lines(statuses: tuple[LabStatus, ...], names: dict[str, str]) -> list[str]:
+def status_lines(statuses: tuple[LabStatusView, ...], names: dict[str, str]) -> list[str]:
     """One line per status group, labs named; quiet and bursting labs say why (escaped)."""
     lines = []
-    for status in (Status.BURSTING, Status.QUIET, Status.ON_CADENCE, Status.NEW):
+    for status in (BURSTING, QUIET, ON_CADENCE, NEW):
         group = [s for s in statuses if s.status == status]
         if not group:
             continue
-        def name(s: LabStatus) -> str:
+        def name(s: LabStatusView) -> str:
             return escape(short_lab(names.get(s.lab, s.lab)))
-        if status == Status.BURSTING:
+        if status == BURSTING:
             items = [f"{name(s)} ({s.releases_7d} releases in 7 days)" for s in group]
-        elif status == Status.QUIET:
+        elif status == QUIET:
             items = [f"{name(s)} ({s.days_since_last:.0f} days silent, usually every {s.median_gap_days:.0f})"
                      for s in group]
         else:

@@ -1,182 +1,38 @@
-"""Channel-neutral alert content built from outbox events and the stored release.
+"""Alert content built from outbox events and the stored release, for every channel to render.
 
-``build_alert`` (what the delivery code calls) reads the release from the database at send time
-and returns a ``Message``: lab, release title, sizes and MoE total/active parameters, licence,
-modality, base model or "new base model", gated or not, how many variants, links (Hub repo or a
-Hub search for multi-repo launches, linked arXiv paper, GitHub), first seen time and the lag
-between the repo's ``createdAt`` and going public. ``build_message`` builds a thinner message from
-the event payload alone (no database), for callers that have only the payload.
+``build_alert`` (what dispatch and delivery call) reads the release from the database at send
+time and returns a ``tracker.notify.content.Message``: lab, release title, sizes and MoE
+total/active parameters, licence, modality, base model or "new base model", gated or not, how
+many variants, links (Hub repo or a Hub search for multi-repo launches, linked arXiv paper,
+GitHub), first seen time and the lag between the repo's ``createdAt`` and going public.
+``build_message`` builds a thinner message from the event payload alone, when the release row
+is gone. ``build_cadence_message`` builds the ``lab_quiet`` / ``lab_burst`` alerts written by
+``tracker.briefings.cadence_alerts`` from their payloads.
 
-Nothing here formats for a channel or escapes anything: ``tracker.notify.slack.blocks`` renders Slack
-Block Kit from a ``Message`` and escapes every string in it.
+Nothing here formats for a channel or escapes anything: transports do (``tracker.notify``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.analytics.status import BURST_WINDOW_DAYS
 from tracker.domain import EventType
+from tracker.notify.content import CADENCE_EVENTS, Link, Message, PaperFacts, Variant
+from tracker.store.models import Artifact, Event, Release, ReleasePaper
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from tracker.store.models import Artifact, Event, Release
-
-#: Event types that produce an alert; renames, withdrawals and revisions are recorded only.
-ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED,
-                EventType.LAB_QUIET, EventType.LAB_BURST)  # issue 9: cadence alerts (tracker.briefings.cadence_alerts)
+#: Event types that produce an alert (releases, variants, cadence); renames, withdrawals and
+#: revisions are recorded only.
+ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED, *CADENCE_EVENTS)
 
 #: arXiv abstract page for an id found in a Hub ``arxiv:`` tag (no paper row stored yet).
 ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A labelled link (``label`` is shown, ``url`` is the target; both unescaped)."""
-
-    label: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class Variant:
-    """One repo of a release as an alert shows it (facts parsed from the name; ``tracker.grouping.families``).
-
-    Attributes:
-        name (str): repo id (``Qwen/Qwen3-8B-AWQ``). url (str): its page.
-        kinds (tuple[str, ...]): variant kinds (base, instruct, thinking, quantized...), may be empty.
-        size_label (str, optional): ``8B``, ``30B-A3B``; None when the name has no size.
-        params_total_b / params_active_b (float, optional): billions; active only for MoE.
-        quantization (str, optional): ``FP8``, ``AWQ``, ``GGUF``...
-    """
-
-    name: str
-    url: str
-    kinds: tuple[str, ...] = ()
-    size_label: str | None = None
-    params_total_b: float | None = None
-    params_active_b: float | None = None
-    quantization: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PaperFacts:
-    """What a paper alert shows (from the arXiv Atom entry stored in ``Artifact.attrs``).
-
-    Attributes:
-        arxiv_id (str): unversioned id (``2505.09388``). version (int, optional): latest seen.
-        authors (tuple[str, ...]): in arXiv order. primary_category (str, optional): ``cs.CL``.
-        summary (str): the abstract (may be long; channels truncate). pdf_url (str, optional).
-        published_at (datetime, optional): v1 submission time, UTC.
-    """
-
-    arxiv_id: str
-    authors: tuple[str, ...] = ()
-    primary_category: str | None = None
-    summary: str = ""
-    pdf_url: str | None = None
-    published_at: datetime | None = None
-    version: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One alert, before any channel formats it. Strings are raw (unescaped) external text.
-
-    Attributes:
-        event (str): the event type (``release_detected`` | ``variant_added``).
-        lab / lab_name / country: the lab's slug, display name and ISO 3166-1 alpha-2 code.
-        kind (str): the release kind: model | paper | code.
-        title (str): the release title (``Qwen3``).
-        artifact (str): the event's artifact name (repo id or paper title). url (str): its URL.
-        facts (tuple[str, ...]): short facts about the event's artifact (size, quantization...).
-        params_total_b / params_active_b (float, optional): the event's artifact, billions.
-        idempotency_key (str): stable per event (``event-<id>``).
-        variant_kinds (tuple[str, ...]): the event artifact's variant kinds (for routing filters).
-        quantization (str, optional): the event artifact's quantization (``FP8``...).
-        license (str, optional): the release's licence (Hub ``license:`` tag, lead repo first);
-            None when no repo declares one.
-        release_id (int, optional) / release_url (str): the release and its main link.
-        sizes (tuple[Variant, ...]): one entry per distinct size, smallest first (dense and MoE).
-        pipeline_tag (str, optional): the Hub pipeline tag (modality), e.g. ``text-generation``.
-        base_model (str, optional): the base repo the release derives from, when it is outside
-            the release (Hub ``base_model:`` tags); None with ``new_base`` True means a new base.
-        new_base (bool, optional): True when no repo names a base outside the release; None
-            when unknown (papers, payload-only messages).
-        gated (bool, optional): True when any repo is gated on the Hub; None when unknown.
-        variant_count (int): repos in the release (not withdrawn) when the message was built;
-            0 when unknown (payload-only messages).
-        variant_summary (tuple[str, ...]): counts by kind, e.g. ``("6 base", "8 FP8")``.
-        links (tuple[Link, ...]): Hub repo / Hub search / arXiv / GitHub.
-        first_seen_at (datetime, optional): when tracker first saw the release (UTC).
-        created_at (datetime, optional): the lead repo's ``createdAt`` (Hub), UTC.
-        artifact_first_seen_at / artifact_created_at (datetime, optional): the same for the
-            event's artifact (a variant seen later).
-        batch (tuple[Variant, ...]): for a variant: every repo of the release first seen in the
-            same poll as it (itself included), in id order; one reply/follow-up covers them all.
-        batch_key (str): identifies that batch (``<release id>@<first seen ISO time>``); the
-            first delivery of a batch in a channel posts, later ones are folded into it.
-        in_parent (bool): True when the variant was first seen in the same poll as the release:
-            the release message built after that poll already shows it.
-        paper (PaperFacts, optional): set for paper releases (compact layout).
-        silent_for_days (float, optional): issue 9: set on a release of a lab that was quiet
-            (``tracker.briefings.cadence_alerts``): days since its previous release; None otherwise.
-    """
-
-    event: str
-    lab: str
-    lab_name: str
-    country: str
-    kind: str
-    title: str
-    artifact: str
-    url: str
-    facts: tuple[str, ...] = ()
-    params_total_b: float | None = None
-    idempotency_key: str = ""
-    params_active_b: float | None = None
-    variant_kinds: tuple[str, ...] = ()
-    quantization: str | None = None
-    license: str | None = None
-    release_id: int | None = None
-    release_url: str = ""
-    sizes: tuple[Variant, ...] = ()
-    pipeline_tag: str | None = None
-    base_model: str | None = None
-    new_base: bool | None = None
-    gated: bool | None = None
-    variant_count: int = 0
-    variant_summary: tuple[str, ...] = ()
-    links: tuple[Link, ...] = ()
-    first_seen_at: datetime | None = None
-    created_at: datetime | None = None
-    artifact_first_seen_at: datetime | None = None
-    artifact_created_at: datetime | None = None
-    batch: tuple[Variant, ...] = ()
-    batch_key: str = ""
-    in_parent: bool = False
-    paper: PaperFacts | None = None
-    silent_for_days: float | None = None  # issue 9
-
-    @property
-    def headline(self) -> str:
-        """One line: ``New release · Qwen (Alibaba Cloud) · Qwen3: Qwen/Qwen3-8B``."""
-        if self.event in (EventType.LAB_QUIET, EventType.LAB_BURST):  # issue 9: ``Cadence · NVIDIA · quiet for 62 days``
-            return f"Cadence · {self.lab_name} · {self.title}"
-        if self.silent_for_days is not None:  # issue 9: a quiet lab ships again
-            return f"New release · {self.lab_name} · {self.title}: {self.artifact} · first release in {self.silent_for_days:.0f} days"
-        what = "New release" if self.event == EventType.RELEASE_DETECTED else "New variant"
-        return f"{what} · {self.lab_name} · {self.title}: {self.artifact}"
-
-    @property
-    def is_release(self) -> bool:
-        """True for the first detection of a release (the parent message)."""
-        return self.event == EventType.RELEASE_DETECTED
 
 
 def _fmt_b(value: float) -> str:
@@ -206,7 +62,7 @@ def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) ->
     lag = payload.get("created_to_public_s")
     if lag and lag > 86400:
         facts.append(f"created {lag / 86400:.0f} days before going public")
-    silent = payload.get("silent_for_days")  # issue 9
+    silent = payload.get("silent_for_days")
     if silent is not None:
         facts.append(f"first release in {silent:.0f} days")
     return Message(
@@ -297,11 +153,6 @@ def _gated(value: Any) -> bool:
 
 
 def _links(session: Session, release: Release, models: list[Artifact], lead: Artifact | None) -> tuple[Link, ...]:
-    from sqlalchemy import select
-
-    from tracker.store.models import Artifact as ArtifactRow
-    from tracker.store.models import ReleasePaper
-
     links: list[Link] = []
     if lead is not None and lead.source == "hf":
         links.append(Link(lead.name, lead.url))
@@ -315,8 +166,8 @@ def _links(session: Session, release: Release, models: list[Artifact], lead: Art
             org = lead.org or lead.name.split("/")[0]
             links.append(Link(f"{org} on the Hub", f"{base}/{quote(org)}"))
     papers = session.scalars(
-        select(ArtifactRow).join(ReleasePaper, ReleasePaper.paper_id == ArtifactRow.id)
-        .where(ReleasePaper.release_id == release.id).order_by(ArtifactRow.id)
+        select(Artifact).join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
+        .where(ReleasePaper.release_id == release.id).order_by(Artifact.id)
     ).all()
     paper_ids = {p.external_id for p in papers}
     for p in papers[:3]:
@@ -370,18 +221,13 @@ def build_alert(*, session: Session, event: Event) -> Message:
         Message: the alert; falls back to ``build_message`` (payload only) when the release row
         is gone.
     """
-    from tracker.store.models import Artifact as ArtifactRow
-    from tracker.store.models import Release as ReleaseRow
-
-    if event.type in (EventType.LAB_QUIET, EventType.LAB_BURST):  # issue 9: about a lab, not a release
-        from tracker.briefings.cadence_alerts import build_cadence_message
-
+    if event.type in CADENCE_EVENTS:  # about a lab, not a release: its payload says it all
         return build_cadence_message(event.id, event.type, event.payload or {})
     base = build_message(event.id, event.type, event.payload or {})
-    release = session.get(ReleaseRow, event.release_id) if event.release_id else None
+    release = session.get(Release, event.release_id) if event.release_id else None
     if release is None:
         return base
-    artifact = session.get(ArtifactRow, event.artifact_id) if event.artifact_id else None
+    artifact = session.get(Artifact, event.artifact_id) if event.artifact_id else None
     live = [a for a in release.artifacts if a.withdrawn_at is None or (artifact and a.id == artifact.id)]
     models = [a for a in live if a.kind != "paper"]
     lead = _lead(release, live)
@@ -446,3 +292,43 @@ def build_alert(*, session: Session, event: Event) -> Message:
         paper=paper,
         silent_for_days=base.silent_for_days,
     )
+
+
+# --------------------------------------------------------------------------- cadence alerts
+
+
+def build_cadence_message(event_id: int, event_type: str, payload: dict[str, Any]) -> Message:
+    """Build the channel-neutral alert of a ``lab_quiet`` / ``lab_burst`` event from its payload.
+
+    ``title`` says what happened (``quiet for 62 days``, ``4 releases in 7 days``) and ``facts``
+    give the numbers behind it, one line each (releases are named, not linked: the payload keeps
+    ids and titles only, so ``url`` is empty).
+    """
+    days = payload.get("days_since_last")
+    median = payload.get("median_gap_days")
+    threshold = payload.get("quiet_after_days")
+    k = payload.get("quiet_factor_k")
+    facts: list[str] = []
+    if event_type == EventType.LAB_QUIET:
+        title = f"quiet for {days:.0f} days" if days is not None else "quiet"
+        last = payload.get("last_release") or {}
+        if last:
+            facts.append(f"last release: {last.get('title')} on {str(last.get('released_at'))[:10]}")
+        if median is not None and threshold is not None:
+            why = (f"{k:g} × the median gap" if abs(threshold - k * median) < 0.05
+                   else f"{k:g} × a floor of {threshold / k:g} days: the median gap is shorter")
+            facts.append(f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days ({why})")
+        facts.append(f"{payload.get('releases')} releases on record")
+    else:
+        n = payload.get("releases_7d")
+        title = f"{n} releases in {BURST_WINDOW_DAYS} days"
+        window = payload.get("window") or []
+        if window:
+            facts.append("releases: " + ", ".join(
+                f"{w.get('title')} ({str(w.get('released_at'))[:10]})" for w in window))
+        if median is not None:
+            facts.append(f"usually ships every {median:.1f} days (median gap)")
+        facts.append(f"burst week {payload.get('week')}")
+    return Message(event=event_type, lab=payload.get("lab", ""), lab_name=payload.get("lab_name", ""),
+                   country=payload.get("country", ""), kind=payload.get("kind", "model"), title=title,
+                   artifact="", url="", facts=tuple(facts), idempotency_key=f"event-{event_id}")
