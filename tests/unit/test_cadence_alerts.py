@@ -13,7 +13,8 @@ from tracker.briefings.cadence_alerts import burst_key
 from tracker.outbox.content import build_cadence_message
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.notify.slack.blocks import MAX_BLOCKS, SECTION_TEXT_MAX, render_text
+from tracker.notify.slack.blocks import render_text
+from tracker.notify.slack.mrkdwn import MAX_BLOCKS, SECTION_TEXT_MAX
 from tracker.outbox.content import ALERT_EVENTS, build_message
 from tracker.notify.slack.pulse_blocks import cadence_alert_content, pulse_content
 from tracker.briefings.pulse import due_pulse_week, parse_week, week_bounds

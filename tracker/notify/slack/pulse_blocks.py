@@ -1,6 +1,6 @@
-"""Pure Slack Block Kit builders for issue 9: the weekly pulse and the quiet/burst alerts (no I/O).
+"""Pure Slack Block Kit builders for the lab-cadence messages: the weekly pulse and the quiet/burst alerts.
 
-Same rules as ``tracker.notify.slack.blocks`` (whose helpers are reused): every external string (lab
+Same rules as the alert builders (``tracker.notify.slack.blocks``): every external string (lab
 names, release titles) is escaped with ``escape`` before it goes into a text object, texts are
 truncated within Block Kit limits by ``truncate``/``section``/``context``, and ``fit_blocks``
 keeps at most 50 blocks. ``tracker.notify.slack.blocks.render_text`` shows them as a reader would.
@@ -15,8 +15,12 @@ the definitions.
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from tracker.notify.slack.blocks import (
+from tracker.notify.content import CountryWeek, LabStatusView, LabWeek, Message, Pulse
+from tracker.notify.content.pulse import BURSTING, NEW, ON_CADENCE, QUIET
+from tracker.notify.slack.blocks import flag, short_lab
+from tracker.notify.slack.mrkdwn import (
     FALLBACK_TEXT_MAX,
     SECTION_TEXT_MAX,
     Block,
@@ -24,14 +28,10 @@ from tracker.notify.slack.blocks import (
     context,
     escape,
     fit_blocks,
-    flag,
     link,
     plain,
     section,
-    short_lab,
 )
-from tracker.notify.content import CountryWeek, LabStatusView, LabWeek, Message, Pulse
-from tracker.notify.content.pulse import BURSTING, NEW, ON_CADENCE, QUIET
 
 #: Emoji (Slack short codes) per status.
 STATUS_EMOJI = {BURSTING: ":fire:", QUIET: ":zzz:", ON_CADENCE: ":white_check_mark:", NEW: ":seedling:"}
@@ -57,8 +57,6 @@ def _pct(x: float) -> str:
 
 
 def _dates(pulse: Pulse) -> str:
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(pulse.timezone)
     first = pulse.start.astimezone(tz).date()
     last = (pulse.end.astimezone(tz) - timedelta(seconds=1)).date()
@@ -152,7 +150,7 @@ def pulse_content(pulse: Pulse, *, dashboard_url: str | None = None) -> SlackCon
 
 
 def cadence_alert_content(message: Message) -> SlackContent:
-    """Render a ``lab_quiet`` / ``lab_burst`` alert (``tracker.briefings.cadence_alerts.build_cadence_message``).
+    """Render a ``lab_quiet`` / ``lab_burst`` alert (built by ``tracker.outbox.content.build_cadence_message``).
 
     Header ``NVIDIA · quiet for 62 days``, one section with the facts (one per line), context.
     """
