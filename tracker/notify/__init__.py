@@ -117,7 +117,7 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     ``slack:`` needs ``TRACKER_SLACK_BOT_TOKEN`` and a channel (``slack:#chan``, or
     ``slack:default`` with ``TRACKER_SLACK_CHANNEL``), or ``TRACKER_SLACK_WEBHOOK_URL``.
     ``webhook:`` needs an http(s) URL. ``console:`` always works. ``email:addr`` needs
-    ``TRACKER_SMTP_URL`` and ``TRACKER_EMAIL_FROM`` (``tracker.notify.email.notifier.email_problem``).
+    ``TRACKER_SMTP_URL`` and ``TRACKER_EMAIL_FROM`` (``tracker.notify.email.smtp.email_problem``).
     ``apprise:`` is not available yet. The dispatcher creates no delivery for a channel with a problem.
     """
     scheme, _, target = resolve_channel(channel, settings).partition(":")
@@ -135,7 +135,7 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     if scheme == "console":
         return None
     if scheme == "email":
-        from tracker.notify.email.notifier import email_problem
+        from tracker.notify.email.smtp import email_problem
 
         return email_problem(settings, target)
     return f"{scheme}: channels are not supported yet"

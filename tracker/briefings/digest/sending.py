@@ -2,14 +2,16 @@
 
 ``create_digest_deliveries`` creates one ``Delivery`` (kind ``digest``) per email subscription
 with that digest period, keyed ``digest:<subscription id>:<period>:<start ISO>``
-(``digest_key``), so a retried or duplicated digest task never sends twice; the content is frozen
-into the delivery's ``payload`` and rendered by ``tracker.notify.email.notifier`` at send time. An empty
+(``digest_key``), so a retried or duplicated digest task never sends twice; the content and its
+cadence chart (PNG, base64) are frozen into the delivery's ``payload``, so a retry sends the same
+email, and rendered by the email transport (``tracker.notify.email``) at send time. An empty
 period gets no digest when ``TRACKER_DIGEST_SEND_EMPTY`` is false. ``send_digests`` also sends
 them at once (``tracker digest --send``).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from sqlalchemy import select
 
 from tracker.config import Settings
 from tracker.briefings.digest.build import build_digest
+from tracker.briefings.digest.cadence import render_chart
 from tracker.briefings.digest.periods import Period, period_for
 from tracker.domain import utcnow
 from tracker.store.models import Delivery
@@ -131,7 +134,8 @@ def create_digest_deliveries(
                 continue
             payload = {"digest": digest.to_dict(),
                        "unsubscribe_url": unsubscribe_url(settings, subscription_id=sub.id,
-                                                          email=sub.channel.partition(":")[2])}
+                                                          email=sub.channel.partition(":")[2]),
+                       "chart_png_b64": base64.b64encode(render_chart(digest)).decode("ascii")}
             row = create_delivery(session=session, idempotency_key=key, kind="digest", channel=sub.channel,
                                   now=now, subscription_id=sub.id, payload=payload)
             if row is None:  # a concurrent run created it first
