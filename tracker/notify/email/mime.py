@@ -23,7 +23,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from tracker.domain import as_utc
-from tracker.notify import Outgoing
+from tracker.notify.base import Outgoing
 
 #: Longest Subject kept (characters; a longer one is cut with an ellipsis).
 SUBJECT_MAX = 160

@@ -17,7 +17,7 @@ from typing import Any
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.errors import DeliveryError
-from tracker.notify import Outgoing, SendResult
+from tracker.notify.base import Outgoing, SendResult
 from tracker.notify.email.mime import build_email, header_text, message_id
 from tracker.notify.email.render import RENDERERS
 from tracker.notify.email.smtp import SmtpUrl, email_problem, parse_smtp_url, secret_text, send_smtp

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from tracker.errors import DeliveryError
-from tracker.notify import Outgoing
+from tracker.notify.base import Outgoing
 from tracker.notify.content import Digest
 from tracker.notify.email.mime import SUBJECT_MAX, RenderedEmail, header_text
 

@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from tracker.notify import Outgoing, ThreadRef
+from tracker.notify.base import Outgoing, ThreadRef
 from tracker.notify.slack.errors import ERROR_HINTS, SlackDeliveryError, api_error, unreachable, webhook_error
 from tracker.notify.slack.mrkdwn import SlackChart, SlackContent
 from tracker.notify.slack.pacing import ChannelPacer

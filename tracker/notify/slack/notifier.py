@@ -33,7 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from tracker.config import Settings
-from tracker.notify import Outgoing, SendResult
+from tracker.notify.base import Outgoing, SendResult
 from tracker.notify.slack.api import SlackApi, SlackWebhook, delivery_metadata
 from tracker.notify.slack.blocks import test_content
 from tracker.notify.slack.errors import SlackDeliveryError

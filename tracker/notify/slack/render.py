@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from tracker.notify import Outgoing
+from tracker.notify.base import Outgoing
 from tracker.notify.content import CADENCE_EVENTS, Message
 from tracker.notify.slack.blocks import alert_content, test_content, variant_content
 from tracker.notify.slack.mrkdwn import SlackChart, SlackContent, escape

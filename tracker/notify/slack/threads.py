@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 
-from tracker.notify import Outgoing, SendResult, ThreadRef
+from tracker.notify.base import Outgoing, SendResult, ThreadRef
 from tracker.notify.content import Message
 from tracker.notify.slack.api import SlackApi, SlackWebhook, delivery_metadata
 from tracker.notify.slack.blocks import release_content
