@@ -206,6 +206,67 @@ def _paper_facts(a: Artifact) -> PaperFacts:
                       pdf_url=attrs.get("pdf_url"), published_at=a.created_at, version=a.version)
 
 
+def _first_attr(key: str, lead: Artifact | None, models: list[Artifact]) -> Any:
+    """The lead repo's ``attrs[key]``, else the first model repo's that has one."""
+    value = (lead.attrs or {}).get(key) if lead else None
+    return value or next(((a.attrs or {}).get(key) for a in models if (a.attrs or {}).get(key)), None)
+
+
+def _release_fields(session: Session, release: Release, live: list[Artifact], artifact: Artifact | None
+                    ) -> dict[str, Any]:
+    """The release-level ``Message`` fields: licence, modality, base model, access, sizes, variants, links."""
+    models = [a for a in live if a.kind != "paper"]
+    lead = _lead(release, live)
+    base_model, new_base = _base_model(models)
+    if release.new_base is not None and base_model is None:
+        new_base = release.new_base
+    hub_models = [a for a in models if a.source == "hf"]
+    paper = None
+    if release.kind == "paper":
+        paper_row = artifact if artifact is not None and artifact.kind == "paper" else lead
+        paper = _paper_facts(paper_row) if paper_row is not None else None
+    return {
+        "license": _first_attr("license", lead, models),
+        "release_id": release.id,
+        "release_url": release.url,
+        "sizes": _sizes(models),
+        "pipeline_tag": _first_attr("pipeline_tag", lead, models),
+        "base_model": base_model,
+        "new_base": new_base,
+        "gated": any(_gated((a.attrs or {}).get("gated")) for a in hub_models) if hub_models else None,
+        "variant_count": len(live),
+        "variant_summary": _variant_summary(models),
+        "links": _links(session, release, models, lead) if release.kind != "paper" else (),
+        "first_seen_at": release.first_seen_at,
+        "created_at": lead.created_at if lead else None,
+        "paper": paper,
+    }
+
+
+def _artifact_fields(artifact: Artifact | None, base: Message) -> dict[str, Any]:
+    """The event artifact's ``Message`` fields, from its row (else from the payload-only message)."""
+    if artifact is None:
+        return {"artifact": base.artifact, "url": base.url, "params_total_b": base.params_total_b,
+                "params_active_b": base.params_active_b, "variant_kinds": base.variant_kinds,
+                "quantization": base.quantization}
+    return {"artifact": artifact.name, "url": artifact.url, "params_total_b": artifact.params_total_b,
+            "params_active_b": artifact.params_active_b, "variant_kinds": tuple(artifact.kinds or ()),
+            "quantization": artifact.quantization, "artifact_first_seen_at": artifact.first_seen_at,
+            "artifact_created_at": artifact.created_at}
+
+
+def _poll_batch(release: Release, live: list[Artifact], artifact: Artifact | None,
+                event_type: str) -> dict[str, Any]:
+    """For a variant: the repos of the release first seen in the same poll, their key, and
+    whether that poll was the release's own (the parent message then already lists them)."""
+    if artifact is None or event_type != EventType.VARIANT_ADDED:
+        return {}
+    same_poll = [a for a in live if a.first_seen_at == artifact.first_seen_at]
+    return {"batch": tuple(_variant(a) for a in same_poll),
+            "batch_key": f"{release.id}@{artifact.first_seen_at.isoformat()}",
+            "in_parent": artifact.first_seen_at == release.first_seen_at}
+
+
 def build_alert(*, session: Session, event: Event) -> Message:
     """Build the alert for one outbox event, reading its release from the database.
 
@@ -215,11 +276,12 @@ def build_alert(*, session: Session, event: Event) -> Message:
 
     Args:
         session (Session): an open session (read only).
-        event (Event): a ``release_detected`` or ``variant_added`` outbox row.
+        event (Event): an alert outbox row (``release_detected``, ``variant_added``,
+            ``lab_quiet``, ``lab_burst``).
 
     Returns:
         Message: the alert; falls back to ``build_message`` (payload only) when the release row
-        is gone.
+        is gone; a cadence alert is built from its payload (``build_cadence_message``).
     """
     if event.type in CADENCE_EVENTS:  # about a lab, not a release: its payload says it all
         return build_cadence_message(event.id, event.type, event.payload or {})
@@ -229,68 +291,12 @@ def build_alert(*, session: Session, event: Event) -> Message:
         return base
     artifact = session.get(Artifact, event.artifact_id) if event.artifact_id else None
     live = [a for a in release.artifacts if a.withdrawn_at is None or (artifact and a.id == artifact.id)]
-    models = [a for a in live if a.kind != "paper"]
-    lead = _lead(release, live)
-    lead_attrs = (lead.attrs or {}) if lead else {}
-
-    licence = lead_attrs.get("license") or next(((a.attrs or {}).get("license") for a in models
-                                                 if (a.attrs or {}).get("license")), None)
-    pipeline = lead_attrs.get("pipeline_tag") or next(((a.attrs or {}).get("pipeline_tag") for a in models
-                                                       if (a.attrs or {}).get("pipeline_tag")), None)
-    base_model, new_base = _base_model(models)
-    if release.new_base is not None and base_model is None:
-        new_base = release.new_base
-    hub_models = [a for a in models if a.source == "hf"]
-    gated = any(_gated((a.attrs or {}).get("gated")) for a in hub_models) if hub_models else None
-
-    batch: tuple[Variant, ...] = ()
-    batch_key, in_parent = "", False
-    if artifact is not None and event.type == EventType.VARIANT_ADDED:
-        same_poll = [a for a in live if a.first_seen_at == artifact.first_seen_at]
-        batch = tuple(_variant(a) for a in same_poll)
-        batch_key = f"{release.id}@{artifact.first_seen_at.isoformat()}"
-        in_parent = artifact.first_seen_at == release.first_seen_at
-
-    paper = None
-    if release.kind == "paper":
-        paper_row = artifact if artifact is not None and artifact.kind == "paper" else lead
-        paper = _paper_facts(paper_row) if paper_row is not None else None
-
     return Message(
-        event=base.event,
-        lab=release.lab.slug,
-        lab_name=release.lab.name,
-        country=release.lab.country,
-        kind=release.kind,
-        title=release.title,
-        artifact=artifact.name if artifact else base.artifact,
-        url=artifact.url if artifact else base.url,
-        facts=base.facts,
-        params_total_b=artifact.params_total_b if artifact else base.params_total_b,
-        params_active_b=artifact.params_active_b if artifact else base.params_active_b,
-        idempotency_key=base.idempotency_key,
-        variant_kinds=tuple(artifact.kinds or ()) if artifact else base.variant_kinds,
-        quantization=artifact.quantization if artifact else base.quantization,
-        license=licence,
-        release_id=release.id,
-        release_url=release.url,
-        sizes=_sizes(models),
-        pipeline_tag=pipeline,
-        base_model=base_model,
-        new_base=new_base,
-        gated=gated,
-        variant_count=len(live),
-        variant_summary=_variant_summary(models),
-        links=_links(session, release, models, lead) if release.kind != "paper" else (),
-        first_seen_at=release.first_seen_at,
-        created_at=lead.created_at if lead else None,
-        artifact_first_seen_at=artifact.first_seen_at if artifact else None,
-        artifact_created_at=artifact.created_at if artifact else None,
-        batch=batch,
-        batch_key=batch_key,
-        in_parent=in_parent,
-        paper=paper,
+        event=base.event, lab=release.lab.slug, lab_name=release.lab.name, country=release.lab.country,
+        kind=release.kind, title=release.title, facts=base.facts, idempotency_key=base.idempotency_key,
         silent_for_days=base.silent_for_days,
+        **_artifact_fields(artifact, base), **_release_fields(session, release, live, artifact),
+        **_poll_batch(release, live, artifact, event.type),
     )
 
 

@@ -35,6 +35,7 @@ from tracker.briefings.digest.releases import digest_paper, digest_release, lab_
 from tracker.domain import utcnow
 from tracker.notify.content import Digest, LabGroup
 from tracker.store.models import Lab
+from tracker.store.queries import ReleaseFilter, list_releases
 
 #: How many of the longest-silent labs the digest names.
 SILENT_LABS = 3
@@ -93,8 +94,6 @@ def build_digest(
     Returns:
         Digest: see the module docstring for each section.
     """
-    from tracker.store.queries import ReleaseFilter, list_releases
-
     filters = dict(filters or {})
     rows = [r for r in list_releases(session=session, flt=ReleaseFilter(since=period.start, until=period.end))
             if r.artifacts and not all(a.withdrawn_at is not None for a in r.artifacts)]

@@ -111,6 +111,8 @@ def chart_cadences(digest: Digest) -> list[analytics.Cadence]:
 
 def render_chart(digest: Digest) -> bytes:
     """Return the digest's cadence chart as PNG bytes (``tracker.analytics.charts.cadence_chart``)."""
+    # Imported here: matplotlib takes about a second to import (python -X importtime), and only a
+    # digest actually created draws it (most digest runs find it created already, or no subscriber).
     from tracker.analytics.charts import cadence_chart
 
     weeks = len(digest.cadence[0].weekly) if digest.cadence else CHART_WEEKS

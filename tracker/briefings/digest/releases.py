@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from tracker.briefings.digest.periods import iso_z
 from tracker.notify.content import DigestLink, DigestPaper, DigestRelease
-from tracker.store.models import Artifact, Lab, Release
 from tracker.outbox.subscriptions import AlertFacts, matches
+from tracker.store.models import Artifact, Lab, Release
+from tracker.store.queries import papers_for_release
 
 ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
 
@@ -75,8 +76,6 @@ def _hub_search(models: Sequence[Artifact]) -> DigestLink | None:
 
 def digest_release(session: Session, release: Release) -> DigestRelease:
     """Describe one release for the digest: sizes, MoE, licence, variants and links (Hub, arXiv)."""
-    from tracker.store.queries import papers_for_release
-
     live = [a for a in release.artifacts if a.withdrawn_at is None]
     models = [a for a in live if a.kind != "paper"]
     sized = sorted({(a.params_total_b, a.params_active_b or 0.0, a.size_label) for a in models

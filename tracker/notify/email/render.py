@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
 from tracker.errors import DeliveryError
 from tracker.notify.base import Outgoing
 from tracker.notify.content import Digest
@@ -41,9 +43,7 @@ class EmailContent:
 
 
 @cache
-def _environment() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
+def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("tracker.notify.email", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),

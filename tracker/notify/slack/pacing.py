@@ -85,6 +85,7 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
         return wait is None or wait <= self.max_wait_s
 
     def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:  # type: ignore[no-untyped-def]
+        """Sleep ``Retry-After`` seconds (1 s when absent) and ask slack-sdk for another attempt."""
         if response is None:
             raise error  # type: ignore[misc]
         state.next_attempt_requested = True
