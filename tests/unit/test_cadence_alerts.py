@@ -1,4 +1,4 @@
-"""Issue 9 on hand-computed examples: statuses, dedupe keys, pulse weeks in time zones, the pulse
+"""Lab cadence on hand-computed examples: statuses, dedupe keys, pulse weeks in time zones, the pulse
 schedule, alert content and the pulse Block Kit (escaping and limits)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``tracker digest``: preview or send the daily/weekly email digest (issue 5).
+"""``tracker digest``: preview or send the daily/weekly email digest.
 
 The chart alone is ``tracker chart cadence --out FILE.png`` (``tracker.cli.stats``).
 """
