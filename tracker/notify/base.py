@@ -36,10 +36,10 @@ class Outgoing:
         delivery_id (int): the Delivery row (also the de-duplication tag sent with the message:
             Slack ``metadata``, email ``Message-ID``).
         idempotency_key (str): the delivery's unique key.
-        kind (str): ``alert`` | ``digest`` | ``pulse`` | ``cadence`` | ``test``.
+        kind (str): ``alert`` (releases, variants and cadence alerts) | ``digest`` | ``pulse`` | ``test``.
         channel (str): the subscription channel (``slack:#models``, ``email:a@b``).
-        message (Message, optional): the alert content (kind ``alert``).
-        payload (dict): content for other kinds (a rendered digest, a pulse...).
+        message (Message, optional): the alert content (kind ``alert``; None when its event is gone).
+        payload (dict): the content frozen for other kinds (a digest, a pulse's blocks and chart...).
         thread (ThreadRef, optional): the release's parent message in this channel, when one
             exists: a variant alert is then a thread reply (and the parent is updated).
     """

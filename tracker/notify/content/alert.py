@@ -74,7 +74,8 @@ class Message:
     """One alert, before any channel formats it. Strings are raw (unescaped) external text.
 
     Attributes:
-        event (str): the event type (``release_detected`` | ``variant_added``).
+        event (str): the event type (``release_detected`` | ``variant_added``, or ``lab_quiet`` |
+            ``lab_burst`` for a cadence alert, whose ``title`` and ``facts`` say what happened).
         lab / lab_name / country: the lab's slug, display name and ISO 3166-1 alpha-2 code.
         kind (str): the release kind: model | paper | code.
         title (str): the release title (``Qwen3``).
