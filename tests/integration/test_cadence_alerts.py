@@ -1,4 +1,4 @@
-"""Issue 9 end to end on replayed real history (SQLite and PostgreSQL): the weekly pulse, quiet and
+"""Lab cadence end to end on replayed real history (SQLite and PostgreSQL): the weekly pulse, quiet and
 burst alerts, statuses in ``tracker cadence`` and ``GET /stats/cadence``.
 
 The replay hub serves the packaged corpus at a settable "now"; tracker polls it with the
@@ -30,7 +30,7 @@ from tracker.briefings.cadence_alerts import check_cadence, run_check
 from tracker.config import Settings
 from tracker.outbox.deliver import deliver_due, deliver_one
 from tracker.notify.slack.blocks import render_text
-from tracker.notify.messages import build_alert
+from tracker.outbox.content import build_alert
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store

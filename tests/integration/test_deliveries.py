@@ -242,7 +242,7 @@ def test_slack_thread_is_stored_and_variants_reply_in_it(store: Store, backend_s
 def test_a_variant_waits_while_its_release_parent_is_in_flight(store: Store, backend_settings: Settings) -> None:
     """Found by the SIGKILL test: a variant delivered while the parent send is in flight (or its
     worker died) must not post a second parent message; it waits, then replies in the thread."""
-    from tracker.outbox.deliver import PARENT_WAIT_S
+    from tracker.outbox.claim import PARENT_WAIT_S
     from tracker.store.models import Release
 
     clock = FakeClock()
@@ -280,8 +280,8 @@ def test_parent_and_variant_claimed_at_the_same_moment_post_one_parent(
     PostgreSQL (READ COMMITTED) neither claim transaction saw the other's uncommitted ``sending``
     row, so both posted a parent message. The claim now locks the release row: the second claim
     waits for the first to commit, sees its send in flight and waits for the parent."""
-    import tracker.outbox.deliver as deliver_mod
-    from tracker.outbox.deliver import PARENT_WAIT_S
+    import tracker.outbox.claim as deliver_mod
+    from tracker.outbox.claim import PARENT_WAIT_S
     from tracker.store.models import Release
 
     clock = FakeClock()
@@ -399,7 +399,7 @@ def test_a_claim_whose_release_stays_locked_is_handed_back(
 ) -> None:
     """Review: the claim waits for its release's row lock; a long transaction holding it (a
     `tracker regroup`) must not hold the delivery up indefinitely."""
-    import tracker.outbox.deliver as deliver_mod
+    import tracker.outbox.claim as deliver_mod
     from tracker.store.models import Release
 
     monkeypatch.setattr(deliver_mod, "RELEASE_LOCK_TIMEOUT_S", 0.2)

@@ -22,7 +22,8 @@ from tracker.config import Settings
 from tracker.outbox.deliver import deliver_one
 from tracker.errors import DeliveryError
 from tracker.notify import Outgoing
-from tracker.notify.email.notifier import EmailNotifier, parse_smtp_url
+from tracker.notify.email.notifier import EmailNotifier
+from tracker.notify.email.smtp import parse_smtp_url
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store

@@ -24,8 +24,12 @@ from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.notify import Outgoing, SendResult, ThreadRef, build_notifier
 from tracker.notify.slack.blocks import render_text
-from tracker.notify.messages import Message, build_alert
-from tracker.notify.slack.notifier import METADATA_EVENT_TYPE, ChannelPacer, SlackDeliveryError, SlackNotifier
+from tracker.notify.content import Message
+from tracker.outbox.content import build_alert
+from tracker.notify.slack.api import METADATA_EVENT_TYPE
+from tracker.notify.slack.errors import SlackDeliveryError
+from tracker.notify.slack.notifier import SlackNotifier
+from tracker.notify.slack.pacing import ChannelPacer
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store

@@ -1,4 +1,4 @@
-"""Issue 9 on hand-computed examples: statuses, dedupe keys, pulse weeks in time zones, the pulse
+"""Lab cadence on hand-computed examples: statuses, dedupe keys, pulse weeks in time zones, the pulse
 schedule, alert content and the pulse Block Kit (escaping and limits)."""
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tracker.analytics.status import CadenceRules, LabStatus, Status, quiet_threshold_days, status_of
-from tracker.briefings.cadence_alerts import build_cadence_message, burst_key
+from tracker.briefings.cadence_alerts import burst_key
+from tracker.outbox.content import build_cadence_message
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.notify.slack.blocks import MAX_BLOCKS, SECTION_TEXT_MAX, render_text
-from tracker.notify.messages import ALERT_EVENTS, build_message
+from tracker.notify.slack.blocks import render_text
+from tracker.notify.slack.mrkdwn import MAX_BLOCKS, SECTION_TEXT_MAX
+from tracker.outbox.content import ALERT_EVENTS, build_message
 from tracker.notify.slack.pulse_blocks import cadence_alert_content, pulse_content
-from tracker.briefings.pulse import CountryWeek, LabWeek, Pulse, due_pulse_week, parse_week, week_bounds
+from tracker.briefings.pulse import due_pulse_week, parse_week, week_bounds
+from tracker.notify.content import CountryWeek, LabWeek, Pulse
 from workers.schedule import build_schedule
 
 RULES = CadenceRules()  # k = 3, min 4 releases, floor 7 days, burst 3 in 7 days

@@ -16,14 +16,10 @@ from tracker.briefings import digest as dg
 from tracker.config import Settings
 from tracker.errors import ConfigError
 from tracker.notify import Outgoing, channel_problem
-from tracker.notify.email.notifier import (
-    EmailNotifier,
-    build_email,
-    header_text,
-    message_id,
-    parse_smtp_url,
-    render_digest,
-)
+from tracker.notify.email.mime import build_email, header_text, message_id
+from tracker.notify.email.notifier import EmailNotifier
+from tracker.notify.email.render import render_digest
+from tracker.notify.email.smtp import parse_smtp_url
 from tracker.store import Store
 from tracker.watchlist import Subscription, Watchlist, load_watchlist
 
@@ -300,8 +296,8 @@ def test_digest_beat_entries_run_at_the_local_hour_on_the_digest_queue(tmp_path:
 
 
 def test_email_alert_for_a_subscription_without_digest_has_both_parts() -> None:
-    from tracker.notify.email.notifier import SmtpUrl
-    from tracker.notify.messages import build_message
+    from tracker.notify.email.smtp import SmtpUrl
+    from tracker.outbox.content import build_message
 
     message = build_message(5, "release_detected", {
         "lab": "qwen", "lab_name": "Qwen", "country": "CN", "title": "Qwen3 <b>", "kind": "model",

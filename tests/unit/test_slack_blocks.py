@@ -16,23 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from tracker.config import Settings
-from tracker.notify.slack.blocks import (
-    FIELD_MAX,
-    HEADER_MAX,
-    MAX_BLOCKS,
-    SECTION_TEXT_MAX,
-    alert_content,
-    escape,
-    fit_blocks,
-    link,
-    release_content,
-    render_text,
-    section,
-    truncate,
-    variant_content,
-)
-from tracker.notify.messages import Link, Message, PaperFacts, Variant, build_alert
-from tracker.notify.slack.notifier import ChannelPacer
+from tracker.notify.slack.blocks import alert_content, release_content, render_text, variant_content
+from tracker.notify.slack.mrkdwn import FIELD_MAX, HEADER_MAX, MAX_BLOCKS, SECTION_TEXT_MAX, escape, fit_blocks, link, section, truncate
+from tracker.notify.content import Link, Message, PaperFacts, Variant
+from tracker.outbox.content import build_alert
+from tracker.notify.slack.pacing import ChannelPacer
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store

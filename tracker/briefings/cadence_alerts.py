@@ -28,6 +28,9 @@ once however often the check runs, on any number of workers:
   one alert per burst week; a burst that straddles a week boundary keeps the week it started in,
   so it is one story, while a lab still bursting a week later is news again.
 
+The alerts' content (what a channel shows) is built from these payloads at send time by
+``tracker.outbox.content.build_cadence_message``.
+
 When a quiet lab ships again, ``silent_for_days`` (used by ``tracker.pipeline`` in the
 ``release_detected`` payload) gives the length of the silence it broke.
 """
@@ -51,7 +54,6 @@ from tracker.store.models import Event, Lab, SourceState
 
 if TYPE_CHECKING:
     from tracker.config import Settings
-    from tracker.notify.messages import Message
     from tracker.store import Store
 
 log = logging.getLogger(__name__)
@@ -181,46 +183,4 @@ def run_check(store: Store, *, settings: Settings, now: datetime) -> CheckSummar
     """Run ``check_cadence`` in its own transaction (what the periodic task and the CLI call)."""
     with store.transaction() as session:
         return check_cadence(session=session, now=now, rules=CadenceRules.from_settings(settings))
-
-
-# --------------------------------------------------------------------------- alert content
-
-
-def build_cadence_message(event_id: int, event_type: str, payload: dict[str, Any]) -> Message:
-    """Build the channel-neutral alert of a ``lab_quiet`` / ``lab_burst`` event from its payload.
-
-    ``title`` says what happened (``quiet for 62 days``, ``4 releases in 7 days``) and ``facts``
-    give the numbers behind it, one line each (releases are named, not linked: the payload keeps
-    ids and titles only, so ``url`` is empty).
-    """
-    from tracker.notify.messages import Message
-
-    days = payload.get("days_since_last")
-    median = payload.get("median_gap_days")
-    threshold = payload.get("quiet_after_days")
-    k = payload.get("quiet_factor_k")
-    facts: list[str] = []
-    if event_type == EventType.LAB_QUIET:
-        title = f"quiet for {days:.0f} days" if days is not None else "quiet"
-        last = payload.get("last_release") or {}
-        if last:
-            facts.append(f"last release: {last.get('title')} on {str(last.get('released_at'))[:10]}")
-        if median is not None and threshold is not None:
-            why = (f"{k:g} × the median gap" if abs(threshold - k * median) < 0.05
-                   else f"{k:g} × a floor of {threshold / k:g} days: the median gap is shorter")
-            facts.append(f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days ({why})")
-        facts.append(f"{payload.get('releases')} releases on record")
-    else:
-        n = payload.get("releases_7d")
-        title = f"{n} releases in {BURST_WINDOW_DAYS} days"
-        window = payload.get("window") or []
-        if window:
-            facts.append("releases: " + ", ".join(
-                f"{w.get('title')} ({str(w.get('released_at'))[:10]})" for w in window))
-        if median is not None:
-            facts.append(f"usually ships every {median:.1f} days (median gap)")
-        facts.append(f"burst week {payload.get('week')}")
-    return Message(event=event_type, lab=payload.get("lab", ""), lab_name=payload.get("lab_name", ""),
-                   country=payload.get("country", ""), kind=payload.get("kind", "model"), title=title,
-                   artifact="", url="", facts=tuple(facts), idempotency_key=f"event-{event_id}")
 

@@ -1,4 +1,4 @@
-"""``tracker digest``: preview or send the daily/weekly email digest (issue 5).
+"""``tracker digest``: preview or send the daily/weekly email digest.
 
 The chart alone is ``tracker chart cadence --out FILE.png`` (``tracker.cli.stats``).
 """
@@ -39,7 +39,7 @@ def digest(
     store = open_store(ctx.settings)
     when = _parse_day(at, "--at") or utcnow()
     if preview is not None:
-        from tracker.notify.email.notifier import render_digest
+        from tracker.notify.email.render import render_digest
 
         if preview.suffix.lower() not in (".html", ".htm"):
             raise ConfigError(f"--preview must end in .html, got {preview.name!r}")

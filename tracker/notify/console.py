@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from tracker.config import Settings
-from tracker.notify import Outgoing, SendResult
+from tracker.notify.base import Outgoing, SendResult
 
 log = logging.getLogger(__name__)
 

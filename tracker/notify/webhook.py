@@ -22,7 +22,7 @@ import httpx
 from tracker.config import Settings
 from tracker.errors import DeliveryError
 from tracker.http import parse_retry_after
-from tracker.notify import Outgoing, SendResult
+from tracker.notify.base import Outgoing, SendResult
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT_SUFFIX = " webhook"

@@ -7,11 +7,12 @@ run twice (a redelivered task, two workers, the periodic sweep racing the post-p
 creates every delivery once. On PostgreSQL concurrent dispatchers skip each other's locked events
 (``FOR UPDATE SKIP LOCKED``); SQLite serialises writers anyway.
 
-Only alert events (``tracker.notify.messages.ALERT_EVENTS``) produce deliveries; the others
+Only alert events (``tracker.outbox.content.ALERT_EVENTS``) produce deliveries; the others
 (renames, withdrawals, revisions) are marked dispatched and stay in the history. Subscriptions
-with a ``digest`` period get digests, not alerts. A subscription whose channel cannot be served
-with the current settings (``tracker.notify.channel_problem``, e.g. Slack without a token) gets
-no delivery: the alert is still logged (``alert: <headline>``).
+with a ``digest`` period get digests, not alerts. The deliveries are created by the fan-out
+(``tracker.outbox.fanout``): a subscription whose channel cannot be served with the current
+settings (``tracker.notify.channel_problem``, e.g. Slack without a token) gets no delivery, and
+the alert is still logged (``alert: <headline>``).
 """
 
 from __future__ import annotations
@@ -20,17 +21,17 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 
 from tracker.config import Settings
-from tracker.outbox.deliveries import create_delivery
 from tracker.domain import utcnow
-from tracker.notify import channel_problem
-from tracker.notify.messages import ALERT_EVENTS, build_alert
+from tracker.outbox.content import ALERT_EVENTS, build_alert
+from tracker.outbox.fanout import Audience
+from tracker.outbox.subscriptions import facts_for_event, matches
 from tracker.store import Store
-from tracker.store.models import Event
-from tracker.outbox.subscriptions import facts_for_event, list_active, matches, sync_subscriptions
+from tracker.store.models import Event, Subscription
 from tracker.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
@@ -89,21 +90,14 @@ def dispatch_pending(
     while True:
         with store.transaction() as session:
             now = clock()
-            sync_subscriptions(session=session, subscriptions=watchlist.subscriptions, now=now)
+            audience = Audience(session, settings=settings, subscriptions=watchlist.subscriptions, now=now,
+                                wants=lambda sub: sub.digest is None, what="alerts",
+                                skipped=summary.skipped_channels)
             stmt = (select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(batch)
                     .with_for_update(skip_locked=True))
             events = list(session.scalars(stmt))
             if not events:
                 return summary
-            subs = [s for s in list_active(session=session) if s.digest is None]
-            servable = []
-            for sub in subs:
-                problem = channel_problem(settings, sub.channel)
-                if problem is None:
-                    servable.append(sub)
-                elif sub.channel not in summary.skipped_channels:
-                    summary.skipped_channels[sub.channel] = problem
-                    log.info("subscription %s gets no alerts: %s", sub.channel, problem)
             for event in events:
                 event.dispatched_at = now
                 summary.events += 1
@@ -113,14 +107,12 @@ def dispatch_pending(
                 message = build_alert(session=session, event=event)
                 log.info("alert: %s %s", message.headline, message.url)
                 facts = facts_for_event(session=session, event=event)
-                for sub in servable:
-                    if not matches(sub.filters or {}, facts):
-                        continue
-                    row = create_delivery(session=session, idempotency_key=delivery_key(event.id, sub.id),
-                                          kind="alert", channel=sub.channel, now=now, event_id=event.id,
-                                          subscription_id=sub.id)
-                    if row is not None:
-                        session.flush()
-                        summary.delivery_ids.append(row.id)
+                run = audience.fan_out(kind="alert", key=partial(_event_key, event.id), event_id=event.id,
+                                       passes=lambda sub, facts=facts: matches(sub.filters or {}, facts))
+                summary.delivery_ids.extend(run.created.values())
             if len(events) < batch:
                 return summary
+
+
+def _event_key(event_id: int, sub: Subscription) -> str:
+    return delivery_key(event_id, sub.id)

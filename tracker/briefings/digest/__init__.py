@@ -6,14 +6,14 @@ period's new releases grouped by lab (through THE subscription filter), its pape
 story from ``tracker.analytics`` and the numbers behind the cadence chart. Each email
 subscription gets one ``Delivery`` (kind ``digest``) per period, keyed so that a retried or
 duplicated digest task never sends twice; the content is frozen into the delivery's ``payload``
-and rendered by ``tracker.notify.email.notifier`` at send time.
+and rendered by the email transport (``tracker.notify.email``) at send time.
 
 Modules:
 
 * ``periods``: ``Period``, ``period_for`` (the last completed day or week) and ``zone``.
-* ``content``: the digest's JSON-serialisable content (``Digest`` and its parts:
-  ``LabGroup``, ``DigestRelease``, ``DigestLink``, ``DigestPaper``, ``CadenceRow``,
-  ``CountryShare``).
+* ``tracker.notify.content.digest``: the digest's JSON-serialisable content (``Digest`` and
+  its parts: ``LabGroup``, ``DigestRelease``, ``DigestLink``, ``DigestPaper``, ``CadenceRow``,
+  ``CountryShare``), which the email transport renders.
 * ``releases``: the period's releases and papers as the digest lists them (``release_passes``,
   sizes, licence, variants, links).
 * ``cadence``: the cadence section (``build_cadence_rows``, country shares) and its chart
@@ -36,15 +36,6 @@ from tracker.briefings.digest.cadence import (
     chart_cadences,
     render_chart,
 )
-from tracker.briefings.digest.content import (
-    CadenceRow,
-    CountryShare,
-    Digest,
-    DigestLink,
-    DigestPaper,
-    DigestRelease,
-    LabGroup,
-)
 from tracker.briefings.digest.periods import DAILY, PERIODS, WEEKLY, Period, period_for, zone
 from tracker.briefings.digest.releases import ARXIV_ABS_URL, release_passes
 from tracker.briefings.digest.sending import (
@@ -53,6 +44,15 @@ from tracker.briefings.digest.sending import (
     digest_key,
     send_digests,
     unsubscribe_url,
+)
+from tracker.notify.content import (
+    CadenceRow,
+    CountryShare,
+    Digest,
+    DigestLink,
+    DigestPaper,
+    DigestRelease,
+    LabGroup,
 )
 
 __all__ = [

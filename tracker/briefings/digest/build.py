@@ -29,12 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import analytics
-from tracker.briefings.digest.cadence import CADENCE_KINDS, _country_shares, build_cadence_rows
-from tracker.briefings.digest.content import Digest, LabGroup, _iso
-from tracker.briefings.digest.periods import Period
-from tracker.briefings.digest.releases import _digest_paper, _digest_release, _lab_followed, release_passes
+from tracker.briefings.digest.cadence import CADENCE_KINDS, build_cadence_rows, country_shares
+from tracker.briefings.digest.periods import Period, iso_z
+from tracker.briefings.digest.releases import digest_paper, digest_release, lab_followed, release_passes
 from tracker.domain import utcnow
+from tracker.notify.content import Digest, LabGroup
 from tracker.store.models import Lab
+from tracker.store.queries import ReleaseFilter, list_releases
 
 #: How many of the longest-silent labs the digest names.
 SILENT_LABS = 3
@@ -93,8 +94,6 @@ def build_digest(
     Returns:
         Digest: see the module docstring for each section.
     """
-    from tracker.store.queries import ReleaseFilter, list_releases
-
     filters = dict(filters or {})
     rows = [r for r in list_releases(session=session, flt=ReleaseFilter(since=period.start, until=period.end))
             if r.artifacts and not all(a.withdrawn_at is not None for a in r.artifacts)]
@@ -104,22 +103,22 @@ def build_digest(
     papers = []
     for r in rows:
         if r.kind == "paper":
-            papers.append(_digest_paper(r))
+            papers.append(digest_paper(r))
             continue
         group = groups.setdefault(r.lab.slug, LabGroup(r.lab.slug, r.lab.name, r.lab.country))
-        group.releases.append(_digest_release(session, r))
+        group.releases.append(digest_release(session, r))
     ordered = sorted(groups.values(), key=lambda g: (-len(g.releases), -max(x.variant_count for x in g.releases), g.lab))
 
     wanted = set(lab_slugs) if lab_slugs is not None else None
     labs = {lab.slug: lab for lab in session.scalars(select(Lab).order_by(Lab.slug))
-            if (wanted is None or lab.slug in wanted) and _lab_followed(filters, lab)}
+            if (wanted is None or lab.slug in wanted) and lab_followed(filters, lab)}
     times = analytics.load_release_times(session=session, kinds=CADENCE_KINDS, until=period.end)
     cadence = build_cadence_rows(times, labs, period)
     silent = sorted((c for c in cadence if c.days_since_last is not None),
                     key=lambda c: (-(c.days_since_last or 0), c.lab))[:SILENT_LABS]
     digest = Digest(
-        period=period.kind, start=_iso(period.start), end=_iso(period.end), timezone=period.timezone,
-        label=period.label, generated_at=_iso(now or utcnow()), groups=ordered, papers=papers,
-        cadence=cadence, silent=silent, countries=_country_shares(session, period),
+        period=period.kind, start=iso_z(period.start), end=iso_z(period.end), timezone=period.timezone,
+        label=period.label, generated_at=iso_z(now or utcnow()), groups=ordered, papers=papers,
+        cadence=cadence, silent=silent, countries=country_shares(session, period),
     )
     return Digest(**{**{f: getattr(digest, f) for f in digest.__dataclass_fields__}, "lead": build_lead(digest)})

@@ -17,9 +17,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tracker import analytics
-from tracker.briefings.digest.content import CadenceRow, CountryShare, Digest
 from tracker.briefings.digest.periods import Period
 from tracker.domain import as_utc
+from tracker.notify.content import CadenceRow, CountryShare, Digest
 from tracker.store.models import Lab
 
 #: Weeks of history in the chart and in each lab's cadence row.
@@ -79,7 +79,8 @@ def build_cadence_rows(
     return rows
 
 
-def _country_shares(session: Session, period: Period) -> list[CountryShare]:
+def country_shares(session: Session, period: Period) -> list[CountryShare]:
+    """Share of the period's model releases by country (every stored lab), largest first."""
     months = analytics.country_release_share(session=session, since=period.start, until=period.end,
                                              kinds=CADENCE_KINDS)
     counts: Counter[str] = Counter()
@@ -110,6 +111,8 @@ def chart_cadences(digest: Digest) -> list[analytics.Cadence]:
 
 def render_chart(digest: Digest) -> bytes:
     """Return the digest's cadence chart as PNG bytes (``tracker.analytics.charts.cadence_chart``)."""
+    # Imported here: matplotlib takes about a second to import (python -X importtime), and only a
+    # digest actually created draws it (most digest runs find it created already, or no subscriber).
     from tracker.analytics.charts import cadence_chart
 
     weeks = len(digest.cadence[0].weekly) if digest.cadence else CHART_WEEKS

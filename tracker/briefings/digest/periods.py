@@ -19,6 +19,11 @@ DAILY, WEEKLY = "daily", "weekly"
 PERIODS = (DAILY, WEEKLY)
 
 
+def iso_z(value: datetime) -> str:
+    """A datetime as the digest stores it: ISO-8601 in UTC with a ``Z`` (``2025-04-28T00:00:00Z``)."""
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
 def zone(name: str) -> ZoneInfo:
     """Return the IANA time zone ``name`` (``UTC``, ``Europe/Paris``).
 

@@ -16,9 +16,11 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
-from tracker.briefings.digest.content import DigestLink, DigestPaper, DigestRelease, _iso
-from tracker.store.models import Artifact, Lab, Release
+from tracker.briefings.digest.periods import iso_z
+from tracker.notify.content import DigestLink, DigestPaper, DigestRelease
 from tracker.outbox.subscriptions import AlertFacts, matches
+from tracker.store.models import Artifact, Lab, Release
+from tracker.store.queries import papers_for_release
 
 ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
 
@@ -72,9 +74,8 @@ def _hub_search(models: Sequence[Artifact]) -> DigestLink | None:
     return DigestLink(f"all {len(hub)} repos", f"{base}/models?search={quote(prefix, safe='')}")
 
 
-def _digest_release(session: Session, release: Release) -> DigestRelease:
-    from tracker.store.queries import papers_for_release
-
+def digest_release(session: Session, release: Release) -> DigestRelease:
+    """Describe one release for the digest: sizes, MoE, licence, variants and links (Hub, arXiv)."""
     live = [a for a in release.artifacts if a.withdrawn_at is None]
     models = [a for a in live if a.kind != "paper"]
     sized = sorted({(a.params_total_b, a.params_active_b or 0.0, a.size_label) for a in models
@@ -96,11 +97,12 @@ def _digest_release(session: Session, release: Release) -> DigestRelease:
         tagged = list(dict.fromkeys(i for a in models for i in (a.attrs or {}).get("arxiv_ids") or ()))
         links.extend(DigestLink(f"arXiv {i}", ARXIV_ABS_URL.format(i)) for i in tagged[:2])
     return DigestRelease(id=release.id, title=release.title, kind=release.kind, url=release.url,
-                         released_at=_iso(release.released_at), sizes=sizes, moe=moe, licence=licence,
+                         released_at=iso_z(release.released_at), sizes=sizes, moe=moe, licence=licence,
                          variant_count=len(live), variant_summary=_variant_summary(models), links=links)
 
 
-def _digest_paper(release: Release) -> DigestPaper:
+def digest_paper(release: Release) -> DigestPaper:
+    """Describe one paper release for the digest: title, arXiv link and id, the first three authors."""
     paper = next((a for a in release.artifacts if a.kind == "paper"), None)
     authors = list((paper.attrs or {}).get("authors") or []) if paper else []
     return DigestPaper(title=release.title, url=paper.url if paper else release.url,
@@ -108,7 +110,8 @@ def _digest_paper(release: Release) -> DigestPaper:
                        lab_name=release.lab.name, authors=authors[:3], more_authors=max(0, len(authors) - 3))
 
 
-def _lab_followed(filters: Mapping[str, Any], lab: Lab) -> bool:
+def lab_followed(filters: Mapping[str, Any], lab: Lab) -> bool:
+    """True when a subscription's ``labs`` and ``countries`` filters let ``lab`` into its cadence section."""
     labs = filters.get("labs") or ()
     if labs and "*" not in labs and lab.slug not in labs:
         return False

@@ -2,14 +2,16 @@
 
 ``create_digest_deliveries`` creates one ``Delivery`` (kind ``digest``) per email subscription
 with that digest period, keyed ``digest:<subscription id>:<period>:<start ISO>``
-(``digest_key``), so a retried or duplicated digest task never sends twice; the content is frozen
-into the delivery's ``payload`` and rendered by ``tracker.notify.email.notifier`` at send time. An empty
+(``digest_key``), so a retried or duplicated digest task never sends twice; the content and its
+cadence chart (PNG, base64) are frozen into the delivery's ``payload``, so a retry sends the same
+email, and rendered by the email transport (``tracker.notify.email``) at send time. An empty
 period gets no digest when ``TRACKER_DIGEST_SEND_EMPTY`` is false. ``send_digests`` also sends
 them at once (``tracker digest --send``).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,13 +19,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
-
-from tracker.config import Settings
 from tracker.briefings.digest.build import build_digest
+from tracker.briefings.digest.cadence import render_chart
 from tracker.briefings.digest.periods import Period, period_for
+from tracker.config import Settings
 from tracker.domain import utcnow
-from tracker.store.models import Delivery
+from tracker.notify.content import Digest
+from tracker.outbox.deliver import DeliveryOutcome, deliver_one
+from tracker.outbox.fanout import Audience, Skip
+from tracker.store.models import Subscription
 
 #: The package's logger name, as before the split into modules (log lines read ``tracker.briefings.digest``).
 log = logging.getLogger("tracker.briefings.digest")
@@ -98,50 +102,36 @@ def create_digest_deliveries(
     Raises:
         ConfigError: unknown period kind or time zone.
     """
-    from tracker.outbox.deliveries import PENDING, create_delivery
-    from tracker.notify import channel_problem
-    from tracker.outbox.subscriptions import list_active, sync_subscriptions
-
     now = clock()
     period = period_for(period_kind, at or now, settings.digest_timezone)
     run = DigestRun(period)
     with store.transaction() as session:
-        sync_subscriptions(session=session, subscriptions=watchlist.subscriptions, now=now)
-        subs = [s for s in list_active(session=session) if s.digest == period_kind]
-        for sub in subs:
-            key = digest_key(sub.id, period)
-            found = session.scalars(select(Delivery).where(Delivery.idempotency_key == key)).first()
-            if found is not None:
-                run.existing += 1
-                if found.status == PENDING:
-                    run.pending.append(found.id)
-                continue
-            if not sub.channel.startswith("email:"):
-                run.skipped[sub.channel] = "digests are sent by email only"
-                continue
-            problem = channel_problem(settings, sub.channel)
-            if problem is not None:
-                run.skipped[sub.channel] = problem
-                log.warning("no %s digest for %s: %s", period_kind, sub.channel, problem)
-                continue
+        audience = Audience(session, settings=settings, subscriptions=watchlist.subscriptions, now=now,
+                            wants=lambda sub: sub.digest == period_kind, refuse=_email_only,
+                            what=f"{period_kind} digest", skipped=run.skipped)
+        digests: dict[str, Digest] = {}
+
+        def payload(sub: Subscription) -> dict[str, Any] | Skip:
             digest = build_digest(session=session, period=period, filters=sub.filters,
                                   lab_slugs=[lab.slug for lab in watchlist.labs], now=now)
             if digest.empty and not settings.digest_send_empty:
-                run.skipped[sub.channel] = f"nothing new this {period.noun} (TRACKER_DIGEST_SEND_EMPTY is off)"
-                continue
-            payload = {"digest": digest.to_dict(),
-                       "unsubscribe_url": unsubscribe_url(settings, subscription_id=sub.id,
-                                                          email=sub.channel.partition(":")[2])}
-            row = create_delivery(session=session, idempotency_key=key, kind="digest", channel=sub.channel,
-                                  now=now, subscription_id=sub.id, payload=payload)
-            if row is None:  # a concurrent run created it first
-                run.existing += 1
-                continue
-            session.flush()
-            run.created.append(row.id)
+                return Skip(f"nothing new this {period.noun} (TRACKER_DIGEST_SEND_EMPTY is off)")
+            digests[sub.channel] = digest
+            return {"digest": digest.to_dict(),
+                    "unsubscribe_url": unsubscribe_url(settings, subscription_id=sub.id,
+                                                       email=sub.channel.partition(":")[2]),
+                    "chart_png_b64": base64.b64encode(render_chart(digest)).decode("ascii")}
+
+        fanned = audience.fan_out(kind="digest", key=lambda sub: digest_key(sub.id, period), payload=payload)
+        run.created, run.existing, run.pending = list(fanned.created.values()), len(fanned.existing), fanned.pending
+        for channel, delivery_id in fanned.created.items():
             log.info("%s digest %s for %s: %d releases, %d papers (delivery %d)", period_kind, period.label,
-                     sub.channel, digest.release_count, len(digest.papers), row.id)
+                     channel, digests[channel].release_count, len(digests[channel].papers), delivery_id)
     return run
+
+
+def _email_only(sub: Subscription) -> str | None:
+    return None if sub.channel.startswith("email:") else "digests are sent by email only"
 
 
 def send_digests(
@@ -153,7 +143,7 @@ def send_digests(
     at: datetime | None = None,
     clock: Callable[[], datetime] = utcnow,
     notifier_for: Callable[[str], Any] | None = None,
-) -> tuple[DigestRun, list[Any]]:
+) -> tuple[DigestRun, list[DeliveryOutcome]]:
     """Create the period's digest deliveries and send them now, in this process (``tracker digest --send``).
 
     A failed send stays ``pending`` with a backoff (``tracker.outbox.deliver``); a worker's sweep or
@@ -162,8 +152,6 @@ def send_digests(
     Returns:
         tuple[DigestRun, list[DeliveryOutcome]]: what was created, and one outcome per send tried.
     """
-    from tracker.outbox.deliver import deliver_one
-
     run = create_digest_deliveries(store, settings=settings, watchlist=watchlist, period_kind=period_kind,
                                    at=at, clock=clock)
     outcomes = [deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock)

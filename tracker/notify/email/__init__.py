@@ -1,1 +1,1 @@
-"""Email: named message kinds rendered from ``templates/<kind>/`` and sent over SMTP."""
+"""Email: delivery kinds rendered from ``templates/<kind>/``, built into MIME and sent over SMTP."""

@@ -1,1 +1,1 @@
-"""Slack: Block Kit builders (pure) and the notifier that posts, threads and updates messages."""
+"""Slack: Block Kit builders and renderers (pure), the Web API and webhook funnels, release threads, the notifier."""

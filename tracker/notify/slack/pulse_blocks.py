@@ -1,6 +1,6 @@
-"""Pure Slack Block Kit builders for issue 9: the weekly pulse and the quiet/burst alerts (no I/O).
+"""Pure Slack Block Kit builders for the lab-cadence messages: the weekly pulse and the quiet/burst alerts.
 
-Same rules as ``tracker.notify.slack.blocks`` (whose helpers are reused): every external string (lab
+Same rules as the alert builders (``tracker.notify.slack.blocks``): every external string (lab
 names, release titles) is escaped with ``escape`` before it goes into a text object, texts are
 truncated within Block Kit limits by ``truncate``/``section``/``context``, and ``fit_blocks``
 keeps at most 50 blocks. ``tracker.notify.slack.blocks.render_text`` shows them as a reader would.
@@ -15,9 +15,12 @@ the definitions.
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from tracker.analytics.status import LabStatus, Status
-from tracker.notify.slack.blocks import (
+from tracker.notify.content import CountryWeek, LabStatusView, LabWeek, Message, Pulse
+from tracker.notify.content.pulse import BURSTING, NEW, ON_CADENCE, QUIET
+from tracker.notify.slack.blocks import flag, short_lab
+from tracker.notify.slack.mrkdwn import (
     FALLBACK_TEXT_MAX,
     SECTION_TEXT_MAX,
     Block,
@@ -25,20 +28,14 @@ from tracker.notify.slack.blocks import (
     context,
     escape,
     fit_blocks,
-    flag,
     link,
     plain,
     section,
-    short_lab,
 )
-from tracker.notify.messages import Message
-from tracker.briefings.pulse import CountryWeek, LabWeek, Pulse
 
 #: Emoji (Slack short codes) per status.
-STATUS_EMOJI = {Status.BURSTING: ":fire:", Status.QUIET: ":zzz:", Status.ON_CADENCE: ":white_check_mark:",
-                Status.NEW: ":seedling:"}
-STATUS_TITLE = {Status.BURSTING: "Bursting", Status.QUIET: "Quiet", Status.ON_CADENCE: "On cadence",
-                Status.NEW: "New (too little history to judge)"}
+STATUS_EMOJI = {BURSTING: ":fire:", QUIET: ":zzz:", ON_CADENCE: ":white_check_mark:", NEW: ":seedling:"}
+STATUS_TITLE = {BURSTING: "Bursting", QUIET: "Quiet", ON_CADENCE: "On cadence", NEW: "New (too little history to judge)"}
 
 
 def lines_within(lines: list[str], limit: int) -> str:
@@ -60,8 +57,6 @@ def _pct(x: float) -> str:
 
 
 def _dates(pulse: Pulse) -> str:
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(pulse.timezone)
     first = pulse.start.astimezone(tz).date()
     last = (pulse.end.astimezone(tz) - timedelta(seconds=1)).date()
@@ -87,18 +82,18 @@ def lab_line(w: LabWeek) -> str:
     return f"• *{escape(short_lab(w.lab_name))}* {flag(w.country)} {w.releases}: {escape(', '.join(w.titles))}"
 
 
-def status_lines(statuses: tuple[LabStatus, ...], names: dict[str, str]) -> list[str]:
+def status_lines(statuses: tuple[LabStatusView, ...], names: dict[str, str]) -> list[str]:
     """One line per status group, labs named; quiet and bursting labs say why (escaped)."""
     lines = []
-    for status in (Status.BURSTING, Status.QUIET, Status.ON_CADENCE, Status.NEW):
+    for status in (BURSTING, QUIET, ON_CADENCE, NEW):
         group = [s for s in statuses if s.status == status]
         if not group:
             continue
-        def name(s: LabStatus) -> str:
+        def name(s: LabStatusView) -> str:
             return escape(short_lab(names.get(s.lab, s.lab)))
-        if status == Status.BURSTING:
+        if status == BURSTING:
             items = [f"{name(s)} ({s.releases_7d} releases in 7 days)" for s in group]
-        elif status == Status.QUIET:
+        elif status == QUIET:
             items = [f"{name(s)} ({s.days_since_last:.0f} days silent, usually every {s.median_gap_days:.0f})"
                      for s in group]
         else:
@@ -155,7 +150,7 @@ def pulse_content(pulse: Pulse, *, dashboard_url: str | None = None) -> SlackCon
 
 
 def cadence_alert_content(message: Message) -> SlackContent:
-    """Render a ``lab_quiet`` / ``lab_burst`` alert (``tracker.briefings.cadence_alerts.build_cadence_message``).
+    """Render a ``lab_quiet`` / ``lab_burst`` alert (built by ``tracker.outbox.content.build_cadence_message``).
 
     Header ``NVIDIA · quiet for 62 days``, one section with the facts (one per line), context.
     """

@@ -2,19 +2,16 @@
 
 ``Digest`` holds one period's content for one subscription (releases grouped by lab, papers,
 the cadence rows, the longest-silent labs, the country shares and the lead sentences); its
-``to_dict`` is frozen into ``Delivery.payload["digest"]`` and ``from_dict`` rebuilds it at send
-time (``tracker.notify.email.notifier``).
+``to_dict`` is frozen into ``Delivery.payload["digest"]`` when the delivery is created
+(``tracker.briefings.digest``) and ``from_dict`` rebuilds it at send time for the email
+templates (``tracker.notify.email.render``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
-
-from tracker.briefings.digest.periods import WEEKLY
-from tracker.domain import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +83,7 @@ class CadenceRow:
         usual_per_week (float): releases per week over the 8 weeks before the period (``rate_8w``).
         days_since_last (float, optional): days from the lab's last release to the period end;
             None when it has none stored.
-        trend (str): ``above`` | ``usual`` | ``below`` | ``none`` (see ``_trend``).
+        trend (str): ``above`` | ``usual`` | ``below`` | ``none`` (``tracker.briefings.digest.cadence``).
         weekly (list[tuple[str, str, int]]): ``(ISO week, Monday ISO date, releases)`` for the
             12 ISO weeks (UTC) ending with the period, oldest first (the chart's row).
     """
@@ -152,7 +149,7 @@ class Digest:
     @property
     def noun(self) -> str:
         """``week`` or ``day``."""
-        return "week" if self.period == WEEKLY else "day"
+        return "week" if self.period == "weekly" else "day"
 
     def top_releases(self, n: int = 3) -> list[DigestRelease]:
         """The ``n`` releases with the most repos (ties: earliest id first), for the subject line."""
@@ -186,6 +183,3 @@ class Digest:
             lead=data.get("lead", ""),
         )
 
-
-def _iso(value: datetime) -> str:
-    return as_utc(value).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,111 @@
+"""The weekly pulse's content, built read-only from the stored releases, and its chart.
+
+For an ISO week in a time zone (``tracker.briefings.pulse.weeks``):
+
+* **releases this week** by lab and by country: releases of the counted kinds (``model`` by
+  default, one per launch, like ``tracker.analytics``) with ``start <= released_at < end`` and
+  ``released_at <= as_of`` (``as_of`` = the earlier of the week's end and "now": a week in
+  progress is counted so far);
+* **country share against the trailing average**: a country's share this week
+  (``country releases / all releases``) next to its pooled share over the ``trailing_weeks``
+  (default 12) ISO weeks before (``country releases in them / all releases in them``), and the
+  difference in percentage points;
+* **each lab's status** as of ``as_of`` (``tracker.analytics.status``: bursting, quiet, on
+  cadence, new);
+* **the cadence chart** (``tracker.analytics.charts.cadence_chart``: releases per UTC ISO week
+  per lab over the 12 weeks up to ``as_of``).
+
+The content is ``tracker.notify.content.Pulse``, which the transports render.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Collection
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import analytics
+from tracker.analytics import DEFAULT_CADENCE_KINDS
+from tracker.analytics.status import CadenceRules, lab_statuses
+from tracker.briefings.pulse.weeks import parse_week, week_bounds
+from tracker.domain import as_utc
+from tracker.notify.content import CountryWeek, LabWeek, Pulse, PulseRules
+from tracker.store.models import Lab, Release
+
+#: ISO weeks before the pulse week that make the trailing average.
+TRAILING_WEEKS = 12
+#: ISO weeks of the cadence chart in the pulse.
+CHART_WEEKS = 12
+
+
+def build_pulse(*, session: Session, week: str, tz: ZoneInfo, now: datetime, rules: CadenceRules,
+                trailing_weeks: int = TRAILING_WEEKS,
+                kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS) -> Pulse:
+    """Build the pulse of one ISO week from the stored releases (read only).
+
+    Args:
+        session (Session): read only. week (str): ``2025-W18`` (in ``tz``). tz (ZoneInfo).
+        now (datetime): the current time (UTC); later releases are not counted.
+        rules (CadenceRules): status thresholds. trailing_weeks (int): weeks of the average.
+        kinds: release kinds counted (None = all).
+
+    Returns:
+        Pulse: see the module docstring for the formulas.
+
+    Raises:
+        ConfigError: a bad week key.
+    """
+    start, end = week_bounds(week, tz)
+    year, num = parse_week(week)
+    trailing_start = datetime.combine(date.fromisocalendar(year, num, 1) - timedelta(weeks=trailing_weeks),
+                                      time(0), tzinfo=tz).astimezone(UTC)
+    as_of = min(end, as_utc(now))
+    stmt = (select(Lab.slug, Lab.name, Lab.country, Release.title, Release.released_at)
+            .join(Release, Release.lab_id == Lab.id)
+            .where(Release.released_at >= trailing_start, Release.released_at < end, Release.released_at <= as_of)
+            .order_by(Release.released_at, Release.id))
+    if kinds is not None:
+        stmt = stmt.where(Release.kind.in_(list(kinds)))
+    per_lab: dict[str, list[str]] = defaultdict(list)
+    lab_info: dict[str, tuple[str, str]] = {}
+    this_week: Counter[str] = Counter()
+    trailing: Counter[str] = Counter()
+    for slug, name, country, title, at in session.execute(stmt):
+        if as_utc(at) >= start:
+            per_lab[slug].append(title)
+            lab_info[slug] = (name, country)
+            this_week[country] += 1
+        else:
+            trailing[country] += 1
+    total, trailing_total = sum(this_week.values()), sum(trailing.values())
+    labs = tuple(sorted((LabWeek(slug, lab_info[slug][0], lab_info[slug][1], len(titles), tuple(titles))
+                         for slug, titles in per_lab.items()), key=lambda w: (-w.releases, w.lab)))
+    countries = tuple(sorted(
+        (CountryWeek(c, this_week[c], this_week[c] / total if total else 0.0, trailing[c],
+                     trailing[c] / trailing_total if trailing_total else None)
+         for c in set(this_week) | set(trailing)),
+        key=lambda c: (-c.releases, -c.trailing_releases, c.country)))
+    statuses = lab_statuses(session=session, now=as_of, rules=rules, kinds=kinds)
+    names = {slug: name for slug, name in session.execute(select(Lab.slug, Lab.name))}
+    return Pulse(week=week, timezone=tz.key, start=start, end=end, as_of=as_of, total=total, labs=labs,
+                 countries=countries, statuses=tuple(statuses.values()), lab_names=names,
+                 trailing_weeks=trailing_weeks, trailing_total=trailing_total,
+                 kinds=tuple(kinds) if kinds is not None else None,
+                 rules=PulseRules(quiet_factor_k=rules.quiet_factor_k, burst_min_releases=rules.burst_min_releases))
+
+
+def build_chart_png(*, session: Session, pulse: Pulse) -> bytes:
+    """The cadence chart of the pulse: releases per UTC ISO week per lab, 12 weeks to ``as_of`` (PNG bytes)."""
+    # Imported here: matplotlib takes about a second to import (python -X importtime), and most
+    # users of the pulse (``tracker pulse`` without --chart, schedule checks) never draw it.
+    from tracker.analytics import charts
+
+    last = min(pulse.as_of, pulse.end - timedelta(microseconds=1))  # the pulse week is the last column
+    cadences = analytics.lab_cadences(session=session, now=last, weeks=CHART_WEEKS, kinds=pulse.kinds)
+    cadences = [c for c in cadences if any(w.releases for w in c.weekly)] or cadences
+    title = f"Releases per ISO week, 12 weeks to {pulse.week}"
+    return charts.cadence_chart(cadences, "png", title=title)  # type: ignore[return-value]
