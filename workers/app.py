@@ -45,7 +45,8 @@ from workers.schedule import (
     build_schedule,
     uses_sqla_broker,
 )
-from workers.tasks import DELIVER_TIME_LIMIT_S, POLL_TIME_LIMIT_S  # importing registers the shared tasks
+from workers import tasks  # noqa: F401  (importing registers the shared tasks on every app)
+from workers.base import DELIVER_TIME_LIMIT_S, POLL_TIME_LIMIT_S
 
 if TYPE_CHECKING:
     from tracker.store import Store
