@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fakes import add_alert_event
-from tracker.cli.app import INTERRUPTED_POLL, app, shorten_list
+from tracker.cli.app import app
+from tracker.cli.poll import INTERRUPTED_POLL
+from tracker.cli.releases import shorten_list
 from tracker.config import Settings
 from tracker.store.serialize import ordered_size_labels
 from tracker.store import Store
