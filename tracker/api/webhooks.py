@@ -64,6 +64,7 @@ def poll_in_thread(settings: Settings, store: Store, watchlist: Watchlist) -> En
     """
 
     def run(source: str, lab: str) -> None:
+        # The pipeline and the senders (~0.6 s): loaded on the first webhook poll, not at API start-up.
         from tracker.outbox.inline import process_outbox
         from tracker.pipeline import poll_once
 
