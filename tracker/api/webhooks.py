@@ -20,10 +20,10 @@ Webhooks are capped (1,000 triggers a day per webhook) and can be missed, so pol
 source of truth; a webhook only makes the next poll happen now. Replayed or duplicated calls are
 harmless: a poll is idempotent and the per-unit lock (``tracker.ops.locks``) stops two at once.
 
-The enqueue callable comes from ``app.state.enqueue_factory`` (``create_app``'s argument): the
-Celery deployment's queues ``tracker.poll.source`` (``tracker serve`` passes the one ``workers.cli``
-installed); without one the API polls in a background thread of its own process (then dispatches
-and delivers like ``tracker poll``).
+The enqueue callable is built on the first call by ``app.state.enqueue_factory`` (``create_app``'s
+``enqueue_factory``). ``tracker serve`` passes the one ``workers.cli`` installs, which queues
+``tracker.poll.source`` when a broker is configured; without one the API polls in a background
+thread of its own process (then dispatches and delivers like ``tracker poll``).
 """
 
 from __future__ import annotations

@@ -8,22 +8,25 @@ background thread of its own process (``tracker.api.webhooks``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tracker.cli.app import app, handle_errors, load_context
-from tracker.config import Settings
 
-#: ``factory(settings) -> enqueue_poll(source, lab_slug) | None``; None means poll in the API's process.
-EnqueueFactory = Callable[[Settings], Callable[[str, str], None] | None]
+if TYPE_CHECKING:
+    from tracker.api.webhooks import EnqueueFactory
 
 _enqueue_factory: EnqueueFactory | None = None
 
 
 def set_enqueue_factory(factory: EnqueueFactory | None) -> None:
-    """Install the factory ``tracker serve`` hands to ``create_app`` for Hub webhook polls (None removes it)."""
+    """Install the factory ``tracker serve`` hands to ``create_app`` for Hub webhook polls.
+
+    Args:
+        factory (callable, optional): ``factory(settings) -> enqueue_poll(source, lab_slug) | None``;
+            None (or a factory returning None) means the API polls in its own process.
+    """
     global _enqueue_factory
     _enqueue_factory = factory
 
