@@ -22,15 +22,18 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery import Celery
 from kombu import Exchange, Queue
 from kombu.utils.url import maybe_sanitize_url
+from sqlalchemy.engine import make_url
 
 from tracker.config import Settings
+from tracker.store import Store
 from tracker.watchlist import Watchlist, load_watchlist
 from workers import broker
 from workers.schedule import (
@@ -45,10 +48,8 @@ from workers.schedule import (
     build_schedule,
     uses_sqla_broker,
 )
-from workers.tasks import DELIVER_TIME_LIMIT_S, POLL_TIME_LIMIT_S  # importing registers the shared tasks
-
-if TYPE_CHECKING:
-    from tracker.store import Store
+from workers import tasks  # noqa: F401  (importing registers the shared tasks on every app)
+from workers.base import DELIVER_TIME_LIMIT_S, POLL_TIME_LIMIT_S
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,6 @@ class Runtime:
         """The Store (opened once per process; the embedded SQLite database upgrades itself)."""
         with self._lock:
             if self._store is None:
-                from tracker.store import Store
-
                 self._store = Store.open(self.settings)
             return self._store
 
@@ -111,8 +110,6 @@ def _reset_kombu_sqla_engines() -> None:
     kombu caches engines on the ``Channel`` class, so a child would otherwise reuse the parent's
     pooled SQLite connections.
     """
-    import sys
-
     module = sys.modules.get("kombu.transport.sqlalchemy")
     if module is None:
         return
@@ -131,8 +128,6 @@ def describe_broker(settings: Settings) -> str:
 
 def describe_database(settings: Settings) -> str:
     """Return the database URL with any password hidden."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL: let Store.open report it; print something safe
@@ -214,7 +209,7 @@ def get_app() -> Celery:
     Raises:
         ConfigError: invalid settings or watchlist.
     """
-    from tracker.cli.app import load_context
+    from tracker.cli.app import load_context  # typer and rich (~0.1 s): only `celery -A workers.app` needs them
 
     ctx = load_context()
     return create_celery(ctx.settings, ctx.watchlist)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from kombu import transport
 from kombu.transport import redis as kombu_redis
 
 #: kombu's import path of ``Transport``.
@@ -56,7 +57,5 @@ def install() -> None:
     kombu resolves a URL's scheme through ``kombu.transport.TRANSPORT_ALIASES`` whenever it
     opens a connection (Celery's reconnects and failover switches included).
     """
-    from kombu import transport
-
     for scheme in SCHEMES:
         transport.TRANSPORT_ALIASES[scheme] = TRANSPORT

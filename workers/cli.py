@@ -32,6 +32,7 @@ from typing import Annotated, Any
 import typer
 
 from tracker.cli.app import app, console, handle_errors, load_context
+from tracker.cli.serve import set_enqueue_factory
 from tracker.errors import ConfigError, TrackerError
 
 DEFAULT_QUEUES = "poll,deliver,digest"
@@ -63,7 +64,7 @@ def _loglevel(value: str | None, default: str) -> str:
 
 def _build(*, open_store: bool) -> Any:
     """Load settings and watchlist, build the Celery app; optionally open (and migrate) the store."""
-    from workers.app import create_celery, describe_database
+    from workers.app import create_celery, describe_database  # Celery (~1.5 s): only run/worker/beat pay for it
 
     ctx = load_context()
     celery_app = create_celery(ctx.settings, ctx.watchlist)
@@ -85,13 +86,14 @@ def sync_labs(runtime: Any) -> None:
 
     Two first polls of one lab in two worker processes would otherwise both try to insert its row.
     """
-    from tracker.store import queries as q
+    from tracker.store import queries as q  # SQLAlchemy: kept out of every other command's start-up
 
     with runtime.store.transaction() as session:
         q.sync_labs(session=session, labs=runtime.watchlist.labs)
 
 
 def _describe(celery_app: Any, what: str, *, pool: str | None = None, concurrency: int | None = None) -> None:
+    # Celery (~1.5 s, loaded by _build by now): kept out of every other command's start-up.
     from workers.app import describe_broker, describe_database
     from workers.schedule import count_poll_entries
 
@@ -116,6 +118,7 @@ def enqueue_initial_polls(celery_app: Any) -> int:
     Raises:
         TrackerError: the broker cannot be reached (after Celery's publish retries).
     """
+    # Celery (~1.5 s, loaded by _build by now): kept out of every other command's start-up.
     from workers.app import describe_broker
     from workers.schedule import POLL_TASK
 
@@ -137,7 +140,7 @@ def enqueue_initial_polls(celery_app: Any) -> int:
 
 def _start_worker(celery_app: Any, *, beat: bool, queues: str, concurrency: int | None,
                   loglevel: str | None, pool: Pool) -> int:
-    from celery import concurrency as celery_concurrency
+    from celery import concurrency as celery_concurrency  # Celery: kept out of every other command's start-up
 
     settings = celery_app.tracker.settings
     worker = celery_app.Worker(
@@ -218,6 +221,7 @@ def celery_enqueue_factory(settings: Any) -> Any:
     """
     if settings.broker_url is None:
         return None
+    # Celery (~1.5 s): paid on the first webhook call of an API with a broker, never at start-up.
     from workers.app import create_celery
     from workers.schedule import POLL_QUEUE, POLL_TASK
 
@@ -231,8 +235,6 @@ def celery_enqueue_factory(settings: Any) -> Any:
 
 def main() -> None:
     """Console-script entry point (``tracker``): tracker's commands plus the Celery ones."""
-    from tracker.api.webhooks import set_enqueue_factory
-
     set_enqueue_factory(celery_enqueue_factory)
     register(app)()
 

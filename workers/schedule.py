@@ -35,12 +35,11 @@ from tracker.watchlist import Watchlist
 POLL_TASK = "tracker.poll.source"
 DISPATCH_TASK = "tracker.outbox.dispatch"
 SWEEP_TASK = "tracker.outbox.sweep"
-ALERTS_TASK = SWEEP_TASK  # the safety sweep's former name, kept for callers
 DELIVER_TASK = "tracker.deliver.one"
 PRUNE_TASK = "tracker.broker.prune"
 DIGEST_TASK = "tracker.digest.send"
-CADENCE_TASK = "tracker.cadence.check"  # issue 9: quiet/burst alerts (+ pulse catch-up)
-PULSE_TASK = "tracker.pulse.send"  # issue 9: the weekly pulse
+CADENCE_TASK = "tracker.cadence.check"  # quiet/burst alerts (+ pulse catch-up)
+PULSE_TASK = "tracker.pulse.send"  # the weekly pulse
 CADENCE_CHECK_INTERVAL_S = 3600.0
 POLL_QUEUE = "poll"
 DELIVER_QUEUE = "deliver"
@@ -132,10 +131,13 @@ def digest_entries(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 def cadence_entries(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Issue 9: ``cadence:check`` every ``CADENCE_CHECK_INTERVAL_S`` seconds (quiet/burst alerts,
-    and a catch-up of a missed pulse), and ``pulse:weekly`` at ``TRACKER_PULSE_HOUR``:00 on
+    """Return the beat entries of the cadence alerts and the weekly pulse.
+
+    ``cadence:check`` runs every ``CADENCE_CHECK_INTERVAL_S`` seconds (quiet/burst alerts, and a
+    catch-up of a missed pulse); ``pulse:weekly`` at ``TRACKER_PULSE_HOUR``:00 on
     ``TRACKER_PULSE_WEEKDAY`` (0 = Monday) in ``TRACKER_PULSE_TIMEZONE``. Both are idempotent
-    (event dedupe keys, ``pulse:<channel>:<week>`` deliveries); no pulse entry when disabled."""
+    (event dedupe keys, ``pulse:<channel>:<week>`` deliveries); no pulse entry when disabled.
+    """
     entries: dict[str, dict[str, Any]] = {
         "cadence:check": {"task": CADENCE_TASK, "schedule": timedelta(seconds=CADENCE_CHECK_INTERVAL_S), "args": [],
                           "options": {"queue": DELIVER_QUEUE, "expires": CADENCE_CHECK_INTERVAL_S}},
@@ -173,13 +175,13 @@ def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[s
         }
     sweep_s = alert_sweep_interval(settings)
     schedule["alerts:sweep"] = {
-        "task": ALERTS_TASK,
+        "task": SWEEP_TASK,
         "schedule": timedelta(seconds=sweep_s),
         "args": [],
         "options": {"queue": DELIVER_QUEUE, "expires": sweep_s},
     }
     schedule.update(digest_entries(settings))
-    schedule.update(cadence_entries(settings))  # issue 9
+    schedule.update(cadence_entries(settings))
     if uses_sqla_broker(settings):
         schedule["broker:prune"] = {
             "task": PRUNE_TASK,

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from tracker.config import Settings
 from tracker.pipeline import poll_once
-from tracker.replay.corpus import CORPUS_DIR, parse_time
+from tracker.replay.clock import parse_time
+from tracker.replay.corpus import CORPUS_DIR
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Artifact

@@ -12,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fakes import add_alert_event
-from tracker.cli.app import INTERRUPTED_POLL, app, shorten_list
+from tracker.cli.app import app
+from tracker.cli.poll import INTERRUPTED_POLL
+from tracker.cli.releases import shorten_list
 from tracker.config import Settings
 from tracker.store.serialize import ordered_size_labels
 from tracker.store import Store
@@ -185,3 +187,29 @@ def test_retry_says_not_found_for_unknown_ids_and_not_failed_for_others(
     assert "not found: 99999" in lines
     assert f"not failed (left alone): {pending_id} (pending)" in lines
     assert "re-queued 0 deliveries" in lines
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def test_serve_hands_the_installed_enqueue_factory_to_the_api(settings: Settings, clean_env: None,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workers.cli`` installs the Celery enqueuer through ``tracker.cli.serve``; the API gets it."""
+    import uvicorn
+
+    from tracker.cli import serve as serve_module
+
+    served: list[tuple[object, str, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda api, host, port, **kw: served.append((api, host, port)))
+
+    def factory(settings: Settings) -> None:
+        return None
+
+    monkeypatch.setattr(serve_module, "_enqueue_factory", None)
+    serve_module.set_enqueue_factory(factory)
+    result = CliRunner().invoke(app, ["serve", "--port", "8123"], env=_store_env(settings))
+
+    assert result.exit_code == 0, result.output
+    (api, host, port), = served
+    assert (host, port) == ("127.0.0.1", 8123)
+    assert api.state.enqueue_factory is factory

@@ -161,6 +161,27 @@ def test_replayed_calls_are_harmless(client: tuple) -> None:
     assert polls == [("hf", "qwen")] * 3  # each is one idempotent poll, serialised by the unit's lock
 
 
+def test_the_enqueue_factory_of_create_app_is_built_on_the_first_call_then_reused(
+    wl_settings: Settings, store: Store
+) -> None:
+    """The console script's factory builds a Celery app: an API that gets no webhook call never pays for it."""
+    built: list[Settings] = []
+    polls: list[tuple[str, str]] = []
+
+    def factory(settings: Settings):  # type: ignore[no-untyped-def]
+        built.append(settings)
+        return lambda source, lab: polls.append((source, lab))
+
+    app = create_app(wl_settings, store=store, enqueue_factory=factory)
+    with TestClient(app) as test_client:
+        assert built == []
+        first = _post(test_client, hub_payload("Qwen/Qwen3-8B"))
+        second = _post(test_client, hub_payload("zai-org/GLM-4.5"))
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert built == [wl_settings]
+    assert polls == [("hf", "qwen"), ("hf", "zhipu")]
+
+
 def test_a_signed_call_for_a_new_repo_gets_it_detected_within_seconds(wl_settings: Settings, store: Store) -> None:
     with ReplayServer(now=datetime(2025, 4, 27, tzinfo=UTC)) as hub:
         settings = wl_settings.model_copy(update={"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint})

@@ -9,7 +9,8 @@ import feedparser
 import httpx
 import pytest
 
-from tracker.replay.corpus import Corpus, parse_time
+from tracker.replay.clock import parse_time
+from tracker.replay.corpus import Corpus
 from tracker.replay.server import ReplayServer
 
 

@@ -11,10 +11,10 @@ from tracker.config import Settings
 from tracker.errors import ConfigError, DeliveryError, TrackerError
 from tracker.watchlist import parse_watchlist
 from workers.schedule import (
-    ALERTS_TASK,
     JITTER_FRACTION,
     POLL_TASK,
     PRUNE_TASK,
+    SWEEP_TASK,
     alert_sweep_interval,
     build_schedule,
     count_poll_entries,
@@ -99,7 +99,7 @@ def test_alert_sweep_interval_is_a_fifth_of_poll_interval_clamped(
     settings = Settings(_env_file=None, data_dir=tmp_path, poll_interval=poll_interval)
     assert alert_sweep_interval(settings) == expected
     sweep = build_schedule(settings, WATCHLIST)["alerts:sweep"]
-    assert sweep["task"] == ALERTS_TASK
+    assert sweep["task"] == SWEEP_TASK
     assert sweep["schedule"] == timedelta(seconds=expected)
     assert sweep["options"]["queue"] == "deliver"
 
@@ -123,16 +123,16 @@ def test_create_celery_configures_broker_queues_routes_and_beat(settings: Settin
     assert conf.broker_connection_retry_on_startup is True
     assert {q.name for q in conf.task_queues} == {"poll", "deliver", "digest"}
     assert conf.task_routes[POLL_TASK] == {"queue": "poll"}
-    assert conf.task_routes[ALERTS_TASK] == {"queue": "deliver"}
+    assert conf.task_routes[SWEEP_TASK] == {"queue": "deliver"}
     for queue in conf.task_queues:  # distinct bindings: a message must reach one queue only
         assert (queue.exchange.name, queue.routing_key) == (queue.name, queue.name)
-    for task, queue in ((POLL_TASK, "poll"), (ALERTS_TASK, "deliver"), (PRUNE_TASK, "deliver")):
+    for task, queue in ((POLL_TASK, "poll"), (SWEEP_TASK, "deliver"), (PRUNE_TASK, "deliver")):
         route = app.amqp.router.route({}, task, args=(), kwargs={})
         assert (route["queue"].name, route["queue"].routing_key) == (queue, queue)
     assert conf.beat_schedule_filename == str(settings.data_dir / "celerybeat-schedule")
     assert conf.beat_schedule == build_schedule(settings, WATCHLIST)
     assert app.tracker.settings is settings and app.tracker.watchlist is WATCHLIST
-    assert {POLL_TASK, ALERTS_TASK, PRUNE_TASK} <= set(app.tasks.keys())
+    assert {POLL_TASK, SWEEP_TASK, PRUNE_TASK} <= set(app.tasks.keys())
     poll = app.tasks[POLL_TASK]
     assert (poll.soft_time_limit, poll.time_limit) == (240, 300)
 
@@ -148,7 +148,7 @@ def test_create_celery_uses_redis_when_configured(settings: Settings) -> None:
 
 
 def test_retry_countdown_prefers_retry_after_and_backs_off() -> None:
-    from workers.tasks import retry_countdown
+    from workers.base import retry_countdown
 
     assert retry_countdown(TrackerError("x", retry_after=7), 0) == 7
     assert [retry_countdown(TrackerError("x"), n) for n in range(3)] == [10, 20, 40]
@@ -211,6 +211,6 @@ def test_poll_task_returns_a_json_summary(settings: Settings, monkeypatch: pytes
 def test_poll_lock_outlives_the_poll_task_hard_time_limit() -> None:
     """A running poll must never lose its Redis lock to expiry (two polls of one unit at once)."""
     from tracker.ops.locks import POLL_LOCK_TTL_S
-    from workers.tasks import POLL_TIME_LIMIT_S
+    from workers.base import POLL_TIME_LIMIT_S
 
     assert POLL_LOCK_TTL_S > POLL_TIME_LIMIT_S

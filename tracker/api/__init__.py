@@ -1,43 +1,50 @@
 """The HTTP side of tracker (FastAPI, served by ``tracker serve``).
 
-``create_app(settings)`` builds the app from Settings and mounts one router per module listed in
-``ROUTERS`` (each module exposes ``router: fastapi.APIRouter``). Adding an area is one module plus
-one line here. Shared dependencies (settings, store, watchlist, the admin token check) live in
-``tracker.api.deps``.
+``create_app(settings)`` builds the app from Settings and mounts one router per module in
+``ROUTERS`` (each module exposes ``router: fastapi.APIRouter``). Adding an area is one module, one
+import and one entry here. Shared dependencies (settings, store, watchlist, the admin token check)
+live in ``tracker.api.deps``.
 """
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 
 from fastapi import FastAPI
 
 from tracker import __version__
+from tracker.api import admin, dashboard, feeds, health, labs, metrics, papers, releases, stats, webhooks
+from tracker.api.webhooks import EnqueueFactory
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.watchlist import load_watchlist
 
-#: Router modules, mounted in this order.
-ROUTERS: tuple[str, ...] = (
-    "tracker.api.health",
-    "tracker.api.metrics",  # issue 3: Prometheus /metrics
-    "tracker.api.releases",  # issue 7: history API, feeds, stats, dashboard, admin
-    "tracker.api.labs",
-    "tracker.api.papers",
-    "tracker.api.stats",
-    "tracker.api.feeds",
-    "tracker.api.dashboard",
-    "tracker.api.admin",
-    "tracker.api.webhooks",
+#: Router modules, mounted in this order: health and Prometheus ``/metrics`` first, then the history
+#: API, feeds, dashboard and admin, then the Hub webhook.
+ROUTERS: tuple[ModuleType, ...] = (
+    health,
+    metrics,
+    releases,
+    labs,
+    papers,
+    stats,
+    feeds,
+    dashboard,
+    admin,
+    webhooks,
 )
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               enqueue_factory: EnqueueFactory | None = None) -> FastAPI:
     """Build the FastAPI app.
 
     Args:
         settings (Settings, optional): defaults to ``Settings()`` (environment).
         store (Store, optional): an open Store; defaults to ``Store.open(settings)``.
+        enqueue_factory (callable, optional): ``factory(settings) -> enqueue_poll | None``, called on
+            the first Hub webhook call to queue its polls (the console script's queues a Celery
+            task). None, or a factory returning None, means poll in a thread of this process.
 
     Raises:
         ConfigError: invalid settings, watchlist or database.
@@ -51,6 +58,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.watchlist = load_watchlist(settings.watchlist)
     app.state.store = store or Store.open(settings)
-    for dotted in ROUTERS:
-        app.include_router(importlib.import_module(dotted).router)
+    app.state.enqueue_factory = enqueue_factory
+    for module in ROUTERS:
+        app.include_router(module.router)
     return app

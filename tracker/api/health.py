@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from tracker.api.deps import SessionDep, SettingsDep
+from tracker.ops.health import check_broker, check_database
 from tracker.store.serialize import iso
 from tracker.store.queries import list_source_states
 
@@ -18,8 +19,6 @@ def healthz(session: SessionDep, settings: SettingsDep) -> dict:
     ``checks`` says whether the database and the broker answer (``{"ok": bool, "error": str?}``);
     ``status`` is ``degraded`` when one does not (HTTP 200 still: the API itself is up).
     """
-    from tracker.ops.health import check_broker, check_database
-
     checks = {"database": check_database(session), "broker": check_broker(settings)}
     units = [
         {"source": s.source, "lab": s.lab_slug, "last_success_at": iso(s.last_success_at),

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from tracker import analytics
+from tracker.analytics.status import BURST_WINDOW_DAYS, CadenceRules, classify
 from tracker.api.deps import SessionDep, SettingsDep
 from tracker.api.releases import RELEASE_KINDS, Format, csv_response, invalid, parse_when
 from tracker.domain import utcnow
@@ -20,7 +21,7 @@ KindParam = Annotated[str, Query(description="release kind counted: model (defau
 AsOfParam = Annotated[str | None, Query(description="as of this UTC date/datetime (default now)")]
 CADENCE_CSV_COLUMNS = ("lab", "releases", "last_release_at", "days_since_last", "median_gap_days",
                        "longest_gap_days", "rate_4w", "rate_8w", "rate_12w", "streak_weeks",
-                       "status")  # issue 9
+                       "status")
 
 
 def parse_kinds(kind: str) -> tuple[str, ...] | None:
@@ -51,8 +52,6 @@ def get_cadence(
     kinds = parse_kinds(kind)
     now = parse_when(as_of, "as_of") or utcnow()
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=kinds)
-    from tracker.analytics.status import BURST_WINDOW_DAYS, CadenceRules, classify  # issue 9
-
     # Same result as cadence_alerts.lab_statuses (classify only reads the times in the burst
     # window), without loading every release time a second time.
     recent = analytics.load_release_times(session=session, lab=lab or None, kinds=kinds, until=now,

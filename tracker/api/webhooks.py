@@ -20,9 +20,10 @@ Webhooks are capped (1,000 triggers a day per webhook) and can be missed, so pol
 source of truth; a webhook only makes the next poll happen now. Replayed or duplicated calls are
 harmless: a poll is idempotent and the per-unit lock (``tracker.ops.locks``) stops two at once.
 
-The enqueue callable: the Celery deployment installs one that queues ``tracker.poll.source``
-(``workers.cli`` calls ``set_enqueue_factory``); without it the API polls in a background thread
-of its own process (then dispatches and delivers like ``tracker poll``).
+The enqueue callable is built on the first call by ``app.state.enqueue_factory`` (``create_app``'s
+``enqueue_factory``). ``tracker serve`` passes the one ``workers.cli`` installs, which queues
+``tracker.poll.source`` when a broker is configured; without one the API polls in a background
+thread of its own process (then dispatches and delivers like ``tracker poll``).
 """
 
 from __future__ import annotations
@@ -53,16 +54,6 @@ REPO_ACTIONS = frozenset({"create", "move", "delete", "update"})
 
 EnqueuePoll = Callable[[str, str], None]
 EnqueueFactory = Callable[[Settings], EnqueuePoll | None]
-_enqueue_factory: EnqueueFactory | None = None
-
-
-def set_enqueue_factory(factory: EnqueueFactory | None) -> None:
-    """Install ``factory(settings) -> enqueue_poll | None`` used when ``app.state`` has no ``enqueue_poll``.
-
-    The worker package installs one that queues the Celery poll task when a broker is configured.
-    """
-    global _enqueue_factory
-    _enqueue_factory = factory
 
 
 def poll_in_thread(settings: Settings, store: Store, watchlist: Watchlist) -> EnqueuePoll:
@@ -73,6 +64,7 @@ def poll_in_thread(settings: Settings, store: Store, watchlist: Watchlist) -> En
     """
 
     def run(source: str, lab: str) -> None:
+        # The pipeline and the senders (~0.6 s): loaded on the first webhook poll, not at API start-up.
         from tracker.outbox.inline import process_outbox
         from tracker.pipeline import poll_once
 
@@ -95,7 +87,8 @@ def _enqueue_for(request: Request) -> EnqueuePoll:
     state = request.app.state
     enqueue = getattr(state, "enqueue_poll", None)
     if enqueue is None:
-        enqueue = _enqueue_factory(state.settings) if _enqueue_factory is not None else None
+        factory = getattr(state, "enqueue_factory", None)
+        enqueue = factory(state.settings) if factory is not None else None
         if enqueue is None:
             enqueue = poll_in_thread(state.settings, state.store, state.watchlist)
         state.enqueue_poll = enqueue

@@ -1,11 +1,16 @@
 """The ``tracker`` command line (Typer + rich): ``app`` and its command modules.
 
 Importing this package registers every command on ``tracker.cli.app.app``: each module below
-decorates its functions with that app. Heavy imports stay inside the command functions so that
-``tracker --help`` stays fast.
+decorates its functions with that app, and ``tracker --help`` lists them in this order. Heavy
+imports stay inside the command functions so that ``tracker --help`` stays fast.
 """
 
 from tracker.cli import (  # noqa: F401  (imported for their command registrations)
+    poll,
+    releases,
+    db,
+    serve,
+    demo,
     cadence_alerts,
     deliveries,
     digest,

@@ -10,22 +10,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from tracker.cli.app import _parse_day, app, console, handle_errors, load_context, open_store, write_output
+from tracker.cli.app import app, as_of_or_now, console, handle_errors, load_context, open_store, write_output
 
 
 class PulseFormat(StrEnum):
     text = "text"
     json = "json"
-
-
-def _now(as_of: str | None) -> Any:
-    from tracker.domain import utcnow
-
-    return _parse_day(as_of, "--as-of") or utcnow()
 
 
 @app.command()
@@ -39,15 +33,17 @@ def pulse(
     as_of: Annotated[str | None, typer.Option(help="as of this UTC date/datetime (default now)")] = None,
 ) -> None:
     """The weekly pulse: releases by lab and country, each lab's cadence status, the chart."""
-    from tracker.briefings import pulse as pulse_mod
+    # Analytics, briefings and the outbox (SQLAlchemy, matplotlib): only this command pays for them.
     from tracker.analytics.status import CadenceRules
+    from tracker.briefings import pulse as pulse_mod
     from tracker.notify.slack.blocks import render_text
     from tracker.notify.slack.pulse_blocks import pulse_content
+    from tracker.outbox.deliver import deliver_one
 
     ctx = load_context()
     settings = ctx.settings
     store = open_store(settings)
-    now = _now(as_of)
+    now = as_of_or_now(as_of)
     tz = pulse_mod.zone(settings.pulse_timezone)
     week = week or pulse_mod.default_week(now, tz)
     pulse_mod.parse_week(week)
@@ -66,8 +62,6 @@ def pulse(
         console.print(f"wrote {chart}")
     if not send:
         return
-    from tracker.outbox.deliver import deliver_one
-
     run = pulse_mod.create_pulse_deliveries(store, settings=settings, watchlist=ctx.watchlist, week=week, now=now)
     for channel, why in run.skipped_channels.items():
         console.print(f"{channel}: not sent: {why}", markup=False, highlight=False)
@@ -96,18 +90,18 @@ def cadence_check(
     as_of: Annotated[str | None, typer.Option(help="as of this UTC date/datetime (default now)")] = None,
 ) -> None:
     """Write quiet/burst alerts for labs whose cadence calls for one (each fires once)."""
-    from tracker.briefings.cadence_alerts import run_check
+    from tracker.briefings.cadence_alerts import run_check  # SQLAlchemy: only this command pays for it
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    summary = run_check(store, settings=ctx.settings, now=_now(as_of))
+    summary = run_check(store, settings=ctx.settings, now=as_of_or_now(as_of))
     for status in summary.statuses.values():
         if status.status.value in ("quiet", "bursting"):
             console.print(f"{status.lab}: {status.status.label} ({status.reason})", highlight=False)
     console.print(f"{summary.events} new alert(s): {', '.join(summary.quiet + summary.burst) or 'none'}",
                   highlight=False)
     if send:
-        from tracker.outbox.inline import process_outbox
+        from tracker.outbox.inline import process_outbox  # the senders (~50 ms): only with --send
 
         out = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
         console.print(f"sent {out.sent} message(s)" + (f"; errors: {'; '.join(out.errors)}" if out.errors else ""),

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from tracker.cli.app import app, console, handle_errors, load_context, open_store
+from tracker.errors import ConfigError
 
 deliveries_app = typer.Typer(help="Alert deliveries: list them, retry failed ones.", invoke_without_command=True)
 app.add_typer(deliveries_app, name="deliveries")
@@ -25,6 +26,7 @@ def list_deliveries(
     """List deliveries, newest first: status, attempts, channel, what was sent and the last error."""
     if ctx.invoked_subcommand is not None:
         return
+    # SQLAlchemy and the models: only the commands that query pay for them.
     from sqlalchemy import select
 
     from tracker.store.models import Delivery, Event
@@ -60,23 +62,21 @@ def retry(
     send: Annotated[bool, typer.Option("--send", help="send them now in this process instead of leaving them to the worker")] = False,
 ) -> None:
     """Re-queue failed deliveries (attempts reset; the worker's sweep or `--send` sends them)."""
-    from tracker.errors import ConfigError
-
     if not ids and not all_failed:
         raise ConfigError("name delivery ids, or pass --all-failed")
     if ids and all_failed:
         raise ConfigError("pass delivery ids or --all-failed, not both")
+    # The outbox, SQLAlchemy and the models: only the commands that query pay for them.
+    from sqlalchemy import select
+
     from tracker.outbox.deliver import deliver_one, requeue_failed
+    from tracker.store.models import Delivery
 
     settings = load_context().settings
     store = open_store(settings)
     requeued = requeue_failed(store, ids=None if all_failed else list(ids or []))
     missing = sorted(set(ids or []) - set(requeued))
     if missing:
-        from sqlalchemy import select
-
-        from tracker.store.models import Delivery
-
         with store.transaction() as session:
             status = dict(session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(missing))).all())
         not_found = [i for i in missing if i not in status]

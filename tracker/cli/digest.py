@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.app import _parse_day, app, console, err_console, handle_errors, load_context, open_store
+from tracker.cli.app import app, console, err_console, handle_errors, load_context, open_store, parse_day
+from tracker.domain import utcnow
 from tracker.errors import ConfigError
 
 
@@ -30,16 +31,15 @@ def digest(
     lab: Annotated[list[str] | None, typer.Option("--lab", help="preview only: restrict to these lab slugs (repeatable)")] = None,
 ) -> None:
     """Preview (--preview out.html) or send (--send) the daily/weekly email digest."""
-    from tracker.briefings import digest as dg
-    from tracker.domain import utcnow
+    from tracker.briefings import digest as dg  # SQLAlchemy, matplotlib: only this command pays for them
 
     if preview is None and not send:
         raise ConfigError("nothing to do: pass --preview FILE.html and/or --send")
     ctx = load_context()
     store = open_store(ctx.settings)
-    when = _parse_day(at, "--at") or utcnow()
+    when = parse_day(at, "--at") or utcnow()
     if preview is not None:
-        from tracker.notify.email.render import render_digest
+        from tracker.notify.email.render import render_digest  # the email templates (~50 ms): preview only
 
         if preview.suffix.lower() not in (".html", ".htm"):
             raise ConfigError(f"--preview must end in .html, got {preview.name!r}")

@@ -6,6 +6,7 @@ transaction and prints what moved. No alert is sent (no outbox event is written)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -19,9 +20,7 @@ def regroup_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would move; write nothing.")] = False,
 ) -> None:
     """Rebuild release membership of stored model artifacts from the current rules (no alerts)."""
-    from datetime import timedelta
-
-    from tracker.grouping.regroup import regroup
+    from tracker.grouping.regroup import regroup  # SQLAlchemy: only this command pays for it
 
     ctx = load_context()
     store = open_store(ctx.settings)

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from tracker.cli.app import app, console, err_console, handle_errors, load_context
+from tracker.errors import ConfigError
 
 slack_app = typer.Typer(help="Slack: check the configuration.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
@@ -24,8 +25,7 @@ def slack_test(
     channel: Annotated[str | None, typer.Option(help="channel id or #name (default TRACKER_SLACK_CHANNEL)")] = None,
 ) -> None:
     """Send a sample message to Slack and say what is wrong if it fails."""
-    from tracker.errors import ConfigError
-    from tracker.notify.slack.notifier import SlackDeliveryError, SlackNotifier
+    from tracker.notify.slack.notifier import SlackDeliveryError, SlackNotifier  # slack_sdk: only this command
 
     settings = load_context().settings
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # its retry log lines; we print the outcome

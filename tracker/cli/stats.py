@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tracker.cli.app import _parse_day, app, console, handle_errors, load_context, open_store, write_output
+from tracker.cli.app import app, as_of_or_now, console, handle_errors, load_context, open_store, write_output
 from tracker.errors import ConfigError
 
 stats_app = typer.Typer(help="History statistics: country shares.", no_args_is_help=True)
@@ -36,13 +36,8 @@ def _kinds(kind: KindOption) -> tuple[str, ...] | None:
     return None if kind == KindOption.any else (kind.value,)
 
 
-def _now(as_of: str | None) -> Any:
-    from tracker.domain import utcnow
-
-    return _parse_day(as_of, "--as-of") or utcnow()
-
-
 def _cadences(lab: str | None, weeks: int, kind: KindOption, as_of: str | None) -> list[Any]:
+    # Analytics, SQLAlchemy: only the commands that query pay for them.
     from tracker import analytics
     from tracker.store.queries import get_lab_by_slug
 
@@ -51,16 +46,16 @@ def _cadences(lab: str | None, weeks: int, kind: KindOption, as_of: str | None) 
     with store.transaction() as session:
         if lab and get_lab_by_slug(session=session, slug=lab) is None:
             raise ConfigError(f"--lab: no stored lab {lab!r} (see `tracker labs`)")
-        return analytics.lab_cadences(session=session, now=_now(as_of), weeks=weeks, lab=lab, kinds=_kinds(kind))
+        return analytics.lab_cadences(session=session, now=as_of_or_now(as_of), weeks=weeks, lab=lab, kinds=_kinds(kind))
 
 
 def _statuses(lab: str | None, kind: KindOption, as_of: str | None) -> dict[str, Any]:
-    """Issue 9: each lab's cadence status (``tracker.analytics.status.lab_statuses``), by slug."""
-    from tracker.analytics.status import CadenceRules, lab_statuses
+    """Return each lab's cadence status (``tracker.analytics.status.lab_statuses``), by slug."""
+    from tracker.analytics.status import CadenceRules, lab_statuses  # SQLAlchemy: only when queried
 
     ctx = load_context()
     with open_store(ctx.settings).transaction() as session:
-        return lab_statuses(session=session, now=_now(as_of), rules=CadenceRules.from_settings(ctx.settings),
+        return lab_statuses(session=session, now=as_of_or_now(as_of), rules=CadenceRules.from_settings(ctx.settings),
                             lab=lab, kinds=_kinds(kind))
 
 
@@ -86,7 +81,7 @@ def cadence(
         table.add_column(w, justify="right")
     for col in ("/wk 12w", "med gap d", "max gap d", "since d", "streak"):
         table.add_column(col, justify="right")
-    table.add_column("status")  # issue 9: tracker.briefings.cadence_alerts (bursting / quiet / on cadence / new)
+    table.add_column("status")  # as the cadence alerts classify it: bursting / quiet / on cadence / new
     statuses = _statuses(lab, kind, as_of)
     for c in cadences:
         table.add_row(c.lab, *[str(w.releases) if w.releases else "[dim]·[/]" for w in c.weekly],
@@ -104,11 +99,11 @@ def stats_countries(
     as_of: Annotated[str | None, typer.Option(help="as of this UTC date/datetime (default now)")] = None,
 ) -> None:
     """Share of releases by country per month, and share of downloads where snapshots exist."""
-    from tracker import analytics
+    from tracker import analytics  # SQLAlchemy: only the commands that query pay for it
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    now = _now(as_of)
+    now = as_of_or_now(as_of)
     since, until = analytics.month_start(now, months_back=months - 1), analytics.month_start(now, months_back=-1)
     with store.transaction() as session:
         shares = analytics.country_release_share(session=session, since=since, until=until, kinds=_kinds(kind))
@@ -142,6 +137,7 @@ def chart(
     as_of: Annotated[str | None, typer.Option(help="as of this UTC date/datetime (default now)")] = None,
 ) -> None:
     """Draw the cadence or country-share chart to a PNG or SVG file (matplotlib)."""
+    # Analytics and matplotlib (~1 s): only this command pays for them.
     from tracker import analytics
     from tracker.analytics import charts
 
@@ -153,7 +149,7 @@ def chart(
     else:
         ctx = load_context()
         store = open_store(ctx.settings)
-        now = _now(as_of)
+        now = as_of_or_now(as_of)
         since, until = analytics.month_start(now, months_back=months - 1), analytics.month_start(now, months_back=-1)
         with store.transaction() as session:
             shares = analytics.country_release_share(session=session, since=since, until=until, kinds=_kinds(kind))

@@ -30,6 +30,7 @@ def status(
         help="exit 1 when a unit has failed this many polls in a row")] = DEFAULT_MAX_FAILURES,
 ) -> None:
     """Show each source/lab unit's last success, last error and consecutive failures, and delivery counts."""
+    # The outbox, SQLAlchemy: only the commands that query pay for them.
     from tracker.outbox.deliveries import delivery_counts
     from tracker.store.queries import list_source_states
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 KEY_PREFIX = "tracker:lock:"
 #: Seconds after which a Redis poll lock expires on its own: longer than any poll may run (the
-#: Celery poll task's hard time limit is 300 s, ``workers.tasks``), so a live poll never loses it.
+#: Celery poll task's hard time limit is 300 s, ``workers.base``), so a live poll never loses it.
 POLL_LOCK_TTL_S = 360.0
 #: ``PollReport.skipped`` of a unit whose lock another poll holds.
 SKIPPED_LOCKED = "another poll of this unit is running"

@@ -1,31 +1,18 @@
 """Replay of recorded Hugging Face Hub / arXiv history as a local HTTP server.
 
 * :class:`Corpus` (``tracker.replay.corpus``): the packaged corpus, queried "as of now".
-* :func:`create_app`, :class:`ReplayClock` (``tracker.replay.hub``): the ASGI app.
-* :class:`ReplayServer` (``tracker.replay.server``): that app on a free local port.
+* :func:`create_app` (``tracker.replay.hub``) over a :class:`ReplayClock` (``tracker.replay.clock``):
+  the ASGI app.
+* ``ReplayServer`` (``tracker.replay.server``): that app on a free local port. Import it from its
+  module: re-exporting it here would import ``tracker.replay.server`` with the package, so
+  ``python -m tracker.replay.server`` would run a second copy of an already imported module.
 
-Names are imported lazily so ``python -m tracker.replay.server`` runs cleanly and importing
-the package does not pull in uvicorn/starlette.
+No ``tracker`` command imports this package at start-up (``tracker demo`` imports it in its body).
 """
 
-from __future__ import annotations
+from tracker.replay.clock import ReplayClock
+from tracker.replay.corpus import CORPUS_DIR, Corpus
+from tracker.replay.hub import create_app
+from tracker.replay.papers import ArxivEntry
 
-import importlib
-from typing import Any
-
-__all__ = ["CORPUS_DIR", "ArxivEntry", "Corpus", "ReplayClock", "ReplayServer", "create_app"]
-
-_WHERE = {
-    "CORPUS_DIR": "tracker.replay.corpus",
-    "ArxivEntry": "tracker.replay.corpus",
-    "Corpus": "tracker.replay.corpus",
-    "ReplayClock": "tracker.replay.hub",
-    "create_app": "tracker.replay.hub",
-    "ReplayServer": "tracker.replay.server",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tracker.replay' has no attribute {name!r}")
+__all__ = ["CORPUS_DIR", "ArxivEntry", "Corpus", "ReplayClock", "create_app"]

@@ -22,8 +22,10 @@ from typing import Any
 
 import uvicorn
 
-from tracker.replay.corpus import Corpus, parse_time
-from tracker.replay.hub import HubState, ReplayClock, create_app
+from tracker.replay.clock import ReplayClock, parse_time
+from tracker.replay.corpus import Corpus
+from tracker.replay.hub import create_app
+from tracker.replay.state import HubState
 
 __all__ = ["ReplayServer", "serve", "main"]
 
