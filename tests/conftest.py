@@ -8,8 +8,8 @@ xdist worker) creates its own database and drops it at the end. Redis comes from
 they are never skipped silently.
 
 The schema is migrated once per session; each test gets a clean copy (see ``tests/databases.py``).
-``pytest`` runs the tests in parallel worker processes (``DEFAULT_WORKERS``, see
-``pytest_cmdline_main``); ``-n 0`` or ``-p no:xdist`` runs them in one process.
+``pytest`` runs the tests in parallel worker processes (see ``tests/parallel.py``); ``-n 0`` or
+``-p no:xdist`` runs them in one process.
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ import pytest
 
 from tests.databases import PostgresDatabase, SqliteTemplate
 from tests.factories import offline_settings
+from tests.parallel import (  # noqa: F401 (hooks: pytest finds them in this module's namespace)
+    pytest_cmdline_main,
+    pytest_collection_modifyitems,
+    pytest_xdist_make_scheduler,
+    xdist_worker,
+)
 from tracker.config import Settings
 from tracker.store import Store
 
@@ -31,57 +37,6 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REDIS_DATABASES = 16  # Redis's default `databases`
-
-#: Parallel worker processes when the command line does not say (`-n`). Most of the suite's wall
-#: time is spent waiting (worker processes starting, polls on a schedule, a browser), not
-#: computing, so more workers than the 2 CPU cores of a CI machine still pays.
-DEFAULT_WORKERS = 4
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> None:
-    """Run in ``DEFAULT_WORKERS`` xdist workers unless ``-n``, ``--pdb`` or ``-p no:xdist`` says otherwise.
-
-    Not ``addopts = "-n ..."``: with the plugin disabled pytest would reject the option.
-    """
-    if "PYTEST_XDIST_WORKER" in os.environ:  # a worker: it runs its share, it does not start workers
-        return
-    if not config.pluginmanager.hasplugin("xdist") or config.getoption("usepdb", False):
-        return
-    if config.option.numprocesses is None and not config.option.collectonly:
-        config.option.numprocesses = DEFAULT_WORKERS
-    if config.option.dist == "no":
-        config.option.dist = "loadgroup"  # honours the groups made in pytest_collection_modifyitems
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """In an xdist worker: keep each module's tests that share a module-scoped fixture on one
-    worker (the fixture, seconds of set-up, is then built once), and hand out the ``slow`` tests
-    first (a 30-second test started last would leave the other workers idle at the end).
-
-    Every worker collects the same items in the same order, as xdist requires.
-    """
-    if "PYTEST_XDIST_WORKER" not in os.environ:
-        return
-    for item in items:
-        if _uses_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
-def _uses_module_fixture(item: pytest.Item) -> bool:
-    fixtureinfo = getattr(item, "_fixtureinfo", None)  # pytest's: no public way to ask a fixture's scope
-    if fixtureinfo is None:
-        return False
-    return any(defs[-1].scope == "module" for defs in fixtureinfo.name2fixturedefs.values() if defs)
-
-
-def xdist_worker() -> tuple[int, int]:
-    """This process's xdist worker index and the number of workers: ``(0, 1)`` without xdist."""
-    name = os.environ.get("PYTEST_XDIST_WORKER", "")
-    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    return (int(name.removeprefix("gw")) if name.startswith("gw") else 0), count
 
 
 @pytest.fixture

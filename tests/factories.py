@@ -70,7 +70,7 @@ def write_watchlist(path: Path, *labs: Mapping[str, Any], subscriptions: Iterabl
     return path
 
 
-def watchlist(*labs: Mapping[str, Any], subscriptions: Iterable[Mapping[str, Any]] = (),
+def make_watchlist(*labs: Mapping[str, Any], subscriptions: Iterable[Mapping[str, Any]] = (),
               source: str = "test.toml") -> Watchlist:
     """A ``Watchlist`` parsed (and validated) from ``watchlist_toml(*labs, subscriptions=...)``.
 

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.factories import observation
 from tracker.grouping import lineage
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
+from tracker.domain import SourceKind, SourceResult
 from tracker.grouping.families import classify
 from tracker.http import make_client
 from tracker.store import Store
@@ -166,11 +167,6 @@ def test_flags_unresolved_outside_base_is_not_new_base(store: Store) -> None:
 # ------------------------------------------------------------------------------ fetch stage
 
 
-def _obs(name: str, external_id: str) -> Observation:
-    return Observation(source=SourceKind.HF, external_id=external_id, name=name, org=name.split("/")[0],
-                       url=f"http://hub.test/{name}", kind=ArtifactKind.MODEL, attrs={"tags": []})
-
-
 def test_model_info_only_for_new_unsized_repos_and_failures_do_not_fail_the_poll(
         store: Store, backend_settings: Settings) -> None:
     lab = load_watchlist().lab("zhipu")
@@ -187,10 +183,10 @@ def test_model_info_only_for_new_unsized_repos_and_failures_do_not_fail_the_poll
         return httpx.Response(404, json={"error": "Repository not found"})
 
     result = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[
-        _obs("zai-org/GLM-4.5", known.external_id),  # known: no request
-        _obs("zai-org/GLM-4.6", "a1"),  # new, unsized: one request
-        _obs("zai-org/GLM-4.6-Gone", "a2"),  # new, unsized, 404: logged, left unsized
-        _obs("zai-org/GLM-4.5V-9B", "a3"),  # sized by name: no request
+        observation("zai-org/GLM-4.5", known.external_id),  # known: no request
+        observation("zai-org/GLM-4.6", "a1"),  # new, unsized: one request
+        observation("zai-org/GLM-4.6-Gone", "a2"),  # new, unsized, 404: logged, left unsized
+        observation("zai-org/GLM-4.5V-9B", "a3"),  # sized by name: no request
     ], complete_scopes={"hf:zai-org"}, requests=1)
     settings = backend_settings.model_copy(update={"hf_endpoint": "http://hub.test"})
 
@@ -216,9 +212,9 @@ def test_model_info_lookup_waits_for_the_request_bound_only_when_it_sends(store:
                                 cursor={"baselined_scopes": ["hf:zai-org", "hf:thudm"]}))
         _lab(session)
     settings = backend_settings.model_copy(update={"hf_endpoint": "http://hub.test"})
-    sized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[_obs("zai-org/GLM-4.5V-9B", "s1")],
+    sized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[observation("zai-org/GLM-4.5V-9B", "s1")],
                          complete_scopes={"hf:zai-org"}, requests=1)
-    unsized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[_obs("zai-org/GLM-5", "u1")],
+    unsized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[observation("zai-org/GLM-5", "u1")],
                            complete_scopes={"hf:zai-org"}, requests=1)
 
     def handler(request: httpx.Request) -> httpx.Response:
