@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 
 from tests.databases import PostgresDatabase, SqliteTemplate
 from tests.factories import offline_settings
@@ -60,12 +61,6 @@ def postgres() -> Iterator[PostgresDatabase]:
         yield database
     finally:
         database.drop()
-
-
-@pytest.fixture(scope="session")
-def postgres_database(postgres: PostgresDatabase) -> str:
-    """The URL of this session's PostgreSQL database (its schema in whatever state tests left it)."""
-    return postgres.url
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +112,6 @@ def redis_url() -> Iterator[str]:
     ``d`` being that URL's database (15 by default), so parallel workers never flush each
     other's keys; without xdist that is ``d`` itself.
     """
-    import redis
-
     index, count = xdist_worker()
     if count > REDIS_DATABASES:
         pytest.fail(f"at most {REDIS_DATABASES} xdist workers can share one Redis server (-n {count})",

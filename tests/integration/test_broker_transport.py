@@ -7,6 +7,8 @@ test_worker_resilience.py found it). Real Redis (TRACKER_TEST_REDIS_URL).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import redis
 from kombu import Connection
@@ -31,7 +33,7 @@ def test_a_collected_connection_s_channel_raises_a_connection_error(redis_url: s
         conn.release()
 
 
-def test_the_app_s_redis_connections_use_it_and_keep_their_urls(tmp_path, redis_url) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_s_redis_connections_use_it_and_keep_their_urls(tmp_path: Path, redis_url: str) -> None:
     from workers.app import create_celery
 
     def connection(url: str | None) -> Connection:

@@ -1,4 +1,4 @@
-"""Issue 9 end to end on replayed real history (SQLite and PostgreSQL): the weekly pulse, quiet and
+"""Cadence alerts end to end on replayed real history (SQLite and PostgreSQL): the weekly pulse, quiet and
 burst alerts, statuses in ``tracker cadence`` and ``GET /stats/cadence``.
 
 The replay hub serves the packaged corpus at a settable "now"; tracker polls it with the

@@ -1,6 +1,6 @@
 """The ``tracker`` command as a user runs it: a subprocess against the replay hub.
 
-Covers the issue's acceptance scenario through the console script path on SQLite and on
+Covers the end-to-end scenario through the console script path on SQLite and on
 PostgreSQL (``tracker db upgrade`` first), exit codes, and the JSON shape of DESIGN.md.
 """
 

@@ -1,6 +1,6 @@
 """``GET /metrics`` (Prometheus), ``GET /healthz`` (DB and broker checks) and ``tracker status``.
 
-Both backends; the Redis-shared poll counters use Redis db 7.
+Both backends; the Redis-shared poll counters use the xdist worker's own Redis database (``redis_url``).
 """
 
 from __future__ import annotations

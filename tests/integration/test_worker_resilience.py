@@ -1,4 +1,4 @@
-"""Real ``tracker worker`` / ``tracker beat`` processes on Redis, under the failures of issue 3:
+"""Real ``tracker worker`` / ``tracker beat`` processes on Redis, under the failures a deployment meets:
 
 - the worker is SIGKILLed while Slack sends are in flight (the local Slack server answers slowly,
   so messages are posted but not yet recorded); after a restart every delivery is sent and no
@@ -9,7 +9,8 @@
   (``--save "" --appendonly no``: queued tasks are lost with it): the worker stays up, reconnects,
   consumes again, and every delivery is sent once.
 
-Redis db 8 of the shared server (tests 1-2) and a private server on a free port (test 3).
+The xdist worker's own database of the shared Redis server (tests 1-2, ``redis_url``) and a private
+server on a free port (test 3).
 """
 
 from __future__ import annotations
