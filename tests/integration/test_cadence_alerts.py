@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from tests.factories import packaged
 from tests.fakes import RecordingNotifier
 from tests.slack_server import SlackServer
 from tracker.briefings import pulse as pulse_mod
@@ -45,9 +46,7 @@ def _utc(*args: int) -> datetime:
 
 
 def _only(*slugs: str, channel: str = "console:") -> Watchlist:
-    full = load_watchlist()
-    return Watchlist(labs=tuple(full.lab(s) for s in slugs), source="test",
-                     subscriptions=(Subscription(channel=channel, kinds=("model", "paper")),))
+    return packaged(*slugs, subscriptions=[Subscription(channel=channel, kinds=("model", "paper"))])
 
 
 def _events(store: Store, type_: str) -> list[Event]:

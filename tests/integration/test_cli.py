@@ -1,6 +1,6 @@
 """The ``tracker`` command as a user runs it: a subprocess against the replay hub.
 
-Covers the issue's acceptance scenario through the console script path on SQLite and on
+Covers the end-to-end scenario through the console script path on SQLite and on
 PostgreSQL (``tracker db upgrade`` first), exit codes, and the JSON shape of DESIGN.md.
 """
 
@@ -15,16 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import PostgresDatabase
+from tests.factories import QWEN_AUTHORS, qwen, watchlist_toml
 from tracker.replay.server import ReplayServer
 
-QWEN_ONLY = """
-[[labs]]
-slug = "qwen"
-name = "Qwen (Alibaba Cloud)"
-country = "CN"
-hf_orgs = ["Qwen"]
-arxiv_queries = ['au:"Qwen" OR au:"Zhenru Zhang" OR au:"An Yang" OR au:"Shuai Bai" OR au:"Jin Xu" OR au:"Yanzhao Zhang" OR au:"Chenfei Wu"']
-"""
+QWEN_ONLY = watchlist_toml(qwen(name="Qwen (Alibaba Cloud)", arxiv_queries=[QWEN_AUTHORS]))
 
 
 def run_tracker(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -96,11 +91,9 @@ def test_cli_scenario_on_sqlite(tmp_path: Path, hub: ReplayServer) -> None:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_cli_scenario_on_postgres(tmp_path: Path, hub: ReplayServer, postgres_database: str) -> None:
-    from tests.conftest import _reset_postgres
-
-    _reset_postgres(postgres_database)
-    env = _env(tmp_path, hub, TRACKER_DATABASE_URL=postgres_database)
+def test_cli_scenario_on_postgres(tmp_path: Path, hub: ReplayServer, postgres: PostgresDatabase) -> None:
+    postgres.empty_schema()
+    env = _env(tmp_path, hub, TRACKER_DATABASE_URL=postgres.url)
     not_yet = run_tracker(["poll"], env)
     assert not_yet.returncode == 2 and "tracker db upgrade" in not_yet.stderr
     upgraded = run_tracker(["db", "upgrade"], env)

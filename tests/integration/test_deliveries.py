@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.factories import make_watchlist, qwen, subscription
 from tests.fakes import FakeClock, RecordingNotifier, WebhookReceiver, add_alert_event
 from tracker.outbox.inline import process_outbox
 from tracker.config import Settings
@@ -23,21 +24,8 @@ from tracker.notify import Outgoing
 from tracker.notify.webhook import WebhookNotifier
 from tracker.store import Store
 from tracker.store.models import Delivery, Event, SlackThread
-from tracker.watchlist import parse_watchlist
 
-WATCHLIST = parse_watchlist(
-    """
-[[labs]]
-slug = "qwen"
-name = "Qwen"
-country = "CN"
-hf_orgs = ["Qwen"]
-
-[[subscriptions]]
-channel = "console:test"
-""",
-    source="test.toml",
-)
+WATCHLIST = make_watchlist(qwen(), subscriptions=[subscription("console:test")])
 
 
 def _one_delivery(store: Store, settings: Settings, clock: FakeClock) -> int:

@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from tests.factories import qwen, subscription, write_watchlist
 from tests.fakes import FakeClock, add_alert_event
 from tests.smtp_server import SmtpServer
 from tracker.briefings import digest as dg
@@ -248,9 +249,8 @@ def test_cli_preview_writes_html_and_chart_and_send_delivers_once(tmp_path: Path
     with store.transaction() as session:
         add_alert_event(session, title=CHINESE, name=f"Qwen/{CHINESE}", now=_utc(2025, 4, 29, 9))
     store.dispose()
-    watchlist = tmp_path / "watchlist.toml"
-    watchlist.write_text('[[labs]]\nslug = "qwen"\nname = "Qwen"\ncountry = "CN"\nhf_orgs = ["Qwen"]\n\n'
-                         f'[[subscriptions]]\nchannel = "email:{READER}"\ndigest = "weekly"\n', encoding="utf-8")
+    watchlist = write_watchlist(tmp_path / "watchlist.toml", qwen(),
+                                subscriptions=[subscription(f"email:{READER}", digest="weekly")])
     runner = CliRunner()
     with SmtpServer(tmp_path, mode="plain") as smtp:
         env = {"TRACKER_DATA_DIR": str(tmp_path), "TRACKER_WATCHLIST": str(watchlist),

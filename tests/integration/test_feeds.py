@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import feedparser
 from fastapi.testclient import TestClient
 
+from tests.factories import packaged
 from tracker.api import create_app
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
-from tracker.watchlist import Watchlist, load_watchlist
 
 
 def _utc(*args: int) -> datetime:
@@ -24,8 +24,7 @@ def _parse(value: str) -> datetime:
 
 
 def _replayed(store: Store, settings: Settings) -> Settings:
-    full = load_watchlist()
-    watchlist = Watchlist(labs=tuple(full.lab(s) for s in ("qwen", "mistral", "zhipu")), source="test")
+    watchlist = packaged("qwen", "mistral", "zhipu")
     with ReplayServer(now=_utc(2025, 7, 20)) as hub:
         polling = settings.model_copy(update={"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint})
         poll_once(polling, store, watchlist, clock=hub.clock.now)

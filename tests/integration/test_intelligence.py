@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from tests.factories import packaged
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
@@ -21,7 +22,6 @@ from tracker.grouping.significance import FLAGSHIP_THRESHOLD
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.store.models import Artifact, ArtifactLink, Event, Release
-from tracker.watchlist import Watchlist, load_watchlist
 
 QWEN3_LAUNCH = {  # every Qwen repo that became public on 2025-04-28 (timeline.jsonl)
     "Qwen/Qwen3-0.6B", "Qwen/Qwen3-0.6B-Base", "Qwen/Qwen3-0.6B-FP8",
@@ -43,11 +43,6 @@ def _settings(base: Settings, hub: ReplayServer) -> Settings:
     return base.model_copy(update={"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint})
 
 
-def _only(*slugs: str) -> Watchlist:
-    full = load_watchlist()
-    return Watchlist(labs=tuple(full.lab(s) for s in slugs), source="test")
-
-
 def _model_info_requests(hub: ReplayServer) -> dict[str, int]:
     """Single-model requests (``/api/models/<org>/<name>``) the hub served since the last reset."""
     return {k: v for k, v in hub.stats()["requests"].items() if k.startswith("/api/models/")}
@@ -64,7 +59,7 @@ def _artifact(session, name: str) -> Artifact:  # type: ignore[no-untyped-def]
 def test_qwen3_launch_variants_and_revision(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("qwen")
+        watchlist = packaged("qwen")
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         assert _model_info_requests(hub) == {}, "baseline repos never cost a model-info request"
 
@@ -127,7 +122,7 @@ def test_qwen3_launch_variants_and_revision(store: Store, backend_settings: Sett
 def test_unsized_repo_gets_params_from_safetensors_with_one_request(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 9, 21)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("deepseek")
+        watchlist = packaged("deepseek")
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         assert _model_info_requests(hub) == {}, "DeepSeek-V3/R1 in the baseline cost nothing"
 
@@ -159,7 +154,7 @@ def test_unsized_repo_gets_params_from_safetensors_with_one_request(store: Store
 def test_qwen3_report_links_to_the_launch_both_ways(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("qwen")
+        watchlist = packaged("qwen")
         poll_once(settings, store, watchlist, sources=["hf", "arxiv"], clock=hub.clock.now)
         hub.set_now(_utc(2025, 4, 29))
         poll_once(settings, store, watchlist, sources=["hf", "arxiv"], clock=hub.clock.now)
@@ -192,7 +187,7 @@ def test_qwen3_report_links_to_the_launch_both_ways(store: Store, backend_settin
 def test_paper_before_model_links_when_the_model_arrives(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 8, 1)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("qwen")
+        watchlist = packaged("qwen")
         poll_once(settings, store, watchlist, sources=["hf", "arxiv"], clock=hub.clock.now)
         hub.set_now(_utc(2025, 8, 4, 12, 30))  # Qwen-Image Technical Report at 11:49, the repo at 13:00
         poll_once(settings, store, watchlist, sources=["hf", "arxiv"], clock=hub.clock.now)
@@ -210,7 +205,7 @@ def test_paper_before_model_links_when_the_model_arrives(store: Store, backend_s
 def test_lab_paper_links_to_family_by_title(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 7, 20)) as hub:  # Kimi-K2 repos (2025-07-11) carry no arxiv tag
         settings = _settings(backend_settings, hub)
-        watchlist = _only("moonshot")
+        watchlist = packaged("moonshot")
         poll_once(settings, store, watchlist, sources=["hf", "arxiv"], clock=hub.clock.now)
         hub.set_now(_utc(2025, 7, 29))  # "Kimi K2: Open Agentic Intelligence" (2507.20534) on 2025-07-28
         poll_once(settings, store, watchlist, sources=["hf", "arxiv"], clock=hub.clock.now)
@@ -222,7 +217,7 @@ def test_lab_paper_links_to_family_by_title(store: Store, backend_settings: Sett
 def test_glm_base_model_tags_resolve_across_the_thudm_rename(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 6, 30)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("zhipu")
+        watchlist = packaged("zhipu")
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         hub.set_now(_utc(2025, 7, 2))  # THUDM/GLM-4.1V-9B-Base and -Thinking became public on 2025-07-01
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
@@ -238,7 +233,7 @@ def test_glm_base_model_tags_resolve_across_the_thudm_rename(store: Store, backe
 def test_first_run_after_the_rename_resolves_thudm_tags(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 7, 29)) as hub:  # tracker starts after the org move
         settings = _settings(backend_settings, hub)
-        poll_once(settings, store, _only("zhipu"), sources=["hf"], clock=hub.clock.now)
+        poll_once(settings, store, packaged("zhipu"), sources=["hf"], clock=hub.clock.now)
         with store.transaction() as session:
             thinking = _artifact(session, "zai-org/GLM-4.1V-9B-Thinking")
             base = _artifact(session, "zai-org/GLM-4.1V-9B-Base")

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tracker.config import Settings
 from tracker.store import Store
 from tracker.store import db as store_db
 from tracker.store.models import Base
+
+
+@pytest.fixture
+def store(empty_backend_settings: Settings) -> Iterator[Store]:
+    """An empty database migrated here, by Alembic: the real upgrade path (other tests get copies)."""
+    s = Store.open(empty_backend_settings, migrate=False)
+    store_db.upgrade(s.engine)
+    yield s
+    s.dispose()
 
 
 def test_head_matches_models_without_drift(store: Store) -> None:

@@ -1,11 +1,10 @@
 """``GET /metrics`` (Prometheus), ``GET /healthz`` (DB and broker checks) and ``tracker status``.
 
-Both backends; the Redis-shared poll counters use Redis db 7.
+Both backends; the Redis-shared poll counters use the xdist worker's own Redis database (``redis_url``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
-from tests.conftest import REDIS_URL
 from tests.fakes import add_alert_event
 from tracker.config import Settings
 from tracker.domain import ScopeFailure
@@ -22,27 +20,7 @@ from tracker.pipeline import PollReport
 from tracker.store import Store
 from tracker.store.models import Delivery, SourceState
 
-METRICS_REDIS_DB = 7
 T0 = datetime(2025, 4, 29, 12, tzinfo=UTC)
-
-
-def _redis_url(db: int) -> str:
-    return REDIS_URL.rsplit("/", 1)[0] + f"/{db}"
-
-
-@pytest.fixture
-def redis_db7() -> Iterator[str]:
-    import redis
-
-    url = _redis_url(METRICS_REDIS_DB)
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis is required at {url} ({exc})", pytrace=False)
-    yield url
-    client.flushdb()
-    client.close()
 
 
 def _seed(store: Store) -> None:
@@ -78,13 +56,13 @@ def _report(source: str, status: str, *, requests: int, failures: int = 0) -> Po
 
 
 def test_metrics_exposes_polls_requests_deliveries_and_latency(
-    store: Store, backend_settings: Settings, redis_db7: str
+    store: Store, backend_settings: Settings, redis_url: str
 ) -> None:
     from tracker.api import create_app
     from tracker.ops.metrics import record_poll
 
     _seed(store)
-    settings = backend_settings.model_copy(update={"broker_url": redis_db7})
+    settings = backend_settings.model_copy(update={"broker_url": redis_url})
     ok, bad = _report("hf", "ok", requests=5), _report("arxiv", "failed", requests=2, failures=1)
     assert (ok.status, bad.status) == ("ok", "failed")
     for report in (ok, ok, bad):  # recorded by "workers": Redis-shared, read by the API process
@@ -120,10 +98,10 @@ def test_metrics_without_redis_count_in_process(tmp_path: Path) -> None:
     assert read_counters(settings)["polls|hf|ok"] == before + 1
 
 
-def test_healthz_reports_database_and_broker(store: Store, backend_settings: Settings, redis_db7: str) -> None:
+def test_healthz_reports_database_and_broker(store: Store, backend_settings: Settings, redis_url: str) -> None:
     from tracker.api import create_app
 
-    up = backend_settings.model_copy(update={"broker_url": redis_db7})
+    up = backend_settings.model_copy(update={"broker_url": redis_url})
     with TestClient(create_app(up, store=store)) as client:
         body = client.get("/healthz").json()
     assert body["status"] == "ok"

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from tests.factories import lab, make_watchlist, packaged
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Artifact, Event, Release
-from tracker.watchlist import Watchlist, load_watchlist, parse_watchlist
+from tracker.watchlist import load_watchlist
 
 QWEN3_LAUNCH = [  # every Qwen repo that became public on 2025-04-28 (timeline.jsonl)
     "Qwen/Qwen3-0.6B", "Qwen/Qwen3-0.6B-Base", "Qwen/Qwen3-0.6B-FP8",
@@ -38,11 +39,6 @@ def _utc(*args: int) -> datetime:
 
 def _settings(base: Settings, hub: ReplayServer) -> Settings:
     return base.model_copy(update={"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint})
-
-
-def _only(*slugs: str) -> Watchlist:
-    full = load_watchlist()
-    return Watchlist(labs=tuple(full.lab(s) for s in slugs), source="test")
 
 
 def _events(store: Store, type_: str) -> list[Event]:
@@ -92,7 +88,7 @@ def test_baseline_then_qwen3_launch_detected_once(store: Store, backend_settings
 def test_rename_is_not_a_release_and_keeps_history(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 7, 27, 12)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("zhipu")
+        watchlist = packaged("zhipu")
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         with store.transaction() as session:
             before = {a.external_id: a.name for a in session.scalars(select(Artifact))}
@@ -117,7 +113,7 @@ def test_rename_is_not_a_release_and_keeps_history(store: Store, backend_setting
 def test_vanished_repo_is_withdrawn_not_deleted(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2024, 4, 15, 23)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("microsoft")
+        watchlist = packaged("microsoft")
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         hub.set_now(_utc(2024, 4, 16, 7))
         reports = poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
@@ -134,7 +130,7 @@ def test_vanished_repo_is_withdrawn_not_deleted(store: Store, backend_settings: 
 def test_failing_org_is_isolated_and_recovers(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = _settings(backend_settings, hub).model_copy(update={"http_max_retries": 2})
-        watchlist = _only("qwen", "deepseek")
+        watchlist = packaged("qwen", "deepseek")
         hub.add_fault(path="/api/models", match={"author": "Qwen"}, status=500, times=10)
         reports = {(r.source, r.lab): r for r in poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)}
         assert reports[("hf", "qwen")].status == "failed"
@@ -157,7 +153,7 @@ def test_failing_org_is_isolated_and_recovers(store: Store, backend_settings: Se
 def test_partial_lab_failure_concludes_nothing_about_the_failed_org(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 8, 1)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("zhipu")
+        watchlist = packaged("zhipu")
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         hub.add_fault(path="/api/models", match={"author": "zai-org"}, status=503, times=10)
         reports = poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
@@ -168,7 +164,7 @@ def test_partial_lab_failure_concludes_nothing_about_the_failed_org(store: Store
 def test_arxiv_baseline_then_new_paper(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 5, 1)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("qwen")
+        watchlist = packaged("qwen")
         first = poll_once(settings, store, watchlist, sources=["arxiv"], clock=hub.clock.now)
         assert first[0].status == "ok" and first[0].detections == []
         hub.set_now(_utc(2025, 5, 20))  # the Qwen3 Technical Report (2505.09388) appears on 2025-05-14
@@ -181,9 +177,7 @@ def test_arxiv_baseline_then_new_paper(store: Store, backend_settings: Settings)
 
 
 def test_user_watchlist_lab_with_unknown_org_lists_nothing(store: Store, backend_settings: Settings) -> None:
-    wl = parse_watchlist(
-        '[[labs]]\nslug = "nobody"\nname = "Nobody"\ncountry = "US"\nhf_orgs = ["no-such-org"]\n', source="t"
-    )
+    wl = make_watchlist(lab("nobody", name="Nobody", country="US", hf_orgs=["no-such-org"]), source="t")
     with ReplayServer(now=_utc(2025, 5, 1)) as hub:
         reports = poll_once(_settings(backend_settings, hub), store, wl, clock=hub.clock.now)
     assert [(r.source, r.status, r.new_artifacts) for r in reports] == [("hf", "ok", 0)]
@@ -193,7 +187,7 @@ def test_user_watchlist_lab_with_unknown_org_lists_nothing(store: Store, backend
 def test_detections_are_written_to_the_outbox_in_the_same_transaction(store: Store, backend_settings: Settings, when: datetime) -> None:
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = _settings(backend_settings, hub)
-        watchlist = _only("qwen")
+        watchlist = packaged("qwen")
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         hub.set_now(when)
         reports = poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)

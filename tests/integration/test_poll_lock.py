@@ -16,25 +16,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tests.factories import lab, qwen, watchlist_toml
 from tracker.config import Settings
 from tracker.ops.locks import SKIPPED_LOCKED, poll_lock
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Artifact, SourceState
 
-WATCHLIST = """
-[[labs]]
-slug = "qwen"
-name = "Qwen"
-country = "CN"
-hf_orgs = ["Qwen"]
-
-[[labs]]
-slug = "deepseek"
-name = "DeepSeek"
-country = "CN"
-hf_orgs = ["deepseek-ai"]
-"""
+WATCHLIST = watchlist_toml(qwen(), lab("deepseek", name="DeepSeek", hf_orgs=["deepseek-ai"]))
 
 
 def test_a_unit_polled_elsewhere_is_skipped_not_raced(store: Store, backend_settings: Settings, tmp_path: Path) -> None:

@@ -18,17 +18,15 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from tests.factories import lab, watchlist_toml
 from tracker.config import Settings
 from tracker.http import HttpClient
 from tracker.store import Store
 from tracker.store.models import Artifact, Event, Release, SourceState
 
 LABS = ("alpha", "beta", "gamma")
-WATCHLIST = "\n".join(
-    f'[[labs]]\nslug = "{slug}"\nname = "{slug.title()} AI"\ncountry = "CN"\n'
-    f'hf_orgs = ["{slug.title()}Org"]\narxiv_queries = [\'au:"{slug.title()} Team"\']\n'
-    for slug in LABS
-)
+WATCHLIST = watchlist_toml(*(lab(slug, name=f"{slug.title()} AI", hf_orgs=[f"{slug.title()}Org"],
+                                arxiv_queries=[f'au:"{slug.title()} Team"']) for slug in LABS))
 
 
 def refused_port() -> int:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from tests.factories import packaged
 from tests.integration.grouping_replay import changed_labs
 from tracker.grouping import families
 from tracker.config import Settings
@@ -23,14 +24,14 @@ from tracker.grouping.regroup import regroup
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Artifact, Event, Release
-from tracker.watchlist import Watchlist, load_watchlist
+from tracker.watchlist import Watchlist
 
 START = datetime(2025, 4, 20, tzinfo=UTC)
 END = datetime(2025, 8, 10, tzinfo=UTC)
 
 
 def _qwen() -> Watchlist:
-    return Watchlist(labs=(load_watchlist().lab("qwen"),), source="test")
+    return packaged("qwen")
 
 
 def _replay_qwen(store: Store, settings: Settings) -> None:

@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from tests.factories import packaged
 from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.notify import Outgoing, SendResult, ThreadRef, build_notifier
@@ -34,7 +35,6 @@ from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Event, Release
-from tracker.watchlist import Watchlist, load_watchlist
 
 TOKEN = "xoxb-test-token"
 CHANNEL = "#models"
@@ -96,8 +96,7 @@ class Launch:
 
     def __init__(self, store: Store, settings: Settings, hub: ReplayServer, notifier: SlackNotifier):
         self.store, self.settings, self.hub, self.notifier = store, settings, hub, notifier
-        full = load_watchlist()
-        self.watchlist = Watchlist(labs=(full.lab("qwen"),), source="test")
+        self.watchlist = packaged("qwen")
         self.threads: dict[int, ThreadRef] = {}
         self.delivered: set[int] = set()
         self.results: dict[int, SendResult] = {}
@@ -201,9 +200,7 @@ def test_through_dispatch_and_deliver_a_launch_is_one_thread(
     from tracker.outbox.inline import process_outbox
     from tracker.watchlist import Subscription
 
-    full = load_watchlist()
-    watchlist = Watchlist(labs=(full.lab("qwen"),), source="test", subscriptions=(
-        Subscription(channel="slack:default", kinds=("model", "quantized")),))
+    watchlist = packaged("qwen", subscriptions=[Subscription(channel="slack:default", kinds=("model", "quantized"))])
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = _settings(backend_settings, slack, slack_channel=CHANNEL, hf_endpoint=hub.hf_endpoint)
         for day in ((2025, 4, 27), (2025, 4, 29), (2025, 5, 3)):

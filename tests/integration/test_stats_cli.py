@@ -7,20 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import packaged
 from tests.integration.test_cli import run_tracker
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
-from tracker.watchlist import Watchlist, load_watchlist
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite store with mistral and qwen replayed from 2025-06-30 to 2025-08-01 (daily, Hub only)."""
     path = tmp_path_factory.mktemp("stats-cli")
-    full = load_watchlist()
-    watchlist = Watchlist(labs=(full.lab("mistral"), full.lab("qwen")), source="test")
+    watchlist = packaged("mistral", "qwen")
     with ReplayServer(now=datetime(2025, 6, 30, tzinfo=UTC)) as hub:
         settings = Settings(_env_file=None, data_dir=path, hf_endpoint=hub.hf_endpoint,
                             arxiv_endpoint=hub.arxiv_endpoint, arxiv_min_interval=0)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REDIS_URL
+from tests.factories import QWEN_AUTHORS, qwen, watchlist_toml
 from tracker.config import Settings
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
@@ -26,15 +26,7 @@ from tracker.store.queries import ReleaseFilter, list_releases
 
 pytestmark = pytest.mark.slow
 
-QWEN_ONLY = """
-[[labs]]
-slug = "qwen"
-name = "Qwen (Alibaba Cloud)"
-country = "CN"
-hf_orgs = ["Qwen"]
-arxiv_queries = ['au:"Qwen" OR au:"Zhenru Zhang" OR au:"An Yang" OR au:"Shuai Bai" OR au:"Jin Xu" OR au:"Yanzhao Zhang" OR au:"Chenfei Wu"']
-"""
-RUN_REDIS_DB = 13
+QWEN_ONLY = watchlist_toml(qwen(name="Qwen (Alibaba Cloud)", arxiv_queries=[QWEN_AUTHORS]))
 WAIT_S = 90.0
 STOP_TIMEOUT_S = 30.0
 
@@ -154,30 +146,11 @@ def test_tracker_run_with_other_pools(tmp_path: Path, hub: ReplayServer, pool: s
     _run_until_two_polls(tmp_path, hub, _env(tmp_path, hub), ["--pool", pool, "--concurrency", "2"])
 
 
-def _flush(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
 @pytest.mark.redis
-def test_tracker_run_polls_on_schedule_with_redis(tmp_path: Path, hub: ReplayServer) -> None:
-    url = REDIS_URL.rsplit("/", 1)[0] + f"/{RUN_REDIS_DB}"
-    try:
-        _flush(url)
-    except Exception as exc:
-        pytest.fail(f"Redis is required and not reachable at {url} ({exc}); start it or set "
-                    "TRACKER_TEST_REDIS_URL", pytrace=False)
-    try:
-        env = _env(tmp_path, hub, TRACKER_BROKER_URL=url)
-        _run_until_two_polls(tmp_path, hub, env, [])
-        assert not (tmp_path / "data" / "broker.db").exists()
-    finally:
-        _flush(url)
+def test_tracker_run_polls_on_schedule_with_redis(tmp_path: Path, hub: ReplayServer, redis_url: str) -> None:
+    env = _env(tmp_path, hub, TRACKER_BROKER_URL=redis_url)
+    _run_until_two_polls(tmp_path, hub, env, [])
+    assert not (tmp_path / "data" / "broker.db").exists()
 
 
 def test_tracker_run_bad_watchlist_exits_2(tmp_path: Path, hub: ReplayServer) -> None:

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from tests.factories import lab, qwen, watchlist_toml
 from tracker.api import create_app
 from tracker.api.webhooks import MAX_BODY_BYTES
 from tracker.config import Settings
@@ -23,19 +24,7 @@ from tracker.store.queries import ReleaseFilter, list_releases
 from tracker.watchlist import load_watchlist
 
 SECRET = "s3cret-webhook"
-WATCHLIST = """
-[[labs]]
-slug = "qwen"
-name = "Qwen"
-country = "CN"
-hf_orgs = ["Qwen"]
-
-[[labs]]
-slug = "zhipu"
-name = "Zhipu AI"
-country = "CN"
-hf_orgs = ["zai-org", "THUDM"]
-"""
+WATCHLIST = watchlist_toml(qwen(), lab("zhipu", name="Zhipu AI", hf_orgs=["zai-org", "THUDM"]))
 WAIT_S = 30.0
 
 

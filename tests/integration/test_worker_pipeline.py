@@ -1,7 +1,7 @@
 """A real ``tracker worker`` (Celery, prefork) on Redis runs poll -> detect -> dispatch -> deliver
 against the replay hub, delivering to a local webhook receiver: every detection exactly once per
 matching subscription, also when every deliver task is redelivered; a Hub webhook call goes through
-Celery too. Plus the Redis poll lock and the shared rate limits (Redis db 12 and 14), both backends.
+Celery too. Plus the Redis poll lock and the shared rate limits, both backends.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from tests.conftest import REDIS_URL
+from tests.factories import qwen, subscription, write_watchlist
 from tests.fakes import WebhookReceiver
 from tracker.config import Settings
 from tracker.errors import RateLimitedError
@@ -32,25 +32,7 @@ from tracker.watchlist import load_watchlist
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
-WORKER_REDIS_DB = 12
-LOCK_REDIS_DB = 14
 WAIT_S = 90.0
-
-
-def _redis_url(db: int) -> str:
-    return REDIS_URL.rsplit("/", 1)[0] + f"/{db}"
-
-
-def _flush(url: str) -> None:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url)
-        client.flushdb()
-        client.close()
-    except Exception as exc:
-        pytest.fail(f"Redis is required and not reachable at {url} ({exc}); start it or set TRACKER_TEST_REDIS_URL",
-                    pytrace=False)
 
 
 def _wait(what: str, predicate: Callable[[], bool], *, log: Callable[[], str] = lambda: "") -> None:
@@ -60,22 +42,6 @@ def _wait(what: str, predicate: Callable[[], bool], *, log: Callable[[], str] = 
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}\n{log()}")
-
-
-@pytest.fixture
-def redis_db12() -> Iterator[str]:
-    url = _redis_url(WORKER_REDIS_DB)
-    _flush(url)
-    yield url
-    _flush(url)
-
-
-@pytest.fixture
-def redis_db14() -> Iterator[str]:
-    url = _redis_url(LOCK_REDIS_DB)
-    _flush(url)
-    yield url
-    _flush(url)
 
 
 class Worker:
@@ -118,7 +84,7 @@ def _alert_events(store: Store) -> list[Event]:
 
 
 def test_worker_delivers_every_detection_exactly_once(
-    tmp_path: Path, store: Store, backend_settings: Settings, redis_db12: str
+    tmp_path: Path, store: Store, backend_settings: Settings, redis_url: str
 ) -> None:
     from fastapi.testclient import TestClient
 
@@ -129,28 +95,16 @@ def test_worker_delivers_every_detection_exactly_once(
     from workers.schedule import DELIVER_QUEUE, DELIVER_TASK, DISPATCH_TASK, POLL_QUEUE, POLL_TASK
 
     with ReplayServer(now=datetime(2025, 4, 27, tzinfo=UTC)) as hub, WebhookReceiver() as receiver:
-        watchlist_path = tmp_path / "watchlist.toml"
-        watchlist_path.write_text(f"""
-[[labs]]
-slug = "qwen"
-name = "Qwen (Alibaba Cloud)"
-country = "CN"
-hf_orgs = ["Qwen"]
-
-[[subscriptions]]
-channel = "webhook:{receiver.url}"
-labs = ["*"]
-
-[[subscriptions]]
-channel = "webhook:{receiver.url}?big"
-min_params_b = 100
-""")
+        watchlist_path = write_watchlist(
+            tmp_path / "watchlist.toml", qwen(name="Qwen (Alibaba Cloud)"),
+            subscriptions=[subscription(f"webhook:{receiver.url}", labs=["*"]),
+                           subscription(f"webhook:{receiver.url}?big", min_params_b=100)])
         settings = backend_settings.model_copy(update={
-            "broker_url": redis_db12, "hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint,
+            "broker_url": redis_url, "hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint,
             "watchlist": watchlist_path, "webhook_secret": SecretStr("hook-secret")})
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
         env.update({"PYTHONUNBUFFERED": "1", "TRACKER_DATA_DIR": str(settings.data_dir),
-                    "TRACKER_DATABASE_URL": settings.resolved_database_url, "TRACKER_BROKER_URL": redis_db12,
+                    "TRACKER_DATABASE_URL": settings.resolved_database_url, "TRACKER_BROKER_URL": redis_url,
                     "TRACKER_HF_ENDPOINT": hub.hf_endpoint, "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
                     "TRACKER_ARXIV_MIN_INTERVAL": "0", "TRACKER_WATCHLIST": str(watchlist_path)})
         producer = create_celery(settings, load_watchlist(watchlist_path))
@@ -202,7 +156,7 @@ min_params_b = 100
 
 
 def test_two_concurrent_polls_of_one_unit_run_once(
-    tmp_path: Path, redis_db14: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import asyncio
 
@@ -211,7 +165,7 @@ def test_two_concurrent_polls_of_one_unit_run_once(
     from workers.app import create_celery
     from workers.schedule import POLL_TASK
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_db14)
+    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_url)
     watchlist = load_watchlist()
     inside, release = threading.Event(), threading.Event()
     calls: list[tuple] = []
@@ -240,10 +194,10 @@ def test_two_concurrent_polls_of_one_unit_run_once(
     assert worker_b.tasks[POLL_TASK].apply(args=["hf", "qwen"]).result["status"] == ["ok"]
 
 
-def test_poll_lock_is_per_unit_and_released(tmp_path: Path, redis_db14: str) -> None:
+def test_poll_lock_is_per_unit_and_released(tmp_path: Path, redis_url: str) -> None:
     from tracker.ops.locks import poll_lock
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_db14)
+    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_url)
     with poll_lock(settings, "hf", "qwen", ttl_s=60) as first:
         with poll_lock(settings, "hf", "qwen", ttl_s=60) as second, \
                 poll_lock(settings, "arxiv", "qwen", ttl_s=60) as other_unit:
@@ -266,10 +220,10 @@ def test_poll_lock_falls_back_to_a_file_lock_without_redis(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- shared rate limits
 
 
-def test_hub_budget_is_shared_by_every_worker(tmp_path: Path, redis_db14: str) -> None:
+def test_hub_budget_is_shared_by_every_worker(tmp_path: Path, redis_url: str) -> None:
     from tracker.http.ratelimit import make_limiter
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_db14, hf_endpoint="http://hub.test",
+    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_url, hf_endpoint="http://hub.test",
                         hub_requests_per_window=3, hub_window_s=300, http_max_retry_after=0)
 
     async def scenario() -> RateLimitedError:
@@ -291,10 +245,10 @@ def test_hub_budget_is_shared_by_every_worker(tmp_path: Path, redis_db14: str) -
     assert error.retry_after is not None and 0 < error.retry_after <= 300
 
 
-def test_arxiv_requests_are_spaced_across_workers(tmp_path: Path, redis_db14: str) -> None:
+def test_arxiv_requests_are_spaced_across_workers(tmp_path: Path, redis_url: str) -> None:
     from tracker.http.ratelimit import SharedLimiter
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_db14,
+    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_url,
                         arxiv_endpoint="http://hub.test/api/query", hf_endpoint="http://hub.test",
                         arxiv_min_interval=3)
     waits: list[float] = []
@@ -305,7 +259,7 @@ def test_arxiv_requests_are_spaced_across_workers(tmp_path: Path, redis_db14: st
     async def scenario() -> None:
         import redis.asyncio
 
-        limiters = [SharedLimiter(settings, redis.asyncio.Redis.from_url(redis_db14), sleep=record) for _ in range(2)]
+        limiters = [SharedLimiter(settings, redis.asyncio.Redis.from_url(redis_url), sleep=record) for _ in range(2)]
         try:
             for n in range(4):
                 await limiters[n % 2].acquire("http://hub.test/api/query?search_query=x")

@@ -1,4 +1,4 @@
-"""Real ``tracker worker`` / ``tracker beat`` processes on Redis, under the failures of issue 3:
+"""Real ``tracker worker`` / ``tracker beat`` processes on Redis, under the failures a deployment meets:
 
 - the worker is SIGKILLed while Slack sends are in flight (the local Slack server answers slowly,
   so messages are posted but not yet recorded); after a restart every delivery is sent and no
@@ -9,7 +9,8 @@
   (``--save "" --appendonly no``: queued tasks are lost with it): the worker stays up, reconnects,
   consumes again, and every delivery is sent once.
 
-Redis db 8 of the shared server (tests 1-2) and a private server on a free port (test 3).
+The xdist worker's own database of the shared Redis server (tests 1-2, ``redis_url``) and a private
+server on a free port (test 3).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import REDIS_URL
+from tests.factories import qwen, subscription, write_watchlist
 from tests.fakes import WebhookReceiver
 from tests.integration.test_worker_pipeline import Worker
 from tests.slack_server import SlackServer
@@ -42,7 +43,6 @@ from tracker.watchlist import load_watchlist
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
-RESILIENCE_REDIS_DB = 8
 WAIT_S = 60.0
 BEFORE_LAUNCH = datetime(2025, 4, 27, tzinfo=UTC)
 AFTER_LAUNCH = datetime(2025, 4, 29, 12, tzinfo=UTC)  # Qwen3 went public on 2025-04-28
@@ -62,26 +62,6 @@ def _wait(what: str, predicate: Callable[[], bool], *, log: Callable[[], str] = 
             last = time.monotonic()
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}\n{log()}")
-
-
-def _flush(url: str) -> None:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url)
-        client.flushdb()
-        client.close()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis is required and not reachable at {url} ({exc}); start it or set TRACKER_TEST_REDIS_URL",
-                    pytrace=False)
-
-
-@pytest.fixture
-def redis_db8() -> Iterator[str]:
-    url = REDIS_URL.rsplit("/", 1)[0] + f"/{RESILIENCE_REDIS_DB}"
-    _flush(url)
-    yield url
-    _flush(url)
 
 
 class SlowSlack(SlackServer):
@@ -121,19 +101,8 @@ def _deliveries(store: Store) -> list[Delivery]:
 
 
 def _watchlist(tmp_path: Path, channel: str) -> Path:
-    path = tmp_path / "watchlist.toml"
-    path.write_text(f"""
-[[labs]]
-slug = "qwen"
-name = "Qwen (Alibaba Cloud)"
-country = "CN"
-hf_orgs = ["Qwen"]
-
-[[subscriptions]]
-channel = "{channel}"
-labs = ["*"]
-""")
-    return path
+    return write_watchlist(tmp_path / "watchlist.toml", qwen(name="Qwen (Alibaba Cloud)"),
+                           subscriptions=[subscription(channel, labs=["*"])])
 
 
 def _env(settings: Settings, hub: ReplayServer, watchlist: Path, broker: str, **extra: str) -> dict[str, str]:
@@ -161,16 +130,16 @@ def _all_sent(store: Store) -> bool:
 
 
 def test_worker_killed_mid_delivery_delivers_everything_once_after_restart(
-    tmp_path: Path, store: Store, backend_settings: Settings, redis_db8: str
+    tmp_path: Path, store: Store, backend_settings: Settings, redis_url: str
 ) -> None:
     from workers.schedule import POLL_QUEUE, POLL_TASK, SWEEP_TASK
 
     with ReplayServer(now=BEFORE_LAUNCH) as hub, SlowSlack(token=TOKEN, channels={"C0MODELS": "models"}) as slack:
         watchlist = _watchlist(tmp_path, "slack:#models")
-        env = _env(backend_settings, hub, watchlist, redis_db8, TRACKER_SLACK_BOT_TOKEN=TOKEN,
+        env = _env(backend_settings, hub, watchlist, redis_url, TRACKER_SLACK_BOT_TOKEN=TOKEN,
                    TRACKER_SLACK_API_URL=slack.api_url, TRACKER_SLACK_CHANNEL="#models",
                    TRACKER_DELIVERY_STALE_AFTER_S="2")
-        producer = _producer(backend_settings, watchlist, redis_db8)
+        producer = _producer(backend_settings, watchlist, redis_url)
         first = Worker(env, tmp_path / "worker1.log")
         second: Worker | None = None
         try:
@@ -219,11 +188,11 @@ def test_worker_killed_mid_delivery_delivers_everything_once_after_restart(
 
 
 def test_two_beat_processes_cause_no_duplicate_polls_or_alerts(
-    tmp_path: Path, store: Store, backend_settings: Settings, redis_db8: str
+    tmp_path: Path, store: Store, backend_settings: Settings, redis_url: str
 ) -> None:
     with ReplayServer(now=BEFORE_LAUNCH, latency_s=0.3) as hub, WebhookReceiver() as receiver:
         watchlist = _watchlist(tmp_path, f"webhook:{receiver.url}")
-        env = _env(backend_settings, hub, watchlist, redis_db8, TRACKER_POLL_INTERVAL="2")
+        env = _env(backend_settings, hub, watchlist, redis_url, TRACKER_POLL_INTERVAL="2")
         worker = Worker({**env, "TRACKER_WORKER_CONCURRENCY": "4"}, tmp_path / "worker.log")
         beats: list[tuple[subprocess.Popen[str], Any]] = []
         try:

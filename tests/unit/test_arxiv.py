@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tracker.config import Settings
+from tests.factories import lab_config, offline_settings
 from tracker.domain import ArtifactKind, SourceKind
 from tracker.errors import ParseError
 from tracker.http import make_client
@@ -28,15 +28,7 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(
-        data_dir=tmp_path,
-        hf_endpoint="http://hub.test",
-        arxiv_endpoint=ENDPOINT,
-        arxiv_min_interval=0,
-        arxiv_max_results=2,
-        arxiv_max_pages=5,
-        http_max_retries=2,
-    )
+    return offline_settings(tmp_path, arxiv_endpoint=ENDPOINT, arxiv_max_results=2, arxiv_max_pages=5)
 
 
 def feed(entries: list[tuple[str, str]], *, total: int, start: int) -> bytes:
@@ -85,7 +77,7 @@ def arxiv_server(results: dict[str, list[tuple[str, str]]], *, requests: list | 
 
 
 def lab(*queries: str) -> LabConfig:
-    return LabConfig(slug="demo", name="Demo", country="CN", arxiv_queries=queries)
+    return lab_config(slug="demo", name="Demo", arxiv_queries=queries)
 
 
 def poll(settings, handler, the_lab, **client_kwargs):

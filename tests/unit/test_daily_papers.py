@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.factories import lab_config, make_settings
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, SourceKind
 from tracker.errors import ParseError
@@ -25,11 +26,11 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path, http_max_retries=1, hf_endpoint=HUB)
+    return make_settings(tmp_path, http_max_retries=1, hf_endpoint=HUB)
 
 
 def lab(*orgs: str) -> LabConfig:
-    return LabConfig(slug="qwen", name="Qwen", country="CN", hf_orgs=orgs)
+    return lab_config(hf_orgs=orgs)
 
 
 def poll(settings: Settings, handler, the_lab: LabConfig, validators=None):

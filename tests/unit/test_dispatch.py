@@ -8,38 +8,21 @@ import pytest
 
 from sqlalchemy import select
 
+from tests.factories import make_watchlist, qwen, subscription
 from tests.fakes import FakeClock, add_alert_event
 from tracker.config import Settings
 from tracker.outbox.dispatch import delivery_key, dispatch_pending
 from tracker.domain import EventType
 from tracker.store import Store
 from tracker.store.models import Delivery, Event, Subscription
-from tracker.watchlist import Watchlist, parse_watchlist
+from tracker.watchlist import Watchlist
 
-WATCHLIST = parse_watchlist(
-    """
-[[labs]]
-slug = "qwen"
-name = "Qwen"
-country = "CN"
-hf_orgs = ["Qwen"]
-
-[[subscriptions]]
-channel = "console:all"
-
-[[subscriptions]]
-channel = "webhook:http://127.0.0.1:9/big"
-min_params_b = 30
-
-[[subscriptions]]
-channel = "slack:default"
-
-[[subscriptions]]
-channel = "console:digest"
-digest = "weekly"
-""",
-    source="test.toml",
-)
+WATCHLIST = make_watchlist(qwen(), subscriptions=[
+    subscription("console:all"),
+    subscription("webhook:http://127.0.0.1:9/big", min_params_b=30),
+    subscription("slack:default"),
+    subscription("console:digest", digest="weekly"),
+])
 
 
 def _deliveries(store: Store) -> list[Delivery]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.factories import lab_config, make_settings
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, SourceKind
 from tracker.errors import ParseError
@@ -26,11 +27,11 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path, http_max_retries=1, http_max_body_bytes=4096)
+    return make_settings(tmp_path, http_max_retries=1, http_max_body_bytes=4096)
 
 
 def lab(*urls: str) -> LabConfig:
-    return LabConfig(slug="qwen", name="Qwen", country="CN", feeds=urls)
+    return lab_config(feeds=urls)
 
 
 def poll(settings: Settings, handler, the_lab: LabConfig, validators=None):

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.factories import lab_config, make_settings
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, SourceKind
 from tracker.errors import ParseError
@@ -27,12 +28,11 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path, http_max_retries=1, github_url=WEB, github_api_url=API,
-                    github_token="ghp_secret")
+    return make_settings(tmp_path, http_max_retries=1, github_url=WEB, github_api_url=API, github_token="ghp_secret")
 
 
 def lab(*targets: str) -> LabConfig:
-    return LabConfig(slug="qwen", name="Qwen", country="CN", github=targets)
+    return lab_config(github=targets)
 
 
 def poll(settings: Settings, handler, the_lab: LabConfig, validators=None):

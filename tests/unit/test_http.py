@@ -11,6 +11,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from tests.factories import offline_settings
 from tracker.config import Settings
 from tracker.errors import ParseError, RateLimitedError, SourceHTTPError
 from tracker.http import HttpClient, make_client, paginate, parse_retry_after
@@ -37,14 +38,8 @@ class FakeTime:
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(
-        data_dir=tmp_path,
-        hf_endpoint=HUB,
-        arxiv_endpoint=ARXIV,
-        arxiv_min_interval=0,
-        http_max_retries=3,
-        http_max_retry_after=120,
-    )
+    return offline_settings(tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, http_max_retries=3,
+                            http_max_retry_after=120)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tracker.config import Settings
+from tests.factories import lab_config, offline_settings
 from tracker.domain import ArtifactKind, SourceKind
 from tracker.errors import ParseError
 from tracker.http import make_client
@@ -28,14 +28,7 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(
-        data_dir=tmp_path,
-        hf_endpoint=HUB,
-        arxiv_endpoint="http://arxiv.test/api/query",
-        arxiv_min_interval=0,
-        http_max_retries=2,
-        hf_page_limit=4,
-    )
+    return offline_settings(tmp_path, hf_endpoint=HUB, hf_page_limit=4)
 
 
 def paged_hub(listings: dict[str, list], *, page_size: int, requests: list | None = None):
@@ -62,7 +55,7 @@ def paged_hub(listings: dict[str, list], *, page_size: int, requests: list | Non
 
 
 def lab(*orgs: str) -> LabConfig:
-    return LabConfig(slug="demo", name="Demo", country="CN", hf_orgs=orgs)
+    return lab_config(slug="demo", name="Demo", hf_orgs=orgs)
 
 
 def poll(settings, handler, the_lab):

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.factories import lab_config, make_settings
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, SourceKind
 from tracker.errors import ParseError
@@ -27,12 +28,11 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, data_dir=tmp_path, http_max_retries=1, modelscope_endpoint=ENDPOINT,
-                    modelscope_page_size=2)
+    return make_settings(tmp_path, http_max_retries=1, modelscope_endpoint=ENDPOINT, modelscope_page_size=2)
 
 
 def lab(*orgs: str) -> LabConfig:
-    return LabConfig(slug="qwen", name="Qwen", country="CN", modelscope_orgs=orgs)
+    return lab_config(modelscope_orgs=orgs)
 
 
 def paged(requests: list[dict] | None = None, fail: set[str] = frozenset()):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import lab, make_watchlist, qwen
 from tracker.config import Settings
 from tracker.errors import ConfigError, DeliveryError, TrackerError
-from tracker.watchlist import parse_watchlist
 from workers.schedule import (
     JITTER_FRACTION,
     POLL_TASK,
@@ -22,34 +22,11 @@ from workers.schedule import (
     jitter_offset,
 )
 
-WATCHLIST = parse_watchlist(
-    """
-[[labs]]
-slug = "qwen"
-name = "Qwen"
-country = "CN"
-hf_orgs = ["Qwen"]
-arxiv_queries = ['au:"Qwen Team"']
-
-[[labs]]
-slug = "deepseek"
-name = "DeepSeek"
-country = "CN"
-hf_orgs = ["deepseek-ai"]
-poll_interval = 60
-
-[[labs]]
-slug = "papers-only"
-name = "Papers only"
-country = "US"
-arxiv_queries = ['au:"Someone"']
-
-[[labs]]
-slug = "nothing"
-name = "Nothing to poll"
-country = "FR"
-""",
-    source="test.toml",
+WATCHLIST = make_watchlist(
+    qwen(arxiv_queries=['au:"Qwen Team"']),
+    lab("deepseek", name="DeepSeek", hf_orgs=["deepseek-ai"], poll_interval=60),
+    lab("papers-only", name="Papers only", country="US", arxiv_queries=['au:"Someone"']),
+    lab("nothing", name="Nothing to poll", country="FR"),
 )
 
 

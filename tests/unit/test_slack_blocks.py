@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.factories import packaged
 from tracker.config import Settings
 from tracker.notify.slack.blocks import alert_content, release_content, render_text, variant_content
 from tracker.notify.slack.mrkdwn import FIELD_MAX, HEADER_MAX, MAX_BLOCKS, SECTION_TEXT_MAX, escape, fit_blocks, link, section, truncate
@@ -25,7 +26,6 @@ from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Event
-from tracker.watchlist import Watchlist, load_watchlist
 
 HOSTILE = "<!channel> <@U123> <!here> <#C0GENERAL> <https://evil.test|click> &amp; friends"
 ENTITY_OK = re.compile(r"&(?!(amp|lt|gt);)")
@@ -73,8 +73,7 @@ def assert_pings_no_one(raw: str) -> None:
 def qwen3_messages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Message]:
     """Messages built from the replayed Qwen3 launch: the release and one same-poll variant."""
     data_dir: Path = tmp_path_factory.mktemp("qwen3")
-    full = load_watchlist()
-    watchlist = Watchlist(labs=(full.lab("qwen"),), source="test")
+    watchlist = packaged("qwen")
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = Settings(_env_file=None, data_dir=data_dir, hf_endpoint=hub.hf_endpoint,
                             arxiv_endpoint=hub.arxiv_endpoint, arxiv_min_interval=0)
