@@ -174,7 +174,7 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         # redelivery is harmless (tasks are idempotent). Celery 6 would cancel it instead.
         worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_prefetch_multiplier=1,
-        worker_concurrency=settings.worker_concurrency,
+        worker_concurrency=settings.worker.concurrency,
         # Each queue gets its own direct exchange and routing key: with Celery's defaults both
         # would be bound to the default exchange with key "poll" and receive every poll twice.
         task_default_queue=POLL_QUEUE,
@@ -194,10 +194,10 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         timezone="UTC",
         enable_utc=True,
     )
-    if settings.delivery_stale_after_s <= DELIVER_TIME_LIMIT_S:
+    if settings.delivery.stale_after_s <= DELIVER_TIME_LIMIT_S:
         log.warning("TRACKER_DELIVERY_STALE_AFTER_S=%g is not longer than the deliver task's hard time "
                     "limit (%d s): a slow send could be taken over while still running",
-                    settings.delivery_stale_after_s, DELIVER_TIME_LIMIT_S)
+                    settings.delivery.stale_after_s, DELIVER_TIME_LIMIT_S)
     app.tracker = Runtime(settings, watchlist)  # type: ignore[attr-defined]
     return app  # the shared tasks of workers.tasks (imported above) register on every app
 

@@ -104,7 +104,7 @@ def _describe(celery_app: Any, what: str, *, pool: str | None = None, concurrenc
     console.print(f"  database:  {describe_database(settings)}", highlight=False)
     console.print(f"  watchlist: {celery_app.tracker.watchlist.source}", highlight=False)
     console.print(f"  scheduled: {count_poll_entries(schedule)} poll units, "
-                  f"default interval {settings.poll_interval:g} s", highlight=False)
+                  f"default interval {settings.polling.interval:g} s", highlight=False)
     if pool:
         console.print(f"  pool:      {pool} x {concurrency}", highlight=False)
 
@@ -147,7 +147,7 @@ def _start_worker(celery_app: Any, *, beat: bool, queues: str, concurrency: int 
         hostname=f"tracker@{socket.gethostname()}",
         beat=beat,
         queues=[q.strip() for q in queues.split(",") if q.strip()],
-        concurrency=concurrency or settings.worker_concurrency,
+        concurrency=concurrency or settings.worker.concurrency,
         loglevel=_loglevel(loglevel, settings.log_level),
         pool_cls=celery_concurrency.get_implementation(pool.value),
         schedule_filename=celery_app.conf.beat_schedule_filename,
@@ -165,7 +165,7 @@ def run(
 ) -> None:
     """Run the main job: a worker with embedded beat that polls on schedule and sends alerts."""
     celery_app = _build(open_store=True)
-    n = concurrency or celery_app.tracker.settings.worker_concurrency
+    n = concurrency or celery_app.tracker.settings.worker.concurrency
     _describe(celery_app, "run (worker + beat)", pool=pool.value, concurrency=n)
     if initial_poll:
         console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
@@ -182,7 +182,7 @@ def worker(
 ) -> None:
     """Run a Celery worker without beat (production: pair it with one `tracker beat`)."""
     celery_app = _build(open_store=True)
-    n = concurrency or celery_app.tracker.settings.worker_concurrency
+    n = concurrency or celery_app.tracker.settings.worker.concurrency
     _describe(celery_app, "worker", pool=pool.value, concurrency=n)
     raise typer.Exit(_start_worker(celery_app, beat=False, queues=queues, concurrency=n,
                                    loglevel=loglevel, pool=pool))

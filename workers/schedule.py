@@ -74,7 +74,7 @@ def jitter_offset(name: str, interval_s: float, *, fraction: float = JITTER_FRAC
 
 def alert_sweep_interval(settings: Settings) -> float:
     """Return the safety-sweep period in seconds: ``poll_interval / 5`` clamped to [10, 60]."""
-    return max(ALERT_SWEEP_MIN_S, min(ALERT_SWEEP_MAX_S, settings.poll_interval / 5))
+    return max(ALERT_SWEEP_MIN_S, min(ALERT_SWEEP_MAX_S, settings.polling.interval / 5))
 
 
 def uses_sqla_broker(settings: Settings) -> bool:
@@ -113,14 +113,14 @@ class zoned_crontab(crontab):  # noqa: N801 (named like celery's crontab)
 
 def digest_entries(settings: Settings) -> dict[str, dict[str, Any]]:
     """Return the beat entries of the email digests: ``digest:daily`` every day and
-    ``digest:weekly`` on Mondays, at ``settings.digest_hour``:00 in ``settings.digest_timezone``.
+    ``digest:weekly`` on Mondays, at ``settings.digest.hour``:00 in ``settings.digest.timezone``.
 
     Each runs ``tracker.digest.send(period)`` on the ``digest`` queue; the task covers the last
     period completed by then and is idempotent (keyed deliveries), so a late or repeated run
     sends nothing twice. ``expires`` drops a run still queued 6 hours later (the next day's
     run, or a manual ``tracker digest --send``, catches up).
     """
-    tz, hour = settings.digest_timezone, settings.digest_hour
+    tz, hour = settings.digest.timezone, settings.digest.hour
     return {
         "digest:daily": {"task": DIGEST_TASK, "schedule": zoned_crontab(minute=0, hour=hour, tz_name=tz),
                          "args": ["daily"], "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}},
@@ -142,11 +142,11 @@ def cadence_entries(settings: Settings) -> dict[str, dict[str, Any]]:
         "cadence:check": {"task": CADENCE_TASK, "schedule": timedelta(seconds=CADENCE_CHECK_INTERVAL_S), "args": [],
                           "options": {"queue": DELIVER_QUEUE, "expires": CADENCE_CHECK_INTERVAL_S}},
     }
-    if settings.pulse_enabled:
-        dow = (settings.pulse_weekday + 1) % 7  # crontab counts from Sunday = 0
+    if settings.pulse.enabled:
+        dow = (settings.pulse.weekday + 1) % 7  # crontab counts from Sunday = 0
         entries["pulse:weekly"] = {"task": PULSE_TASK, "args": [],
-                                   "schedule": zoned_crontab(minute=0, hour=settings.pulse_hour, day_of_week=dow,
-                                                             tz_name=settings.pulse_timezone),
+                                   "schedule": zoned_crontab(minute=0, hour=settings.pulse.hour, day_of_week=dow,
+                                                             tz_name=settings.pulse.timezone),
                                    "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}}
     return entries
 
@@ -163,9 +163,9 @@ def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[s
         Poll entries are named ``poll:<source>:<lab>`` and take ``[source, lab_slug]``.
     """
     schedule: dict[str, dict[str, Any]] = {}
-    for source, lab in poll_units_for(watchlist, enabled=settings.enabled_sources):
+    for source, lab in poll_units_for(watchlist, enabled=settings.polling.enabled_sources):
         name = entry_name(str(source), lab.slug)
-        interval_s = float(lab.poll_interval or settings.poll_interval)
+        interval_s = float(lab.poll_interval or settings.polling.interval)
         period_s = interval_s + jitter_offset(name, interval_s)
         schedule[name] = {
             "task": POLL_TASK,

@@ -101,7 +101,7 @@ def test_unknown_outcome_found_sent_is_not_sent_again(store: Store, backend_sett
     assert early.status == "skipped" and notifier.find_calls == 0  # its worker may still be running
     assert list_due(store, settings=backend_settings, clock=clock) == []
 
-    clock.advance(backend_settings.delivery_stale_after_s + 1)
+    clock.advance(backend_settings.delivery.stale_after_s + 1)
     assert list_due(store, settings=backend_settings, clock=clock) == [delivery_id]
     outcome = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
                           clock=clock)
@@ -115,7 +115,7 @@ def test_unknown_outcome_not_found_is_sent_once(store: Store, backend_settings: 
     clock = FakeClock()
     delivery_id = _stuck_in_sending(store, backend_settings, clock)
     notifier = RecordingNotifier()
-    clock.advance(backend_settings.delivery_stale_after_s + 1)
+    clock.advance(backend_settings.delivery.stale_after_s + 1)
 
     outcomes = [deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
                             clock=clock) for _ in range(2)]

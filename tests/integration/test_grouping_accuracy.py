@@ -39,7 +39,7 @@ def test_answer_file_is_consistent() -> None:
 
 
 def test_grouping_precision_recall_on_the_corpus(sqlite_store: Store, settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert timedelta(days=settings.family_window_days) == timedelta(days=14), "answers assume the default window"
+    assert timedelta(days=settings.polling.family_window_days) == timedelta(days=14), "answers assume the default window"
     replay_corpus(sqlite_store, settings, step_days=1.0)
     result = score(load_answers(), stored_groups(sqlite_store))
     with capsys.disabled():
@@ -50,5 +50,5 @@ def test_grouping_precision_recall_on_the_corpus(sqlite_store: Store, settings: 
     assert result.third_party_stored == []
     assert result.artifact_accuracy >= TARGET, result.summary()
     with sqlite_store.transaction() as session:  # regroup reproduces the pipeline's grouping exactly
-        report = regroup(session, window=timedelta(days=settings.family_window_days))
+        report = regroup(session, window=timedelta(days=settings.polling.family_window_days))
     assert not report.changed, report.moves[:5]

@@ -61,7 +61,7 @@ def _events(store: Store) -> int:
 
 def _run(store: Store, settings: Settings, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
     with store.transaction() as session:
-        return regroup(session, window=timedelta(days=settings.family_window_days), watchlist=_qwen(),
+        return regroup(session, window=timedelta(days=settings.polling.family_window_days), watchlist=_qwen(),
                        dry_run=dry_run)
 
 

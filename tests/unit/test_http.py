@@ -102,7 +102,7 @@ def test_get_returns_body_headers_and_sends_user_agent(settings, fake_time):
     assert response.content == b"[1,2]"
     assert response.headers["etag"] == '"abc"'
     assert response.url == f"{HUB}/api/models?author=Qwen"
-    assert seen[0].headers["User-Agent"] == settings.user_agent
+    assert seen[0].headers["User-Agent"] == settings.http.user_agent
     assert client.requests == 1
 
 
@@ -262,7 +262,7 @@ def test_500_forever_fails_after_max_attempts(settings, fake_time):
     assert err.url == f"{HUB}/api/models"
     assert not err.permanent
     assert "3 attempts" in str(err)
-    assert len(handler.calls) == settings.http_max_retries == 3
+    assert len(handler.calls) == settings.http.max_retries == 3
     assert err.client.requests == 3
 
 

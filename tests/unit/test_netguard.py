@@ -87,7 +87,7 @@ def test_settings_drive_the_guard(tmp_path) -> None:
     relaxed = Settings(_env_file=None, data_dir=tmp_path, allow_private_feeds=True)
     asyncio.run(make_guard(relaxed)(httpx.URL("http://127.0.0.1/feed")))
     listed = Settings(_env_file=None, data_dir=tmp_path, feed_allowed_hosts="localhost, Feeds.Internal")
-    assert listed.feed_allowed_host_set == {"localhost", "feeds.internal"}
+    assert listed.feeds.allowed_host_set == {"localhost", "feeds.internal"}
 
 
 def test_guard_checks_every_redirect_hop_before_sending(tmp_path) -> None:

@@ -74,9 +74,9 @@ class CadenceRules:
     @classmethod
     def from_settings(cls, settings: Settings) -> CadenceRules:
         """Read ``quiet_factor_k``, ``quiet_min_releases``, ``quiet_gap_floor_days``, ``burst_min_releases``."""
-        return cls(quiet_factor_k=settings.quiet_factor_k, quiet_min_releases=settings.quiet_min_releases,
-                   quiet_gap_floor_days=settings.quiet_gap_floor_days,
-                   burst_min_releases=settings.burst_min_releases)
+        return cls(quiet_factor_k=settings.cadence.quiet_factor_k, quiet_min_releases=settings.cadence.quiet_min_releases,
+                   quiet_gap_floor_days=settings.cadence.quiet_gap_floor_days,
+                   burst_min_releases=settings.cadence.burst_min_releases)
 
 
 @dataclass(frozen=True, slots=True)

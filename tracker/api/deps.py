@@ -44,9 +44,9 @@ def require_admin(
     Raises:
         HTTPException: 503 when no token is configured (write endpoints are off), 401 otherwise.
     """
-    if settings.api_token is None:
+    if settings.api.token is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "write endpoints are disabled: set TRACKER_API_TOKEN")
-    expected = f"Bearer {settings.api_token.get_secret_value()}"
+    expected = f"Bearer {settings.api.token.get_secret_value()}"
     if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
                             headers={"WWW-Authenticate": "Bearer"})

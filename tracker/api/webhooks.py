@@ -96,10 +96,10 @@ def _enqueue_for(request: Request) -> EnqueuePoll:
 
 
 def _check_secret(settings: Settings, given: str | None) -> None:
-    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+    if settings.api.webhook_secret is None or not settings.api.webhook_secret.get_secret_value():
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             "the Hugging Face webhook is disabled: set TRACKER_WEBHOOK_SECRET")
-    expected = settings.webhook_secret.get_secret_value().encode()
+    expected = settings.api.webhook_secret.get_secret_value().encode()
     if given is None or not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"missing or wrong {SECRET_HEADER}")
 

@@ -44,7 +44,7 @@ def pulse(
     settings = ctx.settings
     store = open_store(settings)
     now = as_of_or_now(as_of)
-    tz = pulse_mod.zone(settings.pulse_timezone)
+    tz = pulse_mod.zone(settings.pulse.timezone)
     week = week or pulse_mod.default_week(now, tz)
     pulse_mod.parse_week(week)
     with store.transaction() as session:
@@ -56,7 +56,7 @@ def pulse(
     if format == PulseFormat.json:
         console.print_json(json.dumps(content.to_dict()))
     elif preview or not send:
-        console.print(render_text(pulse_content(content, dashboard_url=settings.dashboard_url).blocks),
+        console.print(render_text(pulse_content(content, dashboard_url=settings.api.dashboard_url).blocks),
                       markup=False, highlight=False)
     if chart:
         console.print(f"wrote {chart}")

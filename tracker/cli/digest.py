@@ -43,7 +43,7 @@ def digest(
 
         if preview.suffix.lower() not in (".html", ".htm"):
             raise ConfigError(f"--preview must end in .html, got {preview.name!r}")
-        p = dg.period_for(period.value, when, ctx.settings.digest_timezone)
+        p = dg.period_for(period.value, when, ctx.settings.digest.timezone)
         filters = {"labs": sorted(lab)} if lab else {}
         with store.transaction() as session:
             content = dg.build_digest(session=session, period=p, filters=filters,

@@ -83,7 +83,7 @@ def describe_unreachable(reports: list[Any], settings: Settings) -> list[str]:
             sources.add(r.source)
     lines = []
     for host, (error, labs, sources) in hosts.items():
-        names = [env for attr, env in ENDPOINT_SETTINGS if host_key(str(getattr(settings, attr))) == host]
+        names = [env for attr, env in ENDPOINT_SETTINGS if host_key(str(settings.lookup(attr))) == host]
         hint = " or ".join(["your network", *names]) if names else "your network"
         lines.append(f"{host} unreachable ({error}): {len(labs)} lab{'s' if len(labs) != 1 else ''} "
                      f"not polled ({', '.join(sorted(sources))}); check {hint}")
@@ -142,7 +142,7 @@ def poll(
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    units = poll_units_for(ctx.watchlist, sources=source, labs=lab, enabled=ctx.settings.enabled_sources)
+    units = poll_units_for(ctx.watchlist, sources=source, labs=lab, enabled=ctx.settings.polling.enabled_sources)
     try:
         with poll_progress(units, out=err_console) as on_report:
             reports = poll_once(ctx.settings, store, ctx.watchlist, sources=source, labs=lab, on_report=on_report)

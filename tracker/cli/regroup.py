@@ -24,7 +24,7 @@ def regroup_command(
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    window = timedelta(days=ctx.settings.family_window_days)
+    window = timedelta(days=ctx.settings.polling.family_window_days)
     with store.transaction() as session:
         report = regroup(session, window=window, watchlist=ctx.watchlist, dry_run=dry_run)  # a dry run only reads
     verb = "would move" if dry_run else "moved"

@@ -29,14 +29,14 @@ def slack_test(
 
     settings = load_context().settings
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # its retry log lines; we print the outcome
-    if not (settings.slack_bot_token or settings.slack_webhook_url):
+    if not (settings.slack.bot_token or settings.slack.webhook_url):
         raise ConfigError("Slack is not configured: set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL "
                           "(threads, updates), or TRACKER_SLACK_WEBHOOK_URL (no threads)")
-    target = channel or settings.slack_channel
-    if settings.slack_bot_token and not target:
+    target = channel or settings.slack.channel
+    if settings.slack.bot_token and not target:
         raise ConfigError("no Slack channel: set TRACKER_SLACK_CHANNEL or pass --channel")
     notifier = SlackNotifier.from_settings(settings, channel=target)
-    where = f"channel {target}" if settings.slack_bot_token else "the incoming webhook"
+    where = f"channel {target}" if settings.slack.bot_token else "the incoming webhook"
     try:
         result = notifier.check()
     except SlackDeliveryError as exc:

@@ -13,7 +13,7 @@ the pipeline would have grouped it.
   the first family they name.
 
 An artifact joins the newest release of its family (and kind) dated within the family window of
-its grouping time (``settings.family_window_days``, on both sides); otherwise it starts a new
+its grouping time (``settings.polling.family_window_days``, on both sides); otherwise it starts a new
 release. Pure: the candidate releases come from a lookup function the caller passes in (a
 database query in the pipeline, the planned releases in regroup).
 """

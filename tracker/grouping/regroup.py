@@ -166,7 +166,7 @@ def plan_regroup(session: Session, *, window: timedelta) -> list[PlannedRelease]
     """Group every stored model artifact with the current rules and match stored releases.
 
     Args:
-        session: an open session. window: the family window (``settings.family_window_days``).
+        session: an open session. window: the family window (``settings.polling.family_window_days``).
 
     Returns:
         The planned releases of every lab, each with ``release_id`` set when a stored release
@@ -197,7 +197,7 @@ def regroup(session: Session, *, window: timedelta, watchlist: Watchlist | None 
 
     Args:
         session: an open session; the caller commits (or, for ``dry_run``, may roll back).
-        window: the family window (``timedelta(days=settings.family_window_days)``).
+        window: the family window (``timedelta(days=settings.polling.family_window_days)``).
         watchlist: gives each lab's tier for significance; labs not in it score with tier None.
         dry_run: plan and report only; nothing is written.
 

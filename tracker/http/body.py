@@ -1,6 +1,6 @@
 """Reading a response body under the size cap, decompressing it here rather than in httpx.
 
-``settings.http_max_body_bytes`` bounds the *decompressed* bytes: a small gzip bomb fails instead of
+``settings.http.max_body_bytes`` bounds the *decompressed* bytes: a small gzip bomb fails instead of
 eating memory. zlib's ``max_length`` bounds each call's output, so even a single highly compressed
 chunk cannot expand past the cap in memory.
 """

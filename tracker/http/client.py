@@ -6,18 +6,18 @@ the collaborators that each own one concern:
 * user agent and timeouts (seconds) from ``Settings``; redirects followed, at most ``MAX_REDIRECTS``
   hops (a moved feed must not silently become "no entries");
 * ``body``: bodies are read by streaming and decompressed there, capped at
-  ``settings.http_max_body_bytes`` of *decompressed* bytes, so a small gzip bomb fails instead of
+  ``settings.http.max_body_bytes`` of *decompressed* bytes, so a small gzip bomb fails instead of
   eating memory;
 * ``retry``: transient failures (network errors, timeouts, 408, 429, 500, 502, 503, 504) are retried
   with tenacity: exponential backoff with jitter, or the server's ``Retry-After`` when it sends one,
-  up to ``settings.http_max_retries`` attempts. A ``Retry-After`` longer than
-  ``settings.http_max_retry_after`` is not slept in-process: ``RateLimitedError`` is raised at once
+  up to ``settings.http.max_retries`` attempts. A ``Retry-After`` longer than
+  ``settings.http.max_retry_after`` is not slept in-process: ``RateLimitedError`` is raised at once
   so that the next poll retries (``failures`` maps statuses and transport errors);
-* ``throttle``: requests to the arXiv host are spaced ``settings.arxiv_min_interval`` seconds apart
+* ``throttle``: requests to the arXiv host are spaced ``settings.arxiv.min_interval`` seconds apart
   (arXiv's politeness rule), across concurrent coroutines; an attempt that could not connect never
   reached arXiv, so it gives its slot back and the next request in line goes at once;
 * ``ratelimit``: with a Redis broker, limits shared by every worker (arXiv spacing, the Hub budget);
-* the Hub token (``HF_TOKEN``) is sent only to the host of ``settings.hf_endpoint`` (``hosts``);
+* the Hub token (``HF_TOKEN``) is sent only to the host of ``settings.hub.endpoint`` (``hosts``);
 * ``counting``: besides the client-wide totals, ``HttpClient.counting()`` counts the requests made by
   one logical caller (a context variable), so that concurrent polls sharing one client each report
   their own ``requests``/``not_modified``;
@@ -68,7 +68,7 @@ from tracker.http.unreachable import UnreachableHosts
 
 __all__ = ["CONNECT_TIMEOUT_S", "MAX_REDIRECTS", "HttpClient", "make_client"]
 
-#: Seconds to establish a connection (at most ``settings.http_timeout``): a reachable host
+#: Seconds to establish a connection (at most ``settings.http.timeout``): a reachable host
 #: connects in well under a second; an outage that drops packets should not cost 30 s an attempt.
 CONNECT_TIMEOUT_S = 10.0
 
@@ -127,8 +127,8 @@ class HttpClient:
         self._client = build_transport_client(settings, transport, before_send=self._before_send)
         self._loop = RequestLoop(
             self._client, counter=self._counter, hosts=self._hosts, throttle=self._throttle, sleep=sleep,
-            max_body_bytes=settings.http_max_body_bytes, max_retry_after_s=settings.http_max_retry_after,
-            timeout_s=settings.http_timeout,
+            max_body_bytes=settings.http.max_body_bytes, max_retry_after_s=settings.http.max_retry_after,
+            timeout_s=settings.http.timeout,
         )
 
     @property
@@ -214,7 +214,7 @@ class HttpClient:
 
     def _retry_policy(self) -> RetryPolicy:
         # Read per request: tests lower the backoff on the instance or the class after building it.
-        return RetryPolicy(self.settings.http_max_retries, self.backoff_base_s, self.backoff_max_s)
+        return RetryPolicy(self.settings.http.max_retries, self.backoff_base_s, self.backoff_max_s)
 
     async def get(
         self,
@@ -239,7 +239,7 @@ class HttpClient:
 
         Raises:
             RateLimitedError: 429 (or 503 with Retry-After) after the last attempt, or at once when
-                Retry-After exceeds ``settings.http_max_retry_after``; ``retry_after`` in seconds.
+                Retry-After exceeds ``settings.http.max_retry_after``; ``retry_after`` in seconds.
             SourceHTTPError: ``permanent=True`` for 4xx other than 408/429 (401/403 mention
                 HF_TOKEN / gated access), too many redirects or a bad URL; ``permanent=False`` for
                 5xx, network errors and timeouts after the last attempt, and bodies over the cap.
@@ -265,9 +265,9 @@ class HttpClient:
 
 def throttled_hosts(settings: Settings) -> dict[str, float]:
     """Minimum seconds between two requests, by host: the arXiv host when its interval is set."""
-    if settings.arxiv_min_interval <= 0:
+    if settings.arxiv.min_interval <= 0:
         return {}
-    return {httpx.URL(settings.arxiv_endpoint).host.lower(): settings.arxiv_min_interval}
+    return {httpx.URL(settings.arxiv.endpoint).host.lower(): settings.arxiv.min_interval}
 
 
 def build_transport_client(settings: Settings, transport: httpx.AsyncBaseTransport | None, *,
@@ -280,20 +280,20 @@ def build_transport_client(settings: Settings, transport: httpx.AsyncBaseTranspo
         before_send (callable): request hook run before every hop (retries and redirects included).
     """
     auth = None
-    if settings.hf_token is not None and settings.hf_token.get_secret_value():
-        auth = HostBearerAuth(settings.hf_token.get_secret_value(), httpx.URL(settings.hf_endpoint).host)
+    if settings.hub.token is not None and settings.hub.token.get_secret_value():
+        auth = HostBearerAuth(settings.hub.token.get_secret_value(), httpx.URL(settings.hub.endpoint).host)
     return httpx.AsyncClient(
         transport=transport,
-        timeout=httpx.Timeout(settings.http_timeout, connect=min(settings.http_timeout, CONNECT_TIMEOUT_S)),
+        timeout=httpx.Timeout(settings.http.timeout, connect=min(settings.http.timeout, CONNECT_TIMEOUT_S)),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        headers={"User-Agent": settings.http.user_agent, "Accept-Encoding": "gzip, deflate"},
         auth=auth,
         event_hooks={"request": [before_send]},
         # Keep exactly as many connections as requests in flight: httpcore scans every pooled
         # connection on each request, so idle extras cost CPU on large cycles.
-        limits=httpx.Limits(max_connections=settings.http_concurrency * 2,
-                            max_keepalive_connections=settings.http_concurrency),
+        limits=httpx.Limits(max_connections=settings.http.concurrency * 2,
+                            max_keepalive_connections=settings.http.concurrency),
     )
 
 

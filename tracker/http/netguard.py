@@ -146,10 +146,10 @@ def make_guard(settings: Settings, *, resolve: Resolver | None = None) -> Callab
     Returns:
         callable: ``async guard(url)`` raising ``BlockedURLError`` for a refused hop.
     """
-    allowed = settings.feed_allowed_host_set
+    allowed = settings.feeds.allowed_host_set
 
     async def guard(url: httpx.URL) -> None:
-        await check_url(url, allow_private=settings.allow_private_feeds, allowed_hosts=allowed,
+        await check_url(url, allow_private=settings.feeds.allow_private, allowed_hosts=allowed,
                         resolve=resolve)
 
     return guard

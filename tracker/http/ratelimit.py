@@ -72,8 +72,8 @@ class SharedLimiter:
         self._sleep = sleep or asyncio.sleep
         self._book = redis_client.register_script(_BOOK_SLOT)
         self._count = redis_client.register_script(_COUNT_WINDOW)
-        self._arxiv_prefix = settings.arxiv_endpoint
-        self._hub_prefix = settings.hf_endpoint.rstrip("/") + "/"
+        self._arxiv_prefix = settings.arxiv.endpoint
+        self._hub_prefix = settings.hub.endpoint.rstrip("/") + "/"
         self.waited_s = 0.0
 
     def rule_for(self, url: str) -> str | None:
@@ -89,26 +89,26 @@ class SharedLimiter:
 
         Raises:
             RateLimitedError: the Hub budget of this window is spent and the next window starts
-                later than ``settings.http_max_retry_after`` seconds from now.
+                later than ``settings.http.max_retry_after`` seconds from now.
         """
         rule = self.rule_for(url)
-        if rule == "arxiv" and self.settings.arxiv_min_interval > 0:
+        if rule == "arxiv" and self.settings.arxiv.min_interval > 0:
             wait = float(await self._book(keys=[KEY_PREFIX + "arxiv:next"],
-                                          args=[self.settings.arxiv_min_interval]))
+                                          args=[self.settings.arxiv.min_interval]))
             if wait > 0:
                 self.waited_s += wait
                 await self._sleep(wait)
         elif rule == "hf":
             while True:
                 count, remaining_ms = await self._count(keys=[KEY_PREFIX + "hf:window"],
-                                                        args=[self.settings.hub_window_s])
-                if int(count) <= self.settings.hub_requests_per_window:
+                                                        args=[self.settings.hub.window_s])
+                if int(count) <= self.settings.hub.requests_per_window:
                     return
                 wait = int(remaining_ms) / 1000
-                if wait > self.settings.http_max_retry_after:
+                if wait > self.settings.http.max_retry_after:
                     raise RateLimitedError(
-                        f"GET {url}: the shared Hub budget of {self.settings.hub_requests_per_window} requests "
-                        f"per {self.settings.hub_window_s:g} s is spent; next window in {wait:.0f} s",
+                        f"GET {url}: the shared Hub budget of {self.settings.hub.requests_per_window} requests "
+                        f"per {self.settings.hub.window_s:g} s is spent; next window in {wait:.0f} s",
                         url=url, retry_after=wait)
                 log.info("Hub budget spent; waiting %.1f s for the next window", wait)
                 self.waited_s += wait

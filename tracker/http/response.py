@@ -16,7 +16,7 @@ class Response:
         status_code (int): 2xx, or 304 for a conditional request answered Not Modified (then
             ``content`` is empty). Other statuses raise instead of returning.
         headers (httpx.Headers): response headers (case-insensitive).
-        content (bytes): the decompressed body, at most ``settings.http_max_body_bytes``.
+        content (bytes): the decompressed body, at most ``settings.http.max_body_bytes``.
         links (dict): parsed ``Link`` header, ``httpx.Response.links`` shape: keyed by ``rel``
             (or URL), each value a dict with ``url`` and ``rel``.
     """

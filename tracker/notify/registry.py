@@ -33,8 +33,8 @@ def resolve_channel(channel: str, settings: Settings) -> str:
     Other channels are returned unchanged; ``slack:default`` without ``TRACKER_SLACK_CHANNEL``
     stays ``slack:default`` (the Slack notifier then uses its incoming webhook, if any).
     """
-    if channel == "slack:default" and settings.slack_channel:
-        return f"slack:{settings.slack_channel}"
+    if channel == "slack:default" and settings.slack.channel:
+        return f"slack:{settings.slack.channel}"
     return channel
 
 
@@ -49,11 +49,11 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     """
     scheme, _, target = resolve_channel(channel, settings).partition(":")
     if scheme == "slack":
-        if settings.slack_bot_token is not None:
+        if settings.slack.bot_token is not None:
             if target == "default":
                 return "TRACKER_SLACK_CHANNEL is not set (needed by slack:default with a bot token)"
             return None
-        if settings.slack_webhook_url is not None:
+        if settings.slack.webhook_url is not None:
             return None
         return ("Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL, "
                 "or TRACKER_SLACK_WEBHOOK_URL)")

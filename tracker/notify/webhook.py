@@ -83,8 +83,8 @@ class WebhookNotifier:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, target: str) -> WebhookNotifier:
-        """Build from the channel target (the URL) and ``settings.http_timeout`` / ``user_agent``."""
-        return cls(target, timeout_s=settings.http_timeout, user_agent=settings.user_agent + USER_AGENT_SUFFIX)
+        """Build from the channel target (the URL) and ``settings.http.timeout`` / ``user_agent``."""
+        return cls(target, timeout_s=settings.http.timeout, user_agent=settings.http.user_agent + USER_AGENT_SUFFIX)
 
     def send(self, out: Outgoing) -> SendResult:
         """POST one delivery.

@@ -5,7 +5,7 @@ The claim is its own short transaction, committed before anything is sent: the c
 the release's row, so claims of one release's deliveries (a release and its variants) are
 serialized: a variant whose parent message is still in flight is handed back and waits
 ``PARENT_WAIT_S`` instead of posting a second parent. A claim whose worker died is taken over
-(``take_over_stale``) once it is older than ``settings.delivery_stale_after_s``.
+(``take_over_stale``) once it is older than ``settings.delivery.stale_after_s``.
 """
 
 from __future__ import annotations

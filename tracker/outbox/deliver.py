@@ -13,10 +13,10 @@ safe to run any number of times, concurrently, for the same delivery:
 3. **Record** (another transaction): ``sent`` with what the channel returned (and the release's
    Slack thread when the notifier reports one), or a failure: back to ``pending`` with a
    jittered exponential backoff that honours ``Retry-After``, or ``failed`` after
-   ``settings.delivery_max_attempts`` sends or at once for a permanent error.
+   ``settings.delivery.max_attempts`` sends or at once for a permanent error.
 
 **Unknown outcomes.** A worker killed after the send and before step 3 leaves the row in
-``sending``. Once its claim is older than ``settings.delivery_stale_after_s`` (longer than the
+``sending``. Once its claim is older than ``settings.delivery.stale_after_s`` (longer than the
 task's hard time limit, so its worker is surely gone) the next ``deliver_one`` takes it over with
 another compare-and-set (``sending -> unknown``) and asks the channel first
 (``notifier.find_sent``: Slack looks for the delivery id in message metadata): found means
@@ -151,7 +151,7 @@ def deliver_one(
     worker = worker or worker_name()
     now = clock()
     if take_over_stale(store, delivery_id=delivery_id, now=now,
-                       stale_after_s=settings.delivery_stale_after_s, worker=worker):
+                       stale_after_s=settings.delivery.stale_after_s, worker=worker):
         resolved = _resolve_unknown(store, delivery_id=delivery_id, notifier_for=notifier_for, now=now)
         if resolved is not None:
             return resolved
@@ -175,7 +175,7 @@ def _send_claimed(store: Store, out: Outgoing, *, release_id: int | None, attemp
         with store.transaction() as session:
             status = dl.record_failure(session=session, delivery_id=delivery_id, now=now, error=str(exc),
                                        permanent=exc.permanent, attempts=attempts,
-                                       max_attempts=settings.delivery_max_attempts,
+                                       max_attempts=settings.delivery.max_attempts,
                                        retry_after_s=exc.retry_after)
             next_at = session.scalar(select(Delivery.next_attempt_at).where(Delivery.id == delivery_id))
         (log.error if status == dl.FAILED else log.warning)(
@@ -193,10 +193,10 @@ def list_due(store: Store, *, settings: Settings, clock: Clock = utcnow, limit: 
     """Return ids of deliveries that need a ``deliver_one``: pending and due, or stale claims.
 
     Stale claims are ``sending``/``unknown`` rows claimed more than
-    ``settings.delivery_stale_after_s`` seconds ago (their worker died; see the module docstring).
+    ``settings.delivery.stale_after_s`` seconds ago (their worker died; see the module docstring).
     """
     now = clock()
-    stale_before = now - timedelta(seconds=settings.delivery_stale_after_s)
+    stale_before = now - timedelta(seconds=settings.delivery.stale_after_s)
     with store.transaction() as session:
         stmt = (select(Delivery.id)
                 .where(or_((Delivery.status == dl.PENDING) & (Delivery.next_attempt_at <= now),

@@ -57,7 +57,7 @@ def _store_new(session: Session, settings: Settings, lab: LabConfig, state: Sour
     """Store the ``New`` changes, each as history or as a detection (``detect.history_flags``)."""
     baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
     lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in lab.arxiv_queries}
-    backfill = timedelta(days=settings.arxiv_backfill_days)
+    backfill = timedelta(days=settings.arxiv.backfill_days)
     # New artifacts in creation order, so baseline clusters and release titles are stable.
     new = sorted((c for c in changes if isinstance(c, New)),
                  key=lambda c: (c.observation.created_at or now, c.observation.name))

@@ -111,7 +111,7 @@ class NewArtifacts:
         self.lab = lab
         self.events = events
         self.now = now
-        self.window = timedelta(days=settings.family_window_days)
+        self.window = timedelta(days=settings.polling.family_window_days)
         self.cadence = CadenceRules.from_settings(settings)
         self.stored: list[Artifact] = []
 

@@ -38,7 +38,7 @@ def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None
         sources (Sequence[str], optional): explicit slugs (``--source``); any registered source.
         labs (Sequence[str], optional): lab slugs; None means every lab.
         enabled (Sequence[str], optional): the default set when ``sources`` is None
-            (``settings.enabled_sources``); None means ``DEFAULT_SOURCES``.
+            (``settings.polling.enabled_sources``); None means ``DEFAULT_SOURCES``.
 
     Whether a lab has something to poll for a source is ``tracker.sources.applies`` (the source
     module's ``applies(lab)``), so a new source needs no change here.
@@ -68,7 +68,7 @@ async def poll_cycle(
     on_report: Callable[[PollReport], None] | None = None,
     lock_units: bool = False,
 ) -> list[PollReport]:
-    """Poll every unit concurrently: at most ``settings.http_concurrency`` fetches in flight,
+    """Poll every unit concurrently: at most ``settings.http.concurrency`` fetches in flight,
     each result stored in its own transaction as soon as it arrives (overlapping later fetches).
 
     Args:
@@ -89,7 +89,7 @@ async def poll_cycle(
     # and every unit's last listing fingerprint, so unchanged listings skip their own transaction.
     fingerprints = await asyncio.to_thread(_prepare_cycle, store, units, clock(), interval_s(settings))
     stored = await asyncio.to_thread(unit_validators, store)  # conditional requests: unchanged answers 304
-    sem = asyncio.Semaphore(settings.http_concurrency)
+    sem = asyncio.Semaphore(settings.http.concurrency)
     # Storing overlaps with fetching but is never concurrent on SQLite (one writer at a time).
     writers = 1 if store.engine.dialect.name == "sqlite" else 4
     loop = asyncio.get_running_loop()
@@ -171,5 +171,5 @@ def poll_once(
     Raises:
         ConfigError: unknown source or lab.
     """
-    units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.enabled_sources)
+    units = poll_units_for(watchlist, sources=sources, labs=labs, enabled=settings.polling.enabled_sources)
     return asyncio.run(poll_cycle(settings, store, units, clock=clock, on_report=on_report, lock_units=True))

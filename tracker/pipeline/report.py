@@ -54,7 +54,7 @@ class PollReport:
     withdrawn: int = 0
     restored: int = 0
     revised: int = 0
-    backfilled: int = 0  # papers first seen long after v1 (settings.arxiv_backfill_days): history, not alerts
+    backfilled: int = 0  # papers first seen long after v1 (settings.arxiv.backfill_days): history, not alerts
     detections: list[Detection] = field(default_factory=list)
     failures: list[ScopeFailure] = field(default_factory=list)
     requests: int = 0

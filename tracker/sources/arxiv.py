@@ -308,14 +308,14 @@ async def _fetch_page(client: HttpClient, settings: Settings, query: str, start:
         "sortBy": "submittedDate",
         "sortOrder": "descending",
         "start": start,
-        "max_results": settings.arxiv_max_results,
+        "max_results": settings.arxiv.max_results,
     }
-    response = await client.get(settings.arxiv_endpoint, params=params)
+    response = await client.get(settings.arxiv.endpoint, params=params)
     return parse_feed(response.content)
 
 
 async def search(client: HttpClient, settings: Settings, query: str) -> tuple[list[ArxivPaper], bool]:
-    """Run one search query, newest submissions first, over up to ``settings.arxiv_max_pages`` pages.
+    """Run one search query, newest submissions first, over up to ``settings.arxiv.max_pages`` pages.
 
     arXiv sometimes answers a page inside the result range with no entries; that page is asked
     again once, and a second empty answer fails the query (nothing is concluded from it).
@@ -335,7 +335,7 @@ async def search(client: HttpClient, settings: Settings, query: str) -> tuple[li
     """
     papers: dict[str, ArxivPaper] = {}
     start = 0
-    for _ in range(settings.arxiv_max_pages):
+    for _ in range(settings.arxiv.max_pages):
         page = await _fetch_page(client, settings, query, start)
         if not page.papers and start < page.total_results:
             page = await _fetch_page(client, settings, query, start)
@@ -348,7 +348,7 @@ async def search(client: HttpClient, settings: Settings, query: str) -> tuple[li
             known = papers.get(paper.arxiv_id)
             if known is None or paper.version > known.version:
                 papers[paper.arxiv_id] = paper
-        start += settings.arxiv_max_results
+        start += settings.arxiv.max_results
         if start >= page.total_results:
             return list(papers.values()), True
     return list(papers.values()), False

@@ -151,7 +151,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     """
     result = SourceResult(source=SourceKind.DAILY_PAPERS, lab=lab.slug)
     wanted = {org.lower() for org in lab.hf_orgs}
-    url = f"{settings.hf_endpoint.rstrip('/')}/api/daily_papers"
+    url = f"{settings.hub.endpoint.rstrip('/')}/api/daily_papers"
     with count_requests(client, result):
         papers = await fetch_scope(result, SCOPE, client.get(url, params={"limit": LIMIT}, conditional=True),
                                    lambda response: parse_daily_papers(response.content))

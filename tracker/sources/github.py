@@ -129,7 +129,7 @@ def release_observation(entry: FeedEntry, *, repo: str, feed: str, web_url: str)
         entry (FeedEntry): the feed entry.
         repo (str): ``owner/repo``.
         feed (str): ``releases`` or ``tags``.
-        web_url (str): ``settings.github_url`` (fallback link).
+        web_url (str): ``settings.github.url`` (fallback link).
 
     Returns:
         Observation: ``external_id`` = ``owner/repo@tag``, ``name`` = ``owner/repo <title>``,
@@ -205,10 +205,10 @@ class _Budget:
 
 async def _list_repos(client: HttpClient, settings: Settings, org: str, budget: _Budget) -> Response:
     headers = dict(_API_HEADERS)
-    if settings.github_token is not None and settings.github_token.get_secret_value():
-        headers["Authorization"] = f"Bearer {settings.github_token.get_secret_value()}"
+    if settings.github.token is not None and settings.github.token.get_secret_value():
+        headers["Authorization"] = f"Bearer {settings.github.token.get_secret_value()}"
     params = {"type": "public", "sort": "created", "direction": "desc", "per_page": 100}
-    base = settings.github_api_url.rstrip("/")
+    base = settings.github.api_url.rstrip("/")
     url = f"{base}/orgs/{quote(org, safe='')}/repos"
     budget.check(url)
     try:
@@ -237,7 +237,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     result = SourceResult(source=SourceKind.GITHUB, lab=lab.slug)
     chosen: dict[str, Observation] = {}
     budget = _Budget()
-    web = settings.github_url.rstrip("/")
+    web = settings.github.url.rstrip("/")
     with count_requests(client, result):
         for entry in lab.github:
             target = entry.strip().strip("/")

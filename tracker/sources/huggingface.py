@@ -211,7 +211,7 @@ def to_observation(model: HubModel, *, endpoint: str) -> Observation:
 
     Args:
         model (HubModel): the parsed model.
-        endpoint (str): the Hub base URL (``settings.hf_endpoint``); the artifact URL is
+        endpoint (str): the Hub base URL (``settings.hub.endpoint``); the artifact URL is
             ``{endpoint}/{repo_id}``.
 
     Returns:
@@ -261,9 +261,9 @@ async def list_org_models(client: HttpClient, settings: Settings, org: str) -> l
         SourceHTTPError / RateLimitedError: from the client (a 404 means the org does not exist).
         ParseError: a page is not a JSON array of valid models, or pagination loops.
     """
-    params = {"author": org, "full": "true", "limit": settings.hf_page_limit}
+    params = {"author": org, "full": "true", "limit": settings.hub.page_limit}
     models: list[HubModel] = []
-    url = f"{settings.hf_endpoint.rstrip('/')}/api/models"
+    url = f"{settings.hub.endpoint.rstrip('/')}/api/models"
     async for page in paginate(client, url, params=params):
         page_models = parse_listing(page.content, org=org)
         models.extend(m for m in page_models if not (m.private or m.disabled))
@@ -298,7 +298,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
             previous = chosen.get(model.object_id)
             if previous is None or (matches and not previous[1]):
                 chosen[model.object_id] = (model, matches)
-    web = settings.hf_web_url or settings.hf_endpoint
+    web = settings.hub.web_url or settings.hub.endpoint
     result.observations = [to_observation(m, endpoint=web) for m, _ in chosen.values()]
     return result
 
@@ -321,7 +321,7 @@ async def fetch_model_info(client: HttpClient, settings: Settings, repo_id: str)
         SourceHTTPError / RateLimitedError: from the client (404 when the repo is gone or private).
         ParseError: the body is not a JSON object.
     """
-    url = f"{settings.hf_endpoint.rstrip('/')}/api/models/{quote(repo_id, safe='/')}"
+    url = f"{settings.hub.endpoint.rstrip('/')}/api/models/{quote(repo_id, safe='/')}"
     response = await client.get(url)
     data = load_json(response.content, f"Hub model info for {repo_id}")
     if not isinstance(data, dict):

@@ -146,8 +146,8 @@ async def list_org_models(client: HttpClient, settings: Settings, org: str) -> l
         SourceHTTPError / RateLimitedError: from the client. ParseError: a bad page, or more
             than ``MAX_PAGES`` pages.
     """
-    url = f"{settings.modelscope_endpoint.rstrip('/')}/api/v1/models/"
-    size = settings.modelscope_page_size
+    url = f"{settings.modelscope.endpoint.rstrip('/')}/api/v1/models/"
+    size = settings.modelscope.page_size
     models: list[ModelScopeModel] = []
     for page in range(1, MAX_PAGES + 1):
         body = {"Path": org, "PageNumber": page, "PageSize": size}
@@ -201,6 +201,6 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     seen: dict[str, Observation] = {}
     for models in listings:
         for model in models or ():
-            seen.setdefault(model.model_id, to_observation(model, endpoint=settings.modelscope_endpoint))
+            seen.setdefault(model.model_id, to_observation(model, endpoint=settings.modelscope.endpoint))
     result.observations = list(seen.values())
     return result

@@ -45,7 +45,7 @@ def digest_key(subscription_id: int, period: Period) -> str:
 def unsubscribe_url(settings: Settings, *, subscription_id: int, email: str) -> str | None:
     """Return ``TRACKER_DIGEST_UNSUBSCRIBE_URL`` with ``{subscription_id}`` and ``{email}`` filled
     in (URL-quoted), or None when no link is configured."""
-    template = settings.digest_unsubscribe_url
+    template = settings.digest.unsubscribe_url
     if not template:
         return None
     return template.replace("{subscription_id}", str(subscription_id)).replace("{email}", quote(email, safe=""))
@@ -103,7 +103,7 @@ def create_digest_deliveries(
         ConfigError: unknown period kind or time zone.
     """
     now = clock()
-    period = period_for(period_kind, at or now, settings.digest_timezone)
+    period = period_for(period_kind, at or now, settings.digest.timezone)
     run = DigestRun(period)
     with store.transaction() as session:
         audience = Audience(session, settings=settings, subscriptions=watchlist.subscriptions, now=now,
@@ -114,7 +114,7 @@ def create_digest_deliveries(
         def payload(sub: Subscription) -> dict[str, Any] | Skip:
             digest = build_digest(session=session, period=period, filters=sub.filters,
                                   lab_slugs=[lab.slug for lab in watchlist.labs], now=now)
-            if digest.empty and not settings.digest_send_empty:
+            if digest.empty and not settings.digest.send_empty:
                 return Skip(f"nothing new this {period.noun} (TRACKER_DIGEST_SEND_EMPTY is off)")
             digests[sub.channel] = digest
             return {"digest": digest.to_dict(),

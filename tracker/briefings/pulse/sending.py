@@ -62,9 +62,9 @@ class PulseRun:
 def pulse_payload(*, session: Session, pulse: Pulse, settings: Settings, chart: bool = True) -> dict[str, Any]:
     """The delivery payload of a pulse: ``week``, ``timezone``, ``text``, ``blocks``, the chart PNG
     (``chart_png_b64``, ``chart_filename``, ``chart_title``) and ``dashboard_url``."""
-    content = pulse_content(pulse, dashboard_url=settings.dashboard_url)
+    content = pulse_content(pulse, dashboard_url=settings.api.dashboard_url)
     payload: dict[str, Any] = {"week": pulse.week, "timezone": pulse.timezone, "text": content.text,
-                               "blocks": content.blocks, "dashboard_url": settings.dashboard_url}
+                               "blocks": content.blocks, "dashboard_url": settings.api.dashboard_url}
     if chart:
         payload["chart_png_b64"] = base64.b64encode(build_chart_png(session=session, pulse=pulse)).decode("ascii")
         payload["chart_filename"] = f"tracker-pulse-{pulse.week}.png"
@@ -85,7 +85,7 @@ class _Payloads:
         if chart not in self._by_chart:
             if self.run.pulse is None:
                 self.run.pulse = build_pulse(session=self.session, week=self.run.week,
-                                             tz=zone(self.settings.pulse_timezone), now=self.now,
+                                             tz=zone(self.settings.pulse.timezone), now=self.now,
                                              rules=CadenceRules.from_settings(self.settings))
             self._by_chart[chart] = pulse_payload(session=self.session, pulse=self.run.pulse,
                                                   settings=self.settings, chart=chart)
@@ -103,7 +103,7 @@ def create_pulse_deliveries(store: Store, *, settings: Settings, watchlist: Watc
     Args:
         store (Store): the database. settings (Settings): zone, rules, dashboard URL, channels.
         watchlist (Watchlist): its subscriptions are synced first.
-        week (str): the ISO week (in ``settings.pulse_timezone``). now (datetime): UTC.
+        week (str): the ISO week (in ``settings.pulse.timezone``). now (datetime): UTC.
 
     Returns:
         PulseRun: the deliveries created and the channels skipped or already done.
@@ -111,7 +111,7 @@ def create_pulse_deliveries(store: Store, *, settings: Settings, watchlist: Watc
     Raises:
         ConfigError: a bad week key or time zone.
     """
-    zone(settings.pulse_timezone)
+    zone(settings.pulse.timezone)
     parse_week(week)
     run = PulseRun(week=week)
     with store.transaction() as session:
@@ -134,11 +134,11 @@ def schedule_pulse(store: Store, *, settings: Settings, watchlist: Watchlist,
     Returns:
         PulseRun | None: None when no pulse is due now or pulses are disabled.
     """
-    if not settings.pulse_enabled:
+    if not settings.pulse.enabled:
         return None
     now = clock()
-    week = due_pulse_week(now, weekday=settings.pulse_weekday, hour=settings.pulse_hour,
-                          tz=zone(settings.pulse_timezone))
+    week = due_pulse_week(now, weekday=settings.pulse.weekday, hour=settings.pulse.hour,
+                          tz=zone(settings.pulse.timezone))
     if week is None:
         return None
     return create_pulse_deliveries(store, settings=settings, watchlist=watchlist, week=week, now=now)

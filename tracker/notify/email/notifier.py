@@ -53,9 +53,9 @@ class EmailNotifier:
         problem = email_problem(settings, target)
         if problem is not None:
             raise DeliveryError(f"email:{target}: {problem}", permanent=True)
-        assert settings.smtp_url is not None and settings.email_from is not None
-        return cls(url=parse_smtp_url(secret_text(settings.smtp_url)), sender=settings.email_from,
-                   to=target, timeout_s=settings.smtp_timeout_s, ca_file=settings.smtp_ca_file)
+        assert settings.email.smtp_url is not None and settings.email.from_address is not None
+        return cls(url=parse_smtp_url(secret_text(settings.email.smtp_url)), sender=settings.email.from_address,
+                   to=target, timeout_s=settings.email.smtp_timeout_s, ca_file=settings.email.smtp_ca_file)
 
     def build(self, out: Outgoing) -> EmailMessage:
         """Return the MIME message for a delivery.

@@ -101,14 +101,14 @@ def secret_text(value: Any) -> str:
 
 def email_problem(settings: Settings, address: str) -> str | None:
     """Return why ``email:<address>`` cannot be served with ``settings``, or None."""
-    if settings.smtp_url is None:
+    if settings.email.smtp_url is None:
         return "email is not configured yet (set TRACKER_SMTP_URL and TRACKER_EMAIL_FROM)"
-    if not settings.email_from or not is_address(parseaddr(header_text(settings.email_from))[1]):
+    if not settings.email.from_address or not is_address(parseaddr(header_text(settings.email.from_address))[1]):
         return "TRACKER_EMAIL_FROM is not set to an address (e.g. 'tracker <tracker@example.org>')"
     if not is_address(address):
         return f"not a single email address: {address!r}"
     try:
-        parse_smtp_url(secret_text(settings.smtp_url))
+        parse_smtp_url(secret_text(settings.email.smtp_url))
     except ConfigError as exc:
         return str(exc)
     return None

@@ -104,17 +104,17 @@ class SlackNotifier:
             ValueError: neither a bot token nor a webhook URL is configured.
         """
         handlers = retry_handlers(settings, sleep=sleep)
-        pacer = shared_pacer(settings.slack_min_interval_s) if sleep is time.sleep else ChannelPacer(
-            settings.slack_min_interval_s, sleep=sleep)
-        timeout = int(settings.http_timeout)
-        if settings.slack_bot_token:
-            client = WebClient(token=settings.slack_bot_token.get_secret_value(),
-                               base_url=settings.slack_api_url.rstrip("/") + "/",
+        pacer = shared_pacer(settings.slack.min_interval_s) if sleep is time.sleep else ChannelPacer(
+            settings.slack.min_interval_s, sleep=sleep)
+        timeout = int(settings.http.timeout)
+        if settings.slack.bot_token:
+            client = WebClient(token=settings.slack.bot_token.get_secret_value(),
+                               base_url=settings.slack.api_url.rstrip("/") + "/",
                                timeout=timeout, retry_handlers=handlers)
-            return cls(client=client, channel=channel or settings.slack_channel, pacer=pacer)
-        if settings.slack_webhook_url is None:
+            return cls(client=client, channel=channel or settings.slack.channel, pacer=pacer)
+        if settings.slack.webhook_url is None:
             raise ValueError("Slack is not configured: set TRACKER_SLACK_BOT_TOKEN or TRACKER_SLACK_WEBHOOK_URL")
-        webhook = WebhookClient(settings.slack_webhook_url.get_secret_value(), timeout=timeout,
+        webhook = WebhookClient(settings.slack.webhook_url.get_secret_value(), timeout=timeout,
                                 retry_handlers=handlers)
         return cls(webhook=webhook, pacer=pacer)
 

@@ -96,5 +96,5 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
 
 def retry_handlers(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> list[RetryHandler]:
     """The retry handlers every Slack client gets: 429 ``Retry-After`` and connection errors."""
-    return [RetryAfterHandler(max_retry_count=2, max_wait_s=settings.slack_max_retry_after_s, sleep=sleep),
+    return [RetryAfterHandler(max_retry_count=2, max_wait_s=settings.slack.max_retry_after_s, sleep=sleep),
             ConnectionErrorRetryHandler(max_retry_count=2)]
