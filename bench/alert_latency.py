@@ -86,15 +86,24 @@ class Stack:
         self.api_port = free_port() if serve else None
         (self.tmp / "watchlist.toml").write_text(WATCHLIST)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
-        self.env.update({
-            "PYTHONUNBUFFERED": "1", "TRACKER_DATA_DIR": str(self.tmp / "data"),
-            "TRACKER_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-            "TRACKER_HF_ENDPOINT": hub.hf_endpoint, "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
-            "TRACKER_SOURCES": "hf", "TRACKER_POLL_INTERVAL": str(poll_interval),
-            "TRACKER_WATCHLIST": str(self.tmp / "watchlist.toml"), "TRACKER_SLACK_BOT_TOKEN": TOKEN,
-            "TRACKER_SLACK_API_URL": slack.api_url, "TRACKER_SLACK_CHANNEL": "#models",
-            "TRACKER_SLACK_MIN_INTERVAL_S": "0", "TRACKER_WEBHOOK_SECRET": SECRET, "TRACKER_LOG_LEVEL": "WARNING",
-        })
+        self.env.update(
+            {
+                "PYTHONUNBUFFERED": "1",
+                "TRACKER_DATA_DIR": str(self.tmp / "data"),
+                "TRACKER_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+                "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
+                "TRACKER_SOURCES": "hf",
+                "TRACKER_POLL_INTERVAL": str(poll_interval),
+                "TRACKER_WATCHLIST": str(self.tmp / "watchlist.toml"),
+                "TRACKER_SLACK_BOT_TOKEN": TOKEN,
+                "TRACKER_SLACK_API_URL": slack.api_url,
+                "TRACKER_SLACK_CHANNEL": "#models",
+                "TRACKER_SLACK_MIN_INTERVAL_S": "0",
+                "TRACKER_WEBHOOK_SECRET": SECRET,
+                "TRACKER_LOG_LEVEL": "WARNING",
+            }
+        )
         self.procs: list[subprocess.Popen[bytes]] = []
         self.serve = serve
 
@@ -112,8 +121,22 @@ class Stack:
         binary = shutil.which("redis-server")
         if binary is None:
             raise SystemExit("redis-server is needed for this benchmark")
-        self._spawn([binary, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", str(self.tmp)], "redis")
+        self._spawn(
+            [
+                binary,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            "redis",
+        )
         wait_for("redis", lambda: _pings(redis, self.redis_port), timeout_s=10)
         self._spawn([sys.executable, "-m", "workers.cli", "run", "--pool", "prefork", "--concurrency", "2"], "run")
         if self.serve:
@@ -157,8 +180,7 @@ def _qwen_listings(hub: ReplayServer) -> int:
 
 
 def _baseline_done(hub: ReplayServer) -> bool:
-    return any(k.startswith("/api/models") and "author=Qwen" in k and n > 0
-               for k, n in hub.stats()["requests"].items())
+    return any(k.startswith("/api/models") and "author=Qwen" in k and n > 0 for k, n in hub.stats()["requests"].items())
 
 
 def polling_latency(poll_interval: float) -> float:
@@ -189,11 +211,17 @@ def webhook_latency() -> float:
             time.sleep(1.0)
 
             def hook(name: str) -> None:
-                payload = {"event": {"action": "create", "scope": "repo"},
-                           "repo": {"type": "model", "name": name, "id": "6806ad1c2b1e8e2f3a4b5c6d", "private": False},
-                           "webhook": {"id": "6390e855e30d9209411de93b", "version": 3}}
-                resp = httpx.post(f"{stack.api_url}/webhooks/huggingface", json=payload,
-                                  headers={"X-Webhook-Secret": SECRET}, timeout=10)
+                payload = {
+                    "event": {"action": "create", "scope": "repo"},
+                    "repo": {"type": "model", "name": name, "id": "6806ad1c2b1e8e2f3a4b5c6d", "private": False},
+                    "webhook": {"id": "6390e855e30d9209411de93b", "version": 3},
+                }
+                resp = httpx.post(
+                    f"{stack.api_url}/webhooks/huggingface",
+                    json=payload,
+                    headers={"X-Webhook-Secret": SECRET},
+                    timeout=10,
+                )
                 resp.raise_for_status()
 
             # steady state: one earlier webhook warms the API's broker connection (no alert: pre-launch)
@@ -204,8 +232,9 @@ def webhook_latency() -> float:
             hub.set_now(AFTER_LAUNCH)
             visible = time.monotonic()
             hook("Qwen/Qwen3-8B")
-            received = wait_for("the first Slack message", lambda: bool(slack.calls_to("chat.postMessage")),
-                                timeout_s=60)
+            received = wait_for(
+                "the first Slack message", lambda: bool(slack.calls_to("chat.postMessage")), timeout_s=60
+            )
             return received - visible
         finally:
             stack.stop()
@@ -214,9 +243,11 @@ def webhook_latency() -> float:
 def report(name: str, samples: list[float], target_s: float) -> None:
     """Print median/max of ``samples`` against ``target_s`` as ratios."""
     med, worst = statistics.median(samples), max(samples)
-    print(f"{name:<14} runs {len(samples)}  median {med:6.2f} s  max {worst:6.2f} s  target {target_s:5.2f} s  "
-          f"ratio median {med / target_s:4.2f}  max {worst / target_s:4.2f}  "
-          f"{'OK' if worst <= target_s else 'MISSED'}")
+    print(
+        f"{name:<14} runs {len(samples)}  median {med:6.2f} s  max {worst:6.2f} s  target {target_s:5.2f} s  "
+        f"ratio median {med / target_s:4.2f}  max {worst / target_s:4.2f}  "
+        f"{'OK' if worst <= target_s else 'MISSED'}"
+    )
 
 
 def main() -> None:
@@ -227,8 +258,9 @@ def main() -> None:
     parser.add_argument("--path", choices=("both", "polling", "webhook"), default="both")
     args = parser.parse_args()
     if args.path in ("both", "polling"):
-        report("polling path", [polling_latency(args.poll_interval) for _ in range(args.runs)],
-               args.poll_interval + 2.0)
+        report(
+            "polling path", [polling_latency(args.poll_interval) for _ in range(args.runs)], args.poll_interval + 2.0
+        )
     if args.path in ("both", "webhook"):
         report("webhook path", [webhook_latency() for _ in range(args.runs)], 2.0)
 

@@ -45,16 +45,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labs", type=int, default=20)
     args = parser.parse_args()
-    for module, name in ((feeds, "parse_feed"), (github, "parse_feed"), (github, "parse_repos"),
-                         (daily_papers, "parse_daily_papers")):
+    for module, name in (
+        (feeds, "parse_feed"),
+        (github, "parse_feed"),
+        (github, "parse_repos"),
+        (daily_papers, "parse_daily_papers"),
+    ):
         _counting(module, name)
     with ReplayServer(now=datetime(2025, 5, 1, tzinfo=UTC)) as hub, tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp), hf_endpoint=hub.url, github_url=hub.url + "/github",
-                            github_api_url=hub.url + "/github-api", allow_private_feeds=True)
+        settings = Settings(
+            _env_file=None,
+            data_dir=Path(tmp),
+            hf_endpoint=hub.url,
+            github_url=hub.url + "/github",
+            github_api_url=hub.url + "/github-api",
+            allow_private_feeds=True,
+        )
         store = Store.open(settings)
-        labs = [LabConfig(slug=f"qwen-{i}", name=f"Qwen copy {i}", country="CN", hf_orgs=("Qwen",),
-                          github=("QwenLM/Qwen3", "QwenLM"), feeds=(hub.url + "/blog/qwen/index.xml",))
-                for i in range(args.labs)]
+        labs = [
+            LabConfig(
+                slug=f"qwen-{i}",
+                name=f"Qwen copy {i}",
+                country="CN",
+                hf_orgs=("Qwen",),
+                github=("QwenLM/Qwen3", "QwenLM"),
+                feeds=(hub.url + "/blog/qwen/index.xml",),
+            )
+            for i in range(args.labs)
+        ]
         units = [(source, lab) for lab in labs for source in SOURCES]
         rows = []
         for label in ("first", "steady"):
@@ -64,8 +82,9 @@ def main() -> None:
             wall = time.perf_counter() - start
             failed = [r for r in reports if r.status != "ok"]
             assert not failed, [(r.source, r.lab, r.error, r.failures) for r in failed]
-            rows.append((label, sum(r.requests for r in reports), sum(r.not_modified for r in reports),
-                         parses["n"], wall))
+            rows.append(
+                (label, sum(r.requests for r in reports), sum(r.not_modified for r in reports), parses["n"], wall)
+            )
             hub.advance(300)
         store.dispose()
     print(f"{len(units)} poll units ({args.labs} labs x {', '.join(SOURCES)})")
@@ -73,8 +92,10 @@ def main() -> None:
     for label, requests, not_modified, parsed, wall in rows:
         print(f"{label:<8}{requests:>10}{not_modified:>8}{parsed:>8}{wall:>9.2f}")
     (_, req1, _, parsed1, wall1), (_, req2, nm2, parsed2, wall2) = rows
-    print(f"steady/first: requests {req2 / req1:.2f}, 304 share {nm2 / req2:.2f}, "
-          f"parses {parsed2}/{parsed1}, wall {wall2 / wall1:.2f}")
+    print(
+        f"steady/first: requests {req2 / req1:.2f}, 304 share {nm2 / req2:.2f}, "
+        f"parses {parsed2}/{parsed1}, wall {wall2 / wall1:.2f}"
+    )
 
 
 if __name__ == "__main__":

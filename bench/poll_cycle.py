@@ -50,9 +50,19 @@ def free_port() -> int:
 def start_hub(orgs: int, latency: float) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker.replay.server", "--port", str(port), "--latency", str(latency),
-         "--synthetic-orgs", str(orgs)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "tracker.replay.server",
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+            "--synthetic-orgs",
+            str(orgs),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -87,11 +97,11 @@ def run(n: int, latency: float, concurrency: int, *, naive: bool = True) -> dict
     proc, url = start_hub(n, latency)
     try:
         orgs = [f"synth-{i:04d}" for i in range(n)]
-        labs = [LabConfig(slug=f"lab-{i:04d}", name=f"Lab {i}", country="US", hf_orgs=(org,))
-                for i, org in enumerate(orgs)]
+        labs = [
+            LabConfig(slug=f"lab-{i:04d}", name=f"Lab {i}", country="US", hf_orgs=(org,)) for i, org in enumerate(orgs)
+        ]
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(_env_file=None, data_dir=Path(tmp), hf_endpoint=url,
-                                http_concurrency=concurrency)
+            settings = Settings(_env_file=None, data_dir=Path(tmp), hf_endpoint=url, http_concurrency=concurrency)
             store = Store.open(settings)
             units = [("hf", lab) for lab in labs]
             reset_stats(url)
@@ -111,30 +121,49 @@ def run(n: int, latency: float, concurrency: int, *, naive: bool = True) -> dict
         proc.terminate()
         proc.wait(10)
     bound = requests / concurrency * latency
-    return {"orgs": n, "requests": requests, "wall_s": wall, "bound_s": bound, "ratio": wall / bound,
-            "steady_wall_s": steady_wall, "steady_ratio": steady_wall / bound,
-            "steady_requests_per_org_page": steady_requests / n, "naive_sequential_s": naive_s,
-            "speedup_vs_naive": naive_s / steady_wall}
+    return {
+        "orgs": n,
+        "requests": requests,
+        "wall_s": wall,
+        "bound_s": bound,
+        "ratio": wall / bound,
+        "steady_wall_s": steady_wall,
+        "steady_ratio": steady_wall / bound,
+        "steady_requests_per_org_page": steady_requests / n,
+        "naive_sequential_s": naive_s,
+        "speedup_vs_naive": naive_s / steady_wall,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orgs", type=int, nargs="*", default=[10, 100, 1000])
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request at the hub")
-    parser.add_argument("--concurrency", type=int, nargs="*", default=[8, 16],
-                        help="requests in flight (TRACKER_HTTP_CONCURRENCY); several values compare")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="*",
+        default=[8, 16],
+        help="requests in flight (TRACKER_HTTP_CONCURRENCY); several values compare",
+    )
     args = parser.parse_args()
     os.environ.pop("TRACKER_DATABASE_URL", None)
-    header = (f"{'orgs':>6} {'reqs':>6} {'wall s':>8} {'bound s':>8} {'ratio':>6} {'steady s':>9} "
-              f"{'s.ratio':>7} {'req/page':>8} {'naive s':>8} {'vs naive':>8}")
+    header = (
+        f"{'orgs':>6} {'reqs':>6} {'wall s':>8} {'bound s':>8} {'ratio':>6} {'steady s':>9} "
+        f"{'s.ratio':>7} {'req/page':>8} {'naive s':>8} {'vs naive':>8}"
+    )
     print(f"latency {args.latency * 1000:.0f} ms; 'ratio' = cycle wall / (requests / concurrency x latency)")
     print(f"{'conc':>4} " + header)
     for n in args.orgs:
         for i, conc in enumerate(args.concurrency):
             r = run(n, args.latency, conc, naive=i == 0)
-            print(f"{conc:>4} {r['orgs']:>6} {r['requests']:>6.0f} {r['wall_s']:>8.2f} {r['bound_s']:>8.2f} {r['ratio']:>6.2f} "
-                  f"{r['steady_wall_s']:>9.2f} {r['steady_ratio']:>7.2f} {r['steady_requests_per_org_page']:>8.2f} "
-                  f"{r['naive_sequential_s']:>8.2f} {r['speedup_vs_naive']:>7.1f}x", flush=True)
+            print(
+                f"{conc:>4} {r['orgs']:>6} {r['requests']:>6.0f} {r['wall_s']:>8.2f} {r['bound_s']:>8.2f} "
+                f"{r['ratio']:>6.2f} "
+                f"{r['steady_wall_s']:>9.2f} {r['steady_ratio']:>7.2f} {r['steady_requests_per_org_page']:>8.2f} "
+                f"{r['naive_sequential_s']:>8.2f} {r['speedup_vs_naive']:>7.1f}x",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

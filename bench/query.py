@@ -33,22 +33,37 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fastapi.testclient import TestClient  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.engine import make_url
 
-from tracker import analytics  # noqa: E402
-from tracker.api import create_app  # noqa: E402
-from tracker.config import Settings  # noqa: E402
-from tracker.store import Store  # noqa: E402
-from tracker.store import db as store_db  # noqa: E402
-from tracker.store.models import Artifact, Lab, Release  # noqa: E402
+from tracker import analytics
+from tracker.api import create_app
+from tracker.config import Settings
+from tracker.store import Store
+from tracker.store import db as store_db
+from tracker.store.models import Artifact, Lab, Release
 
-LABS = [("qwen", "CN", 30), ("deepseek", "CN", 6), ("zhipu", "CN", 12), ("minimax", "CN", 3), ("moonshot", "CN", 4),
-        ("baidu", "CN", 4), ("tencent", "CN", 8), ("bytedance-seed", "CN", 6), ("internlm", "CN", 5),
-        ("xiaomi", "CN", 2), ("inclusionai", "CN", 4), ("meta", "US", 4), ("google", "US", 10), ("mistral", "FR", 4),
-        ("openai", "US", 1), ("microsoft", "US", 9), ("nvidia", "US", 14)]
+LABS = [
+    ("qwen", "CN", 30),
+    ("deepseek", "CN", 6),
+    ("zhipu", "CN", 12),
+    ("minimax", "CN", 3),
+    ("moonshot", "CN", 4),
+    ("baidu", "CN", 4),
+    ("tencent", "CN", 8),
+    ("bytedance-seed", "CN", 6),
+    ("internlm", "CN", 5),
+    ("xiaomi", "CN", 2),
+    ("inclusionai", "CN", 4),
+    ("meta", "US", 4),
+    ("google", "US", 10),
+    ("mistral", "FR", 4),
+    ("openai", "US", 1),
+    ("microsoft", "US", 9),
+    ("nvidia", "US", 14),
+]
 SIZES = [0.5, 1.5, 3, 7, 8, 14, 32, 70, 235, 480, 671, 1000]
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -60,26 +75,52 @@ def fill(store: Store, n_releases: int, artifacts_per_release: float, seed: int 
     start = NOW - timedelta(days=3 * 365)
     span_s = (NOW - start).total_seconds()
     with store.engine.begin() as conn:
-        conn.execute(insert(Lab), [{"id": i + 1, "slug": s, "name": s.title(), "country": c} for i, (s, c, _) in enumerate(LABS)])
+        conn.execute(
+            insert(Lab), [{"id": i + 1, "slug": s, "name": s.title(), "country": c} for i, (s, c, _) in enumerate(LABS)]
+        )
     artifact_id, batch_r, batch_a = 0, [], []
     for rid in range(1, n_releases + 1):
         lab = rng.choices(range(len(LABS)), weights)[0] + 1
         kind = "paper" if rng.random() < 0.15 else "model"
         at = start + timedelta(seconds=span_s * rng.random() ** 0.7)  # more releases recently
         family = f"Fam{lab}-{rid // 7}"
-        batch_r.append({"id": rid, "lab_id": lab, "family": family, "title": f"{family} {rid}", "kind": kind,
-                        "url": f"https://hub.test/{rid}", "released_at": at, "first_seen_at": at,
-                        "baseline": at < start + timedelta(days=365)})
+        batch_r.append(
+            {
+                "id": rid,
+                "lab_id": lab,
+                "family": family,
+                "title": f"{family} {rid}",
+                "kind": kind,
+                "url": f"https://hub.test/{rid}",
+                "released_at": at,
+                "first_seen_at": at,
+                "baseline": at < start + timedelta(days=365),
+            }
+        )
         count = 1 if kind == "paper" else max(1, min(40, int(rng.expovariate(1 / artifacts_per_release))))
         for _ in range(count):
             artifact_id += 1
             size = rng.choice(SIZES) if kind == "model" else None
-            batch_a.append({"id": artifact_id, "source": "arxiv" if kind == "paper" else "hf",
-                            "external_id": uuid.UUID(int=rng.getrandbits(128)).hex, "kind": kind, "lab_id": lab,
-                            "release_id": rid, "name": f"org{lab}/{family}-{size}B-Instruct", "org": f"org{lab}",
-                            "url": "https://hub.test/x", "created_at": at, "first_seen_at": at, "baseline": False,
-                            "kinds": ["instruct"], "size_label": f"{size}B" if size else None,
-                            "params_total_b": size, "attrs": {}})
+            batch_a.append(
+                {
+                    "id": artifact_id,
+                    "source": "arxiv" if kind == "paper" else "hf",
+                    "external_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+                    "kind": kind,
+                    "lab_id": lab,
+                    "release_id": rid,
+                    "name": f"org{lab}/{family}-{size}B-Instruct",
+                    "org": f"org{lab}",
+                    "url": "https://hub.test/x",
+                    "created_at": at,
+                    "first_seen_at": at,
+                    "baseline": False,
+                    "kinds": ["instruct"],
+                    "size_label": f"{size}B" if size else None,
+                    "params_total_b": size,
+                    "attrs": {},
+                }
+            )
         if len(batch_a) >= 20_000 or rid == n_releases:
             with store.engine.begin() as conn:
                 conn.execute(insert(Release), batch_r)
@@ -95,8 +136,9 @@ def fill(store: Store, n_releases: int, artifacts_per_release: float, seed: int 
     return artifact_id
 
 
-def timed(client: TestClient, path: str, params: dict, runs: int,
-          before: Callable[[], object] | None = None) -> tuple[float, float]:
+def timed(
+    client: TestClient, path: str, params: dict, runs: int, before: Callable[[], object] | None = None
+) -> tuple[float, float]:
     """Return (p50, p95) in ms of ``runs`` GETs (after one warm-up); ``before`` runs untimed before each."""
     assert client.get(path, params=params).status_code == 200
     samples = []
@@ -135,8 +177,9 @@ def slowest_statement_plan(store: Store, client: TestClient, path: str, params: 
         for _, other, other_params in timings:  # session settings the statement ran under (work_mem)
             if other.lstrip().upper().startswith("SET "):
                 conn.exec_driver_sql(other, other_params)
-        rows = conn.exec_driver_sql(("EXPLAIN ANALYZE " if postgres else "EXPLAIN QUERY PLAN ") + statement,
-                                    parameters).all()
+        rows = conn.exec_driver_sql(
+            ("EXPLAIN ANALYZE " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters
+        ).all()
         conn.rollback()
     head = f"  slowest of {len(timings)} statements: {ms:.1f} ms\n  " + " ".join(statement.split())[:300]
     return head + "\n" + "\n".join("  " + (r[-1] if isinstance(r[-1], str) else str(r)) for r in rows)
@@ -151,8 +194,10 @@ def reusable(store: Store) -> str | None:
 
     with store.engine.connect() as conn:
         drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        trigger = store.engine.dialect.name != "postgresql" or conn.scalar(
-            text("SELECT 1 FROM pg_trigger WHERE tgname = 'releases_changed'")) is not None
+        trigger = (
+            store.engine.dialect.name != "postgresql"
+            or conn.scalar(text("SELECT 1 FROM pg_trigger WHERE tgname = 'releases_changed'")) is not None
+        )
     if drift:
         return f"schema differs from the models ({len(drift)} differences)"
     return None if trigger else "the releases_changed trigger is missing"
@@ -165,8 +210,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--releases", type=int, default=10_000)
     parser.add_argument("--artifacts-per-release", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--keep-db", metavar="NAME", help="PostgreSQL: use (fill once, then reuse) and keep this "
-                        "database instead of a throwaway one, to compare code changes on the same data")
+    parser.add_argument(
+        "--keep-db",
+        metavar="NAME",
+        help="PostgreSQL: use (fill once, then reuse) and keep this "
+        "database instead of a throwaway one, to compare code changes on the same data",
+    )
     args = parser.parse_args(argv)
 
     tmp = tempfile.TemporaryDirectory(prefix="tracker-bench-")
@@ -176,11 +225,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.backend == "postgresql":
         admin = create_engine(make_url(args.pg_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            reuse = bool(args.keep_db) and conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db_name}) is not None
+            reuse = (
+                bool(args.keep_db)
+                and conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db_name}) is not None
+            )
             if not reuse:
                 conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-        settings = settings.model_copy(update={"database_url": make_url(args.pg_url).set(database=db_name).render_as_string(hide_password=False)})
+        settings = settings.model_copy(
+            update={"database_url": make_url(args.pg_url).set(database=db_name).render_as_string(hide_password=False)}
+        )
     store = Store.open(settings, migrate=False)
     try:
         if reuse and (why := reusable(store)) is not None:
@@ -200,8 +253,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{args.backend}: reusing {db_name}: {releases} releases, {artifacts} artifacts")
         else:
             artifacts = fill(store, args.releases, args.artifacts_per_release)
-            print(f"{args.backend}: {args.releases} releases, {artifacts} artifacts filled in "
-                  f"{time.perf_counter() - t0:.1f} s")
+            print(
+                f"{args.backend}: {args.releases} releases, {artifacts} artifacts filled in "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
         client = TestClient(create_app(settings, store=store))
         page = client.get("/releases", params={"limit": 50}).json()
         deep_cursor = page["next_cursor"]
@@ -224,8 +279,9 @@ def main(argv: list[str] | None = None) -> None:
             ("/stats/cadence (all labs)", "/stats/cadence", as_of, 100, None),
         ]
         if args.backend == "postgresql":
-            cases.append(("/stats/cadence cold (after a change)", "/stats/cadence", as_of, 100,
-                          analytics._HISTORY_CACHE.clear))
+            cases.append(
+                ("/stats/cadence cold (after a change)", "/stats/cadence", as_of, 100, analytics._HISTORY_CACHE.clear)
+            )
         cases.append(("/stats/countries (12 months)", "/stats/countries", as_of, 100, None))
         print(f"{'query':38} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} {'p95/target':>10}")
         ratios = []

@@ -33,9 +33,7 @@ from tests.parallel import (  # noqa: F401 (hooks: pytest finds them in this mod
 from tracker.config import Settings
 from tracker.store import Store
 
-POSTGRES_URL = os.environ.get(
-    "TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REDIS_DATABASES = 16  # Redis's default `databases`
 
@@ -114,8 +112,7 @@ def redis_url() -> Iterator[str]:
     """
     index, count = xdist_worker()
     if count > REDIS_DATABASES:
-        pytest.fail(f"at most {REDIS_DATABASES} xdist workers can share one Redis server (-n {count})",
-                    pytrace=False)
+        pytest.fail(f"at most {REDIS_DATABASES} xdist workers can share one Redis server (-n {count})", pytrace=False)
     base = urlsplit(REDIS_URL)
     db = (int(base.path.strip("/") or 0) - index) % REDIS_DATABASES
     url = base._replace(path=f"/{db}").geturl()
@@ -124,8 +121,11 @@ def redis_url() -> Iterator[str]:
         client.flushdb()
     except redis.RedisError as exc:
         client.close()
-        pytest.fail(f"Redis is required and not reachable at {url} ({exc}). Start it (e.g. "
-                    "`docker compose up -d redis`) or set TRACKER_TEST_REDIS_URL.", pytrace=False)
+        pytest.fail(
+            f"Redis is required and not reachable at {url} ({exc}). Start it (e.g. "
+            "`docker compose up -d redis`) or set TRACKER_TEST_REDIS_URL.",
+            pytrace=False,
+        )
     try:
         yield url
     finally:

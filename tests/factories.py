@@ -18,8 +18,10 @@ from tracker.domain import ArtifactKind, Observation, SourceKind
 from tracker.watchlist import LabConfig, Subscription, Watchlist, load_watchlist, parse_watchlist
 
 #: The arXiv author query the packaged watchlist uses for Qwen (the replay corpus answers it).
-QWEN_AUTHORS = ('au:"Qwen" OR au:"Zhenru Zhang" OR au:"An Yang" OR au:"Shuai Bai" OR au:"Jin Xu" '
-                'OR au:"Yanzhao Zhang" OR au:"Chenfei Wu"')
+QWEN_AUTHORS = (
+    'au:"Qwen" OR au:"Zhenru Zhang" OR au:"An Yang" OR au:"Shuai Bai" OR au:"Jin Xu" '
+    'OR au:"Yanzhao Zhang" OR au:"Chenfei Wu"'
+)
 
 
 # ------------------------------------------------------------------------------ watchlist TOML
@@ -54,8 +56,9 @@ def subscription(channel: str, **keys: Any) -> dict[str, Any]:
     return {"channel": channel, **keys}
 
 
-def watchlist_toml(*labs: Mapping[str, Any], subscriptions: Iterable[Mapping[str, Any]] = (),
-                   extends: str | None = None) -> str:
+def watchlist_toml(
+    *labs: Mapping[str, Any], subscriptions: Iterable[Mapping[str, Any]] = (), extends: str | None = None
+) -> str:
     """A watchlist file's text: ``extends`` (if any), then the labs, then the subscriptions."""
     parts = [f"extends = {toml_value(extends)}\n"] if extends else []
     for table, rows in (("labs", labs), ("subscriptions", subscriptions)):
@@ -70,8 +73,9 @@ def write_watchlist(path: Path, *labs: Mapping[str, Any], subscriptions: Iterabl
     return path
 
 
-def make_watchlist(*labs: Mapping[str, Any], subscriptions: Iterable[Mapping[str, Any]] = (),
-              source: str = "test.toml") -> Watchlist:
+def make_watchlist(
+    *labs: Mapping[str, Any], subscriptions: Iterable[Mapping[str, Any]] = (), source: str = "test.toml"
+) -> Watchlist:
     """A ``Watchlist`` parsed (and validated) from ``watchlist_toml(*labs, subscriptions=...)``.
 
     Raises:
@@ -105,8 +109,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 def offline_settings(data_dir: Path, **overrides: Any) -> Settings:
     """``make_settings`` aimed at unroutable ``*.test`` hosts, with no arXiv throttle and 2 retries."""
-    defaults: dict[str, Any] = {"hf_endpoint": "http://hub.test", "arxiv_endpoint": "http://arxiv.test/api/query",
-                                "arxiv_min_interval": 0, "http_max_retries": 2}
+    defaults: dict[str, Any] = {
+        "hf_endpoint": "http://hub.test",
+        "arxiv_endpoint": "http://arxiv.test/api/query",
+        "arxiv_min_interval": 0,
+        "http_max_retries": 2,
+    }
     return make_settings(data_dir, **{**defaults, **overrides})
 
 
@@ -119,7 +127,13 @@ def observation(name: str = "Qwen/Qwen3-8B", external_id: str | None = None, **f
     Defaults: ``external_id`` ``id-<name>``, ``org`` the repo id's owner, ``url`` on
     ``http://hub.test``, ``attrs`` ``{"tags": []}``.
     """
-    values: dict[str, Any] = {"source": SourceKind.HF, "external_id": external_id or f"id-{name}", "name": name,
-                              "org": name.split("/")[0], "url": f"http://hub.test/{name}",
-                              "kind": ArtifactKind.MODEL, "attrs": {"tags": []}}
+    values: dict[str, Any] = {
+        "source": SourceKind.HF,
+        "external_id": external_id or f"id-{name}",
+        "name": name,
+        "org": name.split("/")[0],
+        "url": f"http://hub.test/{name}",
+        "kind": ArtifactKind.MODEL,
+        "attrs": {"tags": []},
+    }
     return Observation(**{**values, **fields})

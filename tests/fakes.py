@@ -118,21 +118,55 @@ def add_alert_event(
         session.add(lab_row)
         session.flush()
     if release is None:
-        release = Release(lab_id=lab_row.id, family=title.lower(), title=title, kind=kind, url=f"https://x/{name}",
-                          released_at=now, first_seen_at=now, baseline=False, significance=significance)
+        release = Release(
+            lab_id=lab_row.id,
+            family=title.lower(),
+            title=title,
+            kind=kind,
+            url=f"https://x/{name}",
+            released_at=now,
+            first_seen_at=now,
+            baseline=False,
+            significance=significance,
+        )
         session.add(release)
         session.flush()
-    artifact = Artifact(source="hf" if kind == "model" else "arxiv", external_id=f"id-{name}", kind=kind,
-                        lab_id=lab_row.id, release_id=release.id, name=name, org=lab, url=f"https://x/{name}",
-                        first_seen_at=now, kinds=list(kinds), params_total_b=params_total_b,
-                        attrs={"license": licence} if licence else {})
+    artifact = Artifact(
+        source="hf" if kind == "model" else "arxiv",
+        external_id=f"id-{name}",
+        kind=kind,
+        lab_id=lab_row.id,
+        release_id=release.id,
+        name=name,
+        org=lab,
+        url=f"https://x/{name}",
+        first_seen_at=now,
+        kinds=list(kinds),
+        params_total_b=params_total_b,
+        attrs={"license": licence} if licence else {},
+    )
     session.add(artifact)
     session.flush()
-    event = Event(type=event_type.value, release_id=release.id, artifact_id=artifact.id, created_at=now,
-                  payload={"lab": lab, "lab_name": lab.title(), "country": country, "release_id": release.id,
-                           "title": title, "kind": kind,
-                           "artifact": {"name": name, "url": f"https://x/{name}", "kinds": list(kinds),
-                                        "params_total_b": params_total_b}})
+    event = Event(
+        type=event_type.value,
+        release_id=release.id,
+        artifact_id=artifact.id,
+        created_at=now,
+        payload={
+            "lab": lab,
+            "lab_name": lab.title(),
+            "country": country,
+            "release_id": release.id,
+            "title": title,
+            "kind": kind,
+            "artifact": {
+                "name": name,
+                "url": f"https://x/{name}",
+                "kinds": list(kinds),
+                "params_total_b": params_total_b,
+            },
+        },
+    )
     session.add(event)
     session.flush()
     return event
@@ -151,13 +185,14 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
                     status, headers = receiver.responses.pop(0) if receiver.responses else (200, {})
                     if status < 300:
-                        receiver.calls.append({"path": self.path, "headers": dict(self.headers),
-                                               "json": json.loads(body)})
+                        receiver.calls.append(
+                            {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+                        )
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -183,4 +218,3 @@ class WebhookReceiver:
         """Received calls per ``Idempotency-Key``."""
         with self._lock:
             return Counter(c["headers"].get("Idempotency-Key") for c in self.calls)
-

@@ -28,13 +28,15 @@ DEFAULT_WORKERS = 4
 
 #: Modules with a module-scoped fixture; their tests run on one worker (the fixture is built once
 #: per backend, not once per worker). A worker refuses to start when this list misses one.
-SHARED_SETUP_MODULES = frozenset({
-    "tests/integration/test_api.py",
-    "tests/integration/test_dashboard_browser.py",
-    "tests/integration/test_stats_cli.py",
-    "tests/unit/test_replay.py",
-    "tests/unit/test_slack_blocks.py",
-})
+SHARED_SETUP_MODULES = frozenset(
+    {
+        "tests/integration/test_api.py",
+        "tests/integration/test_dashboard_browser.py",
+        "tests/integration/test_stats_cli.py",
+        "tests/unit/test_replay.py",
+        "tests/unit/test_slack_blocks.py",
+    }
+)
 
 
 def xdist_worker() -> tuple[int, int]:
@@ -88,8 +90,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return
-    missing = sorted({item.nodeid.split("::", 1)[0] for item in items if _uses_module_fixture(item)}
-                     - SHARED_SETUP_MODULES)
+    missing = sorted(
+        {item.nodeid.split("::", 1)[0] for item in items if _uses_module_fixture(item)} - SHARED_SETUP_MODULES
+    )
     if missing:
         raise pytest.UsageError(f"add {', '.join(missing)} to SHARED_SETUP_MODULES in {__file__}")
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

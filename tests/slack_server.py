@@ -120,10 +120,10 @@ class SlackServer:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server._handle(self)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 server._handle(self)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -153,8 +153,16 @@ class SlackServer:
 
     # ------------------------------------------------------------------ test helpers
 
-    def fail_next(self, method: str, *, error: str | None = None, status: int = 200,
-                  headers: dict[str, str] | None = None, body: Any = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        times: int = 1,
+    ) -> None:
         """Make the next ``times`` calls of ``method`` (``chat.postMessage``, ``webhook``...) fail.
 
         ``error`` gives Slack's ``{"ok": false, "error": ...}`` (Web API) or the text body
@@ -163,8 +171,7 @@ class SlackServer:
         if body is None:
             body = error if method == "webhook" else {"ok": False, "error": error or "internal_error"}
         with self._lock:
-            self._inject.setdefault(method, []).extend(
-                Injected(status, body, headers or {}) for _ in range(times))
+            self._inject.setdefault(method, []).extend(Injected(status, body, headers or {}) for _ in range(times))
 
     def calls_to(self, method: str) -> list[Call]:
         """Recorded calls of one method, in order."""
@@ -188,7 +195,7 @@ class SlackServer:
         parts = urlsplit(req.path)
         length = int(req.headers.get("Content-Length") or 0)
         raw = req.rfile.read(length) if length else b""
-        headers = {k: v for k, v in req.headers.items()}
+        headers = dict(req.headers.items())
         args: dict[str, Any] = dict(parse_qsl(parts.query))
         ctype = req.headers.get("Content-Type", "")
         if raw and "json" in ctype:
@@ -198,7 +205,7 @@ class SlackServer:
         if parts.path.startswith("/webhook/"):
             method = "webhook"
         elif parts.path.startswith("/api/"):
-            method = parts.path[len("/api/"):]
+            method = parts.path[len("/api/") :]
         else:
             self._reply(req, 404, "not found", {})
             return
@@ -231,8 +238,10 @@ class SlackServer:
     def _reply(req: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]) -> None:
         data = (json.dumps(body) if not isinstance(body, str) else body).encode()
         req.send_response(status)
-        req.send_header("Content-Type", "application/json; charset=utf-8" if not isinstance(body, str)
-                        else "text/plain; charset=utf-8")
+        req.send_header(
+            "Content-Type",
+            "application/json; charset=utf-8" if not isinstance(body, str) else "text/plain; charset=utf-8",
+        )
         req.send_header("Content-Length", str(len(data)))
         for k, v in headers.items():
             req.send_header(k, v)
@@ -268,10 +277,17 @@ class SlackServer:
         return ch
 
     def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://tracker-test.slack.com/", "team": "Tracker Test",
-                "user": "tracker", "team_id": "T0TEAM", "user_id": "U0BOT", "bot_id": "B0BOT"}
+        return {
+            "ok": True,
+            "url": "https://tracker-test.slack.com/",
+            "team": "Tracker Test",
+            "user": "tracker",
+            "team_id": "T0TEAM",
+            "user_id": "U0BOT",
+            "bot_id": "B0BOT",
+        }
 
-    def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ch = self._channel(args.get("channel"))
         if isinstance(ch, dict):
             return ch
@@ -291,8 +307,14 @@ class SlackServer:
         if thread_ts and not any(m["ts"] == thread_ts for m in ch.messages):
             return {"ok": False, "error": "thread_not_found"}
         ts = self._next_ts()
-        msg = {"type": "message", "ts": ts, "text": args.get("text", ""), "blocks": blocks or [],
-               "user": "U0BOT", "bot_id": "B0BOT"}
+        msg = {
+            "type": "message",
+            "ts": ts,
+            "text": args.get("text", ""),
+            "blocks": blocks or [],
+            "user": "U0BOT",
+            "bot_id": "B0BOT",
+        }
         if metadata:
             msg["metadata"] = metadata
         if thread_ts:
@@ -337,8 +359,7 @@ class SlackServer:
         limit = int(args.get("limit") or 100)
         top = [m for m in ch.messages if m.get("thread_ts") in (None, m["ts"])]
         newest_first = list(reversed(top))[:limit]
-        return {"ok": True, "messages": [self._shown(m, args) for m in newest_first],
-                "has_more": len(top) > limit}
+        return {"ok": True, "messages": [self._shown(m, args) for m in newest_first], "has_more": len(top) > limit}
 
     def _api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         ch = self._channel(args.get("channel"), by_name=False)
@@ -349,12 +370,12 @@ class SlackServer:
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
         limit = int(args.get("limit") or 100)
-        return {"ok": True, "messages": [self._shown(m, args) for m in thread[:limit]],
-                "has_more": len(thread) > limit}
+        return {"ok": True, "messages": [self._shown(m, args) for m in thread[:limit]], "has_more": len(thread) > limit}
 
     def _api_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
-        chans = [{"id": c.id, "name": c.name, "is_member": c.member, "is_archived": c.archived}
-                 for c in self.channels.values()
-                 if not (c.archived and self._flag(args.get("exclude_archived")))]
+        chans = [
+            {"id": c.id, "name": c.name, "is_member": c.member, "is_archived": c.archived}
+            for c in self.channels.values()
+            if not (c.archived and self._flag(args.get("exclude_archived")))
+        ]
         return {"ok": True, "channels": chans, "response_metadata": {"next_cursor": ""}}
-

@@ -49,13 +49,14 @@ class _Handler:
     attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd hook)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.attempts += 1
             if self.data_replies:
                 return self.data_replies.pop(0)
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                          envelope.original_content or envelope.content))
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
+            )
         return "250 2.0.0 OK queued"
 
 
@@ -75,8 +76,14 @@ class SmtpServer:
         credentials (tuple[str, str], optional): the only accepted AUTH user and password.
     """
 
-    def __init__(self, tmp_path: Path, *, mode: str = "plain", data_replies: list[str] | None = None,
-                 credentials: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        mode: str = "plain",
+        data_replies: list[str] | None = None,
+        credentials: tuple[str, str] | None = None,
+    ):
         self.mode = mode
         self.handler = _Handler(data_replies=list(data_replies or []))
         self.port = _free_port()
@@ -97,7 +104,10 @@ class SmtpServer:
             user, password = credentials
 
             def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-                ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) == (user, password)
+                ok = isinstance(auth_data, LoginPassword) and (
+                    auth_data.login.decode(),
+                    auth_data.password.decode(),
+                ) == (user, password)
                 return AuthResult(success=ok, handled=False)
 
             # aiosmtpd only counts STARTTLS as TLS for AUTH; an implicit-TLS session is encrypted anyway

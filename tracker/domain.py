@@ -43,6 +43,7 @@ class ArtifactKind(enum.StrEnum):
     CODE = "code"
     POST = "post"  # a blog or news entry
 
+
 class VariantKind(enum.StrEnum):
     """What a variant is; the lowercase value is what the API and the database carry."""
 
@@ -162,8 +163,7 @@ class SourceResult:
     @property
     def all_not_modified(self) -> bool:
         """True when every scope answered 304 and nothing failed: nothing to parse or store."""
-        return bool(self.not_modified_scopes) and not (
-            self.failures or self.complete_scopes or self.observations)
+        return bool(self.not_modified_scopes) and not (self.failures or self.complete_scopes or self.observations)
 
     @property
     def ok(self) -> bool:

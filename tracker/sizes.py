@@ -48,10 +48,7 @@ def _is_context_m(value: str) -> bool:
 def looks_like_size(token: str) -> bool:
     """True for tokens that can only be a size (used to let a bare ``"8B"`` parse)."""
     return bool(
-        _SIZE_RE.match(token)
-        or _ACTIVE_RE.match(token)
-        or _MIXTURE_RE.match(token)
-        or _EFFECTIVE_RE.match(token)
+        _SIZE_RE.match(token) or _ACTIVE_RE.match(token) or _MIXTURE_RE.match(token) or _EFFECTIVE_RE.match(token)
     )
 
 

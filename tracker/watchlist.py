@@ -88,9 +88,8 @@ class _SubscriptionModel(BaseModel):
         scheme = v.split(":", 1)[0]
         if ":" not in v or scheme not in CHANNEL_SCHEMES:
             raise ValueError(f"must start with one of {', '.join(s + ':' for s in CHANNEL_SCHEMES)}")
-        if scheme == "email":
-            if not is_address(v.split(":", 1)[1]):
-                raise ValueError("must be email: and one address like 'email:team@example.org'")
+        if scheme == "email" and not is_address(v.split(":", 1)[1]):
+            raise ValueError("must be email: and one address like 'email:team@example.org'")
         return v
 
     @field_validator("kinds")
@@ -277,9 +276,7 @@ def _check_subscription_labs(wl: Watchlist) -> None:
     for sub in wl.subscriptions:
         for slug in sub.labs:
             if slug != "*" and slug not in slugs:
-                raise ConfigError(
-                    f"{wl.source}: subscription {sub.channel!r}, key 'labs': unknown lab {slug!r}"
-                )
+                raise ConfigError(f"{wl.source}: subscription {sub.channel!r}, key 'labs': unknown lab {slug!r}")
 
 
 def load_watchlist(path: Path | None = None) -> Watchlist:

@@ -35,7 +35,11 @@ from sqlalchemy.engine import make_url
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.watchlist import Watchlist, load_watchlist
-from workers import broker
+from workers import (
+    broker,
+    tasks,  # noqa: F401  (importing registers the shared tasks on every app)
+)
+from workers.base import DELIVER_TIME_LIMIT_S, POLL_TIME_LIMIT_S
 from workers.schedule import (
     DELIVER_QUEUE,
     DELIVER_TASK,
@@ -48,8 +52,6 @@ from workers.schedule import (
     build_schedule,
     uses_sqla_broker,
 )
-from workers import tasks  # noqa: F401  (importing registers the shared tasks on every app)
-from workers.base import DELIVER_TIME_LIMIT_S, POLL_TIME_LIMIT_S
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +182,7 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         task_default_queue=POLL_QUEUE,
         task_default_exchange=POLL_QUEUE,
         task_default_routing_key=POLL_QUEUE,
-        task_queues=tuple(Queue(name, Exchange(name, type="direct"), routing_key=name)
-                          for name in QUEUES),
+        task_queues=tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES),
         task_routes={
             POLL_TASK: {"queue": POLL_QUEUE},
             DISPATCH_TASK: {"queue": DELIVER_QUEUE},
@@ -195,9 +196,12 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         enable_utc=True,
     )
     if settings.delivery.stale_after_s <= DELIVER_TIME_LIMIT_S:
-        log.warning("TRACKER_DELIVERY_STALE_AFTER_S=%g is not longer than the deliver task's hard time "
-                    "limit (%d s): a slow send could be taken over while still running",
-                    settings.delivery.stale_after_s, DELIVER_TIME_LIMIT_S)
+        log.warning(
+            "TRACKER_DELIVERY_STALE_AFTER_S=%g is not longer than the deliver task's hard time "
+            "limit (%d s): a slow send could be taken over while still running",
+            settings.delivery.stale_after_s,
+            DELIVER_TIME_LIMIT_S,
+        )
     app.tracker = Runtime(settings, watchlist)  # type: ignore[attr-defined]
     return app  # the shared tasks of workers.tasks (imported above) register on every app
 

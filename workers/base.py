@@ -100,13 +100,15 @@ class TrackerTask(Task):  # type: ignore[misc]
             log.error("%s failed (%s): %s", self.name, "permanent" if exc.permanent else "gave up", exc)
             raise exc
         countdown = retry_countdown(exc, self.request.retries)
-        log.warning("%s failed, retry %d/%d in %.0f s: %s", self.name, self.request.retries + 1,
-                    MAX_RETRIES, countdown, exc)
+        log.warning(
+            "%s failed, retry %d/%d in %.0f s: %s", self.name, self.request.retries + 1, MAX_RETRIES, countdown, exc
+        )
         raise self.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES)
 
 
-def tracker_task(name: str, *, limits: TimeLimits = SHORT_LIMITS, retry_transient: bool = True
-                 ) -> Callable[[Callable[..., Any]], TrackerTask]:
+def tracker_task(
+    name: str, *, limits: TimeLimits = SHORT_LIMITS, retry_transient: bool = True
+) -> Callable[[Callable[..., Any]], TrackerTask]:
     """Declare a bound ``TrackerTask`` named ``name`` (a shared task: it registers on every app).
 
     Args:
@@ -117,5 +119,11 @@ def tracker_task(name: str, *, limits: TimeLimits = SHORT_LIMITS, retry_transien
     Returns:
         callable: a decorator turning ``body(self, *args)`` into the task.
     """
-    return shared_task(name=name, base=TrackerTask, bind=True, soft_time_limit=limits.soft_s,
-                       time_limit=limits.hard_s, retry_transient=retry_transient)  # type: ignore[no-any-return]
+    return shared_task(
+        name=name,
+        base=TrackerTask,
+        bind=True,
+        soft_time_limit=limits.soft_s,
+        time_limit=limits.hard_s,
+        retry_transient=retry_transient,
+    )  # type: ignore[no-any-return]

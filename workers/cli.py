@@ -103,8 +103,10 @@ def _describe(celery_app: Any, what: str, *, pool: str | None = None, concurrenc
     console.print(f"  broker:    {describe_broker(settings)}", highlight=False)
     console.print(f"  database:  {describe_database(settings)}", highlight=False)
     console.print(f"  watchlist: {celery_app.tracker.watchlist.source}", highlight=False)
-    console.print(f"  scheduled: {count_poll_entries(schedule)} poll units, "
-                  f"default interval {settings.polling.interval:g} s", highlight=False)
+    console.print(
+        f"  scheduled: {count_poll_entries(schedule)} poll units, default interval {settings.polling.interval:g} s",
+        highlight=False,
+    )
     if pool:
         console.print(f"  pool:      {pool} x {concurrency}", highlight=False)
 
@@ -129,8 +131,7 @@ def enqueue_initial_polls(celery_app: Any) -> int:
                 continue
             period = entry["schedule"]
             expires = period.total_seconds() if isinstance(period, timedelta) else None
-            celery_app.send_task(POLL_TASK, args=entry["args"], queue=entry["options"]["queue"],
-                                 expires=expires)
+            celery_app.send_task(POLL_TASK, args=entry["args"], queue=entry["options"]["queue"], expires=expires)
             count += 1
     except Exception as exc:  # kombu's OperationalError, redis ConnectionError...
         settings = celery_app.tracker.settings
@@ -138,8 +139,9 @@ def enqueue_initial_polls(celery_app: Any) -> int:
     return count
 
 
-def _start_worker(celery_app: Any, *, beat: bool, queues: str, concurrency: int | None,
-                  loglevel: str | None, pool: Pool) -> int:
+def _start_worker(
+    celery_app: Any, *, beat: bool, queues: str, concurrency: int | None, loglevel: str | None, pool: Pool
+) -> int:
     from celery import concurrency as celery_concurrency  # Celery: kept out of every other command's start-up
 
     settings = celery_app.tracker.settings
@@ -169,8 +171,9 @@ def run(
     _describe(celery_app, "run (worker + beat)", pool=pool.value, concurrency=n)
     if initial_poll:
         console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
-    raise typer.Exit(_start_worker(celery_app, beat=True, queues=DEFAULT_QUEUES, concurrency=n,
-                                   loglevel=loglevel, pool=pool))
+    raise typer.Exit(
+        _start_worker(celery_app, beat=True, queues=DEFAULT_QUEUES, concurrency=n, loglevel=loglevel, pool=pool)
+    )
 
 
 @handle_errors
@@ -184,8 +187,7 @@ def worker(
     celery_app = _build(open_store=True)
     n = concurrency or celery_app.tracker.settings.worker.concurrency
     _describe(celery_app, "worker", pool=pool.value, concurrency=n)
-    raise typer.Exit(_start_worker(celery_app, beat=False, queues=queues, concurrency=n,
-                                   loglevel=loglevel, pool=pool))
+    raise typer.Exit(_start_worker(celery_app, beat=False, queues=queues, concurrency=n, loglevel=loglevel, pool=pool))
 
 
 @handle_errors
@@ -199,8 +201,9 @@ def beat(
     if initial_poll:
         console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
     settings = celery_app.tracker.settings
-    celery_app.Beat(loglevel=_loglevel(loglevel, settings.log_level),
-                    schedule=celery_app.conf.beat_schedule_filename).run()
+    celery_app.Beat(
+        loglevel=_loglevel(loglevel, settings.log_level), schedule=celery_app.conf.beat_schedule_filename
+    ).run()
 
 
 def register(typer_app: typer.Typer) -> typer.Typer:

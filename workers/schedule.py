@@ -82,7 +82,7 @@ def uses_sqla_broker(settings: Settings) -> bool:
     return settings.resolved_broker_url.startswith(("sqla+", "sqlalchemy+"))
 
 
-class zoned_crontab(crontab):  # noqa: N801 (named like celery's crontab)
+class zoned_crontab(crontab):
     """A crontab evaluated in its own IANA time zone (the app's stays UTC).
 
     Celery evaluates a crontab in ``app.timezone``; the digests must go out at
@@ -90,8 +90,17 @@ class zoned_crontab(crontab):  # noqa: N801 (named like celery's crontab)
     every other entry stays in UTC. Picklable (beat persists its schedule).
     """
 
-    def __init__(self, minute: Any = "*", hour: Any = "*", day_of_week: Any = "*", day_of_month: Any = "*",
-                 month_of_year: Any = "*", *, tz_name: str = "UTC", **kwargs: Any):
+    def __init__(
+        self,
+        minute: Any = "*",
+        hour: Any = "*",
+        day_of_week: Any = "*",
+        day_of_month: Any = "*",
+        month_of_year: Any = "*",
+        *,
+        tz_name: str = "UTC",
+        **kwargs: Any,
+    ):
         super().__init__(minute, hour, day_of_week, day_of_month, month_of_year, **kwargs)
         self.tz_name = tz_name
         self._orig_kwargs = {**kwargs, "tz_name": tz_name}
@@ -108,7 +117,9 @@ class zoned_crontab(crontab):  # noqa: N801 (named like celery's crontab)
         return ZoneInfo(self.tz_name)
 
     def __repr__(self) -> str:
-        return f"<zoned_crontab: {self._orig_minute} {self._orig_hour} {self._orig_day_of_week} (m/h/dow) {self.tz_name}>"
+        return (
+            f"<zoned_crontab: {self._orig_minute} {self._orig_hour} {self._orig_day_of_week} (m/h/dow) {self.tz_name}>"
+        )
 
 
 def digest_entries(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -122,11 +133,18 @@ def digest_entries(settings: Settings) -> dict[str, dict[str, Any]]:
     """
     tz, hour = settings.digest.timezone, settings.digest.hour
     return {
-        "digest:daily": {"task": DIGEST_TASK, "schedule": zoned_crontab(minute=0, hour=hour, tz_name=tz),
-                         "args": ["daily"], "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}},
-        "digest:weekly": {"task": DIGEST_TASK,
-                          "schedule": zoned_crontab(minute=0, hour=hour, day_of_week="mon", tz_name=tz),
-                          "args": ["weekly"], "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}},
+        "digest:daily": {
+            "task": DIGEST_TASK,
+            "schedule": zoned_crontab(minute=0, hour=hour, tz_name=tz),
+            "args": ["daily"],
+            "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600},
+        },
+        "digest:weekly": {
+            "task": DIGEST_TASK,
+            "schedule": zoned_crontab(minute=0, hour=hour, day_of_week="mon", tz_name=tz),
+            "args": ["weekly"],
+            "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600},
+        },
     }
 
 
@@ -139,15 +157,23 @@ def cadence_entries(settings: Settings) -> dict[str, dict[str, Any]]:
     (event dedupe keys, ``pulse:<channel>:<week>`` deliveries); no pulse entry when disabled.
     """
     entries: dict[str, dict[str, Any]] = {
-        "cadence:check": {"task": CADENCE_TASK, "schedule": timedelta(seconds=CADENCE_CHECK_INTERVAL_S), "args": [],
-                          "options": {"queue": DELIVER_QUEUE, "expires": CADENCE_CHECK_INTERVAL_S}},
+        "cadence:check": {
+            "task": CADENCE_TASK,
+            "schedule": timedelta(seconds=CADENCE_CHECK_INTERVAL_S),
+            "args": [],
+            "options": {"queue": DELIVER_QUEUE, "expires": CADENCE_CHECK_INTERVAL_S},
+        },
     }
     if settings.pulse.enabled:
         dow = (settings.pulse.weekday + 1) % 7  # crontab counts from Sunday = 0
-        entries["pulse:weekly"] = {"task": PULSE_TASK, "args": [],
-                                   "schedule": zoned_crontab(minute=0, hour=settings.pulse.hour, day_of_week=dow,
-                                                             tz_name=settings.pulse.timezone),
-                                   "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600}}
+        entries["pulse:weekly"] = {
+            "task": PULSE_TASK,
+            "args": [],
+            "schedule": zoned_crontab(
+                minute=0, hour=settings.pulse.hour, day_of_week=dow, tz_name=settings.pulse.timezone
+            ),
+            "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600},
+        }
     return entries
 
 

@@ -105,10 +105,12 @@ def check_cadence(self: TrackerTask) -> dict[str, Any]:
 
 def summarize_report(report: Any) -> str:
     """Return a one-line log summary of a ``PollReport``."""
-    line = (f"poll {report.source}/{report.lab}: {report.status}, {report.requests} requests "
-            f"({report.not_modified} not modified), {report.new_artifacts} new artifacts "
-            f"({report.new_releases} releases, {report.variants} variants), "
-            f"{len(report.detections)} detections")
+    line = (
+        f"poll {report.source}/{report.lab}: {report.status}, {report.requests} requests "
+        f"({report.not_modified} not modified), {report.new_artifacts} new artifacts "
+        f"({report.new_releases} releases, {report.variants} variants), "
+        f"{len(report.detections)} detections"
+    )
     if report.baseline:
         line += ", baseline recorded"
     problems = report.error or "; ".join(f"{f.scope}: {f.error}" for f in report.failures)
@@ -242,11 +244,18 @@ def digest_and_enqueue(app: Celery, period: str, at: str | None) -> dict[str, An
     """
     runtime = app.tracker  # type: ignore[attr-defined]
     when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
-    run = create_digest_deliveries(runtime.store, settings=runtime.settings, watchlist=runtime.watchlist,
-                                   period_kind=period, at=when)
+    run = create_digest_deliveries(
+        runtime.store, settings=runtime.settings, watchlist=runtime.watchlist, period_kind=period, at=when
+    )
     queued = enqueue_deliveries(app, run.created + run.pending)
-    return {"period": period, "start": run.period.start.isoformat(), "created": len(run.created),
-            "existing": run.existing, "queued": queued, "skipped": run.skipped}
+    return {
+        "period": period,
+        "start": run.period.start.isoformat(),
+        "created": len(run.created),
+        "existing": run.existing,
+        "queued": queued,
+        "skipped": run.skipped,
+    }
 
 
 def pulse_and_enqueue(app: Celery) -> dict[str, Any]:

@@ -55,14 +55,21 @@ def changed_labs(step_days: float) -> list[tuple[datetime, list[str]]]:
     times as polling every lab at every step, in a fraction of the time.
     """
     labs_for_org = load_watchlist().labs_for_org()
-    events = [json.loads(line) for line in (CORPUS_DIR / "timeline.jsonl").read_text(encoding="utf-8").splitlines()
-              if line.strip()]
+    events = [
+        json.loads(line)
+        for line in (CORPUS_DIR / "timeline.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     plan: list[tuple[datetime, list[str]]] = []
     previous = BASELINE_AT
     for at in replay_steps(step_days):
-        labs = {labs_for_org[e["org"].lower()].slug for e in events
-                if e["event"] in LISTING_EVENTS and e["org"].lower() in labs_for_org
-                and previous < parse_time(e["at"]) <= at}
+        labs = {
+            labs_for_org[e["org"].lower()].slug
+            for e in events
+            if e["event"] in LISTING_EVENTS
+            and e["org"].lower() in labs_for_org
+            and previous < parse_time(e["at"]) <= at
+        }
         if labs:
             plan.append((at, sorted(labs)))
         previous = at
@@ -85,7 +92,7 @@ def stored_groups(store: Store) -> dict[str, int]:
     """Every stored model artifact's Hub ``_id`` (external_id) -> its release id."""
     with store.transaction() as session:
         rows = session.execute(select(Artifact.external_id, Artifact.release_id).where(Artifact.kind == "model"))
-        return {ext: rel for ext, rel in rows}
+        return dict(rows.all())
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +119,12 @@ class GroupingScore:
     third_party_stored: list[str]
 
     def summary(self) -> str:
-        return (f"grouping: pairwise precision {self.pair_precision:.4f} recall {self.pair_recall:.4f}; "
-                f"artifacts in the right release {self.artifact_accuracy:.4f} "
-                f"({self.artifacts - len(self.wrong) - len(self.missing)}/{self.artifacts}); "
-                f"third-party repos stored as lab releases: {len(self.third_party_stored)}")
+        return (
+            f"grouping: pairwise precision {self.pair_precision:.4f} recall {self.pair_recall:.4f}; "
+            f"artifacts in the right release {self.artifact_accuracy:.4f} "
+            f"({self.artifacts - len(self.wrong) - len(self.missing)}/{self.artifacts}); "
+            f"third-party repos stored as lab releases: {len(self.third_party_stored)}"
+        )
 
 
 def _pairs(groups: Iterable[set[str]]) -> set[frozenset[str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import statistics
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from tests.conftest import POSTGRES_URL
 from tracker.api import create_app
 from tracker.config import Settings
 from tracker.pipeline import poll_once
@@ -29,8 +31,6 @@ from tracker.store import Store
 from tracker.store import db as store_db
 from tracker.store.models import Delivery, DownloadSnapshot, Lab, Release
 from tracker.watchlist import load_watchlist
-
-from tests.conftest import POSTGRES_URL
 
 TOKEN = "s3cret-token"
 BASELINE_AT = datetime(2025, 6, 30, tzinfo=UTC)
@@ -42,11 +42,14 @@ def _utc(*args: int) -> datetime:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, TestClient]]:
+def history(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Store, TestClient]]:
     """A store with a replayed month (own database per backend) and a client of the app."""
     tmp: Path = tmp_path_factory.mktemp(f"history-{request.param}")
-    settings = Settings(_env_file=None, data_dir=tmp, arxiv_min_interval=0, http_max_retries=2,
-                        api_token=SecretStr(TOKEN))
+    settings = Settings(
+        _env_file=None, data_dir=tmp, arxiv_min_interval=0, http_max_retries=2, api_token=SecretStr(TOKEN)
+    )
     admin_engine = None
     db_name = f"tracker_api_{uuid.uuid4().hex[:10]}"
     if request.param == "postgresql":
@@ -114,16 +117,20 @@ def test_releases_are_newest_first_and_filters_match(history: tuple[Store, TestC
     assert [r["id"] for r in july] == expect(lambda r: "2025-07-01" <= r["released_at"] < "2025-08-01")
     # q: case-insensitive, on the title ...
     coder = _all(client, q="CODER", lab="qwen")
-    assert coder and all("coder" in r["title"].lower() or any("coder" in a["name"].lower() for a in r["artifacts"])
-                         for r in coder)
+    assert coder and all(
+        "coder" in r["title"].lower() or any("coder" in a["name"].lower() for a in r["artifacts"]) for r in coder
+    )
     assert "Qwen3-Coder" in {r["title"] for r in coder}
     # ... and on artifact names (the title of this release is "Qwen3-2507")
     by_name = _all(client, q="a22b-thinking-2507-fp8")
     assert [r["title"] for r in by_name] == ["Qwen3-2507"]
-    assert _all(client, q="%") == [] or all("%" in r["title"] for r in _all(client, q="%")), "LIKE wildcards are escaped"
+    assert _all(client, q="%") == [] or all("%" in r["title"] for r in _all(client, q="%")), (
+        "LIKE wildcards are escaped"
+    )
     big = _all(client, min_params=400)
     assert [r["id"] for r in big] == expect(
-        lambda r: any((a["variant"]["params_total_b"] or 0) >= 400 for a in r["artifacts"]))
+        lambda r: any((a["variant"]["params_total_b"] or 0) >= 400 for a in r["artifacts"])
+    )
     assert "Qwen3-Coder" in {r["title"] for r in big}
 
 
@@ -138,20 +145,24 @@ def test_one_release_and_404(history: tuple[Store, TestClient]) -> None:
     assert client.get("/feeds/labs/no-such-lab.atom").status_code == 404
 
 
-@pytest.mark.parametrize(("params", "param", "words"), [
-    ({"limit": 0}, "limit", "greater than or equal to 1"),
-    ({"limit": 501}, "limit", "less than or equal to 500"),
-    ({"since": "yesterday"}, "since", "date like 2025-04-28"),
-    ({"since": "2025-07-02", "until": "2025-07-01"}, "until", "later than since"),
-    ({"lab": "nope"}, "lab", "unknown lab 'nope'"),
-    ({"country": "CHN"}, "country", "alpha-2"),
-    ({"kind": "banana"}, "kind", "model, paper, code"),
-    ({"cursor": "not-a-cursor"}, "cursor", "invalid cursor"),
-    ({"min_params": -1}, "min_params", "greater than or equal to 0"),
-    ({"format": "xml"}, "format", "'json' or 'csv'"),
-])
-def test_invalid_parameters_are_422_naming_the_parameter(history: tuple[Store, TestClient], params: dict,
-                                                         param: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "param", "words"),
+    [
+        ({"limit": 0}, "limit", "greater than or equal to 1"),
+        ({"limit": 501}, "limit", "less than or equal to 500"),
+        ({"since": "yesterday"}, "since", "date like 2025-04-28"),
+        ({"since": "2025-07-02", "until": "2025-07-01"}, "until", "later than since"),
+        ({"lab": "nope"}, "lab", "unknown lab 'nope'"),
+        ({"country": "CHN"}, "country", "alpha-2"),
+        ({"kind": "banana"}, "kind", "model, paper, code"),
+        ({"cursor": "not-a-cursor"}, "cursor", "invalid cursor"),
+        ({"min_params": -1}, "min_params", "greater than or equal to 0"),
+        ({"format": "xml"}, "format", "'json' or 'csv'"),
+    ],
+)
+def test_invalid_parameters_are_422_naming_the_parameter(
+    history: tuple[Store, TestClient], params: dict, param: str, words: str
+) -> None:
     _, client = history
     response = client.get("/releases", params=params)
     assert response.status_code == 422
@@ -181,8 +192,16 @@ def test_pagination_has_no_duplicates_or_gaps_while_releases_arrive(history: tup
 
     def arrive(at: datetime, title: str) -> None:
         with store.transaction() as session:
-            row = Release(lab_id=qwen_id, family=f"test-{title}", title=title, kind="model",
-                          url="https://example.test", released_at=at, first_seen_at=at, baseline=False)
+            row = Release(
+                lab_id=qwen_id,
+                family=f"test-{title}",
+                title=title,
+                kind="model",
+                url="https://example.test",
+                released_at=at,
+                first_seen_at=at,
+                baseline=False,
+            )
             session.add(row)
             session.flush()
             inserted.append(row.id)
@@ -253,17 +272,26 @@ def test_labs_and_papers(history: tuple[Store, TestClient]) -> None:
 # one release, dated by the earlier); July's launches are dated by the daily poll after they went
 # public (Devstral 07-10 14:00 -> 07-11; Voxtral 07-15 14:00 -> 07-16; Magistral 07-24 14:00 -> 07-25).
 MISTRAL_MODEL_RELEASES = [
-    _utc(2024, 5, 21, 10, 29, 0), _utc(2024, 7, 17, 22, 13, 28), _utc(2024, 10, 16, 6, 45, 10),
-    _utc(2025, 1, 26, 14, 48, 8), _utc(2025, 3, 16, 10, 33, 21), _utc(2025, 5, 21, 6, 50, 7),
-    _utc(2025, 6, 10, 3, 15, 18), _utc(2025, 6, 19, 17, 49, 7),
-    _utc(2025, 7, 11), _utc(2025, 7, 16), _utc(2025, 7, 25),
+    _utc(2024, 5, 21, 10, 29, 0),
+    _utc(2024, 7, 17, 22, 13, 28),
+    _utc(2024, 10, 16, 6, 45, 10),
+    _utc(2025, 1, 26, 14, 48, 8),
+    _utc(2025, 3, 16, 10, 33, 21),
+    _utc(2025, 5, 21, 6, 50, 7),
+    _utc(2025, 6, 10, 3, 15, 18),
+    _utc(2025, 6, 19, 17, 49, 7),
+    _utc(2025, 7, 11),
+    _utc(2025, 7, 16),
+    _utc(2025, 7, 25),
 ]
 
 
 def test_cadence_of_a_replayed_month_matches_hand_checked_numbers(history: tuple[Store, TestClient]) -> None:
     _, client = history
-    stored = sorted(datetime.fromisoformat(r["released_at"].replace("Z", "+00:00"))
-                    for r in _all(client, lab="mistral", kind="model"))
+    stored = sorted(
+        datetime.fromisoformat(r["released_at"].replace("Z", "+00:00"))
+        for r in _all(client, lab="mistral", kind="model")
+    )
     assert stored == MISTRAL_MODEL_RELEASES
     body = client.get("/stats/cadence", params={"lab": "mistral", "weeks": 4, "as_of": "2025-08-01T00:00:00Z"}).json()
     (c,) = body["labs"]
@@ -279,7 +307,7 @@ def test_cadence_of_a_replayed_month_matches_hand_checked_numbers(history: tuple
     assert c["rate_4w"] == 0.75  # 3 releases after 07-04 00:00
     assert c["rate_8w"] == 0.625  # + 06-10 and 06-19 (after 06-06 00:00): 5 / 8
     assert c["rate_12w"] == 0.5  # + 05-21 (after 05-09 00:00): 6 / 12
-    gaps = [(b - a).total_seconds() / 86400 for a, b in zip(MISTRAL_MODEL_RELEASES, MISTRAL_MODEL_RELEASES[1:])]
+    gaps = [(b - a).total_seconds() / 86400 for a, b in itertools.pairwise(MISTRAL_MODEL_RELEASES)]
     # the longest wait: Ministral-8B (2024-10-16) to Mistral-Small-2501 (2025-01-26): 102.3 days
     assert c["longest_gap_days"] == round(max(gaps), 2) == 102.34
     assert c["median_gap_days"] == round(statistics.median(gaps), 2)
@@ -302,10 +330,17 @@ def test_country_share_of_july_and_download_share(history: tuple[Store, TestClie
     assert set(latest["counts"]) >= {"CN", "US", "FR"}
     assert abs(sum(latest["shares"].values()) - 1) < 1e-3
     with store.transaction() as session:  # oracle: each artifact's last snapshot in the window
-        last = (select(DownloadSnapshot.artifact_id, func.max(DownloadSnapshot.taken_at).label("at"))
-                .where(DownloadSnapshot.taken_at < _utc(2025, 8, 1)).group_by(DownloadSnapshot.artifact_id).subquery())
-        total = session.scalar(select(func.sum(DownloadSnapshot.downloads)).join(
-            last, (last.c.artifact_id == DownloadSnapshot.artifact_id) & (last.c.at == DownloadSnapshot.taken_at)))
+        last = (
+            select(DownloadSnapshot.artifact_id, func.max(DownloadSnapshot.taken_at).label("at"))
+            .where(DownloadSnapshot.taken_at < _utc(2025, 8, 1))
+            .group_by(DownloadSnapshot.artifact_id)
+            .subquery()
+        )
+        total = session.scalar(
+            select(func.sum(DownloadSnapshot.downloads)).join(
+                last, (last.c.artifact_id == DownloadSnapshot.artifact_id) & (last.c.at == DownloadSnapshot.taken_at)
+            )
+        )
     assert latest["total"] == total
 
 
@@ -315,14 +350,17 @@ def test_country_share_of_july_and_download_share(history: tuple[Store, TestClie
 def test_download_snapshots_at_most_one_per_artifact_per_day(history: tuple[Store, TestClient]) -> None:
     store, _ = history
     with store.transaction() as session:
-        rows = session.execute(select(DownloadSnapshot.artifact_id, DownloadSnapshot.taken_at)
-                               .order_by(DownloadSnapshot.artifact_id, DownloadSnapshot.taken_at)).all()
+        rows = session.execute(
+            select(DownloadSnapshot.artifact_id, DownloadSnapshot.taken_at).order_by(
+                DownloadSnapshot.artifact_id, DownloadSnapshot.taken_at
+            )
+        ).all()
         assert rows, "the listings carried downloads/likes"
         per_artifact: dict[int, list[datetime]] = {}
         for artifact_id, taken_at in rows:
             per_artifact.setdefault(artifact_id, []).append(taken_at)
         for times in per_artifact.values():
-            assert all(b - a >= timedelta(hours=24) for a, b in zip(times, times[1:]))
+            assert all(b - a >= timedelta(hours=24) for a, b in itertools.pairwise(times))
         # a repo present since the baseline has one snapshot per daily poll: 06-30 .. 08-01
         assert max(len(t) for t in per_artifact.values()) == 33
 
@@ -332,9 +370,14 @@ def test_download_snapshots_at_most_one_per_artifact_per_day(history: tuple[Stor
 
 def test_admin_endpoints_require_the_token(history: tuple[Store, TestClient]) -> None:
     _, client = history
-    for method, path in [("get", "/admin/subscriptions"), ("post", "/admin/subscriptions"),
-                         ("get", "/admin/deliveries"), ("post", "/admin/deliveries/requeue"),
-                         ("post", "/admin/deliveries/1/requeue"), ("post", "/admin/subscriptions/1/disable")]:
+    for method, path in [
+        ("get", "/admin/subscriptions"),
+        ("post", "/admin/subscriptions"),
+        ("get", "/admin/deliveries"),
+        ("post", "/admin/deliveries/requeue"),
+        ("post", "/admin/deliveries/1/requeue"),
+        ("post", "/admin/subscriptions/1/disable"),
+    ]:
         assert getattr(client, method)(path).status_code == 401, path
         wrong = getattr(client, method)(path, headers={"Authorization": "Bearer wrong"})
         assert wrong.status_code == 401, path
@@ -343,13 +386,20 @@ def test_admin_endpoints_require_the_token(history: tuple[Store, TestClient]) ->
 def test_admin_subscriptions_and_requeue(history: tuple[Store, TestClient]) -> None:
     store, client = history
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    created = client.post("/admin/subscriptions", headers=auth,
-                          json={"channel": "webhook:https://hooks.example.test/x", "labs": ["qwen"], "min_params_b": 30})
+    created = client.post(
+        "/admin/subscriptions",
+        headers=auth,
+        json={"channel": "webhook:https://hooks.example.test/x", "labs": ["qwen"], "min_params_b": 30},
+    )
     assert created.status_code == 201, created.text
     sub = created.json()
     assert sub["origin"] == "api" and sub["filters"] == {"labs": ["qwen"], "min_params_b": 30}
-    assert client.post("/admin/subscriptions", headers=auth,
-                       json={"channel": "webhook:https://hooks.example.test/x"}).status_code == 409
+    assert (
+        client.post(
+            "/admin/subscriptions", headers=auth, json={"channel": "webhook:https://hooks.example.test/x"}
+        ).status_code
+        == 409
+    )
     bad = client.post("/admin/subscriptions", headers=auth, json={"channel": "pigeon:home"})
     assert bad.status_code == 422 and "must start with one of" in bad.text
     listed = client.get("/admin/subscriptions", headers=auth).json()["items"]
@@ -359,10 +409,21 @@ def test_admin_subscriptions_and_requeue(history: tuple[Store, TestClient]) -> N
 
     now = datetime.now(UTC)
     with store.transaction() as session:
-        rows = [Delivery(idempotency_key=f"test:{uuid.uuid4()}", kind="alert", channel="slack:#x", status=status,
-                         attempts=6, next_attempt_at=now - timedelta(days=1), created_at=now, payload={},
-                         external_ref={}, last_error="boom")
-                for status in ("failed", "failed", "sent")]
+        rows = [
+            Delivery(
+                idempotency_key=f"test:{uuid.uuid4()}",
+                kind="alert",
+                channel="slack:#x",
+                status=status,
+                attempts=6,
+                next_attempt_at=now - timedelta(days=1),
+                created_at=now,
+                payload={},
+                external_ref={},
+                last_error="boom",
+            )
+            for status in ("failed", "failed", "sent")
+        ]
         session.add_all(rows)
         session.flush()
         failed_a, failed_b, sent = (r.id for r in rows)

@@ -8,6 +8,7 @@ it, and baseline history by the Hub's ``createdAt``.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -24,14 +25,14 @@ from sqlalchemy import select
 from tests.factories import packaged
 from tests.fakes import RecordingNotifier
 from tests.slack_server import SlackServer
-from tracker.briefings import pulse as pulse_mod
-from tracker.outbox.inline import process_outbox
 from tracker.analytics.status import CadenceRules
+from tracker.briefings import pulse as pulse_mod
 from tracker.briefings.cadence_alerts import check_cadence, run_check
 from tracker.config import Settings
-from tracker.outbox.deliver import deliver_due, deliver_one
 from tracker.notify.slack.blocks import render_text
 from tracker.outbox.content import build_alert
+from tracker.outbox.deliver import deliver_due, deliver_one
+from tracker.outbox.inline import process_outbox
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
@@ -73,12 +74,12 @@ class FilesSlackServer(SlackServer):
             return
         super()._handle(req)
 
-    def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{len(self.files) + 1:05d}"
         self.files[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0)}
         return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
-    def _api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
         files = args.get("files")
         files = json.loads(files) if isinstance(files, str) else files
         ch = self._channel(args.get("channel_id"), by_name=False)
@@ -90,8 +91,16 @@ class FilesSlackServer(SlackServer):
                 return {"ok": False, "error": "file_not_found"}
             self.files[f["id"]].update(title=f.get("title"), channel=ch.id, thread_ts=args.get("thread_ts"))
             shared.append({"id": f["id"], "title": f.get("title")})
-        ch.messages.append({"type": "message", "ts": self._next_ts(), "text": "", "files": shared,
-                            "thread_ts": args.get("thread_ts"), "user": "U0BOT"})
+        ch.messages.append(
+            {
+                "type": "message",
+                "ts": self._next_ts(),
+                "text": "",
+                "files": shared,
+                "thread_ts": args.get("thread_ts"),
+                "user": "U0BOT",
+            }
+        )
         return {"ok": True, "files": shared}
 
 
@@ -111,19 +120,32 @@ def _replay_week_18(store: Store, settings: Settings) -> Settings:
 
 
 def test_pulse_of_the_week_of_2025_04_28_matches_the_corpus_and_is_sent_once(
-        store: Store, backend_settings: Settings) -> None:
+    store: Store, backend_settings: Settings
+) -> None:
     with FilesSlackServer(channels={"C0MODELS": "models"}) as slack:
-        settings = _replay_week_18(store, backend_settings.model_copy(update={
-            "slack_bot_token": SecretStr("xoxb-test-token"), "slack_channel": "C0MODELS", "slack_api_url": slack.api_url,
-            "slack_min_interval_s": 0.0, "dashboard_url": "https://tracker.example.org"}))
+        settings = _replay_week_18(
+            store,
+            backend_settings.model_copy(
+                update={
+                    "slack_bot_token": SecretStr("xoxb-test-token"),
+                    "slack_channel": "C0MODELS",
+                    "slack_api_url": slack.api_url,
+                    "slack_min_interval_s": 0.0,
+                    "dashboard_url": "https://tracker.example.org",
+                }
+            ),
+        )
         now = _utc(2025, 5, 5, 9, 30)  # Monday after the week, the default pulse moment + 30 min
         assert pulse_mod.due_pulse_week(now, weekday=0, hour=9, tz=UTC_ZONE) == "2025-W18"
         with store.transaction() as session:
             pulse = pulse_mod.build_pulse(session=session, week="2025-W18", tz=UTC_ZONE, now=now, rules=CadenceRules())
             # expected numbers straight from the stored releases
             start, end = _utc(2025, 4, 28), _utc(2025, 5, 5)
-            rows = session.execute(select(Lab.slug, Lab.country, Release.title, Release.released_at)
-                                   .join(Release, Release.lab_id == Lab.id).where(Release.kind == "model")).all()
+            rows = session.execute(
+                select(Lab.slug, Lab.country, Release.title, Release.released_at)
+                .join(Release, Release.lab_id == Lab.id)
+                .where(Release.kind == "model")
+            ).all()
         week = [r for r in rows if start <= r.released_at < end]
         trailing = [r for r in rows if start - timedelta(weeks=12) <= r.released_at < start]
         assert pulse.total == len(week)
@@ -137,8 +159,13 @@ def test_pulse_of_the_week_of_2025_04_28_matches_the_corpus_and_is_sent_once(
         # Qwen3 + Qwen2.5-Omni-3B, Llama-Guard-4 + Llama-Prompt-Guard-2, MiMo-7B, DeepSeek-Prover-V2,
         # Phi-4-reasoning (the Qwen3 AWQ repos of May 2 join the Qwen3 launch: no new release).
         assert pulse.total == 7
-        assert {w.lab: w.releases for w in pulse.labs} == {"qwen": 2, "meta": 2, "deepseek": 1, "microsoft": 1,
-                                                           "xiaomi": 1}
+        assert {w.lab: w.releases for w in pulse.labs} == {
+            "qwen": 2,
+            "meta": 2,
+            "deepseek": 1,
+            "microsoft": 1,
+            "xiaomi": 1,
+        }
         assert next(w for w in pulse.labs if w.lab == "qwen").titles == ("Qwen3", "Qwen2.5-Omni")
         assert {c.country: c.releases for c in pulse.countries if c.releases} == {"CN": 4, "US": 3}
         assert pulse.complete and pulse.as_of == end
@@ -156,16 +183,22 @@ def test_pulse_of_the_week_of_2025_04_28_matches_the_corpus_and_is_sent_once(
         assert "• Qwen 🇨🇳 2: Qwen3, Qwen2.5-Omni" in shown
         assert "Cadence chart and history on the dashboard (https://tracker.example.org/)" in shown
         # the chart went up with the files API, as a reply in the pulse's thread
-        (file_id, meta), = slack.files.items()
+        ((file_id, meta),) = slack.files.items()
         assert slack.uploads[file_id].startswith(b"\x89PNG\r\n\x1a\n")
         assert meta["thread_ts"] == top[0]["ts"] and meta["filename"] == "tracker-pulse-2025-W18.png"
 
         # Re-running the schedule (the crontab entry, the hourly catch-up, a manual --send) sends nothing twice.
         for later in (now, now + timedelta(hours=1), now + timedelta(hours=20)):
-            again = pulse_mod.schedule_pulse(store, settings=settings, watchlist=load_watchlist(), clock=lambda: later)
+            again = pulse_mod.schedule_pulse(
+                store, settings=settings, watchlist=load_watchlist(), clock=lambda later=later: later
+            )
             assert again is not None and again.delivery_ids == [] and again.existing == ["slack:default"]
-        assert pulse_mod.schedule_pulse(store, settings=settings, watchlist=load_watchlist(),
-                                        clock=lambda: now + timedelta(days=2)) is None  # past the catch-up window
+        assert (
+            pulse_mod.schedule_pulse(
+                store, settings=settings, watchlist=load_watchlist(), clock=lambda: now + timedelta(days=2)
+            )
+            is None
+        )  # past the catch-up window
         assert deliver_one(store, run.delivery_ids[0], settings=settings, clock=lambda: now).status == "skipped"
         assert deliver_due(store, settings=settings, clock=lambda: now + timedelta(hours=2)) == []
         assert len(slack.top_level("C0MODELS")) == 1 and len(slack.files) == 1
@@ -176,13 +209,19 @@ def test_pulse_of_the_week_of_2025_04_28_matches_the_corpus_and_is_sent_once(
 
 def test_pulse_is_sent_without_the_chart_when_the_upload_is_refused(store: Store, backend_settings: Settings) -> None:
     with FilesSlackServer(channels={"C0MODELS": "models"}) as slack:
-        settings = backend_settings.model_copy(update={
-            "slack_bot_token": SecretStr("xoxb-test-token"), "slack_channel": "C0MODELS", "slack_api_url": slack.api_url,
-            "slack_min_interval_s": 0.0})
+        settings = backend_settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr("xoxb-test-token"),
+                "slack_channel": "C0MODELS",
+                "slack_api_url": slack.api_url,
+                "slack_min_interval_s": 0.0,
+            }
+        )
         slack.fail_next("files.getUploadURLExternal", error="missing_scope")
         now = _utc(2025, 5, 5, 9)
-        run = pulse_mod.create_pulse_deliveries(store, settings=settings, watchlist=load_watchlist(),
-                                                week="2025-W18", now=now)
+        run = pulse_mod.create_pulse_deliveries(
+            store, settings=settings, watchlist=load_watchlist(), week="2025-W18", now=now
+        )
         outcome = deliver_one(store, run.delivery_ids[0], settings=settings, clock=lambda: now)
         assert outcome.sent
         with store.transaction() as session:
@@ -194,8 +233,16 @@ def test_pulse_is_sent_without_the_chart_when_the_upload_is_refused(store: Store
 # --------------------------------------------------------------------------- quiet and burst
 
 
-def _replay_with_checks(store: Store, settings: Settings, watchlist: Watchlist, *, start: datetime,
-                        until: datetime, step: timedelta, notifier: RecordingNotifier) -> list[datetime]:
+def _replay_with_checks(
+    store: Store,
+    settings: Settings,
+    watchlist: Watchlist,
+    *,
+    start: datetime,
+    until: datetime,
+    step: timedelta,
+    notifier: RecordingNotifier,
+) -> list[datetime]:
     """Baseline at ``start``; then every ``step``: poll, check twice, dispatch and deliver twice."""
     checks = []
     with ReplayServer(now=start) as hub:
@@ -206,22 +253,35 @@ def _replay_with_checks(store: Store, settings: Settings, watchlist: Watchlist, 
             poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
             for _ in range(2):  # the hourly task and a manual `tracker cadence-check` at the same moment
                 run_check(store, settings=settings, now=now)
-                process_outbox(store, settings=settings, watchlist=watchlist, notifier_for=lambda ch: notifier,
-                               clock=lambda: now)
+                process_outbox(
+                    store,
+                    settings=settings,
+                    watchlist=watchlist,
+                    notifier_for=lambda ch: notifier,
+                    clock=lambda now=now: now,
+                )
             checks.append(now)
     return checks
 
 
 def test_quiet_alert_fires_once_per_silence_spell_and_the_next_release_says_how_long(
-        store: Store, backend_settings: Settings) -> None:
+    store: Store, backend_settings: Settings
+) -> None:
     # NVIDIA: Nemotron 70B (2024-10), the Llama-Nemotron v1 launch (Nano + Super, 2025-03-18), Ultra
     # 253B public 2025-04-07, then nothing until OpenReasoning-Nemotron on 2025-07-18. With only three
     # releases on record the default rules (4+ releases) call NVIDIA "new"; this case uses k = 1 and
     # a 3-release minimum so that the corpus's own silence is long enough to alert.
     notifier = RecordingNotifier()
     settings = backend_settings.model_copy(update={"quiet_min_releases": 3, "quiet_factor_k": 1.0})
-    checks = _replay_with_checks(store, settings, _only("nvidia"), start=_utc(2025, 3, 20),
-                                 until=_utc(2025, 7, 28), step=timedelta(days=4), notifier=notifier)
+    checks = _replay_with_checks(
+        store,
+        settings,
+        _only("nvidia"),
+        start=_utc(2025, 3, 20),
+        until=_utc(2025, 7, 28),
+        step=timedelta(days=4),
+        notifier=notifier,
+    )
     quiet = _events(store, "lab_quiet")
     assert len(quiet) == 1, [e.dedupe_key for e in quiet]
     with store.transaction() as session:
@@ -229,7 +289,7 @@ def test_quiet_alert_fires_once_per_silence_spell_and_the_next_release_says_how_
     before = [r for r in releases if r.released_at < _utc(2025, 7, 1)]
     assert [r.title for r in before][-1] == "Llama-3_1-Nemotron-v1"  # the Ultra 253B launch
     last = before[-1]
-    gaps = sorted((b.released_at - a.released_at).total_seconds() / 86400 for a, b in zip(before, before[1:]))
+    gaps = sorted((b.released_at - a.released_at).total_seconds() / 86400 for a, b in itertools.pairwise(before))
     assert len(before) == 3 and len(gaps) == 2
     threshold = 1 * max((gaps[0] + gaps[1]) / 2, 7.0)  # k x median gap (2 gaps: their mean)
     assert 85 < threshold < 90  # (154 + 21) / 2 days
@@ -262,8 +322,15 @@ def test_quiet_alert_fires_once_per_silence_spell_and_the_next_release_says_how_
 def test_burst_alert_fires_once_per_week(store: Store, backend_settings: Settings) -> None:
     # Qwen, 2025-09-22..26: Qwen3-Omni and Qwen-Image-Edit-2509 (Sep 22), Qwen3-VL (Sep 23), Qwen3Guard (Sep 26).
     notifier = RecordingNotifier()
-    checks = _replay_with_checks(store, backend_settings, _only("qwen"), start=_utc(2025, 9, 15),
-                                 until=_utc(2025, 10, 6), step=timedelta(days=1), notifier=notifier)
+    checks = _replay_with_checks(
+        store,
+        backend_settings,
+        _only("qwen"),
+        start=_utc(2025, 9, 15),
+        until=_utc(2025, 10, 6),
+        step=timedelta(days=1),
+        notifier=notifier,
+    )
     bursts = _events(store, "lab_burst")
     assert [e.dedupe_key for e in bursts] == ["burst:qwen:2025-W39"]
     event = bursts[0]
@@ -290,25 +357,38 @@ def test_cadence_cli_and_api_include_statuses(store: Store, backend_settings: Se
     rules_env = {"TRACKER_QUIET_FACTOR_K": "0.5", "TRACKER_QUIET_MIN_RELEASES": "3"}
     settings = backend_settings.model_copy(update={"quiet_factor_k": 0.5, "quiet_min_releases": 3})
     notifier = RecordingNotifier()
-    _replay_with_checks(store, settings, _only("qwen", "nvidia"), start=_utc(2025, 6, 1),
-                        until=_utc(2025, 6, 17), step=timedelta(days=8), notifier=notifier)
+    _replay_with_checks(
+        store,
+        settings,
+        _only("qwen", "nvidia"),
+        start=_utc(2025, 6, 1),
+        until=_utc(2025, 6, 17),
+        step=timedelta(days=8),
+        notifier=notifier,
+    )
     with TestClient(create_app(settings, store=store)) as client:
         body = client.get("/stats/cadence", params={"as_of": "2025-06-17T00:00:00Z"}).json()
         by_lab = {item["lab"]: item for item in body["labs"]}
-        assert by_lab["nvidia"]["status"] == "quiet" and 40 < by_lab["nvidia"]["quiet_after_days"] < 48  # 0.5 x median of 2 gaps
+        assert (
+            by_lab["nvidia"]["status"] == "quiet" and 40 < by_lab["nvidia"]["quiet_after_days"] < 48
+        )  # 0.5 x median of 2 gaps
         assert by_lab["qwen"]["status"] == "on_cadence" and by_lab["qwen"]["releases_7d"] == 0
         csv = client.get("/stats/cadence", params={"as_of": "2025-06-17T00:00:00Z", "format": "csv"}).text
         assert csv.splitlines()[0].endswith(",status") and "quiet" in csv
     if backend_settings.database_url is None:  # the CLI reads the SQLite file of TRACKER_DATA_DIR
         from tests.integration.test_cli import run_tracker
 
-        result = run_tracker(["cadence", "--as-of", "2025-06-17T00:00:00Z"],
-                             {"TRACKER_DATA_DIR": str(backend_settings.data_dir), **rules_env})
+        result = run_tracker(
+            ["cadence", "--as-of", "2025-06-17T00:00:00Z"],
+            {"TRACKER_DATA_DIR": str(backend_settings.data_dir), **rules_env},
+        )
         assert result.returncode == 0, result.stderr
         rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 3}
         assert rows["nvidia"].rstrip(" │").endswith("quiet") and rows["qwen"].rstrip(" │").endswith("on cadence")
-        pulse = run_tracker(["pulse", "--week", "2025-W24", "--as-of", "2025-06-17T00:00:00Z"],
-                            {"TRACKER_DATA_DIR": str(backend_settings.data_dir), **rules_env})
+        pulse = run_tracker(
+            ["pulse", "--week", "2025-W24", "--as-of", "2025-06-17T00:00:00Z"],
+            {"TRACKER_DATA_DIR": str(backend_settings.data_dir), **rules_env},
+        )
         assert pulse.returncode == 0, pulse.stderr
         assert "Weekly pulse · 2025-W24" in pulse.stdout and "Quiet: NVIDIA" in pulse.stdout
 
@@ -323,10 +403,21 @@ def _lab_with_old_silence(session, *, baseline_at):  # type: ignore[no-untyped-d
     last = datetime(2025, 2, 13, tzinfo=UTC)
     for i in range(6):
         at = last - timedelta(days=10 * i)
-        session.add(Release(lab_id=lab.id, family=f"f{i}", title=f"F{i}", kind="model", url="u",
-                            released_at=at, first_seen_at=at, baseline=True))
-    session.add(SourceState(source="hf", lab_slug="silentlab", baseline_at=baseline_at,
-                            consecutive_failures=0, cursor={}))
+        session.add(
+            Release(
+                lab_id=lab.id,
+                family=f"f{i}",
+                title=f"F{i}",
+                kind="model",
+                url="u",
+                released_at=at,
+                first_seen_at=at,
+                baseline=True,
+            )
+        )
+    session.add(
+        SourceState(source="hf", lab_slug="silentlab", baseline_at=baseline_at, consecutive_failures=0, cursor={})
+    )
     session.flush()
 
 

@@ -1,4 +1,4 @@
-"""Issue 7 (benchmark targets): the SQL-aggregated cadence (``analytics.lab_cadences``: GROUP BY
+"""The SQL-aggregated cadence (``analytics.lab_cadences``: GROUP BY
 ISO week, ``lag()`` gaps) gives the same numbers as the pure reference ``build_cadence`` over every
 release time, on SQLite and PostgreSQL; ``GET /stats/cadence`` statuses equal ``lab_statuses``;
 and the ``q`` filter matches titles and artifact names on both backends.
@@ -15,8 +15,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker import analytics
-from tracker.api import create_app
 from tracker.analytics.status import CadenceRules, lab_statuses
+from tracker.api import create_app
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Artifact, Lab, Release, ReleaseChange
@@ -34,13 +34,37 @@ def _fill(store: Store) -> None:
     def add(lab_id: int, at: datetime, kind: str = "model", title: str | None = None) -> None:
         nonlocal rid
         rid += 1
-        releases.append({"id": rid, "lab_id": lab_id, "family": f"F{rid}", "title": title or f"Fam{lab_id} {rid}",
-                         "kind": kind, "url": "https://hub.test", "released_at": at, "first_seen_at": at,
-                         "baseline": False})
-        artifacts.append({"id": rid, "source": "hf", "external_id": f"x{rid}", "kind": kind, "lab_id": lab_id,
-                          "release_id": rid, "name": f"org{lab_id}/Model_{rid}-7B", "org": f"org{lab_id}",
-                          "url": "https://hub.test", "first_seen_at": at, "baseline": False, "kinds": [],
-                          "attrs": {}, "params_total_b": 7.0})
+        releases.append(
+            {
+                "id": rid,
+                "lab_id": lab_id,
+                "family": f"F{rid}",
+                "title": title or f"Fam{lab_id} {rid}",
+                "kind": kind,
+                "url": "https://hub.test",
+                "released_at": at,
+                "first_seen_at": at,
+                "baseline": False,
+            }
+        )
+        artifacts.append(
+            {
+                "id": rid,
+                "source": "hf",
+                "external_id": f"x{rid}",
+                "kind": kind,
+                "lab_id": lab_id,
+                "release_id": rid,
+                "name": f"org{lab_id}/Model_{rid}-7B",
+                "org": f"org{lab_id}",
+                "url": "https://hub.test",
+                "first_seen_at": at,
+                "baseline": False,
+                "kinds": [],
+                "attrs": {},
+                "params_total_b": 7.0,
+            }
+        )
 
     for _ in range(120):  # alpha: ~weekly, with microsecond jitter
         add(1, NOW - timedelta(days=rng.uniform(0, 400), microseconds=rng.randrange(10**6)))
@@ -48,8 +72,14 @@ def _fill(store: Store) -> None:
         add(2, NOW - timedelta(days=rng.uniform(0, 300)), kind=rng.choice(["model", "paper"]))
     add(3, NOW - timedelta(days=40))
     monday = datetime(2026, 3, 2, tzinfo=UTC)
-    for at in (monday, monday, monday - timedelta(microseconds=1), monday - timedelta(weeks=1), NOW,
-               NOW + timedelta(days=1)):
+    for at in (
+        monday,
+        monday,
+        monday - timedelta(microseconds=1),
+        monday - timedelta(weeks=1),
+        NOW,
+        NOW + timedelta(days=1),
+    ):
         add(4, at)
     add(4, NOW - timedelta(days=3), title="Special 50%_Edition")
     with store.engine.begin() as conn:
@@ -82,9 +112,12 @@ def test_stats_cadence_statuses_equal_lab_statuses(store: Store, backend_setting
     client = TestClient(create_app(backend_settings, store=store))
     body = client.get("/stats/cadence", params={"as_of": NOW.isoformat(), "kind": "any"}).json()
     with store.transaction() as session:
-        statuses = lab_statuses(session=session, now=NOW, rules=CadenceRules.from_settings(backend_settings), kinds=None)
-    assert {item["lab"]: {k: item[k] for k in ("status", "quiet_after_days", "releases_7d")} for item in body["labs"]} \
-        == {slug: s.to_dict() for slug, s in statuses.items()}
+        statuses = lab_statuses(
+            session=session, now=NOW, rules=CadenceRules.from_settings(backend_settings), kinds=None
+        )
+    assert {
+        item["lab"]: {k: item[k] for k in ("status", "quiet_after_days", "releases_7d")} for item in body["labs"]
+    } == {slug: s.to_dict() for slug, s in statuses.items()}
 
 
 def test_q_filter_matches_titles_and_names_with_wildcards_escaped(store: Store, backend_settings: Settings) -> None:
@@ -104,8 +137,11 @@ def test_sql_country_share_equals_the_reference_formula(store: Store) -> None:
     _fill(store)
     since, until = datetime(2025, 4, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)  # until: Monday 00:00
     with store.transaction() as session:
-        rows = session.execute(select(Lab.country, Release.released_at).join(Release, Release.lab_id == Lab.id)
-                               .where(Release.kind == "model")).all()
+        rows = session.execute(
+            select(Lab.country, Release.released_at)
+            .join(Release, Release.lab_id == Lab.id)
+            .where(Release.kind == "model")
+        ).all()
         got = analytics.country_release_share(session=session, since=since, until=until)
     expected = analytics.build_country_share(rows, since=since, until=until)
     assert [m.to_dict() for m in got] == [m.to_dict() for m in expected]
@@ -117,10 +153,14 @@ def _reference(session: Session, now: datetime, kinds: tuple[str, ...] | None) -
     return [analytics.build_cadence(slug, ts, now=now, weeks=12).to_dict() for slug, ts in sorted(times.items())]
 
 
-def _sql(store: Store, now: datetime = NOW, kinds: tuple[str, ...] | None = ("model",)) -> tuple[list[dict], list[dict]]:
+def _sql(
+    store: Store, now: datetime = NOW, kinds: tuple[str, ...] | None = ("model",)
+) -> tuple[list[dict], list[dict]]:
     with store.transaction() as session:
-        return ([c.to_dict() for c in analytics.lab_cadences(session=session, now=now, weeks=12, kinds=kinds)],
-                _reference(session, now, kinds))
+        return (
+            [c.to_dict() for c in analytics.lab_cadences(session=session, now=now, weeks=12, kinds=kinds)],
+            _reference(session, now, kinds),
+        )
 
 
 def test_kept_cadence_history_follows_every_change_to_the_releases(store: Store) -> None:
@@ -138,9 +178,22 @@ def test_kept_cadence_history_follows_every_change_to_the_releases(store: Store)
 
     before = changes()
     with store.engine.begin() as conn:  # core insert (bulk writers) and a second statement, one transaction
-        conn.execute(insert(Release), [{"id": 900, "lab_id": 3, "family": "F900", "title": "gamma new", "kind": "model",
-                                        "url": "https://hub.test", "released_at": NOW - timedelta(days=1),
-                                        "first_seen_at": NOW, "baseline": False}])
+        conn.execute(
+            insert(Release),
+            [
+                {
+                    "id": 900,
+                    "lab_id": 3,
+                    "family": "F900",
+                    "title": "gamma new",
+                    "kind": "model",
+                    "url": "https://hub.test",
+                    "released_at": NOW - timedelta(days=1),
+                    "first_seen_at": NOW,
+                    "baseline": False,
+                }
+            ],
+        )
         conn.execute(update(Release).where(Release.id == 900).values(title="gamma renamed"))
     got, expected = _sql(store, later)
     assert got == expected and next(c for c in got if c["lab"] == "gamma")["releases"] == 2
@@ -190,18 +243,44 @@ def test_kept_cadence_history_shows_a_new_lab_and_ignores_uncommitted_writes(sto
     session_cm = store.transaction()
     session = session_cm.__enter__()
     try:  # uncommitted release in this transaction, then a rollback
-        session.execute(insert(Release), [{"id": 950, "lab_id": 6, "family": "F950", "title": "draft", "kind": "model",
-                                           "url": "https://hub.test", "released_at": NOW - timedelta(days=1),
-                                           "first_seen_at": NOW, "baseline": False}])
+        session.execute(
+            insert(Release),
+            [
+                {
+                    "id": 950,
+                    "lab_id": 6,
+                    "family": "F950",
+                    "title": "draft",
+                    "kind": "model",
+                    "url": "https://hub.test",
+                    "released_at": NOW - timedelta(days=1),
+                    "first_seen_at": NOW,
+                    "baseline": False,
+                }
+            ],
+        )
         seen = analytics.lab_cadences(session=session, now=later, lab="newlab")
         assert seen[0].releases == 1  # the transaction sees its own write
         raise RuntimeError("roll back")
     except RuntimeError:
         session_cm.__exit__(RuntimeError, RuntimeError("roll back"), None)
     with store.engine.begin() as conn:  # another writer commits: the change count is back where the draft had it
-        conn.execute(insert(Release), [{"id": 951, "lab_id": 3, "family": "F951", "title": "gamma 2", "kind": "model",
-                                        "url": "https://hub.test", "released_at": NOW - timedelta(days=2),
-                                        "first_seen_at": NOW, "baseline": False}])
+        conn.execute(
+            insert(Release),
+            [
+                {
+                    "id": 951,
+                    "lab_id": 3,
+                    "family": "F951",
+                    "title": "gamma 2",
+                    "kind": "model",
+                    "url": "https://hub.test",
+                    "released_at": NOW - timedelta(days=2),
+                    "first_seen_at": NOW,
+                    "baseline": False,
+                }
+            ],
+        )
     with store.transaction() as session:
         assert analytics.lab_cadences(session=session, now=later, lab="newlab")[0].releases == 0
     got, expected = _sql(store, later)

@@ -27,8 +27,9 @@ def run_tracker(args: list[str], env: dict[str, str], timeout: float = 120) -> s
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
     base.update({"COLUMNS": "200", "TRACKER_ARXIV_MIN_INTERVAL": "0", "TRACKER_HTTP_MAX_RETRIES": "2"})
     base.update(env)
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], env=base, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args], env=base, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -40,8 +41,13 @@ def hub():
 def _env(tmp_path: Path, hub: ReplayServer, **extra: str) -> dict[str, str]:
     wl = tmp_path / "watchlist.toml"
     wl.write_text(QWEN_ONLY)
-    return {"TRACKER_DATA_DIR": str(tmp_path / "data"), "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
-            "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint, "TRACKER_WATCHLIST": str(wl), **extra}
+    return {
+        "TRACKER_DATA_DIR": str(tmp_path / "data"),
+        "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+        "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
+        "TRACKER_WATCHLIST": str(wl),
+        **extra,
+    }
 
 
 def _scenario(env: dict[str, str], hub: ReplayServer) -> list[dict]:
@@ -66,8 +72,20 @@ def _scenario(env: dict[str, str], hub: ReplayServer) -> list[dict]:
 
 def _assert_release_shape(rows: list[dict]) -> None:
     assert rows, "the Qwen3 launch must be listed"
-    keys = {"id", "lab", "lab_name", "country", "title", "kind", "released_at", "first_seen_at",
-            "baseline", "url", "artifacts", "papers"}
+    keys = {
+        "id",
+        "lab",
+        "lab_name",
+        "country",
+        "title",
+        "kind",
+        "released_at",
+        "first_seen_at",
+        "baseline",
+        "url",
+        "artifacts",
+        "papers",
+    }
     assert all(keys <= set(r) for r in rows)
     qwen3 = [r for r in rows if r["title"] == "Qwen3"]
     assert len(qwen3) == 1
@@ -113,9 +131,13 @@ def test_invalid_watchlist_exits_2_naming_lab_and_key(tmp_path: Path) -> None:
 def test_all_sources_failing_exits_1_with_reason(tmp_path: Path) -> None:
     wl = tmp_path / "w.toml"
     wl.write_text(QWEN_ONLY)
-    env = {"TRACKER_DATA_DIR": str(tmp_path), "TRACKER_WATCHLIST": str(wl),
-           "TRACKER_HF_ENDPOINT": "http://127.0.0.1:9", "TRACKER_ARXIV_ENDPOINT": "http://127.0.0.1:9/api/query",
-           "TRACKER_HTTP_TIMEOUT": "2"}
+    env = {
+        "TRACKER_DATA_DIR": str(tmp_path),
+        "TRACKER_WATCHLIST": str(wl),
+        "TRACKER_HF_ENDPOINT": "http://127.0.0.1:9",
+        "TRACKER_ARXIV_ENDPOINT": "http://127.0.0.1:9/api/query",
+        "TRACKER_HTTP_TIMEOUT": "2",
+    }
     result = run_tracker(["poll"], env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "failed" in result.stdout and "Traceback" not in result.stderr + result.stdout

@@ -16,12 +16,20 @@ from tracker.cli.app import app
 from tracker.cli.poll import INTERRUPTED_POLL
 from tracker.cli.releases import shorten_list
 from tracker.config import Settings
-from tracker.store.serialize import ordered_size_labels
 from tracker.store import Store
+from tracker.store.serialize import ordered_size_labels
 
 QWEN3_SIZES = ["8B", "14B", "0.6B", "235B-A22B", "30B-A3B", "32B", "1.7B", "4B"]
-QWEN3_TOTALS = {"0.6B": 0.6, "1.7B": 1.7, "4B": 4.0, "8B": 8.0, "14B": 14.0, "30B-A3B": 30.0, "32B": 32.0,
-                "235B-A22B": 235.0}
+QWEN3_TOTALS = {
+    "0.6B": 0.6,
+    "1.7B": 1.7,
+    "4B": 4.0,
+    "8B": 8.0,
+    "14B": 14.0,
+    "30B-A3B": 30.0,
+    "32B": 32.0,
+    "235B-A22B": 235.0,
+}
 
 
 @pytest.fixture
@@ -32,8 +40,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _store_env(settings: Settings, **extra: str) -> dict[str, str]:
-    return {"TRACKER_DATA_DIR": str(settings.data_dir), "TRACKER_DATABASE_URL": settings.resolved_database_url,
-            "COLUMNS": "250", **extra}
+    return {
+        "TRACKER_DATA_DIR": str(settings.data_dir),
+        "TRACKER_DATABASE_URL": settings.resolved_database_url,
+        "COLUMNS": "250",
+        **extra,
+    }
 
 
 def _variant(label: str, total: float | None = None) -> dict:
@@ -45,8 +57,18 @@ def _variant(label: str, total: float | None = None) -> dict:
 
 def test_size_labels_sort_by_total_parameters_then_unknown_ones_by_name() -> None:
     arts = [_variant(label) for label in [*QWEN3_SIZES, "Air", "17B-16E"]] + [_variant("8B", 8.0), _variant(None)]
-    assert ordered_size_labels(arts) == ["0.6B", "1.7B", "4B", "8B", "14B", "30B-A3B", "32B", "235B-A22B",
-                                         "17B-16E", "Air"]
+    assert ordered_size_labels(arts) == [
+        "0.6B",
+        "1.7B",
+        "4B",
+        "8B",
+        "14B",
+        "30B-A3B",
+        "32B",
+        "235B-A22B",
+        "17B-16E",
+        "Air",
+    ]
     # the stored total wins over the label (a name-less size read from the model card)
     assert ordered_size_labels([_variant("Large", 100.0), _variant("Small", 7.0)]) == ["Small", "Large"]
 
@@ -67,8 +89,9 @@ def test_releases_table_and_csv_list_sizes_smallest_first(
     with store.transaction() as session:
         release = None
         for label in QWEN3_SIZES:
-            event = add_alert_event(session, name=f"Qwen/Qwen3-{label}", params_total_b=QWEN3_TOTALS[label],
-                                    release=release)
+            event = add_alert_event(
+                session, name=f"Qwen/Qwen3-{label}", params_total_b=QWEN3_TOTALS[label], release=release
+            )
             session.get(Artifact, event.artifact_id).size_label = label
             release = session.get(Release, event.release_id)
     runner = CliRunner()
@@ -88,13 +111,16 @@ def test_releases_table_and_csv_list_sizes_smallest_first(
 def test_pulse_send_without_a_configured_channel_names_the_settings(
     store: Store, backend_settings: Settings, clean_env: None
 ) -> None:
-    result = CliRunner().invoke(app, ["pulse", "--week", "2025-W18", "--send", "--as-of", "2025-05-05"],
-                                env=_store_env(backend_settings))
+    result = CliRunner().invoke(
+        app, ["pulse", "--week", "2025-W18", "--send", "--as-of", "2025-05-05"], env=_store_env(backend_settings)
+    )
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert ("slack:default: not sent: Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and "
-            "TRACKER_SLACK_CHANNEL, or TRACKER_SLACK_WEBHOOK_URL)") in lines
+    assert (
+        "slack:default: not sent: Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and "
+        "TRACKER_SLACK_CHANNEL, or TRACKER_SLACK_WEBHOOK_URL)"
+    ) in lines
     assert lines[-1].startswith("pulse not sent: no subscription's channel is configured")
     assert "[[subscriptions]]" in lines[-1]  # not eaten as rich markup
 
@@ -125,8 +151,7 @@ def test_ctrl_c_during_poll_says_what_is_kept_and_exits_130(
 def test_chart_into_a_missing_directory_is_one_line_and_exit_2(tmp_path: Path, clean_env: None) -> None:
     out = tmp_path / "nonexistent" / "dir" / "a.png"
 
-    result = CliRunner().invoke(app, ["chart", "cadence", "--out", str(out)],
-                                env={"TRACKER_DATA_DIR": str(tmp_path)})
+    result = CliRunner().invoke(app, ["chart", "cadence", "--out", str(out)], env={"TRACKER_DATA_DIR": str(tmp_path)})
 
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # no traceback
@@ -135,8 +160,9 @@ def test_chart_into_a_missing_directory_is_one_line_and_exit_2(tmp_path: Path, c
 
 
 def test_slack_webhook_url_that_is_not_a_url_is_a_configuration_error(tmp_path: Path, clean_env: None) -> None:
-    result = CliRunner().invoke(app, ["slack", "test"], env={"TRACKER_DATA_DIR": str(tmp_path),
-                                                             "TRACKER_SLACK_WEBHOOK_URL": "not-a-url"})
+    result = CliRunner().invoke(
+        app, ["slack", "test"], env={"TRACKER_DATA_DIR": str(tmp_path), "TRACKER_SLACK_WEBHOOK_URL": "not-a-url"}
+    )
 
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
@@ -148,8 +174,9 @@ def test_slack_webhook_url_that_is_not_a_url_is_a_configuration_error(tmp_path: 
 
 
 def test_demo_refuses_an_end_before_its_start(tmp_path: Path, clean_env: None) -> None:
-    result = CliRunner().invoke(app, ["demo", "--start", "2025-05-04", "--end", "2025-04-27",
-                                      "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["demo", "--start", "2025-05-04", "--end", "2025-04-27", "--data-dir", str(tmp_path)]
+    )
 
     assert result.exit_code == 2, result.output
     assert "--end must be after --start" in result.stderr
@@ -157,8 +184,9 @@ def test_demo_refuses_an_end_before_its_start(tmp_path: Path, clean_env: None) -
 
 
 def test_demo_closing_hint_names_the_as_of_date_of_the_history(tmp_path: Path, clean_env: None) -> None:
-    result = CliRunner().invoke(app, ["demo", "--start", "2025-04-27", "--end", "2025-04-28",
-                                      "--step-hours", "24", "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["demo", "--start", "2025-04-27", "--end", "2025-04-28", "--step-hours", "24", "--data-dir", str(tmp_path)]
+    )
 
     assert result.exit_code == 0, result.output
     assert f"TRACKER_DATA_DIR={tmp_path} tracker cadence --as-of 2025-04-28" in result.stdout
@@ -173,14 +201,20 @@ def test_retry_says_not_found_for_unknown_ids_and_not_failed_for_others(
     from tracker.outbox.deliveries import create_delivery
 
     with store.transaction() as session:
-        pending = create_delivery(session=session, idempotency_key="k1", kind="alert", channel="console:test",
-                                  now=datetime(2025, 4, 28, tzinfo=UTC))
+        pending = create_delivery(
+            session=session,
+            idempotency_key="k1",
+            kind="alert",
+            channel="console:test",
+            now=datetime(2025, 4, 28, tzinfo=UTC),
+        )
         assert pending is not None
         session.flush()
         pending_id = pending.id
 
-    result = CliRunner().invoke(app, ["deliveries", "retry", "99999", str(pending_id)],
-                                env=_store_env(backend_settings))
+    result = CliRunner().invoke(
+        app, ["deliveries", "retry", "99999", str(pending_id)], env=_store_env(backend_settings)
+    )
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -192,8 +226,9 @@ def test_retry_says_not_found_for_unknown_ids_and_not_failed_for_others(
 # --------------------------------------------------------------------------- serve
 
 
-def test_serve_hands_the_installed_enqueue_factory_to_the_api(settings: Settings, clean_env: None,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_hands_the_installed_enqueue_factory_to_the_api(
+    settings: Settings, clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``workers.cli`` installs the Celery enqueuer through ``tracker.cli.serve``; the API gets it."""
     import uvicorn
 
@@ -210,6 +245,6 @@ def test_serve_hands_the_installed_enqueue_factory_to_the_api(settings: Settings
     result = CliRunner().invoke(app, ["serve", "--port", "8123"], env=_store_env(settings))
 
     assert result.exit_code == 0, result.output
-    (api, host, port), = served
+    ((api, host, port),) = served
     assert (host, port) == ("127.0.0.1", 8123)
     assert api.state.enqueue_factory is factory

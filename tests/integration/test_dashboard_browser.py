@@ -2,7 +2,8 @@
 
 A replayed history (baseline 2025-07-20, daily polls to 2025-08-01) is served by the real app
 under uvicorn on a free loopback port; the test loads ``/``, checks the replayed releases and the
-charts are shown, applies a filter through the form, and takes a screenshot (``docs/dashboard.png`` with TRACKER_UPDATE_SCREENSHOT=1).
+charts are shown, applies a filter through the form, and takes a screenshot (``docs/dashboard.png``
+with TRACKER_UPDATE_SCREENSHOT=1).
 """
 
 from __future__ import annotations
@@ -26,8 +27,15 @@ from tracker.store import Store
 from tracker.watchlist import load_watchlist
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 #: The README's screenshot; rewritten only with TRACKER_UPDATE_SCREENSHOT=1 (a test run leaves the
 #: work tree alone and saves its screenshot under pytest's tmp_path instead).
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
@@ -47,8 +55,9 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         while now < datetime(2025, 8, 1, tzinfo=UTC):
             now = hub.set_now(now + timedelta(days=1))
             poll_once(polling, store, watchlist, sources=["hf"], clock=hub.clock.now)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -102,7 +111,9 @@ def test_dashboard_in_headless_chromium(dashboard_url: str, tmp_path: Path) -> N
 
             # And a country filter from the URL.
             page.goto(f"{dashboard_url}/?as_of={AS_OF}&country=US&kind=model")
-            countries = set(page.eval_on_selector_all("#releases tr.release", "rows => rows.map(r => r.dataset.country)"))
+            countries = set(
+                page.eval_on_selector_all("#releases tr.release", "rows => rows.map(r => r.dataset.country)")
+            )
             assert countries == {"US"}
         finally:
             browser.close()

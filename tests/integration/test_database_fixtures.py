@@ -21,8 +21,9 @@ from tracker.store.models import Base
 
 def _row_counts(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
-        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in Base.metadata.sorted_tables}
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in Base.metadata.sorted_tables
+        }
 
 
 @pytest.fixture
@@ -57,8 +58,9 @@ def test_clean_migrates_again_a_schema_a_test_dropped(postgres: PostgresDatabase
         assert add_alert_event(session).id == 1
 
 
-def test_a_sqlite_copy_is_migrated_empty_and_the_test_s_own(sqlite_template: SqliteTemplate,
-                                                            settings: Settings) -> None:
+def test_a_sqlite_copy_is_migrated_empty_and_the_test_s_own(
+    sqlite_template: SqliteTemplate, settings: Settings
+) -> None:
     sqlite_template.copy_to(settings)
     store = Store.open(settings, migrate=False)
     try:

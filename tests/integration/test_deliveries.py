@@ -13,15 +13,15 @@ from typer.testing import CliRunner
 
 from tests.factories import make_watchlist, qwen, subscription
 from tests.fakes import FakeClock, RecordingNotifier, WebhookReceiver, add_alert_event
-from tracker.outbox.inline import process_outbox
 from tracker.config import Settings
-from tracker.outbox.deliver import deliver_one, list_due
-from tracker.outbox.deliveries import create_delivery
-from tracker.outbox.dispatch import dispatch_pending
 from tracker.domain import EventType
 from tracker.errors import DeliveryError
 from tracker.notify import Outgoing
 from tracker.notify.webhook import WebhookNotifier
+from tracker.outbox.deliver import deliver_one, list_due
+from tracker.outbox.deliveries import create_delivery
+from tracker.outbox.dispatch import dispatch_pending
+from tracker.outbox.inline import process_outbox
 from tracker.store import Store
 from tracker.store.models import Delivery, Event, SlackThread
 
@@ -67,8 +67,9 @@ def test_two_concurrent_deliveries_of_one_row_send_once(store: Store, backend_se
     outcomes = []
 
     def run() -> None:
-        outcomes.append(deliver_one(store, delivery_id, settings=backend_settings,
-                                    notifier_for=lambda c: notifier, clock=clock))
+        outcomes.append(
+            deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+        )
 
     first = threading.Thread(target=run)
     first.start()
@@ -103,8 +104,7 @@ def test_unknown_outcome_found_sent_is_not_sent_again(store: Store, backend_sett
 
     clock.advance(backend_settings.delivery.stale_after_s + 1)
     assert list_due(store, settings=backend_settings, clock=clock) == [delivery_id]
-    outcome = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
-                          clock=clock)
+    outcome = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
 
     assert outcome.status == "sent" and outcome.resolved and not outcome.sent
     assert notifier.sent == [] and notifier.find_calls == 1
@@ -117,8 +117,10 @@ def test_unknown_outcome_not_found_is_sent_once(store: Store, backend_settings: 
     notifier = RecordingNotifier()
     clock.advance(backend_settings.delivery.stale_after_s + 1)
 
-    outcomes = [deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
-                            clock=clock) for _ in range(2)]
+    outcomes = [
+        deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+        for _ in range(2)
+    ]
 
     assert [o.status for o in outcomes] == ["sent", "skipped"]
     assert notifier.counts() == {delivery_id: 1}
@@ -136,8 +138,10 @@ def test_transient_failure_backs_off_honouring_retry_after(store: Store, backend
     assert failed.status == "pending" and failed.error == "Slack 429"
     assert failed.next_attempt_at is not None and failed.next_attempt_at >= start + timedelta(seconds=120)
     clock.advance(60)  # before Retry-After: not due, nothing sent
-    assert deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
-                       clock=clock).status == "skipped"
+    assert (
+        deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock).status
+        == "skipped"
+    )
     assert list_due(store, settings=backend_settings, clock=clock) == []
     clock.now = failed.next_attempt_at
     assert list_due(store, settings=backend_settings, clock=clock) == [delivery_id]
@@ -161,8 +165,10 @@ def test_gives_up_after_max_attempts(store: Store, backend_settings: Settings) -
         clock.advance(7200)  # past any backoff (capped at one hour)
 
     assert statuses == ["pending", "pending", "failed"]
-    assert deliver_one(store, delivery_id, settings=settings, notifier_for=lambda c: notifier,
-                       clock=clock).status == "skipped"
+    assert (
+        deliver_one(store, delivery_id, settings=settings, notifier_for=lambda c: notifier, clock=clock).status
+        == "skipped"
+    )
     assert notifier.sent == []
 
 
@@ -187,7 +193,9 @@ def test_permanent_failure_is_listed_and_retried_by_the_cli(
     listed = runner.invoke(app, ["deliveries", "--failed"], env={"COLUMNS": "250"})
     assert listed.exit_code == 0, listed.output
     assert "1 failed delivery" in listed.output and "channel_not_found" in listed.output
-    assert [line.split("│")[1].strip() for line in listed.output.splitlines() if "channel_not_found" in line] == [str(delivery_id)]
+    assert [line.split("│")[1].strip() for line in listed.output.splitlines() if "channel_not_found" in line] == [
+        str(delivery_id)
+    ]
     assert "Qwen/Qwen3-4B" not in listed.output
 
     bad = runner.invoke(app, ["deliveries", "retry"])
@@ -199,8 +207,16 @@ def test_permanent_failure_is_listed_and_retried_by_the_cli(
     row = _row(store, delivery_id)
     assert (row.status, row.attempts) == ("pending", 0)
     assert list_due(store, settings=backend_settings, clock=lambda: row.next_attempt_at) == [delivery_id]
-    assert deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
-                       clock=lambda: row.next_attempt_at).status == "sent"
+    assert (
+        deliver_one(
+            store,
+            delivery_id,
+            settings=backend_settings,
+            notifier_for=lambda c: notifier,
+            clock=lambda: row.next_attempt_at,
+        ).status
+        == "sent"
+    )
     assert runner.invoke(app, ["deliveries", "--failed"]).output.count("0 failed deliveries") == 1
 
 
@@ -220,7 +236,7 @@ def test_slack_thread_is_stored_and_variants_reply_in_it(store: Store, backend_s
         for delivery_id in summary.delivery_ids:
             deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
 
-    assert [o.thread for o in notifier.sent][0] is None
+    assert next(o.thread for o in notifier.sent) is None
     assert all(o.thread is not None and o.thread.ts == "1714300000.000100" for o in notifier.sent[1:])
     with store.transaction() as session:
         thread = session.scalars(select(SlackThread)).one()
@@ -239,12 +255,19 @@ def test_a_variant_waits_while_its_release_parent_is_in_flight(store: Store, bac
         release_id = add_alert_event(session).release_id
     (parent_id,) = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids
     with store.transaction() as session:
-        add_alert_event(session, name="Qwen/Qwen3-8B-FP8", event_type=EventType.VARIANT_ADDED,
-                        release=session.get(Release, release_id))
+        add_alert_event(
+            session,
+            name="Qwen/Qwen3-8B-FP8",
+            event_type=EventType.VARIANT_ADDED,
+            release=session.get(Release, release_id),
+        )
     (variant_id,) = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids
 
-    parent = threading.Thread(target=deliver_one, args=(store, parent_id),
-                              kwargs={"settings": backend_settings, "notifier_for": lambda c: notifier, "clock": clock})
+    parent = threading.Thread(
+        target=deliver_one,
+        args=(store, parent_id),
+        kwargs={"settings": backend_settings, "notifier_for": lambda c: notifier, "clock": clock},
+    )
     parent.start()
     assert notifier.entered.wait(10), "the parent send never started"
     waited = deliver_one(store, variant_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
@@ -276,8 +299,12 @@ def test_parent_and_variant_claimed_at_the_same_moment_post_one_parent(
     notifier = RecordingNotifier(thread_ts="1714300000.000300")
     with store.transaction() as session:
         release_id = add_alert_event(session).release_id
-        add_alert_event(session, name="Qwen/Qwen3-8B-FP8", event_type=EventType.VARIANT_ADDED,
-                        release=session.get(Release, release_id))
+        add_alert_event(
+            session,
+            name="Qwen/Qwen3-8B-FP8",
+            event_type=EventType.VARIANT_ADDED,
+            release=session.get(Release, release_id),
+        )
     ids = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids
     assert len(ids) == 2
 
@@ -296,8 +323,9 @@ def test_parent_and_variant_claimed_at_the_same_moment_post_one_parent(
     outcomes = []
 
     def run(delivery_id: int) -> None:
-        outcomes.append(deliver_one(store, delivery_id, settings=backend_settings,
-                                    notifier_for=lambda c: notifier, clock=clock))
+        outcomes.append(
+            deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+        )
 
     threads = [threading.Thread(target=run, args=(i,)) for i in ids]
     for t in threads:
@@ -310,10 +338,12 @@ def test_parent_and_variant_claimed_at_the_same_moment_post_one_parent(
     assert {o.status for o in outcomes} <= {"pending", "sent"}
     for waiting in (o for o in outcomes if o.status == "pending"):  # the variant waited for the parent
         clock.advance(PARENT_WAIT_S)
-        assert deliver_one(store, waiting.delivery_id, settings=backend_settings,
-                           notifier_for=lambda c: notifier, clock=clock).sent
+        assert deliver_one(
+            store, waiting.delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock
+        ).sent
     assert notifier.counts() == {ids[0]: 1, ids[1]: 1}
     assert [o.thread is None for o in notifier.sent] == [True, False], "the variant replies in the thread"
+
 
 def test_process_outbox_dispatches_and_delivers_inline(store: Store, backend_settings: Settings) -> None:
     notifier = RecordingNotifier()
@@ -332,8 +362,14 @@ def test_unconfigured_channel_fails_permanently(store: Store, backend_settings: 
     clock = FakeClock()
     with store.transaction() as session:
         event = add_alert_event(session)
-        delivery = create_delivery(session=session, idempotency_key="x", kind="alert",
-                                   channel="email:someone@example.org", now=clock(), event_id=event.id)
+        delivery = create_delivery(
+            session=session,
+            idempotency_key="x",
+            kind="alert",
+            channel="email:someone@example.org",
+            now=clock(),
+            event_id=event.id,
+        )
         assert delivery is not None
         session.flush()
         delivery_id = delivery.id
@@ -360,11 +396,18 @@ def test_webhook_notifier_posts_json_with_idempotency_headers() -> None:
 
 @pytest.mark.parametrize(
     ("status", "headers", "permanent", "retry_after"),
-    [(429, {"Retry-After": "42"}, False, 42.0), (503, {}, False, None), (500, {}, False, None),
-     (400, {}, True, None), (404, {}, True, None), (410, {}, True, None)],
+    [
+        (429, {"Retry-After": "42"}, False, 42.0),
+        (503, {}, False, None),
+        (500, {}, False, None),
+        (400, {}, True, None),
+        (404, {}, True, None),
+        (410, {}, True, None),
+    ],
 )
-def test_webhook_notifier_classifies_errors(status: int, headers: dict, permanent: bool,
-                                            retry_after: float | None) -> None:
+def test_webhook_notifier_classifies_errors(
+    status: int, headers: dict, permanent: bool, retry_after: float | None
+) -> None:
     with WebhookReceiver() as receiver:
         receiver.responses.append((status, headers))
         with pytest.raises(DeliveryError) as info:
@@ -398,11 +441,13 @@ def test_a_claim_whose_release_stays_locked_is_handed_back(
         release_id = session.get(Event, _row(store, delivery_id).event_id).release_id
     with store.engine.connect() as holder:
         holder.execute(select(Release.id).where(Release.id == release_id).with_for_update())  # held
-        outcome = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
-                              clock=clock)
+        outcome = deliver_one(
+            store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock
+        )
         holder.rollback()
     assert outcome.status == "pending" and outcome.next_attempt_at is not None
     row = _row(store, delivery_id)
     assert (row.status, row.attempts, notifier.sent) == ("pending", 0, [])
-    assert deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier,
-                       clock=clock).sent  # lock released: sent normally
+    assert deliver_one(
+        store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock
+    ).sent  # lock released: sent normally

@@ -20,11 +20,11 @@ from tests.fakes import FakeClock, add_alert_event
 from tests.smtp_server import SmtpServer
 from tracker.briefings import digest as dg
 from tracker.config import Settings
-from tracker.outbox.deliver import deliver_one
 from tracker.errors import DeliveryError
 from tracker.notify import Outgoing
 from tracker.notify.email.notifier import EmailNotifier
 from tracker.notify.email.smtp import parse_smtp_url
+from tracker.outbox.deliver import deliver_one
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
@@ -44,16 +44,23 @@ def _utc(*args: int) -> datetime:
 
 
 def _mail_settings(base: Settings, smtp: SmtpServer, **extra: Any) -> Settings:
-    return base.model_copy(update={
-        "smtp_url": SecretStr(smtp.url()), "email_from": SENDER, "smtp_ca_file": smtp.ca_file,
-        "smtp_timeout_s": 5.0, **extra})
+    return base.model_copy(
+        update={
+            "smtp_url": SecretStr(smtp.url()),
+            "email_from": SENDER,
+            "smtp_ca_file": smtp.ca_file,
+            "smtp_timeout_s": 5.0,
+            **extra,
+        }
+    )
 
 
 def _watchlist(labs: tuple[str, ...] | None = None, **sub: Any) -> Watchlist:
     full = load_watchlist()
     chosen = full.labs if labs is None else tuple(full.lab(s) for s in labs)
-    return Watchlist(labs=chosen, subscriptions=(Subscription(channel=f"email:{READER}", digest="weekly", **sub),),
-                     source="test")
+    return Watchlist(
+        labs=chosen, subscriptions=(Subscription(channel=f"email:{READER}", digest="weekly", **sub),), source="test"
+    )
 
 
 def _listed_titles(text: str) -> Counter[str]:
@@ -69,8 +76,9 @@ def test_weekly_digest_of_a_replayed_month_arrives_once_over_starttls(
 
     watchlist = _watchlist(REPLAY_LABS)
     with ReplayServer(now=_utc(2025, 4, 1)) as hub:
-        settings = backend_settings.model_copy(update={"hf_endpoint": hub.hf_endpoint,
-                                                       "arxiv_endpoint": hub.arxiv_endpoint})
+        settings = backend_settings.model_copy(
+            update={"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint}
+        )
         poll_once(settings, store, watchlist, clock=hub.clock.now)  # baseline
         day = _utc(2025, 4, 1)
         while day < _utc(2025, 5, 5):
@@ -81,14 +89,16 @@ def test_weekly_digest_of_a_replayed_month_arrives_once_over_starttls(
     with store.transaction() as session:  # fixture releases the corpus week lacks: a Chinese name, markup
         add_alert_event(session, lab="qwen", title=CHINESE, name=f"Qwen/{CHINESE}", now=_utc(2025, 4, 30, 9))
         add_alert_event(session, lab="deepseek", title=SCRIPT, name="deepseek-ai/Evil-7B", now=_utc(2025, 5, 2, 9))
-        week = session.scalars(select(Release).where(Release.released_at >= _utc(2025, 4, 28),
-                                                     Release.released_at < _utc(2025, 5, 5))).all()
+        week = session.scalars(
+            select(Release).where(Release.released_at >= _utc(2025, 4, 28), Release.released_at < _utc(2025, 5, 5))
+        ).all()
         expected = {r.title for r in week}
     assert {"Qwen3", "DeepSeek-Prover-V2", "MiMo", CHINESE, SCRIPT} <= expected
 
     with SmtpServer(tmp_path, mode="starttls") as smtp:
-        settings = _mail_settings(backend_settings, smtp,
-                                  digest_unsubscribe_url="https://tracker.example.org/unsubscribe/{subscription_id}")
+        settings = _mail_settings(
+            backend_settings, smtp, digest_unsubscribe_url="https://tracker.example.org/unsubscribe/{subscription_id}"
+        )
         app = create_celery(settings, watchlist)
         queued: list[tuple[str, list[Any]]] = []
         monkeypatch.setattr(app, "send_task", lambda name, args=(), **kw: queued.append((name, list(args))))
@@ -140,13 +150,16 @@ def test_weekly_digest_of_a_replayed_month_arrives_once_over_starttls(
 def _digest_delivery(store: Store, settings: Settings, clock: FakeClock) -> int:
     with store.transaction() as session:
         add_alert_event(session, now=_utc(2025, 4, 29, 9))
-    run = dg.create_digest_deliveries(store, settings=settings, watchlist=_watchlist(("qwen",)),
-                                      period_kind="weekly", at=clock(), clock=clock)
+    run = dg.create_digest_deliveries(
+        store, settings=settings, watchlist=_watchlist(("qwen",)), period_kind="weekly", at=clock(), clock=clock
+    )
     (delivery_id,) = run.created
     return delivery_id
 
 
-def test_smtp_451_is_retried_with_backoff_and_recorded(store: Store, backend_settings: Settings, tmp_path: Path) -> None:
+def test_smtp_451_is_retried_with_backoff_and_recorded(
+    store: Store, backend_settings: Settings, tmp_path: Path
+) -> None:
     clock = FakeClock(_utc(2025, 5, 5, 8))
     with SmtpServer(tmp_path, mode="plain", data_replies=["451 4.3.0 greylisted, try again later"]) as smtp:
         settings = _mail_settings(backend_settings, smtp)
@@ -157,8 +170,9 @@ def test_smtp_451_is_retried_with_backoff_and_recorded(store: Store, backend_set
         with store.transaction() as session:
             row = session.get(Delivery, delivery_id)
             assert row.status == "pending" and row.attempts == 1 and "greylisted" in (row.last_error or "")
-        early = deliver_one(store, delivery_id, settings=settings, clock=clock) if first.next_attempt_at > clock() \
-            else None
+        early = (
+            deliver_one(store, delivery_id, settings=settings, clock=clock) if first.next_attempt_at > clock() else None
+        )
         assert early is None or early.status == "skipped"  # not due yet: nothing sent before the backoff
         clock.now = first.next_attempt_at + timedelta(seconds=1)
         second = deliver_one(store, delivery_id, settings=settings, clock=clock)
@@ -168,13 +182,19 @@ def test_smtp_451_is_retried_with_backoff_and_recorded(store: Store, backend_set
         assert row.status == "sent" and row.attempts == 2 and row.last_error is None
 
 
-def test_smtp_down_is_retried_then_failed_with_a_clear_reason(store: Store, backend_settings: Settings,
-                                                              tmp_path: Path) -> None:
+def test_smtp_down_is_retried_then_failed_with_a_clear_reason(
+    store: Store, backend_settings: Settings, tmp_path: Path
+) -> None:
     clock = FakeClock(_utc(2025, 5, 5, 8))
     with SmtpServer(tmp_path, mode="plain") as smtp:  # a port that was just closed
         port = smtp.port
-    settings = backend_settings.model_copy(update={
-        "smtp_url": SecretStr(f"smtp://127.0.0.1:{port}?tls=off"), "email_from": SENDER, "delivery_max_attempts": 2})
+    settings = backend_settings.model_copy(
+        update={
+            "smtp_url": SecretStr(f"smtp://127.0.0.1:{port}?tls=off"),
+            "email_from": SENDER,
+            "delivery_max_attempts": 2,
+        }
+    )
     delivery_id = _digest_delivery(store, settings, clock)
     first = deliver_one(store, delivery_id, settings=settings, clock=clock)
     assert first.status == "pending" and first.next_attempt_at is not None
@@ -189,10 +209,22 @@ def test_smtp_down_is_retried_then_failed_with_a_clear_reason(store: Store, back
 
 def _outgoing() -> Outgoing:
     period = dg.period_for("weekly", _utc(2025, 5, 5, 8))
-    digest = dg.Digest(period="weekly", start="2025-04-28T00:00:00Z", end="2025-05-05T00:00:00Z", timezone="UTC",
-                       label=period.label, generated_at="2025-05-05T08:00:00Z", lead="A quiet week.")
-    return Outgoing(delivery_id=9, idempotency_key="digest:1:weekly:2025-04-28T00:00:00Z", kind="digest",
-                    channel=f"email:{READER}", payload={"digest": digest.to_dict()})
+    digest = dg.Digest(
+        period="weekly",
+        start="2025-04-28T00:00:00Z",
+        end="2025-05-05T00:00:00Z",
+        timezone="UTC",
+        label=period.label,
+        generated_at="2025-05-05T08:00:00Z",
+        lead="A quiet week.",
+    )
+    return Outgoing(
+        delivery_id=9,
+        idempotency_key="digest:1:weekly:2025-04-28T00:00:00Z",
+        kind="digest",
+        channel=f"email:{READER}",
+        payload={"digest": digest.to_dict()},
+    )
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # implicit TLS is TLS
@@ -208,7 +240,7 @@ def test_tls_modes_deliver(tmp_path: Path, settings: Settings, mode: str) -> Non
 def test_wrong_password_is_permanent(tmp_path: Path, settings: Settings) -> None:
     with SmtpServer(tmp_path, mode="starttls", credentials=("me", "s3cret")) as smtp:
         configured = _mail_settings(settings, smtp, smtp_url=SecretStr(smtp.url("me", "wrong")))
-        with pytest.raises(DeliveryError, match="authentication refused") as err:
+        with pytest.raises(DeliveryError, match=r"authentication refused") as err:
             EmailNotifier.from_settings(configured, target=READER).send(_outgoing())
     assert err.value.permanent and smtp.messages == []
 
@@ -216,7 +248,7 @@ def test_wrong_password_is_permanent(tmp_path: Path, settings: Settings) -> None
 def test_implicit_tls_against_a_starttls_port_is_a_clear_permanent_error(tmp_path: Path, settings: Settings) -> None:
     with SmtpServer(tmp_path, mode="starttls") as smtp:
         url = SecretStr(f"smtps://127.0.0.1:{smtp.port}")
-        with pytest.raises(DeliveryError, match="TLS handshake failed.*use smtp://") as err:
+        with pytest.raises(DeliveryError, match=r"TLS handshake failed.*use smtp://") as err:
             EmailNotifier.from_settings(_mail_settings(settings, smtp, smtp_url=url), target=READER).send(_outgoing())
     assert err.value.permanent
 
@@ -225,7 +257,7 @@ def test_starttls_against_an_implicit_tls_port_names_smtps(tmp_path: Path, setti
     with SmtpServer(tmp_path, mode="implicit") as smtp:
         url = SecretStr(f"smtp://127.0.0.1:{smtp.port}")
         configured = _mail_settings(settings, smtp, smtp_url=url, smtp_timeout_s=1.0)
-        with pytest.raises(DeliveryError, match="smtps://"):
+        with pytest.raises(DeliveryError, match=r"smtps://"):
             EmailNotifier.from_settings(configured, target=READER).send(_outgoing())
     assert parse_smtp_url(url.get_secret_value()).starttls
 
@@ -233,7 +265,7 @@ def test_starttls_against_an_implicit_tls_port_names_smtps(tmp_path: Path, setti
 def test_a_server_without_starttls_is_refused_unless_tls_is_off(tmp_path: Path, settings: Settings) -> None:
     with SmtpServer(tmp_path, mode="plain") as smtp:
         url = SecretStr(f"smtp://127.0.0.1:{smtp.port}")  # STARTTLS required, the server has none
-        with pytest.raises(DeliveryError, match="does not offer STARTTLS") as err:
+        with pytest.raises(DeliveryError, match=r"does not offer STARTTLS") as err:
             EmailNotifier.from_settings(_mail_settings(settings, smtp, smtp_url=url), target=READER).send(_outgoing())
         assert err.value.permanent and smtp.messages == []
         EmailNotifier.from_settings(_mail_settings(settings, smtp), target=READER).send(_outgoing())
@@ -249,15 +281,21 @@ def test_cli_preview_writes_html_and_chart_and_send_delivers_once(tmp_path: Path
     with store.transaction() as session:
         add_alert_event(session, title=CHINESE, name=f"Qwen/{CHINESE}", now=_utc(2025, 4, 29, 9))
     store.dispose()
-    watchlist = write_watchlist(tmp_path / "watchlist.toml", qwen(),
-                                subscriptions=[subscription(f"email:{READER}", digest="weekly")])
+    watchlist = write_watchlist(
+        tmp_path / "watchlist.toml", qwen(), subscriptions=[subscription(f"email:{READER}", digest="weekly")]
+    )
     runner = CliRunner()
     with SmtpServer(tmp_path, mode="plain") as smtp:
-        env = {"TRACKER_DATA_DIR": str(tmp_path), "TRACKER_WATCHLIST": str(watchlist),
-               "TRACKER_SMTP_URL": smtp.url(), "TRACKER_EMAIL_FROM": SENDER}
+        env = {
+            "TRACKER_DATA_DIR": str(tmp_path),
+            "TRACKER_WATCHLIST": str(watchlist),
+            "TRACKER_SMTP_URL": smtp.url(),
+            "TRACKER_EMAIL_FROM": SENDER,
+        }
         out = tmp_path / "preview" / "digest.html"
-        result = runner.invoke(app, ["digest", "--period", "weekly", "--preview", str(out), "--at", "2025-05-05"],
-                               env=env)
+        result = runner.invoke(
+            app, ["digest", "--period", "weekly", "--preview", str(out), "--at", "2025-05-05"], env=env
+        )
         assert result.exit_code == 0, result.output
         assert smtp.messages == [], "a preview sends nothing"
         html = out.read_text(encoding="utf-8")

@@ -44,7 +44,7 @@ def test_feeds_are_valid_atom_with_stable_ids(store: Store, backend_settings: Se
         assert feed.version == "atom10"
         api = client.get("/releases", params={"limit": 30}).json()["items"]
         assert len(feed.entries) == len(api) == 30
-        for entry, release in zip(feed.entries, api):  # same order: newest first
+        for entry, release in zip(feed.entries, api, strict=True):  # same order: newest first
             assert entry.title == f"{release['lab_name']}: {release['title']}"
             released_at = _parse(release["released_at"])
             assert _parse(entry.updated) == released_at == _parse(entry.published)

@@ -16,7 +16,8 @@ import pytest
 from tests.integration.grouping_replay import load_answers, replay_corpus, score, stored_groups
 from tracker.config import Settings
 from tracker.grouping.regroup import regroup
-from tracker.store import Store, db as store_db
+from tracker.store import Store
+from tracker.store import db as store_db
 
 TARGET = 0.98
 
@@ -39,7 +40,9 @@ def test_answer_file_is_consistent() -> None:
 
 
 def test_grouping_precision_recall_on_the_corpus(sqlite_store: Store, settings: Settings, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert timedelta(days=settings.polling.family_window_days) == timedelta(days=14), "answers assume the default window"
+    assert timedelta(days=settings.polling.family_window_days) == timedelta(days=14), (
+        "answers assume the default window"
+    )
     replay_corpus(sqlite_store, settings, step_days=1.0)
     result = score(load_answers(), stored_groups(sqlite_store))
     with capsys.disabled():

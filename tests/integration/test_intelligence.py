@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from tests.factories import packaged
 from tracker.config import Settings
+from tracker.grouping.significance import FLAGSHIP_THRESHOLD
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
-from tracker.store.serialize import release_to_dict
-from tracker.grouping.significance import FLAGSHIP_THRESHOLD
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.store.models import Artifact, ArtifactLink, Event, Release
+from tracker.store.serialize import release_to_dict
 
 QWEN3_LAUNCH = {  # every Qwen repo that became public on 2025-04-28 (timeline.jsonl)
     "Qwen/Qwen3-0.6B", "Qwen/Qwen3-0.6B-Base", "Qwen/Qwen3-0.6B-FP8",
@@ -82,7 +82,11 @@ def test_qwen3_launch_variants_and_revision(store: Store, backend_settings: Sett
             # lineage inside the launch: resolved, and it does not make the launch a derivative
             instruct, base = _artifact(session, "Qwen/Qwen3-8B"), _artifact(session, "Qwen/Qwen3-8B-Base")
             link = session.scalars(select(ArtifactLink).where(ArtifactLink.artifact_id == instruct.id)).one()
-            assert (link.relation, link.base_repo_id, link.base_artifact_id) == ("finetune", "Qwen/Qwen3-8B-Base", base.id)
+            assert (link.relation, link.base_repo_id, link.base_artifact_id) == (
+                "finetune",
+                "Qwen/Qwen3-8B-Base",
+                base.id,
+            )
             launch_id, launch_significance = launch.id, launch.significance
             data = release_to_dict(launch)
             assert data["new_base"] is True and data["significance"] == launch_significance
@@ -109,7 +113,9 @@ def test_qwen3_launch_variants_and_revision(store: Store, backend_settings: Sett
             revision = _release(session, "Qwen3-2507")
             assert revision.id != launch_id
             assert {a.name for a in revision.artifacts} == {
-                "Qwen/Qwen3-235B-A22B-Instruct-2507", "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8"}
+                "Qwen/Qwen3-235B-A22B-Instruct-2507",
+                "Qwen/Qwen3-235B-A22B-Instruct-2507-FP8",
+            }
             assert revision.new_base is True
             assert FLAGSHIP_THRESHOLD <= revision.significance < launch_significance  # a revision
             # Qwen3-Embedding (2025-06-05) is built on Qwen3-*-Base: a derivative of the launch
@@ -180,7 +186,9 @@ def test_qwen3_report_links_to_the_launch_both_ways(store: Store, backend_settin
             paper_json = release_to_dict(paper.release)
             assert paper_json["kind"] == "paper"
             assert {(m["id"], m["title"], m["via"]) for m in paper_json["models"]} == {
-                (launch.id, "Qwen3", "tag"), (later.id, "Qwen3", "title")}
+                (launch.id, "Qwen3", "tag"),
+                (later.id, "Qwen3", "title"),
+            }
             assert paper.release.significance == launch.significance, "a paper scores as its best model"
 
 
@@ -199,7 +207,8 @@ def test_paper_before_model_links_when_the_model_arrives(store: Store, backend_s
         with store.transaction() as session:
             image = _artifact(session, "Qwen/Qwen-Image").release
             assert [(p.external_id, via) for p, via in q.papers_for_release(session=session, release_id=image.id)] == [
-                ("2508.02324", "tag")]
+                ("2508.02324", "tag")
+            ]
 
 
 def test_lab_paper_links_to_family_by_title(store: Store, backend_settings: Settings) -> None:

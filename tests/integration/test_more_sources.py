@@ -1,4 +1,4 @@
-"""Issue 8 end to end on the replay hub: ModelScope + Hub launch, GitHub and blog links, daily
+"""More sources end to end on the replay hub: ModelScope + Hub launch, GitHub and blog links, daily
 papers, the SSRF guard through a poll, and conditional requests in steady state.
 
 The replay hub (tracker.replay.extra_sources) serves ModelScope, GitHub and a lab blog on
@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
-from tracker.store.serialize import release_to_dict
 from tracker.sources import feeds as feeds_source
 from tracker.sources import github as github_source
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.store.models import Artifact, Event, Release
+from tracker.store.serialize import release_to_dict
 from tracker.watchlist import LabConfig, Watchlist, load_watchlist
 
 
@@ -30,17 +30,32 @@ def _utc(*args: int) -> datetime:
 
 
 def _settings(base: Settings, hub: ReplayServer, **extra: object) -> Settings:
-    return base.model_copy(update={
-        "hf_endpoint": hub.url, "arxiv_endpoint": hub.arxiv_endpoint, "modelscope_endpoint": hub.url,
-        "github_api_url": hub.url + "/github-api", "github_url": hub.url + "/github",
-        "allow_private_feeds": True, **extra})
+    return base.model_copy(
+        update={
+            "hf_endpoint": hub.url,
+            "arxiv_endpoint": hub.arxiv_endpoint,
+            "modelscope_endpoint": hub.url,
+            "github_api_url": hub.url + "/github-api",
+            "github_url": hub.url + "/github",
+            "allow_private_feeds": True,
+            **extra,
+        }
+    )
 
 
 def _qwen(hub: ReplayServer, **extra: object) -> Watchlist:
     base = load_watchlist().lab("qwen")
-    lab = LabConfig(slug="qwen", name=base.name, country="CN", hf_orgs=("Qwen",), modelscope_orgs=("Qwen",),
-                    github=("QwenLM/Qwen3",), feeds=(hub.url + "/blog/qwen/index.xml",),
-                    arxiv_queries=base.arxiv_queries, **extra)  # type: ignore[arg-type]
+    lab = LabConfig(
+        slug="qwen",
+        name=base.name,
+        country="CN",
+        hf_orgs=("Qwen",),
+        modelscope_orgs=("Qwen",),
+        github=("QwenLM/Qwen3",),
+        feeds=(hub.url + "/blog/qwen/index.xml",),
+        arxiv_queries=base.arxiv_queries,
+        **extra,
+    )  # type: ignore[arg-type]
     return Watchlist(labs=(lab,), source="test")
 
 
@@ -58,8 +73,10 @@ def test_launch_on_both_hubs_is_one_release_first_seen_on_modelscope(store: Stor
         assert all(r.status == "ok" and r.baseline for r in first), [(r.source, r.error, r.failures) for r in first]
 
         hub.set_now(_utc(2025, 4, 28, 20, 35))  # Qwen3-8B is on ModelScope (20:29), not yet on the Hub (20:40+)
-        early = {r.source: r for r in poll_once(settings, store, watchlist, sources=["hf", "modelscope"],
-                                                 clock=hub.clock.now)}
+        early = {
+            r.source: r
+            for r in poll_once(settings, store, watchlist, sources=["hf", "modelscope"], clock=hub.clock.now)
+        }
         assert [d.artifact for d in early["modelscope"].detections] == ["Qwen/Qwen3-8B"]
         assert early["hf"].detections == []
 
@@ -93,11 +110,13 @@ def test_github_release_and_blog_post_join_the_family_in_history(store: Store, b
 
         hub.set_now(_utc(2025, 4, 29))  # weights first, then the GitHub release and the blog post
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
-        reports = {r.source: r for r in poll_once(settings, store, watchlist, sources=["github", "feeds"],
-                                                   clock=hub.clock.now)}
+        reports = {
+            r.source: r for r in poll_once(settings, store, watchlist, sources=["github", "feeds"], clock=hub.clock.now)
+        }
         assert [d.title for d in reports["github"].detections] == ["Qwen3"]
         assert [(d.title, d.artifact) for d in reports["feeds"].detections] == [
-            ("Qwen3", "Qwen3: Think Deeper, Act Faster")]
+            ("Qwen3", "Qwen3: Think Deeper, Act Faster")
+        ]
 
     with store.transaction() as session:
         history = [release_to_dict(r) for r in q.list_releases(session=session, flt=q.ReleaseFilter(lab="qwen"))]
@@ -116,11 +135,13 @@ def test_github_release_and_blog_post_join_the_family_in_history(store: Store, b
 def test_feed_on_loopback_is_refused_by_default_through_poll(store: Store, backend_settings: Settings) -> None:
     with ReplayServer(now=_utc(2025, 4, 29)) as hub:
         settings = _settings(backend_settings, hub, allow_private_feeds=False)
-        lab = LabConfig(slug="qwen", name="Qwen", country="CN",
-                        feeds=(hub.url + "/blog/qwen/index.xml", "http://10.1.2.3/feed.xml"))
+        lab = LabConfig(
+            slug="qwen", name="Qwen", country="CN", feeds=(hub.url + "/blog/qwen/index.xml", "http://10.1.2.3/feed.xml")
+        )
         hub.reset_stats()
-        [report] = poll_once(settings, store, Watchlist(labs=(lab,), source="test"), sources=["feeds"],
-                             clock=hub.clock.now)
+        [report] = poll_once(
+            settings, store, Watchlist(labs=(lab,), source="test"), sources=["feeds"], clock=hub.clock.now
+        )
         assert hub.stats()["total"] == 0, "nothing may be sent to a private address"
     assert report.status == "failed" and report.new_artifacts == 0
     errors = {f.scope.split(":", 1)[1]: f.error for f in report.failures}
@@ -129,12 +150,19 @@ def test_feed_on_loopback_is_refused_by_default_through_poll(store: Store, backe
     assert all("TRACKER_ALLOW_PRIVATE_FEEDS" in e for e in errors.values())
 
 
-def test_steady_state_is_304s_with_no_parsing(store: Store, backend_settings: Settings,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_steady_state_is_304s_with_no_parsing(
+    store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with ReplayServer(now=_utc(2025, 5, 1)) as hub:
         settings = _settings(backend_settings, hub)
-        lab = LabConfig(slug="qwen", name="Qwen", country="CN", hf_orgs=("Qwen",),
-                        github=("QwenLM/Qwen3", "QwenLM"), feeds=(hub.url + "/blog/qwen/index.xml",))
+        lab = LabConfig(
+            slug="qwen",
+            name="Qwen",
+            country="CN",
+            hf_orgs=("Qwen",),
+            github=("QwenLM/Qwen3", "QwenLM"),
+            feeds=(hub.url + "/blog/qwen/index.xml",),
+        )
         watchlist = Watchlist(labs=(lab,), source="test")
         units = ["github", "feeds", "daily_papers"]
         first = poll_once(settings, store, watchlist, sources=units, clock=hub.clock.now)
@@ -143,14 +171,20 @@ def test_steady_state_is_304s_with_no_parsing(store: Store, backend_settings: Se
         def no_parse(*args, **kwargs):
             raise AssertionError("an unchanged feed must not be parsed")
 
-        for module, name in ((feeds_source, "parse_feed"), (github_source, "parse_feed"),
-                             (github_source, "parse_repos")):
+        for module, name in (
+            (feeds_source, "parse_feed"),
+            (github_source, "parse_feed"),
+            (github_source, "parse_repos"),
+        ):
             monkeypatch.setattr(module, name, no_parse)
         monkeypatch.setattr("tracker.sources.daily_papers.parse_daily_papers", no_parse)
         hub.advance(300)
         second = {r.source: r for r in poll_once(settings, store, watchlist, sources=units, clock=hub.clock.now)}
     assert {s: (r.status, r.requests, r.not_modified) for s, r in second.items()} == {
-        "github": ("ok", 3, 3), "feeds": ("ok", 1, 1), "daily_papers": ("ok", 1, 1)}
+        "github": ("ok", 3, 3),
+        "feeds": ("ok", 1, 1),
+        "daily_papers": ("ok", 1, 1),
+    }
     assert all(r.new_artifacts == 0 and r.detections == [] for r in second.values())
     with store.transaction() as session:
         states = {s.source: s for s in q.list_source_states(session=session)}

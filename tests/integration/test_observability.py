@@ -26,17 +26,36 @@ T0 = datetime(2025, 4, 29, 12, tzinfo=UTC)
 def _seed(store: Store) -> None:
     with store.transaction() as session:
         event = add_alert_event(session, now=T0)
-        session.add_all([
-            SourceState(source="hf", lab_slug="qwen", last_success_at=T0, consecutive_failures=0, cursor={}),
-            SourceState(source="arxiv", lab_slug="qwen", last_success_at=T0 - timedelta(hours=2),
-                        last_error_at=T0, last_error="arXiv answered 503", consecutive_failures=4, cursor={}),
-        ])
+        session.add_all(
+            [
+                SourceState(source="hf", lab_slug="qwen", last_success_at=T0, consecutive_failures=0, cursor={}),
+                SourceState(
+                    source="arxiv",
+                    lab_slug="qwen",
+                    last_success_at=T0 - timedelta(hours=2),
+                    last_error_at=T0,
+                    last_error="arXiv answered 503",
+                    consecutive_failures=4,
+                    cursor={},
+                ),
+            ]
+        )
         for n, (status, latency_s) in enumerate([("sent", 1.5), ("sent", 40.0), ("pending", None), ("failed", None)]):
-            session.add(Delivery(
-                idempotency_key=f"test:{n}", kind="alert", event_id=event.id, channel=f"webhook:http://x/{n}",
-                status=status, attempts=1, next_attempt_at=T0, created_at=T0,
-                sent_at=T0 + timedelta(seconds=latency_s) if latency_s is not None else None,
-                external_ref={}, payload={}))
+            session.add(
+                Delivery(
+                    idempotency_key=f"test:{n}",
+                    kind="alert",
+                    event_id=event.id,
+                    channel=f"webhook:http://x/{n}",
+                    status=status,
+                    attempts=1,
+                    next_attempt_at=T0,
+                    created_at=T0,
+                    sent_at=T0 + timedelta(seconds=latency_s) if latency_s is not None else None,
+                    external_ref={},
+                    payload={},
+                )
+            )
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:

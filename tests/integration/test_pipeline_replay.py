@@ -22,14 +22,28 @@ from tracker.store.models import Artifact, Event, Release
 from tracker.watchlist import load_watchlist
 
 QWEN3_LAUNCH = [  # every Qwen repo that became public on 2025-04-28 (timeline.jsonl)
-    "Qwen/Qwen3-0.6B", "Qwen/Qwen3-0.6B-Base", "Qwen/Qwen3-0.6B-FP8",
-    "Qwen/Qwen3-1.7B", "Qwen/Qwen3-1.7B-Base", "Qwen/Qwen3-1.7B-FP8",
-    "Qwen/Qwen3-4B", "Qwen/Qwen3-4B-Base", "Qwen/Qwen3-4B-FP8",
-    "Qwen/Qwen3-8B", "Qwen/Qwen3-8B-Base", "Qwen/Qwen3-8B-FP8",
-    "Qwen/Qwen3-14B", "Qwen/Qwen3-14B-Base", "Qwen/Qwen3-14B-FP8",
-    "Qwen/Qwen3-32B", "Qwen/Qwen3-32B-FP8",
-    "Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B-Base", "Qwen/Qwen3-30B-A3B-FP8",
-    "Qwen/Qwen3-235B-A22B", "Qwen/Qwen3-235B-A22B-FP8",
+    "Qwen/Qwen3-0.6B",
+    "Qwen/Qwen3-0.6B-Base",
+    "Qwen/Qwen3-0.6B-FP8",
+    "Qwen/Qwen3-1.7B",
+    "Qwen/Qwen3-1.7B-Base",
+    "Qwen/Qwen3-1.7B-FP8",
+    "Qwen/Qwen3-4B",
+    "Qwen/Qwen3-4B-Base",
+    "Qwen/Qwen3-4B-FP8",
+    "Qwen/Qwen3-8B",
+    "Qwen/Qwen3-8B-Base",
+    "Qwen/Qwen3-8B-FP8",
+    "Qwen/Qwen3-14B",
+    "Qwen/Qwen3-14B-Base",
+    "Qwen/Qwen3-14B-FP8",
+    "Qwen/Qwen3-32B",
+    "Qwen/Qwen3-32B-FP8",
+    "Qwen/Qwen3-30B-A3B",
+    "Qwen/Qwen3-30B-A3B-Base",
+    "Qwen/Qwen3-30B-A3B-FP8",
+    "Qwen/Qwen3-235B-A22B",
+    "Qwen/Qwen3-235B-A22B-FP8",
 ]
 
 
@@ -132,7 +146,9 @@ def test_failing_org_is_isolated_and_recovers(store: Store, backend_settings: Se
         settings = _settings(backend_settings, hub).model_copy(update={"http_max_retries": 2})
         watchlist = packaged("qwen", "deepseek")
         hub.add_fault(path="/api/models", match={"author": "Qwen"}, status=500, times=10)
-        reports = {(r.source, r.lab): r for r in poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)}
+        reports = {
+            (r.source, r.lab): r for r in poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
+        }
         assert reports[("hf", "qwen")].status == "failed"
         assert "500" in reports[("hf", "qwen")].failures[0].error
         assert reports[("hf", "deepseek")].status == "ok"
@@ -142,7 +158,9 @@ def test_failing_org_is_isolated_and_recovers(store: Store, backend_settings: Se
 
         hub.clear_faults()
         hub.set_now(_utc(2025, 4, 29))
-        reports = {(r.source, r.lab): r for r in poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)}
+        reports = {
+            (r.source, r.lab): r for r in poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
+        }
         qwen = reports[("hf", "qwen")]
         assert qwen.status == "ok"
         # The first successful listing of the org is its baseline: Qwen3 is recorded, not alerted
@@ -184,7 +202,9 @@ def test_user_watchlist_lab_with_unknown_org_lists_nothing(store: Store, backend
 
 
 @pytest.mark.parametrize("when", [_utc(2025, 4, 29)])
-def test_detections_are_written_to_the_outbox_in_the_same_transaction(store: Store, backend_settings: Settings, when: datetime) -> None:
+def test_detections_are_written_to_the_outbox_in_the_same_transaction(
+    store: Store, backend_settings: Settings, when: datetime
+) -> None:
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = _settings(backend_settings, hub)
         watchlist = packaged("qwen")

@@ -31,16 +31,24 @@ def test_a_unit_polled_elsewhere_is_skipped_not_raced(store: Store, backend_sett
     watchlist.write_text(WATCHLIST)
     with ReplayServer(now=datetime(2025, 4, 29, tzinfo=UTC)) as hub:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
-        env.update({"TRACKER_DATA_DIR": str(backend_settings.data_dir),
-                    "TRACKER_DATABASE_URL": backend_settings.resolved_database_url,
-                    "TRACKER_WATCHLIST": str(watchlist), "TRACKER_SOURCES": "hf",
-                    "TRACKER_HF_ENDPOINT": hub.hf_endpoint, "COLUMNS": "250"})
+        env.update(
+            {
+                "TRACKER_DATA_DIR": str(backend_settings.data_dir),
+                "TRACKER_DATABASE_URL": backend_settings.resolved_database_url,
+                "TRACKER_WATCHLIST": str(watchlist),
+                "TRACKER_SOURCES": "hf",
+                "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+                "COLUMNS": "250",
+            }
+        )
         with poll_lock(backend_settings, "hf", "qwen", ttl_s=60) as held:  # "another tracker poll"
             assert held
-            busy = subprocess.run([sys.executable, "-m", "workers.cli", "poll"], env=env, capture_output=True,
-                                  text=True, timeout=120)
-        free = subprocess.run([sys.executable, "-m", "workers.cli", "poll"], env=env, capture_output=True,
-                              text=True, timeout=120)
+            busy = subprocess.run(
+                [sys.executable, "-m", "workers.cli", "poll"], env=env, capture_output=True, text=True, timeout=120
+            )
+        free = subprocess.run(
+            [sys.executable, "-m", "workers.cli", "poll"], env=env, capture_output=True, text=True, timeout=120
+        )
 
     assert busy.returncode == 0, busy.stdout + busy.stderr
     assert "skipped" in busy.stdout and SKIPPED_LOCKED in busy.stdout, busy.stdout

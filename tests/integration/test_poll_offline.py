@@ -25,8 +25,14 @@ from tracker.store import Store
 from tracker.store.models import Artifact, Event, Release, SourceState
 
 LABS = ("alpha", "beta", "gamma")
-WATCHLIST = watchlist_toml(*(lab(slug, name=f"{slug.title()} AI", hf_orgs=[f"{slug.title()}Org"],
-                                arxiv_queries=[f'au:"{slug.title()} Team"']) for slug in LABS))
+WATCHLIST = watchlist_toml(
+    *(
+        lab(
+            slug, name=f"{slug.title()} AI", hf_orgs=[f"{slug.title()}Org"], arxiv_queries=[f'au:"{slug.title()} Team"']
+        )
+        for slug in LABS
+    )
+)
 
 
 def refused_port() -> int:
@@ -52,7 +58,10 @@ def attempts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_offline_poll_tries_each_host_once_and_says_which_is_unreachable(
-    store: Store, backend_settings: Settings, attempts: list[int], tmp_path: Path,
+    store: Store,
+    backend_settings: Settings,
+    attempts: list[int],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from tracker.cli.app import app
@@ -82,18 +91,24 @@ def test_offline_poll_tries_each_host_once_and_says_which_is_unreachable(
     # One request's 3 attempts per host; without the mark it would be 3 labs x 3 attempts each.
     assert attempts.count(hf_port) == 3 and attempts.count(arxiv_port) == 3
     stderr_lines = result.stderr.splitlines()
-    assert (f"127.0.0.1:{hf_port} unreachable (network error: Connection refused): 3 labs not polled (hf); "
-            "check your network or TRACKER_HF_ENDPOINT") in stderr_lines
-    assert (f"127.0.0.1:{arxiv_port} unreachable (network error: Connection refused): 3 labs not polled "
-            "(arxiv); check your network or TRACKER_ARXIV_ENDPOINT") in stderr_lines
+    assert (
+        f"127.0.0.1:{hf_port} unreachable (network error: Connection refused): 3 labs not polled (hf); "
+        "check your network or TRACKER_HF_ENDPOINT"
+    ) in stderr_lines
+    assert (
+        f"127.0.0.1:{arxiv_port} unreachable (network error: Connection refused): 3 labs not polled "
+        "(arxiv); check your network or TRACKER_ARXIV_ENDPOINT"
+    ) in stderr_lines
     assert "polling" not in result.stderr  # no progress display when stderr is not a terminal
     assert "unreachable (" not in result.stdout  # stdout stays the summary table
     assert "Poll summary" in result.stdout and result.stdout.count("failed") >= 6
 
     def health() -> dict[tuple[str, str], tuple[int, str]]:
         with store.transaction() as session:
-            return {(s.source, s.lab_slug): (s.consecutive_failures, s.last_error or "")
-                    for s in session.scalars(select(SourceState))}
+            return {
+                (s.source, s.lab_slug): (s.consecutive_failures, s.last_error or "")
+                for s in session.scalars(select(SourceState))
+            }
 
     first = health()
     assert set(first) == {(source, lab) for source in ("hf", "arxiv") for lab in LABS}

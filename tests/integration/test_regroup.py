@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from tests.factories import packaged
 from tests.integration.grouping_replay import changed_labs
-from tracker.grouping import families
 from tracker.config import Settings
-from tracker.pipeline import poll_once
+from tracker.grouping import families
 from tracker.grouping.regroup import regroup
+from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Artifact, Event, Release
@@ -48,8 +48,9 @@ def _membership(store: Store) -> dict[int, frozenset[str]]:
     """Model release id -> the names of its artifacts."""
     with store.transaction() as session:
         out: dict[int, set[str]] = {}
-        for release_id, name in session.execute(select(Artifact.release_id, Artifact.name)
-                                                .where(Artifact.kind == "model")):
+        for release_id, name in session.execute(
+            select(Artifact.release_id, Artifact.name).where(Artifact.kind == "model")
+        ):
             out.setdefault(release_id, set()).add(name)
         return {k: frozenset(v) for k, v in out.items()}
 
@@ -61,20 +62,24 @@ def _events(store: Store) -> int:
 
 def _run(store: Store, settings: Settings, *, dry_run: bool = False):  # type: ignore[no-untyped-def]
     with store.transaction() as session:
-        return regroup(session, window=timedelta(days=settings.polling.family_window_days), watchlist=_qwen(),
-                       dry_run=dry_run)
+        return regroup(
+            session, window=timedelta(days=settings.polling.family_window_days), watchlist=_qwen(), dry_run=dry_run
+        )
 
 
 def _split_quantized(real):  # type: ignore[no-untyped-def]
     """A rule change: quantized repos become a family of their own (``Qwen3`` -> ``Qwen3-quantized``)."""
+
     def classify(name, tags=(), pipeline_tag=None):  # type: ignore[no-untyped-def]
         facts = real(name, tags, pipeline_tag)
         return dataclasses.replace(facts, family=f"{facts.family}-quantized") if facts.quantization else facts
+
     return classify
 
 
 def test_regroup_is_a_no_op_after_replay_and_safe_after_a_rule_change(
-        store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _replay_qwen(store, backend_settings)
     original = _membership(store)
     events = _events(store)
@@ -116,8 +121,9 @@ def test_regroup_is_a_no_op_after_replay_and_safe_after_a_rule_change(
     assert _events(store) == events
 
 
-def test_regroup_cli_dry_run_and_apply(store: Store, backend_settings: Settings,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_regroup_cli_dry_run_and_apply(
+    store: Store, backend_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tracker.cli.app import app
 
     _replay_qwen(store, backend_settings)

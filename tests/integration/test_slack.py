@@ -9,6 +9,7 @@ release's stored ``ThreadRef`` once the parent exists.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -24,13 +25,13 @@ from tests.factories import packaged
 from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.notify import Outgoing, SendResult, ThreadRef, build_notifier
-from tracker.notify.slack.blocks import render_text
 from tracker.notify.content import Message
-from tracker.outbox.content import build_alert
 from tracker.notify.slack.api import METADATA_EVENT_TYPE
+from tracker.notify.slack.blocks import render_text
 from tracker.notify.slack.errors import SlackDeliveryError
 from tracker.notify.slack.notifier import SlackNotifier
 from tracker.notify.slack.pacing import ChannelPacer
+from tracker.outbox.content import build_alert
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
@@ -64,28 +65,48 @@ class Sleeps:
 
 def _settings(base: Settings, slack: SlackServer, **extra: Any) -> Settings:
     """``base`` with the bot token and API URL of ``slack`` (secrets wrapped like Settings does)."""
-    update: dict[str, Any] = {"slack_bot_token": TOKEN, "slack_api_url": slack.api_url,
-                              "slack_min_interval_s": 0.0, **extra}
+    update: dict[str, Any] = {
+        "slack_bot_token": TOKEN,
+        "slack_api_url": slack.api_url,
+        "slack_min_interval_s": 0.0,
+        **extra,
+    }
     for key in ("slack_bot_token", "slack_webhook_url"):
         if isinstance(update.get(key), str):
             update[key] = SecretStr(update[key])
     return base.model_copy(update=update)
 
 
-def _bot(settings: Settings, slack: SlackServer, channel: str = CHANNEL, sleep: Sleeps | None = None,
-         **extra: Any) -> SlackNotifier:
+def _bot(
+    settings: Settings, slack: SlackServer, channel: str = CHANNEL, sleep: Sleeps | None = None, **extra: Any
+) -> SlackNotifier:
     return SlackNotifier.from_settings(_settings(settings, slack, **extra), channel=channel, sleep=sleep or Sleeps())
 
 
 def _release_message(title: str = "Qwen3", artifact: str = "Qwen/Qwen3-8B") -> Message:
-    return Message(event="release_detected", lab="qwen", lab_name="Qwen (Alibaba Cloud)", country="CN",
-                   kind="model", title=title, artifact=artifact, url=f"https://huggingface.co/{artifact}",
-                   release_url=f"https://huggingface.co/{artifact}", variant_count=1)
+    return Message(
+        event="release_detected",
+        lab="qwen",
+        lab_name="Qwen (Alibaba Cloud)",
+        country="CN",
+        kind="model",
+        title=title,
+        artifact=artifact,
+        url=f"https://huggingface.co/{artifact}",
+        release_url=f"https://huggingface.co/{artifact}",
+        variant_count=1,
+    )
 
 
 def _out(message: Message, delivery_id: int, thread: ThreadRef | None = None) -> Outgoing:
-    return Outgoing(delivery_id=delivery_id, idempotency_key=f"alert:{delivery_id}", kind="alert",
-                    channel=f"slack:{CHANNEL}", message=message, thread=thread)
+    return Outgoing(
+        delivery_id=delivery_id,
+        idempotency_key=f"alert:{delivery_id}",
+        kind="alert",
+        channel=f"slack:{CHANNEL}",
+        message=message,
+        thread=thread,
+    )
 
 
 # --------------------------------------------------------------------------- the Qwen3 launch
@@ -111,9 +132,17 @@ class Launch:
         """Send every undelivered alert of the Qwen3 release, oldest first; return the events."""
         with self.store.transaction() as session:
             qwen3 = session.scalars(select(Release).where(Release.title == "Qwen3")).one()
-            events = list(session.scalars(select(Event).where(
-                Event.release_id == qwen3.id, Event.type.in_(["release_detected", "variant_added"]),
-                Event.id.not_in(self.delivered or {0})).order_by(Event.id)))
+            events = list(
+                session.scalars(
+                    select(Event)
+                    .where(
+                        Event.release_id == qwen3.id,
+                        Event.type.in_(["release_detected", "variant_added"]),
+                        Event.id.not_in(self.delivered or {0}),
+                    )
+                    .order_by(Event.id)
+                )
+            )
             for event in events:
                 message = build_alert(session=session, event=event)
                 out = _out(message, event.id, self.threads.get(qwen3.id))
@@ -127,7 +156,8 @@ class Launch:
 
 
 def test_qwen3_launch_is_one_parent_and_later_variants_reply_in_its_thread(
-        store: Store, backend_settings: Settings, slack: SlackServer) -> None:
+    store: Store, backend_settings: Settings, slack: SlackServer
+) -> None:
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
         settings = backend_settings.model_copy(update={"hf_endpoint": hub.hf_endpoint})
         launch = Launch(store, settings, hub, _bot(settings, slack))
@@ -144,11 +174,22 @@ def test_qwen3_launch_is_one_parent_and_later_variants_reply_in_its_thread(
         assert parent["metadata"] == {"event_type": METADATA_EVENT_TYPE, "event_payload": {"delivery_id": events[0].id}}
         assert parent["unfurl_links"] is False and parent["unfurl_media"] is False
         assert parent["text"] == "Qwen (Alibaba Cloud) released Qwen3: 22 repos, 0.6B–235B, apache-2.0"
-        assert parent["blocks"][0] == {"type": "header", "text": {"type": "plain_text", "text": "Qwen · Qwen3", "emoji": True}}
+        assert parent["blocks"][0] == {
+            "type": "header",
+            "text": {"type": "plain_text", "text": "Qwen · Qwen3", "emoji": True},
+        }
         shown = render_text(parent["blocks"])
-        for fact in ("22 repos", "0.6B · 1.7B · 4B · 8B · 14B · 32B", "30B / 3B · 235B / 22B", "apache-2.0",
-                     "new base model", "open, not gated", "text-generation", "arXiv 2505.09388",
-                     "12 days before going public"):
+        for fact in (
+            "22 repos",
+            "0.6B · 1.7B · 4B · 8B · 14B · 32B",
+            "30B / 3B · 235B / 22B",
+            "apache-2.0",
+            "new base model",
+            "open, not gated",
+            "text-generation",
+            "arXiv 2505.09388",
+            "12 days before going public",
+        ):
             assert fact in shown, (fact, shown)
         parent_ts = launch.results[events[0].id].external_ref["ts"]
         thread = launch.threads[events[0].release_id]
@@ -158,14 +199,19 @@ def test_qwen3_launch_is_one_parent_and_later_variants_reply_in_its_thread(
         # three AWQ repos go public on 2025-05-02: one thread reply for the poll, parent edited
         launch.poll(_utc(2025, 5, 3))
         awq = launch.deliver()
-        assert [launch.messages[e.id].artifact for e in awq] == ["Qwen/Qwen3-14B-AWQ", "Qwen/Qwen3-32B-AWQ",
-                                                                   "Qwen/Qwen3-8B-AWQ"]
+        assert [launch.messages[e.id].artifact for e in awq] == [
+            "Qwen/Qwen3-14B-AWQ",
+            "Qwen/Qwen3-32B-AWQ",
+            "Qwen/Qwen3-8B-AWQ",
+        ]
         posts = slack.calls_to("chat.postMessage")
         assert len(posts) == 2, "a later variant must never be a second top-level message"
         reply = posts[1].args
         assert reply["channel"] == "C0MODELS" and reply["thread_ts"] == parent_ts
         assert reply["metadata"]["event_payload"] == {
-            "delivery_id": awq[0].id, "batch": f"{awq[0].release_id}@2025-05-03T00:00:00+00:00"}
+            "delivery_id": awq[0].id,
+            "batch": f"{awq[0].release_id}@2025-05-03T00:00:00+00:00",
+        }
         assert render_text(reply["blocks"]).splitlines()[:4] == [
             "+3 new variants of Qwen3 (now 25 repos)",
             f"• Qwen/Qwen3-14B-AWQ ({hub.hf_endpoint}/Qwen/Qwen3-14B-AWQ) · 14B · AWQ",
@@ -189,13 +235,15 @@ def test_qwen3_launch_is_one_parent_and_later_variants_reply_in_its_thread(
 
         # a delivery whose outcome was lost is found by its id, not sent twice
         assert launch.notifier.find_sent(_out(launch.messages[events[0].id], events[0].id)) == SendResult(
-            external_ref={"channel": "C0MODELS", "ts": parent_ts}, thread=ThreadRef("C0MODELS", parent_ts, 22))
+            external_ref={"channel": "C0MODELS", "ts": parent_ts}, thread=ThreadRef("C0MODELS", parent_ts, 22)
+        )
         found = launch.notifier.find_sent(_out(launch.messages[awq[0].id], awq[0].id, thread))
         assert found is not None and found.external_ref["ts"] == reply_ts(slack, parent_ts, 0)
 
 
 def test_through_dispatch_and_deliver_a_launch_is_one_thread(
-        store: Store, backend_settings: Settings, slack: SlackServer) -> None:
+    store: Store, backend_settings: Settings, slack: SlackServer
+) -> None:
     """The production path: poll -> outbox -> tracker.outbox.dispatch -> tracker.outbox.deliver -> SlackNotifier."""
     from tracker.outbox.inline import process_outbox
     from tracker.watchlist import Subscription
@@ -225,11 +273,16 @@ def reply_ts(slack: SlackServer, parent_ts: str, index: int) -> str:
 
 
 def test_webhook_mode_posts_the_release_then_one_follow_up_per_poll(
-        store: Store, backend_settings: Settings, slack: SlackServer) -> None:
+    store: Store, backend_settings: Settings, slack: SlackServer
+) -> None:
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
-        settings = backend_settings.model_copy(update={
-            "hf_endpoint": hub.hf_endpoint, "slack_webhook_url": SecretStr(slack.webhook_url),
-            "slack_min_interval_s": 0.0})
+        settings = backend_settings.model_copy(
+            update={
+                "hf_endpoint": hub.hf_endpoint,
+                "slack_webhook_url": SecretStr(slack.webhook_url),
+                "slack_min_interval_s": 0.0,
+            }
+        )
         notifier = SlackNotifier.from_settings(settings, channel=None, sleep=Sleeps())
         assert notifier.webhook is not None and notifier.client is None
         launch = Launch(store, settings, hub, notifier)
@@ -263,8 +316,11 @@ def test_hostile_repo_name_reaches_slack_escaped(settings: Settings, slack: Slac
         assert special not in raw
     assert "&lt;!channel&gt; &lt;@U123&gt; &amp; friends" in args["text"]
     assert hostile in render_text(args["blocks"])
-    assert all(t.get("verbatim") is True for b in args["blocks"] for t in
-               ([b["text"]] if b.get("text", {}).get("type") == "mrkdwn" else []))
+    assert all(
+        t.get("verbatim") is True
+        for b in args["blocks"]
+        for t in ([b["text"]] if b.get("text", {}).get("type") == "mrkdwn" else [])
+    )
 
 
 # --------------------------------------------------------------------------- rate limits and errors
@@ -291,15 +347,19 @@ def test_long_retry_after_becomes_a_transient_error_with_retry_after(settings: S
     assert sleeps.waits == []
 
 
-@pytest.mark.parametrize(("channel", "token", "inject", "code"), [
-    (CHANNEL, "xoxb-wrong", None, "invalid_auth"),
-    ("#nope", TOKEN, None, "channel_not_found"),
-    ("#secret", TOKEN, None, "not_in_channel"),
-    ("#old", TOKEN, None, "is_archived"),
-    (CHANNEL, TOKEN, "invalid_blocks", "invalid_blocks"),
-])
-def test_permanent_errors_are_raised_as_permanent(settings: Settings, slack: SlackServer, channel: str,
-                                                   token: str, inject: str | None, code: str) -> None:
+@pytest.mark.parametrize(
+    ("channel", "token", "inject", "code"),
+    [
+        (CHANNEL, "xoxb-wrong", None, "invalid_auth"),
+        ("#nope", TOKEN, None, "channel_not_found"),
+        ("#secret", TOKEN, None, "not_in_channel"),
+        ("#old", TOKEN, None, "is_archived"),
+        (CHANNEL, TOKEN, "invalid_blocks", "invalid_blocks"),
+    ],
+)
+def test_permanent_errors_are_raised_as_permanent(
+    settings: Settings, slack: SlackServer, channel: str, token: str, inject: str | None, code: str
+) -> None:
     notifier = _bot(settings, slack, channel=channel, slack_bot_token=token)
     if inject:
         slack.fail_next("chat.postMessage", error=inject)
@@ -325,10 +385,18 @@ def test_server_errors_and_unreachable_slack_are_transient(settings: Settings, s
 def test_parent_update_failure_does_not_resend_the_reply(settings: Settings, slack: SlackServer) -> None:
     notifier = _bot(settings, slack)
     parent = notifier.send(_out(_release_message(), 1))
-    variant = Message(event="variant_added", lab="qwen", lab_name="Qwen (Alibaba Cloud)", country="CN",
-                      kind="model", title="Qwen3", artifact="Qwen/Qwen3-8B-AWQ",
-                      url="https://huggingface.co/Qwen/Qwen3-8B-AWQ",
-                      release_url="https://huggingface.co/Qwen/Qwen3-8B", variant_count=2)
+    variant = Message(
+        event="variant_added",
+        lab="qwen",
+        lab_name="Qwen (Alibaba Cloud)",
+        country="CN",
+        kind="model",
+        title="Qwen3",
+        artifact="Qwen/Qwen3-8B-AWQ",
+        url="https://huggingface.co/Qwen/Qwen3-8B-AWQ",
+        release_url="https://huggingface.co/Qwen/Qwen3-8B",
+        variant_count=2,
+    )
     slack.fail_next("chat.update", error="internal_error")
     result = notifier.send(_out(variant, 2, parent.thread))
     assert "update_error" in result.external_ref and result.thread is not None
@@ -336,12 +404,22 @@ def test_parent_update_failure_does_not_resend_the_reply(settings: Settings, sla
 
 
 def test_a_variant_delivered_first_posts_the_release_and_the_release_then_edits_it(
-        settings: Settings, slack: SlackServer) -> None:
+    settings: Settings, slack: SlackServer
+) -> None:
     notifier = _bot(settings, slack)
-    variant = Message(event="variant_added", lab="qwen", lab_name="Qwen (Alibaba Cloud)", country="CN",
-                      kind="model", title="Qwen3", artifact="Qwen/Qwen3-8B-FP8",
-                      url="https://huggingface.co/Qwen/Qwen3-8B-FP8",
-                      release_url="https://huggingface.co/Qwen/Qwen3-8B", variant_count=2, in_parent=True)
+    variant = Message(
+        event="variant_added",
+        lab="qwen",
+        lab_name="Qwen (Alibaba Cloud)",
+        country="CN",
+        kind="model",
+        title="Qwen3",
+        artifact="Qwen/Qwen3-8B-FP8",
+        url="https://huggingface.co/Qwen/Qwen3-8B-FP8",
+        release_url="https://huggingface.co/Qwen/Qwen3-8B",
+        variant_count=2,
+        in_parent=True,
+    )
     first = notifier.send(_out(variant, 2))
     assert first.thread is not None and "Qwen · Qwen3" in render_text(slack.top_level("C0MODELS")[0]["blocks"])
     second = notifier.send(_out(_release_message(), 1, first.thread))
@@ -351,10 +429,19 @@ def test_a_variant_delivered_first_posts_the_release_and_the_release_then_edits_
 
 
 def _later_variant(artifact: str, delivery_count: int = 25) -> Message:
-    return Message(event="variant_added", lab="qwen", lab_name="Qwen (Alibaba Cloud)", country="CN", kind="model",
-                   title="Qwen3", artifact=artifact, url=f"https://huggingface.co/{artifact}",
-                   release_url="https://huggingface.co/Qwen/Qwen3-8B", variant_count=delivery_count,
-                   batch_key="7@2025-05-03T00:00:00+00:00")
+    return Message(
+        event="variant_added",
+        lab="qwen",
+        lab_name="Qwen (Alibaba Cloud)",
+        country="CN",
+        kind="model",
+        title="Qwen3",
+        artifact=artifact,
+        url=f"https://huggingface.co/{artifact}",
+        release_url="https://huggingface.co/Qwen/Qwen3-8B",
+        variant_count=delivery_count,
+        batch_key="7@2025-05-03T00:00:00+00:00",
+    )
 
 
 def test_a_batch_is_one_reply_whichever_variant_is_delivered_first(settings: Settings, slack: SlackServer) -> None:
@@ -414,7 +501,7 @@ def test_a_burst_of_20_releases_to_one_channel_is_paced(settings: Settings, slac
         notifier.send(_out(_release_message(title=f"Model-{i}", artifact=f"lab/Model-{i}"), i + 1))
         sent_at.append(clock[0])
     assert len(slack.top_level("C0MODELS")) == 20
-    gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert min(gaps) >= 1.0, "at most one message per second per channel"
 
 
@@ -424,8 +511,10 @@ def test_find_sent_finds_a_message_by_delivery_id(settings: Settings, slack: Sla
     sent = sender.send(_out(_release_message(), 42))
     fresh = _bot(settings, slack)  # another worker: knows the channel only by name
     found = fresh.find_sent(_out(_release_message(), 42))
-    assert found == SendResult(external_ref={"channel": "C0MODELS", "ts": sent.external_ref["ts"]},
-                               thread=ThreadRef("C0MODELS", sent.external_ref["ts"], 1))
+    assert found == SendResult(
+        external_ref={"channel": "C0MODELS", "ts": sent.external_ref["ts"]},
+        thread=ThreadRef("C0MODELS", sent.external_ref["ts"], 1),
+    )
     assert fresh.find_sent(_out(_release_message(), 43)) is None
     history = slack.calls_to("conversations.history")
     assert history and all(str(c.args["include_all_metadata"]) in ("1", "true", "True") for c in history)
@@ -445,13 +534,23 @@ def test_build_notifier_registry_still_builds_slack(settings: Settings, slack: S
 def run_slack_test(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
     base.update({"COLUMNS": "200", **env})
-    return subprocess.run([sys.executable, "-m", "workers.cli", "slack", "test", *args], env=base,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", "slack", "test", *args],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _cli_env(tmp_path: Any, slack: SlackServer, **extra: str) -> dict[str, str]:
-    return {"TRACKER_DATA_DIR": str(tmp_path), "TRACKER_SLACK_API_URL": slack.api_url,
-            "TRACKER_SLACK_BOT_TOKEN": TOKEN, "TRACKER_SLACK_CHANNEL": CHANNEL, **extra}
+    return {
+        "TRACKER_DATA_DIR": str(tmp_path),
+        "TRACKER_SLACK_API_URL": slack.api_url,
+        "TRACKER_SLACK_BOT_TOKEN": TOKEN,
+        "TRACKER_SLACK_CHANNEL": CHANNEL,
+        **extra,
+    }
 
 
 def test_cli_slack_test_succeeds(tmp_path: Any, slack: SlackServer) -> None:
@@ -462,14 +561,18 @@ def test_cli_slack_test_succeeds(tmp_path: Any, slack: SlackServer) -> None:
     assert [c.method for c in slack.calls] == ["auth.test", "chat.postMessage"]
 
 
-@pytest.mark.parametrize(("extra", "args", "code", "hint"), [
-    ({"TRACKER_SLACK_BOT_TOKEN": "xoxb-wrong"}, (), "invalid_auth", "check TRACKER_SLACK_BOT_TOKEN"),
-    ({}, ("--channel", "#nope"), "channel_not_found", "check TRACKER_SLACK_CHANNEL"),
-    ({}, ("--channel", "#secret"), "not_in_channel", "/invite"),
-    ({"TRACKER_SLACK_API_URL": "http://127.0.0.1:9/api/"}, (), "unreachable", "unreachable"),
-])
-def test_cli_slack_test_says_what_is_wrong(tmp_path: Any, slack: SlackServer, extra: dict[str, str],
-                                           args: tuple[str, ...], code: str, hint: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "args", "code", "hint"),
+    [
+        ({"TRACKER_SLACK_BOT_TOKEN": "xoxb-wrong"}, (), "invalid_auth", "check TRACKER_SLACK_BOT_TOKEN"),
+        ({}, ("--channel", "#nope"), "channel_not_found", "check TRACKER_SLACK_CHANNEL"),
+        ({}, ("--channel", "#secret"), "not_in_channel", "/invite"),
+        ({"TRACKER_SLACK_API_URL": "http://127.0.0.1:9/api/"}, (), "unreachable", "unreachable"),
+    ],
+)
+def test_cli_slack_test_says_what_is_wrong(
+    tmp_path: Any, slack: SlackServer, extra: dict[str, str], args: tuple[str, ...], code: str, hint: str
+) -> None:
     result = run_slack_test(_cli_env(tmp_path, slack, **extra), *args)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"Slack test failed ({code})" in result.stderr and hint in result.stderr, result.stderr

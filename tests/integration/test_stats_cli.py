@@ -21,8 +21,13 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("stats-cli")
     watchlist = packaged("mistral", "qwen")
     with ReplayServer(now=datetime(2025, 6, 30, tzinfo=UTC)) as hub:
-        settings = Settings(_env_file=None, data_dir=path, hf_endpoint=hub.hf_endpoint,
-                            arxiv_endpoint=hub.arxiv_endpoint, arxiv_min_interval=0)
+        settings = Settings(
+            _env_file=None,
+            data_dir=path,
+            hf_endpoint=hub.hf_endpoint,
+            arxiv_endpoint=hub.arxiv_endpoint,
+            arxiv_min_interval=0,
+        )
         store = Store.open(settings)
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         now = hub.now()
@@ -34,8 +39,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cadence_table(data_dir: Path) -> None:
-    result = run_tracker(["cadence", "--lab", "mistral", "--weeks", "4", "--as-of", "2025-08-01T00:00:00Z"],
-                         {"TRACKER_DATA_DIR": str(data_dir)})
+    result = run_tracker(
+        ["cadence", "--lab", "mistral", "--weeks", "4", "--as-of", "2025-08-01T00:00:00Z"],
+        {"TRACKER_DATA_DIR": str(data_dir)},
+    )
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if "mistral" in line)
     cells = [c.strip() for c in row.strip("│ ").split("│")]
@@ -47,8 +54,9 @@ def test_cadence_table(data_dir: Path) -> None:
 
 
 def test_stats_countries(data_dir: Path) -> None:
-    result = run_tracker(["stats", "countries", "--months", "2", "--as-of", "2025-07-31"],
-                         {"TRACKER_DATA_DIR": str(data_dir)})
+    result = run_tracker(
+        ["stats", "countries", "--months", "2", "--as-of", "2025-07-31"], {"TRACKER_DATA_DIR": str(data_dir)}
+    )
     assert result.returncode == 0, result.stderr
     july = next(line for line in result.stdout.splitlines() if "2025-07" in line)
     assert "60% (3)" in july and "40% (2)" in july  # FR: 3 mistral launches; CN: 2 qwen launches

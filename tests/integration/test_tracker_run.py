@@ -41,23 +41,26 @@ def _env(tmp_path: Path, hub: ReplayServer, **extra: str) -> dict[str, str]:
     watchlist = tmp_path / "watchlist.toml"
     watchlist.write_text(QWEN_ONLY)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
-    env.update({
-        "COLUMNS": "200",
-        "PYTHONUNBUFFERED": "1",
-        "TRACKER_DATA_DIR": str(tmp_path / "data"),
-        "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
-        "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
-        "TRACKER_ARXIV_MIN_INTERVAL": "0",
-        "TRACKER_POLL_INTERVAL": "3",
-        "TRACKER_WATCHLIST": str(watchlist),
-        **extra,
-    })
+    env.update(
+        {
+            "COLUMNS": "200",
+            "PYTHONUNBUFFERED": "1",
+            "TRACKER_DATA_DIR": str(tmp_path / "data"),
+            "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+            "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
+            "TRACKER_ARXIV_MIN_INTERVAL": "0",
+            "TRACKER_POLL_INTERVAL": "3",
+            "TRACKER_WATCHLIST": str(watchlist),
+            **extra,
+        }
+    )
     return env
 
 
 def _qwen_listings(hub: ReplayServer) -> int:
-    return sum(n for key, n in hub.stats()["requests"].items()
-               if key.startswith("/api/models") and "author=Qwen" in key)
+    return sum(
+        n for key, n in hub.stats()["requests"].items() if key.startswith("/api/models") and "author=Qwen" in key
+    )
 
 
 def _stored(data_dir: Path, *, baseline: bool = True) -> tuple[int, int]:
@@ -86,13 +89,15 @@ def _stop(proc: subprocess.Popen[str]) -> str:
     return out
 
 
-def _run_until_two_polls(tmp_path: Path, hub: ReplayServer, env: dict[str, str],
-                         args: list[str], *, detect: bool = False) -> None:
+def _run_until_two_polls(
+    tmp_path: Path, hub: ReplayServer, env: dict[str, str], args: list[str], *, detect: bool = False
+) -> None:
     """Start ``tracker run``; wait for two Qwen listings and the baseline; optionally move the
     hub's clock past the Qwen3 launch and wait for a live detection; stop it with SIGTERM."""
     cmd = [sys.executable, "-m", "workers.cli", "run", "--loglevel", "INFO", *args]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     out = ""
     try:
         deadline = time.monotonic() + WAIT_S
@@ -156,8 +161,9 @@ def test_tracker_run_polls_on_schedule_with_redis(tmp_path: Path, hub: ReplaySer
 def test_tracker_run_bad_watchlist_exits_2(tmp_path: Path, hub: ReplayServer) -> None:
     env = _env(tmp_path, hub)
     Path(env["TRACKER_WATCHLIST"]).write_text('[[labs]]\nslug = "qwen"\nbogus = 1\n')
-    proc = subprocess.run([sys.executable, "-m", "workers.cli", "run"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "configuration error" in proc.stderr and "bogus" in proc.stderr
     assert "Traceback" not in proc.stderr

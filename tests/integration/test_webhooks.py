@@ -28,14 +28,27 @@ WATCHLIST = watchlist_toml(qwen(), lab("zhipu", name="Zhipu AI", hf_orgs=["zai-o
 WAIT_S = 30.0
 
 
-def hub_payload(name: str = "Qwen/Qwen3-8B", *, action: str = "create", scope: str = "repo",
-                repo_type: str = "model", private: bool = False, **extra: object) -> dict:
+def hub_payload(
+    name: str = "Qwen/Qwen3-8B",
+    *,
+    action: str = "create",
+    scope: str = "repo",
+    repo_type: str = "model",
+    private: bool = False,
+    **extra: object,
+) -> dict:
     """A payload shaped like the Hub's (docs: huggingface.co/docs/hub/webhooks)."""
     return {
         "event": {"action": action, "scope": scope},
-        "repo": {"type": repo_type, "name": name, "id": "6806ad1c2b1e8e2f3a4b5c6d", "private": private,
-                 "url": {"web": f"https://huggingface.co/{name}", "api": f"https://huggingface.co/api/models/{name}"},
-                 "owner": {"id": "64c8b5d4e5f6a7b8c9d0e1f2"}, "headSha": "c379e821c9c95d613899e8c4343e4bfee2b0c600"},
+        "repo": {
+            "type": repo_type,
+            "name": name,
+            "id": "6806ad1c2b1e8e2f3a4b5c6d",
+            "private": private,
+            "url": {"web": f"https://huggingface.co/{name}", "api": f"https://huggingface.co/api/models/{name}"},
+            "owner": {"id": "64c8b5d4e5f6a7b8c9d0e1f2"},
+            "headSha": "c379e821c9c95d613899e8c4343e4bfee2b0c600",
+        },
         "webhook": {"id": "6390e855e30d9209411de93b", "version": 3},
         **extra,
     }
@@ -101,15 +114,25 @@ def test_it_rejects_an_oversized_body_with_413(client: tuple) -> None:
         (hub_payload("Qwen/Qwen3-8B"), [("hf", "qwen")]),
         (hub_payload("qwen/Qwen3-8B"), [("hf", "qwen")]),  # org names are case-insensitive
         (hub_payload("Qwen/Qwen3-8B", action="delete"), [("hf", "qwen")]),
-        (hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update", updatedConfig={"private": False}),
-         [("hf", "qwen")]),
-        (hub_payload("Qwen/Qwen3-8B", scope="repo.config.visibility", action="update",
-                     updatedConfig={"private": False}), [("hf", "qwen")]),
+        (
+            hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update", updatedConfig={"private": False}),
+            [("hf", "qwen")],
+        ),
+        (
+            hub_payload(
+                "Qwen/Qwen3-8B", scope="repo.config.visibility", action="update", updatedConfig={"private": False}
+            ),
+            [("hf", "qwen")],
+        ),
         # a move: both the old and the new org's labs are polled (once each)
-        (hub_payload("THUDM/GLM-4-9B", action="move", movedTo={"name": "zai-org/GLM-4-9B", "owner": {"id": "x"}}),
-         [("hf", "zhipu")]),
-        (hub_payload("Qwen/Qwen3-8B", action="move", movedTo={"name": "zai-org/Qwen3-8B", "owner": {"id": "x"}}),
-         [("hf", "qwen"), ("hf", "zhipu")]),
+        (
+            hub_payload("THUDM/GLM-4-9B", action="move", movedTo={"name": "zai-org/GLM-4-9B", "owner": {"id": "x"}}),
+            [("hf", "zhipu")],
+        ),
+        (
+            hub_payload("Qwen/Qwen3-8B", action="move", movedTo={"name": "zai-org/Qwen3-8B", "owner": {"id": "x"}}),
+            [("hf", "qwen"), ("hf", "zhipu")],
+        ),
     ],
 )
 def test_it_polls_the_lab_of_a_watched_org(client: tuple, payload: dict, polled: list) -> None:
@@ -128,10 +151,14 @@ def test_it_polls_the_lab_of_a_watched_org(client: tuple, payload: dict, polled:
         (hub_payload("Qwen/Qwen3-8B", private=True), "private"),
         (hub_payload("Qwen/Qwen3-8B", scope="repo.content", action="update"), "scope"),
         (hub_payload("Qwen/Qwen3-8B", scope="discussion", action="create"), "scope"),
-        (hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update", updatedConfig={"xetEnabled": True}),
-         "config change"),
-        (hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update", updatedConfig={"private": True}),
-         "config change"),
+        (
+            hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update", updatedConfig={"xetEnabled": True}),
+            "config change",
+        ),
+        (
+            hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update", updatedConfig={"private": True}),
+            "config change",
+        ),
         (hub_payload("no-org-name"), "no org"),
     ],
 )
@@ -180,14 +207,17 @@ def test_a_signed_call_for_a_new_repo_gets_it_detected_within_seconds(wl_setting
         hub.reset_stats()
         app = create_app(settings, store=store)  # no enqueue_poll: the API polls in its own thread
         with TestClient(app) as test_client:
-            resp = _post(test_client, hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update",
-                                                  updatedConfig={"private": False}))
+            resp = _post(
+                test_client,
+                hub_payload("Qwen/Qwen3-8B", scope="repo.config", action="update", updatedConfig={"private": False}),
+            )
             assert resp.status_code == 202, resp.text
             deadline = time.monotonic() + WAIT_S
             detected: list = []
             while time.monotonic() < deadline and not detected:
                 with store.transaction() as session:
-                    detected = [r.title for r in list_releases(session=session,
-                                                                flt=ReleaseFilter(lab="qwen", baseline=False))]
+                    detected = [
+                        r.title for r in list_releases(session=session, flt=ReleaseFilter(lab="qwen", baseline=False))
+                    ]
                 time.sleep(0.1)
     assert "Qwen3" in detected, f"no detection after the webhook: {hub.stats()}"

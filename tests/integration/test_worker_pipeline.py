@@ -50,10 +50,21 @@ class Worker:
     def __init__(self, env: dict[str, str], log_path: Path):
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
-        cmd = [sys.executable, "-m", "workers.cli", "worker", "--pool", "prefork", "--concurrency", "2",
-               "--loglevel", "INFO"]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "workers.cli",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+        ]
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
 
     def output(self) -> str:
         return self.log_path.read_text()
@@ -96,17 +107,35 @@ def test_worker_delivers_every_detection_exactly_once(
 
     with ReplayServer(now=datetime(2025, 4, 27, tzinfo=UTC)) as hub, WebhookReceiver() as receiver:
         watchlist_path = write_watchlist(
-            tmp_path / "watchlist.toml", qwen(name="Qwen (Alibaba Cloud)"),
-            subscriptions=[subscription(f"webhook:{receiver.url}", labs=["*"]),
-                           subscription(f"webhook:{receiver.url}?big", min_params_b=100)])
-        settings = backend_settings.model_copy(update={
-            "broker_url": redis_url, "hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint,
-            "watchlist": watchlist_path, "webhook_secret": SecretStr("hook-secret")})
+            tmp_path / "watchlist.toml",
+            qwen(name="Qwen (Alibaba Cloud)"),
+            subscriptions=[
+                subscription(f"webhook:{receiver.url}", labs=["*"]),
+                subscription(f"webhook:{receiver.url}?big", min_params_b=100),
+            ],
+        )
+        settings = backend_settings.model_copy(
+            update={
+                "broker_url": redis_url,
+                "hf_endpoint": hub.hf_endpoint,
+                "arxiv_endpoint": hub.arxiv_endpoint,
+                "watchlist": watchlist_path,
+                "webhook_secret": SecretStr("hook-secret"),
+            }
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
-        env.update({"PYTHONUNBUFFERED": "1", "TRACKER_DATA_DIR": str(settings.data_dir),
-                    "TRACKER_DATABASE_URL": settings.resolved_database_url, "TRACKER_BROKER_URL": redis_url,
-                    "TRACKER_HF_ENDPOINT": hub.hf_endpoint, "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
-                    "TRACKER_ARXIV_MIN_INTERVAL": "0", "TRACKER_WATCHLIST": str(watchlist_path)})
+        env.update(
+            {
+                "PYTHONUNBUFFERED": "1",
+                "TRACKER_DATA_DIR": str(settings.data_dir),
+                "TRACKER_DATABASE_URL": settings.resolved_database_url,
+                "TRACKER_BROKER_URL": redis_url,
+                "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+                "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
+                "TRACKER_ARXIV_MIN_INTERVAL": "0",
+                "TRACKER_WATCHLIST": str(watchlist_path),
+            }
+        )
         producer = create_celery(settings, load_watchlist(watchlist_path))
         worker = Worker(env, tmp_path / "worker.log")
         out = ""
@@ -120,8 +149,11 @@ def test_worker_delivers_every_detection_exactly_once(
             app = create_app(settings, store=store)
             app.state.enqueue_poll = celery_enqueue_factory(settings)
             with TestClient(app) as client:
-                resp = client.post("/webhooks/huggingface", json=hub_payload("Qwen/Qwen3-8B"),
-                                   headers={"X-Webhook-Secret": "hook-secret"})
+                resp = client.post(
+                    "/webhooks/huggingface",
+                    json=hub_payload("Qwen/Qwen3-8B"),
+                    headers={"X-Webhook-Secret": "hook-secret"},
+                )
             assert resp.status_code == 202, resp.text
 
             def all_sent() -> bool:
@@ -142,8 +174,11 @@ def test_worker_delivers_every_detection_exactly_once(
     events = _alert_events(store)
     assert events, f"no detection:\n{out}"
     wanted = {(e.id, "all") for e in events if "quantized" not in e.payload["artifact"]["kinds"]}
-    wanted |= {(e.id, "big") for e in events if "quantized" not in e.payload["artifact"]["kinds"]
-               and (e.payload["artifact"]["params_total_b"] or 0) >= 100}
+    wanted |= {
+        (e.id, "big")
+        for e in events
+        if "quantized" not in e.payload["artifact"]["kinds"] and (e.payload["artifact"]["params_total_b"] or 0) >= 100
+    }
     got = sorted((r.event_id, "big" if r.channel.endswith("?big") else "all") for r in rows)
     assert got == sorted(wanted)  # one delivery per (event, matching subscription)
     assert any(kind == "big" for _, kind in got)  # Qwen3-235B-A22B reached the >= 100B channel
@@ -180,7 +215,9 @@ def test_two_concurrent_polls_of_one_unit_run_once(
     monkeypatch.setattr(tracker.pipeline.cycle, "fetch_unit", slow_fetch)
     worker_a, worker_b = create_celery(settings, watchlist), create_celery(settings, watchlist)
     results: dict[str, dict] = {}
-    first = threading.Thread(target=lambda: results.update(a=worker_a.tasks[POLL_TASK].apply(args=["hf", "qwen"]).result))
+    first = threading.Thread(
+        target=lambda: results.update(a=worker_a.tasks[POLL_TASK].apply(args=["hf", "qwen"]).result)
+    )
     first.start()
     assert inside.wait(30)
     results["b"] = worker_b.tasks[POLL_TASK].apply(args=["hf", "qwen"]).result  # overlapping beat
@@ -199,8 +236,10 @@ def test_poll_lock_is_per_unit_and_released(tmp_path: Path, redis_url: str) -> N
 
     settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_url)
     with poll_lock(settings, "hf", "qwen", ttl_s=60) as first:
-        with poll_lock(settings, "hf", "qwen", ttl_s=60) as second, \
-                poll_lock(settings, "arxiv", "qwen", ttl_s=60) as other_unit:
+        with (
+            poll_lock(settings, "hf", "qwen", ttl_s=60) as second,
+            poll_lock(settings, "arxiv", "qwen", ttl_s=60) as other_unit,
+        ):
             assert (first, second, other_unit) == (True, False, True)
     with poll_lock(settings, "hf", "qwen", ttl_s=60) as again:
         assert again is True
@@ -223,8 +262,15 @@ def test_poll_lock_falls_back_to_a_file_lock_without_redis(tmp_path: Path) -> No
 def test_hub_budget_is_shared_by_every_worker(tmp_path: Path, redis_url: str) -> None:
     from tracker.http.ratelimit import make_limiter
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_url, hf_endpoint="http://hub.test",
-                        hub_requests_per_window=3, hub_window_s=300, http_max_retry_after=0)
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        broker_url=redis_url,
+        hf_endpoint="http://hub.test",
+        hub_requests_per_window=3,
+        hub_window_s=300,
+        http_max_retry_after=0,
+    )
 
     async def scenario() -> RateLimitedError:
         a, b = make_limiter(settings), make_limiter(settings)  # two workers
@@ -248,9 +294,14 @@ def test_hub_budget_is_shared_by_every_worker(tmp_path: Path, redis_url: str) ->
 def test_arxiv_requests_are_spaced_across_workers(tmp_path: Path, redis_url: str) -> None:
     from tracker.http.ratelimit import SharedLimiter
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=redis_url,
-                        arxiv_endpoint="http://hub.test/api/query", hf_endpoint="http://hub.test",
-                        arxiv_min_interval=3)
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        broker_url=redis_url,
+        arxiv_endpoint="http://hub.test/api/query",
+        hf_endpoint="http://hub.test",
+        arxiv_min_interval=3,
+    )
     waits: list[float] = []
 
     async def record(seconds: float) -> None:

@@ -49,8 +49,14 @@ AFTER_LAUNCH = datetime(2025, 4, 29, 12, tzinfo=UTC)  # Qwen3 went public on 202
 TOKEN = "xoxb-test-token"
 
 
-def _wait(what: str, predicate: Callable[[], bool], *, log: Callable[[], str] = lambda: "",
-          every: Callable[[], None] | None = None, every_s: float = 3.0) -> None:
+def _wait(
+    what: str,
+    predicate: Callable[[], bool],
+    *,
+    log: Callable[[], str] = lambda: "",
+    every: Callable[[], None] | None = None,
+    every_s: float = 3.0,
+) -> None:
     """Poll ``predicate`` for up to WAIT_S; call ``every`` (e.g. beat's sweep) each ``every_s``."""
     deadline = time.monotonic() + WAIT_S
     last = time.monotonic()
@@ -91,8 +97,7 @@ class SlowSlack(SlackServer):
         """Messages posted per delivery id (from ``metadata.event_payload.delivery_id``)."""
         with self._lock:
             msgs = [m for ch in self.channels.values() for m in ch.messages]
-        return Counter(str(((m.get("metadata") or {}).get("event_payload") or {}).get("delivery_id"))
-                       for m in msgs)
+        return Counter(str(((m.get("metadata") or {}).get("event_payload") or {}).get("delivery_id")) for m in msgs)
 
 
 def _deliveries(store: Store) -> list[Delivery]:
@@ -101,17 +106,29 @@ def _deliveries(store: Store) -> list[Delivery]:
 
 
 def _watchlist(tmp_path: Path, channel: str) -> Path:
-    return write_watchlist(tmp_path / "watchlist.toml", qwen(name="Qwen (Alibaba Cloud)"),
-                           subscriptions=[subscription(channel, labs=["*"])])
+    return write_watchlist(
+        tmp_path / "watchlist.toml",
+        qwen(name="Qwen (Alibaba Cloud)"),
+        subscriptions=[subscription(channel, labs=["*"])],
+    )
 
 
 def _env(settings: Settings, hub: ReplayServer, watchlist: Path, broker: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
-    env.update({"PYTHONUNBUFFERED": "1", "TRACKER_DATA_DIR": str(settings.data_dir),
-                "TRACKER_DATABASE_URL": settings.resolved_database_url, "TRACKER_BROKER_URL": broker,
-                "TRACKER_HF_ENDPOINT": hub.hf_endpoint, "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
-                "TRACKER_ARXIV_MIN_INTERVAL": "0", "TRACKER_WATCHLIST": str(watchlist),
-                "TRACKER_SLACK_MIN_INTERVAL_S": "0", **extra})
+    env.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "TRACKER_DATA_DIR": str(settings.data_dir),
+            "TRACKER_DATABASE_URL": settings.resolved_database_url,
+            "TRACKER_BROKER_URL": broker,
+            "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+            "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
+            "TRACKER_ARXIV_MIN_INTERVAL": "0",
+            "TRACKER_WATCHLIST": str(watchlist),
+            "TRACKER_SLACK_MIN_INTERVAL_S": "0",
+            **extra,
+        }
+    )
     return env
 
 
@@ -136,9 +153,16 @@ def test_worker_killed_mid_delivery_delivers_everything_once_after_restart(
 
     with ReplayServer(now=BEFORE_LAUNCH) as hub, SlowSlack(token=TOKEN, channels={"C0MODELS": "models"}) as slack:
         watchlist = _watchlist(tmp_path, "slack:#models")
-        env = _env(backend_settings, hub, watchlist, redis_url, TRACKER_SLACK_BOT_TOKEN=TOKEN,
-                   TRACKER_SLACK_API_URL=slack.api_url, TRACKER_SLACK_CHANNEL="#models",
-                   TRACKER_DELIVERY_STALE_AFTER_S="2")
+        env = _env(
+            backend_settings,
+            hub,
+            watchlist,
+            redis_url,
+            TRACKER_SLACK_BOT_TOKEN=TOKEN,
+            TRACKER_SLACK_API_URL=slack.api_url,
+            TRACKER_SLACK_CHANNEL="#models",
+            TRACKER_DELIVERY_STALE_AFTER_S="2",
+        )
         producer = _producer(backend_settings, watchlist, redis_url)
         first = Worker(env, tmp_path / "worker1.log")
         second: Worker | None = None
@@ -148,9 +172,11 @@ def test_worker_killed_mid_delivery_delivers_everything_once_after_restart(
             slack.delay_s = 1.5
             hub.set_now(AFTER_LAUNCH)
             producer.send_task(POLL_TASK, args=["hf", "qwen"], queue=POLL_QUEUE)
-            _wait("a slow Slack send in flight",
-                  lambda: slack.inflight > 0,
-                  log=lambda: f"{[c.method for c in slack.calls]}\n{first.output()}")
+            _wait(
+                "a slow Slack send in flight",
+                lambda: slack.inflight > 0,
+                log=lambda: f"{[c.method for c in slack.calls]}\n{first.output()}",
+            )
             os.killpg(first.proc.pid, signal.SIGKILL)  # the worker and its pool children, mid-send
             first.proc.wait(timeout=10)
             in_flight = [r.id for r in _deliveries(store) if r.status == "sending"]
@@ -161,8 +187,12 @@ def test_worker_killed_mid_delivery_delivers_everything_once_after_restart(
 
             second = Worker(env, tmp_path / "worker2.log")
             # beat's periodic safety sweep re-queues pending and stale (`sending`) deliveries
-            _wait("every delivery sent after the restart", lambda: _all_sent(store), log=second.output,
-                  every=lambda: producer.send_task(SWEEP_TASK, queue="deliver"))
+            _wait(
+                "every delivery sent after the restart",
+                lambda: _all_sent(store),
+                log=second.output,
+                every=lambda: producer.send_task(SWEEP_TASK, queue="deliver"),
+            )
         finally:
             first.stop()
             out = second.stop() if second is not None else ""
@@ -171,7 +201,9 @@ def test_worker_killed_mid_delivery_delivers_everything_once_after_restart(
         posted = slack.delivery_ids()
         parents = slack.top_level("C0MODELS")
     with store.transaction() as session:
-        releases = {e.release_id for e in session.scalars(select(Event).where(Event.id.in_([r.event_id for r in rows])))}
+        releases = {
+            e.release_id for e in session.scalars(select(Event).where(Event.id.in_([r.event_id for r in rows])))
+        }
     assert len(rows) >= 3
     # Every delivery reached Slack; none was posted twice, also those caught in flight by the kill
     # (resolved from the message metadata, not resent); and each release has one parent message:
@@ -199,16 +231,24 @@ def test_two_beat_processes_cause_no_duplicate_polls_or_alerts(
             for n in range(2):  # each beat on its own host: own data dir (beat schedule file)
                 data_dir = tmp_path / f"beat{n}"
                 log = open(tmp_path / f"beat{n}.log", "w")  # noqa: SIM115 (closed below)
-                proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "beat", "--loglevel", "INFO"],
-                                        env={**env, "TRACKER_DATA_DIR": str(data_dir)}, stdout=log,
-                                        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "workers.cli", "beat", "--loglevel", "INFO"],
+                    env={**env, "TRACKER_DATA_DIR": str(data_dir)},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    start_new_session=True,
+                )
                 beats.append((proc, log))
             from workers.schedule import POLL_TASK
 
             _wait("baseline polls from both beats", lambda: worker.count(POLL_TASK) >= 4, log=worker.output)
             hub.set_now(AFTER_LAUNCH)
-            _wait("every delivery sent", lambda: _all_sent(store) and len(receiver.calls) >= len(_deliveries(store)),
-                  log=worker.output)
+            _wait(
+                "every delivery sent",
+                lambda: _all_sent(store) and len(receiver.calls) >= len(_deliveries(store)),
+                log=worker.output,
+            )
             time.sleep(3)  # more doubled schedules after the launch: still nothing new may be sent
         finally:
             for proc, log in beats:
@@ -258,9 +298,23 @@ class PrivateRedis:
     def start(self) -> None:
         import redis
 
-        self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.workdir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -298,9 +352,16 @@ def test_worker_survives_redis_restarts_mid_delivery_without_losing_or_repeating
     server.start()
     with ReplayServer(now=BEFORE_LAUNCH) as hub, SlowSlack(token=TOKEN, channels={"C0MODELS": "models"}) as slack:
         watchlist = _watchlist(tmp_path, "slack:#models")
-        env = _env(backend_settings, hub, watchlist, server.url, TRACKER_SLACK_BOT_TOKEN=TOKEN,
-                   TRACKER_SLACK_API_URL=slack.api_url, TRACKER_SLACK_CHANNEL="#models",
-                   TRACKER_DELIVERY_STALE_AFTER_S="2")
+        env = _env(
+            backend_settings,
+            hub,
+            watchlist,
+            server.url,
+            TRACKER_SLACK_BOT_TOKEN=TOKEN,
+            TRACKER_SLACK_API_URL=slack.api_url,
+            TRACKER_SLACK_CHANNEL="#models",
+            TRACKER_DELIVERY_STALE_AFTER_S="2",
+        )
         worker = Worker(env, tmp_path / "worker.log")
         try:
             producer = _producer(backend_settings, watchlist, server.url)
@@ -318,11 +379,18 @@ def test_worker_survives_redis_restarts_mid_delivery_without_losing_or_repeating
             polls_before = worker.count(POLL_TASK)
             producer = _producer(backend_settings, watchlist, server.url)  # beat reconnects the same way
             producer.send_task(POLL_TASK, args=["hf", "qwen"], queue=POLL_QUEUE)
-            _wait("the worker consuming again after the restarts",
-                  lambda: worker.count(POLL_TASK) > polls_before, log=worker.output)
+            _wait(
+                "the worker consuming again after the restarts",
+                lambda: worker.count(POLL_TASK) > polls_before,
+                log=worker.output,
+            )
             # beat's periodic sweep re-queues pending deliveries and takes over stale `sending` ones
-            _wait("every delivery sent", lambda: _all_sent(store), log=worker.output,
-                  every=lambda: producer.send_task(SWEEP_TASK, queue="deliver"))
+            _wait(
+                "every delivery sent",
+                lambda: _all_sent(store),
+                log=worker.output,
+                every=lambda: producer.send_task(SWEEP_TASK, queue="deliver"),
+            )
             assert worker.proc.poll() is None, worker.output()
         finally:
             out = worker.stop()
@@ -331,7 +399,9 @@ def test_worker_survives_redis_restarts_mid_delivery_without_losing_or_repeating
         posted = slack.delivery_ids()
         parents = slack.top_level("C0MODELS")
     with store.transaction() as session:
-        releases = {e.release_id for e in session.scalars(select(Event).where(Event.id.in_([r.event_id for r in rows])))}
+        releases = {
+            e.release_id for e in session.scalars(select(Event).where(Event.id.in_([r.event_id for r in rows])))
+        }
     assert len(rows) >= 3, out
     assert all(r.status == "sent" for r in rows), "a delivery was lost"
     assert set(posted) <= {str(r.id) for r in rows}  # variants of one poll are folded into one post

@@ -23,12 +23,12 @@ def _utc(*args: int) -> datetime:
 # now: Wednesday 2025-05-07 12:00 UTC, in ISO week 2025-W19 (Monday 2025-05-05).
 NOW = _utc(2025, 5, 7, 12)
 RELEASES = [
-    _utc(2025, 4, 29, 6),   # W18 (listed out of order on purpose)
-    _utc(2025, 4, 7),       # W15
+    _utc(2025, 4, 29, 6),  # W18 (listed out of order on purpose)
+    _utc(2025, 4, 7),  # W15
     _utc(2025, 4, 14, 12),  # W16
-    _utc(2025, 4, 28, 6),   # W18
-    _utc(2025, 5, 6),       # W19
-    _utc(2025, 5, 10),      # after now: ignored
+    _utc(2025, 4, 28, 6),  # W18
+    _utc(2025, 5, 6),  # W19
+    _utc(2025, 5, 10),  # after now: ignored
 ]
 
 
@@ -82,7 +82,12 @@ def test_streak_counts_back_from_current_week() -> None:
 
 def test_no_or_one_release() -> None:
     empty = build_cadence("mistral", [], now=NOW, weeks=2)
-    assert (empty.releases, empty.median_gap_days, empty.longest_gap_days, empty.days_since_last) == (0, None, None, None)
+    assert (empty.releases, empty.median_gap_days, empty.longest_gap_days, empty.days_since_last) == (
+        0,
+        None,
+        None,
+        None,
+    )
     assert empty.streak_weeks == 0 and empty.rates == {4: 0.0, 8: 0.0, 12: 0.0}
     assert [w.releases for w in empty.weekly] == [0, 0]
     one = build_cadence("mistral", [_utc(2025, 5, 1)], now=NOW)
@@ -94,8 +99,13 @@ def test_no_or_one_release() -> None:
 
 
 def test_country_share_per_month_zero_filled() -> None:
-    rows = [("CN", _utc(2025, 4, 3)), ("CN", _utc(2025, 4, 20)), ("US", _utc(2025, 4, 25)),
-            ("FR", _utc(2025, 6, 1)), ("US", _utc(2025, 7, 1))]  # July is outside [since, until)
+    rows = [
+        ("CN", _utc(2025, 4, 3)),
+        ("CN", _utc(2025, 4, 20)),
+        ("US", _utc(2025, 4, 25)),
+        ("FR", _utc(2025, 6, 1)),
+        ("US", _utc(2025, 7, 1)),
+    ]  # July is outside [since, until)
     months = build_country_share(rows, since=_utc(2025, 4, 1), until=_utc(2025, 7, 1))
     assert [m.month for m in months] == ["2025-04", "2025-05", "2025-06"]
     april, may, june = months
@@ -108,9 +118,11 @@ def test_country_share_per_month_zero_filled() -> None:
 
 def test_download_share_latest_snapshot_per_artifact() -> None:
     rows = [
-        ("CN", 1, _utc(2025, 4, 10), 100), ("CN", 1, _utc(2025, 4, 20), 150),
+        ("CN", 1, _utc(2025, 4, 10), 100),
+        ("CN", 1, _utc(2025, 4, 20), 150),
         ("US", 2, _utc(2025, 4, 15), 50),
-        ("CN", 3, _utc(2025, 5, 2), 300), ("US", 2, _utc(2025, 5, 3), 100),
+        ("CN", 3, _utc(2025, 5, 2), 300),
+        ("US", 2, _utc(2025, 5, 3), 100),
         ("FR", 4, _utc(2025, 5, 3), None),
     ]
     months, latest = build_download_share(rows)

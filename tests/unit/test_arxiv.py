@@ -48,8 +48,13 @@ def feed(entries: list[tuple[str, str]], *, total: int, start: int) -> bytes:
 </feed>""".encode()
 
 
-PAPERS = [("2505.00005v1", "Five"), ("2505.00004v2", "Four"), ("2505.00003v1", "Three"),
-          ("2505.00002v1", "Two"), ("2505.00001v1", "One")]
+PAPERS = [
+    ("2505.00005v1", "Five"),
+    ("2505.00004v2", "Four"),
+    ("2505.00003v1", "Three"),
+    ("2505.00002v1", "Two"),
+    ("2505.00001v1", "One"),
+]
 
 
 def arxiv_server(results: dict[str, list[tuple[str, str]]], *, requests: list | None = None, empty_at=None):
@@ -139,28 +144,28 @@ def test_empty_feed_is_valid():
 
 
 def test_html_page_served_with_200_is_refused():
-    with pytest.raises(ParseError, match="HTML page"):
+    with pytest.raises(ParseError, match=r"HTML page"):
         arxiv.parse_feed(fixture("html_200.html"))
 
 
 def test_xhtml_page_without_doctype_is_refused_by_root_check():
-    with pytest.raises(ParseError, match="not an Atom <feed>"):
+    with pytest.raises(ParseError, match=r"not an Atom <feed>"):
         arxiv.parse_feed(fixture("xhtml_200.xml"))
 
 
 def test_plain_text_rate_limit_body_is_refused():
-    with pytest.raises(ParseError, match="not well-formed XML.*Rate exceeded"):
+    with pytest.raises(ParseError, match=r"not well-formed XML.*Rate exceeded"):
         arxiv.parse_feed(b"Rate exceeded.")
 
 
 def test_arxiv_error_entry_is_refused_with_its_message():
-    with pytest.raises(ParseError, match="arXiv API error: incorrect id format for 1234.12345"):
+    with pytest.raises(ParseError, match=r"arXiv API error: incorrect id format for 1234.12345"):
         arxiv.parse_feed(fixture("error_entry.xml"))
 
 
 def test_billion_laughs_is_refused_not_expanded():
     started = time.perf_counter()
-    with pytest.raises(ParseError, match="DTDs are refused"):
+    with pytest.raises(ParseError, match=r"DTDs are refused"):
         arxiv.parse_feed(fixture("billion_laughs.xml"))
     assert time.perf_counter() - started < 1
 
@@ -184,13 +189,13 @@ def test_one_bad_byte_keeps_chinese_text_intact():
 
 
 def test_entry_without_an_arxiv_id_is_refused():
-    with pytest.raises(ParseError, match="not an arxiv.org/abs"):
+    with pytest.raises(ParseError, match=r"not an arxiv.org/abs"):
         arxiv.parse_feed(fixture("bad_entry_id.xml"))
 
 
 def test_missing_opensearch_counts_are_refused():
     body = b'<feed xmlns="http://www.w3.org/2005/Atom"></feed>'
-    with pytest.raises(ParseError, match="totalResults"):
+    with pytest.raises(ParseError, match=r"totalResults"):
         arxiv.parse_feed(body)
 
 
@@ -307,7 +312,7 @@ def test_registry_finds_the_arxiv_module_and_refuses_unknown_slugs():
     from tracker.errors import ConfigError
 
     assert get_source("arxiv") is arxiv
-    with pytest.raises(ConfigError, match="known sources: arxiv, hf"):
+    with pytest.raises(ConfigError, match=r"known sources: arxiv, hf"):
         get_source("myspace")
 
 
@@ -400,7 +405,9 @@ def test_renamed_namespace_prefixes_parse_the_same():
 def test_a_prefix_bound_to_another_namespace_is_not_mistaken_for_arxiv():
     # "arxiv" now names some other namespace; the real arXiv elements use the prefix "a".
     doc = (
-        LATE_2025_ENTRY.replace('xmlns:arxiv="http://arxiv.org/schemas/atom"', 'xmlns:a="http://arxiv.org/schemas/atom"')
+        LATE_2025_ENTRY.replace(
+            'xmlns:arxiv="http://arxiv.org/schemas/atom"', 'xmlns:a="http://arxiv.org/schemas/atom"'
+        )
         .replace("arxiv:", "a:")
         .replace(
             "<a:comment>35 pages</a:comment>",
@@ -434,9 +441,7 @@ def test_entries_and_fields_come_from_feedparser(monkeypatch):
     assert len(calls) == 1
 
 
-@pytest.mark.parametrize(
-    "name", ["billion_laughs.xml", "html_200.html", "xhtml_200.xml"]
-)
+@pytest.mark.parametrize("name", ["billion_laughs.xml", "html_200.html", "xhtml_200.xml"])
 def test_unsafe_or_non_feed_documents_never_reach_feedparser(monkeypatch, name):
     def refuse(*args, **kwargs):
         raise AssertionError("feedparser must not see this document")

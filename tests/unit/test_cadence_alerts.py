@@ -10,15 +10,14 @@ import pytest
 
 from tracker.analytics.status import CadenceRules, LabStatus, Status, quiet_threshold_days, status_of
 from tracker.briefings.cadence_alerts import burst_key
-from tracker.outbox.content import build_cadence_message
+from tracker.briefings.pulse import due_pulse_week, parse_week, week_bounds
 from tracker.config import Settings
 from tracker.errors import ConfigError
+from tracker.notify.content import CountryWeek, LabWeek, Pulse
 from tracker.notify.slack.blocks import render_text
 from tracker.notify.slack.mrkdwn import MAX_BLOCKS, SECTION_TEXT_MAX
-from tracker.outbox.content import ALERT_EVENTS, build_message
 from tracker.notify.slack.pulse_blocks import cadence_alert_content, pulse_content
-from tracker.briefings.pulse import due_pulse_week, parse_week, week_bounds
-from tracker.notify.content import CountryWeek, LabWeek, Pulse
+from tracker.outbox.content import ALERT_EVENTS, build_cadence_message, build_message
 from workers.schedule import build_schedule
 
 RULES = CadenceRules()  # k = 3, min 4 releases, floor 7 days, burst 3 in 7 days
@@ -58,8 +57,10 @@ def test_new_labs_never_trigger() -> None:
     s = status_of("new", three, now=T0 + timedelta(days=1000), rules=RULES)
     assert s.status == Status.NEW and s.quiet_after_days is None
     assert status_of("none", [], now=T0, rules=RULES).status == Status.NEW
-    assert status_of("new", three, now=T0 + timedelta(days=1000),
-                     rules=CadenceRules(quiet_min_releases=3)).status == Status.QUIET
+    assert (
+        status_of("new", three, now=T0 + timedelta(days=1000), rules=CadenceRules(quiet_min_releases=3)).status
+        == Status.QUIET
+    )
 
 
 def test_bursting_is_three_releases_in_the_last_seven_days() -> None:
@@ -70,8 +71,10 @@ def test_bursting_is_three_releases_in_the_last_seven_days() -> None:
     burst = status_of("q", [*times, T0 + timedelta(days=29)], now=now, rules=RULES)
     assert burst.status == Status.BURSTING and burst.releases_7d == 3
     assert burst.first_in_window_at == T0 + timedelta(days=24)
-    assert status_of("q", [*times, T0 + timedelta(days=29)], now=now,
-                     rules=CadenceRules(burst_min_releases=4)).status == Status.ON_CADENCE
+    assert (
+        status_of("q", [*times, T0 + timedelta(days=29)], now=now, rules=CadenceRules(burst_min_releases=4)).status
+        == Status.ON_CADENCE
+    )
     # a new lab that bursts is bursting (bursting wins over "new")
     assert status_of("n", days(1, 2, 3), now=T0 + timedelta(days=4), rules=RULES).status == Status.BURSTING
 
@@ -131,25 +134,52 @@ def test_quiet_and_burst_alert_content() -> None:
     from tracker.domain import EventType
 
     assert EventType.LAB_QUIET in ALERT_EVENTS and EventType.LAB_BURST in ALERT_EVENTS
-    quiet = build_cadence_message(7, "lab_quiet", {
-        "lab": "nvidia", "lab_name": "NVIDIA <!channel>", "country": "US", "kind": "model", "releases": 4,
-        "median_gap_days": 21.33, "days_since_last": 66.0, "quiet_after_days": 63.98, "quiet_factor_k": 3.0,
-        "last_release": {"id": 4, "title": "Llama-3_1-Nemotron-v1", "released_at": "2025-04-09T00:00:00+00:00"}})
+    quiet = build_cadence_message(
+        7,
+        "lab_quiet",
+        {
+            "lab": "nvidia",
+            "lab_name": "NVIDIA <!channel>",
+            "country": "US",
+            "kind": "model",
+            "releases": 4,
+            "median_gap_days": 21.33,
+            "days_since_last": 66.0,
+            "quiet_after_days": 63.98,
+            "quiet_factor_k": 3.0,
+            "last_release": {"id": 4, "title": "Llama-3_1-Nemotron-v1", "released_at": "2025-04-09T00:00:00+00:00"},
+        },
+    )
     assert quiet.headline == "Cadence · NVIDIA <!channel> · quiet for 66 days"
     assert quiet.facts[0] == "last release: Llama-3_1-Nemotron-v1 on 2025-04-09"
     content = cadence_alert_content(quiet)
     shown = render_text(content.blocks)
     assert "[PING" not in shown and "<!channel>" not in str(content.blocks)  # escaped, never a mention
     assert "usually ships every 21.3 days (median gap); quiet after 64 days (3 × the median gap)" in shown
-    burst = build_cadence_message(8, "lab_burst", {
-        "lab": "qwen", "lab_name": "Qwen", "country": "CN", "releases_7d": 3, "median_gap_days": 15.0,
-        "week": "2025-W39", "window": [{"title": "Qwen3-Omni", "released_at": "2025-09-23T00:00:00+00:00"}]})
+    burst = build_cadence_message(
+        8,
+        "lab_burst",
+        {
+            "lab": "qwen",
+            "lab_name": "Qwen",
+            "country": "CN",
+            "releases_7d": 3,
+            "median_gap_days": 15.0,
+            "week": "2025-W39",
+            "window": [{"title": "Qwen3-Omni", "released_at": "2025-09-23T00:00:00+00:00"}],
+        },
+    )
     assert burst.title == "3 releases in 7 days" and "Qwen3-Omni (2025-09-23)" in burst.facts[0]
 
 
 def test_release_payload_silent_for_days_shows_in_the_alert() -> None:
-    payload = {"lab": "nvidia", "lab_name": "NVIDIA", "title": "OpenReasoning-Nemotron",
-               "artifact": {"name": "nvidia/OpenReasoning-Nemotron-32B"}, "silent_for_days": 102.0}
+    payload = {
+        "lab": "nvidia",
+        "lab_name": "NVIDIA",
+        "title": "OpenReasoning-Nemotron",
+        "artifact": {"name": "nvidia/OpenReasoning-Nemotron-32B"},
+        "silent_for_days": 102.0,
+    }
     message = build_message(1, "release_detected", payload)
     assert message.silent_for_days == 102.0 and "first release in 102 days" in message.facts
     assert message.headline.endswith("· first release in 102 days")
@@ -158,15 +188,27 @@ def test_release_payload_silent_for_days_shows_in_the_alert() -> None:
 
 def _pulse(labs: int = 3, name: str = "Qwen") -> Pulse:
     start, end = week_bounds("2025-W18", ZoneInfo("UTC"))
-    weeks = tuple(LabWeek(f"lab{i}", f"{name} {i} (Alibaba)", "CN", 2, (f"Model-{i}", f"Model-{i}-VL"))
-                  for i in range(labs))
-    statuses = (LabStatus("lab0", Status.BURSTING, end, 9, end, 1.0, 10.0, 30.0, 3),
-                LabStatus("lab1", Status.QUIET, end, 9, start, 40.0, 10.0, 30.0, 0),
-                LabStatus("lab2", Status.NEW, end, 1, start, 7.0, None, None, 0))
-    return Pulse(week="2025-W18", timezone="UTC", start=start, end=end, as_of=end, total=2 * labs,
-                 labs=weeks, countries=(CountryWeek("CN", 2 * labs, 1.0, 6, 0.6), CountryWeek("US", 0, 0.0, 4, 0.4)),
-                 statuses=statuses, lab_names={"lab0": "Qwen (Alibaba)", "lab1": "NVIDIA", "lab2": "New Lab"},
-                 trailing_total=10)
+    weeks = tuple(
+        LabWeek(f"lab{i}", f"{name} {i} (Alibaba)", "CN", 2, (f"Model-{i}", f"Model-{i}-VL")) for i in range(labs)
+    )
+    statuses = (
+        LabStatus("lab0", Status.BURSTING, end, 9, end, 1.0, 10.0, 30.0, 3),
+        LabStatus("lab1", Status.QUIET, end, 9, start, 40.0, 10.0, 30.0, 0),
+        LabStatus("lab2", Status.NEW, end, 1, start, 7.0, None, None, 0),
+    )
+    return Pulse(
+        week="2025-W18",
+        timezone="UTC",
+        start=start,
+        end=end,
+        as_of=end,
+        total=2 * labs,
+        labs=weeks,
+        countries=(CountryWeek("CN", 2 * labs, 1.0, 6, 0.6), CountryWeek("US", 0, 0.0, 4, 0.4)),
+        statuses=statuses,
+        lab_names={"lab0": "Qwen (Alibaba)", "lab1": "NVIDIA", "lab2": "New Lab"},
+        trailing_total=10,
+    )
 
 
 def test_pulse_blocks_read_right() -> None:

@@ -62,7 +62,9 @@ def test_flat_keywords_and_groups_given_whole(clean_env: pytest.MonkeyPatch, tmp
 
 def test_model_copy_takes_flat_names_and_leaves_the_original(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)
-    copy = settings.model_copy(update={"slack_min_interval_s": 0.0, "database_url": "sqlite://", "hf_endpoint": "http://x"})
+    copy = settings.model_copy(
+        update={"slack_min_interval_s": 0.0, "database_url": "sqlite://", "hf_endpoint": "http://x"}
+    )
     assert (copy.slack.min_interval_s, copy.database_url, copy.hub.endpoint) == (0.0, "sqlite://", "http://x")
     assert (settings.slack.min_interval_s, settings.database_url) == (1.0, None)
     assert copy.hub.page_limit == settings.hub.page_limit
@@ -96,4 +98,7 @@ def test_the_flat_table_is_complete_and_unambiguous() -> None:
     assert by_flat["hf_endpoint"] == "hub.endpoint" and by_flat["email_from"] == "email.from_address"
     assert by_flat["sources"] == "polling.sources" and by_flat["data_dir"] == "data_dir"
     assert [row.env_names for row in rows if len(row.env_names) > 1] == [
-        ("TRACKER_HF_ENDPOINT", "HF_ENDPOINT"), ("TRACKER_HF_TOKEN", "HF_TOKEN"), ("TRACKER_GITHUB_TOKEN", "GITHUB_TOKEN")]
+        ("TRACKER_HF_ENDPOINT", "HF_ENDPOINT"),
+        ("TRACKER_HF_TOKEN", "HF_TOKEN"),
+        ("TRACKER_GITHUB_TOKEN", "GITHUB_TOKEN"),
+    ]

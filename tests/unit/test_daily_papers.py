@@ -38,6 +38,7 @@ def poll(settings: Settings, handler, the_lab: LabConfig, validators=None):
         async with make_client(settings, transport=httpx.MockTransport(handler)) as client:
             with client.conditional(validators) as store:
                 return await dp.poll(client, settings, the_lab), store.seen
+
     return asyncio.run(run())
 
 
@@ -50,12 +51,15 @@ def test_parse_reads_arxiv_ids_orgs_and_dates() -> None:
     assert papers[2].orgs == ("Qwen",)  # submitted by the org itself
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("html_error.html", "not valid JSON"),
-    ("truncated.json", "not valid JSON"),
-    ("wrong_types.json", "upvotes"),
-    ("bad_id.json", "not an arXiv id"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("html_error.html", "not valid JSON"),
+        ("truncated.json", "not valid JSON"),
+        ("wrong_types.json", "upvotes"),
+        ("bad_id.json", "not an arXiv id"),
+    ],
+)
 def test_bad_bodies_are_parse_errors(name: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         dp.parse_daily_papers(fixture(name))

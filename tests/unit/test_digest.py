@@ -79,7 +79,7 @@ def test_cadence_rows_compare_the_period_with_the_8_weeks_before() -> None:
     period = dg.period_for("weekly", _utc(2025, 5, 5, 8))
     before = [period.start - timedelta(days=7 * i + 1) for i in range(8)]  # one a week for 8 weeks: 1.0/wk
     times = {
-        "steady": before + [period.start + timedelta(days=1)],
+        "steady": [*before, period.start + timedelta(days=1)],
         "burst": [period.start + timedelta(hours=h) for h in (1, 2, 3)],
         "stalled": before[:8] + before[:8],  # 2/wk usually, nothing this week
         "silent": [period.start - timedelta(days=100)],
@@ -101,14 +101,34 @@ def test_cadence_rows_compare_the_period_with_the_8_weeks_before() -> None:
 def _seed(session, period: dg.Period) -> None:  # type: ignore[no-untyped-def]
     inside = period.start + timedelta(days=2)
     add_alert_event(session, lab="qwen", title="千问3-中文测试", name="Qwen/千问3-中文测试-7B", now=inside)
-    add_alert_event(session, lab="deepseek", title="Evil<script>alert(1)</script>",
-                    name="deepseek-ai/Evil-7B", now=inside + timedelta(hours=1))
-    add_alert_event(session, lab="qwen", title="Qwen3-8B-AWQ", name="Qwen/Qwen3-8B-AWQ",
-                    kinds=("instruct", "quantized"), now=inside)  # a quantized-only re-upload
-    add_alert_event(session, lab="meta", country="US", title="Llama-Old", name="meta/Llama-Old",
-                    now=period.start - timedelta(hours=1))  # before the period
-    add_alert_event(session, lab="qwen", kind="paper", title="Qwen3 Technical\n Report", name="2505.09388",
-                    kinds=(), params_total_b=None, now=inside)
+    add_alert_event(
+        session,
+        lab="deepseek",
+        title="Evil<script>alert(1)</script>",
+        name="deepseek-ai/Evil-7B",
+        now=inside + timedelta(hours=1),
+    )
+    add_alert_event(
+        session, lab="qwen", title="Qwen3-8B-AWQ", name="Qwen/Qwen3-8B-AWQ", kinds=("instruct", "quantized"), now=inside
+    )  # a quantized-only re-upload
+    add_alert_event(
+        session,
+        lab="meta",
+        country="US",
+        title="Llama-Old",
+        name="meta/Llama-Old",
+        now=period.start - timedelta(hours=1),
+    )  # before the period
+    add_alert_event(
+        session,
+        lab="qwen",
+        kind="paper",
+        title="Qwen3 Technical\n Report",
+        name="2505.09388",
+        kinds=(),
+        params_total_b=None,
+        now=inside,
+    )
 
 
 def test_build_digest_selects_the_period_groups_by_lab_and_applies_the_filter(store: Store) -> None:
@@ -134,21 +154,42 @@ def test_build_digest_selects_the_period_groups_by_lab_and_applies_the_filter(st
 
 
 def test_create_digest_deliveries_is_keyed_by_subscription_and_period(store: Store, backend_settings: Settings) -> None:
-    settings = backend_settings.model_copy(update={"smtp_url": SecretStr("smtp://127.0.0.1:2525?tls=off"),
-                                                   "email_from": "tracker <tracker@example.org>",
-                                                   "digest_unsubscribe_url": "https://t.example/u?s={subscription_id}&e={email}"})
-    watchlist = Watchlist(labs=load_watchlist().labs, subscriptions=(
-        Subscription(channel="email:ann@example.org", digest="weekly"),
-        Subscription(channel="email:bob@example.org", digest="daily"),
-        Subscription(channel="email:quiet@example.org", labs=("mistral",), digest="weekly"),
-        Subscription(channel="slack:#x", digest="weekly")), source="test")
+    settings = backend_settings.model_copy(
+        update={
+            "smtp_url": SecretStr("smtp://127.0.0.1:2525?tls=off"),
+            "email_from": "tracker <tracker@example.org>",
+            "digest_unsubscribe_url": "https://t.example/u?s={subscription_id}&e={email}",
+        }
+    )
+    watchlist = Watchlist(
+        labs=load_watchlist().labs,
+        subscriptions=(
+            Subscription(channel="email:ann@example.org", digest="weekly"),
+            Subscription(channel="email:bob@example.org", digest="daily"),
+            Subscription(channel="email:quiet@example.org", labs=("mistral",), digest="weekly"),
+            Subscription(channel="slack:#x", digest="weekly"),
+        ),
+        source="test",
+    )
     period = dg.period_for("weekly", _utc(2025, 5, 5, 8))
     with store.transaction() as session:
         _seed(session, period)
-    first = dg.create_digest_deliveries(store, settings=settings, watchlist=watchlist, period_kind="weekly",
-                                        at=_utc(2025, 5, 5, 8), clock=lambda: _utc(2025, 5, 5, 8))
-    again = dg.create_digest_deliveries(store, settings=settings, watchlist=watchlist, period_kind="weekly",
-                                        at=_utc(2025, 5, 5, 9), clock=lambda: _utc(2025, 5, 5, 9))
+    first = dg.create_digest_deliveries(
+        store,
+        settings=settings,
+        watchlist=watchlist,
+        period_kind="weekly",
+        at=_utc(2025, 5, 5, 8),
+        clock=lambda: _utc(2025, 5, 5, 8),
+    )
+    again = dg.create_digest_deliveries(
+        store,
+        settings=settings,
+        watchlist=watchlist,
+        period_kind="weekly",
+        at=_utc(2025, 5, 5, 9),
+        clock=lambda: _utc(2025, 5, 5, 9),
+    )
     assert len(first.created) == 2  # ann, and quiet (a "quiet week" digest)
     assert "slack:#x" in first.skipped
     assert again.created == [] and again.existing == 2 and sorted(again.pending) == sorted(first.created)
@@ -163,8 +204,14 @@ def test_create_digest_deliveries_is_keyed_by_subscription_and_period(store: Sto
         assert rows["email:ann@example.org"].payload["unsubscribe_url"].endswith("&e=ann%40example.org")
 
     no_quiet = settings.model_copy(update={"digest_send_empty": False})
-    later = dg.create_digest_deliveries(store, settings=no_quiet, watchlist=watchlist, period_kind="weekly",
-                                        at=_utc(2025, 5, 12, 8), clock=lambda: _utc(2025, 5, 12, 8))
+    later = dg.create_digest_deliveries(
+        store,
+        settings=no_quiet,
+        watchlist=watchlist,
+        period_kind="weekly",
+        at=_utc(2025, 5, 12, 8),
+        clock=lambda: _utc(2025, 5, 12, 8),
+    )
     assert later.created == [] and "nothing new" in later.skipped["email:quiet@example.org"]
 
 
@@ -174,19 +221,38 @@ def test_create_digest_deliveries_is_keyed_by_subscription_and_period(store: Sto
 def _payload() -> dict:
     period = dg.period_for("weekly", _utc(2025, 5, 5, 8))
     digest = dg.Digest(
-        period="weekly", start="2025-04-28T00:00:00Z", end="2025-05-05T00:00:00Z", timezone="UTC",
-        label=period.label, generated_at="2025-05-05T08:00:00Z",
-        groups=[dg.LabGroup("qwen", "Qwen 通义", "CN", [
-            dg.DigestRelease(1, "千问3 <script>alert(1)</script>", "model", "https://hf.co/Qwen/x",
-                             "2025-04-29T00:00:00Z", sizes=["8B"], licence="apache-2.0", variant_count=1),
-            dg.DigestRelease(2, "Long" + "x" * 3000, "model", "https://hf.co/Qwen/y", "2025-04-29T00:00:00Z"),
-        ])],
+        period="weekly",
+        start="2025-04-28T00:00:00Z",
+        end="2025-05-05T00:00:00Z",
+        timezone="UTC",
+        label=period.label,
+        generated_at="2025-05-05T08:00:00Z",
+        groups=[
+            dg.LabGroup(
+                "qwen",
+                "Qwen 通义",
+                "CN",
+                [
+                    dg.DigestRelease(
+                        1,
+                        "千问3 <script>alert(1)</script>",
+                        "model",
+                        "https://hf.co/Qwen/x",
+                        "2025-04-29T00:00:00Z",
+                        sizes=["8B"],
+                        licence="apache-2.0",
+                        variant_count=1,
+                    ),
+                    dg.DigestRelease(2, "Long" + "x" * 3000, "model", "https://hf.co/Qwen/y", "2025-04-29T00:00:00Z"),
+                ],
+            )
+        ],
         papers=[dg.DigestPaper("A title\r\nBcc: victim@example.org", "https://arxiv.org/abs/1", "1", "qwen", "Qwen")],
-        cadence=[dg.CadenceRow("qwen", "Qwen 通义", "CN", 2, 0.5, 1.0, "above",
-                               [("2025-W18", "2025-04-28", 2)])],
+        cadence=[dg.CadenceRow("qwen", "Qwen 通义", "CN", 2, 0.5, 1.0, "above", [("2025-W18", "2025-04-28", 2)])],
     )
-    digest = dg.Digest(**{**{f: getattr(digest, f) for f in digest.__dataclass_fields__},
-                          "lead": dg.build_lead(digest)})
+    digest = dg.Digest(
+        **{**{f: getattr(digest, f) for f in digest.__dataclass_fields__}, "lead": dg.build_lead(digest)}
+    )
     return {"digest": digest.to_dict(), "unsubscribe_url": "https://t.example/unsub?s=1"}
 
 
@@ -203,14 +269,22 @@ def test_html_part_is_escaped_and_text_part_is_not() -> None:
 
 
 def test_build_email_has_both_parts_inline_chart_and_safe_headers() -> None:
-    out = Outgoing(delivery_id=42, idempotency_key="digest:1:weekly:x", kind="digest", channel="email:a@b.org",
-                   payload=_payload())
+    out = Outgoing(
+        delivery_id=42, idempotency_key="digest:1:weekly:x", kind="digest", channel="email:a@b.org", payload=_payload()
+    )
     rendered = render_digest(out.payload)
-    evil = rendered.__class__(subject="Qwen3 Technical\r\nBcc: victim@example.org\n Report 千问", text=rendered.text,
-                              html=rendered.html)
-    msg = build_email(evil, sender="tracker\n <tracker@example.org>", to="a@b.org",
-                      msg_id=message_id(out, "tracker <tracker@example.org>"), date=_utc(2025, 5, 5, 8),
-                      images={"cadence-chart": b"\x89PNG fake"}, unsubscribe_url="https://t.example/u\r\nX: y")
+    evil = rendered.__class__(
+        subject="Qwen3 Technical\r\nBcc: victim@example.org\n Report 千问", text=rendered.text, html=rendered.html
+    )
+    msg = build_email(
+        evil,
+        sender="tracker\n <tracker@example.org>",
+        to="a@b.org",
+        msg_id=message_id(out, "tracker <tracker@example.org>"),
+        date=_utc(2025, 5, 5, 8),
+        images={"cadence-chart": b"\x89PNG fake"},
+        unsubscribe_url="https://t.example/u\r\nX: y",
+    )
     raw = msg.as_bytes()
     assert all(len(line) <= 998 for line in raw.split(b"\r\n")), "an SMTP line exceeds 998 octets"
     parsed = _parse(raw)
@@ -241,18 +315,27 @@ def test_header_text_collapses_every_line_break() -> None:
 def test_parse_smtp_url_defaults_and_credentials() -> None:
     u = parse_smtp_url("smtp://me%40corp:p%3Ass@mail.example.org")
     assert (u.scheme, u.host, u.port, u.username, u.password, u.starttls) == (
-        "smtp", "mail.example.org", 587, "me@corp", "p:ss", True)
+        "smtp",
+        "mail.example.org",
+        587,
+        "me@corp",
+        "p:ss",
+        True,
+    )
     s = parse_smtp_url("smtps://mail.example.org")
     assert (s.port, s.implicit_tls) == (465, True)
     assert parse_smtp_url("smtp://localhost:1025?tls=off").starttls is False
 
 
-@pytest.mark.parametrize("url, words", [
-    ("http://mail.example.org", "smtp://"),
-    ("smtp://mail.example.org:465", "smtps://"),
-    ("smtps://mail.example.org?tls=off", "always TLS"),
-    ("smtp://", "no host"),
-])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("http://mail.example.org", "smtp://"),
+        ("smtp://mail.example.org:465", "smtps://"),
+        ("smtps://mail.example.org?tls=off", "always TLS"),
+        ("smtp://", "no host"),
+    ],
+)
 def test_parse_smtp_url_rejects_wrong_combinations_clearly(url: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words.replace("?", r"\?")):
         parse_smtp_url(url)
@@ -261,7 +344,9 @@ def test_parse_smtp_url_rejects_wrong_combinations_clearly(url: str, words: str)
 def test_email_channel_needs_smtp_and_from(tmp_path: Path) -> None:
     bare = Settings(_env_file=None, data_dir=tmp_path)
     assert "TRACKER_SMTP_URL" in (channel_problem(bare, "email:a@example.org") or "")
-    ready = bare.model_copy(update={"smtp_url": SecretStr("smtp://mail.example.org"), "email_from": "t <t@example.org>"})
+    ready = bare.model_copy(
+        update={"smtp_url": SecretStr("smtp://mail.example.org"), "email_from": "t <t@example.org>"}
+    )
     assert channel_problem(ready, "email:a@example.org") is None
     assert "address" in (channel_problem(ready, "email:a@example.org\r\nBcc: b@example.org") or "")
     assert "address" in (channel_problem(ready, "email:a@example.org,b@example.org") or "")
@@ -299,13 +384,27 @@ def test_email_alert_for_a_subscription_without_digest_has_both_parts() -> None:
     from tracker.notify.email.smtp import SmtpUrl
     from tracker.outbox.content import build_message
 
-    message = build_message(5, "release_detected", {
-        "lab": "qwen", "lab_name": "Qwen", "country": "CN", "title": "Qwen3 <b>", "kind": "model",
-        "artifact": {"name": "Qwen/Qwen3-8B", "url": "https://hf.co/Qwen/Qwen3-8B", "size_label": "8B"}})
-    notifier = EmailNotifier(url=SmtpUrl("smtp", "127.0.0.1", 2525), sender="t <t@example.org>", to="a@example.org",
-                             clock=lambda: _utc(2025, 5, 5, 8))
-    out = Outgoing(delivery_id=3, idempotency_key="event:5:1", kind="alert", channel="email:a@example.org",
-                   message=message)
+    message = build_message(
+        5,
+        "release_detected",
+        {
+            "lab": "qwen",
+            "lab_name": "Qwen",
+            "country": "CN",
+            "title": "Qwen3 <b>",
+            "kind": "model",
+            "artifact": {"name": "Qwen/Qwen3-8B", "url": "https://hf.co/Qwen/Qwen3-8B", "size_label": "8B"},
+        },
+    )
+    notifier = EmailNotifier(
+        url=SmtpUrl("smtp", "127.0.0.1", 2525),
+        sender="t <t@example.org>",
+        to="a@example.org",
+        clock=lambda: _utc(2025, 5, 5, 8),
+    )
+    out = Outgoing(
+        delivery_id=3, idempotency_key="event:5:1", kind="alert", channel="email:a@example.org", message=message
+    )
     parsed = _parse(notifier.build(out).as_bytes())
     assert parsed["Subject"] == "New release · Qwen · Qwen3 <b>: Qwen/Qwen3-8B"
     assert "Qwen3 &lt;b&gt;" in parsed.get_body(("html",)).get_content()

@@ -5,24 +5,26 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from sqlalchemy import select
 
 from tests.factories import make_watchlist, qwen, subscription
 from tests.fakes import FakeClock, add_alert_event
 from tracker.config import Settings
-from tracker.outbox.dispatch import delivery_key, dispatch_pending
 from tracker.domain import EventType
+from tracker.outbox.dispatch import delivery_key, dispatch_pending
 from tracker.store import Store
 from tracker.store.models import Delivery, Event, Subscription
 from tracker.watchlist import Watchlist
 
-WATCHLIST = make_watchlist(qwen(), subscriptions=[
-    subscription("console:all"),
-    subscription("webhook:http://127.0.0.1:9/big", min_params_b=30),
-    subscription("slack:default"),
-    subscription("console:digest", digest="weekly"),
-])
+WATCHLIST = make_watchlist(
+    qwen(),
+    subscriptions=[
+        subscription("console:all"),
+        subscription("webhook:http://127.0.0.1:9/big", min_params_b=30),
+        subscription("slack:default"),
+        subscription("console:digest", digest="weekly"),
+    ],
+)
 
 
 def _deliveries(store: Store) -> list[Delivery]:
@@ -47,9 +49,13 @@ def test_dispatch_creates_one_delivery_per_matching_subscription(store: Store, b
     with store.transaction() as session:
         subs = {s.channel: s.id for s in session.scalars(select(Subscription))}
         events = {e.id: e for e in session.scalars(select(Event))}
-    assert sorted((r.event_id, r.channel) for r in rows) == sorted([
-        (ids[0], "console:all"), (ids[1], "console:all"), (ids[1], "webhook:http://127.0.0.1:9/big"),
-    ])
+    assert sorted((r.event_id, r.channel) for r in rows) == sorted(
+        [
+            (ids[0], "console:all"),
+            (ids[1], "console:all"),
+            (ids[1], "webhook:http://127.0.0.1:9/big"),
+        ]
+    )
     assert {r.idempotency_key for r in rows} == {delivery_key(r.event_id, subs[r.channel]) for r in rows}
     assert all(r.status == "pending" and r.kind == "alert" for r in rows)
     assert sorted(summary.delivery_ids) == sorted(r.id for r in rows)
@@ -119,8 +125,12 @@ def test_watchlist_sync_disables_removed_and_keeps_api_subscriptions(store: Stor
 
     dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock)  # back again
     with store.transaction() as session:
-        assert session.scalars(select(Subscription).where(
-            Subscription.channel == "webhook:http://127.0.0.1:9/big")).one().disabled_at is None
+        assert (
+            session.scalars(select(Subscription).where(Subscription.channel == "webhook:http://127.0.0.1:9/big"))
+            .one()
+            .disabled_at
+            is None
+        )
 
 
 def test_deliver_task_requeues_a_transient_failure_after_retry_after(
@@ -142,7 +152,7 @@ def test_deliver_task_requeues_a_transient_failure_after_retry_after(
 
     dispatched = app.tasks[DISPATCH_TASK].apply().result
     assert dispatched["deliveries"] == 1
-    (name, args, options), = [q for q in queued if q[0] == DELIVER_TASK]
+    ((_name, args, _options),) = [q for q in queued if q[0] == DELIVER_TASK]
     result = app.tasks[DELIVER_TASK].apply(args=args).result
 
     assert result["status"] == "pending"

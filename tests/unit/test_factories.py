@@ -10,9 +10,12 @@ from tracker.watchlist import LabConfig, Subscription, parse_watchlist
 
 
 def test_watchlist_toml_is_the_file_a_user_would_write() -> None:
-    text = watchlist_toml(qwen(name="Qwen (Alibaba Cloud)", arxiv_queries=[QWEN_AUTHORS], poll_interval=60),
-                          subscriptions=[subscription("webhook:http://x/hook?big", min_params_b=100)])
-    by_hand = parse_watchlist(f"""
+    text = watchlist_toml(
+        qwen(name="Qwen (Alibaba Cloud)", arxiv_queries=[QWEN_AUTHORS], poll_interval=60),
+        subscriptions=[subscription("webhook:http://x/hook?big", min_params_b=100)],
+    )
+    by_hand = parse_watchlist(
+        f"""
 [[labs]]
 slug = "qwen"
 name = "Qwen (Alibaba Cloud)"
@@ -24,7 +27,9 @@ poll_interval = 60
 [[subscriptions]]
 channel = "webhook:http://x/hook?big"
 min_params_b = 100
-""", source="t")
+""",
+        source="t",
+    )
     rendered = parse_watchlist(text, source="t")
     assert (rendered.labs, rendered.subscriptions) == (by_hand.labs, by_hand.subscriptions)
 
@@ -40,5 +45,9 @@ def test_packaged_subset_and_observation_defaults() -> None:
     wl = packaged("qwen", "deepseek", subscriptions=[Subscription(channel="console:")])
     assert [lab.slug for lab in wl.labs] == ["qwen", "deepseek"] and wl.subscriptions[0].channel == "console:"
     obs = observation("zai-org/GLM-4.6")
-    assert (obs.source, obs.kind, obs.org, obs.external_id) == (SourceKind.HF, ArtifactKind.MODEL, "zai-org",
-                                                                "id-zai-org/GLM-4.6")
+    assert (obs.source, obs.kind, obs.org, obs.external_id) == (
+        SourceKind.HF,
+        ArtifactKind.MODEL,
+        "zai-org",
+        "id-zai-org/GLM-4.6",
+    )

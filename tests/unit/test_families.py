@@ -359,7 +359,7 @@ CORPUS_NAMES: tuple[str, ...] = (
     "zai-org/glm-edge-4b-chat",
 )
 
-B, I, T = "base", "instruct", "thinking"
+B, I, T = "base", "instruct", "thinking"  # noqa: E741 (the table reads as kind initials)
 Q, V, D = "quantized", "vision", "distill"
 
 # name, family, release_key, kinds (exact, from the name only), size_label, total_b, active_b,
@@ -373,43 +373,56 @@ NAME_TABLE: list[tuple] = [
     ("Qwen/Qwen3-32B-GGUF", "Qwen3", "Qwen3", (Q,), "32B", 32.0, None, "GGUF", None),
     ("Qwen/Qwen3-30B-A3B-Base", "Qwen3", "Qwen3", (B,), "30B-A3B", 30.0, 3.0, None, None),
     ("Qwen/Qwen3-235B-A22B", "Qwen3", "Qwen3", (), "235B-A22B", 235.0, 22.0, None, None),
-    ("Qwen/Qwen3-235B-A22B-GPTQ-Int4", "Qwen3", "Qwen3", (Q,), "235B-A22B", 235.0, 22.0,
-     "GPTQ-Int4", None),
+    ("Qwen/Qwen3-235B-A22B-GPTQ-Int4", "Qwen3", "Qwen3", (Q,), "235B-A22B", 235.0, 22.0, "GPTQ-Int4", None),
     # dated refresh -2507: same family, another release
-    ("Qwen/Qwen3-235B-A22B-Instruct-2507", "Qwen3", "Qwen3-2507", (I,), "235B-A22B", 235.0, 22.0,
-     None, "2507"),
-    ("Qwen/Qwen3-235B-A22B-Thinking-2507-FP8", "Qwen3", "Qwen3-2507", (Q, T), "235B-A22B", 235.0,
-     22.0, "FP8", "2507"),
+    ("Qwen/Qwen3-235B-A22B-Instruct-2507", "Qwen3", "Qwen3-2507", (I,), "235B-A22B", 235.0, 22.0, None, "2507"),
+    ("Qwen/Qwen3-235B-A22B-Thinking-2507-FP8", "Qwen3", "Qwen3-2507", (Q, T), "235B-A22B", 235.0, 22.0, "FP8", "2507"),
     ("Qwen/Qwen3-4B-Instruct-2507", "Qwen3", "Qwen3-2507", (I,), "4B", 4.0, None, None, "2507"),
     # product lines launched separately keep their word
-    ("Qwen/Qwen3-Coder-480B-A35B-Instruct", "Qwen3-Coder", "Qwen3-Coder", ("coder", I),
-     "480B-A35B", 480.0, 35.0, None, None),
-    ("Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8", "Qwen3-Coder", "Qwen3-Coder", ("coder", I, Q),
-     "30B-A3B", 30.0, 3.0, "FP8", None),
-    ("Qwen/Qwen3-VL-235B-A22B-Thinking", "Qwen3-VL", "Qwen3-VL", (T, V), "235B-A22B", 235.0, 22.0,
-     None, None),
-    ("Qwen/Qwen3-Omni-30B-A3B-Captioner", "Qwen3-Omni", "Qwen3-Omni", ("omni",), "30B-A3B", 30.0,
-     3.0, None, None),
-    ("Qwen/Qwen3-Next-80B-A3B-Instruct", "Qwen3-Next", "Qwen3-Next", (I,), "80B-A3B", 80.0, 3.0,
-     None, None),
-    ("Qwen/Qwen3-Embedding-0.6B", "Qwen3-Embedding", "Qwen3-Embedding", ("embedding",), "0.6B",
-     0.6, None, None, None),
-    ("Qwen/Qwen3-Reranker-4B", "Qwen3-Reranker", "Qwen3-Reranker", ("reranker",), "4B", 4.0, None,
-     None, None),
-    ("Qwen/Qwen3Guard-Gen-0.6B", "Qwen3Guard", "Qwen3Guard", ("guard",), "0.6B", 0.6, None, None,
-     None),
-    ("Qwen/Qwen-Image", "Qwen-Image", "Qwen-Image", ("image-generation",), None, None, None, None,
-     None),
-    ("Qwen/Qwen-Image-Edit-2509", "Qwen-Image-Edit", "Qwen-Image-Edit-2509", ("image-generation",),
-     None, None, None, None, "2509"),
-    ("Qwen/Qwen2.5-VL-72B-Instruct-AWQ", "Qwen2.5-VL", "Qwen2.5-VL", (I, Q, V), "72B", 72.0, None,
-     "AWQ", None),
-    ("Qwen/Qwen2.5-Omni-7B", "Qwen2.5-Omni", "Qwen2.5-Omni", ("omni",), "7B", 7.0, None, None,
-     None),
-    ("Qwen/Qwen2-Audio-7B-Instruct", "Qwen2-Audio", "Qwen2-Audio", ("audio", I), "7B", 7.0, None,
-     None, None),
-    ("Qwen/Qwen2.5-Math-PRM-72B", "Qwen2.5-Math-PRM", "Qwen2.5-Math-PRM", ("math",), "72B", 72.0,
-     None, None, None),
+    (
+        "Qwen/Qwen3-Coder-480B-A35B-Instruct",
+        "Qwen3-Coder",
+        "Qwen3-Coder",
+        ("coder", I),
+        "480B-A35B",
+        480.0,
+        35.0,
+        None,
+        None,
+    ),
+    (
+        "Qwen/Qwen3-Coder-30B-A3B-Instruct-FP8",
+        "Qwen3-Coder",
+        "Qwen3-Coder",
+        ("coder", I, Q),
+        "30B-A3B",
+        30.0,
+        3.0,
+        "FP8",
+        None,
+    ),
+    ("Qwen/Qwen3-VL-235B-A22B-Thinking", "Qwen3-VL", "Qwen3-VL", (T, V), "235B-A22B", 235.0, 22.0, None, None),
+    ("Qwen/Qwen3-Omni-30B-A3B-Captioner", "Qwen3-Omni", "Qwen3-Omni", ("omni",), "30B-A3B", 30.0, 3.0, None, None),
+    ("Qwen/Qwen3-Next-80B-A3B-Instruct", "Qwen3-Next", "Qwen3-Next", (I,), "80B-A3B", 80.0, 3.0, None, None),
+    ("Qwen/Qwen3-Embedding-0.6B", "Qwen3-Embedding", "Qwen3-Embedding", ("embedding",), "0.6B", 0.6, None, None, None),
+    ("Qwen/Qwen3-Reranker-4B", "Qwen3-Reranker", "Qwen3-Reranker", ("reranker",), "4B", 4.0, None, None, None),
+    ("Qwen/Qwen3Guard-Gen-0.6B", "Qwen3Guard", "Qwen3Guard", ("guard",), "0.6B", 0.6, None, None, None),
+    ("Qwen/Qwen-Image", "Qwen-Image", "Qwen-Image", ("image-generation",), None, None, None, None, None),
+    (
+        "Qwen/Qwen-Image-Edit-2509",
+        "Qwen-Image-Edit",
+        "Qwen-Image-Edit-2509",
+        ("image-generation",),
+        None,
+        None,
+        None,
+        None,
+        "2509",
+    ),
+    ("Qwen/Qwen2.5-VL-72B-Instruct-AWQ", "Qwen2.5-VL", "Qwen2.5-VL", (I, Q, V), "72B", 72.0, None, "AWQ", None),
+    ("Qwen/Qwen2.5-Omni-7B", "Qwen2.5-Omni", "Qwen2.5-Omni", ("omni",), "7B", 7.0, None, None, None),
+    ("Qwen/Qwen2-Audio-7B-Instruct", "Qwen2-Audio", "Qwen2-Audio", ("audio", I), "7B", 7.0, None, None, None),
+    ("Qwen/Qwen2.5-Math-PRM-72B", "Qwen2.5-Math-PRM", "Qwen2.5-Math-PRM", ("math",), "72B", 72.0, None, None, None),
     # -1M is context, not parameters
     ("Qwen/Qwen2.5-7B-Instruct-1M", "Qwen2.5", "Qwen2.5", (I,), "7B", 7.0, None, None, None),
     ("Qwen/Qwen2.5-14B-Instruct-1M", "Qwen2.5", "Qwen2.5", (I,), "14B", 14.0, None, None, None),
@@ -417,43 +430,105 @@ NAME_TABLE: list[tuple] = [
     ("Qwen/QVQ-72B-Preview", "QVQ", "QVQ", (T, V), "72B", 72.0, None, None, None),
     # DeepSeek
     ("deepseek-ai/DeepSeek-V3", "DeepSeek-V3", "DeepSeek-V3", (), None, None, None, None, None),
-    ("deepseek-ai/DeepSeek-V3-0324", "DeepSeek-V3", "DeepSeek-V3-0324", (), None, None, None, None,
-     "0324"),
-    ("deepseek-ai/DeepSeek-V3.1-Base", "DeepSeek-V3.1", "DeepSeek-V3.1", (B,), None, None, None,
-     None, None),
-    ("deepseek-ai/DeepSeek-V3.1-Terminus", "DeepSeek-V3.1-Terminus", "DeepSeek-V3.1-Terminus", (),
-     None, None, None, None, None),
-    ("deepseek-ai/DeepSeek-V3.2-Exp-Base", "DeepSeek-V3.2-Exp", "DeepSeek-V3.2-Exp", (B,), None,
-     None, None, None, None),
-    ("deepseek-ai/DeepSeek-V2.5-1210", "DeepSeek-V2.5", "DeepSeek-V2.5-1210", (), None, None, None,
-     None, "1210"),
-    ("deepseek-ai/DeepSeek-V2-Lite-Chat", "DeepSeek-V2", "DeepSeek-V2", (I,), "Lite", None, None,
-     None, None),
+    ("deepseek-ai/DeepSeek-V3-0324", "DeepSeek-V3", "DeepSeek-V3-0324", (), None, None, None, None, "0324"),
+    ("deepseek-ai/DeepSeek-V3.1-Base", "DeepSeek-V3.1", "DeepSeek-V3.1", (B,), None, None, None, None, None),
+    (
+        "deepseek-ai/DeepSeek-V3.1-Terminus",
+        "DeepSeek-V3.1-Terminus",
+        "DeepSeek-V3.1-Terminus",
+        (),
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
+    (
+        "deepseek-ai/DeepSeek-V3.2-Exp-Base",
+        "DeepSeek-V3.2-Exp",
+        "DeepSeek-V3.2-Exp",
+        (B,),
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
+    ("deepseek-ai/DeepSeek-V2.5-1210", "DeepSeek-V2.5", "DeepSeek-V2.5-1210", (), None, None, None, None, "1210"),
+    ("deepseek-ai/DeepSeek-V2-Lite-Chat", "DeepSeek-V2", "DeepSeek-V2", (I,), "Lite", None, None, None, None),
     ("deepseek-ai/DeepSeek-R1", "DeepSeek-R1", "DeepSeek-R1", (), None, None, None, None, None),
-    ("deepseek-ai/DeepSeek-R1-Zero", "DeepSeek-R1", "DeepSeek-R1", (), None, None, None, None,
-     None),
-    ("deepseek-ai/DeepSeek-R1-0528", "DeepSeek-R1", "DeepSeek-R1-0528", (), None, None, None, None,
-     "0528"),
-    ("deepseek-ai/DeepSeek-R1-0528-Qwen3-8B", "DeepSeek-R1", "DeepSeek-R1-0528", (D,), "8B", 8.0,
-     None, None, "0528"),
-    ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "DeepSeek-R1-Distill", "DeepSeek-R1-Distill", (D,),
-     "7B", 7.0, None, None, None),
-    ("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "DeepSeek-R1-Distill", "DeepSeek-R1-Distill",
-     (D,), "1.5B", 1.5, None, None, None),
-    ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "DeepSeek-R1-Distill", "DeepSeek-R1-Distill",
-     (D,), "70B", 70.0, None, None, None),
-    ("deepseek-ai/DeepSeek-Prover-V2-671B", "DeepSeek-Prover-V2", "DeepSeek-Prover-V2",
-     ("prover",), "671B", 671.0, None, None, None),
-    ("deepseek-ai/DeepSeek-Coder-V2-Lite-Instruct", "DeepSeek-Coder-V2", "DeepSeek-Coder-V2",
-     ("coder", I), "Lite", None, None, None, None),
-    ("deepseek-ai/deepseek-coder-6.7b-instruct", "deepseek-coder", "deepseek-coder", ("coder", I),
-     "6.7B", 6.7, None, None, None),
-    ("deepseek-ai/deepseek-math-7b-rl", "deepseek-math", "deepseek-math", ("math",), "7B", 7.0,
-     None, None, None),
-    ("deepseek-ai/deepseek-vl2-tiny", "deepseek-vl2", "deepseek-vl2", (V,), "tiny", None, None,
-     None, None),
-    ("deepseek-ai/Janus-Pro-7B", "Janus-Pro", "Janus-Pro", ("image-generation", V), "7B", 7.0,
-     None, None, None),
+    ("deepseek-ai/DeepSeek-R1-Zero", "DeepSeek-R1", "DeepSeek-R1", (), None, None, None, None, None),
+    ("deepseek-ai/DeepSeek-R1-0528", "DeepSeek-R1", "DeepSeek-R1-0528", (), None, None, None, None, "0528"),
+    ("deepseek-ai/DeepSeek-R1-0528-Qwen3-8B", "DeepSeek-R1", "DeepSeek-R1-0528", (D,), "8B", 8.0, None, None, "0528"),
+    (
+        "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
+        "DeepSeek-R1-Distill",
+        "DeepSeek-R1-Distill",
+        (D,),
+        "7B",
+        7.0,
+        None,
+        None,
+        None,
+    ),
+    (
+        "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B",
+        "DeepSeek-R1-Distill",
+        "DeepSeek-R1-Distill",
+        (D,),
+        "1.5B",
+        1.5,
+        None,
+        None,
+        None,
+    ),
+    (
+        "deepseek-ai/DeepSeek-R1-Distill-Llama-70B",
+        "DeepSeek-R1-Distill",
+        "DeepSeek-R1-Distill",
+        (D,),
+        "70B",
+        70.0,
+        None,
+        None,
+        None,
+    ),
+    (
+        "deepseek-ai/DeepSeek-Prover-V2-671B",
+        "DeepSeek-Prover-V2",
+        "DeepSeek-Prover-V2",
+        ("prover",),
+        "671B",
+        671.0,
+        None,
+        None,
+        None,
+    ),
+    (
+        "deepseek-ai/DeepSeek-Coder-V2-Lite-Instruct",
+        "DeepSeek-Coder-V2",
+        "DeepSeek-Coder-V2",
+        ("coder", I),
+        "Lite",
+        None,
+        None,
+        None,
+        None,
+    ),
+    (
+        "deepseek-ai/deepseek-coder-6.7b-instruct",
+        "deepseek-coder",
+        "deepseek-coder",
+        ("coder", I),
+        "6.7B",
+        6.7,
+        None,
+        None,
+        None,
+    ),
+    ("deepseek-ai/deepseek-math-7b-rl", "deepseek-math", "deepseek-math", ("math",), "7B", 7.0, None, None, None),
+    ("deepseek-ai/deepseek-vl2-tiny", "deepseek-vl2", "deepseek-vl2", (V,), "tiny", None, None, None, None),
+    ("deepseek-ai/Janus-Pro-7B", "Janus-Pro", "Janus-Pro", ("image-generation", V), "7B", 7.0, None, None, None),
     # Zhipu / Z.ai
     ("zai-org/GLM-4.5", "GLM-4.5", "GLM-4.5", (), None, None, None, None, None),
     ("zai-org/GLM-4.5-Air", "GLM-4.5", "GLM-4.5", (), "Air", None, None, None, None),
@@ -464,64 +539,64 @@ NAME_TABLE: list[tuple] = [
     ("zai-org/GLM-4.6V-Flash", "GLM-4.6V", "GLM-4.6V", (V,), "Flash", None, None, None, None),
     ("zai-org/GLM-4.1V-9B-Thinking", "GLM-4.1V", "GLM-4.1V", (T, V), "9B", 9.0, None, None, None),
     ("zai-org/GLM-4-32B-Base-0414", "GLM-4", "GLM-4-0414", (B,), "32B", 32.0, None, None, "0414"),
-    ("zai-org/GLM-Z1-Rumination-32B-0414", "GLM-Z1", "GLM-Z1-0414", (T,), "32B", 32.0, None, None,
-     "0414"),
+    ("zai-org/GLM-Z1-Rumination-32B-0414", "GLM-Z1", "GLM-Z1-0414", (T,), "32B", 32.0, None, None, "0414"),
     ("zai-org/glm-4-9b-chat", "glm-4", "glm-4", (I,), "9B", 9.0, None, None, None),
     ("zai-org/glm-4v-9b", "glm-4v", "glm-4v", (V,), "9B", 9.0, None, None, None),
-    ("zai-org/glm-4-voice-9b", "glm-4-voice", "glm-4-voice", ("audio",), "9B", 9.0, None, None,
-     None),
-    ("zai-org/cogagent-9b-20241220", "cogagent", "cogagent-20241220", (), "9B", 9.0, None, None,
-     "20241220"),
-    ("zai-org/CogView4-6B", "CogView4", "CogView4", ("image-generation",), "6B", 6.0, None, None,
-     None),
-    ("zai-org/CogVideoX-5b", "CogVideoX", "CogVideoX", ("video-generation",), "5B", 5.0, None, None,
-     None),
+    ("zai-org/glm-4-voice-9b", "glm-4-voice", "glm-4-voice", ("audio",), "9B", 9.0, None, None, None),
+    ("zai-org/cogagent-9b-20241220", "cogagent", "cogagent-20241220", (), "9B", 9.0, None, None, "20241220"),
+    ("zai-org/CogView4-6B", "CogView4", "CogView4", ("image-generation",), "6B", 6.0, None, None, None),
+    ("zai-org/CogVideoX-5b", "CogVideoX", "CogVideoX", ("video-generation",), "5B", 5.0, None, None, None),
     # Moonshot
     ("moonshotai/Kimi-K2-Instruct", "Kimi-K2", "Kimi-K2", (I,), None, None, None, None, None),
-    ("moonshotai/Kimi-K2-Instruct-0905", "Kimi-K2", "Kimi-K2-0905", (I,), None, None, None, None,
-     "0905"),
-    ("moonshotai/Kimi-VL-A3B-Thinking-2506", "Kimi-VL", "Kimi-VL-2506", (T, V), "A3B", None, 3.0,
-     None, "2506"),
-    ("moonshotai/Moonlight-16B-A3B-Instruct", "Moonlight", "Moonlight", (I,), "16B-A3B", 16.0, 3.0,
-     None, None),
-    ("moonshotai/Kimi-Audio-7B-Instruct", "Kimi-Audio", "Kimi-Audio", ("audio", I), "7B", 7.0,
-     None, None, None),
+    ("moonshotai/Kimi-K2-Instruct-0905", "Kimi-K2", "Kimi-K2-0905", (I,), None, None, None, None, "0905"),
+    ("moonshotai/Kimi-VL-A3B-Thinking-2506", "Kimi-VL", "Kimi-VL-2506", (T, V), "A3B", None, 3.0, None, "2506"),
+    ("moonshotai/Moonlight-16B-A3B-Instruct", "Moonlight", "Moonlight", (I,), "16B-A3B", 16.0, 3.0, None, None),
+    ("moonshotai/Kimi-Audio-7B-Instruct", "Kimi-Audio", "Kimi-Audio", ("audio", I), "7B", 7.0, None, None, None),
     # MiniMax: -40k/-80k are thinking budgets, not parameters
     ("MiniMaxAI/MiniMax-M1-80k", "MiniMax-M1", "MiniMax-M1", (), None, None, None, None, None),
     ("MiniMaxAI/MiniMax-M1-40k", "MiniMax-M1", "MiniMax-M1", (), None, None, None, None, None),
     ("MiniMaxAI/MiniMax-M2.1", "MiniMax-M2.1", "MiniMax-M2.1", (), None, None, None, None, None),
-    ("MiniMaxAI/MiniMax-VL-01", "MiniMax-VL-01", "MiniMax-VL-01", (V,), None, None, None, None,
-     None),
+    ("MiniMaxAI/MiniMax-VL-01", "MiniMax-VL-01", "MiniMax-VL-01", (V,), None, None, None, None, None),
     # Xiaomi
     ("XiaomiMiMo/MiMo-7B-RL", "MiMo", "MiMo", (), "7B", 7.0, None, None, None),
     ("XiaomiMiMo/MiMo-7B-RL-0530", "MiMo", "MiMo-0530", (), "7B", 7.0, None, None, "0530"),
     ("XiaomiMiMo/MiMo-V2-Flash", "MiMo-V2", "MiMo-V2", (), "Flash", None, None, None, None),
-    ("XiaomiMiMo/MiMo-VL-7B-RL-2508", "MiMo-VL", "MiMo-VL-2508", (V,), "7B", 7.0, None, None,
-     "2508"),
-    ("XiaomiMiMo/MiMo-Audio-7B-Base", "MiMo-Audio", "MiMo-Audio", ("audio", B), "7B", 7.0, None,
-     None, None),
+    ("XiaomiMiMo/MiMo-VL-7B-RL-2508", "MiMo-VL", "MiMo-VL-2508", (V,), "7B", 7.0, None, None, "2508"),
+    ("XiaomiMiMo/MiMo-Audio-7B-Base", "MiMo-Audio", "MiMo-Audio", ("audio", B), "7B", 7.0, None, None, None),
     # Tencent
-    ("tencent/Hunyuan-A13B-Instruct-FP8", "Hunyuan", "Hunyuan", (I, Q), "A13B", None, 13.0, "FP8",
-     None),
+    ("tencent/Hunyuan-A13B-Instruct-FP8", "Hunyuan", "Hunyuan", (I, Q), "A13B", None, 13.0, "FP8", None),
     ("tencent/Hunyuan-1.8B-Instruct", "Hunyuan", "Hunyuan", (I,), "1.8B", 1.8, None, None, None),
     ("tencent/Hunyuan-MT-7B", "Hunyuan-MT", "Hunyuan-MT", (), "7B", 7.0, None, None, None),
-    ("tencent/HunyuanImage-3.0", "HunyuanImage-3.0", "HunyuanImage-3.0", ("image-generation",),
-     None, None, None, None, None),
-    ("tencent/HunyuanVideo-I2V", "HunyuanVideo-I2V", "HunyuanVideo-I2V", ("video-generation",),
-     None, None, None, None, None),
+    (
+        "tencent/HunyuanImage-3.0",
+        "HunyuanImage-3.0",
+        "HunyuanImage-3.0",
+        ("image-generation",),
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
+    (
+        "tencent/HunyuanVideo-I2V",
+        "HunyuanVideo-I2V",
+        "HunyuanVideo-I2V",
+        ("video-generation",),
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
     ("tencent/Hunyuan3D-2.1", "Hunyuan3D-2.1", "Hunyuan3D-2.1", (), None, None, None, None, None),
     # Baidu: upper-case PT = PyTorch weights (not base), Paddle = other format
-    ("baidu/ERNIE-4.5-300B-A47B-PT", "ERNIE-4.5", "ERNIE-4.5", (), "300B-A47B", 300.0, 47.0, None,
-     None),
-    ("baidu/ERNIE-4.5-300B-A47B-Base-PT", "ERNIE-4.5", "ERNIE-4.5", (B,), "300B-A47B", 300.0, 47.0,
-     None, None),
-    ("baidu/ERNIE-4.5-300B-A47B-Paddle", "ERNIE-4.5", "ERNIE-4.5", (), "300B-A47B", 300.0, 47.0,
-     None, None),
+    ("baidu/ERNIE-4.5-300B-A47B-PT", "ERNIE-4.5", "ERNIE-4.5", (), "300B-A47B", 300.0, 47.0, None, None),
+    ("baidu/ERNIE-4.5-300B-A47B-Base-PT", "ERNIE-4.5", "ERNIE-4.5", (B,), "300B-A47B", 300.0, 47.0, None, None),
+    ("baidu/ERNIE-4.5-300B-A47B-Paddle", "ERNIE-4.5", "ERNIE-4.5", (), "300B-A47B", 300.0, 47.0, None, None),
     ("baidu/ERNIE-4.5-0.3B-PT", "ERNIE-4.5", "ERNIE-4.5", (), "0.3B", 0.3, None, None, None),
-    ("baidu/ERNIE-4.5-VL-424B-A47B-PT", "ERNIE-4.5-VL", "ERNIE-4.5-VL", (V,), "424B-A47B", 424.0,
-     47.0, None, None),
-    ("baidu/ERNIE-4.5-21B-A3B-Thinking", "ERNIE-4.5", "ERNIE-4.5", (T,), "21B-A3B", 21.0, 3.0,
-     None, None),
+    ("baidu/ERNIE-4.5-VL-424B-A47B-PT", "ERNIE-4.5-VL", "ERNIE-4.5-VL", (V,), "424B-A47B", 424.0, 47.0, None, None),
+    ("baidu/ERNIE-4.5-21B-A3B-Thinking", "ERNIE-4.5", "ERNIE-4.5", (T,), "21B-A3B", 21.0, 3.0, None, None),
     # inclusionAI: 1T = 1000B; tiers before the version
     ("inclusionAI/Ling-1T", "Ling", "Ling", (), "1T", 1000.0, None, None, None),
     ("inclusionAI/Ring-1T-preview", "Ring", "Ring", (), "1T", 1000.0, None, None, None),
@@ -533,105 +608,176 @@ NAME_TABLE: list[tuple] = [
     ("internlm/Intern-S1-mini", "Intern-S1", "Intern-S1", (), "mini", None, None, None, None),
     ("internlm/Intern-S1-FP8", "Intern-S1", "Intern-S1", (Q,), None, None, None, "FP8", None),
     ("OpenGVLab/InternVL3-78B", "InternVL3", "InternVL3", (V,), "78B", 78.0, None, None, None),
-    ("OpenGVLab/InternVL3_5-241B-A28B", "InternVL3_5", "InternVL3_5", (V,), "241B-A28B", 241.0,
-     28.0, None, None),
-    ("internlm/internlm2_5-7b-chat", "internlm2_5", "internlm2_5", (I,), "7B", 7.0, None, None,
-     None),
+    ("OpenGVLab/InternVL3_5-241B-A28B", "InternVL3_5", "InternVL3_5", (V,), "241B-A28B", 241.0, 28.0, None, None),
+    ("internlm/internlm2_5-7b-chat", "internlm2_5", "internlm2_5", (I,), "7B", 7.0, None, None, None),
     # ByteDance Seed
-    ("ByteDance-Seed/Seed-OSS-36B-Base-woSyn", "Seed-OSS", "Seed-OSS", (B,), "36B", 36.0, None,
-     None, None),
-    ("ByteDance-Seed/Seed-Coder-8B-Reasoning", "Seed-Coder", "Seed-Coder", ("coder", T), "8B", 8.0,
-     None, None, None),
+    ("ByteDance-Seed/Seed-OSS-36B-Base-woSyn", "Seed-OSS", "Seed-OSS", (B,), "36B", 36.0, None, None, None),
+    ("ByteDance-Seed/Seed-Coder-8B-Reasoning", "Seed-Coder", "Seed-Coder", ("coder", T), "8B", 8.0, None, None, None),
     ("ByteDance-Seed/Seed-X-Instruct-7B", "Seed-X", "Seed-X", (I,), "7B", 7.0, None, None, None),
     ("ByteDance-Seed/Seed-X-PPO-7B", "Seed-X", "Seed-X", (), "7B", 7.0, None, None, None),
-    ("ByteDance-Seed/UI-TARS-1.5-7B", "UI-TARS-1.5", "UI-TARS-1.5", (), "7B", 7.0, None, None,
-     None),
+    ("ByteDance-Seed/UI-TARS-1.5-7B", "UI-TARS-1.5", "UI-TARS-1.5", (), "7B", 7.0, None, None, None),
     # Meta: 17B-16E = 17B active, 16 experts, total unknown
-    ("meta-llama/Llama-4-Maverick-17B-128E-Instruct", "Llama-4", "Llama-4", (I,), "17B-128E", None,
-     17.0, None, None),
-    ("meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8", "Llama-4", "Llama-4", (I, Q),
-     "17B-128E", None, 17.0, "FP8", None),
-    ("meta-llama/Llama-4-Scout-17B-16E", "Llama-4", "Llama-4", (), "17B-16E", None, 17.0, None,
-     None),
-    ("meta-llama/Llama-Guard-4-12B", "Llama-Guard-4", "Llama-Guard-4", ("guard",), "12B", 12.0,
-     None, None, None),
-    ("meta-llama/Llama-Prompt-Guard-2-86M", "Llama-Prompt-Guard-2", "Llama-Prompt-Guard-2",
-     ("guard",), "86M", 0.086, None, None, None),
-    ("meta-llama/Llama-3.2-11B-Vision-Instruct", "Llama-3.2", "Llama-3.2", (I, V), "11B", 11.0,
-     None, None, None),
-    ("meta-llama/Llama-3.3-70B-Instruct", "Llama-3.3", "Llama-3.3", (I,), "70B", 70.0, None, None,
-     None),
+    ("meta-llama/Llama-4-Maverick-17B-128E-Instruct", "Llama-4", "Llama-4", (I,), "17B-128E", None, 17.0, None, None),
+    (
+        "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+        "Llama-4",
+        "Llama-4",
+        (I, Q),
+        "17B-128E",
+        None,
+        17.0,
+        "FP8",
+        None,
+    ),
+    ("meta-llama/Llama-4-Scout-17B-16E", "Llama-4", "Llama-4", (), "17B-16E", None, 17.0, None, None),
+    ("meta-llama/Llama-Guard-4-12B", "Llama-Guard-4", "Llama-Guard-4", ("guard",), "12B", 12.0, None, None, None),
+    (
+        "meta-llama/Llama-Prompt-Guard-2-86M",
+        "Llama-Prompt-Guard-2",
+        "Llama-Prompt-Guard-2",
+        ("guard",),
+        "86M",
+        0.086,
+        None,
+        None,
+        None,
+    ),
+    ("meta-llama/Llama-3.2-11B-Vision-Instruct", "Llama-3.2", "Llama-3.2", (I, V), "11B", 11.0, None, None, None),
+    ("meta-llama/Llama-3.3-70B-Instruct", "Llama-3.3", "Llama-3.3", (I,), "70B", 70.0, None, None, None),
     # OpenAI
     ("openai/gpt-oss-120b", "gpt-oss", "gpt-oss", (), "120B", 120.0, None, None, None),
     ("openai/gpt-oss-20b", "gpt-oss", "gpt-oss", (), "20B", 20.0, None, None, None),
-    ("openai/gpt-oss-safeguard-20b", "gpt-oss-safeguard", "gpt-oss-safeguard", ("guard",), "20B",
-     20.0, None, None, None),
-    ("openai/whisper-large-v3", "whisper-v3", "whisper-v3", ("audio",), "large", None, None, None,
-     None),
-    ("openai/whisper-large-v3-turbo", "whisper-v3-turbo", "whisper-v3-turbo", ("audio",), "large",
-     None, None, None, None),
+    (
+        "openai/gpt-oss-safeguard-20b",
+        "gpt-oss-safeguard",
+        "gpt-oss-safeguard",
+        ("guard",),
+        "20B",
+        20.0,
+        None,
+        None,
+        None,
+    ),
+    ("openai/whisper-large-v3", "whisper-v3", "whisper-v3", ("audio",), "large", None, None, None, None),
+    (
+        "openai/whisper-large-v3-turbo",
+        "whisper-v3-turbo",
+        "whisper-v3-turbo",
+        ("audio",),
+        "large",
+        None,
+        None,
+        None,
+        None,
+    ),
     # Google: -it instruct, lower-case -pt base, m sizes
     ("google/gemma-3-27b-it", "gemma-3", "gemma-3", (I,), "27B", 27.0, None, None, None),
     ("google/gemma-3-27b-pt", "gemma-3", "gemma-3", (B,), "27B", 27.0, None, None, None),
     ("google/gemma-3-270m", "gemma-3", "gemma-3", (), "270M", 0.27, None, None, None),
-    ("google/gemma-3-27b-it-qat-q4_0-gguf", "gemma-3", "gemma-3", (I, Q), "27B", 27.0, None,
-     "QAT-Q4_0-GGUF", None),
-    ("google/embeddinggemma-300m", "embeddinggemma", "embeddinggemma", ("embedding",), "300M", 0.3,
-     None, None, None),
-    ("google/paligemma2-3b-pt-224", "paligemma2", "paligemma2", (B, V), "3B", 3.0, None, None,
-     None),
+    ("google/gemma-3-27b-it-qat-q4_0-gguf", "gemma-3", "gemma-3", (I, Q), "27B", 27.0, None, "QAT-Q4_0-GGUF", None),
+    ("google/embeddinggemma-300m", "embeddinggemma", "embeddinggemma", ("embedding",), "300M", 0.3, None, None, None),
+    ("google/paligemma2-3b-pt-224", "paligemma2", "paligemma2", (B, V), "3B", 3.0, None, None, None),
     ("google/medgemma-27b-text-it", "medgemma", "medgemma", (I,), "27B", 27.0, None, None, None),
     # Microsoft: mini/plus are tiers, reasoning is thinking, 2B-4T = 4T training tokens
     ("microsoft/phi-4", "phi-4", "phi-4", (), None, None, None, None, None),
     ("microsoft/Phi-4-reasoning", "Phi-4", "Phi-4", (T,), None, None, None, None, None),
     ("microsoft/Phi-4-reasoning-plus", "Phi-4", "Phi-4", (T,), "plus", None, None, None, None),
     ("microsoft/Phi-4-mini-instruct", "Phi-4", "Phi-4", (I,), "mini", None, None, None, None),
-    ("microsoft/Phi-4-mini-flash-reasoning", "Phi-4", "Phi-4", (T,), "mini-flash", None, None,
-     None, None),
-    ("microsoft/Phi-4-multimodal-instruct", "Phi-4-multimodal", "Phi-4-multimodal", (I, "omni"),
-     None, None, None, None, None),
-    ("microsoft/bitnet-b1.58-2B-4T", "bitnet-b1.58", "bitnet-b1.58", (), "2B", 2.0, None, None,
-     None),
-    ("microsoft/WizardLM-2-8x22B", "WizardLM-2", "WizardLM-2", (), "8x22B", None, None, None,
-     None),
-    ("microsoft/VibeVoice-1.5B", "VibeVoice", "VibeVoice", ("tts",), "1.5B", 1.5, None, None,
-     None),
+    ("microsoft/Phi-4-mini-flash-reasoning", "Phi-4", "Phi-4", (T,), "mini-flash", None, None, None, None),
+    (
+        "microsoft/Phi-4-multimodal-instruct",
+        "Phi-4-multimodal",
+        "Phi-4-multimodal",
+        (I, "omni"),
+        None,
+        None,
+        None,
+        None,
+        None,
+    ),
+    ("microsoft/bitnet-b1.58-2B-4T", "bitnet-b1.58", "bitnet-b1.58", (), "2B", 2.0, None, None, None),
+    ("microsoft/WizardLM-2-8x22B", "WizardLM-2", "WizardLM-2", (), "8x22B", None, None, None, None),
+    ("microsoft/VibeVoice-1.5B", "VibeVoice", "VibeVoice", ("tts",), "1.5B", 1.5, None, None, None),
     ("microsoft/MAI-DS-R1", "MAI-DS-R1", "MAI-DS-R1", (), None, None, None, None, None),
     # Mistral: dated revisions, Mistral-Small is a product line, Mini/Small tiers elsewhere
-    ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "Mistral-Small-3.1", "Mistral-Small-3.1-2503",
-     (I,), "24B", 24.0, None, None, "2503"),
-    ("mistralai/Mistral-Small-24B-Base-2501", "Mistral-Small", "Mistral-Small-2501", (B,), "24B",
-     24.0, None, None, "2501"),
-    ("mistralai/Mistral-7B-Instruct-v0.3", "Mistral", "Mistral-v0.3", (I,), "7B", 7.0, None, None,
-     "v0.3"),
-    ("mistralai/Ministral-8B-Instruct-2410", "Ministral", "Ministral-2410", (I,), "8B", 8.0, None,
-     None, "2410"),
-    ("mistralai/Magistral-Small-2509", "Magistral", "Magistral-2509", (T,), "Small", None, None,
-     None, "2509"),
-    ("mistralai/Devstral-Small-2505", "Devstral", "Devstral-2505", ("coder",), "Small", None, None,
-     None, "2505"),
-    ("mistralai/Voxtral-Mini-3B-2507", "Voxtral", "Voxtral-2507", ("audio",), "3B", 3.0, None,
-     None, "2507"),
-    ("mistralai/Voxtral-Small-24B-2507", "Voxtral", "Voxtral-2507", ("audio",), "24B", 24.0, None,
-     None, "2507"),
+    (
+        "mistralai/Mistral-Small-3.1-24B-Instruct-2503",
+        "Mistral-Small-3.1",
+        "Mistral-Small-3.1-2503",
+        (I,),
+        "24B",
+        24.0,
+        None,
+        None,
+        "2503",
+    ),
+    (
+        "mistralai/Mistral-Small-24B-Base-2501",
+        "Mistral-Small",
+        "Mistral-Small-2501",
+        (B,),
+        "24B",
+        24.0,
+        None,
+        None,
+        "2501",
+    ),
+    ("mistralai/Mistral-7B-Instruct-v0.3", "Mistral", "Mistral-v0.3", (I,), "7B", 7.0, None, None, "v0.3"),
+    ("mistralai/Ministral-8B-Instruct-2410", "Ministral", "Ministral-2410", (I,), "8B", 8.0, None, None, "2410"),
+    ("mistralai/Magistral-Small-2509", "Magistral", "Magistral-2509", (T,), "Small", None, None, None, "2509"),
+    ("mistralai/Devstral-Small-2505", "Devstral", "Devstral-2505", ("coder",), "Small", None, None, None, "2505"),
+    ("mistralai/Voxtral-Mini-3B-2507", "Voxtral", "Voxtral-2507", ("audio",), "3B", 3.0, None, None, "2507"),
+    ("mistralai/Voxtral-Small-24B-2507", "Voxtral", "Voxtral-2507", ("audio",), "24B", 24.0, None, None, "2507"),
     # NVIDIA: -v1 / -v1_5 after the size are refreshes
-    ("nvidia/Llama-3_3-Nemotron-Super-49B-v1", "Llama-3_3-Nemotron", "Llama-3_3-Nemotron-v1", (),
-     "49B", 49.0, None, None, "v1"),
-    ("nvidia/Llama-3_3-Nemotron-Super-49B-v1_5", "Llama-3_3-Nemotron", "Llama-3_3-Nemotron-v1_5",
-     (), "49B", 49.0, None, None, "v1_5"),
-    ("nvidia/Llama-3.1-Nemotron-70B-Instruct-HF", "Llama-3.1-Nemotron", "Llama-3.1-Nemotron", (I,),
-     "70B", 70.0, None, None, None),
-    ("nvidia/NVIDIA-Nemotron-Nano-9B-v2", "NVIDIA-Nemotron", "NVIDIA-Nemotron-v2", (), "9B", 9.0,
-     None, None, "v2"),
+    (
+        "nvidia/Llama-3_3-Nemotron-Super-49B-v1",
+        "Llama-3_3-Nemotron",
+        "Llama-3_3-Nemotron-v1",
+        (),
+        "49B",
+        49.0,
+        None,
+        None,
+        "v1",
+    ),
+    (
+        "nvidia/Llama-3_3-Nemotron-Super-49B-v1_5",
+        "Llama-3_3-Nemotron",
+        "Llama-3_3-Nemotron-v1_5",
+        (),
+        "49B",
+        49.0,
+        None,
+        None,
+        "v1_5",
+    ),
+    (
+        "nvidia/Llama-3.1-Nemotron-70B-Instruct-HF",
+        "Llama-3.1-Nemotron",
+        "Llama-3.1-Nemotron",
+        (I,),
+        "70B",
+        70.0,
+        None,
+        None,
+        None,
+    ),
+    ("nvidia/NVIDIA-Nemotron-Nano-9B-v2", "NVIDIA-Nemotron", "NVIDIA-Nemotron-v2", (), "9B", 9.0, None, None, "v2"),
     # third-party re-uploads parse like the originals
-    ("unsloth/Qwen3-30B-A3B-bnb-4bit", "Qwen3", "Qwen3", (Q,), "30B-A3B", 30.0, 3.0, "bnb-4bit",
-     None),
-    ("unsloth/Qwen3-30B-A3B-Base-bnb-4bit", "Qwen3", "Qwen3", (B, Q), "30B-A3B", 30.0, 3.0,
-     "bnb-4bit", None),
-    ("unsloth/Kimi-K2-Instruct-0905-GGUF", "Kimi-K2", "Kimi-K2-0905", (I, Q), None, None, None,
-     "GGUF", "0905"),
-    ("unsloth/DeepSeek-V3.1-Terminus-GGUF", "DeepSeek-V3.1-Terminus", "DeepSeek-V3.1-Terminus",
-     (Q,), None, None, None, "GGUF", None),
+    ("unsloth/Qwen3-30B-A3B-bnb-4bit", "Qwen3", "Qwen3", (Q,), "30B-A3B", 30.0, 3.0, "bnb-4bit", None),
+    ("unsloth/Qwen3-30B-A3B-Base-bnb-4bit", "Qwen3", "Qwen3", (B, Q), "30B-A3B", 30.0, 3.0, "bnb-4bit", None),
+    ("unsloth/Kimi-K2-Instruct-0905-GGUF", "Kimi-K2", "Kimi-K2-0905", (I, Q), None, None, None, "GGUF", "0905"),
+    (
+        "unsloth/DeepSeek-V3.1-Terminus-GGUF",
+        "DeepSeek-V3.1-Terminus",
+        "DeepSeek-V3.1-Terminus",
+        (Q,),
+        None,
+        None,
+        None,
+        "GGUF",
+        None,
+    ),
 ]
 
 
@@ -640,9 +786,7 @@ NAME_TABLE: list[tuple] = [
     NAME_TABLE,
     ids=[row[0] for row in NAME_TABLE],
 )
-def test_parse_repo_name_table(
-    name, family, release_key, kinds, size_label, total, active, quant, rev
-) -> None:
+def test_parse_repo_name_table(name, family, release_key, kinds, size_label, total, active, quant, rev) -> None:
     """Each real corpus name yields exactly the documented facts."""
     facts = parse_repo_name(name)
     assert facts.family == family
@@ -696,9 +840,7 @@ SYNTHETIC: list[tuple[str, str, str | None, tuple[str, ...]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "family", "quant", "kinds"), SYNTHETIC, ids=[r[0] for r in SYNTHETIC]
-)
+@pytest.mark.parametrize(("name", "family", "quant", "kinds"), SYNTHETIC, ids=[r[0] for r in SYNTHETIC])
 def test_synthetic_suffixes(name: str, family: str, quant: str | None, kinds: tuple) -> None:
     """Quantization and adapter suffixes that the corpus does not happen to contain."""
     facts = parse_repo_name(name)
@@ -806,7 +948,7 @@ def test_qwen3_2507_is_its_own_release() -> None:
         ("inclusionAI/Ling-flash-2.0", "inclusionAI/Ling-mini-2.0"),
         ("microsoft/phi-4", "microsoft/Phi-4-mini-instruct", "microsoft/Phi-4-reasoning"),
         ("nvidia/Llama-3.1-Nemotron-Nano-8B-v1", "nvidia/Llama-3_1-Nemotron-Ultra-253B-v1",
-         "nvidia/Llama-3_3-Nemotron-Super-49B-v1"),  # issue 6: the base version is not the launch
+         "nvidia/Llama-3_3-Nemotron-Super-49B-v1"),  # the base version is not the launch
         ("tencent/Hunyuan-MT-7B", "tencent/Hunyuan-MT-Chimera-7B"),
     ],
 )  # fmt: skip
@@ -864,9 +1006,7 @@ def test_family_match_key(family: str, key: str) -> None:
 
 def test_match_key_groups_case_variants() -> None:
     """``phi-4`` and ``Phi-4-reasoning`` group, ``glm-4-9b`` and ``GLM-4-9B-0414`` do not."""
-    assert family_match_key(family_key("microsoft/phi-4")) == family_match_key(
-        family_key("microsoft/Phi-4-reasoning")
-    )
+    assert family_match_key(family_key("microsoft/phi-4")) == family_match_key(family_key("microsoft/Phi-4-reasoning"))
     assert (
         parse_repo_name("zai-org/glm-4-9b").release_match_key
         != parse_repo_name("zai-org/GLM-4-9B-0414").release_match_key
@@ -929,17 +1069,13 @@ def test_quantization_from_tags(tags: list[str], label: str | None) -> None:
 
 def test_classify_combines_name_and_tags() -> None:
     """Kinds are a union; quantization comes from the name first, then the tags."""
-    v3 = classify(
-        "deepseek-ai/DeepSeek-V3", ["transformers", "deepseek_v3", "fp8"], "text-generation"
-    )
+    v3 = classify("deepseek-ai/DeepSeek-V3", ["transformers", "deepseek_v3", "fp8"], "text-generation")
     assert v3.kinds == () and v3.quantization is None and v3.family == "DeepSeek-V3"
 
     oss = classify("openai/gpt-oss-120b", ["gpt_oss", "8-bit", "mxfp4"], "text-generation")
     assert oss.kinds == () and oss.quantization is None and oss.params_total_b == 120.0
 
-    fp8 = classify(
-        "Qwen/Qwen3-8B-FP8", ["base_model:quantized:Qwen/Qwen3-8B", "fp8"], "text-generation"
-    )
+    fp8 = classify("Qwen/Qwen3-8B-FP8", ["base_model:quantized:Qwen/Qwen3-8B", "fp8"], "text-generation")
     assert fp8.quantization == "FP8" and fp8.kinds == ("quantized",)
 
     image = classify("Qwen/Qwen-Image", ["diffusers", "text-to-image"], "text-to-image")
@@ -948,15 +1084,11 @@ def test_classify_combines_name_and_tags() -> None:
     glm = classify("zai-org/GLM-4.5V", ["glm4v_moe"], "image-text-to-text")
     assert glm.kinds == ("vision",) and glm.family == "GLM-4.5V"
 
-    maverick = classify(
-        "meta-llama/Llama-4-Maverick-17B-128E-Instruct", ["llama4"], "image-text-to-text"
-    )
+    maverick = classify("meta-llama/Llama-4-Maverick-17B-128E-Instruct", ["llama4"], "image-text-to-text")
     assert maverick.kinds == ("instruct", "vision")
     assert (maverick.params_total_b, maverick.params_active_b) == (None, 17.0)
 
-    tagged_only = classify(
-        "someone/Qwen3-8B-quant", ["gguf", "base_model:quantized:Qwen/Qwen3-8B"], None
-    )
+    tagged_only = classify("someone/Qwen3-8B-quant", ["gguf", "base_model:quantized:Qwen/Qwen3-8B"], None)
     assert tagged_only.quantization == "GGUF" and "quantized" in tagged_only.kinds
 
     embed = classify("Qwen/Qwen3-Embedding-8B", ["sentence-transformers"], "feature-extraction")
@@ -1008,9 +1140,7 @@ def test_every_corpus_name_parses(name: str) -> None:
     if facts.params_total_b is not None and facts.params_active_b is not None:
         assert facts.params_active_b < facts.params_total_b
     if facts.size_label and facts.size_label[0].isdigit():
-        assert parse_params(facts.size_label) == (
-            facts.params_total_b, facts.params_active_b, facts.size_label
-        )
+        assert parse_params(facts.size_label) == (facts.params_total_b, facts.params_active_b, facts.size_label)
     # the family is a fixed point: no size, quantization or revision left in it
     again = parse_repo_name(facts.family)
     assert again.family == facts.family

@@ -42,8 +42,7 @@ digest = "weekly"
 
 def _audience(session, settings: Settings, clock: FakeClock, **kw) -> Audience:  # type: ignore[no-untyped-def]
     kw.setdefault("wants", lambda sub: sub.digest is None)
-    return Audience(session, settings=settings, subscriptions=WATCHLIST.subscriptions, now=clock(),
-                    what="tests", **kw)
+    return Audience(session, settings=settings, subscriptions=WATCHLIST.subscriptions, now=clock(), what="tests", **kw)
 
 
 def test_fan_out_creates_one_keyed_delivery_per_servable_subscription_once(
@@ -53,12 +52,20 @@ def test_fan_out_creates_one_keyed_delivery_per_servable_subscription_once(
     caplog.set_level(logging.INFO, logger="tracker.outbox.fanout")
     with store.transaction() as session:
         audience = _audience(session, backend_settings, clock)
-        first = audience.fan_out(kind="test", key=lambda sub: f"k:{sub.channel}",
-                                 payload=lambda sub: {"for": sub.channel})
-        again = audience.fan_out(kind="test", key=lambda sub: f"k:{sub.channel}",
-                                 payload=lambda sub: pytest.fail("content built for an existing key"))
-        only_b = audience.fan_out(kind="test", key=lambda sub: f"other:{sub.id}",
-                                  passes=lambda sub: sub.channel == "console:b", link_subscription=False)
+        first = audience.fan_out(
+            kind="test", key=lambda sub: f"k:{sub.channel}", payload=lambda sub: {"for": sub.channel}
+        )
+        again = audience.fan_out(
+            kind="test",
+            key=lambda sub: f"k:{sub.channel}",
+            payload=lambda sub: pytest.fail("content built for an existing key"),
+        )
+        only_b = audience.fan_out(
+            kind="test",
+            key=lambda sub: f"other:{sub.id}",
+            passes=lambda sub: sub.channel == "console:b",
+            link_subscription=False,
+        )
     assert list(first.created) == ["console:a", "console:b"]
     assert again.created == {} and again.existing == ["console:a", "console:b"]
     assert sorted(again.pending) == sorted(first.created.values())
@@ -78,13 +85,24 @@ def test_fan_out_creates_one_keyed_delivery_per_servable_subscription_once(
 def test_refusals_and_skips_are_reported_not_created(store: Store, backend_settings: Settings) -> None:
     clock = FakeClock()
     with store.transaction() as session:
-        audience = _audience(session, backend_settings, clock, wants=lambda sub: True,
-                             refuse=lambda sub: None if sub.channel.startswith("console:") else "consoles only")
-        run = audience.fan_out(kind="test", key=lambda sub: f"k:{sub.channel}",
-                               payload=lambda sub: Skip("nothing to say") if sub.channel == "console:b" else {})
+        audience = _audience(
+            session,
+            backend_settings,
+            clock,
+            wants=lambda sub: True,
+            refuse=lambda sub: None if sub.channel.startswith("console:") else "consoles only",
+        )
+        run = audience.fan_out(
+            kind="test",
+            key=lambda sub: f"k:{sub.channel}",
+            payload=lambda sub: Skip("nothing to say") if sub.channel == "console:b" else {},
+        )
     assert list(run.created) == ["console:a"]
-    assert audience.skipped == {"console:b": "nothing to say", "slack:default": "consoles only",
-                                "email:reader@example.org": "consoles only"}
+    assert audience.skipped == {
+        "console:b": "nothing to say",
+        "slack:default": "consoles only",
+        "email:reader@example.org": "consoles only",
+    }
 
 
 def test_nothing_to_send_checks_no_channel(store: Store, backend_settings: Settings) -> None:

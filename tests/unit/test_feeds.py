@@ -40,13 +40,16 @@ def poll(settings: Settings, handler, the_lab: LabConfig, validators=None):
             with client.conditional(validators) as store:
                 result = await feeds.poll(client, settings, the_lab)
             return result, store.seen
+
     return asyncio.run(run())
 
 
 def test_rss_entries_parse_into_typed_entries() -> None:
     entries = feeds.parse_feed(fixture("rss.xml"))
-    assert [e.title for e in entries] == ["Qwen3: Think Deeper, Act Faster",
-                                          "QwQ-32B: Embracing the Power of Reinforcement Learning"]
+    assert [e.title for e in entries] == [
+        "Qwen3: Think Deeper, Act Faster",
+        "QwQ-32B: Embracing the Power of Reinforcement Learning",
+    ]
     assert entries[0].entry_id == "https://qwenlm.github.io/blog/qwen3/"
     assert entries[0].published_at == datetime(2025, 4, 28, 21, 10, tzinfo=UTC)
     assert entries[0].summary.startswith("Qwen3")
@@ -64,14 +67,17 @@ def test_atom_entries_with_bare_ids_and_missing_dates() -> None:
     assert feeds.entry_external_id(FEED, "x" * 300).startswith("sha256:")
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("html_200.html", "an HTML page"),
-    ("html_no_doctype.html", "root is <html>"),
-    ("truncated.xml", "not well-formed XML"),
-    ("bozo_not_wellformed.xml", "not well-formed XML"),
-    ("billion_laughs.xml", "DOCTYPE"),
-    ("json.json", "not well-formed XML"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("html_200.html", "an HTML page"),
+        ("html_no_doctype.html", "root is <html>"),
+        ("truncated.xml", "not well-formed XML"),
+        ("bozo_not_wellformed.xml", "not well-formed XML"),
+        ("billion_laughs.xml", "DOCTYPE"),
+        ("json.json", "not well-formed XML"),
+    ],
+)
 def test_bad_bodies_are_parse_errors_not_empty_feeds(name: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         feeds.parse_feed(fixture(name), where="feed X")
@@ -79,7 +85,10 @@ def test_bad_bodies_are_parse_errors_not_empty_feeds(name: str, message: str) ->
 
 def test_bozo_flag_alone_is_not_an_error() -> None:
     """A valid RSS served as text/html: feedparser says bozo, the gate accepts it."""
-    import feedparser, io
+    import io
+
+    import feedparser
+
     body = fixture("rss.xml")
     assert feedparser.parse(io.BytesIO(body), response_headers={"content-type": "text/html"}).bozo
     assert len(feeds.parse_feed(body, content_type="text/html; charset=utf-8")) == 2
@@ -95,8 +104,15 @@ def test_to_observation_is_a_post_with_title_hints() -> None:
 
 def test_poll_returns_entries_and_records_validators(settings: Settings) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=fixture("rss.xml"), headers={
-            "Content-Type": "application/rss+xml", "ETag": '"v1"', "Last-Modified": "Mon, 28 Apr 2025 21:10:00 GMT"})
+        return httpx.Response(
+            200,
+            content=fixture("rss.xml"),
+            headers={
+                "Content-Type": "application/rss+xml",
+                "ETag": '"v1"',
+                "Last-Modified": "Mon, 28 Apr 2025 21:10:00 GMT",
+            },
+        )
 
     result, seen = poll(settings, handler, lab(FEED))
     assert result.failures == [] and result.complete_scopes == {f"feeds:{FEED}"}

@@ -40,6 +40,7 @@ def poll(settings: Settings, handler, the_lab: LabConfig, validators=None):
         async with make_client(settings, transport=httpx.MockTransport(handler)) as client:
             with client.conditional(validators) as store:
                 return await github.poll(client, settings, the_lab), store.seen
+
     return asyncio.run(run())
 
 
@@ -49,17 +50,27 @@ def github_mock(requests: list[httpx.Request] | None = None, *, remaining: str =
             requests.append(request)
         path = request.url.path
         if request.url.host == "github.test" and path.endswith(".atom"):
-            return httpx.Response(200, content=fixture(path.rsplit("/", 1)[1]),
-                                  headers={"Content-Type": "application/atom+xml", "ETag": f'W/"{path}"'})
+            return httpx.Response(
+                200,
+                content=fixture(path.rsplit("/", 1)[1]),
+                headers={"Content-Type": "application/atom+xml", "ETag": f'W/"{path}"'},
+            )
         if path == "/orgs/QwenLM/repos":
-            return httpx.Response(200, content=fixture("repos.json"), headers={
-                "ETag": '"repos1"', "X-RateLimit-Remaining": remaining,
-                "X-RateLimit-Reset": str(int(time.time()) + 600)})
+            return httpx.Response(
+                200,
+                content=fixture("repos.json"),
+                headers={
+                    "ETag": '"repos1"',
+                    "X-RateLimit-Remaining": remaining,
+                    "X-RateLimit-Reset": str(int(time.time()) + 600),
+                },
+            )
         if path == "/orgs/someuser/repos":
             return httpx.Response(404, json={"message": "Not Found"})
         if path == "/users/someuser/repos":
             return httpx.Response(200, json=[], headers={"ETag": '"u"'})
         return httpx.Response(404)
+
     return handler
 
 
@@ -110,9 +121,11 @@ def test_etag_304_costs_no_parsing(settings: Settings, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(github, "parse_feed", no_parse)
     monkeypatch.setattr(github, "parse_repos", no_parse)
-    stored = {f"{WEB}/QwenLM/Qwen3/releases.atom": {"etag": 'W/"r"'},
-              f"{WEB}/QwenLM/Qwen3/tags.atom": {"etag": 'W/"t"'},
-              f"{API}/orgs/QwenLM/repos?type=public&sort=created&direction=desc&per_page=100": {"etag": '"o"'}}
+    stored = {
+        f"{WEB}/QwenLM/Qwen3/releases.atom": {"etag": 'W/"r"'},
+        f"{WEB}/QwenLM/Qwen3/tags.atom": {"etag": 'W/"t"'},
+        f"{API}/orgs/QwenLM/repos?type=public&sort=created&direction=desc&per_page=100": {"etag": '"o"'},
+    }
     result, seen = poll(settings, handler, lab("QwenLM/Qwen3", "QwenLM"), validators=stored)
     assert [r.headers["If-None-Match"] for r in requests] == ['W/"r"', 'W/"t"', '"o"']
     assert result.not_modified == 3 and result.all_not_modified and seen == stored
@@ -122,8 +135,11 @@ def test_rate_limit_exhaustion_is_a_rate_limited_failure_with_reset(settings: Se
     reset = int(time.time()) + 900
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(403, json={"message": "API rate limit exceeded"},
-                              headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+        return httpx.Response(
+            403,
+            json={"message": "API rate limit exceeded"},
+            headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+        )
 
     result, _ = poll(settings, handler, lab("QwenLM"))
     [failure] = result.failures
@@ -139,14 +155,17 @@ def test_remaining_zero_skips_the_next_org_without_a_request(settings: Settings)
     assert "rate limit exhausted" in result.failures[0].error
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b"<!DOCTYPE html><html><body>Unicorn!</body></html>", "not valid JSON"),
-    (fixture("truncated.json"), "not valid JSON"),
-    (b'{"message": "x"}', "expected a JSON array"),
-    (fixture("wrong_types.json"), "field 'id'"),
-    (b'[{"id": 1, "full_name": "a/b", "html_url": "u", "created_at": "yesterday"}]', "created_at"),
-    (b'[{"id": 1, "full_name": "a/b", "html_url": "u", "fork": "no"}]', "'fork'"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<!DOCTYPE html><html><body>Unicorn!</body></html>", "not valid JSON"),
+        (fixture("truncated.json"), "not valid JSON"),
+        (b'{"message": "x"}', "expected a JSON array"),
+        (fixture("wrong_types.json"), "field 'id'"),
+        (b'[{"id": 1, "full_name": "a/b", "html_url": "u", "created_at": "yesterday"}]', "created_at"),
+        (b'[{"id": 1, "full_name": "a/b", "html_url": "u", "fork": "no"}]', "'fork'"),
+    ],
+)
 def test_bad_repo_listings_are_parse_errors(body: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         github.parse_repos(body, where="GitHub repos of QwenLM")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -38,8 +39,9 @@ class FakeTime:
 
 @pytest.fixture
 def settings(tmp_path):
-    return offline_settings(tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, http_max_retries=3,
-                            http_max_retry_after=120)
+    return offline_settings(
+        tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, http_max_retries=3, http_max_retry_after=120
+    )
 
 
 @pytest.fixture
@@ -48,9 +50,7 @@ def fake_time():
 
 
 def client_for(settings: Settings, handler, fake_time: FakeTime) -> HttpClient:
-    client = make_client(
-        settings, transport=httpx.MockTransport(handler), sleep=fake_time.sleep, clock=fake_time.clock
-    )
+    client = make_client(settings, transport=httpx.MockTransport(handler), sleep=fake_time.sleep, clock=fake_time.clock)
     client.backoff_base_s = 0
     return client
 
@@ -187,7 +187,7 @@ def test_paginate_refuses_a_next_link_that_loops(settings, fake_time):
         async with client_for(settings, handler, fake_time) as client:
             return [r async for r in paginate(client, f"{HUB}/api/models?cursor=a")]
 
-    with pytest.raises(ParseError, match="pagination loop"):
+    with pytest.raises(ParseError, match=r"pagination loop"):
         run(main())
 
 
@@ -329,8 +329,9 @@ def test_401_403_are_permanent_and_mention_hf_token(settings, fake_time, status)
 
 
 def test_gzip_bomb_is_capped_without_inflating_it(tmp_path, fake_time):
-    settings = Settings(data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=0,
-                        http_max_body_bytes=64 * 1024)
+    settings = Settings(
+        data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=0, http_max_body_bytes=64 * 1024
+    )
     bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)  # 64 MiB -> ~64 KiB
     assert len(bomb) < 100 * 1024
 
@@ -350,13 +351,14 @@ def test_gzip_bomb_is_capped_without_inflating_it(tmp_path, fake_time):
 
 
 def test_plain_body_over_the_cap_fails(tmp_path, fake_time):
-    settings = Settings(data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=0,
-                        http_max_body_bytes=2048)
+    settings = Settings(
+        data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=0, http_max_body_bytes=2048
+    )
 
     def handler(request):
         return httpx.Response(200, stream=httpx.ByteStream(b"x" * 5000))
 
-    with pytest.raises(SourceHTTPError, match="2048-byte cap"):
+    with pytest.raises(SourceHTTPError, match=r"2048-byte cap"):
         run(get(settings, handler, fake_time))
 
 
@@ -364,7 +366,7 @@ def test_corrupt_gzip_is_a_transient_error(settings, fake_time):
     def handler(request):
         return httpx.Response(200, stream=httpx.ByteStream(b"not gzip at all"), headers={"Content-Encoding": "gzip"})
 
-    with pytest.raises(SourceHTTPError, match="corrupt compressed body") as info:
+    with pytest.raises(SourceHTTPError, match=r"corrupt compressed body") as info:
         run(get(settings, handler, fake_time))
     assert not info.value.permanent
 
@@ -373,8 +375,9 @@ def test_corrupt_gzip_is_a_transient_error(settings, fake_time):
 
 
 def test_hf_token_is_sent_only_to_the_hub_host(tmp_path, fake_time):
-    settings = Settings(data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=0,
-                        hf_token="hf_secret")
+    settings = Settings(
+        data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=0, hf_token="hf_secret"
+    )
     auth_by_url = {}
 
     def handler(request):
@@ -417,8 +420,10 @@ def test_arxiv_requests_are_spaced_across_concurrent_coroutines(tmp_path, fake_t
 
     async def main():
         async with client_for(settings, handler, fake_time) as client:
-            await asyncio.gather(*(client.get(ARXIV, params={"start": i}) for i in range(3)),
-                                 *(client.get(f"{HUB}/api/models") for _ in range(3)))
+            await asyncio.gather(
+                *(client.get(ARXIV, params={"start": i}) for i in range(3)),
+                *(client.get(f"{HUB}/api/models") for _ in range(3)),
+            )
 
     run(main())
     assert sent_at["arxiv.test"] == [1000.0, 1003.0, 1006.0]
@@ -595,7 +600,7 @@ def test_another_host_is_unaffected_by_an_unreachable_one(settings, fake_time):
         async with client_for(settings, handler, fake_time) as client:
             with pytest.raises(SourceHTTPError):
                 await client.get("http://down.test/a")
-            with pytest.raises(SourceHTTPError, match="unreachable earlier"):
+            with pytest.raises(SourceHTTPError, match=r"unreachable earlier"):
                 await client.get("http://down.test/b")
             response = await client.get(f"{HUB}/api/models")
             other_port = await client.get("http://down.test:8080/c")  # another port is another host
@@ -614,7 +619,7 @@ def test_http_503_does_not_mark_the_host(settings, fake_time):
     async def main():
         async with client_for(settings, handler, fake_time) as client:
             for path in ("/a", "/b"):
-                with pytest.raises(SourceHTTPError, match="503"):
+                with pytest.raises(SourceHTTPError, match=r"503"):
                     await client.get(f"{HUB}{path}")
             return client
 
@@ -623,12 +628,15 @@ def test_http_503_does_not_mark_the_host(settings, fake_time):
     assert len(handler.calls) == 6  # both requests were sent, with all their retries
 
 
-@pytest.mark.parametrize("errors, marked", [
-    ([httpx.ConnectTimeout("connect timed out")], True),  # nothing answered within the timeout
-    ([httpx.ReadTimeout("slow")], False),  # connected: the host answered, slowly
-    ([httpx.RemoteProtocolError("Server disconnected without sending a response")], False),
-    ([httpx.Response(503), httpx.ConnectError("refused"), httpx.ConnectError("refused")], False),
-])
+@pytest.mark.parametrize(
+    "errors, marked",
+    [
+        ([httpx.ConnectTimeout("connect timed out")], True),  # nothing answered within the timeout
+        ([httpx.ReadTimeout("slow")], False),  # connected: the host answered, slowly
+        ([httpx.RemoteProtocolError("Server disconnected without sending a response")], False),
+        ([httpx.Response(503), httpx.ConnectError("refused"), httpx.ConnectError("refused")], False),
+    ],
+)
 def test_only_requests_that_never_connected_mark_the_host(settings, fake_time, errors, marked):
     handler = sequence(*errors)
 
@@ -659,7 +667,7 @@ def test_a_redirect_to_an_unreachable_host_is_not_sent(settings, fake_time):
         async with client_for(settings, handler, fake_time) as client:
             with pytest.raises(SourceHTTPError):
                 await client.get("http://down.test/first")
-            with pytest.raises(SourceHTTPError, match="not sent: down.test was unreachable"):
+            with pytest.raises(SourceHTTPError, match=r"not sent: down.test was unreachable"):
                 await client.get(f"{HUB}/redirects-to-down")
             return client
 
@@ -681,6 +689,7 @@ def test_a_request_retrying_for_a_host_stops_once_the_host_is_marked(settings, f
 
     async def main():
         async with client_for(settings, handler, fake_time) as client:
+
             async def a():
                 try:
                     await client.get(f"{HUB}/a")
@@ -690,7 +699,7 @@ def test_a_request_retrying_for_a_host_stops_once_the_host_is_marked(settings, f
             results = await asyncio.gather(a(), client.get(f"{HUB}/b"), return_exceptions=True)
             return results
 
-    a_error, b_error = run(main())
+    _a_error, b_error = run(main())
     assert calls.count("/a") == 3
     assert calls.count("/b") == 1
     assert "gave up after 1 attempts" in str(b_error)
@@ -699,8 +708,9 @@ def test_a_request_retrying_for_a_host_stops_once_the_host_is_marked(settings, f
 def test_arxiv_attempts_that_cannot_connect_give_their_throttle_slot_back(tmp_path, fake_time):
     """Concurrent arXiv queries against a dead host do not queue 3 s apart behind each other,
     while an attempt that reached the server (a 503) keeps its slot."""
-    settings = Settings(data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=3,
-                        http_max_retries=3)
+    settings = Settings(
+        data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=3, http_max_retries=3
+    )
     sent_at: list[float] = []
 
     def handler(request):
@@ -711,12 +721,12 @@ def test_arxiv_attempts_that_cannot_connect_give_their_throttle_slot_back(tmp_pa
 
     async def main():
         async with client_for(settings, handler, fake_time) as client:
-            results = await asyncio.gather(*(client.get(ARXIV, params={"q": i}) for i in range(4)),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(client.get(ARXIV, params={"q": i}) for i in range(4)), return_exceptions=True
+            )
             marked = dict(client.unreachable)
             client.unreachable.clear()  # the host answers again: real answers are spaced
-            await asyncio.gather(*(client.get(ARXIV, params={"q": "up"}) for _ in range(2)),
-                                 return_exceptions=True)
+            await asyncio.gather(*(client.get(ARXIV, params={"q": "up"}) for _ in range(2)), return_exceptions=True)
             return results, marked
 
     results, marked = run(main())
@@ -724,13 +734,14 @@ def test_arxiv_attempts_that_cannot_connect_give_their_throttle_slot_back(tmp_pa
     assert list(marked) == ["arxiv.test"]
     dead, up = sent_at[:-6], sent_at[-6:]
     assert len(dead) <= 4 * 3 and set(dead) == {1000.0}  # no 3 s waits between refused attempts
-    assert up[0] == 1000.0 and all(b - a >= 3 for a, b in zip(up, up[1:]))
+    assert up[0] == 1000.0 and all(b - a >= 3 for a, b in itertools.pairwise(up))
 
 
 def test_a_request_queued_behind_the_arxiv_throttle_is_woken_and_refused_when_the_host_is_marked(tmp_path):
     """B waits its 3 s turn behind A; A cannot connect: B wakes at once and sends nothing."""
-    settings = Settings(data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=3,
-                        http_max_retries=1)
+    settings = Settings(
+        data_dir=tmp_path, hf_endpoint=HUB, arxiv_endpoint=ARXIV, arxiv_min_interval=3, http_max_retries=1
+    )
     sleeps: list[float] = []
     b_waiting = asyncio.Event()
     calls: list[str] = []
@@ -748,9 +759,12 @@ def test_a_request_queued_behind_the_arxiv_throttle_is_woken_and_refused_when_th
     async def main():
         client = make_client(settings, transport=httpx.MockTransport(handler), sleep=never_wakes)
         async with client:
-            a, b = await asyncio.wait_for(asyncio.gather(
-                client.get(ARXIV, params={"q": "a"}), client.get(ARXIV, params={"q": "b"}),
-                return_exceptions=True), timeout=10)  # a hang guard, not a timing assertion
+            a, b = await asyncio.wait_for(
+                asyncio.gather(
+                    client.get(ARXIV, params={"q": "a"}), client.get(ARXIV, params={"q": "b"}), return_exceptions=True
+                ),
+                timeout=10,
+            )  # a hang guard, not a timing assertion
             return a, b
 
     a, b = run(main())

@@ -21,8 +21,12 @@ from tracker.http.unreachable import UnreachableHosts
 
 
 def _failure(retry_after: float | None = None, unreachable: str | None = None) -> TransientFailure:
-    return TransientFailure(SourceHTTPError("GET x: boom", url="x"), retry_after, unreachable=unreachable,
-                            reason="network error: Connection refused")
+    return TransientFailure(
+        SourceHTTPError("GET x: boom", url="x"),
+        retry_after,
+        unreachable=unreachable,
+        reason="network error: Connection refused",
+    )
 
 
 def _state(exc: BaseException, attempt: int = 1) -> RetryCallState:
@@ -60,12 +64,12 @@ def test_retry_policy_stops_when_the_caller_gives_up() -> None:
 
 def test_capped_decoder_stops_at_the_cap_while_decompressing() -> None:
     decoder = CappedDecoder("gzip", cap=1000, url="http://x.test/")
-    with pytest.raises(SourceHTTPError, match="1000-byte cap"):
+    with pytest.raises(SourceHTTPError, match=r"1000-byte cap"):
         decoder.feed(gzip.compress(b"a" * 5000))
     plain = CappedDecoder("identity", cap=10, url="http://x.test/")
     plain.feed(b"12345")
     assert plain.finish() == b"12345"
-    with pytest.raises(SourceHTTPError, match="unsupported Content-Encoding"):
+    with pytest.raises(SourceHTTPError, match=r"unsupported Content-Encoding"):
         CappedDecoder("br", cap=10, url="http://x.test/")
 
 
@@ -74,7 +78,10 @@ def test_validator_store_sends_stored_validators_and_keeps_the_right_ones() -> N
     assert key == "http://hub.test/api?author=Qwen"
     store = ValidatorStore(stored={key: {"etag": '"a"', "last_modified": "Wed, 21 Oct 2015 07:28:00 GMT"}})
     assert store.request_headers(key, {"Accept": "x"}) == {
-        "Accept": "x", "If-None-Match": '"a"', "If-Modified-Since": "Wed, 21 Oct 2015 07:28:00 GMT"}
+        "Accept": "x",
+        "If-None-Match": '"a"',
+        "If-Modified-Since": "Wed, 21 Oct 2015 07:28:00 GMT",
+    }
     store.record(key, 304, httpx.Headers())
     assert store.seen[key] == {"etag": '"a"', "last_modified": "Wed, 21 Oct 2015 07:28:00 GMT"}
     store.record("http://hub.test/other", 200, httpx.Headers({"ETag": '"b"'}))
@@ -97,7 +104,7 @@ def test_unreachable_hosts_mark_only_when_every_attempt_failed_to_connect() -> N
     assert hosts.marks == {}
     with counter.counting() as count:
         hosts.settle([_failure(unreachable="down.test")] * 2)
-        with pytest.raises(SourceHTTPError, match="not sent: down.test was unreachable"):
+        with pytest.raises(SourceHTTPError, match=r"not sent: down.test was unreachable"):
             hosts.refuse(httpx.URL("http://down.test/x"), "GET")
     assert hosts.marks == {"down.test": "network error: Connection refused"}
     assert (count.requests, count.unreachable) == (1, hosts.marks)

@@ -119,17 +119,17 @@ def test_derived_properties_from_tags():
 
 
 def test_truncated_json_is_a_parse_error():
-    with pytest.raises(ParseError, match="Hub listing for MiniMaxAI: not valid JSON"):
+    with pytest.raises(ParseError, match=r"Hub listing for MiniMaxAI: not valid JSON"):
         hf.parse_listing(fixture("truncated.json"), org="MiniMaxAI")
 
 
 def test_html_error_page_is_a_parse_error():
-    with pytest.raises(ParseError, match="not valid JSON.*<!DOCTYPE html>"):
+    with pytest.raises(ParseError, match=r"not valid JSON.*<!DOCTYPE html>"):
         hf.parse_listing(fixture("html_error.html"), org="Qwen")
 
 
 def test_object_instead_of_array_is_a_parse_error():
-    with pytest.raises(ParseError, match="expected a JSON array"):
+    with pytest.raises(ParseError, match=r"expected a JSON array"):
         hf.parse_listing(fixture("object_not_array.json"), org="Qwen")
 
 
@@ -243,7 +243,9 @@ def test_poll_fails_an_org_whose_page_is_not_understood(settings):
 def test_poll_deduplicates_by_id_preferring_the_matching_org(settings):
     # Around the THUDM -> zai-org rename, the old org's listing may still show moved repos.
     new = json.loads(fixture("zai-org.json"))
-    moved = [dict(item, likes=-1) for item in new if item["_id"] in {i["_id"] for i in json.loads(fixture("THUDM.json"))}]
+    moved = [
+        dict(item, likes=-1) for item in new if item["_id"] in {i["_id"] for i in json.loads(fixture("THUDM.json"))}
+    ]
     assert moved
     handler = paged_hub({"THUDM": moved, "zai-org": new}, page_size=1000)
     result = poll(settings, handler, lab("THUDM", "zai-org"))
@@ -274,7 +276,7 @@ def test_fetch_model_info(settings):
     async def main():
         async with make_client(settings, transport=httpx.MockTransport(handler)) as client:
             info = await hf.fetch_model_info(client, settings, "Qwen/Qwen3-8B")
-            with pytest.raises(ParseError, match="expected a JSON object"):
+            with pytest.raises(ParseError, match=r"expected a JSON object"):
                 await hf.fetch_model_info(client, settings, "Qwen/Other")
             return info
 

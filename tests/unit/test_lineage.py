@@ -32,8 +32,16 @@ def test_params_from_safetensors_when_the_name_has_no_size() -> None:
     assert lineage.params_from(facts, {"safetensors_total": 684_531_386_000}) == (684.531, "safetensors")
 
 
-@pytest.mark.parametrize("attrs", [{}, {"safetensors_total": None}, {"safetensors_total": True},
-                                   {"safetensors_total": 0}, {"safetensors_total": "684531386000"}])
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {},
+        {"safetensors_total": None},
+        {"safetensors_total": True},
+        {"safetensors_total": 0},
+        {"safetensors_total": "684531386000"},
+    ],
+)
 def test_params_from_unknown(attrs: dict) -> None:
     assert lineage.params_from(classify("GLM-4.5"), attrs) == (None, None)
 
@@ -49,18 +57,27 @@ def _lab(session: Session, slug: str = "zhipu") -> Lab:
 
 
 def _release(session: Session, lab: Lab, family: str, at: datetime) -> Release:
-    release = Release(lab_id=lab.id, family=family.lower(), title=family, kind="model", url="u",
-                      released_at=at, first_seen_at=at)
+    release = Release(
+        lab_id=lab.id, family=family.lower(), title=family, kind="model", url="u", released_at=at, first_seen_at=at
+    )
     session.add(release)
     session.flush()
     return release
 
 
 def _artifact(session: Session, release: Release, name: str, bases: list[str] = ()) -> Artifact:
-    artifact = Artifact(source="hf", external_id=f"id-{name}", kind="model", lab_id=release.lab_id,
-                        release_id=release.id, name=name, org=name.split("/")[0], url="u",
-                        first_seen_at=release.released_at,
-                        attrs={"base_models": [{"relation": "finetune", "repo_id": b} for b in bases]})
+    artifact = Artifact(
+        source="hf",
+        external_id=f"id-{name}",
+        kind="model",
+        lab_id=release.lab_id,
+        release_id=release.id,
+        name=name,
+        org=name.split("/")[0],
+        url="u",
+        first_seen_at=release.released_at,
+        attrs={"base_models": [{"relation": "finetune", "repo_id": b} for b in bases]},
+    )
     session.add(artifact)
     session.flush()
     return artifact
@@ -74,8 +91,14 @@ def test_base_resolves_through_a_recorded_rename(store: Store) -> None:
         lab = _lab(session)
         old = _release(session, lab, "GLM-4.1V", T0)
         base = _artifact(session, old, "zai-org/GLM-4.1V-9B-Base")
-        session.add(Event(type="artifact_renamed", artifact_id=base.id, created_at=T0,
-                          payload={"old_name": "THUDM/GLM-4.1V-9B-Base", "name": base.name}))
+        session.add(
+            Event(
+                type="artifact_renamed",
+                artifact_id=base.id,
+                created_at=T0,
+                payload={"old_name": "THUDM/GLM-4.1V-9B-Base", "name": base.name},
+            )
+        )
         new = _release(session, lab, "GLM-4.5V", T0 + timedelta(days=40))
         child = _artifact(session, new, "zai-org/GLM-4.5V-Demo", ["THUDM/GLM-4.1V-9B-Base"])
         # lab orgs without THUDM: only the rename event can resolve it

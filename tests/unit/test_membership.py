@@ -43,8 +43,15 @@ class Catalog:
 
 
 def _model(name: str, **extra: object) -> Observation:
-    return Observation(source=SourceKind.HF, external_id=f"id-{name}", name=name, org=name.split("/")[0],
-                       url=f"https://huggingface.co/{name}", kind=ArtifactKind.MODEL, **extra)  # type: ignore[arg-type]
+    return Observation(
+        source=SourceKind.HF,
+        external_id=f"id-{name}",
+        name=name,
+        org=name.split("/")[0],
+        url=f"https://huggingface.co/{name}",
+        kind=ArtifactKind.MODEL,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def _identity(obs: Observation) -> ReleaseIdentity:
@@ -52,8 +59,9 @@ def _identity(obs: Observation) -> ReleaseIdentity:
 
 
 def test_model_identity_is_the_launch_key_and_title() -> None:
-    assert _identity(_model("Qwen/Qwen3-235B-A22B-Instruct-2507-FP8")) == ReleaseIdentity("qwen3-2507", "Qwen3-2507",
-                                                                                         "model")
+    assert _identity(_model("Qwen/Qwen3-235B-A22B-Instruct-2507-FP8")) == ReleaseIdentity(
+        "qwen3-2507", "Qwen3-2507", "model"
+    )
     assert _identity(_model("Qwen/Qwen3-8B")) == model_identity(observation_facts(_model("Qwen/Qwen3-8B")))
 
 
@@ -85,11 +93,13 @@ def test_baseline_history_older_than_the_release_redates_it() -> None:
     created = NOW - timedelta(days=2)
     at = grouping_time(baseline=True, created_at=created, seen_at=NOW + timedelta(days=30))
     assert at == created
-    decision = decide(_identity(_model("Qwen/Qwen3-8B-Base")), at=at, baseline=True, window=WINDOW,
-                      find=Catalog(launch).find)
+    decision = decide(
+        _identity(_model("Qwen/Qwen3-8B-Base")), at=at, baseline=True, window=WINDOW, find=Catalog(launch).find
+    )
     assert decision.release is launch and decision.redate
-    live = decide(_identity(_model("Qwen/Qwen3-8B-Base")), at=at, baseline=False, window=WINDOW,
-                  find=Catalog(launch).find)
+    live = decide(
+        _identity(_model("Qwen/Qwen3-8B-Base")), at=at, baseline=False, window=WINDOW, find=Catalog(launch).find
+    )
     assert live.release is launch and not live.redate
 
 
@@ -99,8 +109,15 @@ def test_grouping_time_of_a_detection_is_when_it_was_seen() -> None:
 
 
 def test_a_paper_is_a_release_of_its_own() -> None:
-    paper = Observation(source=SourceKind.ARXIV, external_id="2505.09388", name="Qwen3 Technical Report", org=None,
-                        url="https://arxiv.org/abs/2505.09388", kind=ArtifactKind.PAPER, version=1)
+    paper = Observation(
+        source=SourceKind.ARXIV,
+        external_id="2505.09388",
+        name="Qwen3 Technical Report",
+        org=None,
+        url="https://arxiv.org/abs/2505.09388",
+        kind=ArtifactKind.PAPER,
+        version=1,
+    )
     identity = _identity(paper)
     assert identity == ReleaseIdentity("arxiv:2505.09388", "Qwen3 Technical Report", "paper")
     decision = decide(identity, at=NOW, baseline=False, window=WINDOW, find=Catalog().find)
@@ -108,9 +125,15 @@ def test_a_paper_is_a_release_of_its_own() -> None:
 
 
 def test_a_code_release_joins_the_most_specific_model_family_it_names() -> None:
-    gh = Observation(source=SourceKind.GITHUB, external_id="QwenLM/Qwen3-Coder@v1", name="QwenLM/Qwen3-Coder v1.0",
-                     org="QwenLM", url="https://github.com/QwenLM/Qwen3-Coder/releases/tag/v1.0",
-                     kind=ArtifactKind.CODE, attrs={"family_hints": ["Qwen3 and Qwen3-Coder", "QwenLM/Qwen3-Coder"]})
+    gh = Observation(
+        source=SourceKind.GITHUB,
+        external_id="QwenLM/Qwen3-Coder@v1",
+        name="QwenLM/Qwen3-Coder v1.0",
+        org="QwenLM",
+        url="https://github.com/QwenLM/Qwen3-Coder/releases/tag/v1.0",
+        kind=ArtifactKind.CODE,
+        attrs={"family_hints": ["Qwen3 and Qwen3-Coder", "QwenLM/Qwen3-Coder"]},
+    )
     identity = _identity(gh)
     assert identity.model_families[0] == "qwen3-coder" and "qwen3" in identity.model_families
     qwen3 = Stored("qwen3", "model", NOW - timedelta(days=5))
@@ -120,8 +143,14 @@ def test_a_code_release_joins_the_most_specific_model_family_it_names() -> None:
 
 
 def test_a_post_naming_no_stored_model_release_is_a_release_of_its_own() -> None:
-    post = Observation(source=SourceKind.FEEDS, external_id="e1", name="Qwen3: Think Deeper, Act Faster", org=None,
-                       url="https://qwenlm.github.io/blog/qwen3/", kind=ArtifactKind.POST)
+    post = Observation(
+        source=SourceKind.FEEDS,
+        external_id="e1",
+        name="Qwen3: Think Deeper, Act Faster",
+        org=None,
+        url="https://qwenlm.github.io/blog/qwen3/",
+        kind=ArtifactKind.POST,
+    )
     identity = _identity(post)
     assert (identity.family, identity.title, identity.kind) == ("qwen3", post.name, "post")
     catalog = Catalog(Stored("qwen3", "model", NOW - timedelta(days=30)))
@@ -131,6 +160,12 @@ def test_a_post_naming_no_stored_model_release_is_a_release_of_its_own() -> None
 
 
 def test_a_post_naming_no_family_is_keyed_by_its_own_id() -> None:
-    post = Observation(source=SourceKind.FEEDS, external_id="e2", name="Our year in review", org=None,
-                       url="https://qwenlm.github.io/blog/review/", kind=ArtifactKind.POST)
+    post = Observation(
+        source=SourceKind.FEEDS,
+        external_id="e2",
+        name="Our year in review",
+        org=None,
+        url="https://qwenlm.github.io/blog/review/",
+        kind=ArtifactKind.POST,
+    )
     assert _identity(post) == ReleaseIdentity("feeds:e2", "Our year in review", "post")

@@ -47,8 +47,15 @@ def paged(requests: list[dict] | None = None, fail: set[str] = frozenset()):
             return httpx.Response(200, content=fixture("html_error.html"), headers={"Content-Type": "text/html"})
         items = models if body["Path"] == "Qwen" else []
         start = (body["PageNumber"] - 1) * body["PageSize"]
-        return httpx.Response(200, json={"Code": 200, "Success": True, "Data": {
-            "Models": items[start:start + body["PageSize"]], "TotalCount": len(items)}})
+        return httpx.Response(
+            200,
+            json={
+                "Code": 200,
+                "Success": True,
+                "Data": {"Models": items[start : start + body["PageSize"]], "TotalCount": len(items)},
+            },
+        )
+
     return handler
 
 
@@ -56,6 +63,7 @@ def poll(settings: Settings, handler, the_lab: LabConfig):
     async def run():
         async with make_client(settings, transport=httpx.MockTransport(handler)) as client:
             return await ms.poll(client, settings, the_lab)
+
     return asyncio.run(run())
 
 
@@ -69,31 +77,42 @@ def test_parse_page_reads_the_documented_envelope() -> None:
 
 
 def test_missing_optional_fields_and_unknown_keys() -> None:
-    body = json.dumps({"Code": 200, "Success": True, "Data": {"TotalCount": 1, "Models": [
-        {"Name": "M-1B", "Path": "Org", "SomethingNew": [1, 2]}]}}).encode()
+    body = json.dumps(
+        {
+            "Code": 200,
+            "Success": True,
+            "Data": {"TotalCount": 1, "Models": [{"Name": "M-1B", "Path": "Org", "SomethingNew": [1, 2]}]},
+        }
+    ).encode()
     [model], _ = ms.parse_page(body, org="Org")
     assert model.model_id == "Org/M-1B" and model.created_at is None and model.tasks == ()
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("html_error.html", "not valid JSON"),
-    ("truncated.json", "not valid JSON"),
-    ("wrong_types.json", "'CreatedTime' should be an integer"),
-    ("success_false.json", "owner not found"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("html_error.html", "not valid JSON"),
+        ("truncated.json", "not valid JSON"),
+        ("wrong_types.json", "'CreatedTime' should be an integer"),
+        ("success_false.json", "owner not found"),
+    ],
+)
 def test_bad_pages_are_parse_errors(name: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         ms.parse_page(fixture(name), org="Qwen")
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    ([], "expected a JSON object"),
-    ({"Code": 200, "Data": {"Models": {}, "TotalCount": 1}}, "Data.Models"),
-    ({"Code": 200, "Data": {"Models": [], "TotalCount": "1"}}, "TotalCount"),
-    ({"Code": 200, "Data": {"Models": [{"Name": "x"}], "TotalCount": 1}}, "'Path'"),
-    ({"Code": 200, "Data": {"Models": [{"Name": "x", "Path": "o", "Id": True}], "TotalCount": 1}}, "'Id'"),
-    ({"Code": 200, "Data": {"Models": [{"Name": "x", "Path": "o", "Tasks": "nlp"}], "TotalCount": 1}}, "'Tasks'"),
-])
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ([], "expected a JSON object"),
+        ({"Code": 200, "Data": {"Models": {}, "TotalCount": 1}}, "Data.Models"),
+        ({"Code": 200, "Data": {"Models": [], "TotalCount": "1"}}, "TotalCount"),
+        ({"Code": 200, "Data": {"Models": [{"Name": "x"}], "TotalCount": 1}}, "'Path'"),
+        ({"Code": 200, "Data": {"Models": [{"Name": "x", "Path": "o", "Id": True}], "TotalCount": 1}}, "'Id'"),
+        ({"Code": 200, "Data": {"Models": [{"Name": "x", "Path": "o", "Tasks": "nlp"}], "TotalCount": 1}}, "'Tasks'"),
+    ],
+)
 def test_wrong_shapes_name_the_field(payload, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         ms.parse_page(json.dumps(payload).encode(), org="o")
@@ -120,8 +139,9 @@ def test_poll_isolates_a_failing_org(settings: Settings) -> None:
 
 
 def test_oversized_body_fails_the_scope(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, http_max_retries=1, modelscope_endpoint=ENDPOINT,
-                        http_max_body_bytes=1024)
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path, http_max_retries=1, modelscope_endpoint=ENDPOINT, http_max_body_bytes=1024
+    )
     result = poll(settings, lambda request: httpx.Response(200, content=b"{" + b" " * 5000 + b"}"), lab("Qwen"))
     assert "cap" in result.failures[0].error
 

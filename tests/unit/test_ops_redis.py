@@ -19,13 +19,16 @@ from tracker.ops.redis import (
 )
 
 
-@pytest.mark.parametrize("broker_url, expected", [
-    (None, False),  # the embedded sqla+sqlite broker
-    ("sqla+postgresql://db/tracker", False),
-    ("redis://localhost:6379/0", True),
-    ("rediss://redis.example:6380/0", True),
-    ("unix:///run/redis.sock", True),
-])
+@pytest.mark.parametrize(
+    "broker_url, expected",
+    [
+        (None, False),  # the embedded sqla+sqlite broker
+        ("sqla+postgresql://db/tracker", False),
+        ("redis://localhost:6379/0", True),
+        ("rediss://redis.example:6380/0", True),
+        ("unix:///run/redis.sock", True),
+    ],
+)
 def test_uses_redis_follows_the_broker_url(tmp_path: Path, broker_url: str | None, expected: bool) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, broker_url=broker_url)
     assert uses_redis(settings) is expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feedparser
 import httpx
@@ -59,7 +59,7 @@ def deepseek_query(corpus: Corpus) -> str:
 
 # ------------------------------------------------------------------ corpus rules
 def test_parse_time_is_aware_utc():
-    assert T("2025-04-29T00:00:00Z") == datetime(2025, 4, 29, tzinfo=timezone.utc)
+    assert T("2025-04-29T00:00:00Z") == datetime(2025, 4, 29, tzinfo=UTC)
     assert T("2025-04-29T00:00:00.000Z").tzinfo is not None
     assert T(datetime(2025, 1, 1)).tzinfo is not None
 
@@ -71,17 +71,34 @@ def test_qwen3_launch_by_public_time_not_created_at(corpus: Corpus):
     assert "Qwen/Qwen3-8B" in after
     early = corpus.visible_models("Qwen", T("2025-04-27T00:00:00Z"))
     assert "Qwen/Qwen3-235B-A22B" not in ids(early)
-    item = next(i for i in corpus.visible_models("Qwen", T("2025-05-01T00:00:00Z"))
-                if i["id"] == "Qwen/Qwen3-235B-A22B")
+    item = next(
+        i for i in corpus.visible_models("Qwen", T("2025-05-01T00:00:00Z")) if i["id"] == "Qwen/Qwen3-235B-A22B"
+    )
     assert item["createdAt"].startswith("2025-04-16")
 
 
 def test_listing_shape_and_order(corpus: Corpus):
     items = corpus.visible_models("Qwen", T("2025-12-01T00:00:00Z"))
     assert len(items) == 94
-    assert list(items[0]) == ["_id", "id", "author", "gated", "lastModified", "likes", "trendingScore",
-                              "private", "disabled", "sha", "downloads", "tags", "pipeline_tag",
-                              "library_name", "createdAt", "modelId", "siblings"]
+    assert list(items[0]) == [
+        "_id",
+        "id",
+        "author",
+        "gated",
+        "lastModified",
+        "likes",
+        "trendingScore",
+        "private",
+        "disabled",
+        "sha",
+        "downloads",
+        "tags",
+        "pipeline_tag",
+        "library_name",
+        "createdAt",
+        "modelId",
+        "siblings",
+    ]
     created = [i["createdAt"] for i in items]
     assert created == sorted(created, reverse=True)
     assert corpus.visible_models("bartowski", T("2025-12-01T00:00:00Z")) == []
@@ -121,10 +138,10 @@ def test_deletion_and_synthesized_items(corpus: Corpus):
 
 
 def test_sha_and_last_modified_follow_updates(corpus: Corpus):
-    upd = [e for e in corpus.timeline if e["event"] == "hf_model_updated"
-           and e["repo_id"] == "deepseek-ai/DeepSeek-V3"]
-    pub = next(e for e in corpus.timeline if e["event"] == "hf_model_public"
-               and e["repo_id"] == "deepseek-ai/DeepSeek-V3")
+    upd = [e for e in corpus.timeline if e["event"] == "hf_model_updated" and e["repo_id"] == "deepseek-ai/DeepSeek-V3"]
+    pub = next(
+        e for e in corpus.timeline if e["event"] == "hf_model_public" and e["repo_id"] == "deepseek-ai/DeepSeek-V3"
+    )
     assert upd
     first = T(upd[0]["at"])
     at_pub = corpus.model_info("deepseek-ai/DeepSeek-V3", T(pub["at"]))
@@ -149,7 +166,8 @@ def test_events_between(corpus: Corpus):
 def test_arxiv_versions(corpus: Corpus):
     q = deepseek_query(corpus)
     assert corpus.arxiv_entries(q, T("2024-12-27T00:00:00Z")) == [] or all(
-        e.arxiv_id != "2412.19437" for e in corpus.arxiv_entries(q, T("2024-12-27T00:00:00Z")))
+        e.arxiv_id != "2412.19437" for e in corpus.arxiv_entries(q, T("2024-12-27T00:00:00Z"))
+    )
     v1 = next(e for e in corpus.arxiv_entries(q, T("2025-01-01T00:00:00Z")) if e.arxiv_id == "2412.19437")
     assert v1.version == 1 and "2412.19437v1" in v1.xml and "2412.19437v2" not in v1.xml
     assert v1.updated == v1.published
@@ -229,12 +247,10 @@ def test_http_pagination(hub):
 def test_http_sort_and_direction(hub):
     server, client = hub
     server.set_now(T("2025-12-01T00:00:00Z"))
-    items = client.get("/api/models", params={"author": "deepseek-ai", "sort": "downloads",
-                                              "direction": "-1"}).json()
+    items = client.get("/api/models", params={"author": "deepseek-ai", "sort": "downloads", "direction": "-1"}).json()
     dl = [i["downloads"] for i in items]
     assert dl == sorted(dl, reverse=True)
-    asc = client.get("/api/models", params={"author": "deepseek-ai", "sort": "createdAt",
-                                            "direction": "1"}).json()
+    asc = client.get("/api/models", params={"author": "deepseek-ai", "sort": "createdAt", "direction": "1"}).json()
     created = [i["createdAt"] for i in asc]
     assert created == sorted(created)
 
@@ -242,8 +258,7 @@ def test_http_sort_and_direction(hub):
 def test_http_arxiv_feed(hub, corpus: Corpus):
     server, client = hub
     q = deepseek_query(corpus)
-    params = {"search_query": q, "sortBy": "submittedDate", "sortOrder": "descending",
-              "start": 0, "max_results": 100}
+    params = {"search_query": q, "sortBy": "submittedDate", "sortOrder": "descending", "start": 0, "max_results": 100}
     server.set_now(T("2025-01-01T00:00:00Z"))
     resp = client.get(server.arxiv_endpoint, params=params)
     assert resp.status_code == 200
@@ -265,8 +280,7 @@ def test_http_arxiv_feed(hub, corpus: Corpus):
     published = [e.published for e in feed.entries]
     assert published == sorted(published, reverse=True)
 
-    page = feedparser.parse(client.get(server.arxiv_endpoint, params={**params, "start": 2,
-                                                                         "max_results": 3}).text)
+    page = feedparser.parse(client.get(server.arxiv_endpoint, params={**params, "start": 2, "max_results": 3}).text)
     assert len(page.entries) == 3
     assert int(page.feed.opensearch_totalresults) == 8
     assert int(page.feed.opensearch_startindex) == 2
@@ -282,8 +296,9 @@ def test_http_arxiv_feed(hub, corpus: Corpus):
 def test_http_faults_and_stats(hub):
     server, client = hub
     server.set_now(T("2025-12-01T00:00:00Z"))
-    server.add_fault(path="/api/models", match={"author": "Qwen"}, status=503,
-                     headers={"Retry-After": "1"}, body="busy", times=1)
+    server.add_fault(
+        path="/api/models", match={"author": "Qwen"}, status=503, headers={"Retry-After": "1"}, body="busy", times=1
+    )
     assert client.get("/api/models", params={"author": "deepseek-ai"}).status_code == 200
     first = client.get("/api/models", params={"author": "Qwen"})
     assert first.status_code == 503 and first.text == "busy" and first.headers["retry-after"] == "1"
@@ -320,7 +335,7 @@ def test_http_clock_endpoints(hub):
 
 
 def test_synthetic_orgs(hub):
-    server, client = hub
+    _server, client = hub
     items = client.get("/api/models", params={"author": "synth-0004"}).json()
     assert len(items) >= 2 and all(i["author"] == "synth-0004" for i in items)
     again = client.get("/api/models", params={"author": "synth-0004"}).json()

@@ -173,15 +173,21 @@ def test_poll_task_returns_a_json_summary(settings: Settings, monkeypatch: pytes
     from tracker.pipeline import PollReport
     from workers.app import create_celery
 
-    monkeypatch.setattr(tracker.pipeline, "poll_once",
-                        lambda *a, **k: [PollReport(source="hf", lab="qwen", new_artifacts=3)])
+    monkeypatch.setattr(
+        tracker.pipeline, "poll_once", lambda *a, **k: [PollReport(source="hf", lab="qwen", new_artifacts=3)]
+    )
     app = create_celery(settings, WATCHLIST)
 
     result = app.tasks[POLL_TASK].apply(args=["hf", "qwen"])
 
     assert result.state == "SUCCESS"
     assert json.loads(json.dumps(result.result)) == {
-        "source": "hf", "lab": "qwen", "status": ["ok"], "new_artifacts": 3, "detections": 0, "alerts": None,
+        "source": "hf",
+        "lab": "qwen",
+        "status": ["ok"],
+        "new_artifacts": 3,
+        "detections": 0,
+        "alerts": None,
     }
 
 

@@ -69,7 +69,10 @@ def test_comparator_lab_scores_lower_than_primary() -> None:
     [
         ("Qwen3 Technical Report", {"qwen3"}),
         ("GLM-4.5: Agentic, Reasoning, and Coding (ARC) Foundation Models", {"glm-4.5"}),
-        ("GLM-4.1V-Thinking: Towards Versatile Multimodal Reasoning with Scalable Reinforcement Learning", {"glm-4.1v"}),
+        (
+            "GLM-4.1V-Thinking: Towards Versatile Multimodal Reasoning with Scalable Reinforcement Learning",
+            {"glm-4.1v"},
+        ),
         ("Kimi K2: Open Agentic Intelligence", {"kimi-k2"}),
         ("gpt-oss-120b & gpt-oss-20b Model Card", {"gpt-oss"}),
         ("Qwen3 Embedding: Advancing Text Embedding and Reranking Through Foundation Models", {"qwen3-embedding"}),

@@ -17,11 +17,21 @@ from sqlalchemy import select
 
 from tests.factories import packaged
 from tracker.config import Settings
-from tracker.notify.slack.blocks import alert_content, release_content, render_text, variant_content
-from tracker.notify.slack.mrkdwn import FIELD_MAX, HEADER_MAX, MAX_BLOCKS, SECTION_TEXT_MAX, escape, fit_blocks, link, section, truncate
 from tracker.notify.content import Link, Message, PaperFacts, Variant
-from tracker.outbox.content import build_alert
+from tracker.notify.slack.blocks import alert_content, release_content, render_text, variant_content
+from tracker.notify.slack.mrkdwn import (
+    FIELD_MAX,
+    HEADER_MAX,
+    MAX_BLOCKS,
+    SECTION_TEXT_MAX,
+    escape,
+    fit_blocks,
+    link,
+    section,
+    truncate,
+)
 from tracker.notify.slack.pacing import ChannelPacer
+from tracker.outbox.content import build_alert
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
@@ -75,8 +85,13 @@ def qwen3_messages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Messag
     data_dir: Path = tmp_path_factory.mktemp("qwen3")
     watchlist = packaged("qwen")
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
-        settings = Settings(_env_file=None, data_dir=data_dir, hf_endpoint=hub.hf_endpoint,
-                            arxiv_endpoint=hub.arxiv_endpoint, arxiv_min_interval=0)
+        settings = Settings(
+            _env_file=None,
+            data_dir=data_dir,
+            hf_endpoint=hub.hf_endpoint,
+            arxiv_endpoint=hub.arxiv_endpoint,
+            arxiv_min_interval=0,
+        )
         store = Store.open(settings)
         poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         hub.set_now(_utc(2025, 4, 29))
@@ -85,8 +100,11 @@ def qwen3_messages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Messag
             events = list(session.scalars(select(Event).order_by(Event.id)))
             release = next(e for e in events if e.type == "release_detected" and e.payload["title"] == "Qwen3")
             variant = next(e for e in events if e.type == "variant_added" and e.release_id == release.release_id)
-            msgs = {"release": build_alert(session=session, event=release),
-                    "variant": build_alert(session=session, event=variant), "hub": hub.hf_endpoint}
+            msgs = {
+                "release": build_alert(session=session, event=release),
+                "variant": build_alert(session=session, event=variant),
+                "hub": hub.hf_endpoint,
+            }
         store.dispose()
     return msgs  # type: ignore[return-value]
 
@@ -123,34 +141,60 @@ def test_same_poll_variant_is_folded_into_the_release_message(qwen3_messages: di
     assert variant.in_parent is True  # the release message built after this poll already lists it
     assert len(variant.batch) == 22
     # the parent built from a variant's message is the same release message
-    assert render_text(release_content(variant).blocks) == render_text(release_content(qwen3_messages["release"]).blocks)
+    assert render_text(release_content(variant).blocks) == render_text(
+        release_content(qwen3_messages["release"]).blocks
+    )
 
 
 # --------------------------------------------------------------------------- synthetic messages
 
 
 def _message(**overrides: Any) -> Message:
-    base: dict[str, Any] = dict(
-        event="release_detected", lab="qwen", lab_name="Qwen (Alibaba Cloud)", country="CN", kind="model",
-        title="Qwen3", artifact="Qwen/Qwen3-8B", url="https://huggingface.co/Qwen/Qwen3-8B",
-        release_url="https://huggingface.co/Qwen/Qwen3-8B", variant_count=1,
-        sizes=(Variant("Qwen/Qwen3-8B", "https://huggingface.co/Qwen/Qwen3-8B", size_label="8B", params_total_b=8.0),),
-        license="apache-2.0", pipeline_tag="text-generation", new_base=True, gated=False,
-        links=(Link("Qwen/Qwen3-8B", "https://huggingface.co/Qwen/Qwen3-8B"),),
-        first_seen_at=_utc(2025, 4, 29), created_at=_utc(2025, 4, 27, 20),
-    )
+    base: dict[str, Any] = {
+        "event": "release_detected",
+        "lab": "qwen",
+        "lab_name": "Qwen (Alibaba Cloud)",
+        "country": "CN",
+        "kind": "model",
+        "title": "Qwen3",
+        "artifact": "Qwen/Qwen3-8B",
+        "url": "https://huggingface.co/Qwen/Qwen3-8B",
+        "release_url": "https://huggingface.co/Qwen/Qwen3-8B",
+        "variant_count": 1,
+        "sizes": (
+            Variant("Qwen/Qwen3-8B", "https://huggingface.co/Qwen/Qwen3-8B", size_label="8B", params_total_b=8.0),
+        ),
+        "license": "apache-2.0",
+        "pipeline_tag": "text-generation",
+        "new_base": True,
+        "gated": False,
+        "links": (Link("Qwen/Qwen3-8B", "https://huggingface.co/Qwen/Qwen3-8B"),),
+        "first_seen_at": _utc(2025, 4, 29),
+        "created_at": _utc(2025, 4, 27, 20),
+    }
     base.update(overrides)
     return Message(**base)
 
 
 def test_hostile_names_render_as_text_and_ping_no_one() -> None:
     message = _message(
-        title=f"Qwen3 {HOSTILE}", artifact=f"Qwen/{HOSTILE}", lab_name=f"Lab {HOSTILE}", license=HOSTILE,
-        pipeline_tag=HOSTILE, base_model=HOSTILE, variant_summary=(HOSTILE,), variant_count=2,
-        links=(Link(HOSTILE, "https://huggingface.co/Qwen/x"), Link("evil", "javascript:alert(1)"),
-               Link("pipe", "https://huggingface.co/a|b><!channel>")),
+        title=f"Qwen3 {HOSTILE}",
+        artifact=f"Qwen/{HOSTILE}",
+        lab_name=f"Lab {HOSTILE}",
+        license=HOSTILE,
+        pipeline_tag=HOSTILE,
+        base_model=HOSTILE,
+        variant_summary=(HOSTILE,),
+        variant_count=2,
+        links=(
+            Link(HOSTILE, "https://huggingface.co/Qwen/x"),
+            Link("evil", "javascript:alert(1)"),
+            Link("pipe", "https://huggingface.co/a|b><!channel>"),
+        ),
         batch=(Variant(f"Qwen/{HOSTILE}", "https://huggingface.co/x", kinds=(HOSTILE,), quantization=HOSTILE),),
-        event="variant_added", artifact_first_seen_at=_utc(2025, 5, 3), artifact_created_at=_utc(2025, 5, 1),
+        event="variant_added",
+        artifact_first_seen_at=_utc(2025, 5, 3),
+        artifact_created_at=_utc(2025, 5, 1),
     )
     for content in (release_content(message), variant_content(message), variant_content(message, follow_up=True)):
         raw = "\n".join([*texts(content.blocks), content.text])
@@ -168,10 +212,17 @@ def test_hostile_names_render_as_text_and_ping_no_one() -> None:
 
 
 def test_hostile_paper_renders_escaped() -> None:
-    paper = PaperFacts(arxiv_id="2505.00001", authors=(HOSTILE, "B"), primary_category="cs.CL",
-                       summary=HOSTILE * 3, pdf_url="https://arxiv.org/pdf/2505.00001v1", version=1)
-    content = alert_content(_message(kind="paper", title=HOSTILE, paper=paper,
-                                     release_url="https://arxiv.org/abs/2505.00001"))
+    paper = PaperFacts(
+        arxiv_id="2505.00001",
+        authors=(HOSTILE, "B"),
+        primary_category="cs.CL",
+        summary=HOSTILE * 3,
+        pdf_url="https://arxiv.org/pdf/2505.00001v1",
+        version=1,
+    )
+    content = alert_content(
+        _message(kind="paper", title=HOSTILE, paper=paper, release_url="https://arxiv.org/abs/2505.00001")
+    )
     assert_pings_no_one("\n".join([*texts(content.blocks), content.text]))
     assert HOSTILE in render_text(content.blocks)
 
@@ -184,13 +235,24 @@ In this work, we present Qwen3, the latest version of the Qwen model family.
 
 
 def test_paper_gets_a_compact_layout() -> None:
-    paper = PaperFacts(arxiv_id="2505.09388", version=1, primary_category="cs.CL",
-                       authors=("An Yang", "Anfeng Li", "Baosong Yang", "Beichen Zhang", "Binyuan Hui"),
-                       summary="In this work, we present Qwen3,\n  the latest version of the Qwen model family.",
-                       pdf_url="https://arxiv.org/pdf/2505.09388v1", published_at=_utc(2025, 5, 14, 17))
-    content = alert_content(_message(kind="paper", title="Qwen3 Technical Report", paper=paper,
-                                     release_url="https://arxiv.org/abs/2505.09388",
-                                     first_seen_at=_utc(2025, 5, 15)))
+    paper = PaperFacts(
+        arxiv_id="2505.09388",
+        version=1,
+        primary_category="cs.CL",
+        authors=("An Yang", "Anfeng Li", "Baosong Yang", "Beichen Zhang", "Binyuan Hui"),
+        summary="In this work, we present Qwen3,\n  the latest version of the Qwen model family.",
+        pdf_url="https://arxiv.org/pdf/2505.09388v1",
+        published_at=_utc(2025, 5, 14, 17),
+    )
+    content = alert_content(
+        _message(
+            kind="paper",
+            title="Qwen3 Technical Report",
+            paper=paper,
+            release_url="https://arxiv.org/abs/2505.09388",
+            first_seen_at=_utc(2025, 5, 15),
+        )
+    )
     assert render_text(content.blocks) == PAPER_SNAPSHOT, "\n" + render_text(content.blocks)
     assert len(content.blocks) == 3
 
@@ -198,12 +260,20 @@ def test_paper_gets_a_compact_layout() -> None:
 def test_long_titles_and_texts_are_truncated_within_limits_without_broken_escapes() -> None:
     title = ("A&B<C>" * 40)[:200]
     summary = ("x&y<z> " * 2000)[:10_000]
-    message = _message(title=title, artifact=title, lab_name=title, license=summary, base_model=summary,
-                       links=(Link(summary, "https://huggingface.co/" + "a" * 5000),),
-                       paper=None, variant_count=400,
-                       batch=tuple(Variant(f"Qwen/{title}-{i}", f"https://huggingface.co/q/{i}", quantization="GGUF")
-                                   for i in range(400)),
-                       event="variant_added")
+    message = _message(
+        title=title,
+        artifact=title,
+        lab_name=title,
+        license=summary,
+        base_model=summary,
+        links=(Link(summary, "https://huggingface.co/" + "a" * 5000),),
+        paper=None,
+        variant_count=400,
+        batch=tuple(
+            Variant(f"Qwen/{title}-{i}", f"https://huggingface.co/q/{i}", quantization="GGUF") for i in range(400)
+        ),
+        event="variant_added",
+    )
     for content in (release_content(message), variant_content(message)):
         assert_within_limits(content.blocks)
         assert len(content.text) <= 3000

@@ -18,11 +18,20 @@ from tracker.sources import _scopes as scopes
 from tracker.sources import _xml as xml
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
-ITEM = {"name": "x", "n": 3, "flag": True, "at": "2025-04-29T03:10:52.000Z", "tags": ["a", "b"],
-        "blank": "", "bool_n": True, "many": "many"}
+ITEM = {
+    "name": "x",
+    "n": 3,
+    "flag": True,
+    "at": "2025-04-29T03:10:52.000Z",
+    "tags": ["a", "b"],
+    "blank": "",
+    "bool_n": True,
+    "many": "many",
+}
 
 
 # _fields ---------------------------------------------------------------------------------------
+
 
 def test_readers_return_values_and_none_for_missing_keys() -> None:
     assert fields.opt_str(ITEM, "name", "item") == "x"
@@ -36,15 +45,18 @@ def test_readers_return_values_and_none_for_missing_keys() -> None:
     assert fields.str_list({}, "tags", "item") == ()
 
 
-@pytest.mark.parametrize(("reader", "key", "message"), [
-    (fields.opt_str, "n", "Hub model a/b: field 'n' should be a string, got 3"),
-    (fields.opt_int, "bool_n", "field 'bool_n' should be an integer, got True"),
-    (fields.opt_int, "many", "field 'many' should be an integer, got 'many'"),
-    (fields.opt_bool, "name", "field 'name' should be true/false"),
-    (fields.opt_datetime, "name", "field 'name' should be an ISO-8601 date, got 'x'"),
-    (fields.opt_datetime, "blank", "field 'blank' should be an ISO-8601 date"),
-    (fields.str_list, "name", "field 'name' should be a list of strings"),
-])
+@pytest.mark.parametrize(
+    ("reader", "key", "message"),
+    [
+        (fields.opt_str, "n", "Hub model a/b: field 'n' should be a string, got 3"),
+        (fields.opt_int, "bool_n", "field 'bool_n' should be an integer, got True"),
+        (fields.opt_int, "many", "field 'many' should be an integer, got 'many'"),
+        (fields.opt_bool, "name", "field 'name' should be true/false"),
+        (fields.opt_datetime, "name", "field 'name' should be an ISO-8601 date, got 'x'"),
+        (fields.opt_datetime, "blank", "field 'blank' should be an ISO-8601 date"),
+        (fields.str_list, "name", "field 'name' should be a list of strings"),
+    ],
+)
 def test_wrong_types_are_parse_errors_naming_item_and_field(reader, key: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         reader(ITEM, key, "Hub model a/b")
@@ -55,32 +67,37 @@ def test_blank_is_none_and_name_override() -> None:
     assert fields.opt_str(ITEM, "blank", "item", blank_is_none=True) is None
     assert fields.opt_int(ITEM, "blank", "item", blank_is_none=True) is None
     assert fields.opt_datetime(ITEM, "blank", "item", blank_is_none=True) is None
-    with pytest.raises(ParseError, match="field 'paper.upvotes' should be an integer"):
+    with pytest.raises(ParseError, match=r"field 'paper.upvotes' should be an integer"):
         fields.opt_int(ITEM, "many", "daily paper 1", name="paper.upvotes")
 
 
 def test_load_json_quotes_the_start_of_a_bad_body() -> None:
-    assert fields.load_json(b'[1]', "listing") == [1]
-    with pytest.raises(ParseError, match="listing: not valid JSON .*body starts '<!DOCTYPE html>"):
+    assert fields.load_json(b"[1]", "listing") == [1]
+    with pytest.raises(ParseError, match=r"listing: not valid JSON .*body starts '<!DOCTYPE html>"):
         fields.load_json(b"<!DOCTYPE html><html>", "listing")
 
 
 # _xml ------------------------------------------------------------------------------------------
 
+
 def test_feed_root_accepts_atom_rss_and_a_custom_root_set() -> None:
     assert xml.feed_root((FEEDS / "atom.xml").read_bytes(), where="f").tag == xml.ATOM + "feed"
     assert xml.feed_root((FEEDS / "rss.xml").read_bytes(), where="f").tag == "rss"
-    with pytest.raises(ParseError, match="arXiv: response root is <rss>, not an Atom <feed>"):
-        xml.feed_root((FEEDS / "rss.xml").read_bytes(), where="arXiv", roots={xml.ATOM + "feed"},
-                      expected="an Atom <feed>")
+    with pytest.raises(ParseError, match=r"arXiv: response root is <rss>, not an Atom <feed>"):
+        xml.feed_root(
+            (FEEDS / "rss.xml").read_bytes(), where="arXiv", roots={xml.ATOM + "feed"}, expected="an Atom <feed>"
+        )
 
 
-@pytest.mark.parametrize(("document", "message"), [
-    ((FEEDS / "html_200.html").read_bytes(), "f: response is an HTML page, not an RSS or Atom feed"),
-    ((FEEDS / "billion_laughs.xml").read_bytes(), "DOCTYPE"),
-    ("Rate exceeded.", "not well-formed XML .*body starts 'Rate exceeded.'"),
-    (b"<html><body/></html>", "root is <html>"),
-])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ((FEEDS / "html_200.html").read_bytes(), "f: response is an HTML page, not an RSS or Atom feed"),
+        ((FEEDS / "billion_laughs.xml").read_bytes(), "DOCTYPE"),
+        ("Rate exceeded.", "not well-formed XML .*body starts 'Rate exceeded.'"),
+        (b"<html><body/></html>", "root is <html>"),
+    ],
+)
 def test_feed_root_refuses_unsafe_or_non_feed_documents(document: bytes | str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         xml.feed_root(document, where="f")
@@ -90,11 +107,12 @@ def test_feedparser_parse_refuses_a_count_mismatch() -> None:
     body = (FEEDS / "atom.xml").read_bytes()
     count = len(xml.feed_root(body, where="f").findall(xml.ATOM + "entry"))
     assert len(xml.feedparser_parse(body, where="f", expected_entries=count).entries) == count
-    with pytest.raises(ParseError, match="the two parsers disagree"):
+    with pytest.raises(ParseError, match=r"the two parsers disagree"):
         xml.feedparser_parse(body, where="f", expected_entries=count + 1)
 
 
 # _scopes ---------------------------------------------------------------------------------------
+
 
 def _result() -> SourceResult:
     return SourceResult(source=SourceKind.FEEDS, lab="lab")
@@ -117,17 +135,22 @@ def test_fetch_scope_records_complete_not_modified_and_failed() -> None:
         return [response.content]
 
     async def run() -> list[object]:
-        return [await scopes.fetch_scope(result, "s:ok", _respond(200, b"x"), parse),
-                await scopes.fetch_scope(result, "s:304", _respond(304), parse),
-                await scopes.fetch_scope(result, "s:http", _rate_limited(), parse),
-                await scopes.fetch_scope(result, "s:bad", _respond(200, b"y"),
-                                         lambda r: (_ for _ in ()).throw(ParseError("bad body")))]
+        return [
+            await scopes.fetch_scope(result, "s:ok", _respond(200, b"x"), parse),
+            await scopes.fetch_scope(result, "s:304", _respond(304), parse),
+            await scopes.fetch_scope(result, "s:http", _rate_limited(), parse),
+            await scopes.fetch_scope(
+                result, "s:bad", _respond(200, b"y"), lambda r: (_ for _ in ()).throw(ParseError("bad body"))
+            ),
+        ]
 
     assert asyncio.run(run()) == [[b"x"], None, None, None]
     assert parsed == [b"x"]  # a 304 is never parsed
     assert result.complete_scopes == {"s:ok"} and result.not_modified_scopes == {"s:304"}
     assert [(f.scope, f.error, f.retry_after) for f in result.failures] == [
-        ("s:http", "slow down", 30.0), ("s:bad", "bad body", None)]
+        ("s:http", "slow down", 30.0),
+        ("s:bad", "bad body", None),
+    ]
 
 
 def test_gather_scopes_keeps_order_and_marks_only_successes_complete() -> None:
@@ -140,8 +163,7 @@ def test_gather_scopes_keeps_order_and_marks_only_successes_complete() -> None:
     async def fail(scope: str) -> int:
         raise ParseError(f"{scope} broke")
 
-    values = asyncio.run(scopes.gather_scopes(result, [
-        ("a", fail("a")), ("b", ok(2)), ("c", fail("c")), ("d", ok(4))]))
+    values = asyncio.run(scopes.gather_scopes(result, [("a", fail("a")), ("b", ok(2)), ("c", fail("c")), ("d", ok(4))]))
     assert values == [None, 2, None, 4]
     assert result.complete_scopes == {"b", "d"}
     assert [f.scope for f in result.failures] == ["a", "c"]

@@ -7,18 +7,31 @@ from pathlib import Path
 import pytest
 
 from tracker.config import Settings
-from tracker.notify import channel_problem
-from tracker.notify import resolve_channel
+from tracker.notify import channel_problem, resolve_channel
 from tracker.outbox.subscriptions import AlertFacts, filters_of, matches
 from tracker.watchlist import Subscription, load_watchlist
 
-QWEN_8B = AlertFacts(lab="qwen", country="CN", kind="model", variant_kinds=("instruct",),
-                     params_total_b=8.0, licence="apache-2.0")
-QWEN_FP8 = AlertFacts(lab="qwen", country="CN", kind="model", variant_kinds=("instruct", "quantized"),
-                      params_total_b=8.0, licence="apache-2.0")
+QWEN_8B = AlertFacts(
+    lab="qwen", country="CN", kind="model", variant_kinds=("instruct",), params_total_b=8.0, licence="apache-2.0"
+)
+QWEN_FP8 = AlertFacts(
+    lab="qwen",
+    country="CN",
+    kind="model",
+    variant_kinds=("instruct", "quantized"),
+    params_total_b=8.0,
+    licence="apache-2.0",
+)
 PAPER = AlertFacts(lab="deepseek", country="CN", kind="paper")
-LLAMA = AlertFacts(lab="meta", country="US", kind="model", variant_kinds=("base",), params_total_b=400.0,
-                   licence="llama4", significance=0.9)
+LLAMA = AlertFacts(
+    lab="meta",
+    country="US",
+    kind="model",
+    variant_kinds=("base",),
+    params_total_b=400.0,
+    licence="llama4",
+    significance=0.9,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,10 +84,21 @@ def test_matches(filters: dict, facts: AlertFacts, expected: bool) -> None:
 
 def test_filters_of_keeps_only_restricting_keys() -> None:
     assert filters_of(Subscription(channel="slack:#x")) == {}
-    sub = Subscription(channel="slack:#x", labs=("qwen", "deepseek"), countries=("cn",), kinds=("Model",),
-                       min_params_b=7.0, significance=0.5)
-    assert filters_of(sub) == {"labs": ["deepseek", "qwen"], "countries": ["CN"], "kinds": ["model"],
-                               "min_params_b": 7.0, "significance": 0.5}
+    sub = Subscription(
+        channel="slack:#x",
+        labs=("qwen", "deepseek"),
+        countries=("cn",),
+        kinds=("Model",),
+        min_params_b=7.0,
+        significance=0.5,
+    )
+    assert filters_of(sub) == {
+        "labs": ["deepseek", "qwen"],
+        "countries": ["CN"],
+        "kinds": ["model"],
+        "min_params_b": 7.0,
+        "significance": 0.5,
+    }
 
 
 def test_default_subscription_is_everything_but_quantized() -> None:
@@ -102,5 +126,7 @@ def test_channel_problem_per_scheme(tmp_path: Path) -> None:
     assert channel_problem(settings, "webhook:https://example.org/hook") is None
     assert "http" in (channel_problem(settings, "webhook:ftp://x") or "")
     assert "not configured yet" in (channel_problem(settings, "email:a@example.org") or "")
-    assert channel_problem(settings.model_copy(update={"slack_webhook_url": "https://hooks.slack.com/x"}),
-                           "slack:default") is None
+    assert (
+        channel_problem(settings.model_copy(update={"slack_webhook_url": "https://hooks.slack.com/x"}), "slack:default")
+        is None
+    )

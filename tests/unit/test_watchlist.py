@@ -16,8 +16,20 @@ LAB = 'slug = "x"\nname = "X"\ncountry = "CN"\n'
 def test_packaged_watchlist_covers_the_required_labs() -> None:
     wl = load_watchlist()
     orgs = {org for lab in wl.labs for org in lab.hf_orgs}
-    for org in ("deepseek-ai", "Qwen", "zai-org", "THUDM", "MiniMaxAI", "moonshotai", "meta-llama",
-                "google", "mistralai", "openai", "microsoft", "nvidia"):
+    for org in (
+        "deepseek-ai",
+        "Qwen",
+        "zai-org",
+        "THUDM",
+        "MiniMaxAI",
+        "moonshotai",
+        "meta-llama",
+        "google",
+        "mistralai",
+        "openai",
+        "microsoft",
+        "nvidia",
+    ):
         assert org in orgs
     assert all(lab.arxiv_queries for lab in wl.labs if lab.tier == "primary")
     assert wl.lab("zhipu").country == "CN" and wl.lab("meta").country == "US"
@@ -34,11 +46,16 @@ def test_packaged_watchlist_covers_the_required_labs() -> None:
         ("[[labs]\n", ["invalid TOML", "line 1"]),
         (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'irc:#x'\n", ["subscription 'irc:#x'", "'channel'"]),
         (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'slack:#x'\nkinds = ['papers']\n", ["'kinds'", "'papers'"]),
-        (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'email:not-an-address'\n",
-         ["subscription 'email:not-an-address'", "'channel'", "email:team@example.org"]),
+        (
+            f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'email:not-an-address'\n",
+            ["subscription 'email:not-an-address'", "'channel'", "email:team@example.org"],
+        ),
         (f"[[labs]]\n{LAB}[[subscriptions]]\nchannel = 'email:a@b.org, c@d.org'\n", ["'channel'", "one address"]),
-        (f"[[labs]]\n{LAB}hf_orgs = ['Qwen']\n[[labs]]\nslug = 'y'\nname = 'Y'\ncountry = 'CN'\nhf_orgs = ['qwen']\n",
-         ["lab 'y'", "already watched by lab 'x'"]),
+        (
+            f"[[labs]]\n{LAB}hf_orgs = ['Qwen']\n"
+            "[[labs]]\nslug = 'y'\nname = 'Y'\ncountry = 'CN'\nhf_orgs = ['qwen']\n",
+            ["lab 'y'", "already watched by lab 'x'"],
+        ),
     ],
 )
 def test_invalid_watchlist_errors_name_file_lab_and_key(tmp_path: Path, toml: str, expected: list[str]) -> None:
@@ -74,9 +91,11 @@ def test_user_file_replaces_the_default(tmp_path: Path) -> None:
 
 def test_extends_default_adds_and_overrides_labs(tmp_path: Path) -> None:
     path = tmp_path / "w.toml"
-    path.write_text('extends = "default"\n[[labs]]\nslug = "qwen"\nname = "Qwen only HF"\ncountry = "CN"\n'
-                    'hf_orgs = ["Qwen"]\n[[labs]]\nslug = "stepfun"\nname = "StepFun"\ncountry = "CN"\n'
-                    'hf_orgs = ["stepfun-ai"]\n')
+    path.write_text(
+        'extends = "default"\n[[labs]]\nslug = "qwen"\nname = "Qwen only HF"\ncountry = "CN"\n'
+        'hf_orgs = ["Qwen"]\n[[labs]]\nslug = "stepfun"\nname = "StepFun"\ncountry = "CN"\n'
+        'hf_orgs = ["stepfun-ai"]\n'
+    )
     wl = load_watchlist(path)
     assert wl.lab("qwen").name == "Qwen only HF" and wl.lab("qwen").arxiv_queries == ()
     assert wl.lab("stepfun").hf_orgs == ("stepfun-ai",)

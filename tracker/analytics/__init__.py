@@ -74,9 +74,16 @@ __all__ = [
     "DAY_S",
     "DEFAULT_CADENCE_KINDS",
     "RATE_WINDOWS_WEEKS",
+    # private, used through ``analytics.`` by tests, benches and docstrings (one object, one home:
+    # ``tracker.analytics.history``)
+    "_HISTORY_CACHE",
     "Cadence",
     "MonthShare",
     "WeekCount",
+    "_History",
+    "_cached_history",
+    "_gap_stats",
+    "_history",
     "build_cadence",
     "build_country_share",
     "build_download_share",
@@ -89,11 +96,4 @@ __all__ = [
     "month_start",
     "summarize",
     "week_start",
-    # private, used through ``analytics.`` by tests, benches and docstrings (one object, one home:
-    # ``tracker.analytics.history``)
-    "_HISTORY_CACHE",
-    "_History",
-    "_cached_history",
-    "_gap_stats",
-    "_history",
 ]

@@ -33,8 +33,12 @@ from tracker.store.models import Artifact, DownloadSnapshot, Lab, Release
 
 
 def load_release_times(
-    *, session: Session, lab: str | None = None, kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
-    until: datetime | None = None, since: datetime | None = None,
+    *,
+    session: Session,
+    lab: str | None = None,
+    kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
+    until: datetime | None = None,
+    since: datetime | None = None,
 ) -> dict[str, list[datetime]]:
     """Return ``released_at`` of every release per lab slug (every stored lab, possibly empty).
 
@@ -62,7 +66,11 @@ def load_release_times(
 
 
 def lab_cadences(
-    *, session: Session, now: datetime, weeks: int = 12, lab: str | None = None,
+    *,
+    session: Session,
+    now: datetime,
+    weeks: int = 12,
+    lab: str | None = None,
     kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
 ) -> list[Cadence]:
     """Return the cadence of every stored lab (or one), ordered by lab slug.
@@ -91,11 +99,14 @@ def lab_cadences(
     labs_scope = select(Lab.slug).order_by(Lab.slug)
     if lab:
         labs_scope = labs_scope.where(Lab.slug == lab)
-    rate_stmt = labs_scope.add_columns(*[
-        _release_scope(select(func.count()).where(Release.lab_id == Lab.id), lab=None, kinds=kinds, now=now)
-        .where(Release.released_at > now - timedelta(weeks=n)).scalar_subquery()
-        for n in RATE_WINDOWS_WEEKS
-    ])
+    rate_stmt = labs_scope.add_columns(
+        *[
+            _release_scope(select(func.count()).where(Release.lab_id == Lab.id), lab=None, kinds=kinds, now=now)
+            .where(Release.released_at > now - timedelta(weeks=n))
+            .scalar_subquery()
+            for n in RATE_WINDOWS_WEEKS
+        ]
+    )
     in_window = {slug: counts for slug, *counts in session.execute(rate_stmt)}
     current = week_start(now)
     out = []
@@ -107,26 +118,33 @@ def lab_cadences(
         while counts.get(cursor):
             streak += 1
             cursor -= timedelta(weeks=1)
-        out.append(Cadence(
-            lab=slug,
-            as_of=now,
-            releases=sum(counts.values()),
-            first_release_at=first_last[0] if first_last else None,
-            last_release_at=first_last[1] if first_last else None,
-            weekly=tuple(WeekCount(iso_week(start), start, counts.get(start, 0))
-                         for start in (current - timedelta(weeks=i) for i in range(weeks - 1, -1, -1))),
-            gaps_days=(),
-            median_gap_days=median_gap,
-            longest_gap_days=longest_gap,
-            days_since_last=(now - first_last[1]).total_seconds() / DAY_S if first_last else None,
-            rates={n: count / n for n, count in zip(RATE_WINDOWS_WEEKS, in_window.get(slug, [0] * 3))},
-            streak_weeks=streak,
-        ))
+        out.append(
+            Cadence(
+                lab=slug,
+                as_of=now,
+                releases=sum(counts.values()),
+                first_release_at=first_last[0] if first_last else None,
+                last_release_at=first_last[1] if first_last else None,
+                weekly=tuple(
+                    WeekCount(iso_week(start), start, counts.get(start, 0))
+                    for start in (current - timedelta(weeks=i) for i in range(weeks - 1, -1, -1))
+                ),
+                gaps_days=(),
+                median_gap_days=median_gap,
+                longest_gap_days=longest_gap,
+                days_since_last=(now - first_last[1]).total_seconds() / DAY_S if first_last else None,
+                rates={n: count / n for n, count in zip(RATE_WINDOWS_WEEKS, in_window.get(slug, [0] * 3), strict=True)},
+                streak_weeks=streak,
+            )
+        )
     return out
 
 
 def country_release_share(
-    *, session: Session, since: datetime, until: datetime,
+    *,
+    session: Session,
+    since: datetime,
+    until: datetime,
     kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
 ) -> list[MonthShare]:
     """Return the share of releases by country per month for ``since <= released_at < until``.
@@ -155,7 +173,10 @@ def country_release_share(
 
 
 def country_download_share(
-    *, session: Session, since: datetime, until: datetime,
+    *,
+    session: Session,
+    since: datetime,
+    until: datetime,
 ) -> tuple[list[MonthShare], MonthShare]:
     """Return the download share by country per month and as last seen, from snapshots taken in
     ``[since, until)`` (see ``build_download_share``)."""

@@ -24,8 +24,17 @@ from tracker.analytics import Cadence, MonthShare
 
 ChartFormat = Literal["png", "svg"]
 #: Fixed colours per country (others cycle through ``_OTHER_COLOURS``).
-COUNTRY_COLOURS = {"CN": "#d62728", "US": "#1f77b4", "FR": "#2ca02c", "GB": "#9467bd", "DE": "#8c564b",
-                   "JP": "#e377c2", "KR": "#17becf", "AE": "#bcbd22", "CA": "#ff7f0e"}
+COUNTRY_COLOURS = {
+    "CN": "#d62728",
+    "US": "#1f77b4",
+    "FR": "#2ca02c",
+    "GB": "#9467bd",
+    "DE": "#8c564b",
+    "JP": "#e377c2",
+    "KR": "#17becf",
+    "AE": "#bcbd22",
+    "CA": "#ff7f0e",
+}
 _OTHER_COLOURS = ("#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#c5b0d5")
 _CMAP = LinearSegmentedColormap.from_list("cadence", ["#f4f6f8", "#9ecae1", "#2171b5", "#08306b"])
 _DPI = 110
@@ -72,7 +81,7 @@ def cadence_figure(cadences: Sequence[Cadence], *, title: str | None = None) -> 
         ax.bar_label(bars, labels=[str(n) if n else "" for n in counts], fontsize=8)
         ax.set_xticks(range(len(weeks)), [w.split("-")[1] for w in weeks], fontsize=8, rotation=0)
         ax.set_ylabel("releases")
-        ax.set_ylim(0, max(counts + [1]) * 1.25)
+        ax.set_ylim(0, max([*counts, 1]) * 1.25)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_title(f"{title}: {c.lab}", loc="left", fontsize=11)
@@ -90,8 +99,15 @@ def cadence_figure(cadences: Sequence[Cadence], *, title: str | None = None) -> 
     for y, row in enumerate(grid):
         for x, n in enumerate(row):
             if n:
-                ax.text(x, y, str(n), ha="center", va="center", fontsize=8,
-                        color="white" if n >= max(top, 3) * 0.55 else "#08306b")
+                ax.text(
+                    x,
+                    y,
+                    str(n),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if n >= max(top, 3) * 0.55 else "#08306b",
+                )
     ax.set_yticks(range(len(ordered)), [c.lab for c in ordered], fontsize=8)
     ax.set_xticks(range(len(weeks)), [w.split("-")[1] for w in weeks], fontsize=8)
     ax.set_xlabel(f"ISO week ({weeks[0]} .. {weeks[-1]})", fontsize=8)
@@ -120,14 +136,22 @@ def countries_figure(shares: Sequence[MonthShare], *, title: str | None = None) 
     title = title or "Share of releases by country"
     fig = Figure(figsize=(max(5.0, 0.55 * len(shares) + 2.5), 3.2))
     ax = fig.add_subplot()
-    countries = sorted({c for m in shares for c in m.counts}, key=lambda c: (-sum(m.counts.get(c, 0) for m in shares), c))
+    countries = sorted(
+        {c for m in shares for c in m.counts}, key=lambda c: (-sum(m.counts.get(c, 0) for m in shares), c)
+    )
     others: dict[str, str] = {}
     bottoms = [0.0] * len(shares)
     for country in countries:
         values = [100 * m.shares.get(country, 0.0) for m in shares]
-        ax.bar(range(len(shares)), values, bottom=bottoms, color=_country_colour(country, others), label=country,
-               width=0.75)
-        bottoms = [b + v for b, v in zip(bottoms, values)]
+        ax.bar(
+            range(len(shares)),
+            values,
+            bottom=bottoms,
+            color=_country_colour(country, others),
+            label=country,
+            width=0.75,
+        )
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     for x, m in enumerate(shares):
         ax.text(x, 102, str(m.total), ha="center", va="bottom", fontsize=7, color="#444")
     ax.set_xticks(range(len(shares)), [m.month for m in shares], fontsize=8, rotation=45, ha="right")
@@ -135,8 +159,9 @@ def countries_figure(shares: Sequence[MonthShare], *, title: str | None = None) 
     ax.set_ylabel("% of releases (n on top)", fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     if countries:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, title="country",
-                  title_fontsize=8)
+        ax.legend(
+            loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False, title="country", title_fontsize=8
+        )
     else:
         ax.text(0.5, 0.5, "no releases in this period", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(title, loc="left", fontsize=11)

@@ -10,6 +10,7 @@ results computed in SQL.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -134,7 +135,7 @@ def build_cadence(lab: str, released_at: Iterable[datetime], *, now: datetime, w
         raise ValueError("weeks must be >= 1")
     now = as_utc(now)
     times = sorted(t for t in (as_utc(x) for x in released_at) if t <= now)
-    gaps = tuple((b - a).total_seconds() / DAY_S for a, b in zip(times, times[1:]))
+    gaps = tuple((b - a).total_seconds() / DAY_S for a, b in itertools.pairwise(times))
     per_week: dict[date, int] = defaultdict(int)
     for t in times:
         per_week[week_start(t)] += 1
@@ -143,9 +144,7 @@ def build_cadence(lab: str, released_at: Iterable[datetime], *, now: datetime, w
         WeekCount(iso_week(start), start, per_week.get(start, 0))
         for start in (current - timedelta(weeks=i) for i in range(weeks - 1, -1, -1))
     )
-    rates = {
-        n: sum(1 for t in times if now - timedelta(weeks=n) < t) / n for n in RATE_WINDOWS_WEEKS
-    }
+    rates = {n: sum(1 for t in times if now - timedelta(weeks=n) < t) / n for n in RATE_WINDOWS_WEEKS}
     streak, cursor = 0, current if per_week.get(current) else current - timedelta(weeks=1)
     while per_week.get(cursor):
         streak += 1
@@ -227,8 +226,9 @@ def build_country_share(
     return _country_share_of_counts(per_month, since=since, until=until)
 
 
-def _country_share_of_counts(per_month: dict[str, dict[str, int]], *, since: datetime | None,
-                             until: datetime | None) -> list[MonthShare]:
+def _country_share_of_counts(
+    per_month: dict[str, dict[str, int]], *, since: datetime | None, until: datetime | None
+) -> list[MonthShare]:
     """``build_country_share`` from releases already counted per ``{month: {country: n}}``."""
     keys = sorted(per_month)
     if since is not None and until is not None:

@@ -59,8 +59,9 @@ def _week_start_sql(dialect: str) -> Any:
     return func.date(func.substr(Release.released_at, 1, 10), "-6 days", "weekday 1")
 
 
-def _gap_rows(session: Session, *, lab: str | None, kinds: Collection[str] | None,
-              now: datetime) -> dict[str, tuple[int, list[tuple[int, datetime, datetime]]]]:
+def _gap_rows(
+    session: Session, *, lab: str | None, kinds: Collection[str] | None, now: datetime
+) -> dict[str, tuple[int, list[tuple[int, datetime, datetime]]]]:
     """Per lab slug: ``(number of gaps, [(rank, previous released_at, released_at)])`` for the
     gaps ranked at the median positions and the largest one (ranks 1-based, ascending gap).
 
@@ -78,22 +79,31 @@ def _gap_rows(session: Session, *, lab: str | None, kinds: Collection[str] | Non
     prev = func.lag(Release.released_at).over(partition_by=Release.lab_id, order_by=Release.released_at)
     ordered = _release_scope(
         select(Release.lab_id.label("lab_id"), Release.released_at.label("at"), prev.label("prev")),
-        lab=lab, kinds=kinds, now=now).subquery("ordered")
+        lab=lab,
+        kinds=kinds,
+        now=now,
+    ).subquery("ordered")
     if dialect == "postgresql":
         gap = ordered.c.at - ordered.c.prev
     else:
         gap = func.julianday(ordered.c.at) - func.julianday(ordered.c.prev)
     ranked = (
-        select(ordered.c.lab_id, ordered.c.at, ordered.c.prev,
-               func.row_number().over(partition_by=ordered.c.lab_id, order_by=(gap, ordered.c.at)).label("rank"),
-               func.count().over(partition_by=ordered.c.lab_id).label("n"))
+        select(
+            ordered.c.lab_id,
+            ordered.c.at,
+            ordered.c.prev,
+            func.row_number().over(partition_by=ordered.c.lab_id, order_by=(gap, ordered.c.at)).label("rank"),
+            func.count().over(partition_by=ordered.c.lab_id).label("n"),
+        )
         .where(ordered.c.prev.is_not(None))
         .subquery("ranked")
     )
     n = ranked.c.n
-    stmt = select(Lab.slug, ranked.c.n, ranked.c.rank, ranked.c.prev, ranked.c.at).join(
-        ranked, ranked.c.lab_id == Lab.id).where(
-        or_(ranked.c.rank == (n + 1) // 2, ranked.c.rank == (n + 2) // 2, ranked.c.rank == n))
+    stmt = (
+        select(Lab.slug, ranked.c.n, ranked.c.rank, ranked.c.prev, ranked.c.at)
+        .join(ranked, ranked.c.lab_id == Lab.id)
+        .where(or_(ranked.c.rank == (n + 1) // 2, ranked.c.rank == (n + 2) // 2, ranked.c.rank == n))
+    )
     out: dict[str, tuple[int, list[tuple[int, datetime, datetime]]]] = {}
     for slug, count, rank, before, at in session.execute(stmt):
         out.setdefault(slug, (count, []))[1].append((rank, _as_datetime(before), _as_datetime(at)))
@@ -106,8 +116,9 @@ def _gap_rows(session: Session, *, lab: str | None, kinds: Collection[str] | Non
 _MIDDLE_FRACTIONS = (0.5, 0.5 + 1e-9)
 
 
-def _gap_stats(session: Session, *, lab: str | None, kinds: Collection[str] | None,
-               now: datetime) -> dict[str, tuple[float, float]]:
+def _gap_stats(
+    session: Session, *, lab: str | None, kinds: Collection[str] | None, now: datetime
+) -> dict[str, tuple[float, float]]:
     """Per lab slug with >= 2 releases up to ``now``: ``(median gap, longest gap)`` in days.
 
     PostgreSQL: one pass, ``lag()`` over the ``(kind, lab_id, released_at)`` index then
@@ -126,14 +137,25 @@ def _gap_stats(session: Session, *, lab: str | None, kinds: Collection[str] | No
     prev = func.lag(Release.released_at).over(partition_by=Release.lab_id, order_by=Release.released_at)
     ordered = _release_scope(
         select(Release.lab_id.label("lab_id"), type_coerce(Release.released_at - prev, Interval()).label("gap")),
-        lab=lab, kinds=kinds, now=now).subquery("ordered")
+        lab=lab,
+        kinds=kinds,
+        now=now,
+    ).subquery("ordered")
     gap = ordered.c.gap
     middles = func.percentile_disc(postgresql.array(list(_MIDDLE_FRACTIONS))).within_group(gap)
-    stats = (select(ordered.c.lab_id, func.max(gap).label("longest"),
-                    type_coerce(middles, postgresql.ARRAY(Interval())).label("middles"))
-             .where(gap.is_not(None)).group_by(ordered.c.lab_id).subquery("stats"))
+    stats = (
+        select(
+            ordered.c.lab_id,
+            func.max(gap).label("longest"),
+            type_coerce(middles, postgresql.ARRAY(Interval())).label("middles"),
+        )
+        .where(gap.is_not(None))
+        .group_by(ordered.c.lab_id)
+        .subquery("stats")
+    )
     for slug, longest, (low, high) in session.execute(
-            select(Lab.slug, stats.c.longest, stats.c.middles).join(stats, stats.c.lab_id == Lab.id)):
+        select(Lab.slug, stats.c.longest, stats.c.middles).join(stats, stats.c.lab_id == Lab.id)
+    ):
         out[slug] = ((low.total_seconds() / DAY_S + high.total_seconds() / DAY_S) / 2, longest.total_seconds() / DAY_S)
     return out
 
@@ -162,13 +184,25 @@ def _history(session: Session, *, lab: str | None, kinds: Collection[str] | None
     (counts, first/last release) and one ``lag()`` window pass (median and longest gap)."""
     dialect = session.get_bind().dialect.name
     week_col = _week_start_sql(dialect).label("week")
-    per_week_sub = _release_scope(
-        select(Release.lab_id, week_col, func.count().label("n"), func.min(Release.released_at).label("first"),
-               func.max(Release.released_at).label("last")),
-        lab=lab, kinds=kinds, now=now,
-    ).group_by(Release.lab_id, week_col).subquery("per_week")
+    per_week_sub = (
+        _release_scope(
+            select(
+                Release.lab_id,
+                week_col,
+                func.count().label("n"),
+                func.min(Release.released_at).label("first"),
+                func.max(Release.released_at).label("last"),
+            ),
+            lab=lab,
+            kinds=kinds,
+            now=now,
+        )
+        .group_by(Release.lab_id, week_col)
+        .subquery("per_week")
+    )
     per_week_stmt = select(Lab.slug, *[c for c in per_week_sub.c if c.name != "lab_id"]).join(
-        per_week_sub, per_week_sub.c.lab_id == Lab.id)
+        per_week_sub, per_week_sub.c.lab_id == Lab.id
+    )
     labs_stmt = select(Lab.slug).order_by(Lab.slug)
     if lab:
         labs_stmt = labs_stmt.where(Lab.slug == lab)
@@ -188,13 +222,13 @@ def _history(session: Session, *, lab: str | None, kinds: Collection[str] | None
 #: ``_History`` per (database URL, lab, kinds), with the ``release_changes`` stamp it was
 #: computed at (PostgreSQL only; least recently used entries are dropped beyond the size).
 _HISTORY_CACHE: OrderedDict[tuple[str, str | None, tuple[str, ...] | None], tuple[tuple[int, int], _History]] = (
-    OrderedDict())
+    OrderedDict()
+)
 _HISTORY_CACHE_SIZE = 64
 _HISTORY_LOCK = threading.Lock()
 
 
-def _cached_history(session: Session, *, lab: str | None, kinds: Collection[str] | None,
-                    now: datetime) -> _History:
+def _cached_history(session: Session, *, lab: str | None, kinds: Collection[str] | None, now: datetime) -> _History:
     """``_history``, reused on PostgreSQL while no transaction has changed the releases since.
 
     The stamp is ``(file node, row count)`` of ``release_changes`` (a trigger adds one row per
@@ -216,8 +250,10 @@ def _cached_history(session: Session, *, lab: str | None, kinds: Collection[str]
         return _history(session, lab=lab, kinds=kinds, now=now)
     key = (bind.url.render_as_string(hide_password=True), lab, tuple(sorted(kinds)) if kinds is not None else None)
     node, count, own_txid = session.execute(
-        select(func.pg_relation_filenode("release_changes"), func.count(), func.txid_current_if_assigned())
-        .select_from(ReleaseChange)).one()
+        select(func.pg_relation_filenode("release_changes"), func.count(), func.txid_current_if_assigned()).select_from(
+            ReleaseChange
+        )
+    ).one()
     if own_txid is not None:
         # This transaction has written (perhaps releases, uncommitted): its view is its own and
         # may be rolled back, so it neither reads nor fills the shared cache.

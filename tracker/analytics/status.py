@@ -74,9 +74,12 @@ class CadenceRules:
     @classmethod
     def from_settings(cls, settings: Settings) -> CadenceRules:
         """Read ``quiet_factor_k``, ``quiet_min_releases``, ``quiet_gap_floor_days``, ``burst_min_releases``."""
-        return cls(quiet_factor_k=settings.cadence.quiet_factor_k, quiet_min_releases=settings.cadence.quiet_min_releases,
-                   quiet_gap_floor_days=settings.cadence.quiet_gap_floor_days,
-                   burst_min_releases=settings.cadence.burst_min_releases)
+        return cls(
+            quiet_factor_k=settings.cadence.quiet_factor_k,
+            quiet_min_releases=settings.cadence.quiet_min_releases,
+            quiet_gap_floor_days=settings.cadence.quiet_gap_floor_days,
+            burst_min_releases=settings.cadence.burst_min_releases,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +121,11 @@ class LabStatus:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"status", "quiet_after_days", "releases_7d"}`` (days rounded to 0.01), for the API."""
-        return {"status": self.status.value,
-                "quiet_after_days": None if self.quiet_after_days is None else round(self.quiet_after_days, 2),
-                "releases_7d": self.releases_7d}
+        return {
+            "status": self.status.value,
+            "quiet_after_days": None if self.quiet_after_days is None else round(self.quiet_after_days, 2),
+            "releases_7d": self.releases_7d,
+        }
 
 
 def quiet_threshold_days(median_gap_days: float | None, releases: int, rules: CadenceRules) -> float | None:
@@ -154,10 +159,18 @@ def classify(cadence: Cadence, released_at: Iterable[datetime], rules: CadenceRu
         status = Status.NEW
     else:
         status = Status.ON_CADENCE
-    return LabStatus(lab=cadence.lab, status=status, as_of=now, releases=cadence.releases,
-                     last_release_at=cadence.last_release_at, days_since_last=cadence.days_since_last,
-                     median_gap_days=cadence.median_gap_days, quiet_after_days=threshold,
-                     releases_7d=len(recent), first_in_window_at=recent[0] if recent else None)
+    return LabStatus(
+        lab=cadence.lab,
+        status=status,
+        as_of=now,
+        releases=cadence.releases,
+        last_release_at=cadence.last_release_at,
+        days_since_last=cadence.days_since_last,
+        median_gap_days=cadence.median_gap_days,
+        quiet_after_days=threshold,
+        releases_7d=len(recent),
+        first_in_window_at=recent[0] if recent else None,
+    )
 
 
 def status_of(lab: str, released_at: Iterable[datetime], *, now: datetime, rules: CadenceRules) -> LabStatus:
@@ -166,14 +179,17 @@ def status_of(lab: str, released_at: Iterable[datetime], *, now: datetime, rules
     return classify(build_cadence(lab, times, now=now, weeks=1), times, rules)
 
 
-
-def lab_release_rows(session: Session, *, now: datetime, lab: str | None,
-                  kinds: Collection[str] | None) -> dict[str, list[tuple[int, datetime, str]]]:
+def lab_release_rows(
+    session: Session, *, now: datetime, lab: str | None, kinds: Collection[str] | None
+) -> dict[str, list[tuple[int, datetime, str]]]:
     """``(release id, released_at, title)`` per lab slug (every stored lab), oldest first."""
     labs_stmt = select(Lab.slug).order_by(Lab.slug)
-    stmt = (select(Lab.slug, Release.id, Release.released_at, Release.title)
-            .join(Release, Release.lab_id == Lab.id).where(Release.released_at <= now)
-            .order_by(Release.released_at, Release.id))
+    stmt = (
+        select(Lab.slug, Release.id, Release.released_at, Release.title)
+        .join(Release, Release.lab_id == Lab.id)
+        .where(Release.released_at <= now)
+        .order_by(Release.released_at, Release.id)
+    )
     if lab:
         labs_stmt = labs_stmt.where(Lab.slug == lab)
         stmt = stmt.where(Lab.slug == lab)
@@ -185,8 +201,14 @@ def lab_release_rows(session: Session, *, now: datetime, lab: str | None,
     return out
 
 
-def lab_statuses(*, session: Session, now: datetime, rules: CadenceRules, lab: str | None = None,
-                 kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS) -> dict[str, LabStatus]:
+def lab_statuses(
+    *,
+    session: Session,
+    now: datetime,
+    rules: CadenceRules,
+    lab: str | None = None,
+    kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
+) -> dict[str, LabStatus]:
     """Return every stored lab's status (or one lab's) as of ``now``, keyed by slug.
 
     Args:
@@ -195,12 +217,20 @@ def lab_statuses(*, session: Session, now: datetime, rules: CadenceRules, lab: s
     """
     now = as_utc(now)
     rows = lab_release_rows(session, now=now, lab=lab, kinds=kinds)
-    return {slug: status_of(slug, [at for _, at, _ in items], now=now, rules=rules)
-            for slug, items in sorted(rows.items())}
+    return {
+        slug: status_of(slug, [at for _, at, _ in items], now=now, rules=rules) for slug, items in sorted(rows.items())
+    }
 
 
-def silent_for_days(session: Session, *, lab_id: int, release_id: int, at: datetime, rules: CadenceRules,
-                    kinds: Collection[str] = DEFAULT_CADENCE_KINDS) -> float | None:
+def silent_for_days(
+    session: Session,
+    *,
+    lab_id: int,
+    release_id: int,
+    at: datetime,
+    rules: CadenceRules,
+    kinds: Collection[str] = DEFAULT_CADENCE_KINDS,
+) -> float | None:
     """Return how long a quiet lab had been silent when a new release broke the silence.
 
     The lab's releases before ``at`` (other than ``release_id``) are classified as of ``at``;
@@ -216,9 +246,17 @@ def silent_for_days(session: Session, *, lab_id: int, release_id: int, at: datet
         float | None: days (86 400 s each); None when the lab was not quiet (or is new).
     """
     at = as_utc(at)
-    times = [as_utc(t) for t in session.scalars(
-        select(Release.released_at).where(Release.lab_id == lab_id, Release.id != release_id,
-                                          Release.released_at <= at, Release.kind.in_(list(kinds))))]
+    times = [
+        as_utc(t)
+        for t in session.scalars(
+            select(Release.released_at).where(
+                Release.lab_id == lab_id,
+                Release.id != release_id,
+                Release.released_at <= at,
+                Release.kind.in_(list(kinds)),
+            )
+        )
+    ]
     if not times:
         return None
     status = status_of("", times, now=at, rules=rules)

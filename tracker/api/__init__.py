@@ -35,8 +35,9 @@ ROUTERS: tuple[ModuleType, ...] = (
 )
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None,
-               enqueue_factory: EnqueueFactory | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, enqueue_factory: EnqueueFactory | None = None
+) -> FastAPI:
     """Build the FastAPI app.
 
     Args:

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.api.deps import AdminDep, SessionDep, get_store
-from tracker.outbox.deliveries import FAILED, PENDING, SENDING, SENT, UNKNOWN
 from tracker.domain import utcnow
-from tracker.store.serialize import iso
+from tracker.outbox.deliveries import FAILED, PENDING, SENDING, SENT, UNKNOWN
 from tracker.store import Store
 from tracker.store.models import Delivery, Subscription
+from tracker.store.serialize import iso
 from tracker.watchlist import CHANNEL_SCHEMES
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
@@ -38,17 +38,33 @@ STATUSES = (PENDING, SENDING, SENT, FAILED, UNKNOWN)
 def delivery_to_dict(d: Delivery) -> dict[str, Any]:
     """Return a delivery row as JSON (times ISO-8601 UTC)."""
     return {
-        "id": d.id, "idempotency_key": d.idempotency_key, "kind": d.kind, "channel": d.channel,
-        "status": d.status, "attempts": d.attempts, "next_attempt_at": iso(d.next_attempt_at),
-        "sent_at": iso(d.sent_at), "last_error": d.last_error, "event_id": d.event_id,
-        "subscription_id": d.subscription_id, "created_at": iso(d.created_at),
+        "id": d.id,
+        "idempotency_key": d.idempotency_key,
+        "kind": d.kind,
+        "channel": d.channel,
+        "status": d.status,
+        "attempts": d.attempts,
+        "next_attempt_at": iso(d.next_attempt_at),
+        "sent_at": iso(d.sent_at),
+        "last_error": d.last_error,
+        "event_id": d.event_id,
+        "subscription_id": d.subscription_id,
+        "created_at": iso(d.created_at),
     }
 
 
 def subscription_to_dict(s: Subscription) -> dict[str, Any]:
     """Return a subscription row as JSON."""
-    return {"id": s.id, "channel": s.channel, "filters": s.filters or {}, "digest": s.digest, "origin": s.origin,
-            "created_at": iso(s.created_at), "disabled_at": iso(s.disabled_at), "disabled_reason": s.disabled_reason}
+    return {
+        "id": s.id,
+        "channel": s.channel,
+        "filters": s.filters or {},
+        "digest": s.digest,
+        "origin": s.origin,
+        "created_at": iso(s.created_at),
+        "disabled_at": iso(s.disabled_at),
+        "disabled_reason": s.disabled_reason,
+    }
 
 
 @router.get("/deliveries")
@@ -162,8 +178,9 @@ class SubscriptionCreate(BaseModel):
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
 def create_subscription(body: SubscriptionCreate, session: SessionDep) -> dict[str, Any]:
     """Create a subscription (``origin = "api"``); 409 when the channel already has one."""
-    row = Subscription(channel=body.channel, filters=body.filters(), digest=body.digest, origin=ORIGIN_API,
-                       created_at=utcnow())
+    row = Subscription(
+        channel=body.channel, filters=body.filters(), digest=body.digest, origin=ORIGIN_API, created_at=utcnow()
+    )
     try:
         with session.begin_nested():
             session.add(row)

@@ -31,8 +31,11 @@ def release_entry_id(release: Release) -> str:
 
 
 def _summary(release: Release) -> str:
-    lines = [f"{release.lab.name} ({release.lab.country}) released {release.title} ({release.kind})"
-             + (" [history recorded on first run]" if release.baseline else "") + "."]
+    lines = [
+        f"{release.lab.name} ({release.lab.country}) released {release.title} ({release.kind})"
+        + (" [history recorded on first run]" if release.baseline else "")
+        + "."
+    ]
     for a in release.artifacts:
         facts = [x for x in (a.size_label, a.quantization, ", ".join(a.kinds or [])) if x]
         lines.append(f"- {a.name}" + (f" ({'; '.join(facts)})" if facts else "") + f" {a.url}")
@@ -40,7 +43,12 @@ def _summary(release: Release) -> str:
 
 
 def build_releases_feed(
-    releases: Sequence[Release], *, feed_key: str, title: str, self_url: str, site_url: str,
+    releases: Sequence[Release],
+    *,
+    feed_key: str,
+    title: str,
+    self_url: str,
+    site_url: str,
     api_url: str,
 ) -> bytes:
     """Render an Atom feed of ``releases`` (given newest first).

@@ -21,15 +21,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from tracker import __version__, analytics
-
 from tracker.analytics import charts
 from tracker.api.deps import SessionDep
 from tracker.api.releases import RELEASE_KINDS, ReleaseFilterDep, invalid, parse_when
 from tracker.api.stats import KindParam, parse_kinds
 from tracker.domain import utcnow
-from tracker.store.serialize import release_to_dict
 from tracker.store.models import Lab
 from tracker.store.queries import get_lab_by_slug, list_releases
+from tracker.store.serialize import release_to_dict
 
 router = APIRouter(tags=["dashboard"])
 
@@ -56,9 +55,13 @@ def dashboard(request: Request, session: SessionDep, flt: ReleaseFilterDep, as_o
     """The dashboard page."""
     now, explicit = _as_of(as_of)
     until = min(flt.until, now + timedelta(microseconds=1)) if flt.until else now + timedelta(microseconds=1)
-    rows = [release_to_dict(r) for r in list_releases(session=session, flt=replace(flt, until=until, limit=TIMELINE_LIMIT))]
+    rows = [
+        release_to_dict(r) for r in list_releases(session=session, flt=replace(flt, until=until, limit=TIMELINE_LIMIT))
+    ]
     for row in rows:
-        row["sizes"] = ", ".join(sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]}))[:60]
+        row["sizes"] = ", ".join(
+            sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]})
+        )[:60]
     by_day = [(day, list(group)) for day, group in groupby(rows, key=lambda r: r["released_at"][:10])]
     labs = session.execute(select(Lab.slug, Lab.name).order_by(Lab.name)).all()
     countries = sorted(set(session.scalars(select(Lab.country))))
@@ -67,21 +70,37 @@ def dashboard(request: Request, session: SessionDep, flt: ReleaseFilterDep, as_o
     as_of_q = {"as_of": as_of} if explicit and as_of else {}
     filters = {"lab": flt.lab, "country": flt.country, "kind": flt.kind, "q": flt.q}
     feed_q = urlencode({k: v for k, v in filters.items() if v})
-    html = templates().get_template("dashboard.html").render(
-        releases=rows, releases_by_day=by_day, labs=labs, countries=countries, kinds=RELEASE_KINDS,
-        filters=filters, filtered=any(filters.values()), cadences=cadences, version=__version__,
-        as_of=as_of if explicit else None, as_of_label=now.strftime("%Y-%m-%d %H:%M") if explicit else None,
-        as_of_query=f"?{urlencode(as_of_q)}" if as_of_q else "",
-        feed_url="/feeds/releases.atom" + (f"?{feed_q}" if feed_q else ""),
-        csv_url="/releases?" + urlencode({**{k: v for k, v in filters.items() if v}, "format": "csv", "limit": 500}),
-        cadence_chart_url="/charts/cadence.svg?" + urlencode({"weeks": 12, **as_of_q}),
-        countries_chart_url="/charts/countries.svg?" + urlencode({"months": 12, **as_of_q}),
+    html = (
+        templates()
+        .get_template("dashboard.html")
+        .render(
+            releases=rows,
+            releases_by_day=by_day,
+            labs=labs,
+            countries=countries,
+            kinds=RELEASE_KINDS,
+            filters=filters,
+            filtered=any(filters.values()),
+            cadences=cadences,
+            version=__version__,
+            as_of=as_of if explicit else None,
+            as_of_label=now.strftime("%Y-%m-%d %H:%M") if explicit else None,
+            as_of_query=f"?{urlencode(as_of_q)}" if as_of_q else "",
+            feed_url="/feeds/releases.atom" + (f"?{feed_q}" if feed_q else ""),
+            csv_url="/releases?"
+            + urlencode({**{k: v for k, v in filters.items() if v}, "format": "csv", "limit": 500}),
+            cadence_chart_url="/charts/cadence.svg?" + urlencode({"weeks": 12, **as_of_q}),
+            countries_chart_url="/charts/countries.svg?" + urlencode({"months": 12, **as_of_q}),
+        )
     )
     return HTMLResponse(html)
 
 
-@router.get("/charts/cadence.{fmt}", response_class=Response,
-            responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
+@router.get(
+    "/charts/cadence.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
 def cadence_chart(
     fmt: Literal["png", "svg"],
     session: SessionDep,
@@ -96,12 +115,17 @@ def cadence_chart(
         raise invalid("lab", f"unknown lab {lab!r}", lab)
     now, _ = _as_of(as_of)
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=parse_kinds(kind))
-    body = charts.cadence_chart(cadences, fmt, title=f"{kind.capitalize()} releases per ISO week" if kind != "any" else None)
+    body = charts.cadence_chart(
+        cadences, fmt, title=f"{kind.capitalize()} releases per ISO week" if kind != "any" else None
+    )
     return Response(body, media_type=MEDIA[fmt], headers={"Cache-Control": "max-age=300"})
 
 
-@router.get("/charts/countries.{fmt}", response_class=Response,
-            responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
+@router.get(
+    "/charts/countries.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
 def countries_chart(
     fmt: Literal["png", "svg"],
     session: SessionDep,

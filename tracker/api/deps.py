@@ -48,8 +48,9 @@ def require_admin(
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "write endpoints are disabled: set TRACKER_API_TOKEN")
     expected = f"Bearer {settings.api.token.get_secret_value()}"
     if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 
+from tracker.api.atom import build_releases_feed
 from tracker.api.deps import SessionDep
 from tracker.api.releases import ReleaseFilterDep
-from tracker.api.atom import build_releases_feed
 from tracker.store.queries import ReleaseFilter, get_lab_by_slug, list_releases
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
@@ -29,8 +29,14 @@ def releases_feed(request: Request, session: SessionDep, flt: ReleaseFilterDep, 
     """The latest releases of every lab as an Atom feed (same filters as ``GET /releases``)."""
     rows = list_releases(session=session, flt=replace(flt, limit=limit))
     site, api = _urls(request)
-    body = build_releases_feed(rows, feed_key="releases", title="tracker: open-weight model releases",
-                               self_url=str(request.url), site_url=site, api_url=api)
+    body = build_releases_feed(
+        rows,
+        feed_key="releases",
+        title="tracker: open-weight model releases",
+        self_url=str(request.url),
+        site_url=site,
+        api_url=api,
+    )
     return Response(body, media_type=ATOM)
 
 
@@ -42,6 +48,12 @@ def lab_feed(slug: str, request: Request, session: SessionDep, limit: LimitParam
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"lab {slug!r} not found")
     rows = list_releases(session=session, flt=ReleaseFilter(lab=slug, limit=limit))
     site, api = _urls(request)
-    body = build_releases_feed(rows, feed_key=f"lab:{slug}", title=f"tracker: {lab.name} releases",
-                               self_url=str(request.url), site_url=f"{site}?lab={slug}", api_url=api)
+    body = build_releases_feed(
+        rows,
+        feed_key=f"lab:{slug}",
+        title=f"tracker: {lab.name} releases",
+        self_url=str(request.url),
+        site_url=f"{site}?lab={slug}",
+        api_url=api,
+    )
     return Response(body, media_type=ATOM)

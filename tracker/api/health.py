@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from tracker.api.deps import SessionDep, SettingsDep
 from tracker.ops.health import check_broker, check_database
-from tracker.store.serialize import iso
 from tracker.store.queries import list_source_states
+from tracker.store.serialize import iso
 
 router = APIRouter(tags=["health"])
 
@@ -21,9 +21,14 @@ def healthz(session: SessionDep, settings: SettingsDep) -> dict:
     """
     checks = {"database": check_database(session), "broker": check_broker(settings)}
     units = [
-        {"source": s.source, "lab": s.lab_slug, "last_success_at": iso(s.last_success_at),
-         "last_error_at": iso(s.last_error_at), "last_error": s.last_error,
-         "consecutive_failures": s.consecutive_failures}
+        {
+            "source": s.source,
+            "lab": s.lab_slug,
+            "last_success_at": iso(s.last_success_at),
+            "last_error_at": iso(s.last_error_at),
+            "last_error": s.last_error,
+            "consecutive_failures": s.consecutive_failures,
+        }
         for s in list_source_states(session=session)
     ]
     status = "ok" if all(c["ok"] for c in checks.values()) else "degraded"

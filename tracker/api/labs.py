@@ -10,8 +10,8 @@ from tracker.analytics import lab_cadences
 from tracker.api.deps import SessionDep, WatchlistDep
 from tracker.api.releases import Format, csv_response, parse_when
 from tracker.domain import utcnow
-from tracker.store.serialize import iso, release_to_dict
 from tracker.store.queries import ReleaseFilter, get_lab_by_slug, lab_summaries, list_releases
+from tracker.store.serialize import iso, release_to_dict
 
 router = APIRouter(tags=["labs"])
 
@@ -19,8 +19,9 @@ LAB_CSV_COLUMNS = ("slug", "name", "country", "watched", "hf_orgs", "releases", 
 
 
 @router.get("/labs")
-def get_labs(session: SessionDep, watchlist: WatchlistDep,
-             format: Annotated[Format, Query(description="json or csv")] = "json") -> Any:
+def get_labs(
+    session: SessionDep, watchlist: WatchlistDep, format: Annotated[Format, Query(description="json or csv")] = "json"
+) -> Any:
     """Every lab: watchlist facts, releases stored and the latest ``released_at`` (UTC).
 
     Labs removed from the watchlist keep their history (``watched: false``).
@@ -31,16 +32,18 @@ def get_labs(session: SessionDep, watchlist: WatchlistDep,
     for slug in sorted(set(watched) | set(stored)):
         cfg = watched.get(slug)
         row, count, latest = stored.get(slug, (None, 0, None))
-        items.append({
-            "slug": slug,
-            "name": cfg.name if cfg else row.name,  # type: ignore[union-attr]
-            "country": cfg.country if cfg else row.country,  # type: ignore[union-attr]
-            "watched": cfg is not None,
-            "hf_orgs": list(cfg.hf_orgs) if cfg else [],
-            "arxiv_queries": list(cfg.arxiv_queries) if cfg else [],
-            "releases": count,
-            "latest_release_at": iso(latest),
-        })
+        items.append(
+            {
+                "slug": slug,
+                "name": cfg.name if cfg else row.name,  # type: ignore[union-attr]
+                "country": cfg.country if cfg else row.country,  # type: ignore[union-attr]
+                "watched": cfg is not None,
+                "hf_orgs": list(cfg.hf_orgs) if cfg else [],
+                "arxiv_queries": list(cfg.arxiv_queries) if cfg else [],
+                "releases": count,
+                "latest_release_at": iso(latest),
+            }
+        )
     if format == "csv":
         return csv_response(items, LAB_CSV_COLUMNS, filename="labs.csv")
     return {"items": items}
@@ -51,7 +54,9 @@ def get_lab(
     slug: str,
     session: SessionDep,
     weeks: Annotated[int, Query(ge=1, le=520, description="ISO weeks of releases per week")] = 12,
-    as_of: Annotated[str | None, Query(description="compute the cadence as of this UTC date/datetime (default now)")] = None,
+    as_of: Annotated[
+        str | None, Query(description="compute the cadence as of this UTC date/datetime (default now)")
+    ] = None,
 ) -> dict[str, Any]:
     """One lab with its cadence (model releases) and its latest 10 releases; 404 when unknown."""
     lab = get_lab_by_slug(session=session, slug=slug)
@@ -60,5 +65,10 @@ def get_lab(
     now = parse_when(as_of, "as_of") or utcnow()
     cadence = lab_cadences(session=session, now=now, weeks=weeks, lab=slug)[0]
     latest = list_releases(session=session, flt=ReleaseFilter(lab=slug, until=now, limit=10))
-    return {"slug": lab.slug, "name": lab.name, "country": lab.country, "cadence": cadence.to_dict(),
-            "latest_releases": [release_to_dict(r) for r in latest]}
+    return {
+        "slug": lab.slug,
+        "name": lab.name,
+        "country": lab.country,
+        "cadence": cadence.to_dict(),
+        "latest_releases": [release_to_dict(r) for r in latest],
+    }

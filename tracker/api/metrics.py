@@ -73,13 +73,16 @@ class TrackerCollector:
         # prometheus_client (~120 ms): loaded on the first scrape, not at API start-up.
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-        polls = CounterMetricFamily("tracker_polls", "Poll units run, by source and status",
-                                    labels=["source", "status"])
+        polls = CounterMetricFamily(
+            "tracker_polls", "Poll units run, by source and status", labels=["source", "status"]
+        )
         requests = CounterMetricFamily("tracker_http_requests", "HTTP requests made by polls", labels=["source"])
-        errors = CounterMetricFamily("tracker_http_errors", "Failed scopes or units reported by polls",
-                                     labels=["source"])
-        detections = CounterMetricFamily("tracker_poll_detections", "Alert-worthy detections found by polls",
-                                         labels=["source"])
+        errors = CounterMetricFamily(
+            "tracker_http_errors", "Failed scopes or units reported by polls", labels=["source"]
+        )
+        detections = CounterMetricFamily(
+            "tracker_poll_detections", "Alert-worthy detections found by polls", labels=["source"]
+        )
         families = {"requests": requests, "errors": errors, "detections": detections}
         for name, value in sorted(read_counters(self.settings).items()):
             kind, *labels = name.split("|")
@@ -104,12 +107,16 @@ class TrackerCollector:
         buckets.append(("+Inf", len(latencies)))
         histogram = HistogramMetricFamily(
             "tracker_delivery_latency_seconds",
-            f"Seconds from delivery creation to sent, over the last {LATENCY_SAMPLE} sent deliveries")
+            f"Seconds from delivery creation to sent, over the last {LATENCY_SAMPLE} sent deliveries",
+        )
         histogram.add_metric([], buckets, sum_value=sum(latencies))
         yield histogram
 
-        failures = GaugeMetricFamily("tracker_source_consecutive_failures",
-                                     "Consecutive failed polls of each (source, lab) unit", labels=["source", "lab"])
+        failures = GaugeMetricFamily(
+            "tracker_source_consecutive_failures",
+            "Consecutive failed polls of each (source, lab) unit",
+            labels=["source", "lab"],
+        )
         for state in self.session.scalars(select(SourceState)):
             failures.add_metric([state.source, state.lab_slug], state.consecutive_failures or 0)
         yield failures

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from tracker.api.deps import SessionDep
 from tracker.api.releases import MAX_LIMIT, Format, csv_response, invalid, parse_when
-from tracker.store.serialize import paper_to_dict
 from tracker.store.models import Lab
 from tracker.store.queries import list_papers
+from tracker.store.serialize import paper_to_dict
 
 router = APIRouter(tags=["papers"])
 
@@ -31,8 +31,14 @@ def get_papers(
     """Papers (arXiv), newest v1 ``published`` first: ``{"items": [paper...]}``."""
     if lab and session.scalar(select(Lab.id).where(Lab.slug == lab)) is None:
         raise invalid("lab", f"unknown lab {lab!r}", lab)
-    rows = list_papers(session=session, lab=lab or None, since=parse_when(since, "since"),
-                       until=parse_when(until, "until"), q=q or None, limit=limit)
+    rows = list_papers(
+        session=session,
+        lab=lab or None,
+        since=parse_when(since, "since"),
+        until=parse_when(until, "until"),
+        q=q or None,
+        limit=limit,
+    )
     items = [{**paper_to_dict(a), "lab": a.release.lab.slug, "release_id": a.release_id} for a in rows]
     if format == "csv":
         return csv_response(items, PAPER_CSV_COLUMNS, filename="papers.csv")

@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from tracker.api.deps import SessionDep
 from tracker.domain import ArtifactKind
-from tracker.store.serialize import release_to_dict, releases_to_csv
 from tracker.store.models import Lab
 from tracker.store.queries import ReleaseFilter, decode_cursor, encode_cursor, get_release, list_release_dicts
+from tracker.store.serialize import release_to_dict, releases_to_csv
 
 router = APIRouter(tags=["releases"])
 
@@ -53,8 +53,9 @@ def parse_when(value: str | None, param: str) -> datetime | None:
             return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
     except ValueError:
-        raise invalid(param, "must be a date like 2025-04-28 or an ISO-8601 datetime like 2025-04-28T12:00:00Z",
-                      value) from None
+        raise invalid(
+            param, "must be a date like 2025-04-28 or an ISO-8601 datetime like 2025-04-28T12:00:00Z", value
+        ) from None
 
 
 def _blank(value: str | None) -> str | None:
@@ -68,9 +69,15 @@ def release_filter(
     kind: Annotated[str | None, Query(description="release kind: model, paper or code")] = None,
     since: Annotated[str | None, Query(description="released on/after (UTC date or ISO datetime)")] = None,
     until: Annotated[str | None, Query(description="released before (UTC date or ISO datetime)")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="case-insensitive substring of the title or an artifact name")] = None,
-    min_params: Annotated[float | None, Query(ge=0, description="an artifact with at least this many parameters (billions)")] = None,
-    baseline: Annotated[bool | None, Query(description="true: only history recorded on the first poll; false: only live detections")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="case-insensitive substring of the title or an artifact name")
+    ] = None,
+    min_params: Annotated[
+        float | None, Query(ge=0, description="an artifact with at least this many parameters (billions)")
+    ] = None,
+    baseline: Annotated[
+        bool | None, Query(description="true: only history recorded on the first poll; false: only live detections")
+    ] = None,
 ) -> ReleaseFilter:
     """Validate the release filters shared by the list, feed and dashboard endpoints.
 
@@ -88,24 +95,36 @@ def release_filter(
     since_at, until_at = parse_when(since, "since"), parse_when(until, "until")
     if since_at and until_at and since_at >= until_at:
         raise invalid("until", "must be later than since", until)
-    return ReleaseFilter(lab=lab, country=country.upper() if country else None, kind=kind, since=since_at,
-                         until=until_at, q=q, min_params=min_params, baseline=baseline)
+    return ReleaseFilter(
+        lab=lab,
+        country=country.upper() if country else None,
+        kind=kind,
+        since=since_at,
+        until=until_at,
+        q=q,
+        min_params=min_params,
+        baseline=baseline,
+    )
 
 
 ReleaseFilterDep = Annotated[ReleaseFilter, Depends(release_filter)]
 Format = Literal["json", "csv"]
 
 
-def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, filename: str,
-                 headers: dict[str, str] | None = None) -> Response:
+def csv_response(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], *, filename: str, headers: dict[str, str] | None = None
+) -> Response:
     """Return dict rows as a ``text/csv`` attachment (extra keys ignored, lists space-joined)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: " ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})})
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
+    )
 
 
 @router.get("/releases")
@@ -136,8 +155,11 @@ def get_releases(
         if next_cursor:
             headers["X-Next-Cursor"] = next_cursor
             headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-        return Response(releases_to_csv(items), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="releases.csv"', **headers})
+        return Response(
+            releases_to_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="releases.csv"', **headers},
+        )
     # already plain JSON values: skip FastAPI's recursive jsonable_encoder (a third of a page's time)
     return JSONResponse({"items": items, "next_cursor": next_cursor})
 

@@ -12,16 +12,26 @@ from tracker.analytics.status import BURST_WINDOW_DAYS, CadenceRules, classify
 from tracker.api.deps import SessionDep, SettingsDep
 from tracker.api.releases import RELEASE_KINDS, Format, csv_response, invalid, parse_when
 from tracker.domain import utcnow
-from tracker.store.serialize import iso
 from tracker.store.queries import get_lab_by_slug
+from tracker.store.serialize import iso
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 
 KindParam = Annotated[str, Query(description="release kind counted: model (default), paper, code or any")]
 AsOfParam = Annotated[str | None, Query(description="as of this UTC date/datetime (default now)")]
-CADENCE_CSV_COLUMNS = ("lab", "releases", "last_release_at", "days_since_last", "median_gap_days",
-                       "longest_gap_days", "rate_4w", "rate_8w", "rate_12w", "streak_weeks",
-                       "status")
+CADENCE_CSV_COLUMNS = (
+    "lab",
+    "releases",
+    "last_release_at",
+    "days_since_last",
+    "median_gap_days",
+    "longest_gap_days",
+    "rate_4w",
+    "rate_8w",
+    "rate_12w",
+    "streak_weeks",
+    "status",
+)
 
 
 def parse_kinds(kind: str) -> tuple[str, ...] | None:
@@ -54,8 +64,9 @@ def get_cadence(
     cadences = analytics.lab_cadences(session=session, now=now, weeks=weeks, lab=lab or None, kinds=kinds)
     # Same result as cadence_alerts.lab_statuses (classify only reads the times in the burst
     # window), without loading every release time a second time.
-    recent = analytics.load_release_times(session=session, lab=lab or None, kinds=kinds, until=now,
-                                          since=now - timedelta(days=BURST_WINDOW_DAYS))
+    recent = analytics.load_release_times(
+        session=session, lab=lab or None, kinds=kinds, until=now, since=now - timedelta(days=BURST_WINDOW_DAYS)
+    )
     rules = CadenceRules.from_settings(settings)
     items = [{**c.to_dict(), **classify(c, recent.get(c.lab, []), rules).to_dict()} for c in cadences]
     if format == "csv":
@@ -78,11 +89,17 @@ def get_countries(
     releases = analytics.country_release_share(session=session, since=since, until=until, kinds=kinds)
     download_months, latest = analytics.country_download_share(session=session, since=since, until=until)
     if format == "csv":
-        rows = [{"month": m.month, "country": c, "releases": n, "share": round(m.shares[c], 4)}
-                for m in releases for c, n in m.counts.items()]
+        rows = [
+            {"month": m.month, "country": c, "releases": n, "share": round(m.shares[c], 4)}
+            for m in releases
+            for c, n in m.counts.items()
+        ]
         return csv_response(rows, ("month", "country", "releases", "share"), filename="countries.csv")
     return {
-        "as_of": iso(now), "since": iso(since), "until": iso(until), "kind": kind,
+        "as_of": iso(now),
+        "since": iso(since),
+        "until": iso(until),
+        "kind": kind,
         "releases": [m.to_dict() for m in releases],
         "downloads": {"months": [m.to_dict() for m in download_months], "latest": latest.to_dict()},
     }

@@ -97,8 +97,9 @@ def _enqueue_for(request: Request) -> EnqueuePoll:
 
 def _check_secret(settings: Settings, given: str | None) -> None:
     if settings.api.webhook_secret is None or not settings.api.webhook_secret.get_secret_value():
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            "the Hugging Face webhook is disabled: set TRACKER_WEBHOOK_SECRET")
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the Hugging Face webhook is disabled: set TRACKER_WEBHOOK_SECRET"
+        )
     expected = settings.api.webhook_secret.get_secret_value().encode()
     if given is None or not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"missing or wrong {SECRET_HEADER}")
@@ -122,7 +123,9 @@ def _parse(body: bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"malformed JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("event"), dict) or not isinstance(data.get("repo"), dict):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "not a Hub webhook payload: 'event' and 'repo' objects expected")
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "not a Hub webhook payload: 'event' and 'repo' objects expected"
+        )
     return data
 
 
@@ -185,7 +188,13 @@ async def huggingface_webhook(request: Request) -> JSONResponse:
     for slug in labs:
         await run_in_threadpool(enqueue, "hf", slug)  # a broker publish may block briefly
     event = data["event"]
-    log.info("Hub webhook %s/%s for %s: polling %s", event.get("scope"), event.get("action"),
-             data["repo"].get("name"), ", ".join(labs))
-    return JSONResponse({"status": "accepted", "polls": [["hf", slug] for slug in labs]},
-                        status_code=status.HTTP_202_ACCEPTED)
+    log.info(
+        "Hub webhook %s/%s for %s: polling %s",
+        event.get("scope"),
+        event.get("action"),
+        data["repo"].get("name"),
+        ", ".join(labs),
+    )
+    return JSONResponse(
+        {"status": "accepted", "polls": [["hf", slug] for slug in labs]}, status_code=status.HTTP_202_ACCEPTED
+    )

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(slots=True)
 class CheckSummary:
     """What one ``check_cadence`` run did.
@@ -116,8 +117,9 @@ def _watched_since(session: Session) -> dict[str, datetime]:
     return out
 
 
-def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
-                  kinds: Collection[str] = DEFAULT_CADENCE_KINDS) -> CheckSummary:
+def check_cadence(
+    *, session: Session, now: datetime, rules: CadenceRules, kinds: Collection[str] = DEFAULT_CADENCE_KINDS
+) -> CheckSummary:
     """Write ``lab_quiet`` / ``lab_burst`` outbox events for labs whose status calls for one.
 
     Each event exists once (its ``dedupe_key``, see the module docstring), so running the
@@ -148,10 +150,15 @@ def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
         summary.statuses[slug] = status
         if status.status not in (Status.QUIET, Status.BURSTING):
             continue
-        base = {**_lab_facts(labs[slug]), "releases": status.releases,
-                "median_gap_days": _r2(status.median_gap_days), "days_since_last": _r2(status.days_since_last),
-                "quiet_after_days": _r2(status.quiet_after_days), "quiet_factor_k": rules.quiet_factor_k,
-                "as_of": now.isoformat()}
+        base = {
+            **_lab_facts(labs[slug]),
+            "releases": status.releases,
+            "median_gap_days": _r2(status.median_gap_days),
+            "days_since_last": _r2(status.days_since_last),
+            "quiet_after_days": _r2(status.quiet_after_days),
+            "quiet_factor_k": rules.quiet_factor_k,
+            "as_of": now.isoformat(),
+        }
         if status.status == Status.QUIET:
             last_id, last_at, last_title = items[-1]
             key = quiet_key(slug, last_id)
@@ -160,20 +167,24 @@ def check_cadence(*, session: Session, now: datetime, rules: CadenceRules,
                 # The silence began before tracker watched this lab (a fresh install's baseline
                 # already shows it): history, not news. The next silence alerts normally.
                 continue
-            payload = {**base, "last_release": {"id": last_id, "title": last_title,
-                                                "released_at": last_at.isoformat()}}
-            if _add_once(session, Event(type=EventType.LAB_QUIET.value, payload=payload, created_at=now,
-                                        dedupe_key=key)):
+            payload = {**base, "last_release": {"id": last_id, "title": last_title, "released_at": last_at.isoformat()}}
+            if _add_once(
+                session, Event(type=EventType.LAB_QUIET.value, payload=payload, created_at=now, dedupe_key=key)
+            ):
                 summary.quiet.append(key)
                 log.info("cadence: %s is quiet (%s)", slug, status.reason)
         else:
             assert status.first_in_window_at is not None
             key = burst_key(slug, status.first_in_window_at)
-            window = [{"id": rid, "title": title, "released_at": at.isoformat()}
-                      for rid, at, title in items if now - timedelta(days=BURST_WINDOW_DAYS) < at <= now]
+            window = [
+                {"id": rid, "title": title, "released_at": at.isoformat()}
+                for rid, at, title in items
+                if now - timedelta(days=BURST_WINDOW_DAYS) < at <= now
+            ]
             payload = {**base, "releases_7d": status.releases_7d, "week": key.rsplit(":", 1)[1], "window": window}
-            if _add_once(session, Event(type=EventType.LAB_BURST.value, payload=payload, created_at=now,
-                                        dedupe_key=key)):
+            if _add_once(
+                session, Event(type=EventType.LAB_BURST.value, payload=payload, created_at=now, dedupe_key=key)
+            ):
                 summary.burst.append(key)
                 log.info("cadence: %s is bursting (%s)", slug, status.reason)
     return summary
@@ -183,4 +194,3 @@ def run_check(store: Store, *, settings: Settings, now: datetime) -> CheckSummar
     """Run ``check_cadence`` in its own transaction (what the periodic task and the CLI call)."""
     with store.transaction() as session:
         return check_cadence(session=session, now=now, rules=CadenceRules.from_settings(settings))
-

@@ -6,15 +6,15 @@ imports stay inside the command functions so that ``tracker --help`` stays fast.
 """
 
 from tracker.cli import (  # noqa: F401  (imported for their command registrations)
-    poll,
-    releases,
-    db,
-    serve,
-    demo,
     cadence_alerts,
+    db,
     deliveries,
+    demo,
     digest,
+    poll,
     regroup,
+    releases,
+    serve,
     slack,
     stats,
     status,

@@ -25,9 +25,15 @@ class PulseFormat(StrEnum):
 @app.command()
 @handle_errors
 def pulse(
-    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2025-W18 (default: the week before today's pulse)")] = None,
-    preview: Annotated[bool, typer.Option("--preview", help="print the pulse as a reader sees it (the default)")] = False,
-    send: Annotated[bool, typer.Option("--send", help="send it to every alert subscription (once per channel and week)")] = False,
+    week: Annotated[
+        str | None, typer.Option(help="ISO week, e.g. 2025-W18 (default: the week before today's pulse)")
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="print the pulse as a reader sees it (the default)")
+    ] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="send it to every alert subscription (once per channel and week)")
+    ] = False,
     chart: Annotated[Path | None, typer.Option("--chart", help="also write the cadence chart PNG to this file")] = None,
     format: Annotated[PulseFormat, typer.Option("--format", "-f", help="text or json")] = PulseFormat.text,
     as_of: Annotated[str | None, typer.Option(help="as of this UTC date/datetime (default now)")] = None,
@@ -48,16 +54,20 @@ def pulse(
     week = week or pulse_mod.default_week(now, tz)
     pulse_mod.parse_week(week)
     with store.transaction() as session:
-        content = pulse_mod.build_pulse(session=session, week=week, tz=tz, now=now,
-                                        rules=CadenceRules.from_settings(settings))
+        content = pulse_mod.build_pulse(
+            session=session, week=week, tz=tz, now=now, rules=CadenceRules.from_settings(settings)
+        )
         png = pulse_mod.build_chart_png(session=session, pulse=content) if chart else None
     if chart and png is not None:
         write_output(chart, png, option="--chart")
     if format == PulseFormat.json:
         console.print_json(json.dumps(content.to_dict()))
     elif preview or not send:
-        console.print(render_text(pulse_content(content, dashboard_url=settings.api.dashboard_url).blocks),
-                      markup=False, highlight=False)
+        console.print(
+            render_text(pulse_content(content, dashboard_url=settings.api.dashboard_url).blocks),
+            markup=False,
+            highlight=False,
+        )
     if chart:
         console.print(f"wrote {chart}")
     if not send:
@@ -66,27 +76,38 @@ def pulse(
     for channel, why in run.skipped_channels.items():
         console.print(f"{channel}: not sent: {why}", markup=False, highlight=False)
     for channel in run.existing:
-        console.print(f"{channel}: the {week} pulse was already created (sent once per channel and week)",
-                      highlight=False)
+        console.print(
+            f"{channel}: the {week} pulse was already created (sent once per channel and week)", highlight=False
+        )
     for delivery_id in run.delivery_ids:
         outcome = deliver_one(store, delivery_id, settings=settings)
-        console.print(f"delivery {delivery_id}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""),
-                      highlight=False)
+        console.print(
+            f"delivery {delivery_id}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""),
+            highlight=False,
+        )
     if not run.delivery_ids and not run.existing:
         if run.skipped_channels:
-            console.print("pulse not sent: no subscription's channel is configured (set the settings named "
-                          "above, or add a [[subscriptions]] entry with a configured channel to the watchlist)",
-                          markup=False, highlight=False)
+            console.print(
+                "pulse not sent: no subscription's channel is configured (set the settings named "
+                "above, or add a [[subscriptions]] entry with a configured channel to the watchlist)",
+                markup=False,
+                highlight=False,
+            )
         else:
-            console.print("pulse not sent: the watchlist has no Slack, webhook or console subscription (add a "
-                          "[[subscriptions]] entry; email subscriptions get the cadence in their digests)",
-                          markup=False, highlight=False)
+            console.print(
+                "pulse not sent: the watchlist has no Slack, webhook or console subscription (add a "
+                "[[subscriptions]] entry; email subscriptions get the cadence in their digests)",
+                markup=False,
+                highlight=False,
+            )
 
 
 @app.command("cadence-check")
 @handle_errors
 def cadence_check(
-    send: Annotated[bool, typer.Option("--send", help="dispatch and deliver the alerts now (no worker needed)")] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="dispatch and deliver the alerts now (no worker needed)")
+    ] = False,
     as_of: Annotated[str | None, typer.Option(help="as of this UTC date/datetime (default now)")] = None,
 ) -> None:
     """Write quiet/burst alerts for labs whose cadence calls for one (each fires once)."""
@@ -98,11 +119,14 @@ def cadence_check(
     for status in summary.statuses.values():
         if status.status.value in ("quiet", "bursting"):
             console.print(f"{status.lab}: {status.status.label} ({status.reason})", highlight=False)
-    console.print(f"{summary.events} new alert(s): {', '.join(summary.quiet + summary.burst) or 'none'}",
-                  highlight=False)
+    console.print(
+        f"{summary.events} new alert(s): {', '.join(summary.quiet + summary.burst) or 'none'}", highlight=False
+    )
     if send:
         from tracker.outbox.inline import process_outbox  # the senders (~50 ms): only with --send
 
         out = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
-        console.print(f"sent {out.sent} message(s)" + (f"; errors: {'; '.join(out.errors)}" if out.errors else ""),
-                      highlight=False)
+        console.print(
+            f"sent {out.sent} message(s)" + (f"; errors: {'; '.join(out.errors)}" if out.errors else ""),
+            highlight=False,
+        )

@@ -48,9 +48,16 @@ def list_deliveries(
         what = f"{payload.get('lab', '')} {payload.get('title', '')}: {art}".strip() if event else delivery.kind
         when = delivery.sent_at if delivery.status == "sent" else delivery.next_attempt_at
         color = STATUS_COLORS.get(delivery.status, "white")
-        table.add_row(str(delivery.id), f"[{color}]{delivery.status}[/]", str(delivery.attempts),
-                      delivery.channel, what, f"{delivery.created_at:%Y-%m-%d %H:%M}",
-                      f"{when:%Y-%m-%d %H:%M:%S}" if when else "-", (delivery.last_error or "")[:80])
+        table.add_row(
+            str(delivery.id),
+            f"[{color}]{delivery.status}[/]",
+            str(delivery.attempts),
+            delivery.channel,
+            what,
+            f"{delivery.created_at:%Y-%m-%d %H:%M}",
+            f"{when:%Y-%m-%d %H:%M:%S}" if when else "-",
+            (delivery.last_error or "")[:80],
+        )
     console.print(table)
 
 
@@ -59,7 +66,9 @@ def list_deliveries(
 def retry(
     ids: Annotated[list[int] | None, typer.Argument(help="delivery ids to retry")] = None,
     all_failed: Annotated[bool, typer.Option("--all-failed", help="retry every failed delivery")] = False,
-    send: Annotated[bool, typer.Option("--send", help="send them now in this process instead of leaving them to the worker")] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="send them now in this process instead of leaving them to the worker")
+    ] = False,
 ) -> None:
     """Re-queue failed deliveries (attempts reset; the worker's sweep or `--send` sends them)."""
     if not ids and not all_failed:
@@ -85,10 +94,15 @@ def retry(
             console.print(f"[yellow]not found:[/] {', '.join(map(str, not_found))}", highlight=False)
         if left:
             console.print(f"[yellow]not failed (left alone):[/] {', '.join(left)}", highlight=False)
-    console.print(f"re-queued {len(requeued)} deliver{'y' if len(requeued) == 1 else 'ies'}"
-                  + (f": {', '.join(map(str, requeued))}" if requeued else ""), highlight=False)
+    console.print(
+        f"re-queued {len(requeued)} deliver{'y' if len(requeued) == 1 else 'ies'}"
+        + (f": {', '.join(map(str, requeued))}" if requeued else ""),
+        highlight=False,
+    )
     if send:
         for delivery_id in requeued:
             outcome = deliver_one(store, delivery_id, settings=settings)
-            console.print(f"  delivery {delivery_id}: {outcome.status}"
-                          + (f" ({outcome.error})" if outcome.error else ""), highlight=False)
+            console.print(
+                f"  delivery {delivery_id}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""),
+                highlight=False,
+            )

@@ -52,7 +52,9 @@ def demo(
         )
         store = open_store(ctx.settings)
         console.print(f"[bold]Replay hub[/] at {hub.url}; database {ctx.settings.resolved_database_url}")
-        console.print(f"[bold]Baseline poll[/] as of {begin:%Y-%m-%d %H:%M} UTC: existing models are history, not alerts")
+        console.print(
+            f"[bold]Baseline poll[/] as of {begin:%Y-%m-%d %H:%M} UTC: existing models are history, not alerts"
+        )
         reports = poll_once(ctx.settings, store, ctx.watchlist, clock=hub.clock.now)
         baseline = sum(r.new_artifacts for r in reports)
         console.print(f"  recorded {baseline} artifacts as baseline across {len(reports)} poll units")
@@ -74,10 +76,12 @@ def demo(
         where = data_dir or "DIR"
         if not data_dir:
             console.print("The demo database was temporary: rerun with --data-dir DIR to keep it.", highlight=False)
-        console.print(f"Explore it: TRACKER_DATA_DIR={where} tracker releases --lab qwen", highlight=False,
-                      soft_wrap=True)
-        console.print(f"Cadence, stats and charts of the demo history need --as-of {as_of} (the replay's end):",
-                      highlight=False)
+        console.print(
+            f"Explore it: TRACKER_DATA_DIR={where} tracker releases --lab qwen", highlight=False, soft_wrap=True
+        )
+        console.print(
+            f"Cadence, stats and charts of the demo history need --as-of {as_of} (the replay's end):", highlight=False
+        )
         console.print(f"  TRACKER_DATA_DIR={where} tracker cadence --as-of {as_of}", highlight=False, soft_wrap=True)
         store.dispose()
     if tmp is not None:

@@ -25,10 +25,18 @@ class PeriodOption(StrEnum):
 @handle_errors
 def digest(
     period: Annotated[PeriodOption, typer.Option(help="daily or weekly")] = PeriodOption.weekly,
-    preview: Annotated[Path | None, typer.Option(help="write the HTML to FILE (and the chart PNG next to it); sends nothing")] = None,
-    send: Annotated[bool, typer.Option("--send", help="send the period's digest to every email subscription now (once per period)")] = False,
-    at: Annotated[str | None, typer.Option(help="as of this date/datetime (UTC; default now): the last period completed by then")] = None,
-    lab: Annotated[list[str] | None, typer.Option("--lab", help="preview only: restrict to these lab slugs (repeatable)")] = None,
+    preview: Annotated[
+        Path | None, typer.Option(help="write the HTML to FILE (and the chart PNG next to it); sends nothing")
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="send the period's digest to every email subscription now (once per period)")
+    ] = False,
+    at: Annotated[
+        str | None, typer.Option(help="as of this date/datetime (UTC; default now): the last period completed by then")
+    ] = None,
+    lab: Annotated[
+        list[str] | None, typer.Option("--lab", help="preview only: restrict to these lab slugs (repeatable)")
+    ] = None,
 ) -> None:
     """Preview (--preview out.html) or send (--send) the daily/weekly email digest."""
     from tracker.briefings import digest as dg  # SQLAlchemy, matplotlib: only this command pays for them
@@ -46,8 +54,9 @@ def digest(
         p = dg.period_for(period.value, when, ctx.settings.digest.timezone)
         filters = {"labs": sorted(lab)} if lab else {}
         with store.transaction() as session:
-            content = dg.build_digest(session=session, period=p, filters=filters,
-                                      lab_slugs=[x.slug for x in ctx.watchlist.labs], now=when)
+            content = dg.build_digest(
+                session=session, period=p, filters=filters, lab_slugs=[x.slug for x in ctx.watchlist.labs], now=when
+            )
         chart = preview.with_suffix(".png")
         payload = {"digest": content.to_dict(), "unsubscribe_url": None}
         rendered = render_digest(payload, chart_src=chart.name)
@@ -55,16 +64,22 @@ def digest(
         preview.write_text(rendered.html, encoding="utf-8")
         chart.write_bytes(dg.render_chart(content))
         console.print(f"[bold]Subject:[/] {rendered.subject}", highlight=False)
-        console.print(f"wrote {preview} and {chart} ({content.release_count} releases, "
-                      f"{len(content.papers)} papers, {p.label})", highlight=False)
+        console.print(
+            f"wrote {preview} and {chart} ({content.release_count} releases, {len(content.papers)} papers, {p.label})",
+            highlight=False,
+        )
     if send:
-        run, outcomes = dg.send_digests(store, settings=ctx.settings, watchlist=ctx.watchlist,
-                                        period_kind=period.value, at=when)
+        run, outcomes = dg.send_digests(
+            store, settings=ctx.settings, watchlist=ctx.watchlist, period_kind=period.value, at=when
+        )
         for channel, why in run.skipped.items():
             err_console.print(f"[yellow]no digest for {channel}:[/] {why}", highlight=False)
         sent = sum(1 for o in outcomes if o.sent)
-        console.print(f"{period.value} digest {run.period.label}: {len(run.created)} created, "
-                      f"{run.existing} already existed, {sent} sent", highlight=False)
+        console.print(
+            f"{period.value} digest {run.period.label}: {len(run.created)} created, "
+            f"{run.existing} already existed, {sent} sent",
+            highlight=False,
+        )
         failed = [o for o in outcomes if o.error]
         for o in failed:
             err_console.print(f"[red]delivery {o.delivery_id} {o.status}:[/] {o.error}", highlight=False)

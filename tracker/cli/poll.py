@@ -30,10 +30,25 @@ def describe_detection(d: Any) -> str:
 def render_poll(reports: list[Any], *, out: Console = console) -> None:
     """Print the per-source summary table and the detections of a poll cycle."""
     table = Table(title="Poll summary", title_justify="left")
-    for col in ("source", "lab", "status", "requests", "304", "new", "releases", "variants",
-                "renamed", "withdrawn", "note"):
-        table.add_column(col, justify="right" if col in ("requests", "304", "new", "releases", "variants",
-                                                          "renamed", "withdrawn") else "left")
+    for col in (
+        "source",
+        "lab",
+        "status",
+        "requests",
+        "304",
+        "new",
+        "releases",
+        "variants",
+        "renamed",
+        "withdrawn",
+        "note",
+    ):
+        table.add_column(
+            col,
+            justify="right"
+            if col in ("requests", "304", "new", "releases", "variants", "renamed", "withdrawn")
+            else "left",
+        )
     colors = {"ok": "green", "partial": "yellow", "failed": "red", "skipped": "cyan"}
     for r in reports:
         note = r.skipped or r.error or "; ".join(f"{f.scope}: {f.error}" for f in r.failures)
@@ -41,9 +56,19 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
             note = "baseline recorded (not alerted)"
         if r.backfilled and not note:
             note = f"{r.backfilled} old paper(s) found late: stored as history, not alerted"
-        table.add_row(r.source, r.lab, f"[{colors[r.status]}]{r.status}[/]", str(r.requests),
-                      str(r.not_modified), str(r.new_artifacts), str(r.new_releases), str(r.variants), str(r.renamed),
-                      str(r.withdrawn), note)
+        table.add_row(
+            r.source,
+            r.lab,
+            f"[{colors[r.status]}]{r.status}[/]",
+            str(r.requests),
+            str(r.not_modified),
+            str(r.new_artifacts),
+            str(r.new_releases),
+            str(r.variants),
+            str(r.renamed),
+            str(r.withdrawn),
+            note,
+        )
     out.print(table)
     detections = [d for r in reports for d in r.detections]
     if reports and all(r.status == "failed" for r in reports):
@@ -85,8 +110,10 @@ def describe_unreachable(reports: list[Any], settings: Settings) -> list[str]:
     for host, (error, labs, sources) in hosts.items():
         names = [env for attr, env in ENDPOINT_SETTINGS if host_key(str(settings.lookup(attr))) == host]
         hint = " or ".join(["your network", *names]) if names else "your network"
-        lines.append(f"{host} unreachable ({error}): {len(labs)} lab{'s' if len(labs) != 1 else ''} "
-                     f"not polled ({', '.join(sorted(sources))}); check {hint}")
+        lines.append(
+            f"{host} unreachable ({error}): {len(labs)} lab{'s' if len(labs) != 1 else ''} "
+            f"not polled ({', '.join(sorted(sources))}); check {hint}"
+        )
     return lines
 
 
@@ -102,11 +129,17 @@ def poll_progress(units: list[tuple[str, Any]], *, out: Console) -> Iterator[Cal
         yield None
         return
     totals = Counter(source for source, _ in units)
-    with Progress(SpinnerColumn(), TextColumn("polling {task.fields[source]}"), BarColumn(),
-                  MofNCompleteColumn(), TextColumn("units{task.fields[note]}"), TimeElapsedColumn(),
-                  console=out, transient=True) as progress:
-        tasks = {source: progress.add_task("", total=total, source=source, note="")
-                 for source, total in totals.items()}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("polling {task.fields[source]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("units{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as progress:
+        tasks = {source: progress.add_task("", total=total, source=source, note="") for source, total in totals.items()}
 
         def on_report(report: Any) -> None:
             task = tasks.get(report.source)
@@ -119,17 +152,28 @@ def poll_progress(units: list[tuple[str, Any]], *, out: Console) -> Iterator[Cal
 
 
 #: Printed (stderr) when Ctrl-C stops ``tracker poll`` while polling; the exit code is 130.
-INTERRUPTED_POLL = ("interrupted: nothing half-written (each unit is stored in its own transaction); "
-                    "units already stored are kept; run tracker poll again")
+INTERRUPTED_POLL = (
+    "interrupted: nothing half-written (each unit is stored in its own transaction); "
+    "units already stored are kept; run tracker poll again"
+)
 #: Printed when Ctrl-C stops ``tracker poll`` while it sends alerts; the exit code is 130.
-INTERRUPTED_ALERTS = ("interrupted while sending alerts: the poll is stored; alerts not yet sent go out "
-                      "with the next tracker poll (or the worker)")
+INTERRUPTED_ALERTS = (
+    "interrupted while sending alerts: the poll is stored; alerts not yet sent go out "
+    "with the next tracker poll (or the worker)"
+)
 
 
 @app.command()
 @handle_errors
 def poll(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="hf, arxiv, modelscope, github, feeds, daily_papers (repeatable); default TRACKER_SOURCES")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="hf, arxiv, modelscope, github, feeds, daily_papers (repeatable); default TRACKER_SOURCES",
+        ),
+    ] = None,
     lab: Annotated[list[str] | None, typer.Option("--lab", "-l", help="lab slug (repeatable); default all")] = None,
 ) -> None:
     """Poll the sources once now, store what is new and send alerts; print a summary.

@@ -36,6 +36,11 @@ def regroup_command(
     if report.deleted:
         console.print(f"deleted empty releases: {', '.join(f'#{i}' for i in report.deleted)}")
     if report.kept_empty:
-        console.print(f"kept without model artifacts (events, Slack threads or other artifacts refer to them): {', '.join(f'#{i}' for i in report.kept_empty)}")
-    console.print(f"{report.artifacts} model artifacts in {report.releases} releases; {verb} {len(report.moves)}"
-                  f"{'' if report.changed else ' (nothing to change)'}")
+        console.print(
+            "kept without model artifacts (events, Slack threads or other artifacts refer to them): "
+            + ", ".join(f"#{i}" for i in report.kept_empty)
+        )
+    console.print(
+        f"{report.artifacts} model artifacts in {report.releases} releases; {verb} {len(report.moves)}"
+        f"{'' if report.changed else ' (nothing to change)'}"
+    )

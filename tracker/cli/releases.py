@@ -43,8 +43,20 @@ def shorten_list(items: list[str], width: int = 40) -> str:
     return f"{items[0]}, … +{len(items) - 1}"
 
 
-CSV_COLUMNS = ("id", "lab", "lab_name", "country", "title", "kind", "released_at", "first_seen_at",
-               "baseline", "url", "artifacts", "sizes")
+CSV_COLUMNS = (
+    "id",
+    "lab",
+    "lab_name",
+    "country",
+    "title",
+    "kind",
+    "released_at",
+    "first_seen_at",
+    "baseline",
+    "url",
+    "artifacts",
+    "sizes",
+)
 
 
 @app.command()
@@ -67,8 +79,14 @@ def releases(
     lab = lab.lower() if lab else None
     if kind is not None and kind not in {k.value for k in ArtifactKind}:
         raise ConfigError(f"--kind must be one of {', '.join(k.value for k in ArtifactKind)}, got {kind!r}")
-    flt = ReleaseFilter(lab=lab, country=country, kind=kind, since=parse_day(since, "--since"),
-                        until=parse_day(until, "--until"), limit=limit + 1)
+    flt = ReleaseFilter(
+        lab=lab,
+        country=country,
+        kind=kind,
+        since=parse_day(since, "--since"),
+        until=parse_day(until, "--until"),
+        limit=limit + 1,
+    )
     if flt.since and flt.until and flt.since >= flt.until:
         raise ConfigError("--since must be before --until")
     store = open_store(ctx.settings)
@@ -89,18 +107,32 @@ def releases(
         writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "baseline": str(row["baseline"]).lower(), "artifacts": " ".join(a["name"] for a in row["artifacts"]),
-                             "sizes": " ".join(ordered_size_labels(row["artifacts"]))})
+            writer.writerow(
+                {
+                    **row,
+                    "baseline": str(row["baseline"]).lower(),
+                    "artifacts": " ".join(a["name"] for a in row["artifacts"]),
+                    "sizes": " ".join(ordered_size_labels(row["artifacts"])),
+                }
+            )
         sys.stdout.write(buf.getvalue())
         return
-    title = f"{len(rows)} release(s)" + (f", newest first; more exist (use --limit N, now {limit})" if truncated else "")
+    title = f"{len(rows)} release(s)" + (
+        f", newest first; more exist (use --limit N, now {limit})" if truncated else ""
+    )
     table = Table(title=title, title_justify="left")
     for col in ("released (UTC)", "lab", "title", "kind", "artifacts", "sizes", "how"):
         table.add_column(col)
     for row in rows:
-        table.add_row(row["released_at"][:16].replace("T", " "), row["lab"], row["title"], row["kind"],
-                      str(len(row["artifacts"])), shorten_list(ordered_size_labels(row["artifacts"])),
-                      "baseline" if row["baseline"] else "[green]detected[/]")
+        table.add_row(
+            row["released_at"][:16].replace("T", " "),
+            row["lab"],
+            row["title"],
+            row["kind"],
+            str(len(row["artifacts"])),
+            shorten_list(ordered_size_labels(row["artifacts"])),
+            "baseline" if row["baseline"] else "[green]detected[/]",
+        )
     if truncated:
         err_console.print(f"[yellow]showing the newest {limit}; more releases match (use --limit)[/]")
     console.print(table)
@@ -116,13 +148,18 @@ def labs() -> None:
     store = open_store(ctx.settings)
     with store.transaction() as session:
         stored = {lab.slug: (count, latest) for lab, count, latest in lab_summaries(session=session)}
-    table = Table(title=f"{len(ctx.watchlist.labs)} watched lab(s) from {ctx.watchlist.source}",
-                  title_justify="left")
+    table = Table(title=f"{len(ctx.watchlist.labs)} watched lab(s) from {ctx.watchlist.source}", title_justify="left")
     for col in ("slug", "name", "country", "Hub orgs", "arXiv", "releases", "latest release (UTC)"):
         table.add_column(col)
     for lab in ctx.watchlist.labs:
         count, latest = stored.get(lab.slug, (0, None))
-        table.add_row(lab.slug, lab.name, lab.country, ", ".join(lab.hf_orgs),
-                      str(len(lab.arxiv_queries)), str(count),
-                      latest.strftime("%Y-%m-%d %H:%M") if latest else "-")
+        table.add_row(
+            lab.slug,
+            lab.name,
+            lab.country,
+            ", ".join(lab.hf_orgs),
+            str(len(lab.arxiv_queries)),
+            str(count),
+            latest.strftime("%Y-%m-%d %H:%M") if latest else "-",
+        )
     console.print(table)

@@ -30,8 +30,10 @@ def slack_test(
     settings = load_context().settings
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # its retry log lines; we print the outcome
     if not (settings.slack.bot_token or settings.slack.webhook_url):
-        raise ConfigError("Slack is not configured: set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL "
-                          "(threads, updates), or TRACKER_SLACK_WEBHOOK_URL (no threads)")
+        raise ConfigError(
+            "Slack is not configured: set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL "
+            "(threads, updates), or TRACKER_SLACK_WEBHOOK_URL (no threads)"
+        )
     target = channel or settings.slack.channel
     if settings.slack.bot_token and not target:
         raise ConfigError("no Slack channel: set TRACKER_SLACK_CHANNEL or pass --channel")
@@ -40,13 +42,18 @@ def slack_test(
     try:
         result = notifier.check()
     except SlackDeliveryError as exc:
-        err_console.print(f"[bold red]Slack test failed ({exc.code}):[/] could not post to {where}.",
-                          highlight=False)
+        err_console.print(f"[bold red]Slack test failed ({exc.code}):[/] could not post to {where}.", highlight=False)
         err_console.print(f"  {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None
     if result["mode"] == "webhook":
-        console.print("[green]Slack OK:[/] posted a sample message through the incoming webhook "
-                      "(webhook mode: no threads; variants arrive as follow-up messages).", highlight=False)
+        console.print(
+            "[green]Slack OK:[/] posted a sample message through the incoming webhook "
+            "(webhook mode: no threads; variants arrive as follow-up messages).",
+            highlight=False,
+        )
     else:
-        console.print(f"[green]Slack OK:[/] posted a sample message to {target} (channel id {result['channel']}, "
-                      f"ts {result['ts']}) as {result['user']} in {result['team']}.", highlight=False)
+        console.print(
+            f"[green]Slack OK:[/] posted a sample message to {target} (channel id {result['channel']}, "
+            f"ts {result['ts']}) as {result['user']} in {result['team']}.",
+            highlight=False,
+        )

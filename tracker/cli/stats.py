@@ -46,7 +46,9 @@ def _cadences(lab: str | None, weeks: int, kind: KindOption, as_of: str | None) 
     with store.transaction() as session:
         if lab and get_lab_by_slug(session=session, slug=lab) is None:
             raise ConfigError(f"--lab: no stored lab {lab!r} (see `tracker labs`)")
-        return analytics.lab_cadences(session=session, now=as_of_or_now(as_of), weeks=weeks, lab=lab, kinds=_kinds(kind))
+        return analytics.lab_cadences(
+            session=session, now=as_of_or_now(as_of), weeks=weeks, lab=lab, kinds=_kinds(kind)
+        )
 
 
 def _statuses(lab: str | None, kind: KindOption, as_of: str | None) -> dict[str, Any]:
@@ -55,8 +57,13 @@ def _statuses(lab: str | None, kind: KindOption, as_of: str | None) -> dict[str,
 
     ctx = load_context()
     with open_store(ctx.settings).transaction() as session:
-        return lab_statuses(session=session, now=as_of_or_now(as_of), rules=CadenceRules.from_settings(ctx.settings),
-                            lab=lab, kinds=_kinds(kind))
+        return lab_statuses(
+            session=session,
+            now=as_of_or_now(as_of),
+            rules=CadenceRules.from_settings(ctx.settings),
+            lab=lab,
+            kinds=_kinds(kind),
+        )
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -75,7 +82,9 @@ def cadence(
     cadences = _cadences(lab, weeks, kind, as_of)
     cadences.sort(key=lambda c: (-c.rates[12], c.lab))
     weeks_shown = [w.week.split("-")[1] for w in cadences[0].weekly] if cadences else []
-    table = Table(title=f"Cadence of {kind.value} releases (UTC, ISO weeks; last week in progress)", title_justify="left")
+    table = Table(
+        title=f"Cadence of {kind.value} releases (UTC, ISO weeks; last week in progress)", title_justify="left"
+    )
     table.add_column("lab", no_wrap=True)
     for w in weeks_shown:
         table.add_column(w, justify="right")
@@ -84,10 +93,16 @@ def cadence(
     table.add_column("status")  # as the cadence alerts classify it: bursting / quiet / on cadence / new
     statuses = _statuses(lab, kind, as_of)
     for c in cadences:
-        table.add_row(c.lab, *[str(w.releases) if w.releases else "[dim]·[/]" for w in c.weekly],
-                      _fmt(c.rates[12], 2), _fmt(c.median_gap_days), _fmt(c.longest_gap_days),
-                      _fmt(c.days_since_last), str(c.streak_weeks),
-                      statuses[c.lab].status.label if c.lab in statuses else "-")
+        table.add_row(
+            c.lab,
+            *[str(w.releases) if w.releases else "[dim]·[/]" for w in c.weekly],
+            _fmt(c.rates[12], 2),
+            _fmt(c.median_gap_days),
+            _fmt(c.longest_gap_days),
+            _fmt(c.days_since_last),
+            str(c.streak_weeks),
+            statuses[c.lab].status.label if c.lab in statuses else "-",
+        )
     console.print(table)
 
 
@@ -108,19 +123,27 @@ def stats_countries(
     with store.transaction() as session:
         shares = analytics.country_release_share(session=session, since=since, until=until, kinds=_kinds(kind))
         _, downloads = analytics.country_download_share(session=session, since=since, until=until)
-    countries = sorted({c for m in shares for c in m.counts}, key=lambda c: (-sum(m.counts.get(c, 0) for m in shares), c))
+    countries = sorted(
+        {c for m in shares for c in m.counts}, key=lambda c: (-sum(m.counts.get(c, 0) for m in shares), c)
+    )
     table = Table(title=f"Share of {kind.value} releases by country per month (UTC)", title_justify="left")
     table.add_column("month")
     table.add_column("releases", justify="right")
     for c in countries:
         table.add_column(c, justify="right")
     for m in shares:
-        table.add_row(m.month, str(m.total), *[f"{100 * m.shares[c]:.0f}% ({m.counts[c]})" if c in m.counts else "-"
-                                               for c in countries])
+        table.add_row(
+            m.month,
+            str(m.total),
+            *[f"{100 * m.shares[c]:.0f}% ({m.counts[c]})" if c in m.counts else "-" for c in countries],
+        )
     console.print(table)
     if downloads.total:
-        console.print("Downloads (Hub, last 30 days, latest snapshot per repo): " + ", ".join(
-            f"{c} {100 * s:.1f}%" for c, s in downloads.shares.items()), highlight=False)
+        console.print(
+            "Downloads (Hub, last 30 days, latest snapshot per repo): "
+            + ", ".join(f"{c} {100 * s:.1f}%" for c, s in downloads.shares.items()),
+            highlight=False,
+        )
     else:
         console.print("No download snapshots in this period yet.")
 

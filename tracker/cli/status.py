@@ -25,9 +25,9 @@ def _when(value) -> str:  # type: ignore[no-untyped-def]
 @app.command("status")
 @handle_errors
 def status(
-    max_failures: Annotated[int, typer.Option(
-        "--max-failures", min=1,
-        help="exit 1 when a unit has failed this many polls in a row")] = DEFAULT_MAX_FAILURES,
+    max_failures: Annotated[
+        int, typer.Option("--max-failures", min=1, help="exit 1 when a unit has failed this many polls in a row")
+    ] = DEFAULT_MAX_FAILURES,
 ) -> None:
     """Show each source/lab unit's last success, last error and consecutive failures, and delivery counts."""
     # The outbox, SQLAlchemy: only the commands that query pay for them.
@@ -48,8 +48,14 @@ def status(
         if n >= max_failures:
             failing.append(f"{unit.source}/{unit.lab_slug}")
         color = "red" if n >= max_failures else ("yellow" if n else "green")
-        table.add_row(unit.source, unit.lab_slug, _when(unit.last_success_at), _when(unit.last_error_at),
-                      f"[{color}]{n}[/]", (unit.last_error or "")[:100] if n else "")
+        table.add_row(
+            unit.source,
+            unit.lab_slug,
+            _when(unit.last_success_at),
+            _when(unit.last_error_at),
+            f"[{color}]{n}[/]",
+            (unit.last_error or "")[:100] if n else "",
+        )
     console.print(table)
     deliveries = Table(title="deliveries by state", title_justify="left")
     for state in counts:
@@ -57,6 +63,8 @@ def status(
     deliveries.add_row(*(f"[{STATE_COLORS.get(s, 'white')}]{n}[/]" for s, n in counts.items()))
     console.print(deliveries)
     if failing:
-        console.print(f"[bold red]{len(failing)} unit(s) failed {max_failures}+ polls in a row:[/] "
-                      + ", ".join(failing), highlight=False)
+        console.print(
+            f"[bold red]{len(failing)} unit(s) failed {max_failures}+ polls in a row:[/] " + ", ".join(failing),
+            highlight=False,
+        )
         raise typer.Exit(1)

@@ -42,8 +42,9 @@ def _heading(title: str) -> str:
 
 
 def _comment(text: str) -> list[str]:
-    return textwrap.wrap(text, width=WIDTH, initial_indent="# ", subsequent_indent="# ",
-                         break_long_words=False, break_on_hyphens=False)
+    return textwrap.wrap(
+        text, width=WIDTH, initial_indent="# ", subsequent_indent="# ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 def _default(model: type[BaseModel], field: str) -> Any:
@@ -74,9 +75,6 @@ def render(model: type[BaseModel]) -> str:
         lines.append(f"# {row.env_names[0]}={_shown(_default(owner, row.field))}")
     out = [HEADER]
     for group, lines in sections.items():
-        if group is None:
-            title = TOP_LEVEL_TITLE
-        else:
-            title = (_group(model, group).__doc__ or group).strip().splitlines()[0]
+        title = TOP_LEVEL_TITLE if group is None else (_group(model, group).__doc__ or group).strip().splitlines()[0]
         out += ["", _heading(title), *lines]
     return "\n".join(out) + "\n"

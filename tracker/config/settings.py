@@ -65,21 +65,33 @@ class Settings(BaseSettings):
         delivery, cadence, pulse, digest: more groups (``DeliverySettings``...).
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="TRACKER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("tracker")), description=(
-        "Where embedded files live (SQLite database, kombu broker file, beat schedule). "
-        "Unset: the platform's user-data dir (~/.local/share/tracker on Linux)."))
-    database_url: str | None = Field(None, description=(
-        "Any SQLAlchemy URL, e.g. postgresql+psycopg://tracker:tracker@postgres:5432/tracker. "
-        "Unset: sqlite:///<data_dir>/tracker.db."))
-    broker_url: str | None = Field(None, description=(
-        "Celery broker, e.g. redis://redis:6379/0. Unset: the server-less sqla+sqlite:///<data_dir>/broker.db. "
-        "Redis also carries the poll locks, the shared rate limits and the /metrics poll counters."))
-    watchlist: Path | None = Field(None, description=(
-        "Your watchlist TOML (labs, orgs, subscriptions). Unset: the packaged tracker/watchlist.toml."))
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("tracker")),
+        description=(
+            "Where embedded files live (SQLite database, kombu broker file, beat schedule). "
+            "Unset: the platform's user-data dir (~/.local/share/tracker on Linux)."
+        ),
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "Any SQLAlchemy URL, e.g. postgresql+psycopg://tracker:tracker@postgres:5432/tracker. "
+            "Unset: sqlite:///<data_dir>/tracker.db."
+        ),
+    )
+    broker_url: str | None = Field(
+        None,
+        description=(
+            "Celery broker, e.g. redis://redis:6379/0. Unset: the server-less sqla+sqlite:///<data_dir>/broker.db. "
+            "Redis also carries the poll locks, the shared rate limits and the /metrics poll counters."
+        ),
+    )
+    watchlist: Path | None = Field(
+        None,
+        description=("Your watchlist TOML (labs, orgs, subscriptions). Unset: the packaged tracker/watchlist.toml."),
+    )
     hub: HubSettings = Field(default_factory=HubSettings)
     arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
     polling: PollingSettings = Field(default_factory=PollingSettings)
@@ -187,8 +199,9 @@ class Settings(BaseSettings):
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"TRACKER_DATA_DIR {self.data_dir} is not a usable directory: "
-                              f"{exc.strerror or exc}") from exc
+            raise ConfigError(
+                f"TRACKER_DATA_DIR {self.data_dir} is not a usable directory: {exc.strerror or exc}"
+            ) from exc
         return self.data_dir
 
 
@@ -237,8 +250,11 @@ def _flat_locations(exc: ValidationError) -> ValidationError:
     for error in exc.errors():
         loc = tuple(error["loc"])
         flat = by_path.get(loc[:2]) if len(loc) >= 2 else None
-        details: dict[str, Any] = {"type": error["type"], "loc": (flat, *loc[2:]) if flat else loc,
-                                   "input": error["input"]}
+        details: dict[str, Any] = {
+            "type": error["type"],
+            "loc": (flat, *loc[2:]) if flat else loc,
+            "input": error["input"],
+        }
         if "ctx" in error:
             details["ctx"] = error["ctx"]
         errors.append(details)
@@ -259,8 +275,9 @@ class FlatEnvSource(PydanticBaseSettingsSource):
         dotenv (PydanticBaseSettingsSource): its ``.env`` source (honours ``_env_file``).
     """
 
-    def __init__(self, settings_cls: type[BaseSettings], env: PydanticBaseSettingsSource,
-                 dotenv: PydanticBaseSettingsSource):
+    def __init__(
+        self, settings_cls: type[BaseSettings], env: PydanticBaseSettingsSource, dotenv: PydanticBaseSettingsSource
+    ):
         super().__init__(settings_cls)
         self._layers = [getattr(dotenv, "env_vars", {}), getattr(env, "env_vars", {})]  # lowest priority first
 

@@ -20,8 +20,15 @@ from tracker.store.models import Artifact
 __all__ = ["enrich_after_poll"]
 
 
-def enrich_after_poll(session: Session, *, new: Sequence[Artifact], renamed: Sequence[Artifact], lab_id: int,
-                      lab_orgs: Iterable[str], tier: str | None) -> None:
+def enrich_after_poll(
+    session: Session,
+    *,
+    new: Sequence[Artifact],
+    renamed: Sequence[Artifact],
+    lab_id: int,
+    lab_orgs: Iterable[str],
+    tier: str | None,
+) -> None:
     """Link lineage and papers for one poll unit's stored changes and refresh the scores they move.
 
     Does nothing when the poll stored no new artifact and renamed none. Never commits.

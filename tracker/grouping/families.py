@@ -219,9 +219,7 @@ _DIGIT_UNDERSCORE_RE = re.compile(r"(?<=\d)_(?=\d)")
 #: the launch, so it is dropped from the match key (``llama-nemotron``). Casefolded line words.
 BASE_VERSIONED_LINES: frozenset[str] = frozenset({"nemotron"})
 
-_BASE_VERSION_RE = re.compile(
-    r"^(?P<base>qwen|llama|mistral|gemma|phi)-?\d+(?:\.\d+)*-(?P<line>[a-z]+)(?=-|$)"
-)
+_BASE_VERSION_RE = re.compile(r"^(?P<base>qwen|llama|mistral|gemma|phi)-?\d+(?:\.\d+)*-(?P<line>[a-z]+)(?=-|$)")
 
 
 def family_match_key(family: str) -> str:
@@ -243,7 +241,7 @@ def launch_match_key(release_key: str) -> str:
     """
     key = family_match_key(release_key)
     if (m := _BASE_VERSION_RE.match(key)) and m.group("line") in BASE_VERSIONED_LINES:
-        key = f"{m.group('base')}-{m.group('line')}{key[m.end():]}"
+        key = f"{m.group('base')}-{m.group('line')}{key[m.end() :]}"
     return key
 
 

@@ -103,7 +103,8 @@ class _Resolver:
         if self._former is None:
             self._former = {}
             stmt = select(Event.artifact_id, Event.payload).where(
-                Event.type == EventType.ARTIFACT_RENAMED.value, Event.artifact_id.is_not(None))
+                Event.type == EventType.ARTIFACT_RENAMED.value, Event.artifact_id.is_not(None)
+            )
             for artifact_id, payload in self.session.execute(stmt):
                 old = (payload or {}).get("old_name")
                 if isinstance(old, str):
@@ -121,15 +122,17 @@ class _Resolver:
     def resolve(self, repo_id: str) -> int | None:
         """Return the stored Hub artifact ``repo_id`` names, or None."""
         key = repo_id.lower()
-        found = self.session.scalars(select(Artifact.id).where(
-            Artifact.source == SourceKind.HF.value, func.lower(Artifact.name) == key)).first()
+        found = self.session.scalars(
+            select(Artifact.id).where(Artifact.source == SourceKind.HF.value, func.lower(Artifact.name) == key)
+        ).first()
         if found is not None:
             return found
         if key in self.former_names():
             return self.former_names()[key]
         for alias in self.aliases(repo_id)[1:]:
-            found = self.session.scalars(select(Artifact.id).where(
-                Artifact.source == SourceKind.HF.value, func.lower(Artifact.name) == alias)).first()
+            found = self.session.scalars(
+                select(Artifact.id).where(Artifact.source == SourceKind.HF.value, func.lower(Artifact.name) == alias)
+            ).first()
             if found is not None:
                 return found
         return None
@@ -156,8 +159,14 @@ def link_artifacts(session: Session, artifacts: Iterable[Artifact], *, lab_orgs:
             continue
         for relation, repo_id in _base_pairs(artifact):
             base_id = resolver.resolve(repo_id)
-            session.add(ArtifactLink(artifact_id=artifact.id, relation=relation, base_repo_id=repo_id,
-                                     base_artifact_id=base_id if base_id != artifact.id else None))
+            session.add(
+                ArtifactLink(
+                    artifact_id=artifact.id,
+                    relation=relation,
+                    base_repo_id=repo_id,
+                    base_artifact_id=base_id if base_id != artifact.id else None,
+                )
+            )
             touched.add(artifact.release_id)
     session.flush()
     return touched
@@ -180,10 +189,14 @@ def resolve_pending(session: Session, artifacts: Iterable[Artifact], *, lab_orgs
     touched: set[int] = set()
     keys = list(by_key)
     for start in range(0, len(keys), 500):
-        stmt = (select(ArtifactLink, Artifact.release_id)
-                .join(Artifact, Artifact.id == ArtifactLink.artifact_id)
-                .where(ArtifactLink.base_artifact_id.is_(None),
-                       func.lower(ArtifactLink.base_repo_id).in_(keys[start:start + 500])))
+        stmt = (
+            select(ArtifactLink, Artifact.release_id)
+            .join(Artifact, Artifact.id == ArtifactLink.artifact_id)
+            .where(
+                ArtifactLink.base_artifact_id.is_(None),
+                func.lower(ArtifactLink.base_repo_id).in_(keys[start : start + 500]),
+            )
+        )
         for link, release_id in session.execute(stmt):
             target = by_key[link.base_repo_id.lower()]
             if target != link.artifact_id:
@@ -200,13 +213,23 @@ def release_lineage(session: Session, release: Release) -> tuple[bool, bool]:
     """
     members = {a.id: a for a in release.artifacts}
     names = {a.name.lower(): a.id for a in members.values()}
-    links = session.execute(
-        select(ArtifactLink.artifact_id, ArtifactLink.base_repo_id, ArtifactLink.base_artifact_id,
-               Artifact.lab_id, Artifact.release_id, Release.released_at)
-        .outerjoin(Artifact, Artifact.id == ArtifactLink.base_artifact_id)
-        .outerjoin(Release, Release.id == Artifact.release_id)
-        .where(ArtifactLink.artifact_id.in_(list(members)))
-    ).all() if members else []
+    links = (
+        session.execute(
+            select(
+                ArtifactLink.artifact_id,
+                ArtifactLink.base_repo_id,
+                ArtifactLink.base_artifact_id,
+                Artifact.lab_id,
+                Artifact.release_id,
+                Release.released_at,
+            )
+            .outerjoin(Artifact, Artifact.id == ArtifactLink.base_artifact_id)
+            .outerjoin(Release, Release.id == Artifact.release_id)
+            .where(ArtifactLink.artifact_id.in_(list(members)))
+        ).all()
+        if members
+        else []
+    )
     internal: dict[int, set[int]] = {i: set() for i in members}
     external_ok: dict[int, bool] = {}  # artifact -> every external base is same-lab, earlier
     for artifact_id, base_repo_id, base_id, base_lab, base_release, base_at in links:
@@ -214,8 +237,13 @@ def release_lineage(session: Session, release: Release) -> tuple[bool, bool]:
         if inside:
             internal[artifact_id].add(base_id if base_id is not None else names[base_repo_id.lower()])
             continue
-        ok = (base_id is not None and base_lab == release.lab_id and base_release != release.id
-              and base_at is not None and base_at <= release.released_at)
+        ok = (
+            base_id is not None
+            and base_lab == release.lab_id
+            and base_release != release.id
+            and base_at is not None
+            and base_at <= release.released_at
+        )
         external_ok[artifact_id] = external_ok.get(artifact_id, True) and ok
     new_base = not external_ok
     covered = {i for i, ok in external_ok.items() if ok}
@@ -228,4 +256,3 @@ def release_lineage(session: Session, release: Release) -> tuple[bool, bool]:
                 changed = True
     derivative = bool(members) and covered == set(members)
     return derivative, new_base
-

@@ -159,8 +159,9 @@ def in_family_window(released_at: datetime, at: datetime, window: timedelta) -> 
     return at - window <= released_at <= at + window
 
 
-def decide(identity: ReleaseIdentity, *, at: datetime, baseline: bool, window: timedelta,
-           find: FindRelease[R]) -> Decision[R]:
+def decide(
+    identity: ReleaseIdentity, *, at: datetime, baseline: bool, window: timedelta, find: FindRelease[R]
+) -> Decision[R]:
     """Decide which release an artifact joins, or that it starts one.
 
     Args:
@@ -174,6 +175,7 @@ def decide(identity: ReleaseIdentity, *, at: datetime, baseline: bool, window: t
         Decision: the release to join (a model launch a code/post names, else the newest release
         of its own family within the window), or None with the identity to start.
     """
+
     def candidate(family: str, kind: str) -> R | None:
         release = find(family, kind, at - window)
         if release is not None and in_family_window(release.released_at, at, window):

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from tracker.grouping import families
 from tracker.domain import ArtifactKind, SourceKind
+from tracker.grouping import families
 from tracker.store.models import Artifact, Release, ReleasePaper
 
 __all__ = ["arxiv_base_id", "link_new_models", "link_new_papers", "title_family_keys"]
@@ -84,13 +84,16 @@ def title_family_keys(title: str) -> set[str]:
     return keys
 
 
-def _link(session: Session, release_id: int, paper_id: int, via: str, done: dict[tuple[int, int], ReleasePaper]) -> bool:
+def _link(
+    session: Session, release_id: int, paper_id: int, via: str, done: dict[tuple[int, int], ReleasePaper]
+) -> bool:
     """Insert or upgrade one link; return True when something changed."""
     key = (release_id, paper_id)
     row = done.get(key)
     if row is None:
-        row = session.scalars(select(ReleasePaper).where(
-            ReleasePaper.release_id == release_id, ReleasePaper.paper_id == paper_id)).one_or_none()
+        row = session.scalars(
+            select(ReleasePaper).where(ReleasePaper.release_id == release_id, ReleasePaper.paper_id == paper_id)
+        ).one_or_none()
     if row is None:
         row = ReleasePaper(release_id=release_id, paper_id=paper_id, via=via)
         session.add(row)
@@ -122,18 +125,30 @@ def link_new_models(session: Session, artifacts: Iterable[Artifact], *, lab_id: 
     wanted = {arxiv_base_id(i) for a in models for i in (a.attrs or {}).get("arxiv_ids") or () if isinstance(i, str)}
     papers: dict[str, Artifact] = {}
     if wanted:
-        papers = {p.external_id: p for p in session.scalars(select(Artifact).where(
-            Artifact.source == SourceKind.ARXIV.value, Artifact.external_id.in_(sorted(wanted))))}
+        papers = {
+            p.external_id: p
+            for p in session.scalars(
+                select(Artifact).where(
+                    Artifact.source == SourceKind.ARXIV.value, Artifact.external_id.in_(sorted(wanted))
+                )
+            )
+        }
     for artifact in models:
         for raw in (artifact.attrs or {}).get("arxiv_ids") or ():
             paper = papers.get(arxiv_base_id(raw)) if isinstance(raw, str) else None
             if paper is not None and _link(session, artifact.release_id, paper.id, "tag", done):
                 changed_papers.add(paper.release_id)
     release_ids = {a.release_id for a in models}
-    releases = session.scalars(select(Release).where(Release.id.in_(sorted(release_ids)),
-                                                     Release.kind == ArtifactKind.MODEL.value)).all()
-    lab_papers = session.scalars(select(Artifact).where(
-        Artifact.source == SourceKind.ARXIV.value, Artifact.lab_id == lab_id)).all() if releases else []
+    releases = session.scalars(
+        select(Release).where(Release.id.in_(sorted(release_ids)), Release.kind == ArtifactKind.MODEL.value)
+    ).all()
+    lab_papers = (
+        session.scalars(
+            select(Artifact).where(Artifact.source == SourceKind.ARXIV.value, Artifact.lab_id == lab_id)
+        ).all()
+        if releases
+        else []
+    )
     by_key: dict[str, list[Artifact]] = {}
     for paper in lab_papers:
         for key in title_family_keys(paper.name):
@@ -162,17 +177,22 @@ def link_new_papers(session: Session, papers: Iterable[Artifact]) -> set[int]:
         if paper.source != SourceKind.ARXIV.value:
             continue
         pattern = f'%"{paper.external_id}%'
-        tagged = session.scalars(select(Artifact).where(
-            Artifact.source == SourceKind.HF.value, cast(Artifact.attrs, Text).like(pattern))).all()
+        tagged = session.scalars(
+            select(Artifact).where(Artifact.source == SourceKind.HF.value, cast(Artifact.attrs, Text).like(pattern))
+        ).all()
         for model in tagged:
             ids = {arxiv_base_id(i) for i in (model.attrs or {}).get("arxiv_ids") or () if isinstance(i, str)}
             if paper.external_id in ids and _link(session, model.release_id, paper.id, "tag", done):
                 changed.add(paper.release_id)
         keys = title_family_keys(paper.name)
         if keys:
-            releases = session.scalars(select(Release).where(
-                Release.lab_id == paper.lab_id, Release.kind == ArtifactKind.MODEL.value,
-                Release.family.in_(sorted(keys)))).all()
+            releases = session.scalars(
+                select(Release).where(
+                    Release.lab_id == paper.lab_id,
+                    Release.kind == ArtifactKind.MODEL.value,
+                    Release.family.in_(sorted(keys)),
+                )
+            ).all()
             for release in releases:
                 if _link(session, release.id, paper.id, "title", done):
                     changed.add(paper.release_id)

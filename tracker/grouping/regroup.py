@@ -132,8 +132,15 @@ def _group_lab(artifacts: list[Artifact], lab_id: int, window: timedelta) -> lis
                 target.released_at = at  # baseline history: the earliest member dates the launch
             target.baseline = target.baseline and artifact.baseline
         else:
-            target = PlannedRelease(lab_id=lab_id, family=identity.family, title=identity.title, url=artifact.url,
-                                    released_at=at, first_seen_at=artifact.first_seen_at, baseline=artifact.baseline)
+            target = PlannedRelease(
+                lab_id=lab_id,
+                family=identity.family,
+                title=identity.title,
+                url=artifact.url,
+                released_at=at,
+                first_seen_at=artifact.first_seen_at,
+                baseline=artifact.baseline,
+            )
             by_family.setdefault(identity.family, []).append(len(planned))
             planned.append(target)
         target.members.append(artifact)
@@ -147,14 +154,15 @@ def _match(session: Session, planned: list[PlannedRelease]) -> None:
     ``Qwen3`` when a rule splits variants off), then to the one sharing the most artifacts.
     """
     ids = sorted({a.release_id for plan in planned for a in plan.members})
-    family_of = {i: f for i, f in session.execute(select(Release.id, Release.family).where(Release.id.in_(ids)))}
+    family_of = dict(session.execute(select(Release.id, Release.family).where(Release.id.in_(ids))).all())
     pairs = []
     for index, plan in enumerate(planned):
         counts: dict[int, int] = {}
         for artifact in plan.members:
             counts[artifact.release_id] = counts.get(artifact.release_id, 0) + 1
-        pairs.extend((family_of.get(release_id) != plan.family, -n, index, release_id)
-                     for release_id, n in counts.items())
+        pairs.extend(
+            (family_of.get(release_id) != plan.family, -n, index, release_id) for release_id, n in counts.items()
+        )
     used: set[int] = set()
     for _, _, index, release_id in sorted(pairs):
         if planned[index].release_id is None and release_id not in used:
@@ -191,8 +199,9 @@ def _referenced(session: Session, release_id: int) -> bool:
     return False
 
 
-def regroup(session: Session, *, window: timedelta, watchlist: Watchlist | None = None,
-            dry_run: bool = False) -> RegroupReport:
+def regroup(
+    session: Session, *, window: timedelta, watchlist: Watchlist | None = None, dry_run: bool = False
+) -> RegroupReport:
     """Rebuild model release membership from the current rules, inside the caller's transaction.
 
     Args:
@@ -222,13 +231,23 @@ def regroup(session: Session, *, window: timedelta, watchlist: Watchlist | None 
             if same_members and not renamed:
                 continue  # unchanged: id and every field kept
         if dry_run:
-            report.moves.extend(Move(a.id, a.name, before[a.id], plan.release_id, plan.title)
-                                for a in plan.members if before[a.id] != plan.release_id)
+            report.moves.extend(
+                Move(a.id, a.name, before[a.id], plan.release_id, plan.title)
+                for a in plan.members
+                if before[a.id] != plan.release_id
+            )
             continue
         if target is None:
-            target = Release(lab_id=plan.lab_id, family=plan.family, title=plan.title, kind=ArtifactKind.MODEL.value,
-                             url=plan.url, released_at=plan.released_at, first_seen_at=plan.first_seen_at,
-                             baseline=plan.baseline)
+            target = Release(
+                lab_id=plan.lab_id,
+                family=plan.family,
+                title=plan.title,
+                kind=ArtifactKind.MODEL.value,
+                url=plan.url,
+                released_at=plan.released_at,
+                first_seen_at=plan.first_seen_at,
+                baseline=plan.baseline,
+            )
             session.add(target)
             session.flush()
             plan.release_id = target.id
@@ -248,8 +267,13 @@ def regroup(session: Session, *, window: timedelta, watchlist: Watchlist | None 
     return report
 
 
-def _finish(session: Session, planned: list[PlannedRelease], report: RegroupReport, before: dict[int, int],
-            watchlist: Watchlist | None) -> None:
+def _finish(
+    session: Session,
+    planned: list[PlannedRelease],
+    report: RegroupReport,
+    before: dict[int, int],
+    watchlist: Watchlist | None,
+) -> None:
     """Delete emptied releases, re-link papers and recompute lineage flags and significance."""
     kept = {p.release_id for p in planned}
     for release_id in sorted(set(before.values()) - kept):
@@ -267,8 +291,9 @@ def _finish(session: Session, planned: list[PlannedRelease], report: RegroupRepo
         members = [a for p in planned if p.lab_id == lab_id for a in p.members if a.id in moved_ids]
         if not members:
             continue
-        touched = {a.release_id for a in members} | {m.from_release for m in report.moves
-                                                     if m.artifact_id in {a.id for a in members}}
+        touched = {a.release_id for a in members} | {
+            m.from_release for m in report.moves if m.artifact_id in {a.id for a in members}
+        }
         touched -= set(report.deleted)
         lab = session.get(Lab, lab_id)
         tier = tiers.get(lab.slug) if lab is not None else None

@@ -36,8 +36,8 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.grouping import families
 from tracker.domain import ArtifactKind
+from tracker.grouping import families
 from tracker.grouping.lineage import release_lineage
 from tracker.store.models import Artifact, Release, ReleasePaper
 
@@ -73,8 +73,9 @@ def size_term(params_total_b: float | None) -> float:
     return min(1.0, (math.log10(params_total_b) - 1) / 2)
 
 
-def score(*, new_base: bool, derivative: bool, params_total_b: float | None, first_of_family: bool,
-          tier: str | None) -> float:
+def score(
+    *, new_base: bool, derivative: bool, params_total_b: float | None, first_of_family: bool, tier: str | None
+) -> float:
     """Return the significance of a model release (formula in the module docstring), rounded to 3 places.
 
     Args:
@@ -85,8 +86,12 @@ def score(*, new_base: bool, derivative: bool, params_total_b: float | None, fir
     """
     base = 1.0 if new_base else 0.0 if derivative else 0.5
     novelty = 1.0 if first_of_family else REVISION_NOVELTY
-    value = (WEIGHTS["base"] * base + WEIGHTS["size"] * size_term(params_total_b)
-             + WEIGHTS["novelty"] * novelty + WEIGHTS["tier"] * tier_term(tier))
+    value = (
+        WEIGHTS["base"] * base
+        + WEIGHTS["size"] * size_term(params_total_b)
+        + WEIGHTS["novelty"] * novelty
+        + WEIGHTS["tier"] * tier_term(tier)
+    )
     return round(value, 3)
 
 
@@ -96,11 +101,16 @@ def _first_of_family(session: Session, release: Release) -> bool:
         stem = families.family_match_key(families.parse_repo_name(names[0]).family)
         if stem != release.family:  # release key carries a revision (-2507, -0528, v1_5...)
             return False
-    earlier = session.scalar(select(func.count(Release.id)).where(
-        Release.lab_id == release.lab_id, Release.kind == release.kind, Release.family == release.family,
-        Release.id != release.id,
-        (Release.released_at < release.released_at)
-        | ((Release.released_at == release.released_at) & (Release.id < release.id))))
+    earlier = session.scalar(
+        select(func.count(Release.id)).where(
+            Release.lab_id == release.lab_id,
+            Release.kind == release.kind,
+            Release.family == release.family,
+            Release.id != release.id,
+            (Release.released_at < release.released_at)
+            | ((Release.released_at == release.released_at) & (Release.id < release.id)),
+        )
+    )
     return not earlier
 
 
@@ -117,14 +127,20 @@ def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: in
     if not ids:
         return set()
     changed: list[int] = []
-    releases = session.scalars(select(Release).where(
-        Release.id.in_(ids), Release.lab_id == lab_id, Release.kind == ArtifactKind.MODEL.value)).all()
+    releases = session.scalars(
+        select(Release).where(Release.id.in_(ids), Release.lab_id == lab_id, Release.kind == ArtifactKind.MODEL.value)
+    ).all()
     for release in releases:
         session.expire(release, ["artifacts"])  # variants may have been added by foreign key
         derivative, new_base = release_lineage(session, release)
         totals = [a.params_total_b for a in release.artifacts if a.params_total_b]
-        value = score(new_base=new_base, derivative=derivative, params_total_b=max(totals, default=None),
-                      first_of_family=_first_of_family(session, release), tier=tier)
+        value = score(
+            new_base=new_base,
+            derivative=derivative,
+            params_total_b=max(totals, default=None),
+            first_of_family=_first_of_family(session, release),
+            tier=tier,
+        )
         release.derivative, release.new_base = derivative, new_base
         if release.significance != value:
             release.significance = value
@@ -136,13 +152,18 @@ def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: in
 
 
 def _paper_release_ids(session: Session, model_release_ids: list[int]) -> list[int]:
-    stmt = (select(Artifact.release_id).join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
-            .where(ReleasePaper.release_id.in_(model_release_ids)).distinct())
+    stmt = (
+        select(Artifact.release_id)
+        .join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
+        .where(ReleasePaper.release_id.in_(model_release_ids))
+        .distinct()
+    )
     return list(session.scalars(stmt))
 
 
-def refresh_paper_scores(session: Session, paper_release_ids: Iterable[int], *, own_lab_id: int | None = None,
-                         tier: str | None = None) -> None:
+def refresh_paper_scores(
+    session: Session, paper_release_ids: Iterable[int], *, own_lab_id: int | None = None, tier: str | None = None
+) -> None:
     """Set each paper release's significance to the best linked model release's (at least its tier term).
 
     Args:
@@ -150,22 +171,29 @@ def refresh_paper_scores(session: Session, paper_release_ids: Iterable[int], *, 
         own_lab_id / tier: the polled lab and its tier; papers of that lab get at least
             ``0.15 * tier``. Papers of other labs keep at least their stored score.
     """
-    for release in session.scalars(select(Release).where(
-            Release.id.in_(sorted(set(paper_release_ids))), Release.kind == ArtifactKind.PAPER.value)):
+    for release in session.scalars(
+        select(Release).where(Release.id.in_(sorted(set(paper_release_ids))), Release.kind == ArtifactKind.PAPER.value)
+    ):
         best = session.scalar(
             select(func.max(Release.significance))
             .join(ReleasePaper, ReleasePaper.release_id == Release.id)
             .join(Artifact, Artifact.id == ReleasePaper.paper_id)
-            .where(Artifact.release_id == release.id))
-        floor = round(WEIGHTS["tier"] * tier_term(tier), 3) if release.lab_id == own_lab_id else (release.significance or 0.0)
+            .where(Artifact.release_id == release.id)
+        )
+        floor = (
+            round(WEIGHTS["tier"] * tier_term(tier), 3)
+            if release.lab_id == own_lab_id
+            else (release.significance or 0.0)
+        )
         value = max(best or 0.0, floor)
         if release.significance != value:
             release.significance = value
     session.flush()
 
 
-def refresh_scores(session: Session, release_ids: Iterable[int], paper_release_ids: Iterable[int], *,
-                   lab_id: int, tier: str | None) -> None:
+def refresh_scores(
+    session: Session, release_ids: Iterable[int], paper_release_ids: Iterable[int], *, lab_id: int, tier: str | None
+) -> None:
     """Recompute the lab's model releases in ``release_ids``, then the paper releases that follow them.
 
     Paper releases follow the best linked model release, so they are refreshed after the models:

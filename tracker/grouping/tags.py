@@ -18,10 +18,7 @@ __all__ = ["kinds_from_tags", "quantization_from_tags"]
 
 def _is_derivative(tags: Iterable[str]) -> bool:
     """True when tags prove the weights are a quantized copy of another repo."""
-    return any(
-        t.startswith("base_model:quantized:") or t in DERIVATIVE_QUANT_TAGS or t == "bitsandbytes"
-        for t in tags
-    )
+    return any(t.startswith("base_model:quantized:") or t in DERIVATIVE_QUANT_TAGS or t == "bitsandbytes" for t in tags)
 
 
 def quantization_from_tags(tags: Sequence[str]) -> str | None:

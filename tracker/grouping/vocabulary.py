@@ -43,8 +43,18 @@ TIER_PRODUCT_LINES: dict[str, frozenset[str]] = {
 
 #: Training-stage and sub-variant words: stripped from the family, no kind.
 STAGE_WORDS: frozenset[str] = frozenset(
-    {"sft", "rl", "ppo", "dpo", "grpo", "rlhf", "zero", "gen", "stream",
-     "chimera"}  # Hunyuan-MT-Chimera: the ensemble model shipped with Hunyuan-MT
+    {
+        "sft",
+        "rl",
+        "ppo",
+        "dpo",
+        "grpo",
+        "rlhf",
+        "zero",
+        "gen",
+        "stream",
+        "chimera",
+    }  # Hunyuan-MT-Chimera: the ensemble model shipped with Hunyuan-MT
 )
 
 #: Packaging words: stripped from the family, no kind.

@@ -41,9 +41,7 @@ class CappedDecoder:
             self._zlib = zlib.decompressobj(wbits=zlib.MAX_WBITS | 32)
         else:
             # We only advertise gzip/deflate; anything else is a server bug, not data.
-            raise SourceHTTPError(
-                f"GET {url}: unsupported Content-Encoding {content_encoding!r}", url=url
-            )
+            raise SourceHTTPError(f"GET {url}: unsupported Content-Encoding {content_encoding!r}", url=url)
 
     def feed(self, data: bytes) -> None:
         """Decompress one raw chunk.
@@ -56,9 +54,7 @@ class CappedDecoder:
             try:
                 data = self._zlib.decompress(data, remaining + 1)
             except zlib.error as exc:
-                raise SourceHTTPError(
-                    f"GET {self.url}: corrupt compressed body ({exc})", url=self.url
-                ) from exc
+                raise SourceHTTPError(f"GET {self.url}: corrupt compressed body ({exc})", url=self.url) from exc
         if len(data) > remaining:
             raise SourceHTTPError(
                 f"GET {self.url}: response body exceeds the {self.cap}-byte cap "
@@ -93,8 +89,7 @@ async def read_capped(resp: httpx.Response, url: str, *, cap: int) -> bytes:
         # ``content=`` (e.g. httpx.MockTransport in tests). Only the cap can still apply.
         if len(resp.content) > cap:
             raise SourceHTTPError(
-                f"GET {url}: response body exceeds the {cap}-byte cap "
-                "(TRACKER_HTTP_MAX_BODY_BYTES)",
+                f"GET {url}: response body exceeds the {cap}-byte cap (TRACKER_HTTP_MAX_BODY_BYTES)",
                 url=url,
             )
         return resp.content
@@ -102,8 +97,7 @@ async def read_capped(resp: httpx.Response, url: str, *, cap: int) -> bytes:
     encoding = resp.headers.get("Content-Encoding", "")
     if not encoding and declared.isdigit() and int(declared) > cap:
         raise SourceHTTPError(
-            f"GET {url}: response body of {declared} bytes exceeds the {cap}-byte cap "
-            "(TRACKER_HTTP_MAX_BODY_BYTES)",
+            f"GET {url}: response body of {declared} bytes exceeds the {cap}-byte cap (TRACKER_HTTP_MAX_BODY_BYTES)",
             url=url,
         )
     decoder = CappedDecoder(encoding, cap=cap, url=url)

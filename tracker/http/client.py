@@ -126,8 +126,13 @@ class HttpClient:
         self._limiter = make_limiter(settings)  # limits shared by all workers (Redis broker only)
         self._client = build_transport_client(settings, transport, before_send=self._before_send)
         self._loop = RequestLoop(
-            self._client, counter=self._counter, hosts=self._hosts, throttle=self._throttle, sleep=sleep,
-            max_body_bytes=settings.http.max_body_bytes, max_retry_after_s=settings.http.max_retry_after,
+            self._client,
+            counter=self._counter,
+            hosts=self._hosts,
+            throttle=self._throttle,
+            sleep=sleep,
+            max_body_bytes=settings.http.max_body_bytes,
+            max_retry_after_s=settings.http.max_retry_after,
             timeout_s=settings.http.timeout,
         )
 
@@ -206,7 +211,8 @@ class HttpClient:
         self._hosts.refuse(request.url, request.method)
         await run_guard(request.url)
         await self._throttle.wait_turn(
-            request.url, before_booking=lambda: self._hosts.refuse(request.url, request.method))
+            request.url, before_booking=lambda: self._hosts.refuse(request.url, request.method)
+        )
         if self._limiter is not None:
             await self._limiter.acquire(str(request.url))
             self._hosts.refuse(request.url, request.method)  # marked while we waited
@@ -246,11 +252,18 @@ class HttpClient:
         """
         store = self._validators.active_store() if conditional else None
         if store is None:
-            return await self._loop.send("GET", url, params=params, headers=headers, json_body=None,
-                                         policy=self._retry_policy())
+            return await self._loop.send(
+                "GET", url, params=params, headers=headers, json_body=None, policy=self._retry_policy()
+            )
         key = request_key(url, params)
-        response = await self._loop.send("GET", url, params=params, headers=store.request_headers(key, headers),
-                                         json_body=None, policy=self._retry_policy())
+        response = await self._loop.send(
+            "GET",
+            url,
+            params=params,
+            headers=store.request_headers(key, headers),
+            json_body=None,
+            policy=self._retry_policy(),
+        )
         store.record(key, response.status_code, response.headers)
         return response
 
@@ -259,8 +272,9 @@ class HttpClient:
 
         Same retries, caps and errors as ``get`` (see there).
         """
-        return await self._loop.send("PUT", url, params=None, headers=headers, json_body=body,
-                                     policy=self._retry_policy())
+        return await self._loop.send(
+            "PUT", url, params=None, headers=headers, json_body=body, policy=self._retry_policy()
+        )
 
 
 def throttled_hosts(settings: Settings) -> dict[str, float]:
@@ -270,8 +284,9 @@ def throttled_hosts(settings: Settings) -> dict[str, float]:
     return {httpx.URL(settings.arxiv.endpoint).host.lower(): settings.arxiv.min_interval}
 
 
-def build_transport_client(settings: Settings, transport: httpx.AsyncBaseTransport | None, *,
-                           before_send: RequestHook) -> httpx.AsyncClient:
+def build_transport_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None, *, before_send: RequestHook
+) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` under an ``HttpClient``: timeouts, redirects, headers, Hub token, pool.
 
     Args:
@@ -292,8 +307,9 @@ def build_transport_client(settings: Settings, transport: httpx.AsyncBaseTranspo
         event_hooks={"request": [before_send]},
         # Keep exactly as many connections as requests in flight: httpcore scans every pooled
         # connection on each request, so idle extras cost CPU on large cycles.
-        limits=httpx.Limits(max_connections=settings.http.concurrency * 2,
-                            max_keepalive_connections=settings.http.concurrency),
+        limits=httpx.Limits(
+            max_connections=settings.http.concurrency * 2, max_keepalive_connections=settings.http.concurrency
+        ),
     )
 
 

@@ -48,9 +48,11 @@ class ValidatorStore:
             if stored:
                 self.seen[key] = stored
             return
-        fresh = {name: value for name, value in (("etag", headers.get("ETag")),
-                                                 ("last_modified", headers.get("Last-Modified")))
-                 if value}
+        fresh = {
+            name: value
+            for name, value in (("etag", headers.get("ETag")), ("last_modified", headers.get("Last-Modified")))
+            if value
+        }
         if fresh:
             self.seen[key] = fresh
 
@@ -83,6 +85,6 @@ class ConditionalRequests:
         return active[1] if active is not None and active[0] is self else None
 
 
-_active: contextvars.ContextVar[tuple[ConditionalRequests, ValidatorStore] | None] = (
-    contextvars.ContextVar("tracker_http_validators", default=None)
+_active: contextvars.ContextVar[tuple[ConditionalRequests, ValidatorStore] | None] = contextvars.ContextVar(
+    "tracker_http_validators", default=None
 )

@@ -77,6 +77,6 @@ class RequestCounter:
 
 
 # The blocks open in the current context, innermost last, each with the counter it belongs to.
-_open_blocks: contextvars.ContextVar[tuple[tuple[RequestCounter, RequestCount], ...]] = (
-    contextvars.ContextVar("tracker_http_open_counts", default=())
+_open_blocks: contextvars.ContextVar[tuple[tuple[RequestCounter, RequestCount], ...]] = contextvars.ContextVar(
+    "tracker_http_open_counts", default=()
 )

@@ -78,7 +78,9 @@ def _github_rate_limit(resp: httpx.Response, url: str, reason: str) -> RateLimit
         f"GET {url}: {reason}: rate limit exhausted"
         + (f", resets in {wait:.0f}s" if wait is not None else "")
         + " (set TRACKER_GITHUB_TOKEN for a higher GitHub limit)",
-        url=url, status_code=resp.status_code, retry_after=wait,
+        url=url,
+        status_code=resp.status_code,
+        retry_after=wait,
     )
 
 

@@ -38,6 +38,4 @@ async def run_guard(url: httpx.URL) -> None:
         await guard(url)
 
 
-_active_guard: contextvars.ContextVar[UrlGuard | None] = contextvars.ContextVar(
-    "tracker_http_url_guard", default=None
-)
+_active_guard: contextvars.ContextVar[UrlGuard | None] = contextvars.ContextVar("tracker_http_url_guard", default=None)

@@ -9,7 +9,6 @@ from collections.abc import Generator
 
 import httpx
 
-
 _HTTPX_CONNECT_FAILED = "All connection attempts failed"  # httpx's words for any failed connect
 
 
@@ -54,8 +53,7 @@ def network_reason(exc: BaseException) -> str:
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         errno = getattr(cause, "errno", None)
-        if (isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError)
-                and isinstance(errno, int) and errno > 0):
+        if isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError) and isinstance(errno, int) and errno > 0:
             reason = os.strerror(errno)
             if reason.lower() in text.lower():
                 return text

@@ -121,8 +121,9 @@ async def check_url(
         try:
             addresses = await (resolve or _system_resolve)(host, port)
         except (OSError, UnicodeError) as exc:
-            raise BlockedURLError(f"feed URL {shown} refused: host {host!r} does not resolve ({exc})",
-                                  url=shown) from exc
+            raise BlockedURLError(
+                f"feed URL {shown} refused: host {host!r} does not resolve ({exc})", url=shown
+            ) from exc
     if not addresses:
         raise BlockedURLError(f"feed URL {shown} refused: host {host!r} has no address", url=shown)
     for address in addresses:
@@ -149,7 +150,6 @@ def make_guard(settings: Settings, *, resolve: Resolver | None = None) -> Callab
     allowed = settings.feeds.allowed_host_set
 
     async def guard(url: httpx.URL) -> None:
-        await check_url(url, allow_private=settings.feeds.allow_private, allowed_hosts=allowed,
-                        resolve=resolve)
+        await check_url(url, allow_private=settings.feeds.allow_private, allowed_hosts=allowed, resolve=resolve)
 
     return guard

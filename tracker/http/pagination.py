@@ -12,9 +12,7 @@ from tracker.http.client import HttpClient
 from tracker.http.response import Response
 
 
-async def paginate(
-    client: HttpClient, url: str, *, params: Mapping[str, Any] | None = None
-) -> AsyncIterator[Response]:
+async def paginate(client: HttpClient, url: str, *, params: Mapping[str, Any] | None = None) -> AsyncIterator[Response]:
     """Yield every page of a listing, following ``Link: <...>; rel="next"`` headers.
 
     The Hub paginates GitHub-style: each page but the last carries a ``rel="next"`` link whose

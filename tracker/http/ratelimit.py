@@ -38,7 +38,8 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
 if slot < now then slot = now end
 local interval = tonumber(ARGV[1])
-redis.call('SET', KEYS[1], string.format('%.6f', slot + interval), 'PX', math.ceil((slot - now + interval) * 1000) + 1000)
+local ttl_ms = math.ceil((slot - now + interval) * 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.6f', slot + interval), 'PX', ttl_ms)
 return string.format('%.6f', slot - now)
 """
 
@@ -93,15 +94,15 @@ class SharedLimiter:
         """
         rule = self.rule_for(url)
         if rule == "arxiv" and self.settings.arxiv.min_interval > 0:
-            wait = float(await self._book(keys=[KEY_PREFIX + "arxiv:next"],
-                                          args=[self.settings.arxiv.min_interval]))
+            wait = float(await self._book(keys=[KEY_PREFIX + "arxiv:next"], args=[self.settings.arxiv.min_interval]))
             if wait > 0:
                 self.waited_s += wait
                 await self._sleep(wait)
         elif rule == "hf":
             while True:
-                count, remaining_ms = await self._count(keys=[KEY_PREFIX + "hf:window"],
-                                                        args=[self.settings.hub.window_s])
+                count, remaining_ms = await self._count(
+                    keys=[KEY_PREFIX + "hf:window"], args=[self.settings.hub.window_s]
+                )
                 if int(count) <= self.settings.hub.requests_per_window:
                     return
                 wait = int(remaining_ms) / 1000
@@ -109,7 +110,9 @@ class SharedLimiter:
                     raise RateLimitedError(
                         f"GET {url}: the shared Hub budget of {self.settings.hub.requests_per_window} requests "
                         f"per {self.settings.hub.window_s:g} s is spent; next window in {wait:.0f} s",
-                        url=url, retry_after=wait)
+                        url=url,
+                        retry_after=wait,
+                    )
                 log.info("Hub budget spent; waiting %.1f s for the next window", wait)
                 self.waited_s += wait
                 await self._sleep(wait)
@@ -124,4 +127,3 @@ def make_limiter(settings: Settings) -> SharedLimiter | None:
     if not uses_redis(settings):
         return None
     return SharedLimiter(settings, new_async_client(settings.resolved_broker_url))
-

@@ -38,9 +38,18 @@ class RequestLoop:
         timeout_s (float): the configured timeout (seconds), named in timeout errors.
     """
 
-    def __init__(self, client: httpx.AsyncClient, *, counter: RequestCounter, hosts: UnreachableHosts,
-                 throttle: HostThrottle, sleep: Sleep, max_body_bytes: int, max_retry_after_s: float,
-                 timeout_s: float):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        counter: RequestCounter,
+        hosts: UnreachableHosts,
+        throttle: HostThrottle,
+        sleep: Sleep,
+        max_body_bytes: int,
+        max_retry_after_s: float,
+        timeout_s: float,
+    ):
         self._client = client
         self._counter = counter
         self._hosts = hosts
@@ -50,8 +59,16 @@ class RequestLoop:
         self._max_retry_after_s = max_retry_after_s
         self._timeout_s = timeout_s
 
-    async def send(self, method: str, url: str, *, params: Mapping[str, Any] | None,
-                   headers: Mapping[str, str] | None, json_body: Any, policy: RetryPolicy) -> Response:
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        json_body: Any,
+        policy: RetryPolicy,
+    ) -> Response:
         """Send one logical request with retries (errors: see ``HttpClient.get``).
 
         The host is marked unreachable when the request gives up and every attempt failed to
@@ -76,12 +93,12 @@ class RequestLoop:
             self._hosts.settle(failed)
             raise err from exc.__cause__
 
-    async def _attempt(self, method: str, url: str, params: Mapping[str, Any] | None,
-                       headers: Mapping[str, str] | None, json_body: Any) -> Response:
+    async def _attempt(
+        self, method: str, url: str, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None, json_body: Any
+    ) -> Response:
         """One attempt: send, stream the body under the cap, map the status to a result or error."""
         try:
-            async with self._client.stream(method, url, params=params, headers=headers,
-                                           json=json_body) as resp:
+            async with self._client.stream(method, url, params=params, headers=headers, json=json_body) as resp:
                 final_url = str(resp.url)
                 if resp.status_code == 304:
                     self._counter.add(not_modified=1)

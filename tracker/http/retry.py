@@ -19,7 +19,6 @@ from tenacity.wait import wait_random_exponential
 
 from tracker.errors import SourceHTTPError
 
-
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 """HTTP statuses worth retrying: timeouts, rate limits and gateway/server hiccups."""
 
@@ -75,8 +74,14 @@ class TransientFailure(Exception):
         reason (str): words for the failure (``"network error: Connection refused"``).
     """
 
-    def __init__(self, error: SourceHTTPError, retry_after: float | None = None, *,
-                 unreachable: str | None = None, reason: str = ""):
+    def __init__(
+        self,
+        error: SourceHTTPError,
+        retry_after: float | None = None,
+        *,
+        unreachable: str | None = None,
+        reason: str = "",
+    ):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
@@ -99,8 +104,9 @@ class RetryPolicy:
     backoff_base_s: float
     backoff_max_s: float
 
-    def retrying(self, *, sleep: Callable[[float], Awaitable[None]],
-                 give_up: Callable[[TransientFailure], bool]) -> AsyncRetrying:
+    def retrying(
+        self, *, sleep: Callable[[float], Awaitable[None]], give_up: Callable[[TransientFailure], bool]
+    ) -> AsyncRetrying:
         """Return the tenacity controller of one request.
 
         Args:

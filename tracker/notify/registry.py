@@ -14,7 +14,6 @@ from tracker.config import Settings
 from tracker.errors import DeliveryError
 from tracker.notify.base import Notifier
 
-
 #: Notifier classes by channel scheme, as dotted paths imported on first use. Lazy on purpose: the
 #: transports' libraries cost about 0.1 s (slack-sdk) and 0.15-0.2 s (httpx for the JSON webhook)
 #: to import (python -X importtime), and most processes that check channels (dispatch, digests,
@@ -55,8 +54,10 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
             return None
         if settings.slack.webhook_url is not None:
             return None
-        return ("Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL, "
-                "or TRACKER_SLACK_WEBHOOK_URL)")
+        return (
+            "Slack is not configured (set TRACKER_SLACK_BOT_TOKEN and TRACKER_SLACK_CHANNEL, "
+            "or TRACKER_SLACK_WEBHOOK_URL)"
+        )
     if scheme == "webhook":
         return None if target.startswith(("http://", "https://")) else f"not an http(s) URL: {target!r}"
     if scheme == "console":

@@ -73,8 +73,14 @@ class WebhookNotifier:
         transport (httpx.BaseTransport, optional): e.g. ``httpx.MockTransport`` in tests.
     """
 
-    def __init__(self, url: str, *, timeout_s: float = 30.0, user_agent: str = "tracker",
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 30.0,
+        user_agent: str = "tracker",
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.url = url
         self.name = f"webhook:{url}"
         self._timeout_s = timeout_s
@@ -96,8 +102,12 @@ class WebhookNotifier:
             DeliveryError: transient (with ``retry_after`` seconds when the receiver sent
                 ``Retry-After``) for 408/425/429/5xx and network errors; permanent for other statuses.
         """
-        headers = {"Idempotency-Key": out.idempotency_key, "X-Tracker-Delivery": str(out.delivery_id),
-                   "User-Agent": self._user_agent, "Content-Type": "application/json"}
+        headers = {
+            "Idempotency-Key": out.idempotency_key,
+            "X-Tracker-Delivery": str(out.delivery_id),
+            "User-Agent": self._user_agent,
+            "Content-Type": "application/json",
+        }
         try:
             with httpx.Client(timeout=self._timeout_s, transport=self._transport) as client:
                 resp = client.post(self.url, content=encode_payload(out), headers=headers)
@@ -111,8 +121,9 @@ class WebhookNotifier:
             return SendResult(external_ref={"status": resp.status_code})
         reason = f"HTTP {resp.status_code} {resp.reason_phrase}".rstrip()
         if resp.status_code in TRANSIENT_STATUSES:
-            raise DeliveryError(f"webhook {self.url}: {reason}",
-                                retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            raise DeliveryError(
+                f"webhook {self.url}: {reason}", retry_after=parse_retry_after(resp.headers.get("Retry-After"))
+            )
         raise DeliveryError(f"webhook {self.url}: {reason}", permanent=True)
 
     def find_sent(self, out: Outgoing) -> SendResult | None:

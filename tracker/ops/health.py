@@ -32,8 +32,9 @@ def check_broker(settings: Settings) -> dict[str, Any]:
     if uses_redis(settings):
         import redis  # lazy: ~100 ms of start-up (python -X importtime) the embedded broker never needs
 
-        client = new_client(settings.resolved_broker_url, timeout_s=BROKER_TIMEOUT_S,
-                            connect_timeout_s=BROKER_TIMEOUT_S)
+        client = new_client(
+            settings.resolved_broker_url, timeout_s=BROKER_TIMEOUT_S, connect_timeout_s=BROKER_TIMEOUT_S
+        )
         try:
             client.ping()
         except redis.RedisError as exc:

@@ -21,8 +21,15 @@ if TYPE_CHECKING:
     import redis
     import redis.asyncio
 
-__all__ = ["CONNECT_TIMEOUT_S", "HEALTH_CHECK_INTERVAL_S", "SOCKET_TIMEOUT_S", "new_async_client", "new_client",
-           "shared_client", "uses_redis"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "HEALTH_CHECK_INTERVAL_S",
+    "SOCKET_TIMEOUT_S",
+    "new_async_client",
+    "new_client",
+    "shared_client",
+    "uses_redis",
+]
 
 #: Seconds a command (or a read of its answer) may take before ``redis.TimeoutError``.
 SOCKET_TIMEOUT_S = 10.0
@@ -49,12 +56,17 @@ def shared_client(url: str) -> redis.Redis:
     """
     import redis  # lazy: see the module docstring
 
-    return redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=CONNECT_TIMEOUT_S,
-                                health_check_interval=HEALTH_CHECK_INTERVAL_S)
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        socket_connect_timeout=CONNECT_TIMEOUT_S,
+        health_check_interval=HEALTH_CHECK_INTERVAL_S,
+    )
 
 
-def new_client(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S,
-               connect_timeout_s: float = CONNECT_TIMEOUT_S) -> redis.Redis:
+def new_client(
+    url: str, *, timeout_s: float = SOCKET_TIMEOUT_S, connect_timeout_s: float = CONNECT_TIMEOUT_S
+) -> redis.Redis:
     """Return a new, unshared Redis client (the caller closes it): a one-off probe with its own timeouts.
 
     Args:
@@ -66,8 +78,9 @@ def new_client(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S,
     return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=connect_timeout_s)
 
 
-def new_async_client(url: str, *, timeout_s: float = SOCKET_TIMEOUT_S,
-                     connect_timeout_s: float = CONNECT_TIMEOUT_S) -> redis.asyncio.Redis:
+def new_async_client(
+    url: str, *, timeout_s: float = SOCKET_TIMEOUT_S, connect_timeout_s: float = CONNECT_TIMEOUT_S
+) -> redis.asyncio.Redis:
     """Return a new asyncio Redis client; it is bound to the running event loop, so never share it.
 
     Args:

@@ -101,8 +101,12 @@ def _parent_in_flight(session: Session, delivery: Delivery, release_id: int | No
     stmt = (
         select(Delivery.id)
         .join(Event, Event.id == Delivery.event_id)
-        .where(Event.release_id == release_id, Delivery.channel == delivery.channel,
-               Delivery.id != delivery.id, Delivery.status.in_([dl.SENDING, dl.UNKNOWN]))
+        .where(
+            Event.release_id == release_id,
+            Delivery.channel == delivery.channel,
+            Delivery.id != delivery.id,
+            Delivery.status.in_([dl.SENDING, dl.UNKNOWN]),
+        )
         .limit(1)
     )
     return session.scalars(stmt).first() is not None
@@ -125,8 +129,12 @@ def claim_delivery(store: Store, delivery_id: int, *, worker: str, now: datetime
         return _claim(store, delivery_id, worker=worker, now=now)
     except _ReleaseBusy as busy:  # the claim was rolled back: still pending, no attempt counted
         retry_at = now + timedelta(seconds=PARENT_WAIT_S)
-        log.info("delivery %d waits %ss: release %s is locked by another transaction",
-                 delivery_id, PARENT_WAIT_S, busy.args[0])
+        log.info(
+            "delivery %d waits %ss: release %s is locked by another transaction",
+            delivery_id,
+            PARENT_WAIT_S,
+            busy.args[0],
+        )
         return HandedBack(retry_at)
 
 
@@ -148,17 +156,29 @@ def _claim(store: Store, delivery_id: int, *, worker: str, now: datetime) -> Cla
             # unknown): it will create the parent message. Sending now would post a second parent,
             # so hand the claim back without counting an attempt and try again shortly.
             retry_at = now + timedelta(seconds=PARENT_WAIT_S)
-            session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
-                status=dl.PENDING, attempts=Delivery.attempts - 1, next_attempt_at=retry_at,
-                claimed_at=None, claimed_by=None))
-            log.info("delivery %d waits %ss for the parent message of release %s in %s",
-                     delivery_id, PARENT_WAIT_S, release_id, delivery.channel)
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(
+                    status=dl.PENDING,
+                    attempts=Delivery.attempts - 1,
+                    next_attempt_at=retry_at,
+                    claimed_at=None,
+                    claimed_by=None,
+                )
+            )
+            log.info(
+                "delivery %d waits %ss for the parent message of release %s in %s",
+                delivery_id,
+                PARENT_WAIT_S,
+                release_id,
+                delivery.channel,
+            )
             return HandedBack(retry_at)
     return Claimed(out, release_id, attempts)
 
 
-def take_over_stale(store: Store, *, delivery_id: int, now: datetime, stale_after_s: float,
-                     worker: str) -> bool:
+def take_over_stale(store: Store, *, delivery_id: int, now: datetime, stale_after_s: float, worker: str) -> bool:
     """Compare-and-set a stale ``sending``/``unknown`` claim to ``unknown`` owned by ``worker``.
 
     Stale: claimed more than ``stale_after_s`` seconds before ``now`` (its worker died between
@@ -168,9 +188,11 @@ def take_over_stale(store: Store, *, delivery_id: int, now: datetime, stale_afte
     with store.transaction() as session:
         result = session.execute(
             update(Delivery)
-            .where(Delivery.id == delivery_id,
-                   Delivery.status.in_((dl.SENDING, dl.UNKNOWN)),
-                   or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < stale_before))
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status.in_((dl.SENDING, dl.UNKNOWN)),
+                or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < stale_before),
+            )
             .values(status=dl.UNKNOWN, claimed_at=now, claimed_by=worker)
             .execution_options(synchronize_session=False)
         )

@@ -90,9 +90,15 @@ def build_message(event_id: int, event_type: str, payload: Mapping[str, Any]) ->
 
 
 def _variant(a: Artifact) -> Variant:
-    return Variant(name=a.name, url=a.url, kinds=tuple(a.kinds or ()), size_label=a.size_label,
-                   params_total_b=a.params_total_b, params_active_b=a.params_active_b,
-                   quantization=a.quantization)
+    return Variant(
+        name=a.name,
+        url=a.url,
+        kinds=tuple(a.kinds or ()),
+        size_label=a.size_label,
+        params_total_b=a.params_total_b,
+        params_active_b=a.params_active_b,
+        quantization=a.quantization,
+    )
 
 
 def _sizes(artifacts: Iterable[Artifact]) -> tuple[Variant, ...]:
@@ -102,8 +108,16 @@ def _sizes(artifacts: Iterable[Artifact]) -> tuple[Variant, ...]:
         if a.params_total_b is None:
             continue
         key = (a.params_total_b, a.params_active_b)
-        seen.setdefault(key, Variant(name=a.name, url=a.url, size_label=a.size_label,
-                                     params_total_b=a.params_total_b, params_active_b=a.params_active_b))
+        seen.setdefault(
+            key,
+            Variant(
+                name=a.name,
+                url=a.url,
+                size_label=a.size_label,
+                params_total_b=a.params_total_b,
+                params_active_b=a.params_active_b,
+            ),
+        )
     return tuple(seen[k] for k in sorted(seen, key=lambda k: (k[0], k[1] or 0)))
 
 
@@ -117,8 +131,10 @@ def _variant_summary(artifacts: list[Artifact]) -> tuple[str, ...]:
                 kinds[k] += 1
         if a.quantization:
             quants[a.quantization] += 1
-    return tuple([f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
-                 + [f"{n} {q}" for q, n in sorted(quants.items(), key=lambda kv: (-kv[1], kv[0]))])
+    return tuple(
+        [f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
+        + [f"{n} {q}" for q, n in sorted(quants.items(), key=lambda kv: (-kv[1], kv[0]))]
+    )
 
 
 def _common_prefix(names: list[str]) -> str:
@@ -160,14 +176,17 @@ def _links(session: Session, release: Release, models: list[Artifact], lead: Art
     if len(hub_repos) > 1 and lead is not None and (base := _hub_base(lead)):
         prefix = _common_prefix([a.name for a in hub_repos])
         if prefix:
-            links.append(Link(f"all {len(hub_repos)} repos on the Hub",
-                              f"{base}/models?search={quote(prefix, safe='')}"))
+            links.append(
+                Link(f"all {len(hub_repos)} repos on the Hub", f"{base}/models?search={quote(prefix, safe='')}")
+            )
         else:
             org = lead.org or lead.name.split("/")[0]
             links.append(Link(f"{org} on the Hub", f"{base}/{quote(org)}"))
     papers = session.scalars(
-        select(Artifact).join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
-        .where(ReleasePaper.release_id == release.id).order_by(Artifact.id)
+        select(Artifact)
+        .join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
+        .where(ReleasePaper.release_id == release.id)
+        .order_by(Artifact.id)
     ).all()
     paper_ids = {p.external_id for p in papers}
     for p in papers[:3]:
@@ -201,9 +220,15 @@ def _base_model(models: list[Artifact]) -> tuple[str | None, bool | None]:
 
 def _paper_facts(a: Artifact) -> PaperFacts:
     attrs = a.attrs or {}
-    return PaperFacts(arxiv_id=a.external_id, authors=tuple(attrs.get("authors") or ()),
-                      primary_category=attrs.get("primary_category"), summary=attrs.get("summary") or "",
-                      pdf_url=attrs.get("pdf_url"), published_at=a.created_at, version=a.version)
+    return PaperFacts(
+        arxiv_id=a.external_id,
+        authors=tuple(attrs.get("authors") or ()),
+        primary_category=attrs.get("primary_category"),
+        summary=attrs.get("summary") or "",
+        pdf_url=attrs.get("pdf_url"),
+        published_at=a.created_at,
+        version=a.version,
+    )
 
 
 def _first_attr(key: str, lead: Artifact | None, models: list[Artifact]) -> Any:
@@ -212,8 +237,9 @@ def _first_attr(key: str, lead: Artifact | None, models: list[Artifact]) -> Any:
     return value or next(((a.attrs or {}).get(key) for a in models if (a.attrs or {}).get(key)), None)
 
 
-def _release_fields(session: Session, release: Release, live: list[Artifact], artifact: Artifact | None
-                    ) -> dict[str, Any]:
+def _release_fields(
+    session: Session, release: Release, live: list[Artifact], artifact: Artifact | None
+) -> dict[str, Any]:
     """The release-level ``Message`` fields: licence, modality, base model, access, sizes, variants, links."""
     models = [a for a in live if a.kind != "paper"]
     lead = _lead(release, live)
@@ -246,25 +272,37 @@ def _release_fields(session: Session, release: Release, live: list[Artifact], ar
 def _artifact_fields(artifact: Artifact | None, base: Message) -> dict[str, Any]:
     """The event artifact's ``Message`` fields, from its row (else from the payload-only message)."""
     if artifact is None:
-        return {"artifact": base.artifact, "url": base.url, "params_total_b": base.params_total_b,
-                "params_active_b": base.params_active_b, "variant_kinds": base.variant_kinds,
-                "quantization": base.quantization}
-    return {"artifact": artifact.name, "url": artifact.url, "params_total_b": artifact.params_total_b,
-            "params_active_b": artifact.params_active_b, "variant_kinds": tuple(artifact.kinds or ()),
-            "quantization": artifact.quantization, "artifact_first_seen_at": artifact.first_seen_at,
-            "artifact_created_at": artifact.created_at}
+        return {
+            "artifact": base.artifact,
+            "url": base.url,
+            "params_total_b": base.params_total_b,
+            "params_active_b": base.params_active_b,
+            "variant_kinds": base.variant_kinds,
+            "quantization": base.quantization,
+        }
+    return {
+        "artifact": artifact.name,
+        "url": artifact.url,
+        "params_total_b": artifact.params_total_b,
+        "params_active_b": artifact.params_active_b,
+        "variant_kinds": tuple(artifact.kinds or ()),
+        "quantization": artifact.quantization,
+        "artifact_first_seen_at": artifact.first_seen_at,
+        "artifact_created_at": artifact.created_at,
+    }
 
 
-def _poll_batch(release: Release, live: list[Artifact], artifact: Artifact | None,
-                event_type: str) -> dict[str, Any]:
+def _poll_batch(release: Release, live: list[Artifact], artifact: Artifact | None, event_type: str) -> dict[str, Any]:
     """For a variant: the repos of the release first seen in the same poll, their key, and
     whether that poll was the release's own (the parent message then already lists them)."""
     if artifact is None or event_type != EventType.VARIANT_ADDED:
         return {}
     same_poll = [a for a in live if a.first_seen_at == artifact.first_seen_at]
-    return {"batch": tuple(_variant(a) for a in same_poll),
-            "batch_key": f"{release.id}@{artifact.first_seen_at.isoformat()}",
-            "in_parent": artifact.first_seen_at == release.first_seen_at}
+    return {
+        "batch": tuple(_variant(a) for a in same_poll),
+        "batch_key": f"{release.id}@{artifact.first_seen_at.isoformat()}",
+        "in_parent": artifact.first_seen_at == release.first_seen_at,
+    }
 
 
 def build_alert(*, session: Session, event: Event) -> Message:
@@ -292,10 +330,17 @@ def build_alert(*, session: Session, event: Event) -> Message:
     artifact = session.get(Artifact, event.artifact_id) if event.artifact_id else None
     live = [a for a in release.artifacts if a.withdrawn_at is None or (artifact and a.id == artifact.id)]
     return Message(
-        event=base.event, lab=release.lab.slug, lab_name=release.lab.name, country=release.lab.country,
-        kind=release.kind, title=release.title, facts=base.facts, idempotency_key=base.idempotency_key,
+        event=base.event,
+        lab=release.lab.slug,
+        lab_name=release.lab.name,
+        country=release.lab.country,
+        kind=release.kind,
+        title=release.title,
+        facts=base.facts,
+        idempotency_key=base.idempotency_key,
         silent_for_days=base.silent_for_days,
-        **_artifact_fields(artifact, base), **_release_fields(session, release, live, artifact),
+        **_artifact_fields(artifact, base),
+        **_release_fields(session, release, live, artifact),
         **_poll_batch(release, live, artifact, event.type),
     )
 
@@ -321,20 +366,35 @@ def build_cadence_message(event_id: int, event_type: str, payload: dict[str, Any
         if last:
             facts.append(f"last release: {last.get('title')} on {str(last.get('released_at'))[:10]}")
         if median is not None and threshold is not None:
-            why = (f"{k:g} × the median gap" if abs(threshold - k * median) < 0.05
-                   else f"{k:g} × a floor of {threshold / k:g} days: the median gap is shorter")
-            facts.append(f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days ({why})")
+            why = (
+                f"{k:g} × the median gap"
+                if abs(threshold - k * median) < 0.05
+                else f"{k:g} × a floor of {threshold / k:g} days: the median gap is shorter"
+            )
+            facts.append(
+                f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days ({why})"
+            )
         facts.append(f"{payload.get('releases')} releases on record")
     else:
         n = payload.get("releases_7d")
         title = f"{n} releases in {BURST_WINDOW_DAYS} days"
         window = payload.get("window") or []
         if window:
-            facts.append("releases: " + ", ".join(
-                f"{w.get('title')} ({str(w.get('released_at'))[:10]})" for w in window))
+            facts.append(
+                "releases: " + ", ".join(f"{w.get('title')} ({str(w.get('released_at'))[:10]})" for w in window)
+            )
         if median is not None:
             facts.append(f"usually ships every {median:.1f} days (median gap)")
         facts.append(f"burst week {payload.get('week')}")
-    return Message(event=event_type, lab=payload.get("lab", ""), lab_name=payload.get("lab_name", ""),
-                   country=payload.get("country", ""), kind=payload.get("kind", "model"), title=title,
-                   artifact="", url="", facts=tuple(facts), idempotency_key=f"event-{event_id}")
+    return Message(
+        event=event_type,
+        lab=payload.get("lab", ""),
+        lab_name=payload.get("lab_name", ""),
+        country=payload.get("country", ""),
+        kind=payload.get("kind", "model"),
+        title=title,
+        artifact="",
+        url="",
+        facts=tuple(facts),
+        idempotency_key=f"event-{event_id}",
+    )

@@ -79,16 +79,18 @@ class DeliveryOutcome:
     error: str | None = None
 
 
-def _record_success(store: Store, *, delivery_id: int, release_id: int | None, channel: str,
-                    result: SendResult, now: datetime) -> None:
+def _record_success(
+    store: Store, *, delivery_id: int, release_id: int | None, channel: str, result: SendResult, now: datetime
+) -> None:
     with store.transaction() as session:
         dl.record_sent(session=session, delivery_id=delivery_id, now=now, external_ref=result.external_ref)
         if result.thread is not None and release_id is not None:
             store_thread(session, release_id=release_id, channel=channel, thread=result.thread, now=now)
 
 
-def _resolve_unknown(store: Store, *, delivery_id: int, notifier_for: NotifierFactory,
-                     now: datetime) -> DeliveryOutcome | None:
+def _resolve_unknown(
+    store: Store, *, delivery_id: int, notifier_for: NotifierFactory, now: datetime
+) -> DeliveryOutcome | None:
     """Ask the channel whether the unknown send happened; record ``sent`` or release the row.
 
     Returns:
@@ -105,8 +107,9 @@ def _resolve_unknown(store: Store, *, delivery_id: int, notifier_for: NotifierFa
     except DeliveryError as exc:
         log.warning("delivery %d: cannot check whether it was sent (%s); sending again", delivery_id, exc)
     if found is not None:
-        _record_success(store, delivery_id=delivery_id, release_id=release_id, channel=out.channel,
-                        result=found, now=now)
+        _record_success(
+            store, delivery_id=delivery_id, release_id=release_id, channel=out.channel, result=found, now=now
+        )
         log.info("delivery %d: the channel already has it; recorded as sent without resending", delivery_id)
         return DeliveryOutcome(delivery_id, dl.SENT, resolved=True)
     with store.transaction() as session:
@@ -150,8 +153,9 @@ def deliver_one(
     notifier_for = notifier_for or (lambda channel: build_notifier(settings, channel))
     worker = worker or worker_name()
     now = clock()
-    if take_over_stale(store, delivery_id=delivery_id, now=now,
-                       stale_after_s=settings.delivery.stale_after_s, worker=worker):
+    if take_over_stale(
+        store, delivery_id=delivery_id, now=now, stale_after_s=settings.delivery.stale_after_s, worker=worker
+    ):
         resolved = _resolve_unknown(store, delivery_id=delivery_id, notifier_for=notifier_for, now=now)
         if resolved is not None:
             return resolved
@@ -160,12 +164,27 @@ def deliver_one(
         return DeliveryOutcome(delivery_id, "skipped")
     if isinstance(claim, HandedBack):
         return DeliveryOutcome(delivery_id, dl.PENDING, next_attempt_at=claim.retry_at)
-    return _send_claimed(store, claim.out, release_id=claim.release_id, attempts=claim.attempts, settings=settings,
-                         notifier_for=notifier_for, clock=clock)
+    return _send_claimed(
+        store,
+        claim.out,
+        release_id=claim.release_id,
+        attempts=claim.attempts,
+        settings=settings,
+        notifier_for=notifier_for,
+        clock=clock,
+    )
 
 
-def _send_claimed(store: Store, out: Outgoing, *, release_id: int | None, attempts: int, settings: Settings,
-                  notifier_for: NotifierFactory, clock: Clock) -> DeliveryOutcome:
+def _send_claimed(
+    store: Store,
+    out: Outgoing,
+    *,
+    release_id: int | None,
+    attempts: int,
+    settings: Settings,
+    notifier_for: NotifierFactory,
+    clock: Clock,
+) -> DeliveryOutcome:
     """Send a claimed delivery and record the outcome (``sent``, or a failure with its backoff)."""
     delivery_id = out.delivery_id
     try:
@@ -173,18 +192,31 @@ def _send_claimed(store: Store, out: Outgoing, *, release_id: int | None, attemp
     except DeliveryError as exc:
         now = clock()
         with store.transaction() as session:
-            status = dl.record_failure(session=session, delivery_id=delivery_id, now=now, error=str(exc),
-                                       permanent=exc.permanent, attempts=attempts,
-                                       max_attempts=settings.delivery.max_attempts,
-                                       retry_after_s=exc.retry_after)
+            status = dl.record_failure(
+                session=session,
+                delivery_id=delivery_id,
+                now=now,
+                error=str(exc),
+                permanent=exc.permanent,
+                attempts=attempts,
+                max_attempts=settings.delivery.max_attempts,
+                retry_after_s=exc.retry_after,
+            )
             next_at = session.scalar(select(Delivery.next_attempt_at).where(Delivery.id == delivery_id))
         (log.error if status == dl.FAILED else log.warning)(
-            "delivery %d to %s: attempt %d failed (%s): %s", delivery_id, out.channel, attempts,
-            "gave up" if status == dl.FAILED else f"retry at {next_at:%H:%M:%S}", exc)
-        return DeliveryOutcome(delivery_id, status, next_attempt_at=next_at if status == dl.PENDING else None,
-                               error=str(exc))
-    _record_success(store, delivery_id=delivery_id, release_id=release_id, channel=out.channel,
-                    result=result, now=clock())
+            "delivery %d to %s: attempt %d failed (%s): %s",
+            delivery_id,
+            out.channel,
+            attempts,
+            "gave up" if status == dl.FAILED else f"retry at {next_at:%H:%M:%S}",
+            exc,
+        )
+        return DeliveryOutcome(
+            delivery_id, status, next_attempt_at=next_at if status == dl.PENDING else None, error=str(exc)
+        )
+    _record_success(
+        store, delivery_id=delivery_id, release_id=release_id, channel=out.channel, result=result, now=clock()
+    )
     log.info("delivery %d sent to %s", delivery_id, out.channel)
     return DeliveryOutcome(delivery_id, dl.SENT, sent=True)
 
@@ -198,18 +230,28 @@ def list_due(store: Store, *, settings: Settings, clock: Clock = utcnow, limit: 
     now = clock()
     stale_before = now - timedelta(seconds=settings.delivery.stale_after_s)
     with store.transaction() as session:
-        stmt = (select(Delivery.id)
-                .where(or_((Delivery.status == dl.PENDING) & (Delivery.next_attempt_at <= now),
-                           Delivery.status.in_((dl.SENDING, dl.UNKNOWN)) & (Delivery.claimed_at < stale_before)))
-                .order_by(Delivery.id).limit(limit))
+        stmt = (
+            select(Delivery.id)
+            .where(
+                or_(
+                    (Delivery.status == dl.PENDING) & (Delivery.next_attempt_at <= now),
+                    Delivery.status.in_((dl.SENDING, dl.UNKNOWN)) & (Delivery.claimed_at < stale_before),
+                )
+            )
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
         return list(session.scalars(stmt))
 
 
-def deliver_due(store: Store, *, settings: Settings, notifier_for: NotifierFactory | None = None,
-                clock: Clock = utcnow) -> list[DeliveryOutcome]:
+def deliver_due(
+    store: Store, *, settings: Settings, notifier_for: NotifierFactory | None = None, clock: Clock = utcnow
+) -> list[DeliveryOutcome]:
     """Run ``deliver_one`` for every due delivery, in this process (``tracker poll`` without a worker)."""
-    return [deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock)
-            for i in list_due(store, settings=settings, clock=clock)]
+    return [
+        deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock)
+        for i in list_due(store, settings=settings, clock=clock)
+    ]
 
 
 def requeue_failed(store: Store, *, ids: list[int] | None = None, clock: Clock = utcnow) -> list[int]:

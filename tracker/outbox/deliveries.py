@@ -82,7 +82,9 @@ def claim(*, session: Session, delivery_id: int, worker: str, now: datetime) -> 
     return result.rowcount == 1
 
 
-def record_sent(*, session: Session, delivery_id: int, now: datetime, external_ref: dict[str, Any] | None = None) -> None:
+def record_sent(
+    *, session: Session, delivery_id: int, now: datetime, external_ref: dict[str, Any] | None = None
+) -> None:
     """Mark a claimed delivery sent, keeping what the channel returned (ids, ts, Message-ID)."""
     session.execute(
         update(Delivery)
@@ -143,6 +145,9 @@ def delivery_counts(session: Session) -> dict[str, int]:
 def delivery_latencies(session: Session, *, limit: int = LATENCY_SAMPLE) -> list[float]:
     """Seconds from ``created_at`` to ``sent_at`` of the ``limit`` most recently sent deliveries."""
     rows = session.execute(
-        select(Delivery.created_at, Delivery.sent_at).where(Delivery.status == SENT, Delivery.sent_at.is_not(None))
-        .order_by(Delivery.sent_at.desc()).limit(limit))
+        select(Delivery.created_at, Delivery.sent_at)
+        .where(Delivery.status == SENT, Delivery.sent_at.is_not(None))
+        .order_by(Delivery.sent_at.desc())
+        .limit(limit)
+    )
     return [max(0.0, (sent - created).total_seconds()) for created, sent in rows]

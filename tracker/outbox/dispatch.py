@@ -90,11 +90,22 @@ def dispatch_pending(
     while True:
         with store.transaction() as session:
             now = clock()
-            audience = Audience(session, settings=settings, subscriptions=watchlist.subscriptions, now=now,
-                                wants=lambda sub: sub.digest is None, what="alerts",
-                                skipped=summary.skipped_channels)
-            stmt = (select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(batch)
-                    .with_for_update(skip_locked=True))
+            audience = Audience(
+                session,
+                settings=settings,
+                subscriptions=watchlist.subscriptions,
+                now=now,
+                wants=lambda sub: sub.digest is None,
+                what="alerts",
+                skipped=summary.skipped_channels,
+            )
+            stmt = (
+                select(Event)
+                .where(Event.dispatched_at.is_(None))
+                .order_by(Event.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
             events = list(session.scalars(stmt))
             if not events:
                 return summary
@@ -107,8 +118,12 @@ def dispatch_pending(
                 message = build_alert(session=session, event=event)
                 log.info("alert: %s %s", message.headline, message.url)
                 facts = facts_for_event(session=session, event=event)
-                run = audience.fan_out(kind="alert", key=partial(_event_key, event.id), event_id=event.id,
-                                       passes=lambda sub, facts=facts: matches(sub.filters or {}, facts))
+                run = audience.fan_out(
+                    kind="alert",
+                    key=partial(_event_key, event.id),
+                    event_id=event.id,
+                    passes=lambda sub, facts=facts: matches(sub.filters or {}, facts),
+                )
                 summary.delivery_ids.extend(run.created.values())
             if len(events) < batch:
                 return summary

@@ -79,10 +79,18 @@ class Audience:
         skipped (dict[str, str]): channels set aside, and why.
     """
 
-    def __init__(self, session: Session, *, settings: Settings, subscriptions: Iterable[WatchlistSubscription],
-                 now: datetime, wants: Callable[[Subscription], bool],
-                 refuse: Callable[[Subscription], str | None] | None = None, what: str,
-                 skipped: dict[str, str] | None = None):
+    def __init__(
+        self,
+        session: Session,
+        *,
+        settings: Settings,
+        subscriptions: Iterable[WatchlistSubscription],
+        now: datetime,
+        wants: Callable[[Subscription], bool],
+        refuse: Callable[[Subscription], str | None] | None = None,
+        what: str,
+        skipped: dict[str, str] | None = None,
+    ):
         self.session, self.settings, self.now, self.what = session, settings, now, what
         self.wants, self.refuse = wants, refuse
         self.skipped = skipped if skipped is not None else {}
@@ -139,9 +147,14 @@ class Audience:
         targets = [(sub, key(sub)) for sub in self.subscriptions if passes is None or passes(sub)]
         if not targets:
             return run
-        found = {k: (i, status) for k, i, status in self.session.execute(
-            select(Delivery.idempotency_key, Delivery.id, Delivery.status)
-            .where(Delivery.idempotency_key.in_([k for _, k in targets])))}
+        found = {
+            k: (i, status)
+            for k, i, status in self.session.execute(
+                select(Delivery.idempotency_key, Delivery.id, Delivery.status).where(
+                    Delivery.idempotency_key.in_([k for _, k in targets])
+                )
+            )
+        }
         for sub, k in targets:
             if k in found:
                 run.existing.append(sub.channel)
@@ -152,9 +165,16 @@ class Audience:
             if isinstance(content, Skip):
                 self.skip(sub.channel, content.reason)
                 continue
-            row = create_delivery(session=self.session, idempotency_key=k, kind=kind, channel=sub.channel,
-                                  now=self.now, event_id=event_id, payload=content,
-                                  subscription_id=sub.id if link_subscription else None)
+            row = create_delivery(
+                session=self.session,
+                idempotency_key=k,
+                kind=kind,
+                channel=sub.channel,
+                now=self.now,
+                event_id=event_id,
+                payload=content,
+                subscription_id=sub.id if link_subscription else None,
+            )
             if row is None:  # a concurrent fan-out created it first
                 run.existing.append(sub.channel)
                 continue

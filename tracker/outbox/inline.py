@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tracker.config import Settings
+from tracker.domain import utcnow
 from tracker.outbox.deliver import DeliveryOutcome, NotifierFactory, deliver_due
 from tracker.outbox.dispatch import DispatchSummary, dispatch_pending
-from tracker.domain import utcnow
 from tracker.store import Store
 from tracker.watchlist import Watchlist
 

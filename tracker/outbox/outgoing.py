@@ -23,10 +23,10 @@ from tracker.store.models import Delivery, Event, SlackThread
 def _thread_for(session: Session, release_id: int | None, channel: str) -> ThreadRef | None:
     if release_id is None:
         return None
-    row = session.scalars(select(SlackThread).where(SlackThread.release_id == release_id,
-                                                    SlackThread.channel == channel)).first()
-    return None if row is None else ThreadRef(channel_id=row.channel_id, ts=row.ts,
-                                              variant_count=row.variant_count)
+    row = session.scalars(
+        select(SlackThread).where(SlackThread.release_id == release_id, SlackThread.channel == channel)
+    ).first()
+    return None if row is None else ThreadRef(channel_id=row.channel_id, ts=row.ts, variant_count=row.variant_count)
 
 
 def build_outgoing(*, session: Session, delivery: Delivery) -> tuple[Outgoing, int | None]:
@@ -60,9 +60,17 @@ def store_thread(session: Session, *, release_id: int, channel: str, thread: Thr
     if row is None:
         try:
             with session.begin_nested():
-                session.add(SlackThread(release_id=release_id, channel=channel, channel_id=thread.channel_id,
-                                        ts=thread.ts, variant_count=thread.variant_count,
-                                        created_at=now, updated_at=now))
+                session.add(
+                    SlackThread(
+                        release_id=release_id,
+                        channel=channel,
+                        channel_id=thread.channel_id,
+                        ts=thread.ts,
+                        variant_count=thread.variant_count,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             return
         except IntegrityError:  # a concurrent delivery of the same release stored it first
             row = session.scalars(stmt).one()

@@ -133,9 +133,7 @@ def matches(filters: Mapping[str, Any], facts: AlertFacts) -> bool:
     if threshold is not None and (facts.significance is None or facts.significance < threshold):
         return False
     licences = {lic.lower() for lic in filters.get("licences") or ()}
-    if licences and (facts.licence is None or facts.licence.lower() not in licences):
-        return False
-    return True
+    return not (licences and (facts.licence is None or facts.licence.lower() not in licences))
 
 
 def facts_for_event(*, session: Session, event: Event) -> AlertFacts:
@@ -197,8 +195,11 @@ def sync_subscriptions(
         if row is None:
             try:
                 with session.begin_nested():  # another process may insert the same channel
-                    session.add(Subscription(channel=channel, filters=filters, digest=digest,
-                                             origin=ORIGIN_WATCHLIST, created_at=now))
+                    session.add(
+                        Subscription(
+                            channel=channel, filters=filters, digest=digest, origin=ORIGIN_WATCHLIST, created_at=now
+                        )
+                    )
                 result.added.append(channel)
             except IntegrityError:
                 log.info("subscription %s was added concurrently", channel)
@@ -220,6 +221,6 @@ def sync_subscriptions(
 
 def list_active(*, session: Session) -> list[Subscription]:
     """Return enabled subscriptions, oldest first."""
-    return list(session.scalars(
-        select(Subscription).where(Subscription.disabled_at.is_(None)).order_by(Subscription.id)
-    ))
+    return list(
+        session.scalars(select(Subscription).where(Subscription.disabled_at.is_(None)).order_by(Subscription.id))
+    )

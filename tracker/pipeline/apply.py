@@ -46,26 +46,41 @@ def _known_artifacts(session: Session, result: SourceResult, lab_id: int) -> dic
     sources = sorted({o.source.value for o in result.observations} or {result.source.value})
     known: dict[str, tuple[KnownArtifact, Artifact]] = {}
     for src in sources:
-        known.update(q.get_known_artifacts(
-            session=session, source=src, lab_id=lab_id,
-            external_ids=(o.external_id for o in result.observations if o.source.value == src)))
+        known.update(
+            q.get_known_artifacts(
+                session=session,
+                source=src,
+                lab_id=lab_id,
+                external_ids=(o.external_id for o in result.observations if o.source.value == src),
+            )
+        )
     return known
 
 
-def _store_new(session: Session, settings: Settings, lab: LabConfig, state: SourceState, changes: Sequence[Change],
-               arrivals: NewArtifacts, report: PollReport, now: datetime) -> None:
+def _store_new(
+    session: Session,
+    settings: Settings,
+    lab: LabConfig,
+    state: SourceState,
+    changes: Sequence[Change],
+    arrivals: NewArtifacts,
+    report: PollReport,
+    now: datetime,
+) -> None:
     """Store the ``New`` changes, each as history or as a detection (``detect.history_flags``)."""
     baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
     lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in lab.arxiv_queries}
     backfill = timedelta(days=settings.arxiv.backfill_days)
     # New artifacts in creation order, so baseline clusters and release titles are stable.
-    new = sorted((c for c in changes if isinstance(c, New)),
-                 key=lambda c: (c.observation.created_at or now, c.observation.name))
+    new = sorted(
+        (c for c in changes if isinstance(c, New)), key=lambda c: (c.observation.created_at or now, c.observation.name)
+    )
     lock_families(session, arrivals.lab.id, (c.observation for c in new))
     for change in new:
         obs = change.observation
-        first_listing, late_paper = history_flags(obs, baselined=baselined, lab_arxiv_scopes=lab_arxiv_scopes,
-                                                  now=now, backfill=backfill)
+        first_listing, late_paper = history_flags(
+            obs, baselined=baselined, lab_arxiv_scopes=lab_arxiv_scopes, now=now, backfill=backfill
+        )
         report.baseline = report.baseline or first_listing
         report.backfilled += int(late_paper)
         baseline = first_listing or late_paper
@@ -96,8 +111,13 @@ def apply_result(
     Returns:
         PollReport: counts, detections and failures.
     """
-    report = PollReport(source=result.source.value, lab=lab.slug, failures=list(result.failures),
-                        requests=result.requests, not_modified=result.not_modified)
+    report = PollReport(
+        source=result.source.value,
+        lab=lab.slug,
+        failures=list(result.failures),
+        requests=result.requests,
+        not_modified=result.not_modified,
+    )
     lab_row = q.get_lab_by_slug(session=session, slug=lab.slug) or q.sync_labs(session=session, labs=[lab])[lab.slug]
     state = q.get_or_create_source_state(session=session, source=result.source.value, lab_slug=lab_row.slug)
     fingerprint = listing_fingerprint(result)
@@ -114,22 +134,30 @@ def apply_result(
     arrivals = NewArtifacts(session, settings, lab_row, events, now)
     _store_new(session, settings, lab, state, changes, arrivals, report, now)
     rows = {external_id: row for external_id, (_, row) in known.items()}
-    renamed = apply_known_changes(changes, rows, source=result.source, lab_id=lab_row.id, events=events,
-                                  report=report, now=now)
-    enrich_after_poll(session, new=arrivals.stored, renamed=renamed, lab_id=lab_row.id, lab_orgs=lab.hf_orgs,
-                      tier=lab.tier)
+    renamed = apply_known_changes(
+        changes, rows, source=result.source, lab_id=lab_row.id, events=events, report=report, now=now
+    )
+    enrich_after_poll(
+        session, new=arrivals.stored, renamed=renamed, lab_id=lab_row.id, lab_orgs=lab.hf_orgs, tier=lab.tier
+    )
     if due and result.complete_scopes:  # downloads/likes from this listing, at most once per interval
         session.flush()
-        record_snapshots(session=session, source=result.source.value, observations=result.observations, now=now,
-                         interval=snapshot_interval)
+        record_snapshots(
+            session=session,
+            source=result.source.value,
+            observations=result.observations,
+            now=now,
+            interval=snapshot_interval,
+        )
         state.cursor = {**(state.cursor or {}), CURSOR_KEY: now.isoformat()}
     record_health(state, result, now, fingerprint)
     report.complete_scopes = len(result.complete_scopes)
     return report
 
 
-def store_unit(settings: Settings, store: Store, lab: LabConfig, source: str, result: SourceResult,
-               now: datetime) -> PollReport:
+def store_unit(
+    settings: Settings, store: Store, lab: LabConfig, source: str, result: SourceResult, now: datetime
+) -> PollReport:
     """Store one fetched result in one transaction; a database failure rolls it back and is reported."""
     try:
         with store.transaction() as session:

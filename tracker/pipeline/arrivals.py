@@ -40,12 +40,12 @@ def lock_families(session: Session, lab_id: int, observations: Iterable[Observat
     keys = sorted({identity_of(o, observation_facts(o)).family for o in observations if o.kind == ArtifactKind.MODEL})
     for key in keys:
         digest = hashlib.sha256(f"release:{lab_id}:{key}".encode()).digest()
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                        {"k": int.from_bytes(digest[:8], "big", signed=True)})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest[:8], "big", signed=True)})
 
 
-def release_row(obs: Observation, decision: Decision[Release], *, lab_id: int, now: datetime,
-                baseline: bool) -> Release:
+def release_row(
+    obs: Observation, decision: Decision[Release], *, lab_id: int, now: datetime, baseline: bool
+) -> Release:
     """The ``Release`` an artifact starts: the decision's family key and title, dated by its grouping time."""
     return Release(
         lab_id=lab_id,
@@ -59,8 +59,9 @@ def release_row(obs: Observation, decision: Decision[Release], *, lab_id: int, n
     )
 
 
-def artifact_row(obs: Observation, facts: NameFacts | None, *, lab_id: int, release_id: int, now: datetime,
-                 baseline: bool) -> Artifact:
+def artifact_row(
+    obs: Observation, facts: NameFacts | None, *, lab_id: int, release_id: int, now: datetime, baseline: bool
+) -> Artifact:
     """The ``Artifact`` row of a new observation, with its variant facts (models only).
 
     The total parameter count comes from the name, else from the Hub's safetensors total read in
@@ -128,8 +129,9 @@ class NewArtifacts:
         """
         facts = observation_facts(obs)
         at = grouping_time(baseline=baseline, created_at=obs.created_at, seen_at=self.now)
-        decision = decide(identity_of(obs, facts), at=at, baseline=baseline, window=self.window,
-                          find=self._find_release)
+        decision = decide(
+            identity_of(obs, facts), at=at, baseline=baseline, window=self.window, find=self._find_release
+        )
         release = decision.release
         if release is None:
             release = release_row(obs, decision, lab_id=self.lab.id, now=self.now, baseline=baseline)
@@ -137,8 +139,7 @@ class NewArtifacts:
             self.session.flush()
         elif decision.redate:
             release.released_at = at  # baseline history: the earliest member dates the launch
-        artifact = artifact_row(obs, facts, lab_id=self.lab.id, release_id=release.id, now=self.now,
-                                baseline=baseline)
+        artifact = artifact_row(obs, facts, lab_id=self.lab.id, release_id=release.id, now=self.now, baseline=baseline)
         self.session.add(artifact)
         self.session.flush()
         self.stored.append(artifact)
@@ -149,9 +150,13 @@ class NewArtifacts:
             report.variants += 1
         if baseline:
             return
-        event = self.events.detected(release, artifact, new_release=decision.starts_release,
-                                     created_to_public_s=self._lag_s(obs),
-                                     silent_for_days=self._silence(release, decision.starts_release))
+        event = self.events.detected(
+            release,
+            artifact,
+            new_release=decision.starts_release,
+            created_to_public_s=self._lag_s(obs),
+            silent_for_days=self._silence(release, decision.starts_release),
+        )
         report.detections.append(
             Detection(event, self.lab.slug, release.id, release.title, artifact.name, artifact.url)
         )
@@ -164,6 +169,7 @@ class NewArtifacts:
         """For a new model release of a quiet lab, the days it had been silent (one decimal); else None."""
         if not (new_release and release.kind == ArtifactKind.MODEL.value):
             return None
-        silent = silent_for_days(self.session, lab_id=self.lab.id, release_id=release.id, at=release.released_at,
-                                 rules=self.cadence)
+        silent = silent_for_days(
+            self.session, lab_id=self.lab.id, release_id=release.id, at=release.released_at, rules=self.cadence
+        )
         return None if silent is None else round(silent, 1)

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from datetime import datetime
 
 from tracker.config import Settings
-from tracker.domain import utcnow
+from tracker.domain import SourceResult, utcnow
 from tracker.http import HttpClient, make_client
 from tracker.ops.locks import POLL_LOCK_TTL_S, SKIPPED_LOCKED, poll_lock
 from tracker.pipeline.apply import store_unit
@@ -17,20 +17,22 @@ from tracker.pipeline.fetch import add_model_info_params, fetch_unit, unit_valid
 from tracker.pipeline.health import listing_fingerprint, record_unchanged
 from tracker.pipeline.report import PollReport
 from tracker.pipeline.snapshots import interval_s, snapshot_due
-from tracker.sources import DEFAULT_SOURCES
+from tracker.sources import DEFAULT_SOURCES, get_source
 from tracker.sources import applies as source_applies
-from tracker.sources import get_source
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.watchlist import LabConfig, Watchlist
 
-
 Clock = Callable[[], datetime]
 
 
-def poll_units_for(watchlist: Watchlist, *, sources: Sequence[str] | None = None,
-                   labs: Sequence[str] | None = None,
-                   enabled: Sequence[str] | None = None) -> list[tuple[str, LabConfig]]:
+def poll_units_for(
+    watchlist: Watchlist,
+    *,
+    sources: Sequence[str] | None = None,
+    labs: Sequence[str] | None = None,
+    enabled: Sequence[str] | None = None,
+) -> list[tuple[str, LabConfig]]:
     """Return the (source, lab) units to poll: every lab with something to poll for each source.
 
     Args:
@@ -114,16 +116,10 @@ async def poll_cycle(
         if isinstance(fetched, PollReport):
             return fetched
         state_id, fingerprint = fingerprints.get((source, lab.slug), (None, None))
-        if known_state is not None and fetched.all_not_modified:  # every scope answered 304: nothing to parse or store
-            unchanged.append(known_state)
-            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
-                              not_modified=fetched.not_modified)
-        if (fingerprint is not None and listing_fingerprint(fetched) == fingerprint
-                and fetched.validators in (None, validators)):  # new ETags must be stored
-            unchanged.append(state_id)
-            return PollReport(source=source, lab=lab.slug, requests=fetched.requests,
-                              not_modified=fetched.not_modified,
-                              complete_scopes=len(fetched.complete_scopes))
+        short = _unchanged_report(source, lab, fetched, known_state, validators, state_id, fingerprint)
+        if short is not None:
+            unchanged.append(short[1])
+            return short[0]
         # one model-info request per new repo without a size in its name, each under the cycle's
         # request bound (a result needing none goes straight to storage)
         fetched = await add_model_info_params(c, settings, store, lab, fetched, limit=sem)
@@ -140,8 +136,44 @@ async def poll_cycle(
     return reports
 
 
-def _prepare_cycle(store: Store, units: list[tuple[str, LabConfig]], now: datetime,
-                   snapshot_interval: float) -> dict[tuple[str, str], tuple[int, str]]:
+def _unchanged_report(
+    source: str,
+    lab: LabConfig,
+    fetched: SourceResult,
+    known_state: int | None,
+    validators: dict | None,
+    state_id: int | None,
+    fingerprint: str | None,
+) -> tuple[PollReport, int] | None:
+    """The report of a unit with nothing to store, and the source state to mark polled, else None.
+
+    Nothing to store: every scope answered 304 (nothing to parse), or the complete listing is the
+    same as last time (its fingerprint) and no new conditional-request validators came with it.
+    """
+    if known_state is not None and fetched.all_not_modified:
+        return PollReport(
+            source=source, lab=lab.slug, requests=fetched.requests, not_modified=fetched.not_modified
+        ), known_state
+    if (
+        state_id is not None
+        and fingerprint is not None
+        and listing_fingerprint(fetched) == fingerprint
+        and fetched.validators in (None, validators)
+    ):
+        report = PollReport(
+            source=source,
+            lab=lab.slug,
+            requests=fetched.requests,
+            not_modified=fetched.not_modified,
+            complete_scopes=len(fetched.complete_scopes),
+        )
+        return report, state_id
+    return None
+
+
+def _prepare_cycle(
+    store: Store, units: list[tuple[str, LabConfig]], now: datetime, snapshot_interval: float
+) -> dict[tuple[str, str], tuple[int, str]]:
     with store.transaction() as session:
         q.sync_labs(session=session, labs={lab.slug: lab for _, lab in units}.values())
         return {

@@ -106,8 +106,9 @@ def _missing(known: Iterable[KnownArtifact], observed: set[str]) -> Iterable[Kno
     return (k for k in known if k.external_id not in observed)
 
 
-def history_flags(obs: Observation, *, baselined: Set[str], lab_arxiv_scopes: Set[str], now: datetime,
-                  backfill: timedelta) -> tuple[bool, bool]:
+def history_flags(
+    obs: Observation, *, baselined: Set[str], lab_arxiv_scopes: Set[str], now: datetime, backfill: timedelta
+) -> tuple[bool, bool]:
     """Return (first listing of its scope, old paper found late) for a new observation: either makes it history.
 
     A paper is "late" when first seen more than ``backfill`` (``arxiv_backfill_days``) after its

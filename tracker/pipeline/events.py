@@ -24,8 +24,9 @@ from tracker.domain import EventType
 from tracker.store.models import Artifact, Event, Lab, Release
 
 
-def detection_payload(lab: Lab, release: Release, artifact: Artifact, *, created_to_public_s: float | None,
-                      silent_for_days: float | None) -> dict[str, Any]:
+def detection_payload(
+    lab: Lab, release: Release, artifact: Artifact, *, created_to_public_s: float | None, silent_for_days: float | None
+) -> dict[str, Any]:
     """The payload of ``release_detected`` and ``variant_added`` (see the module docstring)."""
     return {
         "lab": lab.slug,
@@ -63,8 +64,9 @@ class EventWriter:
         self.lab = lab
         self.now = now
 
-    def _add(self, type_: EventType, release: Release | None, artifact: Artifact | None,
-             payload: dict[str, Any]) -> None:
+    def _add(
+        self, type_: EventType, release: Release | None, artifact: Artifact | None, payload: dict[str, Any]
+    ) -> None:
         self.session.add(
             Event(
                 type=type_.value,
@@ -75,22 +77,39 @@ class EventWriter:
             )
         )
 
-    def detected(self, release: Release, artifact: Artifact, *, new_release: bool,
-                 created_to_public_s: float | None, silent_for_days: float | None) -> EventType:
+    def detected(
+        self,
+        release: Release,
+        artifact: Artifact,
+        *,
+        new_release: bool,
+        created_to_public_s: float | None,
+        silent_for_days: float | None,
+    ) -> EventType:
         """A new artifact that started a release (``release_detected``) or joined one (``variant_added``).
 
         Returns:
             EventType: the type written.
         """
         type_ = EventType.RELEASE_DETECTED if new_release else EventType.VARIANT_ADDED
-        self._add(type_, release, artifact, detection_payload(
-            self.lab, release, artifact, created_to_public_s=created_to_public_s, silent_for_days=silent_for_days))
+        self._add(
+            type_,
+            release,
+            artifact,
+            detection_payload(
+                self.lab, release, artifact, created_to_public_s=created_to_public_s, silent_for_days=silent_for_days
+            ),
+        )
         return type_
 
     def renamed(self, row: Artifact, *, old_name: str, old_org: str | None) -> None:
         """``row`` (already renamed) was listed under a new name or org with the same stable id."""
-        self._add(EventType.ARTIFACT_RENAMED, row.release, row,
-                  {"old_name": old_name, "old_org": old_org, "name": row.name, "org": row.org})
+        self._add(
+            EventType.ARTIFACT_RENAMED,
+            row.release,
+            row,
+            {"old_name": old_name, "old_org": old_org, "name": row.name, "org": row.org},
+        )
 
     def restored(self, row: Artifact) -> None:
         """``row`` was withdrawn and is listed again."""
@@ -98,8 +117,12 @@ class EventWriter:
 
     def revised(self, row: Artifact, *, old_version: int | None) -> None:
         """``row`` (a paper, already updated) has a new arXiv version."""
-        self._add(EventType.PAPER_REVISED, row.release, row,
-                  {"name": row.name, "old_version": old_version, "version": row.version})
+        self._add(
+            EventType.PAPER_REVISED,
+            row.release,
+            row,
+            {"name": row.name, "old_version": old_version, "version": row.version},
+        )
 
     def withdrawn(self, row: Artifact) -> None:
         """``row`` vanished from a complete listing of its scope."""

@@ -38,8 +38,13 @@ from tracker.watchlist import LabConfig
 log = logging.getLogger(__name__)
 
 
-async def fetch_unit(client: HttpClient, settings: Settings, lab: LabConfig, source: str,
-                     validators: Mapping[str, Mapping[str, str]] | None = None) -> SourceResult | PollReport:
+async def fetch_unit(
+    client: HttpClient,
+    settings: Settings,
+    lab: LabConfig,
+    source: str,
+    validators: Mapping[str, Mapping[str, str]] | None = None,
+) -> SourceResult | PollReport:
     """Fetch one source for one lab; an expected failure comes back as a failed PollReport.
 
     ``validators`` (the unit's ``cursor["validators"]``) make the source's conditional requests
@@ -59,8 +64,10 @@ async def fetch_unit(client: HttpClient, settings: Settings, lab: LabConfig, sou
 def unit_validators(store: Store) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
     """Every poll unit's state id and stored conditional-request validators, by (source, lab slug)."""
     with store.transaction() as session:
-        return {(state.source, state.lab_slug): (state.id, dict((state.cursor or {}).get("validators") or {}))
-                for state in q.list_source_states(session=session)}
+        return {
+            (state.source, state.lab_slug): (state.id, dict((state.cursor or {}).get("validators") or {}))
+            for state in q.list_source_states(session=session)
+        }
 
 
 def _lacks_params(obs: Observation) -> bool:
@@ -69,7 +76,9 @@ def _lacks_params(obs: Observation) -> bool:
     return families.parse_repo_name(obs.name).params_total_b is None
 
 
-def _new_non_baseline(store: Store, source: str, lab_slug: str, observations: Sequence[Observation]) -> list[Observation]:
+def _new_non_baseline(
+    store: Store, source: str, lab_slug: str, observations: Sequence[Observation]
+) -> list[Observation]:
     """Read-only: the observations whose id is not stored and whose scope is past its baseline."""
     ids = [o.external_id for o in observations]
     with store.transaction() as session:
@@ -90,8 +99,13 @@ def _safetensors_total(info: Mapping[str, Any]) -> int | None:
 
 
 async def add_model_info_params(
-    client: HttpClient, settings: Settings, store: Store, lab: LabConfig, result: SourceResult,
-    *, limit: asyncio.Semaphore | None = None,
+    client: HttpClient,
+    settings: Settings,
+    store: Store,
+    lab: LabConfig,
+    result: SourceResult,
+    *,
+    limit: asyncio.Semaphore | None = None,
 ) -> SourceResult:
     """Give new, non-baseline Hub repos without a size in their name ``attrs["safetensors_total"]``.
 
@@ -134,7 +148,8 @@ async def add_model_info_params(
     result.not_modified += count.not_modified
     result.observations = [
         dataclasses.replace(o, attrs={**o.attrs, SAFETENSORS_TOTAL: totals[o.external_id]})
-        if totals.get(o.external_id) else o
+        if totals.get(o.external_id)
+        else o
         for o in result.observations
     ]
     return result

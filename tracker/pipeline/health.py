@@ -19,7 +19,6 @@ from tracker.grouping.lineage import DERIVED_ATTRS
 from tracker.store import Store
 from tracker.store.models import SourceState
 
-
 #: Listing fields that change all the time without meaning anything for detection.
 VOLATILE_ATTRS = frozenset({"downloads", "likes", "trendingScore", "trending_score"})
 
@@ -36,8 +35,13 @@ def listing_fingerprint(result: SourceResult) -> str | None:
     digest = hashlib.sha256()
     digest.update(json.dumps(sorted(s.lower() for s in result.complete_scopes)).encode())
     for obs in sorted(result.observations, key=lambda o: o.external_id):
-        digest.update(json.dumps([obs.external_id, obs.name, obs.org, obs.version, obs.url,
-                                  stable_attrs(obs.attrs)], sort_keys=True, default=str).encode())
+        digest.update(
+            json.dumps(
+                [obs.external_id, obs.name, obs.org, obs.version, obs.url, stable_attrs(obs.attrs)],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        )
     return digest.hexdigest()
 
 
@@ -78,6 +82,8 @@ def record_unchanged(store: Store, state_ids: list[int], now: datetime) -> None:
     with store.transaction() as session:
         session.execute(
             update(SourceState),
-            [{"id": i, "last_polled_at": now, "last_success_at": now, "last_error": None,
-              "consecutive_failures": 0} for i in state_ids],
+            [
+                {"id": i, "last_polled_at": now, "last_success_at": now, "last_error": None, "consecutive_failures": 0}
+                for i in state_ids
+            ],
         )

@@ -57,8 +57,16 @@ def revise(row: Artifact, obs: Observation, *, events: EventWriter) -> None:
     events.revised(row, old_version=old_version)
 
 
-def apply_known_changes(changes: Iterable[Change], rows: Mapping[str, Artifact], *, source: SourceKind,
-                        lab_id: int, events: EventWriter, report: PollReport, now: datetime) -> list[Artifact]:
+def apply_known_changes(
+    changes: Iterable[Change],
+    rows: Mapping[str, Artifact],
+    *,
+    source: SourceKind,
+    lab_id: int,
+    events: EventWriter,
+    report: PollReport,
+    now: datetime,
+) -> list[Artifact]:
     """Apply every change of a known artifact; ``New`` changes are skipped.
 
     A change observed through a borrowed identity (daily papers list arXiv papers) only adds: the

@@ -60,7 +60,12 @@ def _counters(obs: Observation) -> tuple[int | None, int | None]:
 
 
 def record_snapshots(
-    *, session: Session, source: str, observations: Iterable[Observation], now: datetime, interval: float,
+    *,
+    session: Session,
+    source: str,
+    observations: Iterable[Observation],
+    now: datetime,
+    interval: float,
 ) -> int:
     """Write one snapshot per stored artifact that the listing shows with downloads or likes.
 
@@ -82,7 +87,9 @@ def record_snapshots(
     keys = list(counters)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        stmt = select(Artifact.external_id, Artifact.id).where(Artifact.source == source, Artifact.external_id.in_(chunk))
+        stmt = select(Artifact.external_id, Artifact.id).where(
+            Artifact.source == source, Artifact.external_id.in_(chunk)
+        )
         for external_id, artifact_id in session.execute(stmt):
             ids[external_id] = artifact_id
     recent: set[int] = set()

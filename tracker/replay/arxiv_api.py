@@ -38,8 +38,16 @@ def _arxiv_feed_updated(now: datetime) -> str:
     return text
 
 
-def _render_feed(query_desc: str, entries: list[ArxivEntry], total: int, start: int,
-                max_results: int, now: datetime, search_query: str, id_list: str) -> str:
+def _render_feed(
+    query_desc: str,
+    entries: list[ArxivEntry],
+    total: int,
+    start: int,
+    max_results: int,
+    now: datetime,
+    search_query: str,
+    id_list: str,
+) -> str:
     """Render one page of ``entries`` (``total`` in all) as arXiv's Atom feed, as of ``now`` (UTC)."""
     self_q = f"search_query={search_query}&id_list={id_list}&start={start}&max_results={max_results}"
     feed_id = hashlib.sha1(self_q.encode()).hexdigest()[:27]
@@ -90,9 +98,9 @@ async def arxiv_query(request: Request) -> Response:
         entries = sorted(entries, key=lambda e: (e.updated, e.arxiv_id), reverse=descending)
     elif sort_by == "submittedDate" or not id_list:
         entries = sorted(entries, key=lambda e: (e.published, e.arxiv_id), reverse=descending)
-    page = entries[start:start + max_results]
+    page = entries[start : start + max_results]
     desc_parts = [f"search_query={search_query}"] if search_query else ["search_query="]
-    desc = "&".join(desc_parts + [f"id_list={id_list}", f"start={start}", f"max_results={max_results}"])
+    desc = "&".join([*desc_parts, f"id_list={id_list}", f"start={start}", f"max_results={max_results}"])
     body = _render_feed(desc, page, len(entries), start, max_results, now, search_query, id_list)
     return Response(body, media_type=None, headers={"Content-Type": _ATOM_TYPE})
 

@@ -7,7 +7,7 @@ passed in is taken as UTC.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["ReplayClock", "format_hub_time", "parse_time"]
 
@@ -28,8 +28,8 @@ def parse_time(value: str | datetime) -> datetime:
             text = text[:-1] + "+00:00"
         dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def format_hub_time(dt: datetime) -> str:

@@ -26,8 +26,7 @@ __all__ = ["control_routes"]
 
 
 def _iso(dt: datetime) -> str:
-    return parse_time(dt).strftime("%Y-%m-%dT%H:%M:%S") + (
-        f".{dt.microsecond:06d}" if dt.microsecond else "") + "Z"
+    return parse_time(dt).strftime("%Y-%m-%dT%H:%M:%S") + (f".{dt.microsecond:06d}" if dt.microsecond else "") + "Z"
 
 
 def _state(request: Request) -> HubState:

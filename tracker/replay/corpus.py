@@ -50,12 +50,12 @@ class Corpus:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def load(cls, root: Path = CORPUS_DIR) -> "Corpus":
+    def load(cls, root: Path = CORPUS_DIR) -> Corpus:
         """Parse the corpus at ``root`` (default: the packaged one). Cached per resolved path."""
         return _load_cached(str(Path(root).resolve()))
 
     @classmethod
-    def _parse(cls, root: Path) -> "Corpus":
+    def _parse(cls, root: Path) -> Corpus:
         self = cls(root=root)
         self._labs = json.loads((root / "labs.json").read_text(encoding="utf-8"))
         with (root / "timeline.jsonl").open(encoding="utf-8") as fh:
@@ -108,8 +108,11 @@ class Corpus:
             hit = self._listing_cache.get(key)
         if hit is not None:
             return hit
-        out = [repo.view(repo.item, now) for repo in self._by_org.get(org, ())
-               if repo.visible(now) and org_of(repo.name_at(now)) == org]
+        out = [
+            repo.view(repo.item, now)
+            for repo in self._by_org.get(org, ())
+            if repo.visible(now) and org_of(repo.name_at(now)) == org
+        ]
         out.sort(key=lambda it: (it.get("createdAt") or "", it["_id"]), reverse=True)
         with self._cache_lock:
             if len(self._listing_cache) > 4096:
@@ -177,9 +180,7 @@ class Corpus:
     def events_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Timeline events (raw dicts, times as ISO strings) with ``start < at <= end``, in order."""
         start, end = parse_time(start), parse_time(end)
-        return [copy.deepcopy(ev) for ev, at in zip(self.timeline, self._event_times)
-                if start < at <= end]
-
+        return [copy.deepcopy(ev) for ev, at in zip(self.timeline, self._event_times, strict=True) if start < at <= end]
 
 
 @functools.lru_cache(maxsize=8)

@@ -50,8 +50,9 @@ def _iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _conditional(request: Request, body: bytes, media_type: str, last: datetime | None,
-                 extra: dict[str, str] | None = None) -> Response:
+def _conditional(
+    request: Request, body: bytes, media_type: str, last: datetime | None, extra: dict[str, str] | None = None
+) -> Response:
     """Answer ``body`` or 304, with an ETag (quoted sha1) and Last-Modified when known."""
     etag = '"' + hashlib.sha1(body).hexdigest() + '"'
     headers = {"ETag": etag, **(extra or {})}
@@ -72,19 +73,26 @@ def _conditional(request: Request, body: bytes, media_type: str, last: datetime 
 def _atom(title: str, feed_id: str, link: str, entries: list[tuple[str, str, str, datetime, str]]) -> bytes:
     """Render an Atom feed; ``entries`` = (id, title, link, updated, html content)."""
     updated = max((e[3] for e in entries), default=None)
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">',
-             f"  <id>{escape(feed_id)}</id>",
-             f'  <link type="text/html" rel="alternate" href="{escape(link)}"/>',
-             f"  <title>{escape(title)}</title>"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US">',
+        f"  <id>{escape(feed_id)}</id>",
+        f'  <link type="text/html" rel="alternate" href="{escape(link)}"/>',
+        f"  <title>{escape(title)}</title>",
+    ]
     if updated is not None:
         lines.append(f"  <updated>{_iso(updated)}</updated>")
     for entry_id, entry_title, href, when, content in entries:
-        lines += ["  <entry>", f"    <id>{escape(entry_id)}</id>", f"    <updated>{_iso(when)}</updated>",
-                  f'    <link rel="alternate" type="text/html" href="{escape(href)}"/>',
-                  f"    <title>{escape(entry_title)}</title>",
-                  f'    <content type="html">{escape(content)}</content>',
-                  "    <author><name>replay</name></author>", "  </entry>"]
+        lines += [
+            "  <entry>",
+            f"    <id>{escape(entry_id)}</id>",
+            f"    <updated>{_iso(when)}</updated>",
+            f'    <link rel="alternate" type="text/html" href="{escape(href)}"/>',
+            f"    <title>{escape(entry_title)}</title>",
+            f'    <content type="html">{escape(content)}</content>',
+            "    <author><name>replay</name></author>",
+            "  </entry>",
+        ]
     lines.append("</feed>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -106,13 +114,22 @@ async def modelscope_list(request: Request) -> Response:
     except (ValueError, KeyError, TypeError):
         return JSONResponse({"Code": 400, "Success": False, "Message": "bad request"}, status_code=400)
     now = state.clock.now()
-    visible = [{k: v for k, v in item.items() if not k.startswith("_")}
-               for item in load_extra("modelscope").get(org, [])
-               if isinstance(item, dict) and parse_time(item["_public_at"]) <= now]
+    visible = [
+        {k: v for k, v in item.items() if not k.startswith("_")}
+        for item in load_extra("modelscope").get(org, [])
+        if isinstance(item, dict) and parse_time(item["_public_at"]) <= now
+    ]
     visible.sort(key=lambda m: m.get("CreatedTime") or 0, reverse=True)
     start = max(0, (page - 1) * size)
-    return JSONResponse({"Code": 200, "Success": True, "Message": "success", "RequestId": "replay",
-                         "Data": {"Models": visible[start:start + size], "TotalCount": len(visible)}})
+    return JSONResponse(
+        {
+            "Code": 200,
+            "Success": True,
+            "Message": "success",
+            "RequestId": "replay",
+            "Data": {"Models": visible[start : start + size], "TotalCount": len(visible)},
+        }
+    )
 
 
 async def github_feed(request: Request) -> Response:
@@ -126,16 +143,24 @@ async def github_feed(request: Request) -> Response:
     if data is None or kind not in ("releases", "tags"):
         return Response("Not Found", status_code=404)
     now = state.clock.now()
-    items = sorted((i for i in data[kind] if parse_time(i["at"]) <= now),
-                   key=lambda i: i["at"], reverse=True)[:10]
-    entries = [(f"tag:github.com,2008:Repository/{data['repo_id']}/{i['tag']}",
-                i.get("title") or i["tag"], f"https://github.com/{full}/releases/tag/{i['tag']}",
-                parse_time(i["at"]), i.get("body", "")) for i in items]
+    items = sorted((i for i in data[kind] if parse_time(i["at"]) <= now), key=lambda i: i["at"], reverse=True)[:10]
+    entries = [
+        (
+            f"tag:github.com,2008:Repository/{data['repo_id']}/{i['tag']}",
+            i.get("title") or i["tag"],
+            f"https://github.com/{full}/releases/tag/{i['tag']}",
+            parse_time(i["at"]),
+            i.get("body", ""),
+        )
+        for i in items
+    ]
     title = f"Release notes from {repo}" if kind == "releases" else f"Tags from {repo}"
-    body = _atom(title, f"tag:github.com,2008:https://github.com/{full}/{kind}",
-                 f"https://github.com/{full}/{kind}", entries)
-    return _conditional(request, body, "application/atom+xml; charset=utf-8",
-                        max((e[3] for e in entries), default=None))
+    body = _atom(
+        title, f"tag:github.com,2008:https://github.com/{full}/{kind}", f"https://github.com/{full}/{kind}", entries
+    )
+    return _conditional(
+        request, body, "application/atom+xml; charset=utf-8", max((e[3] for e in entries), default=None)
+    )
 
 
 async def github_org_repos(request: Request) -> Response:
@@ -148,16 +173,29 @@ async def github_org_repos(request: Request) -> Response:
     if repos is None:
         return JSONResponse({"message": "Not Found"}, status_code=404)
     now = state.clock.now()
-    visible = sorted((r for r in repos if parse_time(r["created_at"]) <= now),
-                     key=lambda r: r["created_at"], reverse=True)
+    visible = sorted(
+        (r for r in repos if parse_time(r["created_at"]) <= now), key=lambda r: r["created_at"], reverse=True
+    )
     per_page = int(request.query_params.get("per_page", 30))
-    items = [{**r, "full_name": f"{org}/{r['name']}", "html_url": f"https://github.com/{org}/{r['name']}",
-              "private": False, "owner": {"login": org}} for r in visible[:per_page]]
+    items = [
+        {
+            **r,
+            "full_name": f"{org}/{r['name']}",
+            "html_url": f"https://github.com/{org}/{r['name']}",
+            "private": False,
+            "owner": {"login": org},
+        }
+        for r in visible[:per_page]
+    ]
     body = json.dumps(items).encode()
     reset = str(int(now.timestamp()) + 3600)
-    return _conditional(request, body, "application/json; charset=utf-8", None,
-                        {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "59",
-                         "X-RateLimit-Reset": reset})
+    return _conditional(
+        request,
+        body,
+        "application/json; charset=utf-8",
+        None,
+        {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "59", "X-RateLimit-Reset": reset},
+    )
 
 
 async def blog_feed(request: Request) -> Response:
@@ -169,19 +207,26 @@ async def blog_feed(request: Request) -> Response:
     if blog is None:
         return Response("<html><body>Not Found</body></html>", status_code=404, media_type="text/html")
     now = state.clock.now()
-    items = sorted((i for i in blog["items"] if parse_time(i["at"]) <= now),
-                   key=lambda i: i["at"], reverse=True)
+    items = sorted((i for i in blog["items"] if parse_time(i["at"]) <= now), key=lambda i: i["at"], reverse=True)
     last = max((parse_time(i["at"]) for i in items), default=None)
-    lines = ['<?xml version="1.0" encoding="utf-8" standalone="yes"?>',
-             '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">', "  <channel>",
-             f"    <title>{escape(blog['title'])}</title>", f"    <link>{escape(blog['link'])}</link>",
-             "    <description>Recent content</description>"]
+    lines = [
+        '<?xml version="1.0" encoding="utf-8" standalone="yes"?>',
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
+        "  <channel>",
+        f"    <title>{escape(blog['title'])}</title>",
+        f"    <link>{escape(blog['link'])}</link>",
+        "    <description>Recent content</description>",
+    ]
     for item in items:
-        lines += ["    <item>", f"      <title>{escape(item['title'])}</title>",
-                  f"      <link>{escape(item['link'])}</link>",
-                  f"      <pubDate>{format_datetime(parse_time(item['at']), usegmt=True)}</pubDate>",
-                  f"      <guid>{escape(item['link'])}</guid>",
-                  f"      <description>{escape(item.get('description', ''))}</description>", "    </item>"]
+        lines += [
+            "    <item>",
+            f"      <title>{escape(item['title'])}</title>",
+            f"      <link>{escape(item['link'])}</link>",
+            f"      <pubDate>{format_datetime(parse_time(item['at']), usegmt=True)}</pubDate>",
+            f"      <guid>{escape(item['link'])}</guid>",
+            f"      <description>{escape(item.get('description', ''))}</description>",
+            "    </item>",
+        ]
     lines += ["  </channel>", "</rss>"]
     return _conditional(request, ("\n".join(lines) + "\n").encode(), "application/rss+xml; charset=utf-8", last)
 
@@ -193,10 +238,14 @@ async def daily_papers(request: Request) -> Response:
         return early
     now = state.clock.now()
     limit = int(request.query_params.get("limit", 50))
-    entries = sorted((e for e in load_extra("daily_papers")["entries"] if parse_time(e["_featured_at"]) <= now),
-                     key=lambda e: e["_featured_at"], reverse=True)[:limit]
-    items = [{**{k: v for k, v in e.items() if not k.startswith("_")}, "publishedAt": e["_featured_at"]}
-             for e in entries]
+    entries = sorted(
+        (e for e in load_extra("daily_papers")["entries"] if parse_time(e["_featured_at"]) <= now),
+        key=lambda e: e["_featured_at"],
+        reverse=True,
+    )[:limit]
+    items = [
+        {**{k: v for k, v in e.items() if not k.startswith("_")}, "publishedAt": e["_featured_at"]} for e in entries
+    ]
     return _conditional(request, json.dumps(items).encode(), "application/json; charset=utf-8", None)
 
 

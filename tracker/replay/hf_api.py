@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -43,7 +43,7 @@ _SORT_KEYS = {"createdAt", "lastModified", "downloads", "likes", "trendingScore"
 def _synth_org_index(org: str, n: int) -> int | None:
     if not org.startswith(SYNTH_PREFIX):
         return None
-    digits = org[len(SYNTH_PREFIX):]
+    digits = org[len(SYNTH_PREFIX) :]
     if len(digits) != 4 or not digits.isdigit():
         return None
     i = int(digits)
@@ -53,22 +53,33 @@ def _synth_org_index(org: str, n: int) -> int | None:
 def _synth_items(org: str) -> list[dict[str, Any]]:
     """Deterministic listing items for a synthetic org (always visible), createdAt descending."""
     out = []
-    base = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2024, 1, 1, tzinfo=UTC)
     for k in range(_SYNTH_ITEMS_PER_ORG):
         repo_id = f"{org}/synth-model-{k}"
         digest = hashlib.sha1(repo_id.encode()).hexdigest()
         created = base + timedelta(days=k, seconds=int(digest[:4], 16))
         _id = f"{int(created.timestamp()):08x}" + digest[:16]
-        out.append({
-            "_id": _id, "id": repo_id, "author": org, "gated": False,
-            "lastModified": format_hub_time(created + timedelta(hours=1)),
-            "likes": int(digest[4:6], 16), "trendingScore": 0, "private": False,
-            "disabled": False, "sha": hashlib.sha1(digest.encode()).hexdigest(),
-            "downloads": int(digest[6:10], 16), "tags": ["transformers", "safetensors", "region:us"],
-            "pipeline_tag": "text-generation", "library_name": "transformers",
-            "createdAt": format_hub_time(created), "modelId": repo_id,
-            "siblings": [{"rfilename": "config.json"}, {"rfilename": "model.safetensors"}],
-        })
+        out.append(
+            {
+                "_id": _id,
+                "id": repo_id,
+                "author": org,
+                "gated": False,
+                "lastModified": format_hub_time(created + timedelta(hours=1)),
+                "likes": int(digest[4:6], 16),
+                "trendingScore": 0,
+                "private": False,
+                "disabled": False,
+                "sha": hashlib.sha1(digest.encode()).hexdigest(),
+                "downloads": int(digest[6:10], 16),
+                "tags": ["transformers", "safetensors", "region:us"],
+                "pipeline_tag": "text-generation",
+                "library_name": "transformers",
+                "createdAt": format_hub_time(created),
+                "modelId": repo_id,
+                "siblings": [{"rfilename": "config.json"}, {"rfilename": "model.safetensors"}],
+            }
+        )
     out.reverse()
     return out
 
@@ -82,7 +93,7 @@ def _decode_cursor(cursor: str) -> int:
     text = base64.urlsafe_b64decode(padded.encode()).decode()
     if not text.startswith("offset:"):
         raise ValueError(cursor)
-    offset = int(text[len("offset:"):])
+    offset = int(text[len("offset:") :])
     if offset < 0:
         raise ValueError(cursor)
     return offset
@@ -94,6 +105,7 @@ def _sort_items(items: list[dict[str, Any]], sort: str, direction: int) -> list[
         if value is None:
             value = 0 if sort in ("downloads", "likes", "trendingScore") else ""
         return (value, it["_id"])
+
     return sorted(items, key=key, reverse=direction < 0)
 
 
@@ -123,7 +135,7 @@ async def list_models(request: Request) -> Response:
     items = _listing(state, author, state.clock.now()) if author else []
     if sort != "createdAt" or direction > 0:
         items = _sort_items(items, sort, direction)
-    page = items[offset:offset + limit]
+    page = items[offset : offset + limit]
     headers = {}
     if offset + limit < len(items):
         pairs = [(k, v) for k, v in q.multi_items() if k != "cursor"]

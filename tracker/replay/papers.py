@@ -69,12 +69,24 @@ class PaperHistory:
         if self.at > now:
             return None
         if self.latest_version <= 1 or self.latest_updated <= now:
-            return ArxivEntry(self.arxiv_id, self.latest_version, self.latest_title, self.at,
-                              self.latest_updated, self.lab, self.entry_xml)
+            return ArxivEntry(
+                self.arxiv_id,
+                self.latest_version,
+                self.latest_title,
+                self.at,
+                self.latest_updated,
+                self.lab,
+                self.entry_xml,
+            )
         text = self.entry_xml
         text = re.sub(rf"(arxiv\.org/(?:abs|pdf)/{re.escape(self.arxiv_id)})v\d+", r"\1v1", text)
-        text = re.sub(r"<title>.*?</title>", lambda _m: f"<title>{html.escape(self.title_v1, quote=False)}</title>",
-                      text, count=1, flags=re.S)
+        text = re.sub(
+            r"<title>.*?</title>",
+            lambda _m: f"<title>{html.escape(self.title_v1, quote=False)}</title>",
+            text,
+            count=1,
+            flags=re.S,
+        )
         text = re.sub(r"<updated>.*?</updated>", f"<updated>{_iso_z(self.at)}</updated>", text, count=1)
         return ArxivEntry(self.arxiv_id, 1, self.title_v1, self.at, self.at, self.lab, text)
 
@@ -83,8 +95,9 @@ def _iso_z(dt: datetime) -> str:
     return parse_time(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_papers(root: Path, timeline: list[dict[str, Any]], labs: list[dict[str, Any]]
-                ) -> tuple[dict[str, list[PaperHistory]], dict[str, PaperHistory]]:
+def load_papers(
+    root: Path, timeline: list[dict[str, Any]], labs: list[dict[str, Any]]
+) -> tuple[dict[str, list[PaperHistory]], dict[str, PaperHistory]]:
     """Parse the recorded arXiv feeds into paper histories.
 
     Args:
@@ -96,8 +109,7 @@ def load_papers(root: Path, timeline: list[dict[str, Any]], labs: list[dict[str,
         tuple: ``(papers by normalized query, papers by arXiv id without version)``.
     """
     manifest = json.loads((root / "arxiv/_manifest.json").read_text(encoding="utf-8"))
-    papers_meta = {p["arxiv_id"]: p for p in
-                   json.loads((root / "arxiv/papers.json").read_text(encoding="utf-8"))}
+    papers_meta = {p["arxiv_id"]: p for p in json.loads((root / "arxiv/papers.json").read_text(encoding="utf-8"))}
     events = {e["arxiv_id"]: e for e in timeline if e["event"] == "arxiv_paper"}
     lab_query = {lab["slug"]: lab.get("arxiv_query") for lab in labs}
     by_query: dict[str, list[PaperHistory]] = {}
@@ -118,8 +130,9 @@ def load_papers(root: Path, timeline: list[dict[str, Any]], labs: list[dict[str,
     return by_query, by_id
 
 
-def _paper(block: str, events: dict[str, dict[str, Any]], papers_meta: dict[str, dict[str, Any]],
-           feed_lab: str | None) -> PaperHistory | None:
+def _paper(
+    block: str, events: dict[str, dict[str, Any]], papers_meta: dict[str, dict[str, Any]], feed_lab: str | None
+) -> PaperHistory | None:
     """Build one paper's history from its feed entry text; None when the entry has no arXiv id."""
     el = ET.fromstring(block.strip().replace("<entry>", '<entry xmlns="http://www.w3.org/2005/Atom">', 1))
     id_url = el.findtext(f"{_ATOM}id", "")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from tracker.replay.clock import format_hub_time, parse_time
 __all__ = ["FAR_PAST", "RepoHistory", "load_repos", "org_of", "synth_listing_item"]
 
 #: The time of a snapshot without a manifest entry, and of a name without a public event.
-FAR_PAST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def org_of(repo_id: str) -> str:
@@ -162,8 +162,12 @@ def _newest_snapshots(root: Path) -> dict[str, tuple[datetime, dict[str, Any]]]:
     return newest
 
 
-def _history(_id: str, snapshot: tuple[datetime, dict[str, Any]] | None, events: list[dict[str, Any]],
-             org_renames: dict[tuple[str, str], datetime]) -> RepoHistory | None:
+def _history(
+    _id: str,
+    snapshot: tuple[datetime, dict[str, Any]] | None,
+    events: list[dict[str, Any]],
+    org_renames: dict[tuple[str, str], datetime],
+) -> RepoHistory | None:
     """Build one repo's history from its newest snapshot (if any) and its timeline events."""
     public = next((e for e in events if e["event"] == "hf_model_public"), None)
     if snapshot is not None:
@@ -173,10 +177,7 @@ def _history(_id: str, snapshot: tuple[datetime, dict[str, Any]] | None, events:
     else:  # only updates/renames without a public event or listing: nothing to show
         return None
     deleted = next((e for e in events if e["event"] == "hf_model_deleted"), None)
-    if public is not None:
-        names = [(parse_time(public["at"]), public["repo_id"])]
-    else:
-        names = [(FAR_PAST, item["id"])]
+    names = [(parse_time(public["at"]), public["repo_id"])] if public is not None else [(FAR_PAST, item["id"])]
     for e in events:
         if e["event"] == "hf_model_renamed":
             names.append((parse_time(e["at"]), e["repo_id"]))
@@ -185,8 +186,10 @@ def _history(_id: str, snapshot: tuple[datetime, dict[str, Any]] | None, events:
         old, new = names[-1][1], item["id"]
         at = org_renames.get((org_of(old), org_of(new)))
         if at is None:
-            at = next((parse_time(e["at"]) for e in events if e.get("repo_id") == new),
-                      snapshot[0] if snapshot is not None else names[-1][0])
+            at = next(
+                (parse_time(e["at"]) for e in events if e.get("repo_id") == new),
+                snapshot[0] if snapshot is not None else names[-1][0],
+            )
         names.append((max(at, names[-1][0]), new))
     names.sort(key=lambda p: p[0])
     return RepoHistory(
@@ -196,8 +199,7 @@ def _history(_id: str, snapshot: tuple[datetime, dict[str, Any]] | None, events:
         public_sha=public.get("sha") if public else None,
         deleted_at=parse_time(deleted["at"]) if deleted else None,
         names=names,
-        updates=[(parse_time(e["at"]), e["sha"]) for e in events
-                 if e["event"] == "hf_model_updated" and e.get("sha")],
+        updates=[(parse_time(e["at"]), e["sha"]) for e in events if e["event"] == "hf_model_updated" and e.get("sha")],
     )
 
 

@@ -17,5 +17,6 @@ def error_response(status: int, message: str) -> JSONResponse:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Return ``data`` as JSON (UTF-8, non-ASCII unescaped, as the Hub sends it)."""
-    return Response(json.dumps(data, ensure_ascii=False), status_code=status, headers=headers,
-                    media_type="application/json")
+    return Response(
+        json.dumps(data, ensure_ascii=False), status_code=status, headers=headers, media_type="application/json"
+    )

@@ -27,7 +27,7 @@ from tracker.replay.corpus import Corpus
 from tracker.replay.hub import create_app
 from tracker.replay.state import HubState
 
-__all__ = ["ReplayServer", "serve", "main"]
+__all__ = ["ReplayServer", "main", "serve"]
 
 
 class ReplayServer:
@@ -41,12 +41,12 @@ class ReplayServer:
     ``state`` (:class:`HubState`). The corpus defaults to the packaged one (loaded once).
     """
 
-    def __init__(self, now: datetime | str, *, corpus: Corpus | None = None, latency_s: float = 0.0,
-                 synthetic_orgs: int = 0) -> None:
+    def __init__(
+        self, now: datetime | str, *, corpus: Corpus | None = None, latency_s: float = 0.0, synthetic_orgs: int = 0
+    ) -> None:
         self.corpus = corpus if corpus is not None else Corpus.load()
         self.clock = ReplayClock(parse_time(now))
-        self.app = create_app(self.corpus, self.clock, latency_s=latency_s,
-                              synthetic_orgs=synthetic_orgs)
+        self.app = create_app(self.corpus, self.clock, latency_s=latency_s, synthetic_orgs=synthetic_orgs)
         self.state: HubState = self.app.state.replay
         self.url = ""
         self.hf_endpoint = ""
@@ -56,14 +56,22 @@ class ReplayServer:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle
-    def start(self, timeout: float = 10.0) -> "ReplayServer":
+    def start(self, timeout: float = 10.0) -> ReplayServer:
         """Bind a free port, start serving, wait until connections are accepted."""
         if self._thread is not None:
             return self
         # Let uvicorn bind port 0 itself: handing it a pre-bound socket loses TCP_NODELAY on
         # accepted connections (a 40 ms Nagle/delayed-ACK stall on every small answer).
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                lifespan="off", access_log=False, timeout_keep_alive=30, backlog=2048)
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_keep_alive=30,
+            backlog=2048,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="replay-hub", daemon=True)
         self._thread.start()
@@ -89,7 +97,7 @@ class ReplayServer:
             self._thread.join(timeout)
         self._server = self._thread = None
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -126,8 +134,14 @@ class ReplayServer:
         self.state.reset_stats()
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, now: datetime | str = "2025-04-28T00:00:00Z",
-          *, latency_s: float = 0.0, synthetic_orgs: int = 0) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    now: datetime | str = "2025-04-28T00:00:00Z",
+    *,
+    latency_s: float = 0.0,
+    synthetic_orgs: int = 0,
+) -> None:
     """Serve the replay hub in the foreground until interrupted."""
     clock = ReplayClock(parse_time(now))
     app = create_app(Corpus.load(), clock, latency_s=latency_s, synthetic_orgs=synthetic_orgs)
@@ -146,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     base = f"http://{args.host}:{args.port}"
     print(f"TRACKER_HF_ENDPOINT={base}")
     print(f"TRACKER_ARXIV_ENDPOINT={base}/api/query")
-    print(f"clock: {base}/_replay/clock (GET; POST {{\"now\": ISO}} or {{\"advance_s\": N}})", flush=True)
+    print(f'clock: {base}/_replay/clock (GET; POST {{"now": ISO}} or {{"advance_s": N}})', flush=True)
     serve(args.host, args.port, args.now, latency_s=args.latency, synthetic_orgs=args.synthetic_orgs)
 
 

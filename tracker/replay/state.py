@@ -94,8 +94,15 @@ class HubState:
         return None
 
     # -- faults
-    def add_fault(self, path: str, status: int = 503, match: dict[str, Any] | None = None,
-                  headers: dict[str, str] | None = None, body: Any = "", times: int | None = 1) -> None:
+    def add_fault(
+        self,
+        path: str,
+        status: int = 503,
+        match: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        body: Any = "",
+        times: int | None = 1,
+    ) -> None:
         """Serve ``status``/``headers``/``body`` instead of the real answer for the next ``times``
         requests to ``path`` (exact, or a prefix when it ends with ``*``) whose query parameters
         include ``match``. ``times=None`` keeps the fault until cleared. A non-str body is sent
@@ -104,9 +111,16 @@ class HubState:
             body = json.dumps(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
         with self._lock:
-            self._faults.append(Fault(path, {k: str(v) for k, v in (match or {}).items()},
-                                      int(status), dict(headers or {}), body,
-                                      None if times is None else int(times)))
+            self._faults.append(
+                Fault(
+                    path,
+                    {k: str(v) for k, v in (match or {}).items()},
+                    int(status),
+                    dict(headers or {}),
+                    body,
+                    None if times is None else int(times),
+                )
+            )
 
     def clear_faults(self) -> None:
         """Drop every pending fault."""
@@ -153,8 +167,12 @@ class HubState:
         (arXiv); single-model requests are keyed by their path. Fault answers are counted too.
         """
         with self._lock:
-            return {"total": sum(self._paths.values()), "paths": dict(self._paths),
-                    "requests": dict(self._requests), "faults_served": self._faults_served}
+            return {
+                "total": sum(self._paths.values()),
+                "paths": dict(self._paths),
+                "requests": dict(self._requests),
+                "faults_served": self._faults_served,
+            }
 
     def reset_stats(self) -> None:
         """Zero all counters."""

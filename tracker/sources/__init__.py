@@ -67,8 +67,9 @@ def get_source(slug: str) -> Source:
     except KeyError:
         known = ", ".join(sorted(DEFAULT_SOURCES))
         optional = ", ".join(sorted(set(SOURCES) - set(DEFAULT_SOURCES)))
-        raise ConfigError(f"unknown source {slug!r}; known sources: {known}; "
-                          f"opt-in (TRACKER_SOURCES): {optional}") from None
+        raise ConfigError(
+            f"unknown source {slug!r}; known sources: {known}; opt-in (TRACKER_SOURCES): {optional}"
+        ) from None
     return cast("Source", importlib.import_module(path))
 
 

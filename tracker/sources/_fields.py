@@ -53,8 +53,9 @@ def _wrong(where: str, key: str, name: str | None, expected: str, value: Any) ->
     return ParseError(f"{where}: field {(name or key)!r} should be {expected}, got {value!r:.60}")
 
 
-def opt_str(item: Mapping[str, Any], key: str, where: str, *,
-            blank_is_none: bool = False, name: str | None = None) -> str | None:
+def opt_str(
+    item: Mapping[str, Any], key: str, where: str, *, blank_is_none: bool = False, name: str | None = None
+) -> str | None:
     """Read an optional string field.
 
     Args:
@@ -78,8 +79,9 @@ def opt_str(item: Mapping[str, Any], key: str, where: str, *,
     raise _wrong(where, key, name, "a string", value)
 
 
-def opt_int(item: Mapping[str, Any], key: str, where: str, *,
-            blank_is_none: bool = False, name: str | None = None) -> int | None:
+def opt_int(
+    item: Mapping[str, Any], key: str, where: str, *, blank_is_none: bool = False, name: str | None = None
+) -> int | None:
     """Read an optional integer field (JSON ``true``/``false`` are not integers here).
 
     Args: as ``opt_str``.
@@ -115,8 +117,9 @@ def opt_bool(item: Mapping[str, Any], key: str, where: str, *, name: str | None 
     raise _wrong(where, key, name, "true/false", value)
 
 
-def opt_datetime(item: Mapping[str, Any], key: str, where: str, *,
-                 blank_is_none: bool = False, name: str | None = None) -> datetime | None:
+def opt_datetime(
+    item: Mapping[str, Any], key: str, where: str, *, blank_is_none: bool = False, name: str | None = None
+) -> datetime | None:
     """Read an optional ISO-8601 timestamp field as a UTC-aware datetime.
 
     Accepts what ``datetime.fromisoformat`` reads (``2025-04-29T03:10:52.000Z``,

@@ -77,8 +77,9 @@ async def run_scope(result: SourceResult, scope: str, work: Awaitable[T]) -> T |
     return outcome
 
 
-async def fetch_scope(result: SourceResult, scope: str, fetch: Awaitable[Response],
-                      parse: Callable[[Response], T]) -> T | None:
+async def fetch_scope(
+    result: SourceResult, scope: str, fetch: Awaitable[Response], parse: Callable[[Response], T]
+) -> T | None:
     """Fetch one scope with a (conditional) request, parse it and record the outcome.
 
     A 304 adds ``scope`` to ``not_modified_scopes`` (``parse`` is not called); a

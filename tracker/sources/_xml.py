@@ -22,6 +22,7 @@ import io
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping
+
 import defusedxml
 import defusedxml.ElementTree as DET
 import feedparser
@@ -39,8 +40,9 @@ FEED_ROOTS = frozenset({ATOM + "feed", "rss", RDF + "RDF"})
 """Root tags of Atom 1.0 (``<feed>``), RSS 2.0 (``<rss>``) and RSS 1.0 (``<rdf:RDF>``)."""
 
 
-def feed_root(document: bytes | str, *, where: str, roots: Collection[str] = FEED_ROOTS,
-              expected: str = "an RSS or Atom feed") -> ET.Element:
+def feed_root(
+    document: bytes | str, *, where: str, roots: Collection[str] = FEED_ROOTS, expected: str = "an RSS or Atom feed"
+) -> ET.Element:
     """Parse ``document`` with defusedxml and return its root, which must be a feed element.
 
     Args:
@@ -76,8 +78,9 @@ def feed_root(document: bytes | str, *, where: str, roots: Collection[str] = FEE
     return root
 
 
-def feedparser_parse(body: bytes, *, where: str, expected_entries: int,
-                     headers: Mapping[str, str] | None = None) -> feedparser.FeedParserDict:
+def feedparser_parse(
+    body: bytes, *, where: str, expected_entries: int, headers: Mapping[str, str] | None = None
+) -> feedparser.FeedParserDict:
     """Run feedparser on a body that passed ``feed_root`` and check it saw every entry.
 
     Args:
@@ -97,6 +100,8 @@ def feedparser_parse(body: bytes, *, where: str, expected_entries: int,
     if parsed.get("bozo"):
         log.debug("feedparser flagged %s as bozo (not an error by itself): %r", where, parsed.get("bozo_exception"))
     if len(parsed.entries) != expected_entries:
-        raise ParseError(f"{where}: feedparser found {len(parsed.entries)} entries but the XML has "
-                         f"{expected_entries}; refusing a document the two parsers disagree on")
+        raise ParseError(
+            f"{where}: feedparser found {len(parsed.entries)} entries but the XML has "
+            f"{expected_entries}; refusing a document the two parsers disagree on"
+        )
     return parsed

@@ -48,9 +48,7 @@ OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 
 # New-style ids (0704.0001 .. 2505.09388, 4 or 5 digits after the dot) and old-style
 # archive[.subject]/YYMMNNN ids (hep-th/9901001, math.AG/0601001), each with an optional version.
-_ID_RE = re.compile(
-    r"arxiv\.org/abs/(?P<id>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?/?$"
-)
+_ID_RE = re.compile(r"arxiv\.org/abs/(?P<id>\d{4}\.\d{4,5}|[a-z][a-z-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?/?$")
 
 
 def parse_arxiv_id(id_url: str) -> tuple[str, int]:
@@ -172,7 +170,7 @@ def _date(value: str | None, tag: str, arxiv_id: str) -> datetime | None:
 
 def _raw(entry: Any, key: str) -> Any:
     # ``in`` first: feedparser maps a missing ``updated`` to ``published`` (with a warning) on get.
-    return entry[key] if key in entry else None
+    return entry.get(key, None)
 
 
 def _parse_entry(parsed: feedparser.FeedParserDict, entry: Any, element: ET.Element) -> ArxivPaper:
@@ -256,8 +254,9 @@ def parse_feed(body: bytes) -> ArxivPage:
     root = feed_root(text, where="arXiv", roots={ATOM + "feed"}, expected="an Atom <feed>")
     elements = root.findall(ATOM + "entry")
     # The bytes are our own UTF-8 encoding of ``text`` and the header pins that encoding.
-    parsed = feedparser_parse(text.encode("utf-8"), where="arXiv feed", expected_entries=len(elements),
-                              headers=_FEEDPARSER_HEADERS)
+    parsed = feedparser_parse(
+        text.encode("utf-8"), where="arXiv feed", expected_entries=len(elements), headers=_FEEDPARSER_HEADERS
+    )
     papers: dict[str, ArxivPaper] = {}
     for entry, element in zip(parsed.entries, elements, strict=True):
         paper = _parse_entry(parsed, entry, element)

@@ -93,8 +93,11 @@ def _parse_entry(item: Any, index: int) -> DailyPaper:
     if not isinstance(authors, list):
         raise ParseError(f"{where}: 'paper.authors' should be a list")
     summary = opt_str(paper, "summary", where, name="paper.summary") or ""
-    orgs = tuple(n for n in (_name(item.get("organization")), _name(paper.get("organization")),
-                             _name(item.get("submittedBy"))) if n)
+    orgs = tuple(
+        n
+        for n in (_name(item.get("organization")), _name(paper.get("organization")), _name(item.get("submittedBy")))
+        if n
+    )
     return DailyPaper(
         arxiv_id=arxiv_id,
         title=" ".join(title.split()),
@@ -153,8 +156,12 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     wanted = {org.lower() for org in lab.hf_orgs}
     url = f"{settings.hub.endpoint.rstrip('/')}/api/daily_papers"
     with count_requests(client, result):
-        papers = await fetch_scope(result, SCOPE, client.get(url, params={"limit": LIMIT}, conditional=True),
-                                   lambda response: parse_daily_papers(response.content))
+        papers = await fetch_scope(
+            result,
+            SCOPE,
+            client.get(url, params={"limit": LIMIT}, conditional=True),
+            lambda response: parse_daily_papers(response.content),
+        )
     seen: dict[str, Observation] = {}
     for paper in papers or ():
         if wanted & {o.lower() for o in paper.orgs}:

@@ -85,7 +85,7 @@ def _entry_count(root: ET.Element) -> int:
 
 def _when(entry: Any, key: str) -> datetime | None:
     name = f"{key}_parsed"
-    parsed = entry[name] if name in entry else None  # ``get`` would map updated -> published
+    parsed = entry[name] if name in entry else None  # noqa: SIM401 (feedparser's ``get`` maps updated -> published)
     if not parsed:
         return None
     return datetime.fromtimestamp(calendar.timegm(parsed), UTC)  # feedparser normalises to UTC
@@ -125,15 +125,17 @@ def parse_feed(body: bytes, *, where: str = "feed", content_type: str | None = N
             continue
         authors = tuple(_text(a.get("name")) for a in entry.get("authors") or [] if _text(a.get("name")))
         updated = _when(entry, "updated")
-        entries.append(FeedEntry(
-            entry_id=entry_id.strip(),
-            title=title,
-            link=link,
-            published_at=_when(entry, "published") or updated,
-            updated_at=updated,
-            summary=_text(entry.get("summary"))[:_MAX_SUMMARY],
-            authors=authors,
-        ))
+        entries.append(
+            FeedEntry(
+                entry_id=entry_id.strip(),
+                title=title,
+                link=link,
+                published_at=_when(entry, "published") or updated,
+                updated_at=updated,
+                summary=_text(entry.get("summary"))[:_MAX_SUMMARY],
+                authors=authors,
+            )
+        )
     return entries
 
 
@@ -195,9 +197,13 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     with count_requests(client, result), client.guarding(make_guard(settings)):
         for url in lab.feeds:
             entries = await fetch_scope(
-                result, f"feeds:{url}", client.get(url, conditional=True),
-                lambda response: parse_feed(response.content, where=f"feed {url}",
-                                            content_type=response.headers.get("Content-Type")))
+                result,
+                f"feeds:{url}",
+                client.get(url, conditional=True),
+                lambda response, url=url: parse_feed(
+                    response.content, where=f"feed {url}", content_type=response.headers.get("Content-Type")
+                ),
+            )
             for entry in entries or ():
                 obs = to_observation(entry, feed_url=url)
                 seen.setdefault(obs.external_id, obs)

@@ -99,15 +99,17 @@ def parse_repos(body: bytes, *, where: str) -> list[GitHubRepo]:
             raise ParseError(f"{at}: field 'id' is missing or not an integer")
         if not isinstance(full_name, str) or "/" not in full_name or not isinstance(html_url, str):
             raise ParseError(f"{at}: fields 'full_name'/'html_url' are missing or not strings")
-        repos.append(GitHubRepo(
-            repo_id=repo_id,
-            full_name=full_name,
-            html_url=html_url,
-            created_at=opt_datetime(item, "created_at", at, blank_is_none=True),
-            description=opt_str(item, "description", at),
-            fork=bool(opt_bool(item, "fork", at)),
-            archived=bool(opt_bool(item, "archived", at)),
-        ))
+        repos.append(
+            GitHubRepo(
+                repo_id=repo_id,
+                full_name=full_name,
+                html_url=html_url,
+                created_at=opt_datetime(item, "created_at", at, blank_is_none=True),
+                description=opt_str(item, "description", at),
+                fork=bool(opt_bool(item, "fork", at)),
+                archived=bool(opt_bool(item, "archived", at)),
+            )
+        )
     return repos
 
 
@@ -200,7 +202,9 @@ class _Budget:
             raise RateLimitedError(
                 f"GitHub API rate limit exhausted in this poll; skipped {url}"
                 + (f" (resets in {wait:.0f}s)" if wait is not None else ""),
-                url=url, retry_after=wait)
+                url=url,
+                retry_after=wait,
+            )
 
 
 async def _list_repos(client: HttpClient, settings: Settings, org: str, budget: _Budget) -> Response:
@@ -245,18 +249,26 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
                 for feed in ("releases", "tags"):
                     url = f"{web}/{target}/{feed}.atom"
                     entries = await fetch_scope(
-                        result, f"github:{feed}:{target}", client.get(url, conditional=True),
-                        lambda response: parse_feed(
-                            response.content, where=f"GitHub {feed} feed {url}",
-                            content_type=response.headers.get("Content-Type")))
+                        result,
+                        f"github:{feed}:{target}",
+                        client.get(url, conditional=True),
+                        lambda response, feed=feed, url=url: parse_feed(
+                            response.content,
+                            where=f"GitHub {feed} feed {url}",
+                            content_type=response.headers.get("Content-Type"),
+                        ),
+                    )
                     for item in entries or ():
                         obs = release_observation(item, repo=target, feed=feed, web_url=web)
                         if feed == "releases" or obs.external_id not in chosen:
                             chosen[obs.external_id] = obs
             else:
                 repos = await fetch_scope(
-                    result, f"github:repos:{target}", _list_repos(client, settings, target, budget),
-                    lambda response: parse_repos(response.content, where=f"GitHub repos of {target}"))
+                    result,
+                    f"github:repos:{target}",
+                    _list_repos(client, settings, target, budget),
+                    lambda response, target=target: parse_repos(response.content, where=f"GitHub repos of {target}"),
+                )
                 for repo in repos or ():
                     if not repo.fork:
                         obs = repo_observation(repo, org=target)

@@ -116,9 +116,7 @@ class HubModel:
             raise ParseError(f"{at}: field '_id' is missing or not a string")
         gated = item.get("gated")
         if gated is not None and not isinstance(gated, bool | str):
-            raise ParseError(
-                f"{at}: field 'gated' should be false, 'auto' or 'manual', got {gated!r}"
-            )
+            raise ParseError(f"{at}: field 'gated' should be false, 'auto' or 'manual', got {gated!r}")
         author = opt_str(item, "author", at)
         if author is None and "/" in repo_id:
             author = repo_id.split("/", 1)[0]

@@ -197,7 +197,8 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     result = SourceResult(source=SourceKind.MODELSCOPE, lab=lab.slug)
     with count_requests(client, result):
         listings = await gather_scopes(
-            result, [(f"modelscope:{org}", list_org_models(client, settings, org)) for org in lab.modelscope_orgs])
+            result, [(f"modelscope:{org}", list_org_models(client, settings, org)) for org in lab.modelscope_orgs]
+        )
     seen: dict[str, Observation] = {}
     for models in listings:
         for model in models or ():

@@ -107,6 +107,4 @@ def ensure_schema(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         upgrade(engine)
         return
-    raise ConfigError(
-        f"database schema is at {current or 'nothing'}, code expects {head}: run `tracker db upgrade`"
-    )
+    raise ConfigError(f"database schema is at {current or 'nothing'}, code expects {head}: run `tracker db upgrade`")

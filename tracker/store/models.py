@@ -7,7 +7,7 @@ on SQLite (which stores naive text) as on PostgreSQL (``timestamptz``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -58,7 +58,7 @@ class Base(DeclarativeBase):
     """Declarative base with a naming convention so Alembic names constraints deterministically."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Lab(Base):
@@ -104,8 +104,7 @@ class Release(Base):
         Index("ix_releases_kind_lab_id_released_at", "kind", "lab_id", "released_at"),
         # ``q`` (ILIKE '%x%') on PostgreSQL through pg_trgm; a plain b-tree on SQLite,
         # where ``q`` is a scan (the migration creates the extension on PostgreSQL only)
-        Index("ix_releases_title_trgm", "title", postgresql_using="gin",
-              postgresql_ops={"title": "gin_trgm_ops"}),
+        Index("ix_releases_title_trgm", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -125,9 +124,7 @@ class Release(Base):
     adoption_count: Mapped[int | None] = mapped_column(Integer)
 
     lab: Mapped[Lab] = relationship(back_populates="releases")
-    artifacts: Mapped[list[Artifact]] = relationship(
-        back_populates="release", order_by="Artifact.id"
-    )
+    artifacts: Mapped[list[Artifact]] = relationship(back_populates="release", order_by="Artifact.id")
     #: papers linked to this release, loaded in batch by the list queries
     paper_links: Mapped[list[ReleasePaper]] = relationship(
         foreign_keys="ReleasePaper.release_id", viewonly=True, order_by="ReleasePaper.id"
@@ -156,8 +153,7 @@ class Artifact(Base):
         UniqueConstraint("source", "external_id", name="uq_artifacts_source_external_id"),
         Index("ix_artifacts_source_org", "source", "org"),
         # ``q`` on artifact names (see ``Release.__table_args__``)
-        Index("ix_artifacts_name_trgm", "name", postgresql_using="gin",
-              postgresql_ops={"name": "gin_trgm_ops"}),
+        Index("ix_artifacts_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

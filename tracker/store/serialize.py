@@ -79,18 +79,29 @@ def release_to_dict(release: Release) -> dict[str, Any]:
     Uses relationships loaded in batch by ``queries.RELEASE_LOADS`` (no query per release);
     ``queries.list_release_dicts`` builds the same dicts from column rows (the API's list path).
     """
-    links = ([link for a in release.artifacts if a.source == "arxiv" for link in a.model_links]
-             if release.kind == "paper" else [])
+    links = (
+        [link for a in release.artifacts if a.source == "arxiv" for link in a.model_links]
+        if release.kind == "paper"
+        else []
+    )
     return release_dict(
-        release, release.lab, release.artifacts,
+        release,
+        release.lab,
+        release.artifacts,
         linked_papers=[(link.paper, link.via) for link in release.paper_links],
-        model_links=[(link.release.id, link.release.lab.slug, link.release.title, link.release.released_at, link.via)
-                     for link in links],
+        model_links=[
+            (link.release.id, link.release.lab.slug, link.release.title, link.release.released_at, link.via)
+            for link in links
+        ],
     )
 
 
 def release_dict(
-    release: Any, lab: Any, artifacts: Sequence[Any], *, linked_papers: Iterable[tuple[Any, str]],
+    release: Any,
+    lab: Any,
+    artifacts: Sequence[Any],
+    *,
+    linked_papers: Iterable[tuple[Any, str]],
     model_links: Iterable[tuple[int, str, str, datetime, str]],
 ) -> dict[str, Any]:
     """Return one release in DESIGN.md's JSON shape from ORM objects or column rows alike.
@@ -137,8 +148,11 @@ def _papers(artifacts: Sequence[Any], linked: Iterable[tuple[Any, str]]) -> list
 
 
 def _models(release: Any, links: Iterable[tuple[int, str, str, datetime, str]]) -> list[dict[str, Any]]:
-    """For a paper release: the model releases linked to its papers, as ``{"id", "lab", "title", "released_at", "via"}``,
-    newest first, each once (the first link after the stable sort wins), the release itself excluded."""
+    """For a paper release: the model releases linked to its papers, newest first, each once.
+
+    Each is ``{"id", "lab", "title", "released_at", "via"}``; the first link after the stable sort
+    wins, and the release itself is excluded.
+    """
     ordered = sorted(links, key=lambda link: (link[3], link[0]), reverse=True)
     out: list[dict[str, Any]] = []
     for model_id, lab_slug, title, released_at, via in ordered:
@@ -148,8 +162,20 @@ def _models(release: Any, links: Iterable[tuple[int, str, str, datetime, str]]) 
 
 
 #: Columns of the releases CSV export (``tracker releases --format csv``, ``GET /releases?format=csv``).
-RELEASE_CSV_COLUMNS = ("id", "lab", "lab_name", "country", "title", "kind", "released_at", "first_seen_at",
-                       "baseline", "url", "artifacts", "sizes")
+RELEASE_CSV_COLUMNS = (
+    "id",
+    "lab",
+    "lab_name",
+    "country",
+    "title",
+    "kind",
+    "released_at",
+    "first_seen_at",
+    "baseline",
+    "url",
+    "artifacts",
+    "sizes",
+)
 
 
 def releases_to_csv(rows: list[dict[str, Any]]) -> str:
@@ -162,6 +188,11 @@ def releases_to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buf, fieldnames=RELEASE_CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "artifacts": " ".join(a["name"] for a in row["artifacts"]),
-                         "sizes": " ".join(ordered_size_labels(row["artifacts"]))})
+        writer.writerow(
+            {
+                **row,
+                "artifacts": " ".join(a["name"] for a in row["artifacts"]),
+                "sizes": " ".join(ordered_size_labels(row["artifacts"])),
+            }
+        )
     return buf.getvalue()

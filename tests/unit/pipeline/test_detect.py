@@ -11,23 +11,39 @@ NOW = datetime(2025, 7, 1, tzinfo=UTC)
 
 
 def _repo(external_id: str, name: str, **extra: object) -> Observation:
-    return Observation(source=SourceKind.HF, external_id=external_id, name=name, org=name.split("/")[0],
-                       url=f"https://huggingface.co/{name}", kind=ArtifactKind.MODEL, **extra)  # type: ignore[arg-type]
+    return Observation(
+        source=SourceKind.HF,
+        external_id=external_id,
+        name=name,
+        org=name.split("/")[0],
+        url=f"https://huggingface.co/{name}",
+        kind=ArtifactKind.MODEL,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def _paper(arxiv_id: str, title: str, version: int = 1, **extra: object) -> Observation:
-    return Observation(source=SourceKind.ARXIV, external_id=arxiv_id, name=title, org=None,
-                       url=f"https://arxiv.org/abs/{arxiv_id}", kind=ArtifactKind.PAPER, version=version,
-                       **extra)  # type: ignore[arg-type]
+    return Observation(
+        source=SourceKind.ARXIV,
+        external_id=arxiv_id,
+        name=title,
+        org=None,
+        url=f"https://arxiv.org/abs/{arxiv_id}",
+        kind=ArtifactKind.PAPER,
+        version=version,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def _known(external_id: str, name: str, org: str | None, **extra: object) -> KnownArtifact:
-    return KnownArtifact(id=hash(external_id) % 1000, external_id=external_id, name=name, org=org,
-                         **extra)  # type: ignore[arg-type]
+    return KnownArtifact(id=hash(external_id) % 1000, external_id=external_id, name=name, org=org, **extra)  # type: ignore[arg-type]
 
 
-def _result(*observations: Observation, complete: set[str] = frozenset(), source: SourceKind = SourceKind.HF,
-            ) -> SourceResult:
+def _result(
+    *observations: Observation,
+    complete: set[str] = frozenset(),
+    source: SourceKind = SourceKind.HF,
+) -> SourceResult:
     return SourceResult(source=source, lab="qwen", observations=list(observations), complete_scopes=set(complete))
 
 
@@ -107,8 +123,9 @@ def test_papers_are_never_withdrawn() -> None:
 
 
 def _flags(obs: Observation, baselined: set[str], arxiv_scopes: set[str] = frozenset()) -> tuple[bool, bool]:
-    return history_flags(obs, baselined=baselined, lab_arxiv_scopes=set(arxiv_scopes), now=NOW,
-                         backfill=timedelta(days=30))
+    return history_flags(
+        obs, baselined=baselined, lab_arxiv_scopes=set(arxiv_scopes), now=NOW, backfill=timedelta(days=30)
+    )
 
 
 def test_first_listing_of_a_scope_is_history() -> None:
@@ -137,8 +154,14 @@ def test_an_old_paper_found_late_is_history_but_not_a_first_listing() -> None:
 
 
 def test_a_source_named_scope_decides_the_first_listing() -> None:
-    post = Observation(source=SourceKind.FEEDS, external_id="e1", name="Qwen3: Think Deeper", org=None,
-                       url="https://qwenlm.github.io/blog/qwen3/", kind=ArtifactKind.POST,
-                       scope="feeds:https://qwenlm.github.io/blog/index.xml")
+    post = Observation(
+        source=SourceKind.FEEDS,
+        external_id="e1",
+        name="Qwen3: Think Deeper",
+        org=None,
+        url="https://qwenlm.github.io/blog/qwen3/",
+        kind=ArtifactKind.POST,
+        scope="feeds:https://qwenlm.github.io/blog/index.xml",
+    )
     assert _flags(post, baselined=set()) == (True, False)
     assert _flags(post, baselined={"feeds:https://qwenlm.github.io/blog/index.xml"}) == (False, False)

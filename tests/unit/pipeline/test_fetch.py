@@ -31,33 +31,57 @@ def _lab(session: Session, slug: str = "zhipu") -> Lab:
 
 
 def _release(session: Session, lab: Lab, family: str, at: datetime) -> Release:
-    release = Release(lab_id=lab.id, family=family.lower(), title=family, kind="model", url="u",
-                      released_at=at, first_seen_at=at)
+    release = Release(
+        lab_id=lab.id, family=family.lower(), title=family, kind="model", url="u", released_at=at, first_seen_at=at
+    )
     session.add(release)
     session.flush()
     return release
 
 
 def _artifact(session: Session, release: Release, name: str) -> Artifact:
-    artifact = Artifact(source="hf", external_id=f"id-{name}", kind="model", lab_id=release.lab_id,
-                        release_id=release.id, name=name, org=name.split("/")[0], url="u",
-                        first_seen_at=release.released_at, attrs={"base_models": []})
+    artifact = Artifact(
+        source="hf",
+        external_id=f"id-{name}",
+        kind="model",
+        lab_id=release.lab_id,
+        release_id=release.id,
+        name=name,
+        org=name.split("/")[0],
+        url="u",
+        first_seen_at=release.released_at,
+        attrs={"base_models": []},
+    )
     session.add(artifact)
     session.flush()
     return artifact
 
 
 def _obs(name: str, external_id: str) -> Observation:
-    return Observation(source=SourceKind.HF, external_id=external_id, name=name, org=name.split("/")[0],
-                       url=f"http://hub.test/{name}", kind=ArtifactKind.MODEL, attrs={"tags": []})
+    return Observation(
+        source=SourceKind.HF,
+        external_id=external_id,
+        name=name,
+        org=name.split("/")[0],
+        url=f"http://hub.test/{name}",
+        kind=ArtifactKind.MODEL,
+        attrs={"tags": []},
+    )
 
 
 def test_model_info_only_for_new_unsized_repos_and_failures_do_not_fail_the_poll(
-        store: Store, backend_settings: Settings) -> None:
+    store: Store, backend_settings: Settings
+) -> None:
     lab = load_watchlist().lab("zhipu")
     with store.transaction() as session:
-        session.add(SourceState(source="hf", lab_slug="zhipu", consecutive_failures=0,
-                                cursor={"baselined_scopes": ["hf:zai-org", "hf:thudm"]}))
+        session.add(
+            SourceState(
+                source="hf",
+                lab_slug="zhipu",
+                consecutive_failures=0,
+                cursor={"baselined_scopes": ["hf:zai-org", "hf:thudm"]},
+            )
+        )
         known = _artifact(session, _release(session, _lab(session), "GLM-4.5", T0), "zai-org/GLM-4.5")
     seen: list[str] = []
 
@@ -67,12 +91,18 @@ def test_model_info_only_for_new_unsized_repos_and_failures_do_not_fail_the_poll
             return httpx.Response(200, json={"safetensors": {"total": 356_785_898_240}})
         return httpx.Response(404, json={"error": "Repository not found"})
 
-    result = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[
-        _obs("zai-org/GLM-4.5", known.external_id),  # known: no request
-        _obs("zai-org/GLM-4.6", "a1"),  # new, unsized: one request
-        _obs("zai-org/GLM-4.6-Gone", "a2"),  # new, unsized, 404: logged, left unsized
-        _obs("zai-org/GLM-4.5V-9B", "a3"),  # sized by name: no request
-    ], complete_scopes={"hf:zai-org"}, requests=1)
+    result = SourceResult(
+        source=SourceKind.HF,
+        lab="zhipu",
+        observations=[
+            _obs("zai-org/GLM-4.5", known.external_id),  # known: no request
+            _obs("zai-org/GLM-4.6", "a1"),  # new, unsized: one request
+            _obs("zai-org/GLM-4.6-Gone", "a2"),  # new, unsized, 404: logged, left unsized
+            _obs("zai-org/GLM-4.5V-9B", "a3"),  # sized by name: no request
+        ],
+        complete_scopes={"hf:zai-org"},
+        requests=1,
+    )
     settings = backend_settings.model_copy(update={"hf_endpoint": "http://hub.test"})
 
     async def run() -> SourceResult:
@@ -88,19 +118,37 @@ def test_model_info_only_for_new_unsized_repos_and_failures_do_not_fail_the_poll
     assert json.dumps(by_name)  # attrs stay JSON-serialisable
 
 
-def test_model_info_lookup_waits_for_the_request_bound_only_when_it_sends(store: Store, backend_settings: Settings) -> None:
+def test_model_info_lookup_waits_for_the_request_bound_only_when_it_sends(
+    store: Store, backend_settings: Settings
+) -> None:
     """A listing with nothing to look up never waits for the cycle's request bound (it used to
     queue behind every pending fetch before it could be stored); one with a lookup does."""
     lab = load_watchlist().lab("zhipu")
     with store.transaction() as session:
-        session.add(SourceState(source="hf", lab_slug="zhipu", consecutive_failures=0,
-                                cursor={"baselined_scopes": ["hf:zai-org", "hf:thudm"]}))
+        session.add(
+            SourceState(
+                source="hf",
+                lab_slug="zhipu",
+                consecutive_failures=0,
+                cursor={"baselined_scopes": ["hf:zai-org", "hf:thudm"]},
+            )
+        )
         _lab(session)
     settings = backend_settings.model_copy(update={"hf_endpoint": "http://hub.test"})
-    sized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[_obs("zai-org/GLM-4.5V-9B", "s1")],
-                         complete_scopes={"hf:zai-org"}, requests=1)
-    unsized = SourceResult(source=SourceKind.HF, lab="zhipu", observations=[_obs("zai-org/GLM-5", "u1")],
-                           complete_scopes={"hf:zai-org"}, requests=1)
+    sized = SourceResult(
+        source=SourceKind.HF,
+        lab="zhipu",
+        observations=[_obs("zai-org/GLM-4.5V-9B", "s1")],
+        complete_scopes={"hf:zai-org"},
+        requests=1,
+    )
+    unsized = SourceResult(
+        source=SourceKind.HF,
+        lab="zhipu",
+        observations=[_obs("zai-org/GLM-5", "u1")],
+        complete_scopes={"hf:zai-org"},
+        requests=1,
+    )
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"safetensors": {"total": 9_000_000_000}})
@@ -110,8 +158,7 @@ def test_model_info_lookup_waits_for_the_request_bound_only_when_it_sends(store:
         await full.acquire()  # every request slot is taken by queued fetches
         async with make_client(settings, transport=httpx.MockTransport(handler)) as client:
             done = asyncio.create_task(add_model_info_params(client, settings, store, lab, sized, limit=full))
-            waiting = asyncio.create_task(add_model_info_params(client, settings, store, lab, unsized,
-                                                                        limit=full))
+            waiting = asyncio.create_task(add_model_info_params(client, settings, store, lab, unsized, limit=full))
             await asyncio.sleep(0.2)
             finished = (done.done(), waiting.done())
             full.release()

@@ -49,14 +49,20 @@ def build_lead(digest: Digest) -> str:
     """Return the digest's opening sentences (pure): counts, the biggest launch, who ran hot or cold."""
     if digest.empty:
         silent = digest.silent[0] if digest.silent else None
-        tail = (f" {silent.lab_name} has now been silent for {silent.days_since_last:.0f} days."
-                if silent and silent.days_since_last is not None else "")
+        tail = (
+            f" {silent.lab_name} has now been silent for {silent.days_since_last:.0f} days."
+            if silent and silent.days_since_last is not None
+            else ""
+        )
         return f"A quiet {digest.noun}: no new releases or papers from the labs you follow.{tail}"
     parts = []
     n, labs = digest.release_count, len(digest.groups)
     if n:
-        parts.append(f"{_plural(n, 'new release')} from {_plural(labs, 'lab')}"
-                     + (f" and {_plural(len(digest.papers), 'paper')}" if digest.papers else "") + f" this {digest.noun}.")
+        parts.append(
+            f"{_plural(n, 'new release')} from {_plural(labs, 'lab')}"
+            + (f" and {_plural(len(digest.papers), 'paper')}" if digest.papers else "")
+            + f" this {digest.noun}."
+        )
     else:
         parts.append(f"No new model releases this {digest.noun}, but {_plural(len(digest.papers), 'paper')}.")
     releases = [(g, r) for g in digest.groups for r in g.releases]
@@ -95,8 +101,11 @@ def build_digest(
         Digest: see the module docstring for each section.
     """
     filters = dict(filters or {})
-    rows = [r for r in list_releases(session=session, flt=ReleaseFilter(since=period.start, until=period.end))
-            if r.artifacts and not all(a.withdrawn_at is not None for a in r.artifacts)]
+    rows = [
+        r
+        for r in list_releases(session=session, flt=ReleaseFilter(since=period.start, until=period.end))
+        if r.artifacts and not all(a.withdrawn_at is not None for a in r.artifacts)
+    ]
     rows = [r for r in rows if release_passes(filters, r)]
     rows.sort(key=lambda r: (r.released_at, r.id))
     groups: dict[str, LabGroup] = {}
@@ -107,18 +116,32 @@ def build_digest(
             continue
         group = groups.setdefault(r.lab.slug, LabGroup(r.lab.slug, r.lab.name, r.lab.country))
         group.releases.append(digest_release(session, r))
-    ordered = sorted(groups.values(), key=lambda g: (-len(g.releases), -max(x.variant_count for x in g.releases), g.lab))
+    ordered = sorted(
+        groups.values(), key=lambda g: (-len(g.releases), -max(x.variant_count for x in g.releases), g.lab)
+    )
 
     wanted = set(lab_slugs) if lab_slugs is not None else None
-    labs = {lab.slug: lab for lab in session.scalars(select(Lab).order_by(Lab.slug))
-            if (wanted is None or lab.slug in wanted) and lab_followed(filters, lab)}
+    labs = {
+        lab.slug: lab
+        for lab in session.scalars(select(Lab).order_by(Lab.slug))
+        if (wanted is None or lab.slug in wanted) and lab_followed(filters, lab)
+    }
     times = analytics.load_release_times(session=session, kinds=CADENCE_KINDS, until=period.end)
     cadence = build_cadence_rows(times, labs, period)
-    silent = sorted((c for c in cadence if c.days_since_last is not None),
-                    key=lambda c: (-(c.days_since_last or 0), c.lab))[:SILENT_LABS]
+    silent = sorted(
+        (c for c in cadence if c.days_since_last is not None), key=lambda c: (-(c.days_since_last or 0), c.lab)
+    )[:SILENT_LABS]
     digest = Digest(
-        period=period.kind, start=iso_z(period.start), end=iso_z(period.end), timezone=period.timezone,
-        label=period.label, generated_at=iso_z(now or utcnow()), groups=ordered, papers=papers,
-        cadence=cadence, silent=silent, countries=country_shares(session, period),
+        period=period.kind,
+        start=iso_z(period.start),
+        end=iso_z(period.end),
+        timezone=period.timezone,
+        label=period.label,
+        generated_at=iso_z(now or utcnow()),
+        groups=ordered,
+        papers=papers,
+        cadence=cadence,
+        silent=silent,
+        countries=country_shares(session, period),
     )
     return Digest(**{**{f: getattr(digest, f) for f in digest.__dataclass_fields__}, "lead": build_lead(digest)})

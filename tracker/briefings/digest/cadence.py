@@ -68,21 +68,25 @@ def build_cadence_rows(
         at_end = analytics.build_cadence(slug, ts, now=as_of_end, weeks=CHART_WEEKS)
         this_period = sum(1 for t in ts if period.start <= as_utc(t) < period.end)
         usual = before.rates[TRAILING_WEEKS]
-        rows.append(CadenceRow(
-            lab=slug, lab_name=lab.name, country=lab.country, this_period=this_period,
-            usual_per_week=round(usual, 3),
-            days_since_last=None if at_end.days_since_last is None else round(at_end.days_since_last, 2),
-            trend=_trend(this_period, usual, period_days),
-            weekly=[(w.week, w.start.isoformat(), w.releases) for w in at_end.weekly],
-        ))
+        rows.append(
+            CadenceRow(
+                lab=slug,
+                lab_name=lab.name,
+                country=lab.country,
+                this_period=this_period,
+                usual_per_week=round(usual, 3),
+                days_since_last=None if at_end.days_since_last is None else round(at_end.days_since_last, 2),
+                trend=_trend(this_period, usual, period_days),
+                weekly=[(w.week, w.start.isoformat(), w.releases) for w in at_end.weekly],
+            )
+        )
     rows.sort(key=lambda r: (-r.this_period, r.days_since_last if r.days_since_last is not None else 1e9, r.lab))
     return rows
 
 
 def country_shares(session: Session, period: Period) -> list[CountryShare]:
     """Share of the period's model releases by country (every stored lab), largest first."""
-    months = analytics.country_release_share(session=session, since=period.start, until=period.end,
-                                             kinds=CADENCE_KINDS)
+    months = analytics.country_release_share(session=session, since=period.start, until=period.end, kinds=CADENCE_KINDS)
     counts: Counter[str] = Counter()
     for m in months:
         counts.update(m.counts)
@@ -102,10 +106,22 @@ def chart_cadences(digest: Digest) -> list[analytics.Cadence]:
         weekly = tuple(analytics.WeekCount(w, date.fromisoformat(d), n) for w, d, n in c.weekly)
         if not any(w.releases for w in weekly):
             continue
-        out.append(analytics.Cadence(
-            lab=c.lab, as_of=as_of, releases=sum(w.releases for w in weekly), first_release_at=None,
-            last_release_at=None, weekly=weekly, gaps_days=(), median_gap_days=None, longest_gap_days=None,
-            days_since_last=c.days_since_last, rates={TRAILING_WEEKS: c.usual_per_week}, streak_weeks=0))
+        out.append(
+            analytics.Cadence(
+                lab=c.lab,
+                as_of=as_of,
+                releases=sum(w.releases for w in weekly),
+                first_release_at=None,
+                last_release_at=None,
+                weekly=weekly,
+                gaps_days=(),
+                median_gap_days=None,
+                longest_gap_days=None,
+                days_since_last=c.days_since_last,
+                rates={TRAILING_WEEKS: c.usual_per_week},
+                streak_weeks=0,
+            )
+        )
     return out
 
 
@@ -116,5 +132,8 @@ def render_chart(digest: Digest) -> bytes:
     from tracker.analytics.charts import cadence_chart
 
     weeks = len(digest.cadence[0].weekly) if digest.cadence else CHART_WEEKS
-    return cadence_chart(chart_cadences(digest), "png",  # type: ignore[return-value]
-                         title=f"Model releases per ISO week, last {weeks} weeks")
+    return cadence_chart(
+        chart_cadences(digest),
+        "png",  # type: ignore[return-value]
+        title=f"Model releases per ISO week, last {weeks} weeks",
+    )

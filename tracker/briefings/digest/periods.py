@@ -68,7 +68,11 @@ class Period:
         if self.kind == DAILY:
             return f"{first:%a} {first.day} {first:%b %Y}"
         same_month = (first.year, first.month) == (last.year, last.month)
-        head = f"{first.day}" if same_month else f"{first.day} {first:%b}" + ("" if first.year == last.year else f" {first.year}")
+        head = (
+            f"{first.day}"
+            if same_month
+            else f"{first.day} {first:%b}" + ("" if first.year == last.year else f" {first.year}")
+        )
         return f"week {first.isocalendar()[1]} · {head} – {last.day} {last:%b %Y}"
 
     @property

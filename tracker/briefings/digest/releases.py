@@ -37,14 +37,26 @@ def release_passes(filters: Mapping[str, Any], release: Release) -> bool:
     (Hub ``license:`` tag in ``Artifact.attrs``).
     """
     live = [a for a in release.artifacts if a.withdrawn_at is None] or list(release.artifacts)
-    base = dict(lab=release.lab.slug, country=release.lab.country, kind=release.kind,
-                significance=release.significance)
+    base = {
+        "lab": release.lab.slug,
+        "country": release.lab.country,
+        "kind": release.kind,
+        "significance": release.significance,
+    }
     if not live:
         return matches(filters, AlertFacts(**base))
-    return any(matches(filters, AlertFacts(**base, variant_kinds=tuple(a.kinds or ()),
-                                           params_total_b=a.params_total_b,
-                                           licence=(a.attrs or {}).get("license")))
-               for a in live)
+    return any(
+        matches(
+            filters,
+            AlertFacts(
+                **base,
+                variant_kinds=tuple(a.kinds or ()),
+                params_total_b=a.params_total_b,
+                licence=(a.attrs or {}).get("license"),
+            ),
+        )
+        for a in live
+    )
 
 
 def _variant_summary(models: Sequence[Artifact]) -> list[str]:
@@ -54,8 +66,9 @@ def _variant_summary(models: Sequence[Artifact]) -> list[str]:
         kinds.update(k for k in a.kinds or () if k != "quantized")
         if a.quantization:
             quants[a.quantization] += 1
-    return ([f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]
-            + [f"{n} {q}" for q, n in sorted(quants.items(), key=lambda kv: (-kv[1], kv[0]))])
+    return [f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))] + [
+        f"{n} {q}" for q, n in sorted(quants.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def _hub_search(models: Sequence[Artifact]) -> DigestLink | None:
@@ -78,14 +91,20 @@ def digest_release(session: Session, release: Release) -> DigestRelease:
     """Describe one release for the digest: sizes, MoE, licence, variants and links (Hub, arXiv)."""
     live = [a for a in release.artifacts if a.withdrawn_at is None]
     models = [a for a in live if a.kind != "paper"]
-    sized = sorted({(a.params_total_b, a.params_active_b or 0.0, a.size_label) for a in models
-                    if a.params_total_b is not None and a.size_label})
+    sized = sorted(
+        {
+            (a.params_total_b, a.params_active_b or 0.0, a.size_label)
+            for a in models
+            if a.params_total_b is not None and a.size_label
+        }
+    )
     sizes = list(dict.fromkeys(label for _, _, label in sized))
     moe_sizes = [(t, act) for t, act, _ in sized if act]
     moe = f"{_fmt_b(moe_sizes[-1][0])} total / {_fmt_b(moe_sizes[-1][1])} active" if moe_sizes else None
     lead = next((a for a in live if a.url == release.url), live[0] if live else None)
     licence = ((lead.attrs or {}).get("license") if lead else None) or next(
-        ((a.attrs or {}).get("license") for a in models if (a.attrs or {}).get("license")), None)
+        ((a.attrs or {}).get("license") for a in models if (a.attrs or {}).get("license")), None
+    )
     links: list[DigestLink] = []
     if lead is not None and lead.kind != "paper":
         links.append(DigestLink(lead.name, lead.url))
@@ -96,18 +115,34 @@ def digest_release(session: Session, release: Release) -> DigestRelease:
     if not papers:
         tagged = list(dict.fromkeys(i for a in models for i in (a.attrs or {}).get("arxiv_ids") or ()))
         links.extend(DigestLink(f"arXiv {i}", ARXIV_ABS_URL.format(i)) for i in tagged[:2])
-    return DigestRelease(id=release.id, title=release.title, kind=release.kind, url=release.url,
-                         released_at=iso_z(release.released_at), sizes=sizes, moe=moe, licence=licence,
-                         variant_count=len(live), variant_summary=_variant_summary(models), links=links)
+    return DigestRelease(
+        id=release.id,
+        title=release.title,
+        kind=release.kind,
+        url=release.url,
+        released_at=iso_z(release.released_at),
+        sizes=sizes,
+        moe=moe,
+        licence=licence,
+        variant_count=len(live),
+        variant_summary=_variant_summary(models),
+        links=links,
+    )
 
 
 def digest_paper(release: Release) -> DigestPaper:
     """Describe one paper release for the digest: title, arXiv link and id, the first three authors."""
     paper = next((a for a in release.artifacts if a.kind == "paper"), None)
     authors = list((paper.attrs or {}).get("authors") or []) if paper else []
-    return DigestPaper(title=release.title, url=paper.url if paper else release.url,
-                       arxiv_id=paper.external_id if paper else "", lab=release.lab.slug,
-                       lab_name=release.lab.name, authors=authors[:3], more_authors=max(0, len(authors) - 3))
+    return DigestPaper(
+        title=release.title,
+        url=paper.url if paper else release.url,
+        arxiv_id=paper.external_id if paper else "",
+        lab=release.lab.slug,
+        lab_name=release.lab.name,
+        authors=authors[:3],
+        more_authors=max(0, len(authors) - 3),
+    )
 
 
 def lab_followed(filters: Mapping[str, Any], lab: Lab) -> bool:

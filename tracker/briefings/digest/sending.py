@@ -106,27 +106,49 @@ def create_digest_deliveries(
     period = period_for(period_kind, at or now, settings.digest.timezone)
     run = DigestRun(period)
     with store.transaction() as session:
-        audience = Audience(session, settings=settings, subscriptions=watchlist.subscriptions, now=now,
-                            wants=lambda sub: sub.digest == period_kind, refuse=_email_only,
-                            what=f"{period_kind} digest", skipped=run.skipped)
+        audience = Audience(
+            session,
+            settings=settings,
+            subscriptions=watchlist.subscriptions,
+            now=now,
+            wants=lambda sub: sub.digest == period_kind,
+            refuse=_email_only,
+            what=f"{period_kind} digest",
+            skipped=run.skipped,
+        )
         digests: dict[str, Digest] = {}
 
         def payload(sub: Subscription) -> dict[str, Any] | Skip:
-            digest = build_digest(session=session, period=period, filters=sub.filters,
-                                  lab_slugs=[lab.slug for lab in watchlist.labs], now=now)
+            digest = build_digest(
+                session=session,
+                period=period,
+                filters=sub.filters,
+                lab_slugs=[lab.slug for lab in watchlist.labs],
+                now=now,
+            )
             if digest.empty and not settings.digest.send_empty:
                 return Skip(f"nothing new this {period.noun} (TRACKER_DIGEST_SEND_EMPTY is off)")
             digests[sub.channel] = digest
-            return {"digest": digest.to_dict(),
-                    "unsubscribe_url": unsubscribe_url(settings, subscription_id=sub.id,
-                                                       email=sub.channel.partition(":")[2]),
-                    "chart_png_b64": base64.b64encode(render_chart(digest)).decode("ascii")}
+            return {
+                "digest": digest.to_dict(),
+                "unsubscribe_url": unsubscribe_url(
+                    settings, subscription_id=sub.id, email=sub.channel.partition(":")[2]
+                ),
+                "chart_png_b64": base64.b64encode(render_chart(digest)).decode("ascii"),
+            }
 
         fanned = audience.fan_out(kind="digest", key=lambda sub: digest_key(sub.id, period), payload=payload)
         run.created, run.existing, run.pending = list(fanned.created.values()), len(fanned.existing), fanned.pending
         for channel, delivery_id in fanned.created.items():
-            log.info("%s digest %s for %s: %d releases, %d papers (delivery %d)", period_kind, period.label,
-                     channel, digests[channel].release_count, len(digests[channel].papers), delivery_id)
+            log.info(
+                "%s digest %s for %s: %d releases, %d papers (delivery %d)",
+                period_kind,
+                period.label,
+                channel,
+                digests[channel].release_count,
+                len(digests[channel].papers),
+                delivery_id,
+            )
     return run
 
 
@@ -152,8 +174,11 @@ def send_digests(
     Returns:
         tuple[DigestRun, list[DeliveryOutcome]]: what was created, and one outcome per send tried.
     """
-    run = create_digest_deliveries(store, settings=settings, watchlist=watchlist, period_kind=period_kind,
-                                   at=at, clock=clock)
-    outcomes = [deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock)
-                for i in run.created + run.pending]
+    run = create_digest_deliveries(
+        store, settings=settings, watchlist=watchlist, period_kind=period_kind, at=at, clock=clock
+    )
+    outcomes = [
+        deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock)
+        for i in run.created + run.pending
+    ]
     return run, outcomes

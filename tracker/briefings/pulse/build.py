@@ -42,9 +42,16 @@ TRAILING_WEEKS = 12
 CHART_WEEKS = 12
 
 
-def build_pulse(*, session: Session, week: str, tz: ZoneInfo, now: datetime, rules: CadenceRules,
-                trailing_weeks: int = TRAILING_WEEKS,
-                kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS) -> Pulse:
+def build_pulse(
+    *,
+    session: Session,
+    week: str,
+    tz: ZoneInfo,
+    now: datetime,
+    rules: CadenceRules,
+    trailing_weeks: int = TRAILING_WEEKS,
+    kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
+) -> Pulse:
     """Build the pulse of one ISO week from the stored releases (read only).
 
     Args:
@@ -61,13 +68,16 @@ def build_pulse(*, session: Session, week: str, tz: ZoneInfo, now: datetime, rul
     """
     start, end = week_bounds(week, tz)
     year, num = parse_week(week)
-    trailing_start = datetime.combine(date.fromisocalendar(year, num, 1) - timedelta(weeks=trailing_weeks),
-                                      time(0), tzinfo=tz).astimezone(UTC)
+    trailing_start = datetime.combine(
+        date.fromisocalendar(year, num, 1) - timedelta(weeks=trailing_weeks), time(0), tzinfo=tz
+    ).astimezone(UTC)
     as_of = min(end, as_utc(now))
-    stmt = (select(Lab.slug, Lab.name, Lab.country, Release.title, Release.released_at)
-            .join(Release, Release.lab_id == Lab.id)
-            .where(Release.released_at >= trailing_start, Release.released_at < end, Release.released_at <= as_of)
-            .order_by(Release.released_at, Release.id))
+    stmt = (
+        select(Lab.slug, Lab.name, Lab.country, Release.title, Release.released_at)
+        .join(Release, Release.lab_id == Lab.id)
+        .where(Release.released_at >= trailing_start, Release.released_at < end, Release.released_at <= as_of)
+        .order_by(Release.released_at, Release.id)
+    )
     if kinds is not None:
         stmt = stmt.where(Release.kind.in_(list(kinds)))
     per_lab: dict[str, list[str]] = defaultdict(list)
@@ -82,20 +92,51 @@ def build_pulse(*, session: Session, week: str, tz: ZoneInfo, now: datetime, rul
         else:
             trailing[country] += 1
     total, trailing_total = sum(this_week.values()), sum(trailing.values())
-    labs = tuple(sorted((LabWeek(slug, lab_info[slug][0], lab_info[slug][1], len(titles), tuple(titles))
-                         for slug, titles in per_lab.items()), key=lambda w: (-w.releases, w.lab)))
-    countries = tuple(sorted(
-        (CountryWeek(c, this_week[c], this_week[c] / total if total else 0.0, trailing[c],
-                     trailing[c] / trailing_total if trailing_total else None)
-         for c in set(this_week) | set(trailing)),
-        key=lambda c: (-c.releases, -c.trailing_releases, c.country)))
+    labs = _lab_weeks(per_lab, lab_info)
+    countries = _country_weeks(this_week, trailing)
     statuses = lab_statuses(session=session, now=as_of, rules=rules, kinds=kinds)
-    names = {slug: name for slug, name in session.execute(select(Lab.slug, Lab.name))}
-    return Pulse(week=week, timezone=tz.key, start=start, end=end, as_of=as_of, total=total, labs=labs,
-                 countries=countries, statuses=tuple(statuses.values()), lab_names=names,
-                 trailing_weeks=trailing_weeks, trailing_total=trailing_total,
-                 kinds=tuple(kinds) if kinds is not None else None,
-                 rules=PulseRules(quiet_factor_k=rules.quiet_factor_k, burst_min_releases=rules.burst_min_releases))
+    names = dict(session.execute(select(Lab.slug, Lab.name)).all())
+    return Pulse(
+        week=week,
+        timezone=tz.key,
+        start=start,
+        end=end,
+        as_of=as_of,
+        total=total,
+        labs=labs,
+        countries=countries,
+        statuses=tuple(statuses.values()),
+        lab_names=names,
+        trailing_weeks=trailing_weeks,
+        trailing_total=trailing_total,
+        kinds=tuple(kinds) if kinds is not None else None,
+        rules=PulseRules(quiet_factor_k=rules.quiet_factor_k, burst_min_releases=rules.burst_min_releases),
+    )
+
+
+def _lab_weeks(per_lab: dict[str, list[str]], lab_info: dict[str, tuple[str, str]]) -> tuple[LabWeek, ...]:
+    """Each lab's releases of the week (titles in release order), busiest lab first."""
+    weeks = (
+        LabWeek(slug, lab_info[slug][0], lab_info[slug][1], len(titles), tuple(titles))
+        for slug, titles in per_lab.items()
+    )
+    return tuple(sorted(weeks, key=lambda w: (-w.releases, w.lab)))
+
+
+def _country_weeks(this_week: Counter[str], trailing: Counter[str]) -> tuple[CountryWeek, ...]:
+    """Each country's releases and share this week and over the trailing weeks, most releases first."""
+    total, trailing_total = sum(this_week.values()), sum(trailing.values())
+    weeks = (
+        CountryWeek(
+            c,
+            this_week[c],
+            this_week[c] / total if total else 0.0,
+            trailing[c],
+            trailing[c] / trailing_total if trailing_total else None,
+        )
+        for c in set(this_week) | set(trailing)
+    )
+    return tuple(sorted(weeks, key=lambda c: (-c.releases, -c.trailing_releases, c.country)))
 
 
 def build_chart_png(*, session: Session, pulse: Pulse) -> bytes:

@@ -63,8 +63,13 @@ def pulse_payload(*, session: Session, pulse: Pulse, settings: Settings, chart: 
     """The delivery payload of a pulse: ``week``, ``timezone``, ``text``, ``blocks``, the chart PNG
     (``chart_png_b64``, ``chart_filename``, ``chart_title``) and ``dashboard_url``."""
     content = pulse_content(pulse, dashboard_url=settings.api.dashboard_url)
-    payload: dict[str, Any] = {"week": pulse.week, "timezone": pulse.timezone, "text": content.text,
-                               "blocks": content.blocks, "dashboard_url": settings.api.dashboard_url}
+    payload: dict[str, Any] = {
+        "week": pulse.week,
+        "timezone": pulse.timezone,
+        "text": content.text,
+        "blocks": content.blocks,
+        "dashboard_url": settings.api.dashboard_url,
+    }
     if chart:
         payload["chart_png_b64"] = base64.b64encode(build_chart_png(session=session, pulse=pulse)).decode("ascii")
         payload["chart_filename"] = f"tracker-pulse-{pulse.week}.png"
@@ -84,16 +89,22 @@ class _Payloads:
         chart = sub.channel.startswith("slack:")
         if chart not in self._by_chart:
             if self.run.pulse is None:
-                self.run.pulse = build_pulse(session=self.session, week=self.run.week,
-                                             tz=zone(self.settings.pulse.timezone), now=self.now,
-                                             rules=CadenceRules.from_settings(self.settings))
-            self._by_chart[chart] = pulse_payload(session=self.session, pulse=self.run.pulse,
-                                                  settings=self.settings, chart=chart)
+                self.run.pulse = build_pulse(
+                    session=self.session,
+                    week=self.run.week,
+                    tz=zone(self.settings.pulse.timezone),
+                    now=self.now,
+                    rules=CadenceRules.from_settings(self.settings),
+                )
+            self._by_chart[chart] = pulse_payload(
+                session=self.session, pulse=self.run.pulse, settings=self.settings, chart=chart
+            )
         return self._by_chart[chart]
 
 
-def create_pulse_deliveries(store: Store, *, settings: Settings, watchlist: Watchlist, week: str,
-                            now: datetime) -> PulseRun:
+def create_pulse_deliveries(
+    store: Store, *, settings: Settings, watchlist: Watchlist, week: str, now: datetime
+) -> PulseRun:
     """Create this week's pulse delivery for every pulse channel that has none yet (one transaction).
 
     Pulse channels: every active Slack, webhook or console subscription without a digest period
@@ -115,10 +126,21 @@ def create_pulse_deliveries(store: Store, *, settings: Settings, watchlist: Watc
     parse_week(week)
     run = PulseRun(week=week)
     with store.transaction() as session:
-        audience = Audience(session, settings=settings, subscriptions=watchlist.subscriptions, now=now,
-                            wants=_gets_the_pulse, what="pulse", skipped=run.skipped_channels)
-        fanned = audience.fan_out(kind="pulse", key=lambda sub: pulse_key(sub.channel, week),
-                                  payload=_Payloads(session, settings, run, now), link_subscription=False)
+        audience = Audience(
+            session,
+            settings=settings,
+            subscriptions=watchlist.subscriptions,
+            now=now,
+            wants=_gets_the_pulse,
+            what="pulse",
+            skipped=run.skipped_channels,
+        )
+        fanned = audience.fan_out(
+            kind="pulse",
+            key=lambda sub: pulse_key(sub.channel, week),
+            payload=_Payloads(session, settings, run, now),
+            link_subscription=False,
+        )
         run.delivery_ids, run.existing = list(fanned.created.values()), fanned.existing
     return run
 
@@ -127,8 +149,9 @@ def _gets_the_pulse(sub: Subscription) -> bool:
     return sub.digest is None and sub.channel.split(":", 1)[0] in PULSE_SCHEMES
 
 
-def schedule_pulse(store: Store, *, settings: Settings, watchlist: Watchlist,
-                   clock: Callable[[], datetime] = utcnow) -> PulseRun | None:
+def schedule_pulse(
+    store: Store, *, settings: Settings, watchlist: Watchlist, clock: Callable[[], datetime] = utcnow
+) -> PulseRun | None:
     """Create the due pulse's deliveries (``due_pulse_week``), if any; safe to call any number of times.
 
     Returns:
@@ -137,8 +160,9 @@ def schedule_pulse(store: Store, *, settings: Settings, watchlist: Watchlist,
     if not settings.pulse.enabled:
         return None
     now = clock()
-    week = due_pulse_week(now, weekday=settings.pulse.weekday, hour=settings.pulse.hour,
-                          tz=zone(settings.pulse.timezone))
+    week = due_pulse_week(
+        now, weekday=settings.pulse.weekday, hour=settings.pulse.hour, tz=zone(settings.pulse.timezone)
+    )
     if week is None:
         return None
     return create_pulse_deliveries(store, settings=settings, watchlist=watchlist, week=week, now=now)

@@ -75,8 +75,9 @@ def default_week(now: datetime, tz: ZoneInfo) -> str:
     return week_of(as_utc(now) - timedelta(days=1), tz)
 
 
-def due_pulse_week(now: datetime, *, weekday: int, hour: int, tz: ZoneInfo,
-                   catch_up_s: float = CATCH_UP_S) -> str | None:
+def due_pulse_week(
+    now: datetime, *, weekday: int, hour: int, tz: ZoneInfo, catch_up_s: float = CATCH_UP_S
+) -> str | None:
     """Return the week whose pulse is due at ``now``, or None.
 
     The latest scheduled moment (``weekday`` 0 = Monday, ``hour`` local, in ``tz``) at or before

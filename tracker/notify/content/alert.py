@@ -155,7 +155,8 @@ class Message:
         if self.event in CADENCE_EVENTS:  # about a lab, not a release: ``Cadence · NVIDIA · quiet for 62 days``
             return f"Cadence · {self.lab_name} · {self.title}"
         if self.silent_for_days is not None:  # a quiet lab ships again: the silence is part of the news
-            return f"New release · {self.lab_name} · {self.title}: {self.artifact} · first release in {self.silent_for_days:.0f} days"
+            silence = f"first release in {self.silent_for_days:.0f} days"
+            return f"New release · {self.lab_name} · {self.title}: {self.artifact} · {silence}"
         what = "New release" if self.event == EventType.RELEASE_DETECTED else "New variant"
         return f"{what} · {self.lab_name} · {self.title}: {self.artifact}"
 

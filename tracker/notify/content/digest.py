@@ -167,6 +167,7 @@ class Digest:
         Raises:
             KeyError / TypeError: the payload is not a digest.
         """
+
         def rel(r: Mapping[str, Any]) -> DigestRelease:
             return DigestRelease(**{**r, "links": [DigestLink(**link) for link in r.get("links", [])]})
 
@@ -182,4 +183,3 @@ class Digest:
             countries=[CountryShare(**c) for c in data.get("countries", [])],
             lead=data.get("lead", ""),
         )
-

@@ -139,15 +139,34 @@ class Pulse:
     def to_dict(self) -> dict[str, Any]:
         """A JSON shape of the pulse (``tracker pulse --format json``)."""
         return {
-            "week": self.week, "timezone": self.timezone, "start": self.start.isoformat(),
-            "end": self.end.isoformat(), "as_of": self.as_of.isoformat(), "complete": self.complete,
+            "week": self.week,
+            "timezone": self.timezone,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "complete": self.complete,
             "total": self.total,
-            "labs": [{"lab": w.lab, "lab_name": w.lab_name, "country": w.country, "releases": w.releases,
-                      "titles": list(w.titles)} for w in self.labs],
-            "countries": [{"country": c.country, "releases": c.releases, "share": round(c.share, 4),
-                           "trailing_releases": c.trailing_releases,
-                           "trailing_share": None if c.trailing_share is None else round(c.trailing_share, 4)}
-                          for c in self.countries],
+            "labs": [
+                {
+                    "lab": w.lab,
+                    "lab_name": w.lab_name,
+                    "country": w.country,
+                    "releases": w.releases,
+                    "titles": list(w.titles),
+                }
+                for w in self.labs
+            ],
+            "countries": [
+                {
+                    "country": c.country,
+                    "releases": c.releases,
+                    "share": round(c.share, 4),
+                    "trailing_releases": c.trailing_releases,
+                    "trailing_share": None if c.trailing_share is None else round(c.trailing_share, 4),
+                }
+                for c in self.countries
+            ],
             "statuses": [{"lab": s.lab, **s.to_dict()} for s in self.statuses],
-            "trailing_weeks": self.trailing_weeks, "trailing_total": self.trailing_total,
+            "trailing_weeks": self.trailing_weeks,
+            "trailing_total": self.trailing_total,
         }

@@ -98,6 +98,7 @@ def build_email(
     if images:
         html_part = msg.get_payload()[1]
         for cid, png in images.items():
-            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>",
-                                  filename=f"{cid}.png", disposition="inline")
+            html_part.add_related(
+                png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png", disposition="inline"
+            )
     return msg

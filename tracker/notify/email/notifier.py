@@ -37,8 +37,16 @@ class EmailNotifier:
 
     name = "email"
 
-    def __init__(self, *, url: SmtpUrl, sender: str, to: str, timeout_s: float = 30.0,
-                 ca_file: Path | None = None, clock: Any = utcnow):
+    def __init__(
+        self,
+        *,
+        url: SmtpUrl,
+        sender: str,
+        to: str,
+        timeout_s: float = 30.0,
+        ca_file: Path | None = None,
+        clock: Any = utcnow,
+    ):
         self.url, self.sender, self.to = url, header_text(sender), to
         self.timeout_s, self.ca_file, self.clock = timeout_s, ca_file, clock
 
@@ -54,8 +62,13 @@ class EmailNotifier:
         if problem is not None:
             raise DeliveryError(f"email:{target}: {problem}", permanent=True)
         assert settings.email.smtp_url is not None and settings.email.from_address is not None
-        return cls(url=parse_smtp_url(secret_text(settings.email.smtp_url)), sender=settings.email.from_address,
-                   to=target, timeout_s=settings.email.smtp_timeout_s, ca_file=settings.email.smtp_ca_file)
+        return cls(
+            url=parse_smtp_url(secret_text(settings.email.smtp_url)),
+            sender=settings.email.from_address,
+            to=target,
+            timeout_s=settings.email.smtp_timeout_s,
+            ca_file=settings.email.smtp_ca_file,
+        )
 
     def build(self, out: Outgoing) -> EmailMessage:
         """Return the MIME message for a delivery.
@@ -68,8 +81,15 @@ class EmailNotifier:
         if render is None:
             raise DeliveryError(f"delivery {out.delivery_id}: email cannot send kind {out.kind!r}", permanent=True)
         content = render(out)
-        return build_email(content.rendered, sender=self.sender, to=self.to, msg_id=message_id(out, self.sender),
-                           date=self.clock(), images=content.images, unsubscribe_url=content.unsubscribe_url)
+        return build_email(
+            content.rendered,
+            sender=self.sender,
+            to=self.to,
+            msg_id=message_id(out, self.sender),
+            date=self.clock(),
+            images=content.images,
+            unsubscribe_url=content.unsubscribe_url,
+        )
 
     def send(self, out: Outgoing) -> SendResult:
         """Send one delivery; returns ``external_ref={"message_id": ...}``.
@@ -78,8 +98,14 @@ class EmailNotifier:
             DeliveryError: see ``build`` and ``tracker.notify.email.smtp.send_smtp``.
         """
         msg = self.build(out)
-        send_smtp(self.url, msg, envelope_from=parseaddr(self.sender)[1], to=self.to,
-                  timeout_s=self.timeout_s, ca_file=self.ca_file)
+        send_smtp(
+            self.url,
+            msg,
+            envelope_from=parseaddr(self.sender)[1],
+            to=self.to,
+            timeout_s=self.timeout_s,
+            ca_file=self.ca_file,
+        )
         log.info("email %s sent to %s (%s)", out.kind, self.to, msg["Message-ID"])
         return SendResult(external_ref={"message_id": str(msg["Message-ID"])})
 

@@ -100,9 +100,11 @@ def digest_email(out: Outgoing) -> EmailContent:
         context = digest_context(out.payload, chart_src=f"cid:{CHART_CID}" if chart else None)
     except (KeyError, TypeError) as exc:
         raise DeliveryError(f"delivery {out.delivery_id}: not a digest payload ({exc})", permanent=True) from exc
-    return EmailContent(rendered=render_email("digest", context),
-                        images={CHART_CID: base64.b64decode(chart)} if chart else {},
-                        unsubscribe_url=out.payload.get("unsubscribe_url"))
+    return EmailContent(
+        rendered=render_email("digest", context),
+        images={CHART_CID: base64.b64decode(chart)} if chart else {},
+        unsubscribe_url=out.payload.get("unsubscribe_url"),
+    )
 
 
 def alert_email(out: Outgoing) -> EmailContent:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -72,8 +71,10 @@ def parse_smtp_url(url: str) -> SmtpUrl:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise ConfigError("TRACKER_SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (implicit TLS), "
-                          f"got {scheme or 'no scheme'}://")
+        raise ConfigError(
+            "TRACKER_SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (implicit TLS), "
+            f"got {scheme or 'no scheme'}://"
+        )
     if not parts.hostname:
         raise ConfigError("TRACKER_SMTP_URL has no host (smtp://user:password@host:587)")
     try:
@@ -84,14 +85,20 @@ def parse_smtp_url(url: str) -> SmtpUrl:
     if tls not in ("on", "off"):
         raise ConfigError(f"TRACKER_SMTP_URL: tls must be on or off, got {tls!r}")
     if scheme == "smtp" and port == 465:
-        raise ConfigError("TRACKER_SMTP_URL: port 465 is the implicit-TLS port; use smtps://host:465 "
-                          "(smtp:// upgrades a plain connection with STARTTLS, usually on port 587)")
+        raise ConfigError(
+            "TRACKER_SMTP_URL: port 465 is the implicit-TLS port; use smtps://host:465 "
+            "(smtp:// upgrades a plain connection with STARTTLS, usually on port 587)"
+        )
     if scheme == "smtps" and tls == "off":
         raise ConfigError("TRACKER_SMTP_URL: smtps:// is always TLS; tls=off only applies to smtp://")
-    return SmtpUrl(scheme=scheme, host=parts.hostname, port=port,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password is not None else None,
-                   starttls=tls == "on")
+    return SmtpUrl(
+        scheme=scheme,
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        starttls=tls == "on",
+    )
 
 
 def secret_text(value: Any) -> str:
@@ -120,8 +127,14 @@ def _reply_error(exc: smtplib.SMTPResponseException, what: str, where: str) -> D
     return DeliveryError(f"SMTP {where}: {what}: {exc.smtp_code} {header_text(text)}", permanent=permanent)
 
 
-def send_smtp(url: SmtpUrl, msg: EmailMessage, *, envelope_from: str, to: str, timeout_s: float,
-              ca_file: Path | None = None) -> None:
+_NO_GREETING_HINT = (
+    " (no SMTP greeting within {timeout_s:g} s: if this is an implicit-TLS port such as 465, use smtps://)"
+)
+
+
+def send_smtp(
+    url: SmtpUrl, msg: EmailMessage, *, envelope_from: str, to: str, timeout_s: float, ca_file: Path | None = None
+) -> None:
     """Send ``msg`` to ``to`` through the server of ``url`` (one connection, closed afterwards).
 
     Raises:
@@ -130,72 +143,89 @@ def send_smtp(url: SmtpUrl, msg: EmailMessage, *, envelope_from: str, to: str, t
             timeout, 4xx reply); the message names the server and the reply.
     """
     context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    stage = ["connect"]  # the step in progress, for the error message
     client: smtplib.SMTP | None = None
-    stage = "connect"
     try:
-        if url.implicit_tls:
-            client = smtplib.SMTP_SSL(url.host, url.port, timeout=timeout_s, context=context)
-        else:
-            client = smtplib.SMTP(url.host, url.port, timeout=timeout_s)
-            stage = "EHLO"
-            client.ehlo()
-            if url.starttls:
-                if not client.has_extn("starttls"):
-                    raise DeliveryError(f"SMTP {url.where}: the server does not offer STARTTLS; use smtps:// if it "
-                                        "speaks implicit TLS, or smtp://...?tls=off for a local relay",
-                                        permanent=True)
-                stage = "STARTTLS"
-                client.starttls(context=context)
-                client.ehlo()
-        if url.username:
-            stage = "AUTH"
-            client.login(url.username, url.password or "")
-        stage = "send"
+        client = _open_session(url, timeout_s=timeout_s, context=context, stage=stage)
+        stage[0] = "send"
         refused = client.send_message(msg, from_addr=envelope_from, to_addrs=[to])
         if refused:  # only with several recipients; kept for completeness
             raise DeliveryError(f"SMTP {url.where}: recipients refused: {refused}", permanent=True)
-        stage = "QUIT"
+        stage[0] = "QUIT"
         try:
             client.quit()
         except smtplib.SMTPException:
             log.info("SMTP %s: QUIT failed after a successful send (ignored)", url.where)
     except DeliveryError:
         raise
-    except smtplib.SMTPAuthenticationError as exc:
-        raise _reply_error(exc, "authentication refused (check the user:password in TRACKER_SMTP_URL)",
-                           url.where) from exc
-    except smtplib.SMTPRecipientsRefused as exc:
-        code, reply = next(iter(exc.recipients.values()), (550, b""))
-        raise _reply_error(smtplib.SMTPResponseException(code, reply), f"recipient {to} refused", url.where) from exc
-    except smtplib.SMTPSenderRefused as exc:
-        raise _reply_error(exc, f"sender {exc.sender} refused", url.where) from exc
-    except smtplib.SMTPNotSupportedError as exc:
-        raise DeliveryError(f"SMTP {url.where}: {stage} not supported by the server: {exc}", permanent=True) from exc
-    except smtplib.SMTPResponseException as exc:
-        raise _reply_error(exc, f"{stage} rejected", url.where) from exc
-    except ssl.SSLCertVerificationError as exc:
-        raise DeliveryError(f"SMTP {url.where}: TLS certificate not trusted ({exc.verify_message}); "
-                            "set TRACKER_SMTP_CA_FILE for a private CA", permanent=True) from exc
-    except ssl.SSLError as exc:
-        hint = ("the server does not speak TLS from the first byte there: use smtp:// (STARTTLS, port 587) "
-                "or the implicit-TLS port (465)") if url.implicit_tls else "the STARTTLS handshake failed"
-        raise DeliveryError(f"SMTP {url.where}: TLS handshake failed ({exc.reason or exc}): {hint}",
-                            permanent=True) from exc
-    except smtplib.SMTPServerDisconnected as exc:
-        hint = ""
-        if stage == "connect" and not url.implicit_tls and "timed out" in str(exc):
-            hint = (f" (no SMTP greeting within {timeout_s:g} s: if this is an implicit-TLS port such as 465, "
-                    "use smtps://)")
-        raise DeliveryError(f"SMTP {url.where}: connection lost during {stage}: {exc}{hint}") from exc
-    except (TimeoutError, socket.timeout) as exc:
-        hint = (f" (no SMTP greeting within {timeout_s:g} s: if this is an implicit-TLS port such as 465, use smtps://)"
-                if stage == "connect" and not url.implicit_tls else "")
-        raise DeliveryError(f"SMTP {url.where}: timed out during {stage}{hint}") from exc
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"SMTP {url.where}: {stage} failed: {exc.__class__.__name__}: {exc}") from exc
+        raise _delivery_error(exc, url=url, stage=stage[0], to=to, timeout_s=timeout_s) from exc
     finally:
         if client is not None:
             try:
                 client.close()
             except OSError:
                 log.debug("SMTP %s: close failed", url.where)
+
+
+def _open_session(url: SmtpUrl, *, timeout_s: float, context: ssl.SSLContext, stage: list[str]) -> smtplib.SMTP:
+    """Connect, greet, upgrade to TLS and log in as ``url`` says; ``stage[0]`` names the step."""
+    if url.implicit_tls:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(url.host, url.port, timeout=timeout_s, context=context)
+    else:
+        client = smtplib.SMTP(url.host, url.port, timeout=timeout_s)
+        stage[0] = "EHLO"
+        client.ehlo()
+        if url.starttls:
+            if not client.has_extn("starttls"):
+                client.close()
+                raise DeliveryError(
+                    f"SMTP {url.where}: the server does not offer STARTTLS; use smtps:// if it "
+                    "speaks implicit TLS, or smtp://...?tls=off for a local relay",
+                    permanent=True,
+                )
+            stage[0] = "STARTTLS"
+            client.starttls(context=context)
+            client.ehlo()
+    if url.username:
+        stage[0] = "AUTH"
+        client.login(url.username, url.password or "")
+    return client
+
+
+def _delivery_error(exc: Exception, *, url: SmtpUrl, stage: str, to: str, timeout_s: float) -> DeliveryError:
+    """Turn an smtplib, TLS or socket failure during ``stage`` into a DeliveryError (permanent or not)."""
+    where = url.where
+    no_greeting = stage == "connect" and not url.implicit_tls
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _reply_error(exc, "authentication refused (check the user:password in TRACKER_SMTP_URL)", where)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(exc.recipients.values()), (550, b""))
+        return _reply_error(smtplib.SMTPResponseException(code, reply), f"recipient {to} refused", where)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _reply_error(exc, f"sender {exc.sender} refused", where)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return DeliveryError(f"SMTP {where}: {stage} not supported by the server: {exc}", permanent=True)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply_error(exc, f"{stage} rejected", where)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return DeliveryError(
+            f"SMTP {where}: TLS certificate not trusted ({exc.verify_message}); "
+            "set TRACKER_SMTP_CA_FILE for a private CA",
+            permanent=True,
+        )
+    if isinstance(exc, ssl.SSLError):
+        hint = (
+            "the server does not speak TLS from the first byte there: use smtp:// (STARTTLS, port 587) "
+            "or the implicit-TLS port (465)"
+            if url.implicit_tls
+            else "the STARTTLS handshake failed"
+        )
+        return DeliveryError(f"SMTP {where}: TLS handshake failed ({exc.reason or exc}): {hint}", permanent=True)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        hint = _NO_GREETING_HINT.format(timeout_s=timeout_s) if no_greeting and "timed out" in str(exc) else ""
+        return DeliveryError(f"SMTP {where}: connection lost during {stage}: {exc}{hint}")
+    if isinstance(exc, TimeoutError):
+        hint = _NO_GREETING_HINT.format(timeout_s=timeout_s) if no_greeting else ""
+        return DeliveryError(f"SMTP {where}: timed out during {stage}{hint}")
+    return DeliveryError(f"SMTP {where}: {stage} failed: {exc.__class__.__name__}: {exc}")

@@ -86,8 +86,9 @@ class SlackApi:
             raise unreachable(exc, self.client.base_url) from exc
         return dict(resp.data) if isinstance(resp.data, dict) else {}
 
-    def post(self, content: SlackContent, *, what: str, metadata: dict[str, Any] | None = None,
-             thread_ts: str | None = None) -> dict[str, Any]:
+    def post(
+        self, content: SlackContent, *, what: str, metadata: dict[str, Any] | None = None, thread_ts: str | None = None
+    ) -> dict[str, Any]:
         """Post a new message (a reply when ``thread_ts`` is set), after the channel's pacing wait.
 
         Returns:
@@ -97,9 +98,15 @@ class SlackApi:
             SlackDeliveryError: see ``call``.
         """
         self.pacer.wait(f"{self.client.base_url}|{self.channel or ''}")  # stable key per channel
-        args: dict[str, Any] = {"channel": self.channel_id or self.channel, "text": content.text,
-                                "blocks": content.blocks or None, "unfurl_links": False, "unfurl_media": False,
-                                "parse": "none", "link_names": False}
+        args: dict[str, Any] = {
+            "channel": self.channel_id or self.channel,
+            "text": content.text,
+            "blocks": content.blocks or None,
+            "unfurl_links": False,
+            "unfurl_media": False,
+            "parse": "none",
+            "link_names": False,
+        }
         if metadata is not None:
             args["metadata"] = metadata
         if thread_ts:
@@ -111,8 +118,16 @@ class SlackApi:
 
     def update(self, thread: ThreadRef, content: SlackContent) -> None:
         """Edit the release's parent message (``chat.update``); raises ``SlackDeliveryError``."""
-        self.call("chat.update", "the release message update", channel=thread.channel_id, ts=thread.ts,
-                  text=content.text, blocks=content.blocks, parse="none", link_names=False)
+        self.call(
+            "chat.update",
+            "the release message update",
+            channel=thread.channel_id,
+            ts=thread.ts,
+            text=content.text,
+            blocks=content.blocks,
+            parse="none",
+            link_names=False,
+        )
 
     def upload(self, chart: SlackChart, *, channel_id: str, thread_ts: str) -> str | None:
         """Upload ``chart`` into a message's thread (``files_upload_v2``, needs ``files:write``).
@@ -123,8 +138,15 @@ class SlackApi:
         Raises:
             SlackDeliveryError: see ``call``.
         """
-        up = self.call("files_upload_v2", "the chart upload", channel=channel_id, thread_ts=thread_ts,
-                       file=chart.png, filename=chart.filename, title=chart.title)
+        up = self.call(
+            "files_upload_v2",
+            "the chart upload",
+            channel=channel_id,
+            thread_ts=thread_ts,
+            file=chart.png,
+            filename=chart.filename,
+            title=chart.title,
+        )
         return (up.get("file") or {}).get("id")
 
     def find_delivery(self, delivery_id: int, thread: ThreadRef | None) -> tuple[str, str] | None:
@@ -139,12 +161,23 @@ class SlackApi:
         """
         if thread is not None:
             channel_id = thread.channel_id
-            data = self.call("conversations.replies", "reading the thread", channel=channel_id, ts=thread.ts,
-                             include_all_metadata=True, limit=self.history_limit)
+            data = self.call(
+                "conversations.replies",
+                "reading the thread",
+                channel=channel_id,
+                ts=thread.ts,
+                include_all_metadata=True,
+                limit=self.history_limit,
+            )
         else:
             channel_id = self.resolve_channel_id()
-            data = self.call("conversations.history", "reading the channel history", channel=channel_id,
-                             include_all_metadata=True, limit=self.history_limit)
+            data = self.call(
+                "conversations.history",
+                "reading the channel history",
+                channel=channel_id,
+                include_all_metadata=True,
+                limit=self.history_limit,
+            )
         for msg, payload in _tracker_payloads(data):
             if str(payload.get("delivery_id")) == str(delivery_id):
                 return channel_id, str(msg.get("ts"))
@@ -157,8 +190,14 @@ class SlackApi:
         duplicate reply is better than a lost one.
         """
         try:
-            data = self.call("conversations.replies", "reading the thread", channel=thread.channel_id,
-                             ts=thread.ts, include_all_metadata=True, limit=self.history_limit)
+            data = self.call(
+                "conversations.replies",
+                "reading the thread",
+                channel=thread.channel_id,
+                ts=thread.ts,
+                include_all_metadata=True,
+                limit=self.history_limit,
+            )
         except SlackDeliveryError as exc:
             log.warning("cannot read Slack thread %s/%s to batch variants: %s", thread.channel_id, thread.ts, exc)
             return False
@@ -175,8 +214,7 @@ class SlackApi:
         name = (self.channel or "").lstrip("#")
         cursor: str | None = None
         while True:
-            args: dict[str, Any] = {"types": "public_channel,private_channel", "exclude_archived": True,
-                                    "limit": 1000}
+            args: dict[str, Any] = {"types": "public_channel,private_channel", "exclude_archived": True, "limit": 1000}
             if cursor:
                 args["cursor"] = cursor
             data = self.call("conversations.list", "listing channels", **args)
@@ -186,8 +224,11 @@ class SlackApi:
                     return ch["id"]
             cursor = (data.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                raise SlackDeliveryError(f"Slack channel #{name} not found ({ERROR_HINTS['channel_not_found']})",
-                                         code="channel_not_found", permanent=True)
+                raise SlackDeliveryError(
+                    f"Slack channel #{name} not found ({ERROR_HINTS['channel_not_found']})",
+                    code="channel_not_found",
+                    permanent=True,
+                )
 
 
 class SlackWebhook:
@@ -205,8 +246,9 @@ class SlackWebhook:
         """Post one message; the webhook's errors come back as statuses, mapped to ``SlackDeliveryError``."""
         self.pacer.wait("webhook:" + self.webhook.url)
         try:
-            resp = self.webhook.send(text=content.text, blocks=content.blocks or None, unfurl_links=False,
-                                     unfurl_media=False)
+            resp = self.webhook.send(
+                text=content.text, blocks=content.blocks or None, unfurl_links=False, unfurl_media=False
+            )
         except (SlackClientError, OSError) as exc:
             raise unreachable(exc, "the incoming webhook") from exc
         if resp.status_code != 200:

@@ -32,7 +32,6 @@ from tracker.notify.slack.mrkdwn import (
     truncate,
 )
 
-
 # --------------------------------------------------------------------------- facts
 
 
@@ -88,8 +87,10 @@ def size_fields(sizes: Sequence[Variant]) -> list[str]:
     if dense:
         out.append("*Sizes*\n" + " · ".join(escape(v.size_label or fmt_b(v.params_total_b)) for v in dense))
     if moe:
-        out.append("*MoE (total / active)*\n" + " · ".join(
-            f"{fmt_b(v.params_total_b)} / {fmt_b(v.params_active_b)}" for v in moe))
+        out.append(
+            "*MoE (total / active)*\n"
+            + " · ".join(f"{fmt_b(v.params_total_b)} / {fmt_b(v.params_active_b)}" for v in moe)
+        )
     return out
 
 
@@ -163,12 +164,15 @@ def release_content(message: Message, *, variant_count: int | None = None) -> Sl
         link_text = link(message.release_url or message.url, message.artifact)
     blocks.append(section(f":link: {link_text}"))
     silent = getattr(message, "silent_for_days", None)
-    add_context(blocks, [
-        f"First seen {fmt_time(message.first_seen_at)}" if message.first_seen_at else "",
-        f"first release from this lab in {silent:.0f} days" if silent else "",
-        lag_text(message.created_at, message.first_seen_at, _lead_name(message)),
-        "tracker",
-    ])
+    add_context(
+        blocks,
+        [
+            f"First seen {fmt_time(message.first_seen_at)}" if message.first_seen_at else "",
+            f"first release from this lab in {silent:.0f} days" if silent else "",
+            lag_text(message.created_at, message.first_seen_at, _lead_name(message)),
+            "tracker",
+        ],
+    )
     return SlackContent(fit_blocks(blocks), release_fallback(message, count))
 
 
@@ -199,25 +203,34 @@ def variant_content(message: Message, *, follow_up: bool = False) -> SlackConten
     Lists every variant of the batch (``message.batch``; the event's artifact alone when empty).
     A follow-up names the release because it has no parent thread around it.
     """
-    batch = list(message.batch) or [Variant(name=message.artifact, url=message.url,
-                                            kinds=message.variant_kinds,
-                                            params_total_b=message.params_total_b,
-                                            params_active_b=message.params_active_b,
-                                            quantization=message.quantization)]
+    batch = list(message.batch) or [
+        Variant(
+            name=message.artifact,
+            url=message.url,
+            kinds=message.variant_kinds,
+            params_total_b=message.params_total_b,
+            params_active_b=message.params_active_b,
+            quantization=message.quantization,
+        )
+    ]
     n = len(batch)
     what = f"+{n} new variant{'s' if n != 1 else ''}"
     if follow_up:
-        title = f"{flag(message.country)} *{escape(short_lab(message.lab_name))} · {link(message.release_url, message.title)}*: {what}".strip()
+        lab = escape(short_lab(message.lab_name))
+        title = f"{flag(message.country)} *{lab} · {link(message.release_url, message.title)}*: {what}".strip()
     else:
         title = f"*{what}* of {escape(message.title)}"
     if message.variant_count:
         title += f" (now {message.variant_count} repos)"
     body = _lines_within([variant_line(v) for v in batch], SECTION_TEXT_MAX - len(title) - 1)
     blocks: list[Block] = [section(f"{title}\n{body}")]
-    add_context(blocks, [
-        f"First seen {fmt_time(seen)}" if (seen := message.artifact_first_seen_at or message.first_seen_at) else "",
-        lag_text(message.artifact_created_at, message.artifact_first_seen_at, message.artifact) if n == 1 else "",
-    ])
+    add_context(
+        blocks,
+        [
+            f"First seen {fmt_time(seen)}" if (seen := message.artifact_first_seen_at or message.first_seen_at) else "",
+            lag_text(message.artifact_created_at, message.artifact_first_seen_at, message.artifact) if n == 1 else "",
+        ],
+    )
     names = ", ".join(v.name for v in batch[:5]) + (f" and {n - 5} more" if n > 5 else "")
     text = truncate(escape(f"{message.lab_name} · {message.title}: {what}: {names}"), FALLBACK_TEXT_MAX)
     return SlackContent(fit_blocks(blocks), text)
@@ -229,17 +242,26 @@ def paper_content(message: Message) -> SlackContent:
     assert paper is not None
     authors = list(paper.authors)
     who = ", ".join(authors[:4]) + (" et al." if len(authors) > 4 else "")
-    meta = [b for b in (who, paper.primary_category,
-                        f"arXiv {paper.arxiv_id}" + (f"v{paper.version}" if paper.version else "")) if b]
+    meta = [
+        b
+        for b in (
+            who,
+            paper.primary_category,
+            f"arXiv {paper.arxiv_id}" + (f"v{paper.version}" if paper.version else ""),
+        )
+        if b
+    ]
     abstract = " ".join(paper.summary.split())
     head = f":page_facing_up: *{link(message.release_url or message.url, message.title)}*\n{escape(' · '.join(meta))}"
     blocks: list[Block] = [section(head)]
     if abstract:
         blocks.append(section(truncate(escape(abstract), 600)))
-    ctx = [f"{flag(message.country)} {escape(message.lab_name)}".strip(),
-           f"published {paper.published_at:%Y-%m-%d}" if paper.published_at else "",
-           f"first seen {fmt_time(message.first_seen_at)}",
-           link(paper.pdf_url, "PDF") if paper.pdf_url else ""]
+    ctx = [
+        f"{flag(message.country)} {escape(message.lab_name)}".strip(),
+        f"published {paper.published_at:%Y-%m-%d}" if paper.published_at else "",
+        f"first seen {fmt_time(message.first_seen_at)}",
+        link(paper.pdf_url, "PDF") if paper.pdf_url else "",
+    ]
     add_context(blocks, ctx)
     text = truncate(escape(f"{message.lab_name} paper: {message.title}"), FALLBACK_TEXT_MAX)
     return SlackContent(fit_blocks(blocks), text)
@@ -254,8 +276,10 @@ def test_content(*, channel: str, now: datetime) -> SlackContent:
     """The sample message ``tracker slack test`` posts (escaped like every alert)."""
     blocks = [
         {"type": "header", "text": plain("tracker · Slack test")},
-        section(f":white_check_mark: tracker can post to *{escape(channel)}*. New open-weight releases "
-                "will appear here as one message per release, with later variants in its thread."),
+        section(
+            f":white_check_mark: tracker can post to *{escape(channel)}*. New open-weight releases "
+            "will appear here as one message per release, with later variants in its thread."
+        ),
         context([f"sent {fmt_time(now)}"]),
     ]
     return SlackContent(blocks, escape(f"tracker Slack test: tracker can post to {channel}"))

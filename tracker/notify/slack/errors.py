@@ -19,17 +19,45 @@ from slack_sdk.webhook import WebhookResponse
 from tracker.errors import DeliveryError
 
 #: Slack API errors that retrying cannot fix (the delivery is recorded as failed).
-PERMANENT_ERRORS = frozenset({
-    "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-    "no_permission", "missing_scope", "not_allowed_token_type", "ekm_access_denied",
-    "channel_not_found", "not_in_channel", "is_archived", "restricted_action",
-    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "too_many_attachments",
-    "invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large",
-    "cant_update_message", "edit_window_closed", "message_not_found",
-    # incoming webhooks answer with these bodies
-    "invalid_token", "no_service", "no_service_id", "no_team", "team_disabled", "channel_is_archived",
-    "action_prohibited", "posting_to_general_channel_denied", "invalid_payload", "user_not_found",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+        "ekm_access_denied",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "cant_update_message",
+        "edit_window_closed",
+        "message_not_found",
+        # incoming webhooks answer with these bodies
+        "invalid_token",
+        "no_service",
+        "no_service_id",
+        "no_team",
+        "team_disabled",
+        "channel_is_archived",
+        "action_prohibited",
+        "posting_to_general_channel_denied",
+        "invalid_payload",
+        "user_not_found",
+    }
+)
 
 #: What to do about an error, in words (used by ``tracker slack test`` and delivery errors).
 ERROR_HINTS = {
@@ -39,7 +67,7 @@ ERROR_HINTS = {
     "account_inactive": "the token's user or app is deactivated",
     "missing_scope": "the bot lacks a scope: add chat:write (and channels:history for find_sent) and reinstall",
     "channel_not_found": "channel not found: check TRACKER_SLACK_CHANNEL (use the channel ID, e.g. C0123, "
-                         "for private channels) and that the bot can see it",
+    "for private channels) and that the bot can see it",
     "not_in_channel": "the bot is not a member of the channel: type /invite @<bot name> in it",
     "is_archived": "the channel is archived: unarchive it or choose another channel",
     "invalid_blocks": "Slack rejected the message blocks (a bug in tracker: please report it)",
@@ -86,17 +114,22 @@ def api_error(exc: SlackApiError, what: str) -> SlackDeliveryError:
     status = getattr(resp, "status_code", None)
     if status == 429 or code == "ratelimited":
         retry_after = retry_after_s(getattr(resp, "headers", None))
-        return SlackDeliveryError(f"Slack rate-limited {what} (retry after {retry_after or '?'} s)",
-                                  code="ratelimited", retry_after=retry_after)
+        return SlackDeliveryError(
+            f"Slack rate-limited {what} (retry after {retry_after or '?'} s)",
+            code="ratelimited",
+            retry_after=retry_after,
+        )
     hint = ERROR_HINTS.get(code)
-    return SlackDeliveryError(f"Slack refused {what}: {code}" + (f" ({hint})" if hint else ""),
-                              code=code, permanent=code in PERMANENT_ERRORS)
+    return SlackDeliveryError(
+        f"Slack refused {what}: {code}" + (f" ({hint})" if hint else ""), code=code, permanent=code in PERMANENT_ERRORS
+    )
 
 
 def unreachable(exc: Exception, where: str) -> SlackDeliveryError:
     """A transient ``SlackDeliveryError`` (code ``unreachable``) for a network failure talking to ``where``."""
-    return SlackDeliveryError(f"Slack is unreachable at {where}: {exc} (check the network and TRACKER_SLACK_API_URL)",
-                              code="unreachable")
+    return SlackDeliveryError(
+        f"Slack is unreachable at {where}: {exc} (check the network and TRACKER_SLACK_API_URL)", code="unreachable"
+    )
 
 
 def webhook_error(resp: WebhookResponse, what: str) -> SlackDeliveryError:
@@ -109,9 +142,15 @@ def webhook_error(resp: WebhookResponse, what: str) -> SlackDeliveryError:
     code = body if re.fullmatch(r"[a-z_]+", body) else f"http_{resp.status_code}"
     if resp.status_code == 429:
         retry_after = retry_after_s(resp.headers)
-        return SlackDeliveryError(f"Slack webhook rate-limited {what} (retry after {retry_after or '?'} s)",
-                                  code="ratelimited", retry_after=retry_after)
+        return SlackDeliveryError(
+            f"Slack webhook rate-limited {what} (retry after {retry_after or '?'} s)",
+            code="ratelimited",
+            retry_after=retry_after,
+        )
     hint = ERROR_HINTS.get(code)
     permanent = code in PERMANENT_ERRORS or resp.status_code in (400, 403, 404, 410)
-    return SlackDeliveryError(f"Slack webhook refused {what}: {resp.status_code} {code}"
-                              + (f" ({hint})" if hint else ""), code=code, permanent=permanent)
+    return SlackDeliveryError(
+        f"Slack webhook refused {what}: {resp.status_code} {code}" + (f" ({hint})" if hint else ""),
+        code=code,
+        permanent=permanent,
+    )

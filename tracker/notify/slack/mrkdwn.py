@@ -73,8 +73,14 @@ def link(url: str | None, label: object) -> str:
     label_s = escape(label).replace("|", "¦")
     if not url or not re.match(r"^https?://", url, re.IGNORECASE):
         return label_s
-    safe = (url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
-            .replace("\n", "").replace("&", "&amp;"))
+    safe = (
+        url.replace("|", "%7C")
+        .replace(">", "%3E")
+        .replace("<", "%3C")
+        .replace(" ", "%20")
+        .replace("\n", "")
+        .replace("&", "&amp;")
+    )
     return f"<{safe}|{label_s}>"
 
 

@@ -64,9 +64,15 @@ class SlackNotifier:
         ValueError: neither a client nor a webhook.
     """
 
-    def __init__(self, *, client: WebClient | None = None, channel: str | None = None,
-                 webhook: WebhookClient | None = None, pacer: ChannelPacer | None = None,
-                 history_limit: int = 200):
+    def __init__(
+        self,
+        *,
+        client: WebClient | None = None,
+        channel: str | None = None,
+        webhook: WebhookClient | None = None,
+        pacer: ChannelPacer | None = None,
+        history_limit: int = 200,
+    ):
         if client is None and webhook is None:
             raise ValueError("SlackNotifier needs a WebClient or a WebhookClient")
         self.client, self.channel, self.webhook = client, channel, webhook
@@ -90,8 +96,9 @@ class SlackNotifier:
                 funnel.pacer = pacer
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, channel: str | None,
-                      sleep: Callable[[float], None] = time.sleep) -> SlackNotifier:
+    def from_settings(
+        cls, settings: Settings, *, channel: str | None, sleep: Callable[[float], None] = time.sleep
+    ) -> SlackNotifier:
         """Build from ``TRACKER_SLACK_*`` settings (bot token preferred over webhook).
 
         Args:
@@ -104,18 +111,23 @@ class SlackNotifier:
             ValueError: neither a bot token nor a webhook URL is configured.
         """
         handlers = retry_handlers(settings, sleep=sleep)
-        pacer = shared_pacer(settings.slack.min_interval_s) if sleep is time.sleep else ChannelPacer(
-            settings.slack.min_interval_s, sleep=sleep)
+        pacer = (
+            shared_pacer(settings.slack.min_interval_s)
+            if sleep is time.sleep
+            else ChannelPacer(settings.slack.min_interval_s, sleep=sleep)
+        )
         timeout = int(settings.http.timeout)
         if settings.slack.bot_token:
-            client = WebClient(token=settings.slack.bot_token.get_secret_value(),
-                               base_url=settings.slack.api_url.rstrip("/") + "/",
-                               timeout=timeout, retry_handlers=handlers)
+            client = WebClient(
+                token=settings.slack.bot_token.get_secret_value(),
+                base_url=settings.slack.api_url.rstrip("/") + "/",
+                timeout=timeout,
+                retry_handlers=handlers,
+            )
             return cls(client=client, channel=channel or settings.slack.channel, pacer=pacer)
         if settings.slack.webhook_url is None:
             raise ValueError("Slack is not configured: set TRACKER_SLACK_BOT_TOKEN or TRACKER_SLACK_WEBHOOK_URL")
-        webhook = WebhookClient(settings.slack.webhook_url.get_secret_value(), timeout=timeout,
-                                retry_handlers=handlers)
+        webhook = WebhookClient(settings.slack.webhook_url.get_secret_value(), timeout=timeout, retry_handlers=handlers)
         return cls(webhook=webhook, pacer=pacer)
 
     # ------------------------------------------------------------------ Notifier protocol
@@ -193,5 +205,10 @@ class SlackNotifier:
         assert self._api is not None  # __init__ requires a client or a webhook
         auth = self._api.call("auth.test", "the token")
         data = self._api.post(test_content(channel=self.channel or "?", now=now), what="the test message")
-        return {"mode": "bot", "channel": data.get("channel"), "ts": data.get("ts"),
-                "team": auth.get("team"), "user": auth.get("user")}
+        return {
+            "mode": "bot",
+            "channel": data.get("channel"),
+            "ts": data.get("ts"),
+            "team": auth.get("team"),
+            "user": auth.get("user"),
+        }

@@ -33,8 +33,13 @@ class ChannelPacer:
         sleep (Callable[[float], None]): how to wait (injectable for tests).
     """
 
-    def __init__(self, min_interval_s: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        min_interval_s: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.min_interval_s, self.clock, self.sleep = min_interval_s, clock, sleep
         self._next: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -73,8 +78,9 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
         sleep (Callable[[float], None]): injectable for tests.
     """
 
-    def __init__(self, max_retry_count: int = 2, *, max_wait_s: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, max_retry_count: int = 2, *, max_wait_s: float = 30.0, sleep: Callable[[float], None] = time.sleep
+    ):
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait_s, self.sleep = max_wait_s, sleep
 
@@ -96,5 +102,7 @@ class RetryAfterHandler(RateLimitErrorRetryHandler):
 
 def retry_handlers(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> list[RetryHandler]:
     """The retry handlers every Slack client gets: 429 ``Retry-After`` and connection errors."""
-    return [RetryAfterHandler(max_retry_count=2, max_wait_s=settings.slack.max_retry_after_s, sleep=sleep),
-            ConnectionErrorRetryHandler(max_retry_count=2)]
+    return [
+        RetryAfterHandler(max_retry_count=2, max_wait_s=settings.slack.max_retry_after_s, sleep=sleep),
+        ConnectionErrorRetryHandler(max_retry_count=2),
+    ]

@@ -35,7 +35,12 @@ from tracker.notify.slack.mrkdwn import (
 
 #: Emoji (Slack short codes) per status.
 STATUS_EMOJI = {BURSTING: ":fire:", QUIET: ":zzz:", ON_CADENCE: ":white_check_mark:", NEW: ":seedling:"}
-STATUS_TITLE = {BURSTING: "Bursting", QUIET: "Quiet", ON_CADENCE: "On cadence", NEW: "New (too little history to judge)"}
+STATUS_TITLE = {
+    BURSTING: "Bursting",
+    QUIET: "Quiet",
+    ON_CADENCE: "On cadence",
+    NEW: "New (too little history to judge)",
+}
 
 
 def lines_within(lines: list[str], limit: int) -> str:
@@ -60,8 +65,11 @@ def _dates(pulse: Pulse) -> str:
     tz = ZoneInfo(pulse.timezone)
     first = pulse.start.astimezone(tz).date()
     last = (pulse.end.astimezone(tz) - timedelta(seconds=1)).date()
-    span = (f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}" if first.year == last.year
-            else f"{first:%b} {first.day}, {first.year} – {last:%b} {last.day}, {last.year}")
+    span = (
+        f"{first:%b} {first.day} – {last:%b} {last.day}, {last.year}"
+        if first.year == last.year
+        else f"{first:%b} {first.day}, {first.year} – {last:%b} {last.day}, {last.year}"
+    )
     return f"{span} ({pulse.timezone})"
 
 
@@ -89,13 +97,16 @@ def status_lines(statuses: tuple[LabStatusView, ...], names: dict[str, str]) -> 
         group = [s for s in statuses if s.status == status]
         if not group:
             continue
+
         def name(s: LabStatusView) -> str:
             return escape(short_lab(names.get(s.lab, s.lab)))
+
         if status == BURSTING:
             items = [f"{name(s)} ({s.releases_7d} releases in 7 days)" for s in group]
         elif status == QUIET:
-            items = [f"{name(s)} ({s.days_since_last:.0f} days silent, usually every {s.median_gap_days:.0f})"
-                     for s in group]
+            items = [
+                f"{name(s)} ({s.days_since_last:.0f} days silent, usually every {s.median_gap_days:.0f})" for s in group
+            ]
         else:
             items = [name(s) for s in group]
         lines.append(f"{STATUS_EMOJI[status]} *{STATUS_TITLE[status]}*: {', '.join(items)}")
@@ -114,17 +125,21 @@ def pulse_content(pulse: Pulse, *, dashboard_url: str | None = None) -> SlackCon
     """
     labs_n = len(pulse.labs)
     what = "release" if pulse.total == 1 else "releases"
-    summary = (f"*{pulse.total} open-weight {what}* from {labs_n} lab{'s' if labs_n != 1 else ''}, "
-               f"{escape(_dates(pulse))}")
+    summary = (
+        f"*{pulse.total} open-weight {what}* from {labs_n} lab{'s' if labs_n != 1 else ''}, {escape(_dates(pulse))}"
+    )
     if not pulse.complete:
         summary += f", counted up to {pulse.as_of:%a %H:%M} UTC (week in progress)"
-    blocks: list[Block] = [{"type": "header", "text": plain(escape(f"Weekly pulse · {pulse.week}"))},
-                           section(summary)]
+    blocks: list[Block] = [{"type": "header", "text": plain(escape(f"Weekly pulse · {pulse.week}"))}, section(summary)]
     if pulse.countries:
         lines = [country_line(c) for c in pulse.countries]
         body = lines_within(lines, SECTION_TEXT_MAX - 40)
-        blocks.append(section(f"*By country* (share of this week's releases vs the {pulse.trailing_weeks} weeks "
-                              f"before, {pulse.trailing_total} releases)\n{body}"))
+        blocks.append(
+            section(
+                f"*By country* (share of this week's releases vs the {pulse.trailing_weeks} weeks "
+                f"before, {pulse.trailing_total} releases)\n{body}"
+            )
+        )
     if pulse.labs:
         body = lines_within([lab_line(w) for w in pulse.labs], SECTION_TEXT_MAX - 20)
         blocks.append(section(f"*By lab*\n{body}"))
@@ -137,15 +152,21 @@ def pulse_content(pulse: Pulse, *, dashboard_url: str | None = None) -> SlackCon
     if dashboard_url:
         base = dashboard_url.rstrip("/")
         blocks.append(section(f":bar_chart: {link(base + '/', 'Cadence chart and history on the dashboard')}"))
-    blocks.append(context([
-        "tracker weekly pulse",
-        "one release per launch (models)" if pulse.kinds == ("model",) else "one release per launch",
-        f"quiet = silent for more than {pulse.rules.quiet_factor_k:g}× the median gap; "
-        f"bursting = {pulse.rules.burst_min_releases}+ releases in 7 days",
-    ]))
+    blocks.append(
+        context(
+            [
+                "tracker weekly pulse",
+                "one release per launch (models)" if pulse.kinds == ("model",) else "one release per launch",
+                f"quiet = silent for more than {pulse.rules.quiet_factor_k:g}× the median gap; "
+                f"bursting = {pulse.rules.burst_min_releases}+ releases in 7 days",
+            ]
+        )
+    )
     top = ", ".join(f"{c.country} {c.releases}" for c in pulse.countries if c.releases)
-    text = escape(f"Weekly pulse {pulse.week}: {pulse.total} {what} from {labs_n} lab{'s' if labs_n != 1 else ''}"
-                  + (f" ({top})" if top else ""))
+    text = escape(
+        f"Weekly pulse {pulse.week}: {pulse.total} {what} from {labs_n} lab{'s' if labs_n != 1 else ''}"
+        + (f" ({top})" if top else "")
+    )
     return SlackContent(fit_blocks(blocks), text[:FALLBACK_TEXT_MAX])
 
 
@@ -158,8 +179,10 @@ def cadence_alert_content(message: Message) -> SlackContent:
     header = f"{short_lab(message.lab_name)} · {message.title}"
     intro = f"{emoji} {flag(message.country)} *{escape(message.lab_name)}*: {escape(message.title)}"
     body = "\n".join(f"• {escape(f)}" for f in message.facts)
-    blocks: list[Block] = [{"type": "header", "text": plain(escape(header))},
-                           section(f"{intro}\n{body}" if body else intro),
-                           context(["tracker cadence alert"])]
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(escape(header))},
+        section(f"{intro}\n{body}" if body else intro),
+        context(["tracker cadence alert"]),
+    ]
     text = escape(f"{message.lab_name} is {'quiet' if message.event == 'lab_quiet' else 'bursting'}: {message.title}")
     return SlackContent(fit_blocks(blocks), text[:FALLBACK_TEXT_MAX])

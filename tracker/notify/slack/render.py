@@ -91,9 +91,11 @@ def render_pulse(out: Outgoing, where: Where) -> SlackContent:
     payload = out.payload
     chart = None
     if payload.get("chart_png_b64"):
-        chart = SlackChart(png=base64.b64decode(payload["chart_png_b64"]),
-                           filename=payload.get("chart_filename") or "pulse.png",
-                           title=payload.get("chart_title") or "Releases per ISO week")
+        chart = SlackChart(
+            png=base64.b64decode(payload["chart_png_b64"]),
+            filename=payload.get("chart_filename") or "pulse.png",
+            title=payload.get("chart_title") or "Releases per ISO week",
+        )
     return SlackContent(list(payload.get("blocks") or []), str(payload.get("text") or "Weekly pulse"), chart=chart)
 
 

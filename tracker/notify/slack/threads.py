@@ -79,8 +79,10 @@ class ReleaseThreads:
         channel_id, ts = found
         count = max(out.message.variant_count, 1) if out.message else 1
         if out.thread is not None:
-            return SendResult(external_ref={"channel": channel_id, "ts": ts, "thread_ts": out.thread.ts},
-                              thread=ThreadRef(channel_id, out.thread.ts, max(out.thread.variant_count, count)))
+            return SendResult(
+                external_ref={"channel": channel_id, "ts": ts, "thread_ts": out.thread.ts},
+                thread=ThreadRef(channel_id, out.thread.ts, max(out.thread.variant_count, count)),
+            )
         return SendResult(external_ref={"channel": channel_id, "ts": ts}, thread=ThreadRef(channel_id, ts, count))
 
     # ------------------------------------------------------------------ batches of one poll
@@ -100,11 +102,14 @@ class ReleaseThreads:
         data = api.post(RENDERERS["parent"](out, where), what="the release message", metadata=delivery_metadata(out))
         channel_id, ts = data.get("channel") or api.channel_id or "", str(data.get("ts", ""))
         self._remember_batch(message)
-        return SendResult(external_ref={"channel": channel_id, "ts": ts},
-                          thread=ThreadRef(channel_id, ts, max(message.variant_count, 1)))
+        return SendResult(
+            external_ref={"channel": channel_id, "ts": ts},
+            thread=ThreadRef(channel_id, ts, max(message.variant_count, 1)),
+        )
 
-    def _send_in_thread(self, api: SlackApi, out: Outgoing, message: Message, thread: ThreadRef,
-                        where: Where) -> SendResult:
+    def _send_in_thread(
+        self, api: SlackApi, out: Outgoing, message: Message, thread: ThreadRef, where: Where
+    ) -> SendResult:
         known = message.variant_count
         folded = message.is_release or message.in_parent or self._batch_seen(message)
         if not folded and message.batch_key and api.batch_posted(thread, message.batch_key):
@@ -115,14 +120,23 @@ class ReleaseThreads:
             count = max(thread.variant_count, known)
             if count > thread.variant_count or message.is_release:
                 api.update(thread, release_content(message, variant_count=count))
-            return SendResult(external_ref={"channel": thread.channel_id, "ts": thread.ts, "folded": True},
-                              thread=ThreadRef(thread.channel_id, thread.ts, count))
-        data = api.post(RENDERERS["reply"](out, where), what="the variant reply", metadata=delivery_metadata(out),
-                        thread_ts=thread.ts)
+            return SendResult(
+                external_ref={"channel": thread.channel_id, "ts": thread.ts, "folded": True},
+                thread=ThreadRef(thread.channel_id, thread.ts, count),
+            )
+        data = api.post(
+            RENDERERS["reply"](out, where),
+            what="the variant reply",
+            metadata=delivery_metadata(out),
+            thread_ts=thread.ts,
+        )
         self._remember_batch(message)
         count = max(thread.variant_count, known) if known else thread.variant_count + max(len(message.batch), 1)
-        ref = {"channel": data.get("channel") or thread.channel_id, "ts": str(data.get("ts", "")),
-               "thread_ts": thread.ts}
+        ref = {
+            "channel": data.get("channel") or thread.channel_id,
+            "ts": str(data.get("ts", "")),
+            "thread_ts": thread.ts,
+        }
         try:
             api.update(thread, release_content(message, variant_count=count))
         except SlackDeliveryError as exc:  # the reply is out: do not resend it; the next update fixes the count

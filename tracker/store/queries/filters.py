@@ -93,17 +93,16 @@ def release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
         stmt = stmt.where(Release.baseline == flt.baseline)
     if flt.q:
         pattern = like_pattern(flt.q)
-        named = exists().where(Artifact.release_id == Release.id,
-                               Artifact.name.ilike(pattern, escape="\\"))
+        named = exists().where(Artifact.release_id == Release.id, Artifact.name.ilike(pattern, escape="\\"))
         stmt = stmt.where(or_(Release.title.ilike(pattern, escape="\\"), named))
     if flt.min_params is not None:
-        stmt = stmt.where(exists().where(Artifact.release_id == Release.id,
-                                         Artifact.params_total_b >= flt.min_params))
+        stmt = stmt.where(exists().where(Artifact.release_id == Release.id, Artifact.params_total_b >= flt.min_params))
     if flt.after is not None:
         at, release_id = flt.after
         # Row-value "(released_at, id) < (at, id)" written so both backends use the
         # (released_at, id) index as a range condition.
-        stmt = stmt.where(Release.released_at <= at,
-                          or_(Release.released_at < at, and_(Release.released_at == at, Release.id < release_id)))
+        stmt = stmt.where(
+            Release.released_at <= at,
+            or_(Release.released_at < at, and_(Release.released_at == at, Release.id < release_id)),
+        )
     return stmt
-

@@ -56,4 +56,3 @@ def lab_summaries(*, session: Session) -> list[tuple[Lab, int, datetime | None]]
             latest = datetime.fromisoformat(latest)
         out.append((lab, count, as_utc(latest) if latest else None))
     return out
-

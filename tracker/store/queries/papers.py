@@ -14,8 +14,13 @@ from tracker.store.queries.filters import like_pattern
 
 
 def list_papers(
-    *, session: Session, lab: str | None = None, since: datetime | None = None,
-    until: datetime | None = None, q: str | None = None, limit: int = 50,
+    *,
+    session: Session,
+    lab: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: str | None = None,
+    limit: int = 50,
 ) -> Sequence[Artifact]:
     """Return paper artifacts (arXiv), newest ``created_at`` (v1 published, UTC) first.
 
@@ -40,13 +45,18 @@ def list_papers(
 
 def papers_for_release(*, session: Session, release_id: int) -> list[tuple[Artifact, str]]:
     """Return the paper artifacts linked to a release with how (``tag`` | ``title``), oldest paper first."""
-    stmt = (select(Artifact, ReleasePaper.via).join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
-            .where(ReleasePaper.release_id == release_id).order_by(Artifact.created_at, Artifact.id))
+    stmt = (
+        select(Artifact, ReleasePaper.via)
+        .join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
+        .where(ReleasePaper.release_id == release_id)
+        .order_by(Artifact.created_at, Artifact.id)
+    )
     return [(paper, via) for paper, via in session.execute(stmt)]
 
 
-def releases_for_paper(*, session: Session, paper_id: int | None = None,
-                       arxiv_id: str | None = None) -> list[tuple[Release, str]]:
+def releases_for_paper(
+    *, session: Session, paper_id: int | None = None, arxiv_id: str | None = None
+) -> list[tuple[Release, str]]:
     """Return the model releases linked to a paper (by artifact id or arXiv id), newest first.
 
     Raises:
@@ -54,13 +64,15 @@ def releases_for_paper(*, session: Session, paper_id: int | None = None,
     """
     if paper_id is None and arxiv_id is None:
         raise ValueError("releases_for_paper needs paper_id or arxiv_id")
-    stmt = (select(Release, ReleasePaper.via).join(ReleasePaper, ReleasePaper.release_id == Release.id)
-            .join(Artifact, Artifact.id == ReleasePaper.paper_id)
-            .options(selectinload(Release.lab))
-            .order_by(Release.released_at.desc(), Release.id.desc()))
+    stmt = (
+        select(Release, ReleasePaper.via)
+        .join(ReleasePaper, ReleasePaper.release_id == Release.id)
+        .join(Artifact, Artifact.id == ReleasePaper.paper_id)
+        .options(selectinload(Release.lab))
+        .order_by(Release.released_at.desc(), Release.id.desc())
+    )
     if paper_id is not None:
         stmt = stmt.where(Artifact.id == paper_id)
     else:
         stmt = stmt.where(Artifact.source == "arxiv", Artifact.external_id == re.sub(r"v\d+$", "", arxiv_id or ""))
     return [(release, via) for release, via in session.execute(stmt)]
-

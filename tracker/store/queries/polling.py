@@ -64,9 +64,7 @@ def get_known_artifacts(
     }
 
 
-def find_recent_release(
-    *, session: Session, lab_id: int, family: str, kind: str, since: datetime
-) -> Release | None:
+def find_recent_release(*, session: Session, lab_id: int, family: str, kind: str, since: datetime) -> Release | None:
     """Return the newest release of ``family`` for the lab released at or after ``since`` (UTC)."""
     stmt = (
         select(Release)
@@ -84,6 +82,8 @@ def find_recent_release(
 
 def stored_external_ids(*, session: Session, source: str, external_ids: Sequence[str]) -> set[str]:
     """Return which of ``external_ids`` are stored as artifacts of ``source`` (any lab)."""
-    return set(session.scalars(
-        select(Artifact.external_id).where(Artifact.source == source, Artifact.external_id.in_(external_ids))
-    ))
+    return set(
+        session.scalars(
+            select(Artifact.external_id).where(Artifact.source == source, Artifact.external_id.in_(external_ids))
+        )
+    )

@@ -14,14 +14,15 @@ from tracker.store.models import Artifact, Lab, Release, ReleasePaper
 from tracker.store.queries.filters import ReleaseFilter, like_pattern, release_query
 from tracker.store.serialize import release_dict
 
-
 #: Eager loads for serialising releases (``tracker.store.serialize.release_to_dict``) in a fixed
 #: number of queries per page, whatever its size: lab, artifacts, linked papers, and for paper
 #: releases the model releases their papers are linked to.
 RELEASE_LOADS = (
     selectinload(Release.lab),
-    selectinload(Release.artifacts).selectinload(Artifact.model_links)
-    .selectinload(ReleasePaper.release).selectinload(Release.lab),
+    selectinload(Release.artifacts)
+    .selectinload(Artifact.model_links)
+    .selectinload(ReleasePaper.release)
+    .selectinload(Release.lab),
     selectinload(Release.paper_links).selectinload(ReleasePaper.paper),
 )
 
@@ -43,7 +44,8 @@ def _rare_q_release_ids(session: Session, q: str) -> set[int] | None:
         return None
     pattern = like_pattern(q)
     probe = (
-        select(Release.id.label("id")).where(Release.title.ilike(pattern, escape="\\"))
+        select(Release.id.label("id"))
+        .where(Release.title.ilike(pattern, escape="\\"))
         .union_all(select(Artifact.release_id).where(Artifact.name.ilike(pattern, escape="\\")))
         .limit(RARE_Q_MATCHES + 1)
     )
@@ -73,10 +75,20 @@ def list_releases(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> 
 _PAPER_COLUMNS = (Artifact.external_id, Artifact.version, Artifact.name, Artifact.url, Artifact.created_at)
 _PAGE_LABS = select(Lab.id, Lab.slug, Lab.name, Lab.country).where(Lab.id.in_(bindparam("ids", expanding=True)))
 _PAGE_ARTIFACTS = (
-    select(Artifact.id, Artifact.release_id, Artifact.source, *_PAPER_COLUMNS, Artifact.first_seen_at,
-           Artifact.withdrawn_at, Artifact.kinds, Artifact.size_label, Artifact.params_total_b,
-           Artifact.params_active_b, Artifact.quantization,
-           case((Artifact.source == "arxiv", Artifact.attrs)).label("attrs"))
+    select(
+        Artifact.id,
+        Artifact.release_id,
+        Artifact.source,
+        *_PAPER_COLUMNS,
+        Artifact.first_seen_at,
+        Artifact.withdrawn_at,
+        Artifact.kinds,
+        Artifact.size_label,
+        Artifact.params_total_b,
+        Artifact.params_active_b,
+        Artifact.quantization,
+        case((Artifact.source == "arxiv", Artifact.attrs)).label("attrs"),
+    )
     .where(Artifact.release_id.in_(bindparam("ids", expanding=True)))
     .order_by(Artifact.release_id, Artifact.id)
 )
@@ -88,13 +100,25 @@ _PAGE_PAPER_LINKS = (
 )
 _PAGE_MODEL_LINKS = (
     select(ReleasePaper.paper_id, Release.id, Lab.slug, Release.title, Release.released_at, ReleasePaper.via)
-    .join(Release, Release.id == ReleasePaper.release_id).join(Lab, Lab.id == Release.lab_id)
+    .join(Release, Release.id == ReleasePaper.release_id)
+    .join(Lab, Lab.id == Release.lab_id)
     .where(ReleasePaper.paper_id.in_(bindparam("ids", expanding=True)))
     .order_by(ReleasePaper.paper_id, ReleasePaper.id)
 )
-_RELEASE_COLUMNS = (Release.id, Release.lab_id, Release.title, Release.kind, Release.released_at,
-                    Release.first_seen_at, Release.baseline, Release.url, Release.significance,
-                    Release.derivative, Release.new_base, Release.adoption_count)
+_RELEASE_COLUMNS = (
+    Release.id,
+    Release.lab_id,
+    Release.title,
+    Release.kind,
+    Release.released_at,
+    Release.first_seen_at,
+    Release.baseline,
+    Release.url,
+    Release.significance,
+    Release.derivative,
+    Release.new_base,
+    Release.adoption_count,
+)
 
 
 def list_release_dicts(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> list[dict[str, Any]]:
@@ -126,15 +150,13 @@ def list_release_dicts(*, session: Session, flt: ReleaseFilter = ReleaseFilter()
     if paper_of:
         for paper_id, *link in conn.execute(_PAGE_MODEL_LINKS, {"ids": sorted(paper_of)}).all():
             models[paper_of[paper_id]].append(tuple(link))
-    return [release_dict(r, labs[r.lab_id], artifacts[r.id], linked_papers=linked[r.id], model_links=models[r.id])
-            for r in page]
+    return [
+        release_dict(r, labs[r.lab_id], artifacts[r.id], linked_papers=linked[r.id], model_links=models[r.id])
+        for r in page
+    ]
 
 
 def get_release(*, session: Session, release_id: int) -> Release | None:
     """Return the release with ``release_id`` (lab and artifacts loaded), or None."""
-    stmt = (
-        select(Release)
-        .where(Release.id == release_id)
-        .options(*RELEASE_LOADS)
-    )
+    stmt = select(Release).where(Release.id == release_id).options(*RELEASE_LOADS)
     return session.scalars(stmt).one_or_none()
