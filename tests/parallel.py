@@ -33,8 +33,8 @@ SHARED_SETUP_MODULES = frozenset(
         "tests/integration/test_api.py",
         "tests/integration/test_dashboard_browser.py",
         "tests/integration/test_stats_cli.py",
-        "tests/unit/test_replay.py",
-        "tests/unit/test_slack_blocks.py",
+        "tests/unit/replay/test_replay.py",
+        "tests/unit/notify/test_slack_blocks.py",
     }
 )
 

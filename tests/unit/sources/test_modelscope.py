@@ -18,7 +18,7 @@ from tracker.http import make_client
 from tracker.sources import modelscope as ms
 from tracker.watchlist import LabConfig
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "modelscope"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "modelscope"
 ENDPOINT = "http://modelscope.test"
 
 

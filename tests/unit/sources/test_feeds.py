@@ -17,7 +17,7 @@ from tracker.http import make_client
 from tracker.sources import feeds
 from tracker.watchlist import LabConfig
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "feeds"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 FEED = "http://93.184.216.34/blog/index.xml"  # a public IP literal: no DNS needed in tests
 
 

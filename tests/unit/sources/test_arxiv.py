@@ -18,7 +18,7 @@ from tracker.http import make_client
 from tracker.sources import arxiv, get_source
 from tracker.watchlist import LabConfig
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "arxiv"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "arxiv"
 ENDPOINT = "http://arxiv.test/api/query"
 
 

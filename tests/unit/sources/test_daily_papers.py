@@ -16,7 +16,7 @@ from tracker.http import make_client
 from tracker.sources import daily_papers as dp
 from tracker.watchlist import LabConfig
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "daily_papers"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "daily_papers"
 HUB = "http://hub.test"
 
 

@@ -18,7 +18,7 @@ from tracker.sources import github
 from tracker.sources.feeds import parse_feed
 from tracker.watchlist import LabConfig
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "github"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github"
 WEB, API = "http://github.test", "http://api.github.test"
 
 

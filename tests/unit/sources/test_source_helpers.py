@@ -17,7 +17,7 @@ from tracker.sources import _fields as fields
 from tracker.sources import _scopes as scopes
 from tracker.sources import _xml as xml
 
-FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 ITEM = {
     "name": "x",
     "n": 3,

@@ -8,7 +8,7 @@ from pathlib import Path
 from tracker.config import Settings, flat_settings
 from tracker.config.env_example import render
 
-ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+ENV_EXAMPLE = Path(__file__).resolve().parents[3] / ".env.example"
 
 
 def test_env_example_lists_every_setting() -> None:

@@ -18,7 +18,7 @@ from tracker.sources import get_source
 from tracker.sources import huggingface as hf
 from tracker.watchlist import LabConfig
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "hf"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "hf"
 HUB = "http://hub.test"
 
 
