@@ -79,6 +79,25 @@ class EventType(enum.StrEnum):
     PAPER_REVISED = "paper_revised"  # a new arXiv version of a known paper
     LAB_QUIET = "lab_quiet"  # a lab silent for longer than k x its median gap (tracker.briefings.cadence_alerts)
     LAB_BURST = "lab_burst"  # a lab with >= n releases in 7 days (tracker.briefings.cadence_alerts)
+    RELEASE_WITHDRAWN = "release_withdrawn"  # every artifact of an announced release was withdrawn
+    RELEASE_RESTORED = "release_restored"  # a release announced as withdrawn is listed again
+    ORG_MOVE = "org_move"  # established repos moved into a watched org: one notice, never release alerts
+    PAPER_LINKED = "paper_linked"  # a technical report joined its launch (edit the launch's alert, reply)
+    LAUNCH_LINKED = "launch_linked"  # weights arrived for a paper announced before them (reply in its thread)
+
+
+class ReleasedAtSource(enum.StrEnum):
+    """What a release's ``released_at`` rests on; the value is stored in the database.
+
+    Only a live detection knows when a thing became public (the first poll that saw it); history
+    recorded on tracker's first listing of a scope is dated by what the source says, which for a
+    Hub repo is its creation, often private and days or weeks before it went public.
+    """
+
+    FIRST_SEEN = "first_seen"  # the first poll that listed it (a live detection)
+    CREATED_AT = "created_at"  # the source's creation time (Hub createdAt): public at or after it
+    PUBLISHED = "published"  # the source's publication time (arXiv v1, a feed entry's date)
+    UNKNOWN = "unknown"  # nothing better than tracker's own first sight, which came much later
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,8 @@ class _LabModel(BaseModel):
     modelscope_orgs: tuple[str, ...] = ()
     github: tuple[str, ...] = ()
     arxiv_queries: tuple[str, ...] = ()
+    arxiv_teams: tuple[str, ...] = ()
+    arxiv_authors: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     poll_interval: float | None = Field(default=None, gt=0)
 
@@ -129,7 +131,11 @@ class LabConfig:
         country (str): ISO 3166-1 alpha-2 code (``CN``).
         tier (str): ``primary``, ``secondary`` or ``comparator``.
         hf_orgs (tuple[str, ...]): Hugging Face orgs, current and former (``zai-org``, ``THUDM``).
-        arxiv_queries (tuple[str, ...]): arXiv ``search_query`` strings (``au:"Qwen Team"``).
+        arxiv_queries (tuple[str, ...]): extra arXiv ``search_query`` strings, sent as written.
+        arxiv_teams (tuple[str, ...]): the lab's team author names on arXiv (``Qwen Team``,
+            ``DeepSeek-AI``): one of them among a paper's authors attributes it to the lab.
+        arxiv_authors (tuple[str, ...]): people who publish the lab's reports; one alone is never
+            evidence (namesakes), two on one paper are.
         modelscope_orgs / github / feeds: other sources (optional).
         poll_interval (float, optional): seconds; overrides ``TRACKER_POLL_INTERVAL`` for this lab.
     """
@@ -140,6 +146,8 @@ class LabConfig:
     tier: str = "primary"
     hf_orgs: tuple[str, ...] = ()
     arxiv_queries: tuple[str, ...] = ()
+    arxiv_teams: tuple[str, ...] = ()
+    arxiv_authors: tuple[str, ...] = ()
     modelscope_orgs: tuple[str, ...] = ()
     github: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()

@@ -31,6 +31,7 @@ from tracker.config.groups import (
     SlackSettings,
     WorkerSettings,
 )
+from tracker.config.releases import GroupingSettings, PaperSettings
 from tracker.config.settings import Settings
 
 __all__ = [
@@ -46,9 +47,11 @@ __all__ = [
     "FeedsSettings",
     "FlatSetting",
     "GitHubSettings",
+    "GroupingSettings",
     "HttpSettings",
     "HubSettings",
     "ModelScopeSettings",
+    "PaperSettings",
     "PollingSettings",
     "PulseSettings",
     "Settings",

@@ -188,6 +188,15 @@ class DeliverySettings(SettingsGroup):
             "unknown). Keep it longer than the deliver task's hard time limit."
         ),
     )
+    email_fold_s: float = setting(
+        600.0,
+        env="email_fold_s",
+        ge=0,
+        doc=(
+            "Seconds an email alert waits before it is sent, so the variants found meanwhile are folded into "
+            "it: one email per release; later variants go to the digest."
+        ),
+    )
 
 
 class SlackSettings(SettingsGroup):

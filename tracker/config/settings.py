@@ -41,6 +41,7 @@ from tracker.config.groups import (
     SlackSettings,
     WorkerSettings,
 )
+from tracker.config.releases import GroupingSettings, PaperSettings
 from tracker.errors import ConfigError
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
         hub, arxiv, polling, http, slack, email, api, modelscope, github, feeds, worker: groups
             (``HubSettings``...), one per concern.
         log_level (str): DEBUG, INFO, WARNING, ERROR or CRITICAL.
-        delivery, cadence, pulse, digest: more groups (``DeliverySettings``...).
+        delivery, cadence, pulse, digest, grouping, papers: more groups (``DeliverySettings``...).
     """
 
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -108,6 +109,8 @@ class Settings(BaseSettings):
     cadence: CadenceSettings = Field(default_factory=CadenceSettings)
     pulse: PulseSettings = Field(default_factory=PulseSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    grouping: GroupingSettings = Field(default_factory=GroupingSettings)
+    papers: PaperSettings = Field(default_factory=PaperSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read the environment and ``.env`` (unless ``_env_file=None``), then apply ``values``.

@@ -1,0 +1,33 @@
+"""SQLAlchemy 2.0 typed ORM models, one module per concern; every model is importable from here.
+
+* ``base``: the declarative base (naming convention, UTC datetimes, JSON columns).
+* ``catalog``: labs, releases, artifacts, release-paper links.
+* ``outbox``: events, subscriptions, deliveries, Slack parent messages.
+* ``polling``: the state of each (source, lab) poll unit.
+* ``intelligence``: lineage links, paper candidates, download snapshots, history stamps.
+"""
+
+from tracker.store.models.base import NAMING_CONVENTION, Base, UTCDateTime
+from tracker.store.models.catalog import Artifact, Lab, Release, ReleasePaper
+from tracker.store.models.intelligence import ArtifactLink, DownloadSnapshot, PaperCandidate, ReleaseChange
+from tracker.store.models.outbox import Delivery, Event, SlackThread, Subscription
+from tracker.store.models.polling import SourceState
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Artifact",
+    "ArtifactLink",
+    "Base",
+    "Delivery",
+    "DownloadSnapshot",
+    "Event",
+    "Lab",
+    "PaperCandidate",
+    "Release",
+    "ReleaseChange",
+    "ReleasePaper",
+    "SlackThread",
+    "SourceState",
+    "Subscription",
+    "UTCDateTime",
+]
