@@ -11,6 +11,7 @@ import zlib
 
 import httpx
 
+from tracker import external
 from tracker.errors import SourceHTTPError
 
 
@@ -93,9 +94,9 @@ async def read_capped(resp: httpx.Response, url: str, *, cap: int) -> bytes:
                 url=url,
             )
         return resp.content
-    declared = resp.headers.get("Content-Length", "")
+    declared = external.content_length(resp.headers.get("Content-Length"), what=f"Content-Length of {url}")
     encoding = resp.headers.get("Content-Encoding", "")
-    if not encoding and declared.isdigit() and int(declared) > cap:
+    if not encoding and declared is not None and declared > cap:
         raise SourceHTTPError(
             f"GET {url}: response body of {declared} bytes exceeds the {cap}-byte cap (TRACKER_HTTP_MAX_BODY_BYTES)",
             url=url,

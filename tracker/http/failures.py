@@ -6,10 +6,12 @@ A status or a transport error is mapped to tracker's errors here, with the words
 
 from __future__ import annotations
 
+import math
 import time
 
 import httpx
 
+from tracker import external
 from tracker.errors import RateLimitedError, SourceHTTPError
 from tracker.http.hosts import network_reason, unreachable_host
 from tracker.http.retry import RETRY_STATUSES, TransientFailure, parse_retry_after
@@ -71,8 +73,8 @@ def status_failure(resp: httpx.Response, url: str, *, max_retry_after_s: float) 
 
 def _github_rate_limit(resp: httpx.Response, url: str, reason: str) -> RateLimitedError:
     """GitHub's primary rate limit: wait until ``X-RateLimit-Reset`` (epoch seconds, UTC)."""
-    reset = resp.headers.get("X-RateLimit-Reset", "").strip()
-    wait = max(0.0, float(reset) - time.time()) if reset.isdigit() else None
+    reset = external.wait_seconds(resp.headers.get("X-RateLimit-Reset"), what="X-RateLimit-Reset", max_s=math.inf)
+    wait = external.wait_seconds(max(0.0, reset - time.time()), what="X-RateLimit-Reset") if reset else None
     wait = parse_retry_after(resp.headers.get("Retry-After")) or wait
     return RateLimitedError(
         f"GET {url}: {reason}: rate limit exhausted"

@@ -247,11 +247,20 @@ def list_due(store: Store, *, settings: Settings, clock: Clock = utcnow, limit: 
 def deliver_due(
     store: Store, *, settings: Settings, notifier_for: NotifierFactory | None = None, clock: Clock = utcnow
 ) -> list[DeliveryOutcome]:
-    """Run ``deliver_one`` for every due delivery, in this process (``tracker poll`` without a worker)."""
-    return [
-        deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock)
-        for i in list_due(store, settings=settings, clock=clock)
-    ]
+    """Run ``deliver_one`` for every due delivery, in this process (``tracker poll`` without a worker).
+
+    A delivery whose send raised something unexpected (a bug, a library's error) does not stop
+    the others: it is logged, reported with status ``sending``, and its row is resolved by the
+    stale-claim check (``settings.delivery.stale_after_s``) like one whose worker died.
+    """
+    outcomes = []
+    for i in list_due(store, settings=settings, clock=clock):
+        try:
+            outcomes.append(deliver_one(store, i, settings=settings, notifier_for=notifier_for, clock=clock))
+        except Exception as exc:  # one broken send must not cost the rest of the run
+            log.error("delivery %d: unexpected %s: %s; left for the stale-claim check", i, type(exc).__name__, exc)
+            outcomes.append(DeliveryOutcome(i, dl.SENDING, error=f"{type(exc).__name__}: {exc}"))
+    return outcomes
 
 
 def requeue_failed(store: Store, *, ids: list[int] | None = None, clock: Clock = utcnow) -> list[int]:

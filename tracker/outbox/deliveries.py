@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tracker import external
 from tracker.store.models import Delivery
 
 PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
@@ -123,7 +124,8 @@ def record_failure(
     if permanent or attempts >= max_attempts:
         status, next_at = FAILED, now
     else:
-        wait = max(backoff_s(attempts), retry_after_s or 0.0)
+        # A channel's Retry-After is untrusted: a nonsensical one must not overflow the timedelta.
+        wait = max(backoff_s(attempts), external.wait_seconds(retry_after_s, what="channel Retry-After") or 0.0)
         status, next_at = PENDING, now + timedelta(seconds=wait)
     session.execute(
         update(Delivery)

@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookResponse
 
+from tracker import external
 from tracker.errors import DeliveryError
 
 #: Slack API errors that retrying cannot fix (the delivery is recorded as failed).
@@ -98,12 +99,12 @@ def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
 
 
 def retry_after_s(headers: Mapping[str, Any] | None) -> float | None:
-    """Seconds of a ``Retry-After`` header (delta-seconds, as Slack sends it); None when absent or not a number."""
-    value = _header(headers, "Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    """Seconds of a ``Retry-After`` header, as Slack sends it; None when absent or nonsensical (logged).
+
+    A negative, infinite or years-long value is treated as absent (``tracker.external``): it must
+    never reach ``time.sleep`` or the delivery's retry bookkeeping.
+    """
+    return external.retry_after_s(_header(headers, "Retry-After"), what="Slack Retry-After")
 
 
 def api_error(exc: SlackApiError, what: str) -> SlackDeliveryError:
