@@ -100,9 +100,9 @@ def _describe(celery_app: Any, what: str, *, pool: str | None = None, concurrenc
     settings = celery_app.tracker.settings
     schedule = celery_app.conf.beat_schedule
     console.print(f"[bold]tracker {what}[/]", highlight=False)
-    console.print(f"  broker:    {describe_broker(settings)}", highlight=False)
-    console.print(f"  database:  {describe_database(settings)}", highlight=False)
-    console.print(f"  watchlist: {celery_app.tracker.watchlist.source}", highlight=False)
+    console.print(f"  broker:    {describe_broker(settings)}", markup=False, highlight=False)
+    console.print(f"  database:  {describe_database(settings)}", markup=False, highlight=False)
+    console.print(f"  watchlist: {celery_app.tracker.watchlist.source}", markup=False, highlight=False)
     console.print(
         f"  scheduled: {count_poll_entries(schedule)} poll units, default interval {settings.polling.interval:g} s",
         highlight=False,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from tracker.config import Settings
 from tracker.domain import utcnow
@@ -50,6 +51,16 @@ err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def esc(value: object) -> str:
+    """Return ``value`` as literal text inside rich markup (a table cell, an f-string printed).
+
+    Names, titles, URLs and error bodies come from outside: ``x/Model-[/]-7B`` or an upstream
+    error ``[/] maintenance`` must print as they are, never be read as markup (``MarkupError``)
+    or style the line. Every command interpolating such text into rich output passes it here.
+    """
+    return escape(str(value))
+
+
 def handle_errors(func: F) -> F:
     """Turn tracker's expected errors into one red line and an exit code (2 config, 1 other)."""
 
@@ -58,10 +69,10 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
-            err_console.print(f"[bold red]configuration error:[/] {exc}", markup=True, highlight=False)
+            err_console.print(f"[bold red]configuration error:[/] {esc(exc)}", highlight=False)
             raise typer.Exit(2) from None
         except TrackerError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {esc(exc)}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

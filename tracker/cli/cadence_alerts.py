@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.app import app, as_of_or_now, console, handle_errors, load_context, open_store, write_output
+from tracker.cli.app import app, as_of_or_now, console, esc, handle_errors, load_context, open_store, write_output
 
 
 class PulseFormat(StrEnum):
@@ -69,7 +69,7 @@ def pulse(
             highlight=False,
         )
     if chart:
-        console.print(f"wrote {chart}")
+        console.print(f"wrote {esc(chart)}")
     if not send:
         return
     run = pulse_mod.create_pulse_deliveries(store, settings=settings, watchlist=ctx.watchlist, week=week, now=now)
@@ -77,12 +77,12 @@ def pulse(
         console.print(f"{channel}: not sent: {why}", markup=False, highlight=False)
     for channel in run.existing:
         console.print(
-            f"{channel}: the {week} pulse was already created (sent once per channel and week)", highlight=False
+            f"{esc(channel)}: the {week} pulse was already created (sent once per channel and week)", highlight=False
         )
     for delivery_id in run.delivery_ids:
         outcome = deliver_one(store, delivery_id, settings=settings)
         console.print(
-            f"delivery {delivery_id}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""),
+            f"delivery {delivery_id}: {outcome.status}" + (f" ({esc(outcome.error)})" if outcome.error else ""),
             highlight=False,
         )
     if not run.delivery_ids and not run.existing:
@@ -118,15 +118,15 @@ def cadence_check(
     summary = run_check(store, settings=ctx.settings, now=as_of_or_now(as_of))
     for status in summary.statuses.values():
         if status.status.value in ("quiet", "bursting"):
-            console.print(f"{status.lab}: {status.status.label} ({status.reason})", highlight=False)
+            console.print(f"{esc(status.lab)}: {status.status.label} ({esc(status.reason)})", highlight=False)
     console.print(
-        f"{summary.events} new alert(s): {', '.join(summary.quiet + summary.burst) or 'none'}", highlight=False
+        f"{summary.events} new alert(s): {esc(', '.join(summary.quiet + summary.burst) or 'none')}", highlight=False
     )
     if send:
         from tracker.outbox.inline import process_outbox  # the senders (~50 ms): only with --send
 
         out = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
         console.print(
-            f"sent {out.sent} message(s)" + (f"; errors: {'; '.join(out.errors)}" if out.errors else ""),
+            f"sent {out.sent} message(s)" + (f"; errors: {esc('; '.join(out.errors))}" if out.errors else ""),
             highlight=False,
         )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, console, handle_errors, load_context, open_store
+from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store
 from tracker.errors import ConfigError
 
 deliveries_app = typer.Typer(help="Alert deliveries: list them, retry failed ones.", invoke_without_command=True)
@@ -52,11 +52,11 @@ def list_deliveries(
             str(delivery.id),
             f"[{color}]{delivery.status}[/]",
             str(delivery.attempts),
-            delivery.channel,
-            what,
+            esc(delivery.channel),
+            esc(what),
             f"{delivery.created_at:%Y-%m-%d %H:%M}",
             f"{when:%Y-%m-%d %H:%M:%S}" if when else "-",
-            (delivery.last_error or "")[:80],
+            esc((delivery.last_error or "")[:80]),
         )
     console.print(table)
 
@@ -93,7 +93,7 @@ def retry(
         if not_found:
             console.print(f"[yellow]not found:[/] {', '.join(map(str, not_found))}", highlight=False)
         if left:
-            console.print(f"[yellow]not failed (left alone):[/] {', '.join(left)}", highlight=False)
+            console.print(f"[yellow]not failed (left alone):[/] {esc(', '.join(left))}", highlight=False)
     console.print(
         f"re-queued {len(requeued)} deliver{'y' if len(requeued) == 1 else 'ies'}"
         + (f": {', '.join(map(str, requeued))}" if requeued else ""),
@@ -103,6 +103,6 @@ def retry(
         for delivery_id in requeued:
             outcome = deliver_one(store, delivery_id, settings=settings)
             console.print(
-                f"  delivery {delivery_id}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""),
+                f"  delivery {delivery_id}: {outcome.status}" + (f" ({esc(outcome.error)})" if outcome.error else ""),
                 highlight=False,
             )

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.app import app, console, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.cli.poll import describe_detection
 from tracker.errors import ConfigError
 
@@ -51,7 +51,7 @@ def demo(
             watchlist=None,
         )
         store = open_store(ctx.settings)
-        console.print(f"[bold]Replay hub[/] at {hub.url}; database {ctx.settings.resolved_database_url}")
+        console.print(f"[bold]Replay hub[/] at {esc(hub.url)}; database {esc(ctx.settings.resolved_database_url)}")
         console.print(
             f"[bold]Baseline poll[/] as of {begin:%Y-%m-%d %H:%M} UTC: existing models are history, not alerts"
         )
@@ -70,7 +70,8 @@ def demo(
                 console.print(f"  {describe_detection(d)}", highlight=False)
             failed = [r for r in reports if r.status != "ok"]
             for r in failed:
-                console.print(f"  [yellow]{r.source}/{r.lab}: {r.status} {r.error or ''}[/]")
+                line = f"{r.source}/{r.lab}: {r.status} {r.error or ''}"
+                console.print(f"  [yellow]{esc(line)}[/]")
         console.print(f"[bold]{total} detections[/] between {begin:%Y-%m-%d} and {finish:%Y-%m-%d}.")
         as_of = f"{finish:%Y-%m-%d}" if finish.time() == time.min else finish.strftime("%Y-%m-%dT%H:%M:%SZ")
         where = data_dir or "DIR"

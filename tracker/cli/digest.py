@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.app import app, console, err_console, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.domain import utcnow
 from tracker.errors import ConfigError
 
@@ -63,7 +63,7 @@ def digest(
         preview.parent.mkdir(parents=True, exist_ok=True)
         preview.write_text(rendered.html, encoding="utf-8")
         chart.write_bytes(dg.render_chart(content))
-        console.print(f"[bold]Subject:[/] {rendered.subject}", highlight=False)
+        console.print(f"[bold]Subject:[/] {esc(rendered.subject)}", highlight=False)
         console.print(
             f"wrote {preview} and {chart} ({content.release_count} releases, {len(content.papers)} papers, {p.label})",
             highlight=False,
@@ -73,7 +73,7 @@ def digest(
             store, settings=ctx.settings, watchlist=ctx.watchlist, period_kind=period.value, at=when
         )
         for channel, why in run.skipped.items():
-            err_console.print(f"[yellow]no digest for {channel}:[/] {why}", highlight=False)
+            err_console.print(f"[yellow]no digest for {esc(channel)}:[/] {esc(why)}", highlight=False)
         sent = sum(1 for o in outcomes if o.sent)
         console.print(
             f"{period.value} digest {run.period.label}: {len(run.created)} created, "
@@ -82,6 +82,6 @@ def digest(
         )
         failed = [o for o in outcomes if o.error]
         for o in failed:
-            err_console.print(f"[red]delivery {o.delivery_id} {o.status}:[/] {o.error}", highlight=False)
+            err_console.print(f"[red]delivery {o.delivery_id} {o.status}:[/] {esc(o.error)}", highlight=False)
         if failed:
             raise typer.Exit(1)

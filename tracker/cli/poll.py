@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tracker.cli.app import app, console, err_console, handle_errors, load_context, open_store
+from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store
 from tracker.config import Settings
 
 
@@ -24,7 +24,7 @@ def describe_detection(d: Any) -> str:
     """One line per detection: ``NEW RELEASE qwen      Qwen3: Qwen/Qwen3-8B``."""
     what = "NEW RELEASE" if d.event == "release_detected" else "  + variant"
     subject = f"paper: {d.title}" if d.title == d.artifact else f"{d.title}: {d.artifact}"
-    return f"{what} [cyan]{d.lab:9}[/] {subject}"
+    return f"{what} [cyan]{esc(f'{d.lab:9}')}[/] {esc(subject)}"
 
 
 def render_poll(reports: list[Any], *, out: Console = console) -> None:
@@ -57,8 +57,8 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
         if r.backfilled and not note:
             note = f"{r.backfilled} old paper(s) found late: stored as history, not alerted"
         table.add_row(
-            r.source,
-            r.lab,
+            esc(r.source),
+            esc(r.lab),
             f"[{colors[r.status]}]{r.status}[/]",
             str(r.requests),
             str(r.not_modified),
@@ -67,7 +67,7 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
             str(r.variants),
             str(r.renamed),
             str(r.withdrawn),
-            note,
+            esc(note),
         )
     out.print(table)
     detections = [d for r in reports for d in r.detections]
@@ -79,7 +79,7 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
         return
     out.print(f"[bold]{len(detections)} detection(s):[/]")
     for d in detections:
-        out.print(f"  {describe_detection(d)}  {d.url}", highlight=False)
+        out.print(f"  {describe_detection(d)}  {esc(d.url)}", highlight=False)
 
 
 #: Settings naming the endpoint of a host, for the hint printed when that host is unreachable.
@@ -195,13 +195,13 @@ def poll(
         raise typer.Exit(130) from None
     render_poll(reports)
     for line in describe_unreachable(reports, ctx.settings):
-        err_console.print(f"[bold yellow]{line}[/]", highlight=False)
+        err_console.print(f"[bold yellow]{esc(line)}[/]", highlight=False)
     try:
         summary = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist)
     except KeyboardInterrupt:  # deliveries are rows: unsent (or interrupted) ones are retried later
         err_console.print(INTERRUPTED_ALERTS, markup=False, highlight=False)
         raise typer.Exit(130) from None
     for error in summary.errors:
-        err_console.print(f"[yellow]alert not delivered:[/] {error}", highlight=False)
+        err_console.print(f"[yellow]alert not delivered:[/] {esc(error)}", highlight=False)
     if reports and all(r.status == "failed" for r in reports):
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.app import app, console, handle_errors, load_context, open_store
+from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store
 
 
 @app.command("regroup")
@@ -30,9 +30,9 @@ def regroup_command(
     verb = "would move" if dry_run else "moved"
     for move in report.moves:
         target = f"#{move.to_release}" if move.to_release is not None else "new"
-        console.print(f"{move.name}: #{move.from_release} -> {target} {move.to_title}")
+        console.print(f"{esc(move.name)}: #{move.from_release} -> {target} {esc(move.to_title)}")
     for title in report.created:
-        console.print(f"new release: {title}")
+        console.print(f"new release: {esc(title)}")
     if report.deleted:
         console.print(f"deleted empty releases: {', '.join(f'#{i}' for i in report.deleted)}")
     if report.kept_empty:

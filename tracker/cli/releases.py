@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, console, err_console, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.domain import ArtifactKind
 from tracker.errors import ConfigError
 
@@ -126,11 +126,11 @@ def releases(
     for row in rows:
         table.add_row(
             row["released_at"][:16].replace("T", " "),
-            row["lab"],
-            row["title"],
-            row["kind"],
+            esc(row["lab"]),
+            esc(row["title"]),
+            esc(row["kind"]),
             str(len(row["artifacts"])),
-            shorten_list(ordered_size_labels(row["artifacts"])),
+            esc(shorten_list(ordered_size_labels(row["artifacts"]))),
             "baseline" if row["baseline"] else "[green]detected[/]",
         )
     if truncated:
@@ -154,10 +154,10 @@ def labs() -> None:
     for lab in ctx.watchlist.labs:
         count, latest = stored.get(lab.slug, (0, None))
         table.add_row(
-            lab.slug,
-            lab.name,
-            lab.country,
-            ", ".join(lab.hf_orgs),
+            esc(lab.slug),
+            esc(lab.name),
+            esc(lab.country),
+            esc(", ".join(lab.hf_orgs)),
             str(len(lab.arxiv_queries)),
             str(count),
             latest.strftime("%Y-%m-%d %H:%M") if latest else "-",

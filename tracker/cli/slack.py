@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.app import app, console, err_console, handle_errors, load_context
+from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context
 from tracker.errors import ConfigError
 
 slack_app = typer.Typer(help="Slack: check the configuration.", no_args_is_help=True)
@@ -42,7 +42,9 @@ def slack_test(
     try:
         result = notifier.check()
     except SlackDeliveryError as exc:
-        err_console.print(f"[bold red]Slack test failed ({exc.code}):[/] could not post to {where}.", highlight=False)
+        err_console.print(
+            f"[bold red]Slack test failed ({esc(exc.code)}):[/] could not post to {esc(where)}.", highlight=False
+        )
         err_console.print(f"  {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None
     if result["mode"] == "webhook":
@@ -53,7 +55,7 @@ def slack_test(
         )
     else:
         console.print(
-            f"[green]Slack OK:[/] posted a sample message to {target} (channel id {result['channel']}, "
-            f"ts {result['ts']}) as {result['user']} in {result['team']}.",
+            f"[green]Slack OK:[/] posted a sample message to {esc(target)} (channel id {esc(result['channel'])}, "
+            f"ts {esc(result['ts'])}) as {esc(result['user'])} in {esc(result['team'])}.",
             highlight=False,
         )

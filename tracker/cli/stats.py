@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, as_of_or_now, console, handle_errors, load_context, open_store, write_output
+from tracker.cli.app import app, as_of_or_now, console, esc, handle_errors, load_context, open_store, write_output
 from tracker.errors import ConfigError
 
 stats_app = typer.Typer(help="History statistics: country shares.", no_args_is_help=True)
@@ -94,7 +94,7 @@ def cadence(
     statuses = _statuses(lab, kind, as_of)
     for c in cadences:
         table.add_row(
-            c.lab,
+            esc(c.lab),
             *[str(w.releases) if w.releases else "[dim]·[/]" for w in c.weekly],
             _fmt(c.rates[12], 2),
             _fmt(c.median_gap_days),
@@ -178,4 +178,4 @@ def chart(
             shares = analytics.country_release_share(session=session, since=since, until=until, kinds=_kinds(kind))
         body = charts.countries_chart(shares, fmt)  # type: ignore[arg-type]
     write_output(out, body, option="--out")
-    console.print(f"wrote {out}")
+    console.print(f"wrote {esc(out)}")

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, console, handle_errors, load_context, open_store
+from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store
 
 DEFAULT_MAX_FAILURES = 3
 STATE_COLORS = {"sent": "green", "pending": "yellow", "sending": "cyan", "unknown": "magenta", "failed": "red"}
@@ -49,12 +49,12 @@ def status(
             failing.append(f"{unit.source}/{unit.lab_slug}")
         color = "red" if n >= max_failures else ("yellow" if n else "green")
         table.add_row(
-            unit.source,
-            unit.lab_slug,
+            esc(unit.source),
+            esc(unit.lab_slug),
             _when(unit.last_success_at),
             _when(unit.last_error_at),
             f"[{color}]{n}[/]",
-            (unit.last_error or "")[:100] if n else "",
+            esc((unit.last_error or "")[:100]) if n else "",
         )
     console.print(table)
     deliveries = Table(title="deliveries by state", title_justify="left")
@@ -64,7 +64,7 @@ def status(
     console.print(deliveries)
     if failing:
         console.print(
-            f"[bold red]{len(failing)} unit(s) failed {max_failures}+ polls in a row:[/] " + ", ".join(failing),
+            f"[bold red]{len(failing)} unit(s) failed {max_failures}+ polls in a row:[/] " + esc(", ".join(failing)),
             highlight=False,
         )
         raise typer.Exit(1)
