@@ -109,6 +109,8 @@ class Message:
             first delivery of a batch in a channel posts, later ones are folded into it.
         in_parent (bool): True when the variant was first seen in the same poll as the release:
             the release message built after that poll already shows it.
+        batch_sent (bool): True when another delivery of the same batch to the same channel is
+            recorded sent (the outbox remembers it across processes): fold, post nothing.
         paper (PaperFacts, optional): set for paper releases (compact layout).
         silent_for_days (float, optional): set on a release of a lab that had gone quiet: days
             since its previous release, so the alert can say the silence is over; None otherwise.
@@ -146,6 +148,7 @@ class Message:
     batch: tuple[Variant, ...] = ()
     batch_key: str = ""
     in_parent: bool = False
+    batch_sent: bool = False
     paper: PaperFacts | None = None
     silent_for_days: float | None = None
 

@@ -88,7 +88,7 @@ class ReleaseThreads:
     # ------------------------------------------------------------------ batches of one poll
 
     def _batch_seen(self, message: Message) -> bool:
-        return bool(message.batch_key) and message.batch_key in self._batches
+        return message.batch_sent or (bool(message.batch_key) and message.batch_key in self._batches)
 
     def _remember_batch(self, message: Message) -> None:
         if message.batch_key:
