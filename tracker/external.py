@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "MAX_WAIT_S",
     "content_length",
+    "parse_date",
     "plausible_datetime",
     "retry_after_s",
     "wait_seconds",
@@ -174,3 +175,48 @@ def plausible_datetime(
         _reject(what, when.isoformat(), f"implausible date (before {earliest:%Y} or in the future)")
         return None
     return when
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?)?$")
+
+
+def parse_date(
+    text: str | None, *, what: str, now: datetime, earliest: datetime = EARLIEST_PLAUSIBLE
+) -> tuple[datetime | None, str | None]:
+    """Parse a document's date without guessing: RFC 3339/ISO 8601 or RFC 5322 (RSS), nothing else.
+
+    ``2016/6/29`` or ``29/6/2016`` are refused rather than read with a month that depends on the
+    parser (feedparser turns ``2016/6/29`` into the 1st of the current month); a date outside
+    ``[earliest, now + FUTURE_SLACK]`` is refused as implausible.
+
+    Args:
+        text (str, optional): the raw date text (``<published>``, ``<pubDate>``).
+        what (str): where it came from, for the log line and the problem.
+        now (datetime): the current UTC time. earliest (datetime): first plausible instant.
+
+    Returns:
+        tuple[datetime | None, str | None]: ``(date in UTC, None)``; ``(None, None)`` when
+        absent; ``(None, problem)`` when present but unparseable or implausible (logged), where
+        ``problem`` says why in words a user can act on, to store beside the unknown date.
+    """
+    if text is None or not str(text).strip():
+        return None, None
+    raw = " ".join(str(text).split())
+    when: datetime | None = None
+    if _ISO_DATE.match(raw):
+        try:
+            when = datetime.fromisoformat(raw.replace("z", "Z"))
+        except ValueError:
+            when = None
+    else:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            when = None
+    if when is None:
+        _reject(what, raw, "not an ISO 8601 or RFC 822 date")
+        return None, f"{what} {raw[:40]!r} is not an ISO 8601 or RFC 822 date (stored as unknown)"
+    checked = plausible_datetime(when, what=what, now=now, earliest=earliest)
+    if checked is None:
+        return None, f"{what} {raw[:40]!r} is implausible (stored as unknown)"
+    return checked, None

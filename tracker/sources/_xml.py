@@ -18,8 +18,11 @@ in the source modules.
 
 from __future__ import annotations
 
+import codecs
+import html.entities
 import io
 import logging
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping
 
@@ -31,7 +34,7 @@ from tracker.errors import ParseError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ATOM", "FEED_ROOTS", "RDF", "feed_root", "feedparser_parse"]
+__all__ = ["ATOM", "FEED_ROOTS", "RDF", "feed_root", "feedparser_parse", "gate_feed", "repair_feed"]
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -105,3 +108,95 @@ def feedparser_parse(
             f"{expected_entries}; refusing a document the two parsers disagree on"
         )
     return parsed
+
+
+#: The five entities XML predefines; any other named entity is undeclared in a feed without a DTD.
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_ENTITY = re.compile(r"&(?:([A-Za-z][A-Za-z0-9]{0,31});|(#[0-9]{1,7};|#x[0-9A-Fa-f]{1,6};))?")
+_CDATA = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.DOTALL)
+_DECLARATION = re.compile(rb"^(\xef\xbb\xbf)?<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def _declared_encoding(body: bytes) -> str:
+    match = _DECLARATION.match(body[:200])
+    name = match.group(2).decode("ascii") if match else "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"
+
+
+def _fix_entities(text: str) -> tuple[str, int]:
+    """Replace HTML named entities by numeric references and escape bare ``&``, outside CDATA."""
+    fixed = 0
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal fixed
+        name, numeric = match.group(1), match.group(2)
+        if numeric or name in _XML_ENTITIES:
+            return match.group(0)
+        fixed += 1
+        if name and name in html.entities.name2codepoint:
+            return f"&#{html.entities.name2codepoint[name]};"
+        return "&amp;" + (f"{name};" if name else "")  # unknown: keep its text visible
+
+    parts = _CDATA.split(text)
+    return "".join(p if p.startswith("<![CDATA[") else _ENTITY.sub(one, p) for p in parts), fixed
+
+
+def repair_feed(body: bytes) -> tuple[bytes, list[str]]:
+    """Repair the two faults real feeds have that XML refuses, and say what was repaired.
+
+    * bytes invalid in the declared encoding (a raw ``0xFF`` in UTF-8) become U+FFFD;
+    * HTML named entities (``&nbsp;``, ``&rsquo;``), undeclared in XML, become the characters
+      they name (HTML5's table, ``html.entities``); a bare ``&`` becomes ``&amp;``.
+
+    DOCTYPEs and entity declarations are left alone: the gate still refuses them.
+
+    Returns:
+        tuple[bytes, list[str]]: the document re-encoded as UTF-8 (its declaration says so), and
+        one phrase per repair (``"3 undecodable byte(s) replaced"``); an empty list means nothing
+        was repaired (the body is returned unchanged).
+    """
+    encoding = _declared_encoding(body)
+    if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
+        return body, []  # wide encodings: nothing to repair byte-wise
+    notes: list[str] = []
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError:
+        text = body.decode(encoding, errors="replace")
+        bad = text.count("\ufffd") - body.decode(encoding, errors="ignore").count("\ufffd")
+        notes.append(f"{bad} undecodable byte(s) replaced")
+    text, fixed = _fix_entities(text.lstrip("\ufeff"))
+    if fixed:
+        notes.append(f"{fixed} HTML entit{'y' if fixed == 1 else 'ies'} or bare '&' repaired")
+    if not notes:
+        return body, []
+    text = re.sub(r"^(<\?xml[^>]*?encoding=)[\"'][A-Za-z0-9._-]+[\"']", r'\1"utf-8"', text, count=1)
+    return text.encode("utf-8"), notes
+
+
+def gate_feed(body: bytes, *, where: str) -> tuple[ET.Element, bytes, list[str]]:
+    """``feed_root`` on ``body``; when it is not well-formed, once more on ``repair_feed(body)``.
+
+    Returns:
+        tuple[ET.Element, bytes, list[str]]: the root, the bytes to hand feedparser (repaired or
+        not) and the repairs made (logged as a warning naming the feed).
+
+    Raises:
+        ParseError: as ``feed_root`` (on the original error when repairing changed nothing or
+            did not help).
+    """
+    try:
+        return feed_root(body, where=where), body, []
+    except ParseError as first:
+        repaired, notes = repair_feed(body)
+        if not notes:
+            raise
+        try:
+            root = feed_root(repaired, where=where)
+        except ParseError:
+            raise first from None
+    log.warning("%s: %s; parsed the repaired feed", where, "; ".join(notes))
+    return root, repaired, notes

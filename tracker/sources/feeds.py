@@ -23,8 +23,8 @@ entry is never taken as withdrawn); the pipeline links each to a release family 
 
 from __future__ import annotations
 
-import calendar
 import hashlib
+import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,11 +32,14 @@ from typing import Any
 
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
+from tracker.external import parse_date
 from tracker.http import HttpClient
 from tracker.http.netguard import make_guard
 from tracker.sources._scopes import count_requests, fetch_scope
-from tracker.sources._xml import ATOM, feed_root, feedparser_parse
+from tracker.sources._xml import ATOM, feedparser_parse, gate_feed
 from tracker.watchlist import LabConfig
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FeedEntry", "applies", "entry_external_id", "parse_feed", "poll", "to_observation"]
 
@@ -58,6 +61,8 @@ class FeedEntry:
         updated_at (datetime, optional): ``updated``, UTC.
         summary (str): summary/description, stripped and cut to 500 characters.
         authors (tuple[str, ...]): author names.
+        date_problems (tuple[str, ...]): dates present but unreadable or implausible, stored as
+            unknown (``tracker.external.parse_date``): shown as problems, never as facts.
     """
 
     entry_id: str
@@ -67,6 +72,7 @@ class FeedEntry:
     updated_at: datetime | None
     summary: str = ""
     authors: tuple[str, ...] = field(default=())
+    date_problems: tuple[str, ...] = field(default=())
 
 
 def applies(lab: LabConfig) -> bool:
@@ -83,57 +89,79 @@ def _entry_count(root: ET.Element) -> int:
     return len(root.findall(RSS1 + "item")) + len(root.findall("item"))
 
 
-def _when(entry: Any, key: str) -> datetime | None:
-    name = f"{key}_parsed"
-    parsed = entry[name] if name in entry else None  # noqa: SIM401 (feedparser's ``get`` maps updated -> published)
-    if not parsed:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC)  # feedparser normalises to UTC
+def _when(entry: Any, key: str, *, where: str, now: datetime, problems: list[str]) -> datetime | None:
+    """The entry's ``key`` date from its raw text, never feedparser's guess (``tracker.external.parse_date``).
+
+    feedparser reads ``2016/6/29`` as the 1st of the *current* month; a date it cannot read
+    strictly, or an implausible one, is unknown and its problem is appended to ``problems``.
+    """
+    raw = entry[key] if key in entry else None  # noqa: SIM401 (feedparser's ``get`` maps updated -> published)
+    when, problem = parse_date(raw if isinstance(raw, str) else None, what=f"{where} <{key}>", now=now)
+    if problem:
+        problems.append(problem)
+    return when
 
 
 def _text(value: Any) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
-def parse_feed(body: bytes, *, where: str = "feed", content_type: str | None = None) -> list[FeedEntry]:
+def parse_feed(
+    body: bytes, *, where: str = "feed", content_type: str | None = None, now: datetime | None = None
+) -> list[FeedEntry]:
     """Parse an RSS/Atom document into entries, refusing anything that is not a feed.
+
+    A feed that is not well-formed only because of undecodable bytes (one raw ``0xFF``) or HTML
+    entities (``&nbsp;``, ``&rsquo;``, which RSS feeds use without declaring them) is repaired
+    (``tracker.sources._xml.repair_feed``: bytes replaced by U+FFFD, entities by the characters
+    they name) and parsed, with a warning naming what was repaired; nothing else is repaired.
 
     Args:
         body (bytes): the response body (its XML declaration names the encoding).
         where (str, optional): how to name the feed in errors (its URL).
         content_type (str, optional): the response ``Content-Type``, handed to feedparser (a
             feed served as ``text/html`` makes feedparser flag it bozo; the gate still decides).
+        now (datetime, optional): the current UTC time, for date plausibility; the wall clock.
 
     Returns:
         list[FeedEntry]: entries in document order; an entry without id, link and title is
-        skipped (nothing identifies it).
+        skipped and logged (nothing identifies it); its neighbours are kept. Entry dates are
+        read strictly (``date_problems`` says which were unknown and why).
 
     Raises:
-        ParseError: not well-formed XML (truncated body), an HTML page or any DOCTYPE, entity
-            declarations (billion laughs), a root other than Atom ``feed``/RSS ``rss``/RDF, or
-            feedparser and the XML tree disagreeing on the number of entries.
+        ParseError: not well-formed XML even after repair (truncated body), an HTML page or any
+            DOCTYPE, entity declarations (billion laughs), a root other than Atom ``feed``/RSS
+            ``rss``/RDF, or feedparser and the XML tree disagreeing on the number of entries.
     """
-    root = feed_root(body, where=where)
+    root, body, repaired = gate_feed(body, where=where)
+    if repaired:
+        content_type = "application/xml; charset=utf-8"  # the repaired bytes are UTF-8
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser_parse(body, where=where, expected_entries=_entry_count(root), headers=headers)
+    now = now or datetime.now(UTC)
     entries: list[FeedEntry] = []
-    for entry in parsed.entries:
+    for index, entry in enumerate(parsed.entries):
         title = _text(entry.get("title"))
         link = entry.get("link") if isinstance(entry.get("link"), str) else None
         entry_id = (entry.get("id") if isinstance(entry.get("id"), str) else "") or link or title
         if not entry_id:
+            log.warning("%s: entry %d skipped: it has no id, link or title", where, index + 1)
             continue
         authors = tuple(_text(a.get("name")) for a in entry.get("authors") or [] if _text(a.get("name")))
-        updated = _when(entry, "updated")
+        problems: list[str] = []
+        at = f"{where} entry {entry_id.strip()[:80]!r}"
+        updated = _when(entry, "updated", where=at, now=now, problems=problems)
+        published = _when(entry, "published", where=at, now=now, problems=problems)
         entries.append(
             FeedEntry(
                 entry_id=entry_id.strip(),
                 title=title,
                 link=link,
-                published_at=_when(entry, "published") or updated,
+                published_at=published or updated,
                 updated_at=updated,
                 summary=_text(entry.get("summary"))[:_MAX_SUMMARY],
                 authors=authors,
+                date_problems=tuple(problems),
             )
         )
     return entries
@@ -172,6 +200,7 @@ def to_observation(entry: FeedEntry, *, feed_url: str) -> Observation:
             "authors": list(entry.authors),
             "updated_at": entry.updated_at.isoformat() if entry.updated_at else None,
             "family_hints": [entry.title] if entry.title else [],
+            **({"date_problems": list(entry.date_problems)} if entry.date_problems else {}),
         },
         scope=f"feeds:{feed_url}",
     )

@@ -15,7 +15,7 @@ from tests.factories import lab_config, offline_settings
 from tracker.domain import ArtifactKind, SourceKind
 from tracker.errors import ParseError
 from tracker.http import make_client
-from tracker.sources import arxiv, get_source
+from tracker.sources import arxiv, arxiv_feed, get_source
 from tracker.watchlist import LabConfig
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "arxiv"
@@ -188,9 +188,51 @@ def test_one_bad_byte_keeps_chinese_text_intact():
     assert "\ufffd" in second.summary
 
 
-def test_entry_without_an_arxiv_id_is_refused():
-    with pytest.raises(ParseError, match=r"not an arxiv.org/abs"):
-        arxiv.parse_feed(fixture("bad_entry_id.xml"))
+def test_entry_without_an_arxiv_id_is_skipped_and_reported():
+    page = arxiv.parse_feed(fixture("bad_entry_id.xml"))
+    assert page.papers == []
+    [why] = page.skipped
+    assert "not an arxiv.org/abs" in why
+
+
+def _entry(arxiv_id: str, published: str | None) -> str:
+    date = f"<published>{published}</published>" if published is not None else ""
+    return f"<entry><id>http://arxiv.org/abs/{arxiv_id}v1</id><title>Paper {arxiv_id}</title>{date}</entry>"
+
+
+def _page(*entries: str) -> bytes:
+    return (
+        '<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
+        f"<opensearch:totalResults>{len(entries)}</opensearch:totalResults>"
+        "<opensearch:startIndex>0</opensearch:startIndex><opensearch:itemsPerPage>10</opensearch:itemsPerPage>"
+        + "".join(entries)
+        + "</feed>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("published", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("Mon, 28 Jul 2025 10:00:00 GMT", datetime(2025, 7, 28, 10, tzinfo=UTC)),  # RFC 822: unambiguous
+        ("2025/7/28", None),  # not guessed
+        ("1985-01-01T00:00:00Z", None),  # before arXiv existed
+        ("2099-01-01T00:00:00Z", None),  # in the future
+    ],
+)
+def test_one_bad_date_never_drops_the_page(published, expected):
+    page = arxiv.parse_feed(
+        _page(_entry("2507.00001", published), _entry("2507.00002", "2025-07-28T10:00:00Z"), _entry("x/1", "2025"))
+    )
+    first, second = page.papers
+    assert first.published_at == expected
+    assert bool(first.date_problems) == (expected is None and bool(published))
+    assert second.published_at == datetime(2025, 7, 28, 10, tzinfo=UTC)
+    assert len(page.skipped) == 1  # the entry without an arXiv id
+    obs = arxiv.to_observation(first)
+    assert obs.created_at == expected
+    json.dumps(dict(obs.attrs))
 
 
 def test_missing_opensearch_counts_are_refused():
@@ -260,14 +302,31 @@ def test_poll_retries_an_empty_page_mid_pagination_once(settings):
     assert result.complete_scopes == {"arxiv:q"}
 
 
-def test_poll_fails_the_scope_when_the_page_stays_empty(settings):
+def test_a_page_that_stays_empty_keeps_the_pages_fetched_and_leaves_the_scope_incomplete(settings):
     handler = arxiv_server({"q": PAPERS, "other": PAPERS[:1]}, empty_at={("q", 2): 2})
     result = poll(settings, handler, lab("q", "other"))
     [failure] = result.failures
     assert failure.scope == "arxiv:q"
-    assert "empty page at start=2 of 5" in failure.error
-    assert result.complete_scopes == {"arxiv:other"}
-    assert [o.external_id for o in result.observations] == ["2505.00005"]  # nothing from "q"
+    assert "empty page at start=2 of 5" in failure.error and "kept the 2 paper(s)" in failure.error
+    assert result.complete_scopes == {"arxiv:other"}  # "q" is incomplete: nothing is withdrawn from it
+    # the first page of "q" (two papers) is kept; "other" shares one of them
+    assert sorted(o.external_id for o in result.observations) == ["2505.00004", "2505.00005"]
+
+
+def test_paging_never_asks_beyond_the_documented_30000_cap(settings):
+    settings = settings.model_copy(update={"arxiv_max_results": 2000, "arxiv_max_pages": 20})
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        start = int(request.url.params["start"])
+        entries = _entry(f"2507.{start // 2000:05d}", "2025-07-28T10:00:00Z")  # one entry is enough to go on
+        body = _page().replace(b"<opensearch:totalResults>0", b"<opensearch:totalResults>50000")
+        return httpx.Response(200, content=body.replace(b"</feed>", entries.encode() + b"</feed>"))
+
+    result = poll(settings, handler, lab("huge"))
+    assert max(int(r.url.params["start"]) + int(r.url.params["max_results"]) for r in sent) == 30_000
+    assert len(sent) == 15 and result.complete_scopes == set() and result.failures == []
 
 
 def test_poll_isolates_a_failing_query(settings):
@@ -430,13 +489,13 @@ def test_extension_elements_in_a_default_namespace_are_read_by_uri():
 
 def test_entries_and_fields_come_from_feedparser(monkeypatch):
     calls = []
-    real_parse = arxiv.feedparser.parse
+    real_parse = arxiv_feed.feedparser.parse
 
     def spy(source, **kwargs):
         calls.append(kwargs)
         return real_parse(source, **kwargs)
 
-    monkeypatch.setattr(arxiv.feedparser, "parse", spy)
+    monkeypatch.setattr(arxiv_feed.feedparser, "parse", spy)
     assert arxiv.parse_feed(LATE_2025_ENTRY.encode()).papers == [EXPECTED_QWEN3]
     assert len(calls) == 1
 
@@ -446,7 +505,7 @@ def test_unsafe_or_non_feed_documents_never_reach_feedparser(monkeypatch, name):
     def refuse(*args, **kwargs):
         raise AssertionError("feedparser must not see this document")
 
-    monkeypatch.setattr(arxiv.feedparser, "parse", refuse)
+    monkeypatch.setattr(arxiv_feed.feedparser, "parse", refuse)
     with pytest.raises(ParseError):
         arxiv.parse_feed(fixture(name))
 

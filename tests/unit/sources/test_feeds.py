@@ -73,7 +73,6 @@ def test_atom_entries_with_bare_ids_and_missing_dates() -> None:
         ("html_200.html", "an HTML page"),
         ("html_no_doctype.html", "root is <html>"),
         ("truncated.xml", "not well-formed XML"),
-        ("bozo_not_wellformed.xml", "not well-formed XML"),
         ("billion_laughs.xml", "DOCTYPE"),
         ("json.json", "not well-formed XML"),
     ],
@@ -81,6 +80,60 @@ def test_atom_entries_with_bare_ids_and_missing_dates() -> None:
 def test_bad_bodies_are_parse_errors_not_empty_feeds(name: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         feeds.parse_feed(fixture(name), where="feed X")
+
+
+def test_html_entities_and_a_bare_ampersand_are_repaired_not_refused(caplog: pytest.LogCaptureFixture) -> None:
+    """RSS feeds use ``&nbsp;`` without declaring it: the feed is read, with a warning naming it."""
+    entries = feeds.parse_feed(fixture("bozo_not_wellformed.xml"), where="feed X")
+    assert [e.title for e in entries] == ["Qwen3 & friends"]
+    assert "feed X: 2 HTML entities or bare '&' repaired" in caplog.text
+
+
+def test_one_raw_0xff_byte_keeps_every_entry(caplog: pytest.LogCaptureFixture) -> None:
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>B</title>'
+        b"<item><guid>p1</guid><title>Caf\xff launch &rsquo;25</title></item>"
+        b"<item><guid>p2</guid><title>Second post</title></item></channel></rss>"
+    )
+    entries = feeds.parse_feed(body, where="feed Y")
+    assert [e.entry_id for e in entries] == ["p1", "p2"]
+    assert entries[0].title == "Caf\ufffd launch \u201925"
+    assert "1 undecodable byte(s) replaced" in caplog.text
+
+
+def test_latin1_feed_with_entities_keeps_its_encoding() -> None:
+    body = (
+        b'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>B</title>'
+        b"<item><guid>p1</guid><title>Caf\xe9&nbsp;news</title></item></channel></rss>"
+    )
+    assert feeds.parse_feed(body, content_type="application/rss+xml; charset=iso-8859-1")[0].title == "Caf\u00e9 news"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Wed, 29 Jun 2016 10:00:00 GMT", datetime(2016, 6, 29, 10, tzinfo=UTC)),
+        ("2016-06-29T10:00:00+02:00", datetime(2016, 6, 29, 8, tzinfo=UTC)),
+        ("2016/6/29", None),  # feedparser would guess the 1st of the current month
+        ("29/6/2016", None),
+        ("Fri, 01 Jan 1999 00:00:00 GMT", None),  # implausible for a web feed we watch
+        ("Wed, 01 Jan 2031 00:00:00 GMT", None),  # in the future
+    ],
+)
+def test_entry_dates_are_read_strictly_never_guessed(raw: str, expected: datetime | None) -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>B</title>'
+        f"<item><guid>p1</guid><title>T</title><pubDate>{raw}</pubDate></item>"
+        "<item><guid>p2</guid><title>U</title><pubDate>Wed, 29 Jun 2016 10:00:00 GMT</pubDate></item>"
+        "</channel></rss>"
+    ).encode()
+    first, second = feeds.parse_feed(body, now=datetime(2026, 12, 7, tzinfo=UTC))
+    assert first.published_at == expected
+    assert bool(first.date_problems) == (expected is None)
+    assert second.published_at == datetime(2016, 6, 29, 10, tzinfo=UTC)
+    obs = feeds.to_observation(first, feed_url=FEED)
+    assert obs.created_at == expected
+    assert ("date_problems" in obs.attrs) == (expected is None)
 
 
 def test_bozo_flag_alone_is_not_an_error() -> None:
