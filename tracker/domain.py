@@ -142,11 +142,14 @@ class ScopeFailure:
         scope (str): ``hf:Qwen`` or ``arxiv:<query>``.
         error (str): the reason, readable by a user.
         retry_after (float, optional): seconds the source asked us to wait, when it did.
+        partial (bool): what was fetched before the failure was kept (an arXiv query whose later
+            page stayed empty); the scope is still incomplete, so nothing is withdrawn from it.
     """
 
     scope: str
     error: str
     retry_after: float | None = None
+    partial: bool = False
 
 
 @dataclass(slots=True)

@@ -68,6 +68,7 @@ class PollReport:
     def status(self) -> str:
         if self.skipped is not None:
             return "skipped"
-        if self.error is not None or (self.failures and not self.complete_scopes):
+        kept = self.complete_scopes or any(f.partial for f in self.failures)
+        if self.error is not None or (self.failures and not kept):
             return "failed"
         return "partial" if self.failures else "ok"

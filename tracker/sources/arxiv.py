@@ -186,7 +186,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
             if outcome.problems:
                 log.warning("%s/%s: %s", lab.slug, scope, "; ".join(outcome.problems))
                 if not outcome.complete:
-                    result.failures.append(ScopeFailure(scope, "; ".join(outcome.problems)))
+                    result.failures.append(ScopeFailure(scope, "; ".join(outcome.problems), partial=True))
             _fold(papers, ArxivPage(0, 0, 0, outcome.papers))
     result.observations = [to_observation(p) for p in papers.values()]
     return result
