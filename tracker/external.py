@@ -1,4 +1,4 @@
-"""Numbers and dates from outside (headers, feeds, APIs), parsed defensively and clamped.
+"""Values from outside (headers, feeds, APIs): numbers and dates parsed defensively, text made printable.
 
 Every number a server or a document hands us (``Retry-After``, ``Content-Length``, a reset time,
 a feed's ``pubDate``) is untrusted: it may be negative, ``inf``, ``NaN``, absurdly large, or a
@@ -7,6 +7,9 @@ date that some parser would have to guess. Reading it raw has crashed real code
 and put guessed or implausible dates into alert text. This module is the one place such values
 are read: a value that makes no sense is logged once, with where it came from, and returned as
 None ("absent"), so callers fall back to what they do when the value is missing.
+
+Text from outside is shown as data everywhere; ``printable`` makes its control characters
+visible (``\\x1b``), so a repo name cannot move a terminal's cursor or forge a log line.
 
 Sources of the rules: RFC 9110 section 10.2.3 (``Retry-After`` is delay-seconds, a non-negative
 integer, or an HTTP-date), RFC 9110 section 8.6 (``Content-Length`` is 1*DIGIT), and RFC 5322
@@ -25,9 +28,11 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_WAIT_S",
+    "PrintableLogFilter",
     "content_length",
     "parse_date",
     "plausible_datetime",
+    "printable",
     "retry_after_s",
     "wait_seconds",
 ]
@@ -42,6 +47,43 @@ MAX_CONTENT_LENGTH = 1 << 40
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DIGITS = re.compile(r"^\d+$")
+
+
+#: C0 controls but tab, DEL and C1 controls: terminal escapes (ESC), carriage returns, line breaks.
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0xA0)]}
+
+
+def printable(text: object, *, keep_newlines: bool = False) -> str:
+    """``str(text)`` with control characters shown as ``\\xNN`` (line breaks too unless ``keep_newlines``).
+
+    Used wherever outside text reaches a terminal or a log line: an ESC sequence in a repo
+    name would otherwise drive the terminal, a ``\\n`` in an error body would forge a log line.
+    """
+    table = {k: v for k, v in _CONTROL.items() if not (keep_newlines and k == 0x0A)}
+    return str(text).translate(table)
+
+
+class PrintableLogFilter(logging.Filter):
+    """A handler filter that shows control characters in log arguments as ``\\xNN`` (``printable``).
+
+    Log calls pass outside text as arguments (``log.warning("feed %s: %s", url, exc)``): a line
+    break or an ESC in them must not start a forged line or drive the terminal that tails the
+    log. The format string (ours) and tracebacks are left alone.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite ``record.args`` in place; never drops a record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(_printable_arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _printable_arg(v) for k, v in record.args.items()}
+        return True
+
+
+def _printable_arg(value: object) -> object:
+    if isinstance(value, str | BaseException):
+        return printable(value)
+    return value
 
 
 def _reject(what: str, value: object, why: str) -> None:

@@ -27,12 +27,13 @@ import threading
 import weakref
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 from kombu.utils.url import maybe_sanitize_url
 from sqlalchemy.engine import make_url
 
 from tracker.config import Settings
+from tracker.external import PrintableLogFilter
 from tracker.store import Store
 from tracker.watchlist import Watchlist, load_watchlist
 from workers import (
@@ -204,6 +205,14 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         )
     app.tracker = Runtime(settings, watchlist)  # type: ignore[attr-defined]
     return app  # the shared tasks of workers.tasks (imported above) register on every app
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _printable_logs(logger: logging.Logger, **_: Any) -> None:
+    """Worker log lines show outside text's control characters instead of obeying them."""
+    for handler in logger.handlers:
+        handler.addFilter(PrintableLogFilter())
 
 
 @functools.cache

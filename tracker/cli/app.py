@@ -26,6 +26,7 @@ from rich.markup import escape
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.errors import ConfigError, TrackerError
+from tracker.external import PrintableLogFilter, printable
 from tracker.watchlist import Watchlist, load_watchlist
 
 if TYPE_CHECKING:
@@ -56,9 +57,10 @@ def esc(value: object) -> str:
 
     Names, titles, URLs and error bodies come from outside: ``x/Model-[/]-7B`` or an upstream
     error ``[/] maintenance`` must print as they are, never be read as markup (``MarkupError``)
-    or style the line. Every command interpolating such text into rich output passes it here.
+    or style the line, and its control characters (an ESC sequence) are shown, not obeyed. Every
+    command interpolating such text into rich output passes it here.
     """
-    return escape(str(value))
+    return escape(printable(value))
 
 
 def handle_errors(func: F) -> F:
@@ -104,6 +106,9 @@ def load_context(**overrides: Any) -> Context:
         problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # outside text in log arguments stays one line
+        if not any(isinstance(f, PrintableLogFilter) for f in handler.filters):
+            handler.addFilter(PrintableLogFilter())
     for noisy in ("httpx", "httpcore", "alembic"):  # one line per request drowns the summary; ours say what matters
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     return Context(settings=settings, watchlist=load_watchlist(settings.watchlist))

@@ -66,3 +66,18 @@ def test_plausible_datetime_window():
     assert external.plausible_datetime(datetime(2031, 1, 1, tzinfo=UTC), what="d", now=NOW) is None
     assert external.plausible_datetime(NOW + timedelta(days=1), what="d", now=NOW) is not None
     assert external.plausible_datetime(None, what="d", now=NOW) is None
+
+
+def test_printable_shows_control_characters():
+    assert external.printable("a\x1b[2J\r\nb\tc\x7f") == "a\\x1b[2J\\x0d\\x0ab\tc\\x7f"
+    assert external.printable("x\ny", keep_newlines=True) == "x\ny"
+
+
+def test_log_filter_keeps_outside_text_on_one_line(caplog):
+    logger = logging.getLogger("tests.external.forged")
+    caplog.handler.addFilter(external.PrintableLogFilter())
+    with caplog.at_level(logging.WARNING, logger="tests.external.forged"):
+        logger.warning("feed %s failed: %s", "x\nCRITICAL forged line", ValueError("\x1b[31mred"))
+    [record] = caplog.records
+    assert caplog.text.count("\n") == 1 and "x\\x0aCRITICAL forged line" in caplog.text
+    assert "\\x1b[31mred" in record.getMessage()
