@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tracker.domain import as_utc
+from tracker.domain import as_utc, utcnow
 from tracker.errors import ParseError
+from tracker.external import plausible_datetime
 
 __all__ = ["load_json", "opt_bool", "opt_datetime", "opt_int", "opt_str", "str_list"]
 
@@ -128,7 +129,8 @@ def opt_datetime(
     Args: as ``opt_str``.
 
     Returns:
-        datetime | None: the time in UTC, or None when the key is missing or null.
+        datetime | None: the time in UTC, or None when the key is missing or null, or the date
+        is implausible (before 2000 or days in the future: logged, ``tracker.external``).
 
     Raises:
         ParseError: the value is not a string or not an ISO-8601 date (``"yesterday"``).
@@ -138,9 +140,11 @@ def opt_datetime(
         return None
     if isinstance(value, str):
         try:
-            return as_utc(datetime.fromisoformat(value))
+            when = as_utc(datetime.fromisoformat(value))
         except ValueError:
             pass
+        else:  # a real but implausible date (1999, 2031) is unknown, never shown as a fact
+            return plausible_datetime(when, what=f"{where}: field {name or key!r}", now=utcnow())
     raise _wrong(where, key, name, "an ISO-8601 date", value)
 
 

@@ -196,3 +196,9 @@ def test_count_requests_fills_the_result_counters(tmp_path: Path) -> None:
 
     asyncio.run(run())
     assert (result.requests, result.not_modified) == (2, 1)
+
+
+@pytest.mark.parametrize("value", ["1999-06-29T00:00:00Z", "2099-01-01T00:00:00Z"])
+def test_opt_datetime_treats_an_implausible_date_as_unknown(value, caplog):
+    assert fields.opt_datetime({"createdAt": value}, "createdAt", "Hub repo x/y") is None
+    assert "Hub repo x/y: field 'createdAt'" in caplog.text and "implausible" in caplog.text
