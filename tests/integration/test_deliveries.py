@@ -451,3 +451,45 @@ def test_a_claim_whose_release_stays_locked_is_handed_back(
     assert deliver_one(
         store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock
     ).sent  # lock released: sent normally
+
+
+@pytest.mark.parametrize("retry_after", [-5.0, float("inf"), 999_999_999_999.0, float("nan")])
+def test_a_nonsensical_retry_after_is_ignored_not_a_crash(
+    store: Store, backend_settings: Settings, retry_after: float
+) -> None:
+    clock = FakeClock()
+    notifier = RecordingNotifier(failures=[DeliveryError("Slack 429", retry_after=retry_after)])
+    delivery_id = _one_delivery(store, backend_settings, clock)
+
+    failed = deliver_one(store, delivery_id, settings=backend_settings, notifier_for=lambda c: notifier, clock=clock)
+
+    assert failed.status == "pending"  # never stuck in sending; the backoff alone decides
+    assert failed.next_attempt_at is not None and failed.next_attempt_at <= clock() + timedelta(hours=1)
+
+
+def test_one_send_raising_something_unexpected_does_not_stop_the_others(
+    store: Store, backend_settings: Settings
+) -> None:
+    from tracker.outbox.deliver import deliver_due
+
+    clock = FakeClock()
+    with store.transaction() as session:
+        add_alert_event(session, title="Qwen3", name="Qwen/Qwen3-8B")
+        add_alert_event(session, title="Qwen4", name="Qwen/Qwen4-8B")
+    first, second = dispatch_pending(store, settings=backend_settings, watchlist=WATCHLIST, clock=clock).delivery_ids
+    notifier = RecordingNotifier()
+
+    class Broken:
+        def send(self, out: Outgoing):  # a library's own error, not a DeliveryError
+            if out.delivery_id == first:
+                raise OverflowError("cannot convert float infinity to integer")
+            return notifier.send(out)
+
+        def find_sent(self, out: Outgoing):
+            return None
+
+    outcomes = deliver_due(store, settings=backend_settings, notifier_for=lambda c: Broken(), clock=clock)
+
+    assert [(o.delivery_id, o.status) for o in outcomes] == [(first, "sending"), (second, "sent")]
+    assert "OverflowError" in (outcomes[0].error or "")
+    assert notifier.counts() == {second: 1}
