@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings
 from tracker.errors import ConfigError
+from tracker.store import fts
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -77,9 +78,17 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (``tracker db upgrade``)."""
+    """Apply migrations up to ``revision`` (``tracker db upgrade``), then put back the SQLite
+    search index triggers a batch migration may have dropped (``tracker.store.fts.repair``)."""
     cfg = alembic_config(engine)
     command.upgrade(cfg, revision)
+    with engine.begin() as conn:
+        fts.repair(conn)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic ``include_name`` hook: schema comparisons skip the SQLite FTS tables (not models)."""
+    return not (type_ == "table" and fts.is_fts_table(name))
 
 
 def current_revision(engine: Engine) -> str | None:
