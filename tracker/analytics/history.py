@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tracker.analytics.formulas import DAY_S
+from tracker.analytics.kept_gaps import kept_gap_stats
 from tracker.domain import as_utc
 from tracker.store.models import Lab, Release, ReleaseChange
 
@@ -124,10 +125,14 @@ def _gap_stats(
     PostgreSQL: one pass, ``lag()`` over the ``(kind, lab_id, released_at)`` index then
     ``percentile_disc`` of the two middle gaps and ``max`` per lab. The gaps are exact intervals
     (microseconds), read back as ``timedelta``, so the days equal ``build_cadence``'s. SQLite
-    (no ordered-set aggregates): ``_gap_rows``.
+    (no ordered-set aggregates): the gap statistics kept by triggers (``kept_gaps``) when they
+    answer, else ``_gap_rows``.
     """
     out: dict[str, tuple[float, float]] = {}
     if session.get_bind().dialect.name != "postgresql":
+        kept = kept_gap_stats(session, lab=lab, kinds=kinds, now=now)
+        if kept is not None:
+            return kept
         for slug, (n_gaps, ranked) in _gap_rows(session, lab=lab, kinds=kinds, now=now).items():
             days = {rank: (at - before).total_seconds() / DAY_S for rank, before, at in ranked}
             # statistics.median: the middle gap, or the mean of the two middle ones ((x + x) / 2 == x)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.store import fts
+from tracker.store import fts, gap_stats
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -79,16 +79,18 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` (``tracker db upgrade``), then put back the SQLite
-    search index triggers a batch migration may have dropped (``tracker.store.fts.repair``)."""
+    triggers a batch migration may have dropped (``fts.repair``, ``gap_stats.repair``)."""
     cfg = alembic_config(engine)
     command.upgrade(cfg, revision)
     with engine.begin() as conn:
         fts.repair(conn)
+        gap_stats.repair(conn)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic ``include_name`` hook: schema comparisons skip the SQLite FTS tables (not models)."""
-    return not (type_ == "table" and fts.is_fts_table(name))
+    """Alembic ``include_name`` hook: schema comparisons skip the SQLite tables kept by triggers
+    (FTS, gap statistics: not models)."""
+    return not (type_ == "table" and (fts.is_fts_table(name) or name == gap_stats.TABLE))
 
 
 def current_revision(engine: Engine) -> str | None:

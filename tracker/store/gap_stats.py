@@ -1,0 +1,132 @@
+"""Per-lab gap statistics maintained by SQLite triggers: one ``release_gaps`` row per release and scope.
+
+The cadence's median and longest gap (``tracker.analytics``) need every lab's releases in time
+order; computed on demand that is a window pass and two sorts over the whole history. On SQLite
+the gaps are kept instead: for each release, in two scopes (its own kind, and ``'*'``: all
+kinds), the time of the release before it in the same lab and scope (``prev_at``; NULL for the
+first) and the gap in days (``gap``, a ``julianday`` difference: millisecond precision, used to
+order; the exact gap is recomputed from the two timestamps). An index on ``(scope, lab_id,
+gap, released_at)`` then answers the largest gap and the gaps at the median ranks by walking
+the index. Triggers on ``releases`` keep the rows right on every insert, delete and change of
+``lab_id``, ``kind`` or ``released_at``, whoever writes (pipeline, regroup, bulk loads); every
+process sees the same statistics, so there is no cache to invalidate.
+
+"Before" orders releases by ``(released_at, id)``: the multiset of gaps is that of the sorted
+release times whatever the order of equal times. Batch migrations drop a table's triggers on
+SQLite, so ``repair`` (after every upgrade) recreates them and refills the table.
+PostgreSQL computes the same statistics in one ordered-set aggregate pass instead.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+TABLE = "release_gaps"
+#: the scope of all kinds together (kinds are words: never '*')
+ALL_KINDS = "*"
+
+_CREATE = (
+    f"CREATE TABLE {TABLE} (scope VARCHAR(16) NOT NULL, release_id INTEGER NOT NULL, lab_id INTEGER NOT NULL, "
+    "released_at DATETIME NOT NULL, prev_at DATETIME, gap FLOAT, PRIMARY KEY (scope, release_id))",
+    f"CREATE INDEX ix_{TABLE}_order ON {TABLE} (scope, lab_id, released_at, release_id)",
+    f"CREATE INDEX ix_{TABLE}_gap ON {TABLE} (scope, lab_id, gap, released_at)",
+)
+
+# ``{s}``: the scope expression (``new.kind`` / ``old.kind`` or ``'*'``); ``{r}``: new or old.
+_AFTER = "(g.released_at > {r}.released_at OR (g.released_at = {r}.released_at AND g.release_id > {r}.id))"
+_NEXT_ID = (
+    f"(SELECT g.release_id FROM {TABLE} g WHERE g.scope = {{s}} AND g.lab_id = {{r}}.lab_id AND {_AFTER} "
+    "ORDER BY g.released_at, g.release_id LIMIT 1)"
+)
+_ADD = (
+    f"INSERT INTO {TABLE} (scope, release_id, lab_id, released_at, prev_at) VALUES ({{s}}, new.id, new.lab_id, "
+    f"new.released_at, (SELECT g.released_at FROM {TABLE} g WHERE g.scope = {{s}} AND g.lab_id = new.lab_id AND "
+    "(g.released_at < new.released_at OR (g.released_at = new.released_at AND g.release_id < new.id)) "
+    "ORDER BY g.released_at DESC, g.release_id DESC LIMIT 1)); "
+    f"UPDATE {TABLE} SET prev_at = new.released_at "
+    f"WHERE scope = {{s}} AND release_id = {_NEXT_ID.format(s='{s}', r='new')};"
+)
+_REMOVE = (
+    f"UPDATE {TABLE} SET prev_at = (SELECT prev_at FROM {TABLE} WHERE scope = {{s}} AND release_id = old.id) "
+    f"WHERE scope = {{s}} AND release_id = {_NEXT_ID.format(s='{s}', r='old')}; "
+    f"DELETE FROM {TABLE} WHERE scope = {{s}} AND release_id = old.id;"
+)
+#: the gap follows prev_at (one trigger on the table itself keeps the two together)
+_GAP = (
+    f"CREATE TRIGGER {TABLE}_gap AFTER UPDATE OF prev_at ON {TABLE} BEGIN "
+    f"UPDATE {TABLE} SET gap = julianday(new.released_at) - julianday(new.prev_at) "
+    "WHERE scope = new.scope AND release_id = new.release_id; END"
+)
+_GAP_INSERT = (
+    f"CREATE TRIGGER {TABLE}_gap_ai AFTER INSERT ON {TABLE} BEGIN "
+    f"UPDATE {TABLE} SET gap = julianday(new.released_at) - julianday(new.prev_at) "
+    "WHERE scope = new.scope AND release_id = new.release_id; END"
+)
+
+
+def _both(template: str, r: str) -> str:
+    return template.format(s=f"{r}.kind", r=r) + " " + template.format(s=f"'{ALL_KINDS}'", r=r)
+
+
+TRIGGERS = {
+    f"{TABLE}_ai": f"CREATE TRIGGER {TABLE}_ai AFTER INSERT ON releases BEGIN {_both(_ADD, 'new')} END",
+    f"{TABLE}_ad": f"CREATE TRIGGER {TABLE}_ad AFTER DELETE ON releases BEGIN {_both(_REMOVE, 'old')} END",
+    f"{TABLE}_au": (
+        f"CREATE TRIGGER {TABLE}_au AFTER UPDATE OF lab_id, kind, released_at ON releases "
+        f"WHEN old.lab_id IS NOT new.lab_id OR old.kind IS NOT new.kind OR old.released_at IS NOT new.released_at "
+        f"BEGIN {_both(_REMOVE, 'old')} {_both(_ADD, 'new')} END"
+    ),
+    f"{TABLE}_gap": _GAP,
+    f"{TABLE}_gap_ai": _GAP_INSERT,
+}
+
+#: every row from scratch: ``lag()`` over each lab's releases in (released_at, id) order, per scope
+_FILL = (
+    f"INSERT INTO {TABLE} (scope, release_id, lab_id, released_at, prev_at, gap) "
+    "SELECT scope, id, lab_id, released_at, prev, julianday(released_at) - julianday(prev) FROM ("
+    "SELECT kind AS scope, id, lab_id, released_at, lag(released_at) OVER "
+    "(PARTITION BY lab_id, kind ORDER BY released_at, id) AS prev FROM releases "
+    f"UNION ALL SELECT '{ALL_KINDS}', id, lab_id, released_at, lag(released_at) OVER "
+    "(PARTITION BY lab_id ORDER BY released_at, id) FROM releases)"
+)
+
+
+def _refill(conn: Connection) -> None:
+    conn.execute(text(f"DELETE FROM {TABLE}"))
+    conn.execute(text(_FILL))
+
+
+def create(conn: Connection) -> None:
+    """Create the table, its indexes and triggers, and fill it from ``releases`` (SQLite only)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for ddl in (*_CREATE, *TRIGGERS.values()):
+        conn.execute(text(ddl))
+    _refill(conn)
+
+
+def drop(conn: Connection) -> None:
+    """Drop what ``create`` made (SQLite only)."""
+    if conn.dialect.name != "sqlite":
+        return
+    for name in TRIGGERS:
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+    conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+
+
+def repair(conn: Connection) -> bool:
+    """Recreate missing triggers on ``releases`` and refill the table (SQLite, when the table exists).
+
+    Returns:
+        bool: True when something was missing and the table was refilled.
+    """
+    if conn.dialect.name != "sqlite":
+        return False
+    present = set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")))
+    if TABLE not in present or set(TRIGGERS) <= present:
+        return False
+    for name, ddl in TRIGGERS.items():
+        if name not in present:
+            conn.execute(text(ddl))
+    _refill(conn)
+    return True
