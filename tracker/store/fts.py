@@ -3,7 +3,9 @@
 ``q`` on the history is a case-insensitive substring of a release title or an artifact name.
 On SQLite that is a scan of every row; the FTS5 ``trigram`` tokenizer indexes every three
 characters, so a phrase query of three or more characters finds the rows containing that
-substring (case folded) from the index (SQLite >= 3.34). The tables are *external content*
+substring (case folded) from the index (SQLite >= 3.34). The index keeps no positions
+(``detail=none``, a third of the size): a query asks for every trigram of the term, which finds a
+superset of the rows containing it, and the caller confirms each with ``LIKE``. The tables are *external content*
 (``content=``): they store the index only and read the text from ``releases`` / ``artifacts``;
 triggers keep them in step with every insert, delete and title/name update.
 
@@ -45,7 +47,7 @@ def create(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     for fts, table, column in INDEXES:
-        options = f"content='{table}', content_rowid='id', tokenize='trigram'"
+        options = f"content='{table}', content_rowid='id', tokenize='trigram', detail='none'"
         conn.execute(text(f"CREATE VIRTUAL TABLE {fts} USING fts5({column}, {options})"))
         for ddl in _triggers(fts, table, column).values():
             conn.execute(text(ddl))

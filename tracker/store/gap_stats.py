@@ -38,29 +38,23 @@ _NEXT_ID = (
     f"(SELECT g.release_id FROM {TABLE} g WHERE g.scope = {{s}} AND g.lab_id = {{r}}.lab_id AND {_AFTER} "
     "ORDER BY g.released_at, g.release_id LIMIT 1)"
 )
-_ADD = (
-    f"INSERT INTO {TABLE} (scope, release_id, lab_id, released_at, prev_at) VALUES ({{s}}, new.id, new.lab_id, "
-    f"new.released_at, (SELECT g.released_at FROM {TABLE} g WHERE g.scope = {{s}} AND g.lab_id = new.lab_id AND "
+_PREV_AT = (
+    f"(SELECT g.released_at FROM {TABLE} g WHERE g.scope = {{s}} AND g.lab_id = new.lab_id AND "
     "(g.released_at < new.released_at OR (g.released_at = new.released_at AND g.release_id < new.id)) "
-    "ORDER BY g.released_at DESC, g.release_id DESC LIMIT 1)); "
-    f"UPDATE {TABLE} SET prev_at = new.released_at "
+    "ORDER BY g.released_at DESC, g.release_id DESC LIMIT 1)"
+)
+_ADD = (
+    f"INSERT INTO {TABLE} (scope, release_id, lab_id, released_at, prev_at, gap) "
+    f"SELECT {{s}}, new.id, new.lab_id, new.released_at, p, julianday(new.released_at) - julianday(p) "
+    f"FROM (SELECT {_PREV_AT} AS p); "
+    f"UPDATE {TABLE} SET prev_at = new.released_at, gap = julianday(released_at) - julianday(new.released_at) "
     f"WHERE scope = {{s}} AND release_id = {_NEXT_ID.format(s='{s}', r='new')};"
 )
 _REMOVE = (
-    f"UPDATE {TABLE} SET prev_at = (SELECT prev_at FROM {TABLE} WHERE scope = {{s}} AND release_id = old.id) "
+    f"UPDATE {TABLE} SET (prev_at, gap) = (SELECT p.prev_at, julianday({TABLE}.released_at) - julianday(p.prev_at) "
+    f"FROM {TABLE} p WHERE p.scope = {{s}} AND p.release_id = old.id) "
     f"WHERE scope = {{s}} AND release_id = {_NEXT_ID.format(s='{s}', r='old')}; "
     f"DELETE FROM {TABLE} WHERE scope = {{s}} AND release_id = old.id;"
-)
-#: the gap follows prev_at (one trigger on the table itself keeps the two together)
-_GAP = (
-    f"CREATE TRIGGER {TABLE}_gap AFTER UPDATE OF prev_at ON {TABLE} BEGIN "
-    f"UPDATE {TABLE} SET gap = julianday(new.released_at) - julianday(new.prev_at) "
-    "WHERE scope = new.scope AND release_id = new.release_id; END"
-)
-_GAP_INSERT = (
-    f"CREATE TRIGGER {TABLE}_gap_ai AFTER INSERT ON {TABLE} BEGIN "
-    f"UPDATE {TABLE} SET gap = julianday(new.released_at) - julianday(new.prev_at) "
-    "WHERE scope = new.scope AND release_id = new.release_id; END"
 )
 
 
@@ -76,8 +70,6 @@ TRIGGERS = {
         f"WHEN old.lab_id IS NOT new.lab_id OR old.kind IS NOT new.kind OR old.released_at IS NOT new.released_at "
         f"BEGIN {_both(_REMOVE, 'old')} {_both(_ADD, 'new')} END"
     ),
-    f"{TABLE}_gap": _GAP,
-    f"{TABLE}_gap_ai": _GAP_INSERT,
 }
 
 #: every row from scratch: ``lag()`` over each lab's releases in (released_at, id) order, per scope

@@ -30,14 +30,17 @@ _RELEASES_FTS = table("releases_fts", column("rowid"))
 _ARTIFACTS_FTS = table("artifacts_fts", column("rowid"))
 
 
-def fts_phrase(term: str) -> str:
-    """The FTS5 query for ``term`` as one literal phrase (double quotes doubled): with the
-    trigram tokenizer, the rows containing ``term`` as a substring."""
-    return '"' + term.replace('"', '""') + '"'
+def fts_query(term: str) -> str:
+    """The FTS5 query for ``term`` (>= 3 characters): every distinct trigram of it, each a quoted
+    string (double quotes doubled), joined by AND. The trigram index (no positions) answers it
+    with the rows holding all of them: a superset of the rows containing ``term``, which the
+    tokenizer's case folding makes case-insensitive."""
+    grams = sorted({term[i : i + 3] for i in range(len(term) - 2)})
+    return " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
 
 
 def _sqlite_probe(q: str):  # type: ignore[no-untyped-def]
-    pattern, phrase = like_pattern(q), fts_phrase(q)
+    pattern, phrase = like_pattern(q), fts_query(q)
     titles = (
         select(Release.id.label("id"))
         .join(_RELEASES_FTS, _RELEASES_FTS.c.rowid == Release.id)
