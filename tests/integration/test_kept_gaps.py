@@ -1,6 +1,6 @@
-"""SQLite keeps per-lab gap statistics by triggers (``store.gap_stats``): after any mix of inserts,
+"""SQLite keeps per-lab gap statistics and weekly counts by triggers (``store.gap_stats``): after any mix of inserts,
 re-datings, kind and lab moves and deletes the kept rows equal a recomputation from scratch,
-and ``analytics.kept_gaps`` gives the same median and longest gaps as the window pass."""
+and ``analytics.kept_cadence`` gives the same median and longest gaps as the window pass."""
 
 from __future__ import annotations
 
@@ -11,22 +11,28 @@ import pytest
 from sqlalchemy import delete, insert, text, update
 
 from tracker.analytics import history
-from tracker.analytics.kept_gaps import kept_gap_stats
+from tracker.analytics.kept_cadence import kept_gap_stats
 from tracker.store import Store, gap_stats
 from tracker.store.models import Lab, Release
 
 NOW = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
 
 
+def _kept(conn) -> set[tuple]:  # type: ignore[no-untyped-def]
+    gaps = conn.execute(text(f"SELECT scope, release_id, lab_id, released_at, prev_at FROM {gap_stats.TABLE}"))
+    weeks = conn.execute(text(f"SELECT 'week', scope, lab_id, week, n FROM {gap_stats.WEEKS}"))
+    return set(gaps) | set(weeks)
+
+
 def _rows(store: Store) -> set[tuple]:
     with store.engine.connect() as conn:
-        return set(conn.execute(text(f"SELECT scope, release_id, lab_id, released_at, prev_at FROM {gap_stats.TABLE}")))
+        return _kept(conn)
 
 
 def _recomputed(store: Store) -> set[tuple]:
     with store.engine.connect() as conn:
         gap_stats._refill(conn)
-        rows = set(conn.execute(text(f"SELECT scope, release_id, lab_id, released_at, prev_at FROM {gap_stats.TABLE}")))
+        rows = _kept(conn)
         conn.rollback()
     return rows
 
@@ -110,4 +116,4 @@ def test_repair_restores_triggers_dropped_by_a_table_rebuild(store: Store) -> No
         conn.execute(insert(Release), [_release(1, 1, NOW, "model"), _release(2, 1, NOW - timedelta(days=2), "model")])
         assert gap_stats.repair(conn) is True
         assert gap_stats.repair(conn) is False
-    assert _rows(store) == _recomputed(store) and len(_rows(store)) == 4
+    assert _rows(store) == _recomputed(store) and len(_rows(store)) == 4 + 2

@@ -90,7 +90,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic ``include_name`` hook: schema comparisons skip the SQLite tables kept by triggers
     (FTS, gap statistics: not models)."""
-    return not (type_ == "table" and (fts.is_fts_table(name) or name == gap_stats.TABLE))
+    return not (type_ == "table" and (fts.is_fts_table(name) or name in (gap_stats.TABLE, gap_stats.WEEKS)))
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -1,4 +1,5 @@
-"""Per-lab gap statistics maintained by SQLite triggers: one ``release_gaps`` row per release and scope.
+"""Per-lab cadence statistics maintained by SQLite triggers: one ``release_gaps`` row per release
+and scope, and ``release_weeks``: releases per lab, scope and ISO week.
 
 The cadence's median and longest gap (``tracker.analytics``) need every lab's releases in time
 order; computed on demand that is a window pass and two sorts over the whole history. On SQLite
@@ -9,7 +10,8 @@ order; the exact gap is recomputed from the two timestamps). An index on ``(scop
 gap, released_at)`` then answers the largest gap and the gaps at the median ranks by walking
 the index. Triggers on ``releases`` keep the rows right on every insert, delete and change of
 ``lab_id``, ``kind`` or ``released_at``, whoever writes (pipeline, regroup, bulk loads); every
-process sees the same statistics, so there is no cache to invalidate.
+process sees the same statistics, so there is no cache to invalidate. The weekly counts are
+kept the same way, per scope, lab and ISO week start (UTC Monday).
 
 "Before" orders releases by ``(released_at, id)``: the multiset of gaps is that of the sorted
 release times whatever the order of equal times. Batch migrations drop a table's triggers on
@@ -22,6 +24,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 TABLE = "release_gaps"
+#: releases per (scope, lab, ISO week start): the weekly counts of the cadence
+WEEKS = "release_weeks"
+#: the Monday (UTC date) of a release's ISO week, as ``analytics.history._week_start_sql`` on SQLite
+_WEEK = "date(substr({r}.released_at, 1, 10), '-6 days', 'weekday 1')"
 #: the scope of all kinds together (kinds are words: never '*')
 ALL_KINDS = "*"
 
@@ -30,6 +36,8 @@ _CREATE = (
     "released_at DATETIME NOT NULL, prev_at DATETIME, gap FLOAT, PRIMARY KEY (scope, release_id))",
     f"CREATE INDEX ix_{TABLE}_order ON {TABLE} (scope, lab_id, released_at, release_id)",
     f"CREATE INDEX ix_{TABLE}_gap ON {TABLE} (scope, lab_id, gap, released_at)",
+    f"CREATE TABLE {WEEKS} (scope VARCHAR(16) NOT NULL, lab_id INTEGER NOT NULL, week DATE NOT NULL, "
+    "n INTEGER NOT NULL, PRIMARY KEY (scope, lab_id, week))",
 )
 
 # ``{s}``: the scope expression (``new.kind`` / ``old.kind`` or ``'*'``); ``{r}``: new or old.
@@ -48,13 +56,17 @@ _ADD = (
     f"SELECT {{s}}, new.id, new.lab_id, new.released_at, p, julianday(new.released_at) - julianday(p) "
     f"FROM (SELECT {_PREV_AT} AS p); "
     f"UPDATE {TABLE} SET prev_at = new.released_at, gap = julianday(released_at) - julianday(new.released_at) "
-    f"WHERE scope = {{s}} AND release_id = {_NEXT_ID.format(s='{s}', r='new')};"
+    f"WHERE scope = {{s}} AND release_id = {_NEXT_ID.format(s='{s}', r='new')}; "
+    f"INSERT INTO {WEEKS} (scope, lab_id, week, n) VALUES ({{s}}, new.lab_id, {_WEEK.format(r='new')}, 1) "
+    "ON CONFLICT (scope, lab_id, week) DO UPDATE SET n = n + 1;"
 )
 _REMOVE = (
     f"UPDATE {TABLE} SET (prev_at, gap) = (SELECT p.prev_at, julianday({TABLE}.released_at) - julianday(p.prev_at) "
     f"FROM {TABLE} p WHERE p.scope = {{s}} AND p.release_id = old.id) "
     f"WHERE scope = {{s}} AND release_id = {_NEXT_ID.format(s='{s}', r='old')}; "
-    f"DELETE FROM {TABLE} WHERE scope = {{s}} AND release_id = old.id;"
+    f"DELETE FROM {TABLE} WHERE scope = {{s}} AND release_id = old.id; "
+    f"UPDATE {WEEKS} SET n = n - 1 WHERE scope = {{s}} AND lab_id = old.lab_id AND week = {_WEEK.format(r='old')}; "
+    f"DELETE FROM {WEEKS} WHERE scope = {{s}} AND lab_id = old.lab_id AND week = {_WEEK.format(r='old')} AND n <= 0;"
 )
 
 
@@ -83,9 +95,18 @@ _FILL = (
 )
 
 
+_FILL_WEEKS = (
+    f"INSERT INTO {WEEKS} (scope, lab_id, week, n) SELECT scope, lab_id, week, count(*) FROM ("
+    f"SELECT kind AS scope, lab_id, {_WEEK.format(r='releases')} AS week FROM releases "
+    f"UNION ALL SELECT '{ALL_KINDS}', lab_id, {_WEEK.format(r='releases')} FROM releases) GROUP BY scope, lab_id, week"
+)
+
+
 def _refill(conn: Connection) -> None:
     conn.execute(text(f"DELETE FROM {TABLE}"))
     conn.execute(text(_FILL))
+    conn.execute(text(f"DELETE FROM {WEEKS}"))
+    conn.execute(text(_FILL_WEEKS))
 
 
 def create(conn: Connection) -> None:
@@ -104,6 +125,7 @@ def drop(conn: Connection) -> None:
     for name in TRIGGERS:
         conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
     conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
+    conn.execute(text(f"DROP TABLE IF EXISTS {WEEKS}"))
 
 
 def repair(conn: Connection) -> bool:
