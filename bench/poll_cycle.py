@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -47,7 +49,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_hub(orgs: int, latency: float) -> tuple[subprocess.Popen[bytes], str]:
+def start_hub(orgs: int, latency: float, repos: int = 3) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -60,6 +62,8 @@ def start_hub(orgs: int, latency: float) -> tuple[subprocess.Popen[bytes], str]:
             str(latency),
             "--synthetic-orgs",
             str(orgs),
+            "--synthetic-repos",
+            str(repos),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -93,8 +97,18 @@ async def sequential(url: str, orgs: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def run(n: int, latency: float, concurrency: int, *, naive: bool = True) -> dict[str, float]:
-    proc, url = start_hub(n, latency)
+def cpu_s(pid: int | None = None) -> float:
+    """CPU seconds (user + system) used so far by this process, or by process ``pid`` (Linux /proc)."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(
+    n: int, latency: float, concurrency: int, *, naive: bool = True, repos: int = 3, database_url: str | None = None
+) -> dict[str, float]:
+    proc, url = start_hub(n, latency, repos)
     try:
         orgs = [f"synth-{i:04d}" for i in range(n)]
         labs = [
@@ -102,18 +116,21 @@ def run(n: int, latency: float, concurrency: int, *, naive: bool = True) -> dict
         ]
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(_env_file=None, data_dir=Path(tmp), hf_endpoint=url, http_concurrency=concurrency)
+            if database_url:
+                settings = settings.model_copy(update={"database_url": database_url})
             store = Store.open(settings)
             units = [("hf", lab) for lab in labs]
             reset_stats(url)
-            start = time.perf_counter()
+            start, cpu0, hub0 = time.perf_counter(), cpu_s(), cpu_s(proc.pid)
             reports = asyncio.run(poll_cycle(settings, store, units))
-            wall = time.perf_counter() - start
+            wall, cpu, hub_cpu = time.perf_counter() - start, cpu_s() - cpu0, cpu_s(proc.pid) - hub0
             requests = hub_requests(url)
             assert all(r.status == "ok" for r in reports), [r.error for r in reports if r.error][:3]
             reset_stats(url)
-            start = time.perf_counter()
+            start, cpu0, hub0 = time.perf_counter(), cpu_s(), cpu_s(proc.pid)
             asyncio.run(poll_cycle(settings, store, units))
             steady_wall = time.perf_counter() - start
+            steady_cpu, steady_hub_cpu = cpu_s() - cpu0, cpu_s(proc.pid) - hub0
             steady_requests = hub_requests(url)
             store.dispose()
         naive_s = asyncio.run(sequential(url, orgs)) if naive else float("nan")
@@ -124,6 +141,11 @@ def run(n: int, latency: float, concurrency: int, *, naive: bool = True) -> dict
     return {
         "orgs": n,
         "requests": requests,
+        "repos": n * repos,
+        "cpu_s": cpu,
+        "hub_cpu_s": hub_cpu,
+        "steady_cpu_s": steady_cpu,
+        "steady_hub_cpu_s": steady_hub_cpu,
         "wall_s": wall,
         "bound_s": bound,
         "ratio": wall / bound,
@@ -135,9 +157,30 @@ def run(n: int, latency: float, concurrency: int, *, naive: bool = True) -> dict
     }
 
 
+def throwaway_database(pg_url: str) -> tuple[str, Callable[[], None]]:
+    """Create an empty PostgreSQL database next to ``pg_url``; return its URL and a drop function."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"tracker_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(pg_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orgs", type=int, nargs="*", default=[10, 100, 1000])
+    parser.add_argument("--repos-per-org", type=int, default=3, help="repos each synthetic org lists (baseline size)")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request at the hub")
     parser.add_argument(
         "--concurrency",
@@ -146,22 +189,38 @@ def main() -> None:
         default=[8, 16],
         help="requests in flight (TRACKER_HTTP_CONCURRENCY); several values compare",
     )
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive sequential loop")
     args = parser.parse_args()
     os.environ.pop("TRACKER_DATABASE_URL", None)
-    header = (
-        f"{'orgs':>6} {'reqs':>6} {'wall s':>8} {'bound s':>8} {'ratio':>6} {'steady s':>9} "
-        f"{'s.ratio':>7} {'req/page':>8} {'naive s':>8} {'vs naive':>8}"
+    print(
+        f"{args.backend}; latency {args.latency * 1000:.0f} ms; 'ratio' = cycle wall / (requests / concurrency x "
+        "latency); cpu = tracker process CPU s, hub = hub process CPU s, of the baseline (first) and steady cycle"
     )
-    print(f"latency {args.latency * 1000:.0f} ms; 'ratio' = cycle wall / (requests / concurrency x latency)")
-    print(f"{'conc':>4} " + header)
+    print(
+        f"{'conc':>4} {'orgs':>6} {'repos':>6} {'reqs':>6} {'wall s':>7} {'cpu s':>6} {'hub s':>6} {'ratio':>6} "
+        f"{'steady s':>8} {'s.cpu':>6} {'s.hub':>6} {'s.ratio':>7} {'req/page':>8} {'naive s':>7} {'vs naive':>8}"
+    )
     for n in args.orgs:
         for i, conc in enumerate(args.concurrency):
-            r = run(n, args.latency, conc, naive=i == 0)
+            url, drop = throwaway_database(args.pg_url) if args.backend == "postgresql" else (None, None)
+            try:
+                r = run(
+                    n,
+                    args.latency,
+                    conc,
+                    naive=i == 0 and not args.no_naive,
+                    repos=args.repos_per_org,
+                    database_url=url,
+                )
+            finally:
+                if drop is not None:
+                    drop()
             print(
-                f"{conc:>4} {r['orgs']:>6} {r['requests']:>6.0f} {r['wall_s']:>8.2f} {r['bound_s']:>8.2f} "
-                f"{r['ratio']:>6.2f} "
-                f"{r['steady_wall_s']:>9.2f} {r['steady_ratio']:>7.2f} {r['steady_requests_per_org_page']:>8.2f} "
-                f"{r['naive_sequential_s']:>8.2f} {r['speedup_vs_naive']:>7.1f}x",
+                f"{conc:>4} {r['orgs']:>6} {r['repos']:>6} {r['requests']:>6.0f} {r['wall_s']:>7.2f} "
+                f"{r['cpu_s']:>6.2f} {r['hub_cpu_s']:>6.2f} {r['ratio']:>6.2f} {r['steady_wall_s']:>8.2f} "
+                f"{r['steady_cpu_s']:>6.2f} {r['steady_hub_cpu_s']:>6.2f} {r['steady_ratio']:>7.2f} "
+                f"{r['steady_requests_per_org_page']:>8.2f} {r['naive_sequential_s']:>7.2f} "
+                f"{r['speedup_vs_naive']:>7.1f}x",
                 flush=True,
             )
 

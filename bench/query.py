@@ -193,7 +193,9 @@ def reusable(store: Store) -> str | None:
     from tracker.store.models import Base
 
     with store.engine.connect() as conn:
-        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        drift = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": store_db.include_name}), Base.metadata
+        )
         trigger = (
             store.engine.dialect.name != "postgresql"
             or conn.scalar(text("SELECT 1 FROM pg_trigger WHERE tgname = 'releases_changed'")) is not None

@@ -25,7 +25,9 @@ def store(empty_backend_settings: Settings) -> Iterator[Store]:
 
 def test_head_matches_models_without_drift(store: Store) -> None:
     with store.engine.connect() as conn:
-        drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        drift = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": store_db.include_name}), Base.metadata
+        )
     assert drift == [], f"models and migrations disagree: {drift}"
     assert store_db.current_revision(store.engine) == store_db.head_revision(store.engine)
 

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from tracker.analytics.formulas import DAY_S
+from tracker.analytics.kept_cadence import kept_gap_stats, kept_weeks
 from tracker.domain import as_utc
 from tracker.store.models import Lab, Release, ReleaseChange
 
@@ -124,10 +125,14 @@ def _gap_stats(
     PostgreSQL: one pass, ``lag()`` over the ``(kind, lab_id, released_at)`` index then
     ``percentile_disc`` of the two middle gaps and ``max`` per lab. The gaps are exact intervals
     (microseconds), read back as ``timedelta``, so the days equal ``build_cadence``'s. SQLite
-    (no ordered-set aggregates): ``_gap_rows``.
+    (no ordered-set aggregates): the gap statistics kept by triggers (``kept_gaps``) when they
+    answer, else ``_gap_rows``.
     """
     out: dict[str, tuple[float, float]] = {}
     if session.get_bind().dialect.name != "postgresql":
+        kept = kept_gap_stats(session, lab=lab, kinds=kinds, now=now)
+        if kept is not None:
+            return kept
         for slug, (n_gaps, ranked) in _gap_rows(session, lab=lab, kinds=kinds, now=now).items():
             days = {rank: (at - before).total_seconds() / DAY_S for rank, before, at in ranked}
             # statistics.median: the middle gap, or the mean of the two middle ones ((x + x) / 2 == x)
@@ -182,6 +187,16 @@ class _History:
 def _history(session: Session, *, lab: str | None, kinds: Collection[str] | None, now: datetime) -> _History:
     """Compute ``_History`` over the releases up to ``now``: one ``GROUP BY (lab, ISO week)`` pass
     (counts, first/last release) and one ``lag()`` window pass (median and longest gap)."""
+    labs_stmt = select(Lab.slug).order_by(Lab.slug)
+    if lab:
+        labs_stmt = labs_stmt.where(Lab.slug == lab)
+    labs = list(session.scalars(labs_stmt))
+    kept = kept_weeks(session, lab=lab, kinds=kinds, now=now)
+    if kept is not None:  # SQLite: the weekly counts and bounds kept by triggers
+        per_week_kept, bounds_kept = kept
+        last = max((b[1] for b in bounds_kept.values()), default=None)
+        gaps_kept = _gap_stats(session, lab=lab, kinds=kinds, now=now)
+        return _History({slug: per_week_kept.get(slug, {}) for slug in labs}, bounds_kept, gaps_kept, last)
     dialect = session.get_bind().dialect.name
     week_col = _week_start_sql(dialect).label("week")
     per_week_sub = (
@@ -203,10 +218,7 @@ def _history(session: Session, *, lab: str | None, kinds: Collection[str] | None
     per_week_stmt = select(Lab.slug, *[c for c in per_week_sub.c if c.name != "lab_id"]).join(
         per_week_sub, per_week_sub.c.lab_id == Lab.id
     )
-    labs_stmt = select(Lab.slug).order_by(Lab.slug)
-    if lab:
-        labs_stmt = labs_stmt.where(Lab.slug == lab)
-    per_week: dict[str, dict[date, int]] = {slug: {} for slug in session.scalars(labs_stmt)}
+    per_week: dict[str, dict[date, int]] = {slug: {} for slug in labs}
     bounds: dict[str, tuple[datetime, datetime]] = {}
     for slug, week, count, first, last in session.execute(per_week_stmt):
         start = date.fromisoformat(week) if isinstance(week, str) else week

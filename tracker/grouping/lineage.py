@@ -28,7 +28,8 @@ request per lab repo; ``Release.adoption_count`` stays None.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -206,15 +207,17 @@ def resolve_pending(session: Session, artifacts: Iterable[Artifact], *, lab_orgs
     return touched
 
 
-def release_lineage(session: Session, release: Release) -> tuple[bool, bool]:
-    """Return ``(derivative, new_base)`` for a model release (see the module docstring).
+#: (artifact id, base repo id, base artifact id, base's lab, base's release, base release's time)
+LineageLink = tuple[int, str, int | None, int | None, int | None, datetime | None]
 
-    Unresolved bases named like an artifact of the release count as inside the release.
-    """
-    members = {a.id: a for a in release.artifacts}
-    names = {a.name.lower(): a.id for a in members.values()}
-    links = (
-        session.execute(
+
+def lineage_links(session: Session, artifact_ids: Sequence[int]) -> dict[int, list[LineageLink]]:
+    """The base-model links of ``artifact_ids`` with where each resolved base lives, per artifact
+    (one query per 500 artifacts): what :func:`release_lineage` reads, for many releases at once."""
+    out: dict[int, list[LineageLink]] = {}
+    ids = sorted(set(artifact_ids))
+    for start in range(0, len(ids), 500):
+        stmt = (
             select(
                 ArtifactLink.artifact_id,
                 ArtifactLink.base_repo_id,
@@ -225,14 +228,29 @@ def release_lineage(session: Session, release: Release) -> tuple[bool, bool]:
             )
             .outerjoin(Artifact, Artifact.id == ArtifactLink.base_artifact_id)
             .outerjoin(Release, Release.id == Artifact.release_id)
-            .where(ArtifactLink.artifact_id.in_(list(members)))
-        ).all()
-        if members
-        else []
-    )
+            .where(ArtifactLink.artifact_id.in_(ids[start : start + 500]))
+        )
+        for row in session.execute(stmt):
+            out.setdefault(row[0], []).append(tuple(row))  # type: ignore[arg-type]
+    return out
+
+
+def release_lineage(
+    session: Session, release: Release, links: Mapping[int, list[LineageLink]] | None = None
+) -> tuple[bool, bool]:
+    """Return ``(derivative, new_base)`` for a model release (see the module docstring).
+
+    Unresolved bases named like an artifact of the release count as inside the release.
+    ``links``: :func:`lineage_links` of (at least) the release's artifacts, read when None.
+    """
+    members = {a.id: a for a in release.artifacts}
+    names = {a.name.lower(): a.id for a in members.values()}
+    if links is None:
+        links = lineage_links(session, list(members)) if members else {}
+    rows = [row for artifact_id in members for row in links.get(artifact_id, ())]
     internal: dict[int, set[int]] = {i: set() for i in members}
     external_ok: dict[int, bool] = {}  # artifact -> every external base is same-lab, earlier
-    for artifact_id, base_repo_id, base_id, base_lab, base_release, base_at in links:
+    for artifact_id, base_repo_id, base_id, base_lab, base_release, base_at in rows:
         inside = base_id in members if base_id is not None else base_repo_id.lower() in names
         if inside:
             internal[artifact_id].add(base_id if base_id is not None else names[base_repo_id.lower()])

@@ -31,14 +31,15 @@ change (:func:`refresh_releases`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain import ArtifactKind
 from tracker.grouping import families
-from tracker.grouping.lineage import release_lineage
+from tracker.grouping.lineage import lineage_links, release_lineage
 from tracker.store.models import Artifact, Release, ReleasePaper
 
 __all__ = [
@@ -95,23 +96,27 @@ def score(
     return round(value, 3)
 
 
-def _first_of_family(session: Session, release: Release) -> bool:
-    names = [a.name for a in release.artifacts]
-    if names:
-        stem = families.family_match_key(families.parse_repo_name(names[0]).family)
-        if stem != release.family:  # release key carries a revision (-2507, -0528, v1_5...)
-            return False
-    earlier = session.scalar(
-        select(func.count(Release.id)).where(
-            Release.lab_id == release.lab_id,
-            Release.kind == release.kind,
-            Release.family == release.family,
-            Release.id != release.id,
-            (Release.released_at < release.released_at)
-            | ((Release.released_at == release.released_at) & (Release.id < release.id)),
-        )
-    )
-    return not earlier
+def _firsts_of_family(session: Session, releases: Sequence[Release]) -> dict[int, bool]:
+    """Per release id: no earlier release (by ``(released_at, id)``) of its lab, kind and family is
+    stored, and its release key is the family itself (not a revision such as -2507, -0528, v1_5)."""
+    earliest: dict[tuple[int, str, str], tuple[datetime, int]] = {}
+    for lab_id, kind in {(r.lab_id, r.kind) for r in releases}:
+        family_names = sorted({r.family for r in releases if (r.lab_id, r.kind) == (lab_id, kind)})
+        for start in range(0, len(family_names), 500):
+            stmt = select(Release.family, Release.released_at, Release.id).where(
+                Release.lab_id == lab_id, Release.kind == kind, Release.family.in_(family_names[start : start + 500])
+            )
+            for family, at, release_id in session.execute(stmt):
+                key = (lab_id, kind, family)
+                if key not in earliest or (at, release_id) < earliest[key]:
+                    earliest[key] = (at, release_id)
+    out = {}
+    for release in releases:
+        names = [a.name for a in release.artifacts]
+        stem = families.family_match_key(families.parse_repo_name(names[0]).family) if names else release.family
+        first = earliest.get((release.lab_id, release.kind, release.family))
+        out[release.id] = stem == release.family and (first is None or first[1] == release.id)
+    return out
 
 
 def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: int, tier: str | None) -> set[int]:
@@ -127,18 +132,24 @@ def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: in
     if not ids:
         return set()
     changed: list[int] = []
+    # artifacts loaded afresh in one query (variants may have been added by foreign key), then the
+    # lineage links and the family firsts of every release in one query each
     releases = session.scalars(
-        select(Release).where(Release.id.in_(ids), Release.lab_id == lab_id, Release.kind == ArtifactKind.MODEL.value)
+        select(Release)
+        .where(Release.id.in_(ids), Release.lab_id == lab_id, Release.kind == ArtifactKind.MODEL.value)
+        .options(selectinload(Release.artifacts))
+        .execution_options(populate_existing=True)
     ).all()
+    links = lineage_links(session, [a.id for release in releases for a in release.artifacts])
+    firsts = _firsts_of_family(session, releases)
     for release in releases:
-        session.expire(release, ["artifacts"])  # variants may have been added by foreign key
-        derivative, new_base = release_lineage(session, release)
+        derivative, new_base = release_lineage(session, release, links)
         totals = [a.params_total_b for a in release.artifacts if a.params_total_b]
         value = score(
             new_base=new_base,
             derivative=derivative,
             params_total_b=max(totals, default=None),
-            first_of_family=_first_of_family(session, release),
+            first_of_family=firsts[release.id],
             tier=tier,
         )
         release.derivative, release.new_base = derivative, new_base

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, KnownArtifact, SourceResult
 from tracker.grouping.enrich import enrich_after_poll
+from tracker.pipeline import bulk_baseline
 from tracker.pipeline.arrivals import NewArtifacts, lock_families
 from tracker.pipeline.detect import Change, New, diff, history_flags
 from tracker.pipeline.events import EventWriter
@@ -76,6 +77,19 @@ def _store_new(
         (c for c in changes if isinstance(c, New)), key=lambda c: (c.observation.created_at or now, c.observation.name)
     )
     lock_families(session, arrivals.lab.id, (c.observation for c in new))
+    flags = [
+        history_flags(c.observation, baselined=baselined, lab_arxiv_scopes=lab_arxiv_scopes, now=now, backfill=backfill)
+        for c in new
+    ]
+    observations = [c.observation for c in new]
+    if bulk_baseline.applies(observations, [first for first, _ in flags]):  # a first listing of models: in bulk
+        report.baseline = True
+        arrivals.stored.extend(
+            bulk_baseline.store_baseline(
+                session, lab=arrivals.lab, observations=observations, window=arrivals.window, report=report, now=now
+            )
+        )
+        return
     for change in new:
         obs = change.observation
         first_listing, late_paper = history_flags(

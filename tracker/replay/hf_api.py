@@ -35,7 +35,6 @@ __all__ = ["SYNTH_PREFIX", "hf_routes"]
 
 #: Synthetic orgs are named ``synth-0000``, ``synth-0001``, ...
 SYNTH_PREFIX = "synth-"
-_SYNTH_ITEMS_PER_ORG = 3
 _MAX_LIMIT = 1000
 _SORT_KEYS = {"createdAt", "lastModified", "downloads", "likes", "trendingScore", "id"}
 
@@ -50,11 +49,11 @@ def _synth_org_index(org: str, n: int) -> int | None:
     return i if i < n else None
 
 
-def _synth_items(org: str) -> list[dict[str, Any]]:
-    """Deterministic listing items for a synthetic org (always visible), createdAt descending."""
+def _synth_items(org: str, count: int) -> list[dict[str, Any]]:
+    """``count`` deterministic listing items for a synthetic org (always visible), createdAt descending."""
     out = []
     base = datetime(2024, 1, 1, tzinfo=UTC)
-    for k in range(_SYNTH_ITEMS_PER_ORG):
+    for k in range(count):
         repo_id = f"{org}/synth-model-{k}"
         digest = hashlib.sha1(repo_id.encode()).hexdigest()
         created = base + timedelta(days=k, seconds=int(digest[:4], 16))
@@ -111,7 +110,7 @@ def _sort_items(items: list[dict[str, Any]], sort: str, direction: int) -> list[
 
 def _listing(state: HubState, author: str, now: datetime) -> list[dict[str, Any]]:
     if _synth_org_index(author, state.synthetic_orgs) is not None:
-        return _synth_items(author)
+        return _synth_items(author, state.synthetic_repos)
     return state.corpus.listing_view(author, now)
 
 
@@ -159,7 +158,7 @@ async def model_info(request: Request) -> Response:
     now = state.clock.now()
     org = parts[0]
     if _synth_org_index(org, state.synthetic_orgs) is not None:
-        for item in _synth_items(org):
+        for item in _synth_items(org, state.synthetic_repos):
             if item["id"] == repo_id:
                 return json_response(item)
         return error_response(404, "Repository not found")

@@ -28,14 +28,22 @@ from tracker.replay.state import HubState
 __all__ = ["create_app"]
 
 
-def create_app(corpus: Corpus, clock: ReplayClock, *, latency_s: float = 0.0, synthetic_orgs: int = 0) -> Starlette:
+def create_app(
+    corpus: Corpus, clock: ReplayClock, *, latency_s: float = 0.0, synthetic_orgs: int = 0, synthetic_repos: int = 3
+) -> Starlette:
     """Build the replay hub ASGI app (Starlette) over ``corpus`` as of ``clock.now()``.
 
     ``latency_s`` (seconds) delays every Hub and arXiv API answer with ``asyncio.sleep``;
     ``synthetic_orgs=N`` adds orgs ``synth-0000``..``synth-{N-1:04d}`` with a few always-visible
-    items each. The :class:`HubState` (faults, stats) is at ``app.state.replay``.
+    items each (``synthetic_repos`` of them). The :class:`HubState` (faults, stats) is at ``app.state.replay``.
     """
-    state = HubState(corpus=corpus, clock=clock, latency_s=float(latency_s), synthetic_orgs=int(synthetic_orgs))
+    state = HubState(
+        corpus=corpus,
+        clock=clock,
+        latency_s=float(latency_s),
+        synthetic_orgs=int(synthetic_orgs),
+        synthetic_repos=int(synthetic_repos),
+    )
     app = Starlette(routes=[*hf_routes(), *arxiv_routes(), *control_routes(), *extra_routes()])
     app.state.replay = state
     return app

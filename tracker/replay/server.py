@@ -141,10 +141,13 @@ def serve(
     *,
     latency_s: float = 0.0,
     synthetic_orgs: int = 0,
+    synthetic_repos: int = 3,
 ) -> None:
     """Serve the replay hub in the foreground until interrupted."""
     clock = ReplayClock(parse_time(now))
-    app = create_app(Corpus.load(), clock, latency_s=latency_s, synthetic_orgs=synthetic_orgs)
+    app = create_app(
+        Corpus.load(), clock, latency_s=latency_s, synthetic_orgs=synthetic_orgs, synthetic_repos=synthetic_repos
+    )
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
 
 
@@ -156,12 +159,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to delay each API answer")
     parser.add_argument("--synthetic-orgs", type=int, default=0)
+    parser.add_argument("--synthetic-repos", type=int, default=3, help="repos listed by each synthetic org")
     args = parser.parse_args(argv)
     base = f"http://{args.host}:{args.port}"
     print(f"TRACKER_HF_ENDPOINT={base}")
     print(f"TRACKER_ARXIV_ENDPOINT={base}/api/query")
     print(f'clock: {base}/_replay/clock (GET; POST {{"now": ISO}} or {{"advance_s": N}})', flush=True)
-    serve(args.host, args.port, args.now, latency_s=args.latency, synthetic_orgs=args.synthetic_orgs)
+    serve(
+        args.host,
+        args.port,
+        args.now,
+        latency_s=args.latency,
+        synthetic_orgs=args.synthetic_orgs,
+        synthetic_repos=args.synthetic_repos,
+    )
 
 
 if __name__ == "__main__":

@@ -65,12 +65,14 @@ class HubState:
         clock (ReplayClock): the hub's "now".
         latency_s (float): seconds every Hub/arXiv API answer is delayed by.
         synthetic_orgs (int): how many ``synth-NNNN`` orgs the Hub listing serves.
+        synthetic_repos (int): how many repos each synthetic org lists.
     """
 
     corpus: Corpus
     clock: ReplayClock
     latency_s: float = 0.0
     synthetic_orgs: int = 0
+    synthetic_repos: int = 3
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _faults: list[Fault] = field(default_factory=list, repr=False)
     _paths: dict[str, int] = field(default_factory=dict, repr=False)

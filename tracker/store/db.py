@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings
 from tracker.errors import ConfigError
+from tracker.store import fts, gap_stats
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -77,9 +78,19 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (``tracker db upgrade``)."""
+    """Apply migrations up to ``revision`` (``tracker db upgrade``), then put back the SQLite
+    triggers a batch migration may have dropped (``fts.repair``, ``gap_stats.repair``)."""
     cfg = alembic_config(engine)
     command.upgrade(cfg, revision)
+    with engine.begin() as conn:
+        fts.repair(conn)
+        gap_stats.repair(conn)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic ``include_name`` hook: schema comparisons skip the SQLite tables kept by triggers
+    (FTS, gap statistics: not models)."""
+    return not (type_ == "table" and (fts.is_fts_table(name) or name in (gap_stats.TABLE, gap_stats.WEEKS)))
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -6,6 +6,7 @@ Run through ``tracker db upgrade``; there is no alembic.ini to keep in sync with
 from alembic import context
 from sqlalchemy import Engine
 
+from tracker.store.db import include_name
 from tracker.store.models import Base, UTCDateTime
 
 config = context.config
@@ -29,6 +30,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
             render_item=_render_item,
         )
         context.run_migrations()

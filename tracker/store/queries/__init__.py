@@ -8,6 +8,7 @@ Callers import from this package; its modules split the queries by concern:
   release of a family.
 * ``filters``: ``ReleaseFilter``, its SQL, and the keyset page cursors.
 * ``releases``: release lists and pages (ORM objects, or dicts straight from rows), one release.
+* ``search``: ``q`` answered from the backend's text index (SQLite FTS5, PostgreSQL pg_trgm).
 * ``papers``: paper artifacts and the links between papers and model releases.
 """
 
@@ -25,12 +26,12 @@ from tracker.store.queries.polling import (
     stored_external_ids,
 )
 from tracker.store.queries.releases import (
-    RARE_Q_MATCHES,
     RELEASE_LOADS,
     get_release,
     list_release_dicts,
     list_releases,
 )
+from tracker.store.queries.search import RARE_Q_MATCHES, matching_release_ids
 
 __all__ = [
     "RARE_Q_MATCHES",
@@ -49,6 +50,7 @@ __all__ = [
     "list_release_dicts",
     "list_releases",
     "list_source_states",
+    "matching_release_ids",
     "papers_for_release",
     "releases_for_paper",
     "stored_external_ids",

@@ -11,7 +11,8 @@ from sqlalchemy import Select, bindparam, case, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.store.models import Artifact, Lab, Release, ReleasePaper
-from tracker.store.queries.filters import ReleaseFilter, like_pattern, release_query
+from tracker.store.queries.filters import ReleaseFilter, release_query
+from tracker.store.queries.search import matching_release_ids
 from tracker.store.serialize import release_dict
 
 #: Eager loads for serialising releases (``tracker.store.serialize.release_to_dict``) in a fixed
@@ -27,35 +28,9 @@ RELEASE_LOADS = (
 )
 
 
-#: ``q`` matching at most this many titles + artifact names counts as rare (see ``_rare_q_release_ids``).
-RARE_Q_MATCHES = 2000
-
-
-def _rare_q_release_ids(session: Session, q: str) -> set[int] | None:
-    """PostgreSQL only: the ids of the releases matching ``q`` when it is rare, else None.
-
-    A newest-first scan that tests ``q`` on each release is fast when the term is common (the page
-    fills after a few rows) but reads the whole history when it is rare; the pg_trgm GIN indexes
-    are the opposite. So the matches are fetched first, at most ``RARE_Q_MATCHES`` + 1 of them
-    (the planner stops early on a common term): when there are fewer, the page is filtered by
-    these ids; otherwise (None) the scan is used.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    pattern = like_pattern(q)
-    probe = (
-        select(Release.id.label("id"))
-        .where(Release.title.ilike(pattern, escape="\\"))
-        .union_all(select(Artifact.release_id).where(Artifact.name.ilike(pattern, escape="\\")))
-        .limit(RARE_Q_MATCHES + 1)
-    )
-    ids = list(session.scalars(probe))
-    return set(ids) if len(ids) <= RARE_Q_MATCHES else None
-
-
 def _page_query(session: Session, flt: ReleaseFilter) -> Select[tuple[Release]]:
     """``release_query`` ordered newest first and limited, with the rare-``q`` shortcut applied."""
-    rare_ids = _rare_q_release_ids(session, flt.q) if flt.q else None
+    rare_ids = matching_release_ids(session, flt.q) if flt.q else None
     if rare_ids is None:
         stmt = release_query(flt)
     else:
