@@ -2,8 +2,11 @@
 
 Each entry is one release: ``id`` is a stable ``urn:uuid`` derived from the release's id, lab and
 first sight (so it never changes when the release gains variants or the server moves),
-``updated`` and ``published`` are its ``released_at`` (UTC), the alternate link is the release's
-URL on its source, and the summary lists its artifacts with their variant facts.
+``published`` is its ``released_at`` (UTC) and ``updated`` the last change a reader would see
+(``entry_updated``: a technical report joining, a withdrawal, ``Release.updated_at``), so a
+report joining its launch updates the launch's entry instead of adding one. The alternate link is
+the release's URL on its source; the summary lists its artifacts with their variant facts, its
+papers, and says when the release was withdrawn (its title then ends with "(withdrawn)").
 """
 
 from __future__ import annotations
@@ -30,15 +33,30 @@ def release_entry_id(release: Release) -> str:
     return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, key)}"
 
 
+def entry_updated(release: Release) -> datetime:
+    """The entry's ``updated`` (UTC): the latest of ``released_at``, ``updated_at``,
+    ``withdrawn_at`` and the first sight of each paper linked to the release (``paper_links``)."""
+    times = [release.released_at, release.updated_at, release.withdrawn_at]
+    times += [link.paper.first_seen_at for link in release.paper_links if link.paper is not None]
+    return max(as_utc(t) for t in times if t is not None)
+
+
 def _summary(release: Release) -> str:
     lines = [
         f"{release.lab.name} ({release.lab.country}) released {release.title} ({release.kind})"
         + (" [history recorded on first run]" if release.baseline else "")
         + "."
     ]
+    if release.withdrawn_at is not None:
+        lines.append(
+            f"Withdrawn {as_utc(release.withdrawn_at):%Y-%m-%d %H:%M} UTC: every repo was deleted or made private."
+        )
     for a in release.artifacts:
         facts = [x for x in (a.size_label, a.quantization, ", ".join(a.kinds or [])) if x]
         lines.append(f"- {a.name}" + (f" ({'; '.join(facts)})" if facts else "") + f" {a.url}")
+    for link in release.paper_links:
+        if link.paper is not None:
+            lines.append(f"Paper: {link.paper.name} {link.paper.url}")
     return "\n".join(lines)
 
 
@@ -61,7 +79,7 @@ def build_releases_feed(
             (each summary ends with the release's ``{api_url}releases/{id}``).
 
     Returns:
-        bytes: the Atom XML document (UTF-8). ``updated`` is the newest ``released_at``.
+        bytes: the Atom XML document (UTF-8). ``updated`` is the newest entry's ``updated``.
     """
     fg = FeedGenerator()
     fg.id(f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, 'feed:' + feed_key)}")
@@ -70,12 +88,12 @@ def build_releases_feed(
     fg.link(href=self_url, rel="self", type="application/atom+xml")
     fg.link(href=site_url, rel="alternate", type="text/html")
     fg.generator("tracker", version=__version__)
-    fg.updated(max((as_utc(r.released_at) for r in releases), default=EMPTY_FEED_UPDATED))
+    fg.updated(max((entry_updated(r) for r in releases), default=EMPTY_FEED_UPDATED))
     for release in releases:
         fe = fg.add_entry(order="append")
         fe.id(release_entry_id(release))
-        fe.title(f"{release.lab.name}: {release.title}")
-        fe.updated(as_utc(release.released_at))
+        fe.title(f"{release.lab.name}: {release.title}" + (" (withdrawn)" if release.withdrawn_at else ""))
+        fe.updated(entry_updated(release))
         fe.published(as_utc(release.released_at))
         fe.author(name=release.lab.name)
         fe.link(href=release.url, rel="alternate")
