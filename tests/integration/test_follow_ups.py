@@ -316,3 +316,20 @@ def test_per_alert_email_is_one_email_for_a_fourteen_repo_launch(
         assert len(smtp.messages) == 1
         body = smtp.messages[0].parsed().get_body(preferencelist=("plain",)).get_content()
         assert "13 repos" in body and "14 repos" not in body
+
+
+def test_report_joining_before_the_launch_message_went_out_makes_no_second_post(
+    store: Store, backend_settings: Settings, slack: SlackServer
+) -> None:
+    outbox = Outbox(store, _slack_settings(backend_settings, slack))
+    release_id = _launch(store, "Qwen/Qwen3-8B")
+    with store.transaction() as session:  # the report joins in the same hour, before any send
+        launch = session.get(Release, release_id)
+        report = add_release(session, launch.lab, "Qwen3 Technical Report", repos=["2505.09388"], kind="paper")
+        report.merged_into_id = release_id
+    _link_report(store, release_id, after=timedelta(minutes=20))
+    outbox.run(T0 + timedelta(minutes=30))
+    assert len(slack.calls_to("chat.postMessage")) == 2  # one release message per channel, nothing else
+    [parent] = slack.top_level("C0MODELS")
+    assert "Technical report: Qwen3 Technical Report" in render_text(parent["blocks"])
+    assert slack.replies("C0MODELS", parent["ts"]) == []

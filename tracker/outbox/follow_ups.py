@@ -7,7 +7,10 @@
   email readers through the digest (``tracker.briefings.digest``) instead of one more email.
   A ``paper_linked`` delivery records in its payload whether the reply is also broadcast to the
   channel: when the report came more than ``settings.papers.broadcast_after_days`` after the
-  weights (the launch's thread is then old, and few readers look at it).
+  weights (the launch's thread is then old, and few readers look at it); and ``in_parent`` when
+  the channel's release message was not sent before the report joined: that message, built at
+  send time, already shows the report, so there is nothing to reply (a report of the same hour
+  as its weights makes no second post).
 * **Org moves** (``org_move``): one informational notice per subscription that follows the lab
   owning the org (its ``labs`` and ``countries`` filters; the moved repos are not releases, so
   size, kind and licence filters do not apply).
@@ -48,12 +51,13 @@ def is_email(channel: str) -> bool:
     return channel.startswith("email:")
 
 
-def announced_to(session: Session, release_id: int | None) -> set[int]:
-    """Ids of the subscriptions that were sent (or are being sent) the release's own alert."""
+def announced_to(session: Session, release_id: int | None) -> dict[int, datetime | None]:
+    """The subscriptions that were sent (or are being sent) the release's own alert: id -> when
+    it was sent (UTC; None while it is not sent yet)."""
     if release_id is None:
-        return set()
+        return {}
     stmt = (
-        select(Delivery.subscription_id)
+        select(Delivery.subscription_id, Delivery.sent_at)
         .join(Event, Event.id == Delivery.event_id)
         .where(
             Event.release_id == release_id,
@@ -63,7 +67,7 @@ def announced_to(session: Session, release_id: int | None) -> set[int]:
             Delivery.subscription_id.is_not(None),
         )
     )
-    return {i for i in session.scalars(stmt) if i is not None}
+    return {i: sent for i, sent in session.execute(stmt) if i is not None}
 
 
 def _follow_up_payload(event: Event, settings: Settings) -> dict[str, Any]:
@@ -81,9 +85,15 @@ def fan_out_follow_up(audience: Audience, session: Session, event: Event, *, set
     """Create the deliveries of one follow-up event (see the module docstring); never to email."""
     told = announced_to(session, event.release_id)
     frozen = _follow_up_payload(event, settings)
+    written = as_utc(event.created_at)
 
     def payload(sub: Subscription) -> dict[str, Any] | Skip:
-        return Skip(EMAIL_FOLLOW_UP) if is_email(sub.channel) else dict(frozen)
+        if is_email(sub.channel):
+            return Skip(EMAIL_FOLLOW_UP)
+        if event.type != EventType.PAPER_LINKED:
+            return dict(frozen)
+        sent = told.get(sub.id)
+        return {**frozen, "in_parent": sent is None or as_utc(sent) >= written}
 
     return audience.fan_out(
         kind="alert",

@@ -7,7 +7,8 @@ With a bot token every follow-up works on the release's parent message in the ch
   to say "withdrawn after 41 min", or back to the announcement;
 * ``paper_linked``: the parent is edited to show the report's link, and ONE reply in its thread
   says "Technical report: <title> (arXiv <id>)", also shown in the channel (``reply_broadcast``)
-  when the delivery's payload says ``broadcast`` (a report long after its weights);
+  when the delivery's payload says ``broadcast`` (a report long after its weights); when it says
+  ``in_parent`` (the parent was posted after the report joined, so it shows it) nothing is posted;
 * ``launch_linked``: one reply in the paper's thread pointing to the launch.
 
 A channel with no parent message for the release (it never got the alert) gets nothing. An
@@ -79,6 +80,8 @@ def send_follow_up(api: SlackApi | None, webhook: SlackWebhook | None, out: Outg
             edit after a reply is out is only reported in ``external_ref["update_error"]``.
     """
     if webhook is not None:
+        if out.payload.get("in_parent"):
+            return SendResult(external_ref={"webhook": True, "folded": True})
         webhook.post(stand_alone_content(message), "the follow-up message")
         return SendResult(external_ref={"webhook": True, "follow_up": True})
     assert api is not None
@@ -90,6 +93,8 @@ def send_follow_up(api: SlackApi | None, webhook: SlackWebhook | None, out: Outg
     if message.event in EDITS:
         api.update(thread, parent)
         return SendResult(external_ref={**ref, "edited": True}, thread=thread)
+    if out.payload.get("in_parent"):  # the parent was built after the report joined: it shows it
+        return SendResult(external_ref={**ref, "folded": True}, thread=thread)
     data = api.post(
         reply_content(message),
         what="the follow-up reply",
