@@ -12,7 +12,7 @@ email subscription gets one email for a whole launch.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,29 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from tests.factories import T0, add_artifact, add_event, add_lab, add_release, lab, make_watchlist, qwen, subscription
+from tests.factories import (
+    T0,
+    add_artifact,
+    add_event,
+    add_lab,
+    add_release,
+    lab,
+    make_watchlist,
+    packaged,
+    qwen,
+    subscription,
+)
 from tests.fakes import FakeClock
 from tests.slack_server import SlackServer
 from tests.smtp_server import SmtpServer
 from tracker.config import Settings
 from tracker.notify.slack.blocks import render_text
 from tracker.outbox.inline import process_outbox
+from tracker.pipeline import poll_once
+from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store.models import Delivery, Event, Release
-from tracker.watchlist import Watchlist
+from tracker.watchlist import Subscription, Watchlist
 
 TOKEN = "xoxb-test-token"
 GRACE = timedelta(hours=1)
@@ -333,3 +346,38 @@ def test_report_joining_before_the_launch_message_went_out_makes_no_second_post(
     [parent] = slack.top_level("C0MODELS")
     assert "Technical report: Qwen3 Technical Report" in render_text(parent["blocks"])
     assert slack.replies("C0MODELS", parent["ts"]) == []
+
+
+def test_the_replayed_qwen3_launch_is_one_email(store: Store, backend_settings: Settings, tmp_path: Path) -> None:
+    """The corpus' Qwen3 launch (22 repos in one poll, 3 AWQ repos four days later) through the
+    real pipeline: one email, sent after the fold window, none for the later variants."""
+    watchlist = packaged("qwen", subscriptions=[Subscription(channel="email:reader@example.org", kinds=("model",))])
+    start = datetime(2025, 4, 27, tzinfo=UTC)
+    with ReplayServer(now=start) as hub, SmtpServer(tmp_path, mode="plain") as smtp:
+        settings = backend_settings.model_copy(
+            update={
+                "hf_endpoint": hub.hf_endpoint,
+                "smtp_url": SecretStr(smtp.url()),
+                "email_from": "tracker <t@example.org>",
+                "smtp_timeout_s": 5.0,
+            }
+        )
+        outbox = Outbox(store, settings, watchlist)
+
+        def poll(at: datetime) -> None:
+            hub.set_now(at)
+            reports = poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
+            assert all(r.status == "ok" for r in reports), [(r.lab, r.error) for r in reports]
+            outbox.run(at)
+
+        poll(start)  # baseline
+        poll(datetime(2025, 4, 29, tzinfo=UTC))
+        assert smtp.messages == []
+        outbox.run(datetime(2025, 4, 29, tzinfo=UTC) + timedelta(seconds=settings.delivery.email_fold_s))
+        poll(datetime(2025, 5, 3, tzinfo=UTC))
+        outbox.run(datetime(2025, 5, 4, tzinfo=UTC))
+        subjects = [str(m.parsed()["Subject"]) for m in smtp.messages]
+        qwen3 = [m.parsed() for m in smtp.messages if " · Qwen3: " in str(m.parsed()["Subject"])]
+        assert len(qwen3) == 1, subjects  # one per release: the 25 repos of Qwen3 are one email
+        assert len(subjects) == len(set(subjects)), subjects
+        assert "22 repos" in qwen3[0].get_body(preferencelist=("plain",)).get_content()
