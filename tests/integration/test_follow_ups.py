@@ -248,7 +248,9 @@ def test_org_move_is_one_notice_for_the_labs_followers(
     store: Store, backend_settings: Settings, slack: SlackServer
 ) -> None:
     outbox = Outbox(store, _slack_settings(backend_settings, slack))
-    with store.transaction() as session:
+    with store.transaction() as session:  # the moved repos are stored as history under the new org
+        zhipu = add_lab(session, "zhipu", name="Zhipu AI", country="CN")
+        add_release(session, zhipu, "ChatGLM3", repos=["zai-org/chatglm3-6b"], baseline=True)
         add_event(
             session,
             "org_move",
@@ -264,7 +266,7 @@ def test_org_move_is_one_notice_for_the_labs_followers(
     assert len(summary.dispatch.delivery_ids) == 1  # #models follows every lab; #qwen does not follow Zhipu
     [notice] = slack.top_level("C0MODELS")
     shown = render_text(notice["blocks"])
-    assert "23 repos moved into zai-org" in shown and "from THUDM" in shown and "zai-org/chatglm3-6b" in shown
+    assert "Zhipu AI: 23 repos moved into zai-org" in shown and "from THUDM" in shown and "zai-org/chatglm3-6b" in shown
     assert "New open-weight release" not in shown and slack.top_level("C0QWEN") == []
 
 
@@ -381,3 +383,17 @@ def test_the_replayed_qwen3_launch_is_one_email(store: Store, backend_settings: 
         assert len(qwen3) == 1, subjects  # one per release: the 25 repos of Qwen3 are one email
         assert len(subjects) == len(set(subjects)), subjects
         assert "22 repos" in qwen3[0].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_with_an_incoming_webhook_a_follow_up_is_one_message_naming_the_release(
+    store: Store, backend_settings: Settings, slack: SlackServer
+) -> None:
+    settings = backend_settings.model_copy(update={"slack_webhook_url": SecretStr(slack.webhook_url)})
+    outbox = Outbox(store, settings, make_watchlist(qwen(), subscriptions=[subscription("slack:default")]))
+    release_id = _launch(store, "Qwen/Qwen3-8B")
+    outbox.run(T0)
+    _withdraw(store, release_id, after=timedelta(minutes=41))
+    outbox.run(T0 + timedelta(hours=2))
+    assert len(slack.webhook_messages) == 2  # the release, then the withdrawal (no edits by webhook)
+    shown = render_text(slack.webhook_messages[1]["blocks"])
+    assert "Qwen · Qwen3" in shown and "was withdrawn after 41 min" in shown

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import EventType, as_utc
@@ -135,8 +135,7 @@ def _lab_of_org(session: Session, org: str, payload: Mapping[str, Any]) -> Lab |
         select(Lab)
         .join(Release, Release.lab_id == Lab.id)
         .join(Artifact, Artifact.release_id == Release.id)
-        # Hub org names are case-insensitive
-        .where(Artifact.org.is_not(None), Artifact.org.ilike(org.replace("%", r"\%").replace("_", r"\_")))
+        .where(func.lower(Artifact.org) == org.lower())  # Hub org names are case-insensitive
         .limit(1)
     ).first()
     if found is None and payload.get("lab"):
