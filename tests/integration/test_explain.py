@@ -53,6 +53,12 @@ def _history(store: Store, settings: Settings) -> None:
             merged_into_id=launch.id,
         )
         add_event(session, "release_detected", report, payload={"lab": "qwen", "kind": "paper"}, cancelled_at=T0)
+        add_event(
+            session,
+            "paper_linked",
+            launch,
+            payload={"arxiv_id": "2505.09388", "title": report.title, "url": report.url},
+        )
         session.add(
             PaperCandidate(
                 lab_id=lab.id,
@@ -97,6 +103,8 @@ def test_explain_says_why_each_thing_was_or_was_not_alerted(store: Store, backen
     [held] = [e for e in report["events"] if e["type"] == "release_detected"]
     assert held["cancelled_at"] and held["deliveries"] == []
     assert {n["why"] for n in held["not_delivered"]} == {"cancelled before it was due: nothing was sent"}
+    [linked] = [e for e in report["events"] if e["type"] == "paper_linked"]
+    assert [d["channel"] for d in linked["deliveries"]] == ["console:all"]  # only the channel that got Qwen3
 
     namesake = _explain(backend_settings, "2501.00001")
     assert "not attributed to qwen: one known author only: 'An Yang'" in namesake

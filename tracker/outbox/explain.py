@@ -167,6 +167,15 @@ def _events_for(session: Session, release: Release | None, artifact: Artifact | 
     return keep
 
 
+def _report_events(session: Session, arxiv_id: str, launch_ids: list[int | None]) -> list[Event]:
+    """``paper_linked`` events on the given launches that name ``arxiv_id``."""
+    ids = {i for i in launch_ids if i is not None}
+    if not ids:
+        return []
+    stmt = select(Event).where(Event.type == EventType.PAPER_LINKED, Event.release_id.in_(ids)).order_by(Event.id)
+    return [e for e in session.scalars(stmt) if str((e.payload or {}).get("arxiv_id")) == arxiv_id]
+
+
 def _own_event(events: list[Event], artifact: Artifact, release: Release) -> Event | None:
     """The alert event of the repo itself: the release it started, or its variant event."""
     for e in events:
@@ -270,6 +279,8 @@ def explain(session: Session, target: str) -> Explanation:
     out.release = _release_facts(session, release)
     out.grouped_by = [g for g in (release.attrs or {}).get("grouped_by") or [] if isinstance(g, dict)]
     events = _events_for(session, release, artifact)
+    if paper:  # the follow-ups on the launch's message that announce this report
+        events += _report_events(session, out.target, [link["id"] for link in out.links] + [release.merged_into_id])
     subs = list_active(session=session)
     out.events = [_event_facts(session, e, subs) for e in events]
     out.verdict = _alert_verdict(artifact, release, events)
