@@ -92,7 +92,8 @@ def test_explain_says_why_each_thing_was_or_was_not_alerted(store: Store, backen
     assert "console:all: sent at" in lead and "console:big: nothing (its filter did not pass)" in lead
 
     variant = _explain(backend_settings, "Qwen/Qwen3-32B")
-    assert "joined it as a variant" in variant and "#2 variant_added" in variant
+    assert "joined it as a variant (grouped by: window 12 min, base_model Qwen/Qwen3-8B)" in variant
+    assert "#2 variant_added" in variant
 
     history = _explain(backend_settings, "Qwen/Qwen2-7B")
     assert "not alerted: recorded as history on the first poll of its source (dated by created_at)" in history

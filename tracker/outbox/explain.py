@@ -284,6 +284,9 @@ def explain(session: Session, target: str) -> Explanation:
     subs = list_active(session=session)
     out.events = [_event_facts(session, e, subs) for e in events]
     out.verdict = _alert_verdict(artifact, release, events)
+    mine = next((g for g in out.grouped_by if str(g.get("repo", "")).lower() == artifact.name.lower()), None)
+    if mine and mine.get("signals") and not paper:
+        out.verdict += f" (grouped by: {', '.join(map(str, mine['signals']))})"
     if release.withdrawn_at is not None:
         out.verdict += f"; every repo of the release was withdrawn at {_iso(release.withdrawn_at)}"
     return out
