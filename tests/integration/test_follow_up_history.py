@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import feedparser
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import T0, add_lab, add_release
@@ -20,8 +21,9 @@ def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
+@pytest.mark.parametrize("linked", [True, False], ids=["linked", "merged-only"])
 def test_a_report_updates_its_launchs_entry_and_a_withdrawal_is_marked(
-    store: Store, backend_settings: Settings
+    store: Store, backend_settings: Settings, linked: bool
 ) -> None:
     report_at = T0 + timedelta(days=16)
     with store.transaction() as session:
@@ -43,14 +45,15 @@ def test_a_report_updates_its_launchs_entry_and_a_withdrawal_is_marked(
                 session, launch.lab, "Qwen3 Technical Report", repos=["2505.09388"], kind="paper", at=report_at
             )
             report.merged_into_id = launch_id
-            session.add(ReleasePaper(release_id=launch_id, paper_id=report.artifacts[0].id, via="title"))
+            if linked:  # also linked as the launch's paper (ReleasePaper), as an arxiv: tag would
+                session.add(ReleasePaper(release_id=launch_id, paper_id=report.artifacts[0].id, via="title"))
 
         after = feedparser.parse(client.get("/feeds/releases.atom").content)
         assert not after.bozo
         same = [e for e in after.entries if e.id == entry.id]
         assert len(same) == 1, "the launch's entry is updated, not duplicated"
         assert _parse(same[0].updated) == report_at and _parse(same[0].published) == T0
-        assert "Paper: Qwen3 Technical Report https://arxiv.org/abs/2505.09388" in same[0].summary
+        assert same[0].summary.count("Paper: Qwen3 Technical Report https://arxiv.org/abs/2505.09388") == 1
         assert _parse(after.feed.updated) >= report_at
 
         gone = next(e for e in after.entries if "Qwen3-Leak" in e.title)
