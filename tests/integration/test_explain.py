@@ -43,6 +43,8 @@ def _history(store: Store, settings: Settings) -> None:
             released_at_source="created_at",
         )
         old.artifacts[0].baseline = True
+        moved = {"old_name": "THUDM/Qwen2-7B", "old_org": "THUDM", "name": "Qwen/Qwen2-7B", "org": "Qwen"}
+        add_event(session, "artifact_renamed", old, artifact=old.artifacts[0], payload=moved)
         report = add_release(
             session,
             lab,
@@ -97,6 +99,9 @@ def test_explain_says_why_each_thing_was_or_was_not_alerted(store: Store, backen
 
     history = _explain(backend_settings, "Qwen/Qwen2-7B")
     assert "not alerted: recorded as history on the first poll of its source (dated by created_at)" in history
+    renamed = _explain(backend_settings, "THUDM/Qwen2-7B")
+    assert renamed.startswith("THUDM/Qwen2-7B (now Qwen/Qwen2-7B): not alerted: recorded as history")
+    assert "artifact_renamed" in renamed
 
     report = json.loads(_explain(backend_settings, "arXiv:2505.09388v2", "--format", "json"))
     assert report["kind"] == "paper" and report["release"]["merged_into"] == {"id": 1, "title": "Qwen3"}

@@ -176,6 +176,15 @@ def _report_events(session: Session, arxiv_id: str, launch_ids: list[int | None]
     return [e for e in session.scalars(stmt) if str((e.payload or {}).get("arxiv_id")) == arxiv_id]
 
 
+def _renamed_from(session: Session, name: str) -> Artifact | None:
+    """The artifact once listed as ``name`` (a renamed repo, or one moved to another org)."""
+    stmt = select(Event).where(Event.type == EventType.ARTIFACT_RENAMED).order_by(Event.id.desc())
+    for event in session.scalars(stmt):
+        if str((event.payload or {}).get("old_name") or "").lower() == name.lower() and event.artifact_id:
+            return session.get(Artifact, event.artifact_id)
+    return None
+
+
 def _own_event(events: list[Event], artifact: Artifact, release: Release) -> Event | None:
     """The alert event of the repo itself: the release it started, or its variant event."""
     for e in events:
@@ -262,7 +271,7 @@ def explain(session: Session, target: str) -> Explanation:
     else:
         artifact = session.scalars(
             select(Artifact).where(func.lower(Artifact.name) == target.lower()).order_by(Artifact.id).limit(1)
-        ).first()
+        ).first() or _renamed_from(session, target)
     if artifact is None:
         rejected = [c for c in out.candidates if c["decision"] != "attributed"]
         if rejected:
@@ -273,7 +282,9 @@ def explain(session: Session, target: str) -> Explanation:
             out.verdict = f"never seen: {where} has returned {out.target}"
         return out
     release = artifact.release
-    if not paper:
+    if not paper and artifact.name.lower() != target.lower():
+        out.target = f"{target} (now {artifact.name})"
+    elif not paper:
         out.target = artifact.name  # as the source spells it
     out.artifact = _artifact_facts(artifact)
     out.release = _release_facts(session, release)
