@@ -1,5 +1,6 @@
 """Builders for test inputs: watchlists (TOML text, files, ``Watchlist``, ``LabConfig``),
-``Settings`` and ``Observation``.
+``Settings``, ``Observation``, and history rows inserted directly (labs, releases with their
+artifacts, outbox events) for tests of what happens after detection.
 
 The defaults are what most tests share (the Qwen lab on the Hub, a data dir of the test's own,
 no arXiv throttle), so a test spells out only what it is about. TOML is rendered from plain
@@ -10,11 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind
+from tracker.pipeline.events import detection_payload
+from tracker.sizes import parse_params
+from tracker.store.models import Artifact, Event, Lab, Release
 from tracker.watchlist import LabConfig, Subscription, Watchlist, load_watchlist, parse_watchlist
 
 #: The arXiv author query the packaged watchlist uses for Qwen (the replay corpus answers it).
@@ -137,3 +144,117 @@ def observation(name: str = "Qwen/Qwen3-8B", external_id: str | None = None, **f
         "attrs": {"tags": []},
     }
     return Observation(**{**values, **fields})
+
+
+# ------------------------------------------------------------------------------ history rows
+
+#: A fixed time the history builders date rows by unless told otherwise (UTC).
+T0 = datetime(2025, 4, 28, 21, 0, tzinfo=UTC)
+#: The Hub base URL of the artifacts the history builders insert.
+HUB = "https://huggingface.co"
+
+
+def add_lab(session: Session, slug: str = "qwen", *, name: str = "Qwen (Alibaba Cloud)", country: str = "CN") -> Lab:
+    """Insert a ``labs`` row (flushed, so it has an id)."""
+    row = Lab(slug=slug, name=name, country=country)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_release(
+    session: Session,
+    lab: Lab,
+    title: str = "Qwen3",
+    *,
+    repos: Iterable[str] = ("Qwen/Qwen3-8B",),
+    at: datetime = T0,
+    kind: str = "model",
+    hub: str = HUB,
+    **fields: Any,
+) -> Release:
+    """Insert a release first seen at ``at`` with one Hub artifact per repo id (sizes parsed from
+    the names) or, for ``kind="paper"``, one arXiv artifact per id in ``repos``; ``fields`` set
+    any other ``Release`` column (``withdrawn_at``, ``family_release_id``, ``attrs``...)."""
+    repos = list(repos)
+    url = f"https://arxiv.org/abs/{repos[0]}" if kind == "paper" else f"{hub}/{repos[0]}"
+    release = Release(
+        lab_id=lab.id,
+        family=title,
+        title=title,
+        kind=kind,
+        url=url,
+        released_at=at,
+        first_seen_at=at,
+        **{"released_at_source": "first_seen", "attrs": {}, **fields},
+    )
+    session.add(release)
+    session.flush()
+    for name in repos:
+        add_artifact(session, release, name, at=at, hub=hub)
+    return release
+
+
+def add_artifact(
+    session: Session,
+    release: Release,
+    name: str,
+    *,
+    at: datetime = T0,
+    hub: str = "https://huggingface.co",
+    **fields: Any,
+) -> Artifact:
+    """Insert one artifact of ``release``: a Hub repo ``name``, or an arXiv id for a paper release."""
+    paper = release.kind == "paper"
+    total_b, active_b, label = (None, None, None) if paper else parse_params(name.split("/")[-1])
+    row = Artifact(
+        source="arxiv" if paper else "hf",
+        external_id=name if paper else f"id-{name}",
+        kind="paper" if paper else "model",
+        lab_id=release.lab_id,
+        release_id=release.id,
+        name=release.title if paper else name,
+        org=None if paper else name.split("/")[0],
+        url=f"https://arxiv.org/abs/{name}" if paper else f"{hub}/{name}",
+        created_at=at,
+        first_seen_at=at,
+        kinds=[],
+        size_label=label,
+        params_total_b=total_b,
+        params_active_b=active_b,
+        attrs={},
+        **fields,
+    )
+    session.add(row)
+    session.flush()
+    session.refresh(release)
+    return row
+
+
+def add_event(
+    session: Session,
+    type: str,
+    release: Release | None = None,
+    *,
+    artifact: Artifact | None = None,
+    payload: Mapping[str, Any] | None = None,
+    at: datetime = T0,
+    **fields: Any,
+) -> Event:
+    """Insert an undispatched outbox event. ``release_detected`` / ``variant_added`` get the
+    pipeline's payload for ``artifact`` (default: the release's first) unless ``payload`` is given;
+    ``fields`` set ``not_before``, ``cancelled_at``, ``dedupe_key``..."""
+    if payload is None and release is not None and type in ("release_detected", "variant_added"):
+        artifact = artifact or release.artifacts[0]
+        payload = detection_payload(release.lab, release, artifact, created_to_public_s=None, silent_for_days=None)
+    row = Event(
+        type=type,
+        release_id=release.id if release is not None else None,
+        artifact_id=artifact.id if artifact is not None else None,
+        payload=dict(payload or {}),
+        created_at=at,
+        **fields,
+    )
+    session.add(row)
+    session.flush()
+    return row

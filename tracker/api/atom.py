@@ -2,17 +2,22 @@
 
 Each entry is one release: ``id`` is a stable ``urn:uuid`` derived from the release's id, lab and
 first sight (so it never changes when the release gains variants or the server moves),
-``updated`` and ``published`` are its ``released_at`` (UTC), the alternate link is the release's
-URL on its source, and the summary lists its artifacts with their variant facts.
+``published`` is its ``released_at`` (UTC) and ``updated`` the last change a reader would see
+(``entry_updated``: a technical report joining, a withdrawal, ``Release.updated_at``), so a
+report joining its launch updates the launch's entry instead of adding one. The alternate link is
+the release's URL on its source; the summary lists its artifacts with their variant facts, its
+papers, and says when the release was withdrawn (its title then ends with "(withdrawn)").
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tracker import __version__
 from tracker.domain import as_utc
@@ -30,15 +35,46 @@ def release_entry_id(release: Release) -> str:
     return f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, key)}"
 
 
-def _summary(release: Release) -> str:
+def merged_reports(session: Session, releases: Sequence[Release]) -> dict[int, list[Release]]:
+    """The paper releases merged into each of ``releases`` (its technical reports), by release id."""
+    ids = [r.id for r in releases]
+    found: dict[int, list[Release]] = {}
+    if ids:
+        stmt = select(Release).where(Release.merged_into_id.in_(ids)).order_by(Release.id)
+        for paper in session.scalars(stmt):
+            found.setdefault(paper.merged_into_id, []).append(paper)
+    return found
+
+
+def entry_updated(release: Release, reports: Sequence[Release] = ()) -> datetime:
+    """The entry's ``updated`` (UTC): the latest of ``released_at``, ``updated_at``,
+    ``withdrawn_at``, the first sight of each paper linked to the release (``paper_links``) and
+    of each report merged into it (``reports``)."""
+    times = [release.released_at, release.updated_at, release.withdrawn_at]
+    times += [link.paper.first_seen_at for link in release.paper_links if link.paper is not None]
+    times += [r.first_seen_at for r in reports]
+    return max(as_utc(t) for t in times if t is not None)
+
+
+def _summary(release: Release, reports: Sequence[Release]) -> str:
     lines = [
         f"{release.lab.name} ({release.lab.country}) released {release.title} ({release.kind})"
         + (" [history recorded on first run]" if release.baseline else "")
         + "."
     ]
+    if release.withdrawn_at is not None:
+        lines.append(
+            f"Withdrawn {as_utc(release.withdrawn_at):%Y-%m-%d %H:%M} UTC: every repo was deleted or made private."
+        )
     for a in release.artifacts:
         facts = [x for x in (a.size_label, a.quantization, ", ".join(a.kinds or [])) if x]
         lines.append(f"- {a.name}" + (f" ({'; '.join(facts)})" if facts else "") + f" {a.url}")
+    shown = set()
+    for link in release.paper_links:
+        if link.paper is not None:
+            shown.add(link.paper.url)
+            lines.append(f"Paper: {link.paper.name} {link.paper.url}")
+    lines += [f"Paper: {r.title} {r.url}" for r in reports if r.url not in shown]
     return "\n".join(lines)
 
 
@@ -50,6 +86,7 @@ def build_releases_feed(
     self_url: str,
     site_url: str,
     api_url: str,
+    reports: Mapping[int, Sequence[Release]] | None = None,
 ) -> bytes:
     """Render an Atom feed of ``releases`` (given newest first).
 
@@ -59,9 +96,11 @@ def build_releases_feed(
         title (str): feed title. self_url (str): the feed's own URL (``rel="self"``).
         site_url (str): the dashboard (``rel="alternate"``). api_url (str): base of the REST API
             (each summary ends with the release's ``{api_url}releases/{id}``).
+        reports (Mapping, optional): release id -> paper releases merged into it
+            (``merged_reports``): listed in its summary, and they move its ``updated``.
 
     Returns:
-        bytes: the Atom XML document (UTF-8). ``updated`` is the newest ``released_at``.
+        bytes: the Atom XML document (UTF-8). ``updated`` is the newest entry's ``updated``.
     """
     fg = FeedGenerator()
     fg.id(f"urn:uuid:{uuid.uuid5(ID_NAMESPACE, 'feed:' + feed_key)}")
@@ -70,17 +109,18 @@ def build_releases_feed(
     fg.link(href=self_url, rel="self", type="application/atom+xml")
     fg.link(href=site_url, rel="alternate", type="text/html")
     fg.generator("tracker", version=__version__)
-    fg.updated(max((as_utc(r.released_at) for r in releases), default=EMPTY_FEED_UPDATED))
+    reports = reports or {}
+    fg.updated(max((entry_updated(r, reports.get(r.id, ())) for r in releases), default=EMPTY_FEED_UPDATED))
     for release in releases:
         fe = fg.add_entry(order="append")
         fe.id(release_entry_id(release))
-        fe.title(f"{release.lab.name}: {release.title}")
-        fe.updated(as_utc(release.released_at))
+        fe.title(f"{release.lab.name}: {release.title}" + (" (withdrawn)" if release.withdrawn_at else ""))
+        fe.updated(entry_updated(release, reports.get(release.id, ())))
         fe.published(as_utc(release.released_at))
         fe.author(name=release.lab.name)
         fe.link(href=release.url, rel="alternate")
         fe.category(term=release.kind)
         fe.category(term=release.lab.country, label=f"country:{release.lab.country}")
         # One link only: feedgen 1.0 drops rel/type on entry links, and Atom allows one alternate.
-        fe.summary(_summary(release) + f"\nAPI: {api_url}releases/{release.id}")
+        fe.summary(_summary(release, reports.get(release.id, ())) + f"\nAPI: {api_url}releases/{release.id}")
     return fg.atom_str(pretty=True)

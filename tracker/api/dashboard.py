@@ -28,7 +28,7 @@ from tracker.api.stats import KindParam, parse_kinds
 from tracker.domain import utcnow
 from tracker.store.models import Lab
 from tracker.store.queries import get_lab_by_slug, list_releases
-from tracker.store.serialize import release_to_dict
+from tracker.store.serialize import iso, release_to_dict
 
 router = APIRouter(tags=["dashboard"])
 
@@ -55,10 +55,11 @@ def dashboard(request: Request, session: SessionDep, flt: ReleaseFilterDep, as_o
     """The dashboard page."""
     now, explicit = _as_of(as_of)
     until = min(flt.until, now + timedelta(microseconds=1)) if flt.until else now + timedelta(microseconds=1)
-    rows = [
-        release_to_dict(r) for r in list_releases(session=session, flt=replace(flt, until=until, limit=TIMELINE_LIMIT))
-    ]
-    for row in rows:
+    found = list_releases(session=session, flt=replace(flt, until=until, limit=TIMELINE_LIMIT))
+    rows = [release_to_dict(r) for r in found]
+    for row, release in zip(rows, found, strict=True):
+        # a withdrawn release stays on the page, marked: it was announced, and then it was gone
+        row.setdefault("withdrawn_at", iso(release.withdrawn_at) if release.withdrawn_at else None)
         row["sizes"] = ", ".join(
             sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]})
         )[:60]

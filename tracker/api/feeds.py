@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import Response
 
-from tracker.api.atom import build_releases_feed
+from tracker.api.atom import build_releases_feed, merged_reports
 from tracker.api.deps import SessionDep
 from tracker.api.releases import ReleaseFilterDep
 from tracker.store.queries import ReleaseFilter, get_lab_by_slug, list_releases
@@ -36,6 +36,7 @@ def releases_feed(request: Request, session: SessionDep, flt: ReleaseFilterDep, 
         self_url=str(request.url),
         site_url=site,
         api_url=api,
+        reports=merged_reports(session, rows),
     )
     return Response(body, media_type=ATOM)
 
@@ -55,5 +56,6 @@ def lab_feed(slug: str, request: Request, session: SessionDep, limit: LimitParam
         self_url=str(request.url),
         site_url=f"{site}?lab={slug}",
         api_url=api,
+        reports=merged_reports(session, rows),
     )
     return Response(body, media_type=ATOM)

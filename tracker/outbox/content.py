@@ -22,14 +22,18 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.analytics.status import BURST_WINDOW_DAYS
 from tracker.domain import EventType
-from tracker.notify.content import CADENCE_EVENTS, Link, Message, PaperFacts, Variant
+from tracker.notify.content import CADENCE_EVENTS, FOLLOW_UP_EVENTS, Link, Message, PaperFacts, Variant
+from tracker.outbox.cadence_content import build_cadence_message
+from tracker.outbox.follow_up_content import org_move_message, release_state
 from tracker.store.models import Artifact, Event, Release, ReleasePaper
 
-#: Event types that produce an alert (releases, variants, cadence); renames, withdrawals and
-#: revisions are recorded only.
+#: Event types that produce an alert (releases, variants, cadence); renames, artifact withdrawals
+#: and revisions are recorded only. Follow-ups of an announced release and org-move notices have
+#: their own audiences (``tracker.outbox.follow_ups``).
 ALERT_EVENTS = (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED, *CADENCE_EVENTS)
+
+__all__ = ["ALERT_EVENTS", "build_alert", "build_cadence_message", "build_message"]
 
 #: arXiv abstract page for an id found in a Hub ``arxiv:`` tag (no paper row stored yet).
 ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
@@ -323,78 +327,30 @@ def build_alert(*, session: Session, event: Event) -> Message:
     """
     if event.type in CADENCE_EVENTS:  # about a lab, not a release: its payload says it all
         return build_cadence_message(event.id, event.type, event.payload or {})
+    if event.type == EventType.ORG_MOVE:
+        return org_move_message(session, event)
     base = build_message(event.id, event.type, event.payload or {})
     release = session.get(Release, event.release_id) if event.release_id else None
     if release is None:
         return base
     artifact = session.get(Artifact, event.artifact_id) if event.artifact_id else None
     live = [a for a in release.artifacts if a.withdrawn_at is None or (artifact and a.id == artifact.id)]
+    state = release_state(session, release, event)
+    if state["withdrawn_after_s"] is not None or event.type in FOLLOW_UP_EVENTS:
+        # a withdrawn release is shown as it was announced (its repos are all withdrawn now)
+        live = live or list(release.artifacts)
     return Message(
         event=base.event,
         lab=release.lab.slug,
         lab_name=release.lab.name,
         country=release.lab.country,
         kind=release.kind,
-        title=release.title,
+        title=state.pop("title", release.title),
         facts=base.facts,
         idempotency_key=base.idempotency_key,
         silent_for_days=base.silent_for_days,
         **_artifact_fields(artifact, base),
         **_release_fields(session, release, live, artifact),
         **_poll_batch(release, live, artifact, event.type),
-    )
-
-
-# --------------------------------------------------------------------------- cadence alerts
-
-
-def build_cadence_message(event_id: int, event_type: str, payload: dict[str, Any]) -> Message:
-    """Build the channel-neutral alert of a ``lab_quiet`` / ``lab_burst`` event from its payload.
-
-    ``title`` says what happened (``quiet for 62 days``, ``4 releases in 7 days``) and ``facts``
-    give the numbers behind it, one line each (releases are named, not linked: the payload keeps
-    ids and titles only, so ``url`` is empty).
-    """
-    days = payload.get("days_since_last")
-    median = payload.get("median_gap_days")
-    threshold = payload.get("quiet_after_days")
-    k = payload.get("quiet_factor_k")
-    facts: list[str] = []
-    if event_type == EventType.LAB_QUIET:
-        title = f"quiet for {days:.0f} days" if days is not None else "quiet"
-        last = payload.get("last_release") or {}
-        if last:
-            facts.append(f"last release: {last.get('title')} on {str(last.get('released_at'))[:10]}")
-        if median is not None and threshold is not None:
-            why = (
-                f"{k:g} × the median gap"
-                if abs(threshold - k * median) < 0.05
-                else f"{k:g} × a floor of {threshold / k:g} days: the median gap is shorter"
-            )
-            facts.append(
-                f"usually ships every {median:.1f} days (median gap); quiet after {threshold:.0f} days ({why})"
-            )
-        facts.append(f"{payload.get('releases')} releases on record")
-    else:
-        n = payload.get("releases_7d")
-        title = f"{n} releases in {BURST_WINDOW_DAYS} days"
-        window = payload.get("window") or []
-        if window:
-            facts.append(
-                "releases: " + ", ".join(f"{w.get('title')} ({str(w.get('released_at'))[:10]})" for w in window)
-            )
-        if median is not None:
-            facts.append(f"usually ships every {median:.1f} days (median gap)")
-        facts.append(f"burst week {payload.get('week')}")
-    return Message(
-        event=event_type,
-        lab=payload.get("lab", ""),
-        lab_name=payload.get("lab_name", ""),
-        country=payload.get("country", ""),
-        kind=payload.get("kind", "model"),
-        title=title,
-        artifact="",
-        url="",
-        facts=tuple(facts),
-        idempotency_key=f"event-{event_id}",
+        **state,
     )

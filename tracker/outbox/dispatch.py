@@ -7,8 +7,13 @@ run twice (a redelivered task, two workers, the periodic sweep racing the post-p
 creates every delivery once. On PostgreSQL concurrent dispatchers skip each other's locked events
 (``FOR UPDATE SKIP LOCKED``); SQLite serialises writers anyway.
 
-Only alert events (``tracker.outbox.content.ALERT_EVENTS``) produce deliveries; the others
-(renames, withdrawals, revisions) are marked dispatched and stay in the history. Subscriptions
+Alert events (``tracker.outbox.content.ALERT_EVENTS``) produce deliveries; so do follow-ups
+of an announced release and org-move notices, to their own audiences (``tracker.outbox.follow_ups``:
+only the channels that got the release, never email; one email per release, variants folded).
+The others (renames, artifact withdrawals, revisions) are marked dispatched and stay in the
+history. An event is not dispatched before its ``not_before`` (a withdrawal waiting out its
+grace period, a paper waiting for its weights); one with ``cancelled_at`` set (the change was
+undone in time) is marked dispatched and sends nothing. Subscriptions
 with a ``digest`` period get digests, not alerts. The deliveries are created by the fan-out
 (``tracker.outbox.fanout``): a subscription whose channel cannot be served with the current
 settings (``tracker.notify.channel_problem``, e.g. Slack without a token) gets no delivery, and
@@ -23,12 +28,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.outbox.content import ALERT_EVENTS, build_alert
-from tracker.outbox.fanout import Audience
+from tracker.outbox.fanout import Audience, FanOut
+from tracker.outbox.follow_ups import (
+    FOLLOW_UP_TYPES,
+    NOTICE_TYPES,
+    email_alert_payload,
+    fan_out_follow_up,
+    fan_out_notice,
+    hold_email_alerts,
+    is_email,
+)
 from tracker.outbox.subscriptions import facts_for_event, matches
 from tracker.store import Store
 from tracker.store.models import Event, Subscription
@@ -51,13 +66,15 @@ class DispatchSummary:
 
     Attributes:
         events (int): events marked dispatched (alerts and others).
-        alerts (int): alert events among them.
+        alerts (int): alert events among them (follow-ups and notices included).
+        cancelled (int): events marked dispatched without sending (``cancelled_at`` set).
         delivery_ids (list[int]): deliveries created (to enqueue for sending).
         skipped_channels (dict[str, str]): channels that got no delivery, and why.
     """
 
     events: int = 0
     alerts: int = 0
+    cancelled: int = 0
     delivery_ids: list[int] = field(default_factory=list)
     skipped_channels: dict[str, str] = field(default_factory=dict)
 
@@ -72,9 +89,9 @@ def dispatch_pending(
 ) -> DispatchSummary:
     """Turn every undispatched outbox event into deliveries, in batches of ``batch`` events.
 
-    Each batch is one transaction: the watchlist's subscriptions are synced, the events read
-    (oldest first), deliveries created for matching subscriptions and the events marked
-    ``dispatched_at``. Safe to run concurrently and repeatedly.
+    Each batch is one transaction: the watchlist's subscriptions are synced, the events that are
+    due read (oldest first; ``not_before`` passed or unset), deliveries created for matching
+    subscriptions and the events marked ``dispatched_at``. Safe to run concurrently and repeatedly.
 
     Args:
         store (Store): the database.
@@ -101,7 +118,7 @@ def dispatch_pending(
             )
             stmt = (
                 select(Event)
-                .where(Event.dispatched_at.is_(None))
+                .where(Event.dispatched_at.is_(None), or_(Event.not_before.is_(None), Event.not_before <= now))
                 .order_by(Event.id)
                 .limit(batch)
                 .with_for_update(skip_locked=True)
@@ -112,21 +129,41 @@ def dispatch_pending(
             for event in events:
                 event.dispatched_at = now
                 summary.events += 1
-                if event.type not in ALERT_TYPES:
+                if event.cancelled_at is not None:  # undone before it was due: nothing to say
+                    summary.cancelled += 1
                     continue
-                summary.alerts += 1
-                message = build_alert(session=session, event=event)
-                log.info("alert: %s %s", message.headline, message.url)
-                facts = facts_for_event(session=session, event=event)
-                run = audience.fan_out(
-                    kind="alert",
-                    key=partial(_event_key, event.id),
-                    event_id=event.id,
-                    passes=lambda sub, facts=facts: matches(sub.filters or {}, facts),
-                )
-                summary.delivery_ids.extend(run.created.values())
+                run = _fan_out_event(session, audience, event, settings=settings, watchlist=watchlist, now=now)
+                if run is not None:
+                    summary.alerts += 1
+                    summary.delivery_ids.extend(run.created.values())
             if len(events) < batch:
                 return summary
+
+
+def _fan_out_event(
+    session: Session, audience: Audience, event: Event, *, settings: Settings, watchlist: Watchlist, now: datetime
+) -> FanOut | None:
+    """The deliveries of one due event; None for an event that is recorded only."""
+    if event.type in FOLLOW_UP_TYPES:
+        log.info("follow-up: %s of release %s", event.type, event.release_id)
+        return fan_out_follow_up(audience, session, event, settings=settings)
+    if event.type in NOTICE_TYPES:
+        log.info("notice: %s %s", event.type, (event.payload or {}).get("org"))
+        return fan_out_notice(audience, event, watchlist=watchlist)
+    if event.type not in ALERT_TYPES:
+        return None
+    message = build_alert(session=session, event=event)
+    log.info("alert: %s %s", message.headline, message.url)
+    facts = facts_for_event(session=session, event=event)
+    run = audience.fan_out(
+        kind="alert",
+        key=partial(_event_key, event.id),
+        event_id=event.id,
+        passes=lambda sub: matches(sub.filters or {}, facts),
+        payload=lambda sub: email_alert_payload(event) if is_email(sub.channel) else None,
+    )
+    hold_email_alerts(session, run, event, settings=settings, now=now)
+    return run
 
 
 def _event_key(event_id: int, sub: Subscription) -> str:

@@ -6,8 +6,11 @@ Content (``build_digest``):
    first): title, sizes, MoE total/active, licence (Hub ``license:`` tag), variant count and
    breakdown, links (Hub repo or search, arXiv); a release is included when one of its live
    artifacts passes the subscription's filter (``tracker.outbox.subscriptions.matches``, THE filter
-   every channel uses; quantized-only re-uploads therefore stay out unless asked for);
-2. papers (releases of kind ``paper``) of the period;
+   every channel uses; quantized-only re-uploads therefore stay out unless asked for), with the
+   technical reports that joined each launch; withdrawn releases are dropped. An earlier launch
+   that gained a report or repos in the period is listed too, marked with what it gained
+   (``update``): that is how email readers, who get one email per release, learn of them;
+2. papers (releases of kind ``paper``) of the period, except reports that joined their launch;
 3. the cadence story from ``tracker.analytics`` (model releases only, the labs the subscription
    follows): releases this period per lab against that lab's trailing 8-week weekly average
    (``rate_8w`` as of the period start: the 8 weeks *before* the period), days since each lab's
@@ -31,10 +34,16 @@ from sqlalchemy.orm import Session
 from tracker import analytics
 from tracker.briefings.digest.cadence import CADENCE_KINDS, build_cadence_rows, country_shares
 from tracker.briefings.digest.periods import Period, iso_z
-from tracker.briefings.digest.releases import digest_paper, digest_release, lab_followed, release_passes
+from tracker.briefings.digest.releases import (
+    digest_paper,
+    digest_release,
+    lab_followed,
+    release_passes,
+    updated_in_period,
+)
 from tracker.domain import utcnow
 from tracker.notify.content import Digest, LabGroup
-from tracker.store.models import Lab
+from tracker.store.models import Lab, Release
 from tracker.store.queries import ReleaseFilter, list_releases
 
 #: How many of the longest-silent labs the digest names.
@@ -104,8 +113,12 @@ def build_digest(
     rows = [
         r
         for r in list_releases(session=session, flt=ReleaseFilter(since=period.start, until=period.end))
-        if r.artifacts and not all(a.withdrawn_at is not None for a in r.artifacts)
+        if r.artifacts and not all(a.withdrawn_at is not None for a in r.artifacts) and r.withdrawn_at is None
     ]
+    # a report that joined its launch is listed under the launch, not as a paper of its own
+    rows = [r for r in rows if r.merged_into_id is None]
+    updates = updated_in_period(session, period, {r.id for r in rows})
+    rows += [r for r in (session.get(Release, i) for i in updates) if r is not None]
     rows = [r for r in rows if release_passes(filters, r)]
     rows.sort(key=lambda r: (r.released_at, r.id))
     groups: dict[str, LabGroup] = {}
@@ -115,7 +128,7 @@ def build_digest(
             papers.append(digest_paper(r))
             continue
         group = groups.setdefault(r.lab.slug, LabGroup(r.lab.slug, r.lab.name, r.lab.country))
-        group.releases.append(digest_release(session, r))
+        group.releases.append(digest_release(session, r, updates.get(r.id)))
     ordered = sorted(
         groups.values(), key=lambda g: (-len(g.releases), -max(x.variant_count for x in g.releases), g.lab)
     )

@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.briefings.digest.periods import iso_z
+from tracker.briefings.digest.periods import Period, iso_z
 from tracker.notify.content import DigestLink, DigestPaper, DigestRelease
 from tracker.outbox.subscriptions import AlertFacts, matches
 from tracker.store.models import Artifact, Lab, Release
@@ -87,8 +88,59 @@ def _hub_search(models: Sequence[Artifact]) -> DigestLink | None:
     return DigestLink(f"all {len(hub)} repos", f"{base}/models?search={quote(prefix, safe='')}")
 
 
-def digest_release(session: Session, release: Release) -> DigestRelease:
-    """Describe one release for the digest: sizes, MoE, licence, variants and links (Hub, arXiv)."""
+def reports_of(session: Session, release: Release) -> list[DigestLink]:
+    """The technical reports that joined ``release``: paper releases merged into it, oldest first."""
+    merged = session.scalars(
+        select(Release).where(Release.merged_into_id == release.id, Release.kind == "paper").order_by(Release.id)
+    )
+    return [DigestLink(p.title, p.url) for p in merged]
+
+
+def updated_in_period(session: Session, period: Period, listed: set[int]) -> dict[int, str]:
+    """Launches from before the period that gained something in it: release id -> what.
+
+    A technical report joining (a paper release merged into it, published in the period) or
+    repos first seen in the period (variants found after the release's own email or alert)
+    bring an earlier launch back into the digest, so email readers learn of them without one
+    more email. Releases already ``listed``, baseline history and withdrawn releases are left out.
+    """
+    found: dict[int, list[str]] = {}
+    papers = session.execute(
+        select(Release.merged_into_id).where(
+            Release.merged_into_id.is_not(None),
+            Release.released_at >= period.start,
+            Release.released_at < period.end,
+        )
+    )
+    for (launch_id,) in papers:
+        found.setdefault(launch_id, []).append("technical report")
+    late = session.execute(
+        select(Artifact.release_id)
+        .join(Release, Release.id == Artifact.release_id)
+        .where(
+            Artifact.first_seen_at >= period.start,
+            Artifact.first_seen_at < period.end,
+            Release.released_at < period.start,
+            Artifact.kind != "paper",
+        )
+    )
+    for (release_id,) in late:
+        found.setdefault(release_id, []).append("repo")
+    out: dict[int, str] = {}
+    for release_id, what in found.items():
+        release = session.get(Release, release_id)
+        if release_id in listed or release is None or release.baseline or release.withdrawn_at is not None:
+            continue
+        bits = ["technical report"] if "technical report" in what else []
+        if n := what.count("repo"):
+            bits.append(f"{n} new repo{'s' if n != 1 else ''}")
+        out[release_id] = ", ".join(bits)
+    return out
+
+
+def digest_release(session: Session, release: Release, update: str | None = None) -> DigestRelease:
+    """Describe one release for the digest: sizes, MoE, licence, variants, links (Hub, arXiv),
+    the technical reports that joined it, and ``update`` (what an earlier launch gained)."""
     live = [a for a in release.artifacts if a.withdrawn_at is None]
     models = [a for a in live if a.kind != "paper"]
     sized = sorted(
@@ -127,6 +179,8 @@ def digest_release(session: Session, release: Release) -> DigestRelease:
         variant_count=len(live),
         variant_summary=_variant_summary(models),
         links=links,
+        reports=reports_of(session, release),
+        update=update,
     )
 
 

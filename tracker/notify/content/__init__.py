@@ -9,7 +9,15 @@ Modules: ``alert`` (``Message`` and its parts), ``digest`` (``Digest`` and its p
 ``pulse`` (``Pulse`` and its parts). Every public name is re-exported here.
 """
 
-from tracker.notify.content.alert import CADENCE_EVENTS, Link, Message, PaperFacts, Variant
+from tracker.notify.content.alert import (
+    CADENCE_EVENTS,
+    FOLLOW_UP_EVENTS,
+    FOLLOW_UP_HEADLINES,
+    Link,
+    Message,
+    PaperFacts,
+    Variant,
+)
 from tracker.notify.content.digest import (
     CadenceRow,
     CountryShare,
@@ -23,6 +31,8 @@ from tracker.notify.content.pulse import CountryWeek, LabStatusView, LabWeek, Pu
 
 __all__ = [
     "CADENCE_EVENTS",
+    "FOLLOW_UP_EVENTS",
+    "FOLLOW_UP_HEADLINES",
     "CadenceRow",
     "CountryShare",
     "CountryWeek",

@@ -19,6 +19,24 @@ from tracker.domain import EventType
 #: Event types of the alerts about a lab's rhythm rather than a release (no thread, no variants).
 CADENCE_EVENTS = (EventType.LAB_QUIET, EventType.LAB_BURST)
 
+#: Event types about a release already announced: they edit or reply to its message, never
+#: start a new one (``release_id`` is the release whose message they concern).
+FOLLOW_UP_EVENTS = (
+    EventType.RELEASE_WITHDRAWN,
+    EventType.RELEASE_RESTORED,
+    EventType.PAPER_LINKED,
+    EventType.LAUNCH_LINKED,
+)
+
+#: The word a follow-up or notice leads its one-line headline with (logs, console, email subjects).
+FOLLOW_UP_HEADLINES = {
+    EventType.RELEASE_WITHDRAWN: "Withdrawn",
+    EventType.RELEASE_RESTORED: "Restored",
+    EventType.PAPER_LINKED: "Report",
+    EventType.LAUNCH_LINKED: "Weights",
+    EventType.ORG_MOVE: "Notice",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -114,6 +132,14 @@ class Message:
         paper (PaperFacts, optional): set for paper releases (compact layout).
         silent_for_days (float, optional): set on a release of a lab that had gone quiet: days
             since its previous release, so the alert can say the silence is over; None otherwise.
+        withdrawn_after_s (int, optional): set when every repo of the release was withdrawn:
+            seconds it was public before that (the message says "withdrawn after 41 min").
+        reports (tuple[Link, ...]): technical reports that joined the launch after it was
+            announced (label: the paper's title), shown on the release message.
+        linked (Link, optional): what a follow-up points to: the report that joined
+            (``paper_linked``) or the launch whose weights arrived (``launch_linked``).
+        note (str): the follow-up's one line (``Technical report: <title> (arXiv <id>)``), or
+            what an informational notice says; raw text.
     """
 
     event: str
@@ -151,10 +177,18 @@ class Message:
     batch_sent: bool = False
     paper: PaperFacts | None = None
     silent_for_days: float | None = None
+    withdrawn_after_s: int | None = None
+    reports: tuple[Link, ...] = ()
+    linked: Link | None = None
+    note: str = ""
 
     @property
     def headline(self) -> str:
         """One line: ``New release · Qwen (Alibaba Cloud) · Qwen3: Qwen/Qwen3-8B``."""
+        if self.event in FOLLOW_UP_HEADLINES:  # about a release announced earlier, or an informational notice
+            return f"{FOLLOW_UP_HEADLINES[self.event]} · {self.lab_name} · {self.title}" + (
+                f": {self.note}" if self.note else ""
+            )
         if self.event in CADENCE_EVENTS:  # about a lab, not a release: ``Cadence · NVIDIA · quiet for 62 days``
             return f"Cadence · {self.lab_name} · {self.title}"
         if self.silent_for_days is not None:  # a quiet lab ships again: the silence is part of the news

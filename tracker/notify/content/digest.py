@@ -35,6 +35,9 @@ class DigestRelease:
         variant_count (int): live repos in the release.
         variant_summary (list[str]): counts by kind and quantization (``6 base``, ``8 FP8``).
         links (list[DigestLink]): Hub repo / Hub search / arXiv.
+        reports (list[DigestLink]): technical reports that joined the launch (label: the title).
+        update (str, optional): set when the release came out before the period and is listed
+            for what it gained in it (``technical report``, ``2 new repos``); None for a new release.
     """
 
     id: int
@@ -48,6 +51,8 @@ class DigestRelease:
     variant_count: int = 0
     variant_summary: list[str] = field(default_factory=list)
     links: list[DigestLink] = field(default_factory=list)
+    reports: list[DigestLink] = field(default_factory=list)
+    update: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +174,13 @@ class Digest:
         """
 
         def rel(r: Mapping[str, Any]) -> DigestRelease:
-            return DigestRelease(**{**r, "links": [DigestLink(**link) for link in r.get("links", [])]})
+            return DigestRelease(
+                **{
+                    **r,
+                    "links": [DigestLink(**link) for link in r.get("links", [])],
+                    "reports": [DigestLink(**link) for link in r.get("reports", [])],
+                }
+            )
 
         def row(c: Mapping[str, Any]) -> CadenceRow:
             return CadenceRow(**{**c, "weekly": [tuple(w) for w in c.get("weekly", [])]})

@@ -87,9 +87,16 @@ class SlackApi:
         return dict(resp.data) if isinstance(resp.data, dict) else {}
 
     def post(
-        self, content: SlackContent, *, what: str, metadata: dict[str, Any] | None = None, thread_ts: str | None = None
+        self,
+        content: SlackContent,
+        *,
+        what: str,
+        metadata: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> dict[str, Any]:
-        """Post a new message (a reply when ``thread_ts`` is set), after the channel's pacing wait.
+        """Post a new message (a reply when ``thread_ts`` is set, also shown in the channel when
+        ``broadcast``: ``reply_broadcast``), after the channel's pacing wait.
 
         Returns:
             dict: Slack's answer (``channel`` id, ``ts``); the channel id is remembered.
@@ -111,6 +118,8 @@ class SlackApi:
             args["metadata"] = metadata
         if thread_ts:
             args["thread_ts"] = thread_ts
+            if broadcast:
+                args["reply_broadcast"] = True
         data = self.call("chat.postMessage", what, **args)
         if data.get("channel"):
             self.channel_id = data["channel"]

@@ -68,6 +68,22 @@ def fmt_duration(seconds: float) -> str:
     return f"{max(seconds, 0) / 60:.0f} minutes"
 
 
+def fmt_public_for(seconds: float) -> str:
+    """How long a withdrawn release was public, as a reader says it: ``41 min``, ``5 h``, ``3 days``."""
+    if seconds < 5400:
+        return f"{max(seconds, 0) / 60:.0f} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def withdrawn_text(message: Message) -> str:
+    """``withdrawn after 41 min`` for a withdrawn release, else ''."""
+    if message.withdrawn_after_s is None:
+        return ""
+    return f"withdrawn after {fmt_public_for(message.withdrawn_after_s)}"
+
+
 def lag_text(created_at: datetime | None, seen_at: datetime | None, name: str | None = None) -> str:
     """``Qwen/X was created 2025-04-16, 12 days before going public`` (escaped); '' when unknown."""
     if created_at is None or seen_at is None:
@@ -151,6 +167,9 @@ def release_content(message: Message, *, variant_count: int | None = None) -> Sl
     intro = f"{flag(message.country)} New open-weight release from *{escape(message.lab_name)}*".strip()
     if count > 1:
         intro += f" · {count} repos"
+    if withdrawn := withdrawn_text(message):  # edited in place: the announcement no longer holds
+        header += " (withdrawn)"
+        intro = f":no_entry: *{withdrawn.capitalize()}*: every repo was deleted or made private.\n~{intro}~"
     blocks: list[Block] = [
         {"type": "header", "text": plain(escape(header))},
         section(intro),
@@ -163,6 +182,9 @@ def release_content(message: Message, *, variant_count: int | None = None) -> Sl
     else:  # payload-only message: the event's repo
         link_text = link(message.release_url or message.url, message.artifact)
     blocks.append(section(f":link: {link_text}"))
+    if message.reports:
+        reports = "\n".join(f":page_facing_up: Technical report: {link(r.url, r.label)}" for r in message.reports[:3])
+        blocks.append(section(reports))
     silent = getattr(message, "silent_for_days", None)
     add_context(
         blocks,
@@ -194,6 +216,8 @@ def release_fallback(message: Message, count: int) -> str:
     if message.license:
         bits.append(message.license)
     tail = f": {', '.join(bits)}" if bits else ""
+    if withdrawn := withdrawn_text(message):
+        tail += f" ({withdrawn})"
     return truncate(escape(f"{message.lab_name} released {message.title}{tail}"), FALLBACK_TEXT_MAX)
 
 

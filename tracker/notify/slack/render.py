@@ -9,6 +9,7 @@ about a lab, the weekly ``pulse``, a ``test`` message, or any other ``payload``.
 * ``reply``: a poll's new variants, as a reply in that thread;
 * ``follow_up``: the same as a stand-alone message naming the release (no thread to reply in);
 * ``cadence``: a ``lab_quiet`` / ``lab_burst`` alert;
+* ``notice``: an informational notice (an org move), top-level, never a release alert;
 * ``pulse``: the blocks and text frozen into the pulse delivery's payload, and its chart;
 * ``test``: the sample message, unless the payload brings its own blocks;
 * ``payload``: ``payload["blocks"]`` (trusted: built with the Block Kit builders) with
@@ -22,9 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from tracker.domain import EventType
 from tracker.notify.base import Outgoing
 from tracker.notify.content import CADENCE_EVENTS, Message
 from tracker.notify.slack.blocks import alert_content, test_content, variant_content
+from tracker.notify.slack.follow_ups import notice_content
 from tracker.notify.slack.mrkdwn import SlackChart, SlackContent, escape
 from tracker.notify.slack.pulse_blocks import cadence_alert_content
 
@@ -46,7 +49,7 @@ Renderer = Callable[[Outgoing, Where], SlackContent]
 
 
 def slack_kind(out: Outgoing) -> str:
-    """``alert`` | ``cadence`` | ``pulse`` | ``test`` | ``payload``: how Slack treats a delivery.
+    """``alert`` | ``cadence`` | ``notice`` | ``pulse`` | ``test`` | ``payload``: how Slack treats a delivery.
 
     An alert without its message (its event is gone) has nothing to render but its payload.
     """
@@ -55,6 +58,8 @@ def slack_kind(out: Outgoing) -> str:
         return "pulse"
     if message is not None and message.event in CADENCE_EVENTS:
         return "cadence"
+    if message is not None and message.event == EventType.ORG_MOVE:
+        return "notice"
     if out.kind == "alert" and message is not None:
         return "alert"
     return "test" if out.kind == "test" else "payload"
@@ -84,6 +89,11 @@ def render_follow_up(out: Outgoing, where: Where) -> SlackContent:
 def render_cadence(out: Outgoing, where: Where) -> SlackContent:
     """A ``lab_quiet`` / ``lab_burst`` alert."""
     return cadence_alert_content(_message(out))
+
+
+def render_notice(out: Outgoing, where: Where) -> SlackContent:
+    """An informational notice (an org move)."""
+    return notice_content(_message(out))
 
 
 def render_pulse(out: Outgoing, where: Where) -> SlackContent:
@@ -120,6 +130,7 @@ RENDERERS: dict[str, Renderer] = {
     "reply": render_reply,
     "follow_up": render_follow_up,
     "cadence": render_cadence,
+    "notice": render_notice,
     "pulse": render_pulse,
     "test": render_test,
     "payload": render_payload,

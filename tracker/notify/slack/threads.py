@@ -22,10 +22,11 @@ from __future__ import annotations
 import logging
 
 from tracker.notify.base import Outgoing, SendResult, ThreadRef
-from tracker.notify.content import Message
+from tracker.notify.content import FOLLOW_UP_EVENTS, Message
 from tracker.notify.slack.api import SlackApi, SlackWebhook, delivery_metadata
 from tracker.notify.slack.blocks import release_content
 from tracker.notify.slack.errors import SlackDeliveryError
+from tracker.notify.slack.follow_ups import send_follow_up
 from tracker.notify.slack.render import RENDERERS, Where
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class ReleaseThreads:
                 reported in ``external_ref["update_error"]``: the reply is out).
         """
         assert out.message is not None
+        if out.message.event in FOLLOW_UP_EVENTS:  # edits or answers the release's message
+            return send_follow_up(self.api, self.webhook, out, out.message)
         if self.webhook is not None:
             return self._send_by_webhook(self.webhook, out, out.message, where)
         assert self.api is not None  # __init__ requires one of them
