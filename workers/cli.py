@@ -30,10 +30,12 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from tracker.cli.app import app, console, handle_errors, load_context
+from tracker.cli.app import app, console, err_console, handle_errors, load_context
 from tracker.cli.serve import set_enqueue_factory
 from tracker.errors import ConfigError, TrackerError
+from tracker.ops.eviction import check_redis_eviction
 
 DEFAULT_QUEUES = "poll,deliver,digest"
 
@@ -67,6 +69,9 @@ def _build(*, open_store: bool) -> Any:
     from workers.app import create_celery, describe_database  # Celery (~1.5 s): only run/worker/beat pay for it
 
     ctx = load_context()
+    eviction = check_redis_eviction(ctx.settings)  # refuses an allkeys-* Redis that could drop the queue
+    if eviction is not None and eviction.problem:
+        err_console.print(f"[bold yellow]warning:[/] broker Redis: {escape(eviction.problem)}", highlight=False)
     celery_app = create_celery(ctx.settings, ctx.watchlist)
     if open_store:
         # Migrate the embedded SQLite database once here, before worker processes fork; a bad
