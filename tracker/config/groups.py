@@ -168,6 +168,17 @@ class WorkerSettings(SettingsGroup):
     concurrency: int = setting(
         2, env="worker_concurrency", ge=1, doc=("Worker processes (prefork) per `tracker worker` / `tracker run`.")
     )
+    beat_lease_s: float = setting(
+        30.0,
+        env="beat_lease_s",
+        ge=3,
+        le=600,
+        doc=(
+            "Seconds; the beat scheduler's lease on its broker (one scheduler per broker) lives this long "
+            "after its last renewal: a standby `tracker run`/`beat` takes over at most this long after the "
+            "holder is killed (at once after a clean stop)."
+        ),
+    )
 
 
 class DeliverySettings(SettingsGroup):
