@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -52,6 +53,7 @@ class FakeHub:
     repos: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     behaviour: dict[str, OrgBehaviour] = field(default_factory=dict)
     requests: list[tuple[str, float]] = field(default_factory=list)
+    dripping_to: list[int] = field(default_factory=list)  # client ports of the drips in progress
 
     def __enter__(self) -> FakeHub:
         hub = self
@@ -107,8 +109,12 @@ class FakeHub:
         req.send_header("Content-Type", "application/json")
         req.send_header("Content-Length", str(len(body)))
         req.end_headers()
+        self.dripping_to.append(int(req.client_address[1]))
         try:
             for i in range(len(body)):
+                if self.behaviour.get(org, OrgBehaviour()).drip_s <= 0:  # recovered: send the rest at once
+                    req.wfile.write(body[i:])
+                    break
                 req.wfile.write(body[i : i + 1])
                 req.wfile.flush()
                 time.sleep(how.drip_s)
@@ -164,3 +170,28 @@ class DripSmtp:
         """Stop accepting and end every drip."""
         self._stop.set()
         self._sock.close()
+
+
+def pid_of_client_port(port: int) -> int | None:
+    """The pid of the local process whose TCP socket has local port ``port`` (Linux ``/proc``)."""
+    import os
+
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(pid)
+        except OSError:
+            continue
+    return None

@@ -207,6 +207,9 @@ def _cut_off(client: smtplib.SMTP, fired: threading.Event) -> None:
 
 def _open_session(client: smtplib.SMTP, url: SmtpUrl, *, context: ssl.SSLContext, stage: list[str]) -> None:
     """Connect ``client``, greet, upgrade to TLS and log in as ``url`` says; ``stage[0]`` names the step."""
+    # Built without a host (so the deadline timer watches the connect too): give it the name the
+    # TLS layer checks the certificate against (SMTP_SSL and STARTTLS read ``_host``).
+    client._host = url.host
     client.connect(url.host, url.port)  # reads the greeting
     if not url.implicit_tls:
         stage[0] = "EHLO"
