@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from tracker.config import Settings
 from tracker.external import PrintableLogFilter
+from tracker.ops.leases import Lease
 from tracker.store import Store
 from tracker.watchlist import Watchlist, load_watchlist
 from workers import (
@@ -75,6 +76,7 @@ class Runtime:
         self.settings = settings
         self._watchlist = watchlist
         self._store: Store | None = None
+        self.beat_lease: Lease | None = None  # set by workers.beat (one scheduler per broker)
         self._lock = threading.Lock()
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (r := ref()) is not None and r.after_fork())
@@ -193,6 +195,7 @@ def create_celery(settings: Settings, watchlist: Watchlist | None = None) -> Cel
         },
         beat_schedule=build_schedule(settings, watchlist),
         beat_schedule_filename=str(data_dir / BEAT_SCHEDULE_FILE),
+        beat_scheduler="workers.beat:SingleBeatScheduler",  # one scheduler per broker
         timezone="UTC",
         enable_utc=True,
     )

@@ -2,8 +2,12 @@
 
 Every task is acknowledged late: its message is acknowledged once the task has finished, so a
 worker stopped or cut off from the broker mid-task leaves it to be redelivered (safe: every task is
-idempotent). ``reject_on_worker_lost`` stays Celery's default (off): a task whose pool process died
-is failed and acknowledged, not redelivered, so a task that kills its process cannot loop. Tasks
+idempotent). A task whose pool process died (SIGKILL, the OOM killer) is retried, not dropped:
+``retry_on_worker_lost`` (Celery 5.7) re-sends it with the same id after ``WORKER_LOST_RETRY_S``,
+counted against ``MAX_RETRIES`` so a task that kills its process every time cannot loop (plain
+``reject_on_worker_lost`` would requeue it forever; it stays on as Celery's fallback when the retry
+cannot be sent). The re-run takes over its own poll lock (``tracker.ops.locks.lock_owner``) and the
+loss is recorded on the unit (``tracker status``). Tasks
 keep no result (there is no result backend; the returned summary only shows in logs). Each kind
 has a soft/hard time limit, in seconds, enforced by the prefork pool only: a poll gets
 ``POLL_LIMITS`` (240 s / 300 s), every other task ``SHORT_LIMITS`` (120 s / 180 s).
@@ -23,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from billiard.exceptions import WorkerLostError
 from celery import Task, shared_task
 
 from tracker.errors import TrackerError
@@ -36,6 +41,8 @@ POLL_SOFT_TIME_LIMIT_S = 240
 POLL_TIME_LIMIT_S = 300
 DELIVER_SOFT_TIME_LIMIT_S = 120
 DELIVER_TIME_LIMIT_S = 180
+#: Seconds before a task whose worker process died runs again.
+WORKER_LOST_RETRY_S = 2
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,19 @@ class TimeLimits:
 POLL_LIMITS = TimeLimits(POLL_SOFT_TIME_LIMIT_S, POLL_TIME_LIMIT_S)
 #: Dispatch, sweep, one delivery, a digest, the pulse, the cadence check, the broker prune.
 SHORT_LIMITS = TimeLimits(DELIVER_SOFT_TIME_LIMIT_S, DELIVER_TIME_LIMIT_S)
+
+
+#: Called as ``hook(task, args)`` when a task's pool process died (set by ``workers.tasks``).
+WORKER_LOST_HOOKS: list[Callable[[Task, Any], None]] = []
+
+
+def on_worker_lost(task: Task, args: Any) -> None:
+    """Run the worker-lost hooks; a failing hook is logged, never raised into Celery's pool."""
+    for hook in WORKER_LOST_HOOKS:
+        try:
+            hook(task, args)
+        except Exception:  # the re-run still happens; only its record is missing
+            log.exception("recording the lost run of %s failed", task.name)
 
 
 def retry_countdown(exc: TrackerError, retries: int) -> float:
@@ -75,6 +95,9 @@ class TrackerTask(Task):  # type: ignore[misc]
     """
 
     acks_late = True
+    retry_on_worker_lost = True
+    reject_on_worker_lost = True
+    default_retry_delay = WORKER_LOST_RETRY_S  # only the worker-lost retry uses it: ours pass a countdown
     ignore_result = True
     max_retries = MAX_RETRIES
     soft_time_limit = SHORT_LIMITS.soft_s
@@ -88,6 +111,12 @@ class TrackerTask(Task):  # type: ignore[misc]
             return super().__call__(*args, **kwargs)
         except TrackerError as exc:
             self.retry_or_raise(exc)
+
+    def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """Runs in the worker's main process when a pool process died mid-task: record the lost poll."""
+        if isinstance(exc, WorkerLostError):
+            log.warning("%s[%s] was killed mid-run (%s); running it again", self.name, task_id, exc)
+            on_worker_lost(self, args)
 
     def retry_or_raise(self, exc: TrackerError) -> NoReturn:
         """Schedule a retry for a transient error (at most ``MAX_RETRIES``), re-raise a permanent one.

@@ -30,10 +30,12 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from tracker.cli.app import app, console, handle_errors, load_context
+from tracker.cli.app import app, console, err_console, handle_errors, load_context
 from tracker.cli.serve import set_enqueue_factory
 from tracker.errors import ConfigError, TrackerError
+from tracker.ops.eviction import check_redis_eviction
 
 DEFAULT_QUEUES = "poll,deliver,digest"
 
@@ -67,6 +69,9 @@ def _build(*, open_store: bool) -> Any:
     from workers.app import create_celery, describe_database  # Celery (~1.5 s): only run/worker/beat pay for it
 
     ctx = load_context()
+    eviction = check_redis_eviction(ctx.settings)  # refuses an allkeys-* Redis that could drop the queue
+    if eviction is not None and eviction.problem:
+        err_console.print(f"[bold yellow]warning:[/] broker Redis: {escape(eviction.problem)}", highlight=False)
     celery_app = create_celery(ctx.settings, ctx.watchlist)
     if open_store:
         # Migrate the embedded SQLite database once here, before worker processes fork; a bad
@@ -139,6 +144,20 @@ def enqueue_initial_polls(celery_app: Any) -> int:
     return count
 
 
+def _initial_polls_if_leader(celery_app: Any) -> None:
+    """Queue the initial polls only when this process takes the beat lease (its scheduler keeps it).
+
+    A second scheduler on the same broker would queue them twice; it says so and stands down.
+    """
+    from workers.beat import beat_lease, stand_down_line  # Celery: loaded by _build by now
+
+    lease = beat_lease(celery_app)
+    if lease.hold():
+        console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
+    else:
+        console.print(f"  [yellow]{escape(stand_down_line(lease))}[/]", highlight=False)
+
+
 def _start_worker(
     celery_app: Any, *, beat: bool, queues: str, concurrency: int | None, loglevel: str | None, pool: Pool
 ) -> int:
@@ -170,7 +189,7 @@ def run(
     n = concurrency or celery_app.tracker.settings.worker.concurrency
     _describe(celery_app, "run (worker + beat)", pool=pool.value, concurrency=n)
     if initial_poll:
-        console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
+        _initial_polls_if_leader(celery_app)
     raise typer.Exit(
         _start_worker(celery_app, beat=True, queues=DEFAULT_QUEUES, concurrency=n, loglevel=loglevel, pool=pool)
     )
@@ -199,7 +218,7 @@ def beat(
     celery_app = _build(open_store=False)
     _describe(celery_app, "beat")
     if initial_poll:
-        console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
+        _initial_polls_if_leader(celery_app)
     settings = celery_app.tracker.settings
     celery_app.Beat(
         loglevel=_loglevel(loglevel, settings.log_level), schedule=celery_app.conf.beat_schedule_filename

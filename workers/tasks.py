@@ -16,6 +16,8 @@ send failure re-queues the delivery with the backoff's countdown (at most
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,11 +30,13 @@ from tracker.briefings.digest import create_digest_deliveries
 from tracker.briefings.pulse import schedule_pulse
 from tracker.config import Settings
 from tracker.domain import utcnow
+from tracker.ops.locks import lock_owner
 from tracker.ops.metrics import record_poll
 from tracker.outbox.deliver import deliver_one as deliver
 from tracker.outbox.deliver import list_due
 from tracker.outbox.dispatch import dispatch_pending
-from workers.base import POLL_LIMITS, TrackerTask, tracker_task
+from tracker.pipeline.health import record_lost
+from workers.base import POLL_LIMITS, WORKER_LOST_HOOKS, TrackerTask, tracker_task
 from workers.schedule import (
     CADENCE_TASK,
     DELIVER_QUEUE,
@@ -55,7 +59,31 @@ MAX_DELIVER_COUNTDOWN_S = 300.0  # below the Redis visibility timeout; longer re
 @tracker_task(POLL_TASK, limits=POLL_LIMITS)
 def poll_source(self: TrackerTask, source: str, lab_slug: str) -> dict[str, Any]:
     """Poll one source for one lab (one at a time per unit), store what is new, then nudge the dispatcher."""
-    return poll_unit(self.app, source, lab_slug)
+    with owning_poll_locks(self.request.id):  # a re-run after a killed worker takes its own lock over
+        return poll_unit(self.app, source, lab_slug)
+
+
+@contextmanager
+def owning_poll_locks(task_id: str | None) -> Iterator[None]:
+    """Make ``task_id`` the owner token of the poll locks taken inside the block."""
+    token = lock_owner.set(f"task:{task_id}" if task_id else None)
+    try:
+        yield
+    finally:
+        lock_owner.reset(token)
+
+
+def record_lost_poll(task: Any, args: Any) -> None:
+    """Worker-lost hook: a killed poll counts as a failure of its unit, kept for ``tracker status``."""
+    if task.name != POLL_TASK or not isinstance(args, list | tuple) or len(args) != 2:
+        return
+    source, lab_slug = str(args[0]), str(args[1])
+    runtime = task.app.tracker
+    detail = "the poll was killed mid-run (worker process lost); it runs again"
+    record_lost(runtime.store, source, lab_slug, utcnow(), detail)
+
+
+WORKER_LOST_HOOKS.append(record_lost_poll)
 
 
 @tracker_task(DISPATCH_TASK)

@@ -22,6 +22,27 @@ def _when(value) -> str:  # type: ignore[no-untyped-def]
     return f"{value:%Y-%m-%d %H:%M:%S}" if value else "-"
 
 
+def _print_incidents(units) -> None:  # type: ignore[no-untyped-def]
+    """One line per failed or lost poll of the last day, newest first (they stay listed after recovery)."""
+    from rich.markup import escape
+
+    from tracker.domain import utcnow
+    from tracker.pipeline.health import recent_incidents
+
+    now = utcnow()
+    lines = [
+        (incident["at"], f"{unit.source}/{unit.lab_slug}", incident.get("kind", "?"), incident.get("detail", ""))
+        for unit in units
+        for incident in recent_incidents(unit.cursor, now)
+    ]
+    if not lines:
+        return
+    console.print(f"[bold]{len(lines)} failed or lost poll(s) in the last 24 h:[/]")
+    for at, unit, kind, detail in sorted(lines, reverse=True):
+        color = "magenta" if kind == "lost" else "yellow"
+        console.print(f"  {escape(at[:19])}  {escape(unit)}  [{color}]{escape(kind)}[/]  {escape(detail[:160])}")
+
+
 @app.command("status")
 @handle_errors
 def status(
@@ -57,6 +78,7 @@ def status(
             esc((unit.last_error or "")[:100]) if n else "",
         )
     console.print(table)
+    _print_incidents(units)
     deliveries = Table(title="deliveries by state", title_justify="left")
     for state in counts:
         deliveries.add_column(state, justify="right")

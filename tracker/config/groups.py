@@ -104,6 +104,15 @@ class HttpSettings(SettingsGroup):
     """HTTP"""
 
     timeout: float = setting(30.0, env="http_timeout", gt=0, doc="Seconds for connect/read on every outbound request.")
+    deadline: float = setting(
+        120.0,
+        env="http_deadline",
+        gt=0,
+        doc=(
+            "Seconds; overall deadline of one outbound attempt (connect, headers and whole body; Slack and "
+            "SMTP calls too): a server that drips bytes fails the attempt instead of holding it for minutes."
+        ),
+    )
     max_retries: int = setting(
         4, env="http_max_retries", ge=1, doc=("Attempts per request on transient failures (429, 5xx, network errors).")
     )
@@ -167,6 +176,17 @@ class WorkerSettings(SettingsGroup):
 
     concurrency: int = setting(
         2, env="worker_concurrency", ge=1, doc=("Worker processes (prefork) per `tracker worker` / `tracker run`.")
+    )
+    beat_lease_s: float = setting(
+        30.0,
+        env="beat_lease_s",
+        ge=3,
+        le=600,
+        doc=(
+            "Seconds; the beat scheduler's lease on its broker (one scheduler per broker) lives this long "
+            "after its last renewal: a standby `tracker run`/`beat` takes over at most this long after the "
+            "holder is killed (at once after a clean stop)."
+        ),
     )
 
 

@@ -56,6 +56,7 @@ import httpx
 from tracker.config import Settings
 from tracker.http.conditional import ConditionalRequests, ValidatorStore, request_key
 from tracker.http.counting import RequestCount, RequestCounter
+from tracker.http.deadline import arm as arm_deadline
 from tracker.http.failures import MAX_REDIRECTS
 from tracker.http.guards import UrlGuard, guarded, run_guard
 from tracker.http.hosts import HostBearerAuth
@@ -134,6 +135,7 @@ class HttpClient:
             max_body_bytes=settings.http.max_body_bytes,
             max_retry_after_s=settings.http.max_retry_after,
             timeout_s=settings.http.timeout,
+            deadline_s=settings.http.deadline,
         )
 
     @property
@@ -216,6 +218,7 @@ class HttpClient:
         if self._limiter is not None:
             await self._limiter.acquire(str(request.url))
             self._hosts.refuse(request.url, request.method)  # marked while we waited
+        arm_deadline()  # the attempt's overall deadline counts from here, not from the queueing above
         self._counter.add(requests=1)
 
     def _retry_policy(self) -> RetryPolicy:

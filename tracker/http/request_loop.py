@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 
+from tracker.errors import SourceHTTPError
 from tracker.http.body import read_capped
 from tracker.http.counting import RequestCounter
+from tracker.http.deadline import DeadlineExceeded, bounding
 from tracker.http.failures import status_failure, transport_failure
 from tracker.http.response import Response
 from tracker.http.retry import RetryPolicy, TransientFailure
@@ -36,6 +38,7 @@ class RequestLoop:
         max_body_bytes (int): cap on a decompressed body.
         max_retry_after_s (float): seconds; a longer ``Retry-After`` fails at once.
         timeout_s (float): the configured timeout (seconds), named in timeout errors.
+        deadline_s (float): seconds; overall deadline of one attempt (``tracker.http.deadline``).
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class RequestLoop:
         max_body_bytes: int,
         max_retry_after_s: float,
         timeout_s: float,
+        deadline_s: float = float("inf"),
     ):
         self._client = client
         self._counter = counter
@@ -58,6 +62,7 @@ class RequestLoop:
         self._max_body = max_body_bytes
         self._max_retry_after_s = max_retry_after_s
         self._timeout_s = timeout_s
+        self._deadline_s = deadline_s
 
     async def send(
         self,
@@ -98,7 +103,10 @@ class RequestLoop:
     ) -> Response:
         """One attempt: send, stream the body under the cap, map the status to a result or error."""
         try:
-            async with self._client.stream(method, url, params=params, headers=headers, json=json_body) as resp:
+            async with (
+                bounding(self._deadline_s),
+                self._client.stream(method, url, params=params, headers=headers, json=json_body) as resp,
+            ):
                 final_url = str(resp.url)
                 if resp.status_code == 304:
                     self._counter.add(not_modified=1)
@@ -107,6 +115,8 @@ class RequestLoop:
                     body = await read_capped(resp, final_url, cap=self._max_body)
                     return Response(final_url, resp.status_code, resp.headers, body, resp.links)
                 raise status_failure(resp, final_url, max_retry_after_s=self._max_retry_after_s)
+        except DeadlineExceeded as exc:  # a dripping server: retried like a read timeout (it answered)
+            raise TransientFailure(SourceHTTPError(f"{method} {url}: {exc}", url=url), reason=str(exc)) from exc
         except httpx.HTTPError as exc:
             failure = transport_failure(exc, url, timeout_s=self._timeout_s)
             if isinstance(failure, TransientFailure) and failure.unreachable is not None:

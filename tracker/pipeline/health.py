@@ -17,7 +17,15 @@ from sqlalchemy import update
 from tracker.domain import SourceResult
 from tracker.grouping.lineage import DERIVED_ATTRS
 from tracker.store import Store
+from tracker.store import queries as q
 from tracker.store.models import SourceState
+
+#: ``SourceState.cursor`` key of the unit's recent incidents (failed or lost polls), newest last.
+INCIDENTS_KEY = "incidents"
+#: Incidents kept per unit (older ones are dropped first).
+MAX_INCIDENTS = 20
+#: ``tracker status`` lists incidents this recent (seconds: one day).
+INCIDENT_WINDOW_S = 86_400.0
 
 #: Listing fields that change all the time without meaning anything for detection.
 VOLATILE_ATTRS = frozenset({"downloads", "likes", "trendingScore", "trending_score"})
@@ -51,14 +59,15 @@ def record_health(state: Any, result: SourceResult, now: datetime, fingerprint: 
     state.last_polled_at = now
     if result.complete_scopes or result.not_modified_scopes:
         state.last_success_at = now
+    cursor = dict(state.cursor or {})
     if result.failures:
         state.last_error_at = now
         state.last_error = "; ".join(f"{f.scope}: {f.error}" for f in result.failures)
         state.consecutive_failures = (state.consecutive_failures or 0) + 1
+        cursor[INCIDENTS_KEY] = add_incident(cursor.get(INCIDENTS_KEY), "failed", state.last_error, now)
     else:
         state.last_error = None
         state.consecutive_failures = 0
-    cursor = dict(state.cursor or {})
     baselined = set(cursor.get("baselined_scopes", []))
     baselined.update(s.lower() for s in result.complete_scopes)
     cursor["baselined_scopes"] = sorted(baselined)
@@ -87,3 +96,43 @@ def record_unchanged(store: Store, state_ids: list[int], now: datetime) -> None:
                 for i in state_ids
             ],
         )
+
+
+def add_incident(incidents: Any, kind: str, detail: str, now: datetime) -> list[dict[str, str]]:
+    """Return ``incidents`` (a stored list, or None) plus one ``{"at", "kind", "detail"}``, newest last.
+
+    Args:
+        kind (str): ``failed`` (a poll that recorded failures) or ``lost`` (its worker was killed).
+        detail (str): what happened, clamped to 300 characters. now (datetime): UTC.
+    """
+    kept = [i for i in incidents if isinstance(i, dict)] if isinstance(incidents, list) else []
+    kept.append({"at": now.isoformat(), "kind": kind, "detail": detail[:300]})
+    return kept[-MAX_INCIDENTS:]
+
+
+def recent_incidents(cursor: Any, now: datetime) -> list[dict[str, str]]:
+    """The incidents of a unit's cursor in the last ``INCIDENT_WINDOW_S`` seconds before ``now`` (UTC)."""
+    incidents = (cursor or {}).get(INCIDENTS_KEY) if isinstance(cursor, dict) else None
+    recent = []
+    for incident in incidents if isinstance(incidents, list) else []:
+        try:
+            at = datetime.fromisoformat(str(incident["at"]))
+        except (KeyError, TypeError, ValueError):  # hand-edited or older rows: skip, never crash status
+            continue
+        if at.tzinfo is not None and 0 <= (now - at).total_seconds() <= INCIDENT_WINDOW_S:
+            recent.append(incident)
+    return recent
+
+
+def record_lost(store: Store, source: str, lab_slug: str, now: datetime, detail: str) -> None:
+    """Record that a poll of the unit was killed mid-run (its worker process died); it is re-run.
+
+    The unit's failure streak grows by one and the incident is kept for ``tracker status``.
+    """
+    with store.transaction() as session:
+        state = q.get_or_create_source_state(session=session, source=source, lab_slug=lab_slug)
+        state.last_error_at, state.last_error = now, detail
+        state.consecutive_failures = (state.consecutive_failures or 0) + 1
+        cursor = dict(state.cursor or {})
+        cursor[INCIDENTS_KEY] = add_incident(cursor.get(INCIDENTS_KEY), "lost", detail, now)
+        state.cursor = cursor

@@ -23,13 +23,23 @@ from tracker.errors import ConfigError
 from tracker.store import fts, gap_stats
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: Seconds a SQLite writer waits for the write lock. Writers queue one behind the other, so this
+#: covers the write transactions of every other worker process (a poll commits one unit's rows in
+#: one transaction); it stays below the poll task's soft time limit (240 s, ``workers.base``).
+SQLITE_BUSY_TIMEOUT_S = 120.0
 
 
 def make_engine(settings: Settings) -> Engine:
     """Create the engine for ``settings.resolved_database_url``.
 
-    SQLite gets WAL journaling, a busy timeout of 30 s and enforced foreign keys, so the worker,
-    beat and CLI processes can share one file.
+    SQLite gets WAL journaling, enforced foreign keys and serialised writers, so the worker
+    processes of ``tracker run``, beat and CLI commands can share one file: every ``transaction``
+    starts with ``BEGIN IMMEDIATE`` (it takes the write lock up front, waiting up to
+    ``SQLITE_BUSY_TIMEOUT_S`` for it) instead of SQLite's deferred ``BEGIN``. A deferred
+    transaction that reads and then writes while another process committed fails at once with
+    "database is locked" (WAL cannot upgrade a stale read snapshot, and the busy timeout does
+    not apply), which is what several concurrent polls do. Readers outside a transaction and the
+    WAL's readers still never wait for a writer.
 
     Raises:
         ConfigError: the URL cannot be parsed or names an unknown driver.
@@ -39,7 +49,7 @@ def make_engine(settings: Settings) -> Engine:
         settings.ensure_data_dir()
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
@@ -53,7 +63,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut may lose the last commit
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
     cursor.close()
 
 
@@ -64,8 +74,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Yield a session inside one transaction: committed on success, rolled back on any error."""
+    """Yield a session inside one transaction: committed on success, rolled back on any error.
+
+    On SQLite the transaction is ``BEGIN IMMEDIATE`` (see ``make_engine``): pysqlite issues no
+    BEGIN of its own once one is open, and its commit/rollback end this one.
+    """
     with factory.begin() as session:
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         yield session
 
 

@@ -20,7 +20,7 @@ from tracker.errors import DeliveryError
 from tracker.notify.base import Outgoing, SendResult
 from tracker.notify.email.mime import build_email, header_text, message_id
 from tracker.notify.email.render import RENDERERS
-from tracker.notify.email.smtp import SmtpUrl, email_problem, parse_smtp_url, secret_text, send_smtp
+from tracker.notify.email.smtp import DEFAULT_DEADLINE_S, SmtpUrl, email_problem, parse_smtp_url, secret_text, send_smtp
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class EmailNotifier:
     Args:
         url (SmtpUrl): the server. sender (str): the From header. to (str): the recipient.
         timeout_s (float): seconds for connect and each SMTP command.
+        deadline_s (float): seconds for the whole exchange of one message (``TRACKER_HTTP_DEADLINE``).
         ca_file (Path, optional): CA bundle for TLS.
         clock (callable, optional): returns the current UTC time (Date header).
     """
@@ -46,9 +47,11 @@ class EmailNotifier:
         timeout_s: float = 30.0,
         ca_file: Path | None = None,
         clock: Any = utcnow,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ):
         self.url, self.sender, self.to = url, header_text(sender), to
         self.timeout_s, self.ca_file, self.clock = timeout_s, ca_file, clock
+        self.deadline_s = deadline_s
 
     @classmethod
     def from_settings(cls, settings: Settings, *, target: str) -> EmailNotifier:
@@ -68,6 +71,7 @@ class EmailNotifier:
             to=target,
             timeout_s=settings.email.smtp_timeout_s,
             ca_file=settings.email.smtp_ca_file,
+            deadline_s=settings.http.deadline,
         )
 
     def build(self, out: Outgoing) -> EmailMessage:
@@ -105,6 +109,7 @@ class EmailNotifier:
             to=self.to,
             timeout_s=self.timeout_s,
             ca_file=self.ca_file,
+            deadline_s=self.deadline_s,
         )
         log.info("email %s sent to %s (%s)", out.kind, self.to, msg["Message-ID"])
         return SendResult(external_ref={"message_id": str(msg["Message-ID"])})

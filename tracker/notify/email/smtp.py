@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -28,6 +30,8 @@ from tracker.notify.email.mime import header_text
 from tracker.watchlist import is_address
 
 log = logging.getLogger(__name__)
+#: Seconds for the whole SMTP exchange when the caller does not say (``TRACKER_HTTP_DEADLINE``).
+DEFAULT_DEADLINE_S = 120.0
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 
@@ -133,9 +137,20 @@ _NO_GREETING_HINT = (
 
 
 def send_smtp(
-    url: SmtpUrl, msg: EmailMessage, *, envelope_from: str, to: str, timeout_s: float, ca_file: Path | None = None
+    url: SmtpUrl,
+    msg: EmailMessage,
+    *,
+    envelope_from: str,
+    to: str,
+    timeout_s: float,
+    ca_file: Path | None = None,
+    deadline_s: float = DEFAULT_DEADLINE_S,
 ) -> None:
     """Send ``msg`` to ``to`` through the server of ``url`` (one connection, closed afterwards).
+
+    ``timeout_s`` bounds each socket operation; ``deadline_s`` the whole exchange (connect,
+    greeting, TLS, login, message, QUIT): a server that drips its greeting one byte at a time
+    is cut off then (the socket is shut down by a timer) and the failure is transient.
 
     Raises:
         DeliveryError: permanent (authentication refused, 5xx reply, TLS handshake or
@@ -144,9 +159,15 @@ def send_smtp(
     """
     context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     stage = ["connect"]  # the step in progress, for the error message
-    client: smtplib.SMTP | None = None
+    client: smtplib.SMTP = (
+        smtplib.SMTP_SSL(timeout=timeout_s, context=context) if url.implicit_tls else smtplib.SMTP(timeout=timeout_s)
+    )
+    fired = threading.Event()
+    watchdog = threading.Timer(deadline_s, _cut_off, args=(client, fired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        client = _open_session(url, timeout_s=timeout_s, context=context, stage=stage)
+        _open_session(client, url, context=context, stage=stage)
         stage[0] = "send"
         refused = client.send_message(msg, from_addr=envelope_from, to_addrs=[to])
         if refused:  # only with several recipients; kept for completeness
@@ -159,21 +180,38 @@ def send_smtp(
     except DeliveryError:
         raise
     except (smtplib.SMTPException, OSError) as exc:
+        if fired.is_set():  # the deadline cut the socket
+            raise DeliveryError(
+                f"SMTP {url.where}: no complete exchange within {deadline_s:g} s (during {stage[0]}; "
+                "TRACKER_HTTP_DEADLINE)"
+            ) from exc
         raise _delivery_error(exc, url=url, stage=stage[0], to=to, timeout_s=timeout_s) from exc
     finally:
-        if client is not None:
-            try:
-                client.close()
-            except OSError:
-                log.debug("SMTP %s: close failed", url.where)
+        watchdog.cancel()
+        try:
+            client.close()
+        except OSError:
+            log.debug("SMTP %s: close failed", url.where)
 
 
-def _open_session(url: SmtpUrl, *, timeout_s: float, context: ssl.SSLContext, stage: list[str]) -> smtplib.SMTP:
-    """Connect, greet, upgrade to TLS and log in as ``url`` says; ``stage[0]`` names the step."""
-    if url.implicit_tls:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(url.host, url.port, timeout=timeout_s, context=context)
-    else:
-        client = smtplib.SMTP(url.host, url.port, timeout=timeout_s)
+def _cut_off(client: smtplib.SMTP, fired: threading.Event) -> None:
+    """Deadline passed: shut the socket down, so the blocked read in the sending thread returns."""
+    fired.set()
+    sock = getattr(client, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed: the exchange ended as the timer fired
+            return
+
+
+def _open_session(client: smtplib.SMTP, url: SmtpUrl, *, context: ssl.SSLContext, stage: list[str]) -> None:
+    """Connect ``client``, greet, upgrade to TLS and log in as ``url`` says; ``stage[0]`` names the step."""
+    # Built without a host (so the deadline timer watches the connect too): give it the name the
+    # TLS layer checks the certificate against (SMTP_SSL and STARTTLS read ``_host``).
+    client._host = url.host
+    client.connect(url.host, url.port)  # reads the greeting
+    if not url.implicit_tls:
         stage[0] = "EHLO"
         client.ehlo()
         if url.starttls:
@@ -190,7 +228,6 @@ def _open_session(url: SmtpUrl, *, timeout_s: float, context: ssl.SSLContext, st
     if url.username:
         stage[0] = "AUTH"
         client.login(url.username, url.password or "")
-    return client
 
 
 def _delivery_error(exc: Exception, *, url: SmtpUrl, stage: str, to: str, timeout_s: float) -> DeliveryError:

@@ -1,0 +1,50 @@
+"""Redis eviction: a broker Redis that could evict queued tasks is refused (or warned about) at start-up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.factories import qwen, watchlist_toml
+from tests.faults.conftest import PrivateRedis, assert_no_traceback, run_tracker, start_tracker, stop, tracker_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
+
+
+def _env(tmp_path: Path, url: str) -> dict[str, str]:
+    watchlist = tmp_path / "watchlist.toml"
+    watchlist.write_text(watchlist_toml(qwen()))
+    return tracker_env(
+        tmp_path / "data",
+        TRACKER_BROKER_URL=url,
+        TRACKER_WATCHLIST=str(watchlist),
+        TRACKER_HF_ENDPOINT="http://127.0.0.1:9",
+        TRACKER_ARXIV_ENDPOINT="http://127.0.0.1:9/api/query",
+    )
+
+
+@pytest.mark.parametrize("command", ["worker", "run"])
+def test_allkeys_policy_with_a_memory_limit_is_refused(
+    tmp_path: Path, private_redis: Callable[..., PrivateRedis], command: str
+) -> None:
+    server = private_redis("--maxmemory", "50mb", "--maxmemory-policy", "allkeys-lru")
+
+    proc = run_tracker(_env(tmp_path, server.url), command, timeout=60)
+
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "maxmemory-policy is allkeys-lru" in proc.stderr and "noeviction" in proc.stderr, proc.stderr
+    assert server.client.dbsize() == 0  # nothing was queued into a Redis that could drop it
+    assert_no_traceback(proc.stdout, proc.stderr)
+
+
+def test_hidden_config_starts_with_a_loud_warning(tmp_path: Path, private_redis: Callable[..., PrivateRedis]) -> None:
+    server = private_redis("--rename-command", "CONFIG", "")
+    proc = start_tracker(_env(tmp_path, server.url), "worker", "--pool", "solo")
+    time.sleep(5)  # long enough to print the warning and the banner
+    out = stop(proc, timeout=20)
+    assert "cannot read maxmemory-policy" in out and "noeviction" in out, out
+    assert "tracker worker" in out, out  # it started
+    assert_no_traceback(out)
