@@ -20,13 +20,19 @@ def regroup_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would move; write nothing.")] = False,
 ) -> None:
     """Rebuild release membership of stored model artifacts from the current rules (no alerts)."""
-    from tracker.grouping.regroup import regroup  # SQLAlchemy: only this command pays for it
+    from tracker.grouping.regroup import LiveRules, regroup  # SQLAlchemy: only this command pays for it
 
     ctx = load_context()
     store = open_store(ctx.settings)
     window = timedelta(days=ctx.settings.polling.family_window_days)
     with store.transaction() as session:
-        report = regroup(session, window=window, watchlist=ctx.watchlist, dry_run=dry_run)  # a dry run only reads
+        report = regroup(
+            session,
+            window=window,
+            rules=LiveRules.from_settings(ctx.settings),
+            watchlist=ctx.watchlist,
+            dry_run=dry_run,
+        )  # a dry run only reads
     verb = "would move" if dry_run else "moved"
     for move in report.moves:
         target = f"#{move.to_release}" if move.to_release is not None else "new"

@@ -12,26 +12,34 @@ the pipeline would have grouped it.
   (``Qwen3-Coder`` before ``Qwen3``); failing that they are a release of their own, grouped by
   the first family they name.
 
-An artifact joins the newest release of its family (and kind) dated within the family window of
-its grouping time (``settings.polling.family_window_days``, on both sides); otherwise it starts a new
-release. Pure: the candidate releases come from a lookup function the caller passes in (a
-database query in the pipeline, the planned releases in regroup).
+Baseline history joins the newest release of its family (and kind) dated within the family
+window of its grouping time (``settings.polling.family_window_days``, on both sides). A live
+detection joins its family's newest release when it went public at most the wave gap before
+(``settings.grouping.wave_gap_hours``; for a release recorded as baseline history, whose public
+moment is unknown, the gap runs from when tracker first listed it); failing that it joins a
+launch of another family its lab started within the launch window when the signals say so
+(``tracker.grouping.launch``); failing that it starts a new release, a *wave* linked to the
+family's release when the family shipped before. A withdrawn release is never joined: the next
+repo of its family starts a new release. Pure: the candidate releases come from lookup functions
+the caller passes in (database queries in the pipeline, the planned releases in regroup).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
 from tracker.domain import ArtifactKind, Observation
 from tracker.grouping import families
+from tracker.grouping.launch import window_signal
 
 __all__ = [
     "Decision",
     "FindRelease",
+    "FindSiblings",
     "ReleaseIdentity",
     "decide",
     "grouping_time",
@@ -45,9 +53,13 @@ __all__ = [
 
 
 class Dated(Protocol):
-    """A release as :func:`decide` sees it: anything with a ``released_at`` (UTC)."""
+    """A release as :func:`decide` sees it: its ``released_at`` and ``first_seen_at`` (UTC),
+    ``baseline`` and ``withdrawn_at`` (None unless every artifact was withdrawn)."""
 
     released_at: datetime
+    first_seen_at: datetime
+    baseline: bool
+    withdrawn_at: datetime | None
 
 
 R = TypeVar("R", bound=Dated)
@@ -55,6 +67,13 @@ R = TypeVar("R", bound=Dated)
 #: ``(family match key, release kind, since)`` -> the newest release of the lab with that family
 #: key and kind released at or after ``since`` (UTC), or None.
 FindRelease = Callable[[str, str, datetime], R | None]
+
+#: The lab's live model releases started within the launch window before the artifact, each with
+#: the signals that tie the artifact to it (None: it does not belong), best candidates first.
+FindSiblings = Callable[[], Sequence[tuple[R, Sequence[str] | None]]]
+
+#: How far back a live detection looks for its family's release (a wave can come months later).
+WAVE_HORIZON = timedelta(days=3650)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +104,17 @@ class Decision(Generic[R]):
         release: the release it joins as a variant, or None to start a new one.
         redate (bool): it joins as baseline history older than the release, so the release's
             ``released_at`` moves back to ``at`` (the earliest member dates the launch).
+        wave_of: when it starts a release, the earlier release of its family it is a wave of.
+        signals (tuple[str, ...]): why it joined (``"family qwen3-vl"``, ``"window 12 min"``,
+            ``"arxiv:2505.09388"``...), for ``attrs["grouped_by"]``.
     """
 
     identity: ReleaseIdentity
     at: datetime
     release: R | None
     redate: bool = False
+    wave_of: R | None = None
+    signals: tuple[str, ...] = ()
 
     @property
     def starts_release(self) -> bool:
@@ -160,20 +184,29 @@ def in_family_window(released_at: datetime, at: datetime, window: timedelta) -> 
 
 
 def decide(
-    identity: ReleaseIdentity, *, at: datetime, baseline: bool, window: timedelta, find: FindRelease[R]
+    identity: ReleaseIdentity,
+    *,
+    at: datetime,
+    baseline: bool,
+    window: timedelta,
+    find: FindRelease[R],
+    wave_gap: timedelta | None = None,
+    siblings: FindSiblings[R] | None = None,
 ) -> Decision[R]:
-    """Decide which release an artifact joins, or that it starts one.
+    """Decide which release an artifact joins, or that it starts one (see the module docstring).
 
     Args:
         identity: from :func:`identity_of` (or :func:`model_identity`).
         at: the artifact's grouping time (:func:`grouping_time`), UTC.
         baseline: the artifact is history, not a detection.
-        window: the family window.
+        window: the family window (baseline history, code and posts).
         find: the candidate lookup (see :data:`FindRelease`); called once per family tried.
+        wave_gap: for live model detections, the longest time after a release's first public
+            repo that a repo of its family still joins it; None keeps the family window.
+        siblings: for live model detections, the launches of other families it may join.
 
     Returns:
-        Decision: the release to join (a model launch a code/post names, else the newest release
-        of its own family within the window), or None with the identity to start.
+        Decision: the release to join, or None with the identity to start (and ``wave_of``).
     """
 
     def candidate(family: str, kind: str) -> R | None:
@@ -186,7 +219,26 @@ def decide(
         release = candidate(family, ArtifactKind.MODEL.value)
         if release is not None:
             return Decision(identity, at, release)  # another kind: it never dates the launch
-    release = candidate(identity.family, identity.kind)
-    if release is None:
-        return Decision(identity, at, None)
-    return Decision(identity, at, release, redate=baseline and at < release.released_at)
+    if baseline or wave_gap is None or identity.kind != ArtifactKind.MODEL.value:
+        release = candidate(identity.family, identity.kind)
+        if release is None:
+            return Decision(identity, at, None)
+        return Decision(identity, at, release, redate=baseline and at < release.released_at)
+    return _decide_live(identity, at, wave_gap, find(identity.family, identity.kind, at - WAVE_HORIZON), siblings)
+
+
+def _decide_live(
+    identity: ReleaseIdentity, at: datetime, wave_gap: timedelta, family: R | None, siblings: FindSiblings[R] | None
+) -> Decision[R]:
+    """A live model detection: its family's release within the wave gap, else a sibling launch,
+    else a new release (a wave of ``family`` when that one was not withdrawn)."""
+    if family is not None and family.withdrawn_at is None:
+        # a baseline release's public moment is unknown but no later than tracker's first listing
+        since = max(family.released_at, family.first_seen_at) if family.baseline else family.released_at
+        if at - since <= wave_gap:
+            return Decision(identity, at, family, signals=(f"family {identity.family}", window_signal(since, at)))
+    for release, signals in siblings() if siblings else ():
+        if signals and release.withdrawn_at is None:
+            return Decision(identity, at, release, signals=(window_signal(release.released_at, at), *signals))
+    wave_of = family if family is not None and family.withdrawn_at is None else None
+    return Decision(identity, at, None, wave_of=wave_of)

@@ -25,19 +25,23 @@ Only model artifacts move; papers, code and posts stay where they are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from tracker.config import Settings
 from tracker.domain import ArtifactKind
 from tracker.grouping import papers, significance
+from tracker.grouping.launch import Member, launch_signals
 from tracker.grouping.membership import decide, grouping_time, model_facts, model_identity
+from tracker.grouping.titles import launch_title
 from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SlackThread
 from tracker.watchlist import Watchlist
 
-__all__ = ["Move", "PlannedRelease", "RegroupReport", "plan_regroup", "regroup"]
+__all__ = ["LiveRules", "Move", "PlannedRelease", "RegroupReport", "plan_regroup", "regroup"]
 
 
 @dataclass(slots=True)
@@ -61,6 +65,22 @@ class PlannedRelease:
     baseline: bool
     members: list[Artifact] = field(default_factory=list)
     release_id: int | None = None
+    withdrawn_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRules:
+    """How live detections group (``settings.grouping``): the wave gap and the launch window."""
+
+    wave_gap: timedelta
+    launch_window: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LiveRules:
+        """``settings.grouping.wave_gap_hours`` and ``launch_window_hours`` as timedeltas."""
+        return cls(
+            timedelta(hours=settings.grouping.wave_gap_hours), timedelta(hours=settings.grouping.launch_window_hours)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +131,9 @@ def _order(artifact: Artifact) -> tuple[datetime, datetime, str, int]:
     return artifact.first_seen_at, artifact.created_at or artifact.first_seen_at, artifact.name, artifact.id
 
 
-def _group_lab(artifacts: list[Artifact], lab_id: int, window: timedelta) -> list[PlannedRelease]:
+def _group_lab(
+    artifacts: list[Artifact], lab_id: int, window: timedelta, rules: LiveRules | None
+) -> list[PlannedRelease]:
     planned: list[PlannedRelease] = []
     by_family: dict[str, list[int]] = {}
 
@@ -122,10 +144,29 @@ def _group_lab(artifacts: list[Artifact], lab_id: int, window: timedelta) -> lis
         best = max(candidates, key=lambda i: (planned[i].released_at, i), default=None)
         return None if best is None else planned[best]
 
+    def siblings(artifact: Artifact, at: datetime) -> list[tuple[PlannedRelease, Sequence[str] | None]]:
+        # As pipeline.launches.siblings: live releases started within the launch window.
+        assert rules is not None
+        tags = [t for t in (artifact.attrs or {}).get("tags") or () if isinstance(t, str)]
+        found = [
+            (p, launch_signals(artifact.name, tags, at, [Member.of(m.name, m.attrs) for m in p.members]))
+            for p in reversed(planned)
+            if not p.baseline and p.released_at >= at - rules.launch_window
+        ]
+        return sorted(found, key=lambda pair: -len(pair[1] or ()))
+
     for artifact in sorted(artifacts, key=_order):
         at = grouping_time(baseline=artifact.baseline, created_at=artifact.created_at, seen_at=artifact.first_seen_at)
         identity = model_identity(model_facts(artifact.name, artifact.attrs or {}))
-        decision = decide(identity, at=at, baseline=artifact.baseline, window=window, find=find)
+        decision = decide(
+            identity,
+            at=at,
+            baseline=artifact.baseline,
+            window=window,
+            find=find,
+            wave_gap=rules.wave_gap if rules else None,
+            siblings=(lambda a=artifact, t=at: siblings(a, t)) if rules else None,
+        )
         target = decision.release
         if target is not None:
             if decision.redate:
@@ -144,6 +185,9 @@ def _group_lab(artifacts: list[Artifact], lab_id: int, window: timedelta) -> lis
             by_family.setdefault(identity.family, []).append(len(planned))
             planned.append(target)
         target.members.append(artifact)
+    for plan in planned:  # titled as the pipeline titles them (tracker.grouping.titles)
+        same = [m.name for m in plan.members if model_facts(m.name, m.attrs or {}).release_match_key == plan.family]
+        plan.title = launch_title(plan.members[0].name, same)
     return planned
 
 
@@ -170,11 +214,13 @@ def _match(session: Session, planned: list[PlannedRelease]) -> None:
             used.add(release_id)
 
 
-def plan_regroup(session: Session, *, window: timedelta) -> list[PlannedRelease]:
+def plan_regroup(session: Session, *, window: timedelta, rules: LiveRules | None = None) -> list[PlannedRelease]:
     """Group every stored model artifact with the current rules and match stored releases.
 
     Args:
         session: an open session. window: the family window (``settings.polling.family_window_days``).
+        rules: how live detections group (waves, sibling launches); None groups them by the
+            family window as baseline history is.
 
     Returns:
         The planned releases of every lab, each with ``release_id`` set when a stored release
@@ -186,7 +232,7 @@ def plan_regroup(session: Session, *, window: timedelta) -> list[PlannedRelease]
         by_lab.setdefault(artifact.lab_id, []).append(artifact)
     planned: list[PlannedRelease] = []
     for lab_id in sorted(by_lab):
-        planned.extend(_group_lab(by_lab[lab_id], lab_id, window))
+        planned.extend(_group_lab(by_lab[lab_id], lab_id, window, rules))
     _match(session, planned)
     return planned
 
@@ -200,20 +246,27 @@ def _referenced(session: Session, release_id: int) -> bool:
 
 
 def regroup(
-    session: Session, *, window: timedelta, watchlist: Watchlist | None = None, dry_run: bool = False
+    session: Session,
+    *,
+    window: timedelta,
+    rules: LiveRules | None = None,
+    watchlist: Watchlist | None = None,
+    dry_run: bool = False,
 ) -> RegroupReport:
     """Rebuild model release membership from the current rules, inside the caller's transaction.
 
     Args:
         session: an open session; the caller commits (or, for ``dry_run``, may roll back).
         window: the family window (``timedelta(days=settings.polling.family_window_days)``).
+        rules: the live grouping rules (:meth:`LiveRules`; the pipeline's are built from
+            ``settings.grouping``); None groups live detections by the family window.
         watchlist: gives each lab's tier for significance; labs not in it score with tier None.
         dry_run: plan and report only; nothing is written.
 
     Returns:
         RegroupReport: moves, created, retitled, deleted and kept-empty releases. Writes no events.
     """
-    planned = plan_regroup(session, window=window)
+    planned = plan_regroup(session, window=window, rules=rules)
     report = RegroupReport(dry_run=dry_run, artifacts=sum(len(p.members) for p in planned), releases=len(planned))
     before = {a.id: a.release_id for p in planned for a in p.members}
     stored_members: dict[int, set[int]] = {}

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from tracker.analytics.status import CadenceRules, silent_for_days
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation
+from tracker.domain import ArtifactKind, Observation, ReleasedAtSource
 from tracker.grouping.families import NameFacts
 from tracker.grouping.lineage import params_from
 from tracker.grouping.membership import Decision, decide, grouping_time, identity_of, observation_facts
+from tracker.pipeline import launches
 from tracker.pipeline.events import EventWriter
 from tracker.pipeline.report import Detection, PollReport
 from tracker.store import queries as q
@@ -56,7 +57,19 @@ def release_row(
         released_at=decision.at,
         first_seen_at=now,
         baseline=baseline,
+        released_at_source=released_at_source(obs, baseline=baseline).value,
+        attrs={},
     )
+
+
+def released_at_source(obs: Observation, *, baseline: bool) -> ReleasedAtSource:
+    """What a new release's date rests on: the poll for a live detection; for history the
+    source's date (a paper's publication, a repo's creation), or unknown when it gives none."""
+    if not baseline:
+        return ReleasedAtSource.FIRST_SEEN
+    if obs.created_at is None:
+        return ReleasedAtSource.UNKNOWN
+    return ReleasedAtSource.PUBLISHED if obs.kind == ArtifactKind.PAPER else ReleasedAtSource.CREATED_AT
 
 
 def artifact_row(
@@ -113,6 +126,8 @@ class NewArtifacts:
         self.events = events
         self.now = now
         self.window = timedelta(days=settings.polling.family_window_days)
+        self.wave_gap = timedelta(hours=settings.grouping.wave_gap_hours)
+        self.launch_window = timedelta(hours=settings.grouping.launch_window_hours)
         self.cadence = CadenceRules.from_settings(settings)
         self.stored: list[Artifact] = []
 
@@ -130,11 +145,24 @@ class NewArtifacts:
         facts = observation_facts(obs)
         at = grouping_time(baseline=baseline, created_at=obs.created_at, seen_at=self.now)
         decision = decide(
-            identity_of(obs, facts), at=at, baseline=baseline, window=self.window, find=self._find_release
+            identity_of(obs, facts),
+            at=at,
+            baseline=baseline,
+            window=self.window,
+            find=self._find_release,
+            wave_gap=self.wave_gap,
+            siblings=lambda: launches.siblings(
+                self.session, lab_id=self.lab.id, obs=obs, at=at, window=self.launch_window
+            ),
         )
         release = decision.release
+        family_title = None
         if release is None:
             release = release_row(obs, decision, lab_id=self.lab.id, now=self.now, baseline=baseline)
+            wave_of = decision.wave_of and launches.wave_origin(self.session, decision.wave_of, obs, at)
+            if wave_of is not None:
+                release.family_release_id = launches.first_of_family(wave_of)
+                family_title = wave_of.title
             self.session.add(release)
             self.session.flush()
         elif decision.redate:
@@ -143,6 +171,9 @@ class NewArtifacts:
         self.session.add(artifact)
         self.session.flush()
         self.stored.append(artifact)
+        if facts is not None:
+            launches.record_reason(release, obs.name, decision.signals)
+            launches.refresh_launch(self.session, release, family_title)
         report.new_artifacts += 1
         if decision.starts_release:
             report.new_releases += 1

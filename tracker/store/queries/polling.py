@@ -87,3 +87,26 @@ def stored_external_ids(*, session: Session, source: str, external_ids: Sequence
             select(Artifact.external_id).where(Artifact.source == source, Artifact.external_id.in_(external_ids))
         )
     )
+
+
+def recent_live_releases(*, session: Session, lab_id: int, kind: str, since: datetime) -> list[Release]:
+    """The lab's live (not baseline), not withdrawn releases of ``kind`` released at or after
+    ``since`` (UTC), newest first: the launches a repo of another family may still join."""
+    stmt = (
+        select(Release)
+        .where(
+            Release.lab_id == lab_id,
+            Release.kind == kind,
+            Release.released_at >= since,
+            Release.baseline.is_(False),
+            Release.withdrawn_at.is_(None),
+        )
+        .order_by(Release.released_at.desc(), Release.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def release_members(*, session: Session, release_id: int, kind: str) -> list[Artifact]:
+    """The artifacts of ``kind`` in a release, in the order they were stored."""
+    stmt = select(Artifact).where(Artifact.release_id == release_id, Artifact.kind == kind).order_by(Artifact.id)
+    return list(session.scalars(stmt))
