@@ -229,3 +229,17 @@ def test_history_lists_a_launch_once_with_its_papers(run: Runner) -> None:
         papers = q.list_release_dicts(session=session, flt=q.ReleaseFilter(kind="paper"))
         assert {r["papers"][0]["arxiv_id"] for r in papers} == {"2505.00008", "2505.00009"}
         assert {a.external_id for a in q.list_papers(session=session, lab="acme")} == {"2505.00008", "2505.00009"}
+
+
+def test_a_rejected_paper_is_decided_again_when_a_lab_repo_tags_it(run: Runner) -> None:
+    run.arxiv(paper("2505.00010", "A Study of Long Context", ["Nobody Known"], T0), at=T0)
+    run.arxiv(at=T0 + timedelta(hours=1))  # the same listing: skipped whole
+    with run.session() as session:
+        assert session.scalars(select(PaperCandidate)).one().decision == "rejected"
+    run.hf(repo("Rocket3-8B", arxiv=("2505.00010",)), at=T0 + timedelta(hours=2))
+    run.arxiv(at=T0 + timedelta(hours=3))  # the same listing again, now looked at
+    with run.session() as session:
+        candidate = session.scalars(select(PaperCandidate)).one()
+        assert candidate.decision == "attributed" and candidate.evidence == ["arxiv tag on AcmeAI/Rocket3-8B"]
+        launch = release_of(session, "id-AcmeAI/Rocket3-8B")
+        assert release_of(session, "2505.00010").merged_into_id == launch.id

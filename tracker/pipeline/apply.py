@@ -27,7 +27,7 @@ from tracker.pipeline.detect import Change, New, diff, history_flags
 from tracker.pipeline.events import EventWriter
 from tracker.pipeline.health import listing_fingerprint, record_health
 from tracker.pipeline.known import apply_known_changes
-from tracker.pipeline.paper_gate import PaperGate
+from tracker.pipeline.paper_gate import PaperGate, reopen_rejected
 from tracker.pipeline.report import PollReport
 from tracker.pipeline.reports import join_reports
 from tracker.pipeline.snapshots import CURSOR_KEY, interval_s, record_snapshots, snapshot_due
@@ -152,6 +152,7 @@ def apply_result(
     )
     gate.bind(arrivals.stored)
     join_reports(session, settings, arrivals.stored, now)
+    reopen_rejected(session, lab_row.id, lab_row.slug, arrivals.stored)
     if due and result.complete_scopes:  # downloads/likes from this listing, at most once per interval
         session.flush()
         record_snapshots(

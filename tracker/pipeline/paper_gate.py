@@ -5,6 +5,9 @@ decision and its evidence (``tracker.grouping.attribution``), whether or not it 
 that ``tracker explain <arXiv id>`` can say why a paper was or was not announced. Only an
 attributed candidate becomes an artifact. A rejected one comes back on each poll whose listing
 changed and is decided again: a repo of the lab tagged with its id since then attributes it.
+When a Hub poll stores such a repo (or a release of a family a rejected title is about), the
+lab's arXiv listing is marked for a full look on its next poll (:func:`reopen_rejected`), since
+an unchanged listing is otherwise skipped whole.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from tracker.domain import ArtifactKind, Observation, SourceKind
 from tracker.grouping.attribution import Attribution, attribute, lab_identity
-from tracker.grouping.papers import arxiv_base_id
-from tracker.store.models import Artifact, Lab, PaperCandidate, Release
+from tracker.grouping.papers import arxiv_base_id, title_family_keys
+from tracker.store.models import Artifact, Lab, PaperCandidate, Release, SourceState
 from tracker.watchlist import LabConfig
 
-__all__ = ["PaperGate"]
+__all__ = ["PaperGate", "reopen_rejected"]
 
 #: Stored per candidate at most (an arXiv author list can run to thousands).
 MAX_AUTHORS = 50
@@ -124,3 +127,40 @@ class PaperGate:
             row = self._candidates.get(artifact.external_id)
             if row is not None and artifact.source == SourceKind.ARXIV.value:
                 row.artifact_id = artifact.id
+
+
+def reopen_rejected(session: Session, lab_id: int, lab_slug: str, stored: Iterable[Artifact]) -> bool:
+    """After a Hub poll: make the lab's next arXiv poll decide again on candidates this poll gave evidence for.
+
+    Evidence a Hub poll can bring: a new repo tagged ``arxiv:<id>`` of a rejected candidate, or a
+    new release of a family that a rejected candidate's title is about. The arXiv unit's listing
+    fingerprint is then dropped, so its next poll does not skip the unchanged listing. A unit
+    row held by a running arXiv poll is left alone (PostgreSQL ``SKIP LOCKED``): that poll
+    decides with what it sees.
+
+    Returns:
+        bool: whether the arXiv unit was reopened.
+    """
+    models = [a for a in stored if a.source == SourceKind.HF.value]
+    if not models:
+        return False
+    rejected = session.execute(
+        select(PaperCandidate.arxiv_id, PaperCandidate.title).where(
+            PaperCandidate.lab_id == lab_id, PaperCandidate.decision == "rejected"
+        )
+    ).all()
+    if not rejected:
+        return False
+    tagged = {arxiv_base_id(i) for a in models for i in (a.attrs or {}).get("arxiv_ids") or () if isinstance(i, str)}
+    families = {a.release.family for a in models if a.release is not None}
+    if not any(arxiv_id in tagged or title_family_keys(title) & families for arxiv_id, title in rejected):
+        return False
+    state = session.scalars(
+        select(SourceState)
+        .where(SourceState.source == SourceKind.ARXIV.value, SourceState.lab_slug == lab_slug)
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+    if state is None or "fingerprint" not in (state.cursor or {}):
+        return False
+    state.cursor = {k: v for k, v in state.cursor.items() if k != "fingerprint"}
+    return True
