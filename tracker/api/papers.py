@@ -15,7 +15,7 @@ from tracker.store.serialize import paper_to_dict
 
 router = APIRouter(tags=["papers"])
 
-PAPER_CSV_COLUMNS = ("arxiv_id", "version", "lab", "title", "published_at", "url", "release_id")
+PAPER_CSV_COLUMNS = ("arxiv_id", "version", "lab", "title", "published_at", "url", "release_id", "launch_id")
 
 
 @router.get("/papers")
@@ -28,7 +28,11 @@ def get_papers(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     format: Annotated[Format, Query(description="json or csv")] = "json",
 ) -> Any:
-    """Papers (arXiv), newest v1 ``published`` first: ``{"items": [paper...]}``."""
+    """Papers (arXiv), newest v1 ``published`` first: ``{"items": [paper...]}``.
+
+    Every stored paper is listed, reports folded into their launch included: ``launch_id`` is the
+    launch's release id for those (None for a paper standing alone).
+    """
     if lab and session.scalar(select(Lab.id).where(Lab.slug == lab)) is None:
         raise invalid("lab", f"unknown lab {lab!r}", lab)
     rows = list_papers(
@@ -39,7 +43,15 @@ def get_papers(
         q=q or None,
         limit=limit,
     )
-    items = [{**paper_to_dict(a), "lab": a.release.lab.slug, "release_id": a.release_id} for a in rows]
+    items = [
+        {
+            **paper_to_dict(a),
+            "lab": a.release.lab.slug,
+            "release_id": a.release_id,
+            "launch_id": a.release.merged_into_id,
+        }
+        for a in rows
+    ]
     if format == "csv":
         return csv_response(items, PAPER_CSV_COLUMNS, filename="papers.csv")
     return {"items": items}

@@ -12,6 +12,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     demo,
     digest,
     explain,
+    papers,
     poll,
     regroup,
     releases,

@@ -56,6 +56,7 @@ CSV_COLUMNS = (
     "url",
     "artifacts",
     "sizes",
+    "papers",
 )
 
 
@@ -113,6 +114,7 @@ def releases(
                     "baseline": str(row["baseline"]).lower(),
                     "artifacts": " ".join(a["name"] for a in row["artifacts"]),
                     "sizes": " ".join(ordered_size_labels(row["artifacts"])),
+                    "papers": " ".join(p["arxiv_id"] for p in row["papers"]),
                 }
             )
         sys.stdout.write(buf.getvalue())
@@ -142,6 +144,7 @@ def releases(
 @handle_errors
 def labs() -> None:
     """List watched labs: country, Hub orgs, arXiv queries, releases stored and the latest one."""
+    from tracker.sources.arxiv_query import lab_queries
     from tracker.store.queries import lab_summaries  # SQLAlchemy: only the commands that query pay for it
 
     ctx = load_context()
@@ -158,7 +161,7 @@ def labs() -> None:
             esc(lab.name),
             esc(lab.country),
             esc(", ".join(lab.hf_orgs)),
-            str(len(lab.arxiv_queries)),
+            str(len(lab_queries(lab, ctx.settings.papers.category_list))),
             str(count),
             latest.strftime("%Y-%m-%d %H:%M") if latest else "-",
         )

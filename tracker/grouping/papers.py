@@ -24,7 +24,7 @@ from tracker.domain import ArtifactKind, SourceKind
 from tracker.grouping import families
 from tracker.store.models import Artifact, Release, ReleasePaper
 
-__all__ = ["arxiv_base_id", "link_new_models", "link_new_papers", "title_family_keys"]
+__all__ = ["arxiv_base_id", "link_new_models", "link_new_papers", "title_family_keys", "title_subjects"]
 
 #: Title endings that follow the model's name in lab reports (casefolded, longest first).
 REPORT_SUFFIXES: tuple[str, ...] = ("technical report", "tech report", "model card", "report")
@@ -41,14 +41,40 @@ def arxiv_base_id(arxiv_id: str) -> str:
     return _VERSION_SUFFIX.sub("", arxiv_id.strip())
 
 
-def title_family_keys(title: str) -> set[str]:
-    """Family match keys a paper title names (``tracker.grouping.families.family_match_key`` form).
+def title_subjects(title: str) -> list[str]:
+    """The model or product names a paper title is *about*, as written (``"Kimi K2"``).
 
     The name is the part before ``:``, or the title without a report suffix (``Technical
     Report``, ``Model Card``...), or the whole title when it is one word (``"Magistral"``); it may
-    list several models (``&``, ``,``, ``and``). Each name is read like a repo name (spaces become
-    ``-``), so sizes and variant words drop out. Sentences (more than :data:`MAX_NAME_WORDS` words,
-    or a lower-case word without digits) give nothing.
+    list several models (``&``, ``,``, ``and``). Sentences (more than :data:`MAX_NAME_WORDS` words,
+    or a lower-case word without digits) give nothing: a model named inside a sentence ("Fine-tuning
+    Qwen3 for ...", "Insights into DeepSeek-V3: ...") is a base or a topic, not the subject.
+    """
+    text = " ".join(title.split())
+    head, colon, _ = text.partition(":")
+    name = head.strip() if colon else text
+    low = name.casefold()
+    suffix = next((s for s in REPORT_SUFFIXES if low.endswith(" " + s)), None)
+    if suffix is not None:
+        name = name[: -len(suffix)].strip()
+    elif not colon and " " in name:
+        return []
+    subjects: list[str] = []
+    for part in _NAME_SEPARATORS.split(name):
+        words = part.split()
+        if not words or len(words) > MAX_NAME_WORDS:
+            continue
+        if len(words) > 1 and not all(w[0].isupper() or any(c.isdigit() for c in w) for w in words):
+            continue  # "Insights into DeepSeek-V3" is a phrase; "Kimi K2", "Gemma 3" are names
+        subjects.append(" ".join(words))
+    return subjects
+
+
+def title_family_keys(title: str) -> set[str]:
+    """Family match keys a paper title names as its subject (``tracker.grouping.families.family_match_key`` form).
+
+    Each of :func:`title_subjects` is read like a repo name (spaces become ``-``), so sizes and
+    variant words drop out.
 
     Examples:
         ``"Qwen3 Technical Report"`` -> ``{"qwen3"}``; ``"GLM-4.5: Agentic, ..."`` ->
@@ -56,28 +82,10 @@ def title_family_keys(title: str) -> set[str]:
         ``"Muon is Scalable for LLM Training"`` and ``"Insights into DeepSeek-V3: ..."`` -> ``set()``
         (a name of several words has every word capitalised or carrying a digit).
     """
-    text = " ".join(title.split())
-    head, colon, _ = text.partition(":")
-    if colon:
-        name = head
-    else:
-        low = text.casefold()
-        suffix = next((s for s in REPORT_SUFFIXES if low.endswith(" " + s)), None)
-        if suffix is not None:
-            name = text[: -len(suffix)].strip()
-        elif " " not in text:
-            name = text
-        else:
-            return set()
     keys: set[str] = set()
-    for part in _NAME_SEPARATORS.split(name):
-        words = part.split()
-        if not words or len(words) > MAX_NAME_WORDS:
-            continue
-        if len(words) > 1 and not all(w[0].isupper() or any(c.isdigit() for c in w) for w in words):
-            continue  # "Insights into DeepSeek-V3" is a phrase; "Kimi K2", "Gemma 3" are names
+    for subject in title_subjects(title):
         try:
-            facts = families.parse_repo_name("-".join(words))
+            facts = families.parse_repo_name(subject.replace(" ", "-"))
         except ValueError:
             continue
         keys.add(families.family_match_key(facts.release_key))

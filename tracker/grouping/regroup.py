@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
@@ -334,6 +334,8 @@ def _finish(
             report.kept_empty.append(release_id)
             continue
         session.execute(delete(ReleasePaper).where(ReleasePaper.release_id == release_id))
+        # reports folded into a launch that no longer exists stand alone again
+        session.execute(update(Release).where(Release.merged_into_id == release_id).values(merged_into_id=None))
         session.execute(delete(Release).where(Release.id == release_id))
         report.deleted.append(release_id)
     if not report.moves:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, KnownArtifact, SourceResult
+from tracker.domain import ArtifactKind, KnownArtifact, SourceKind, SourceResult
 from tracker.grouping.enrich import enrich_after_poll
 from tracker.pipeline import bulk_baseline
 from tracker.pipeline.arrivals import NewArtifacts, lock_families
@@ -28,8 +28,11 @@ from tracker.pipeline.detect import Change, New, diff, history_flags
 from tracker.pipeline.events import EventWriter
 from tracker.pipeline.health import listing_fingerprint, record_health
 from tracker.pipeline.known import apply_known_changes
+from tracker.pipeline.paper_gate import PaperGate, reopen_rejected
 from tracker.pipeline.report import PollReport
+from tracker.pipeline.reports import join_reports
 from tracker.pipeline.snapshots import CURSOR_KEY, interval_s, record_snapshots, snapshot_due
+from tracker.sources.arxiv_query import lab_queries
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.store.models import Artifact, SourceState
@@ -67,10 +70,14 @@ def _store_new(
     arrivals: NewArtifacts,
     report: PollReport,
     now: datetime,
+    gate: PaperGate,
 ) -> None:
-    """Store the ``New`` changes, each as history or as a detection (``detect.history_flags``)."""
+    """Store the ``New`` changes, each as history or as a detection (``detect.history_flags``).
+
+    A paper is stored only when ``gate`` attributes it to the lab (every decision is recorded).
+    """
     baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
-    lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in lab.arxiv_queries}
+    lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in lab_queries(lab, settings.papers.category_list)}
     backfill = timedelta(days=settings.arxiv.backfill_days)
     # New artifacts in creation order, so baseline clusters and release titles are stable.
     new = sorted(
@@ -100,6 +107,8 @@ def _store_new(
         baseline = first_listing or late_paper
         if obs.kind != ArtifactKind.PAPER:
             arrivals.add(obs, baseline=baseline, report=report)
+            continue
+        if not gate.admit(obs):
             continue
         try:  # a paper can arrive through two units at once (arXiv and daily papers)
             with session.begin_nested():
@@ -146,7 +155,8 @@ def apply_result(
     changes = diff(result, {k: v[0] for k, v in known.items()})
     events = EventWriter(session, lab_row, now)
     arrivals = NewArtifacts(session, settings, lab_row, events, now)
-    _store_new(session, settings, lab, state, changes, arrivals, report, now)
+    gate = PaperGate(session, lab_row, lab, now, active=result.source == SourceKind.ARXIV)
+    _store_new(session, settings, lab, state, changes, arrivals, report, now, gate)
     rows = {external_id: row for external_id, (_, row) in known.items()}
     renamed = apply_known_changes(
         changes, rows, source=result.source, lab_id=lab_row.id, events=events, report=report, now=now
@@ -154,6 +164,9 @@ def apply_result(
     enrich_after_poll(
         session, new=arrivals.stored, renamed=renamed, lab_id=lab_row.id, lab_orgs=lab.hf_orgs, tier=lab.tier
     )
+    gate.bind(arrivals.stored)
+    join_reports(session, settings, arrivals.stored, now)
+    reopen_rejected(session, lab_row.id, lab_row.slug, arrivals.stored)
     if due and result.complete_scopes:  # downloads/likes from this listing, at most once per interval
         session.flush()
         record_snapshots(

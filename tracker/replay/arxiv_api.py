@@ -3,7 +3,7 @@
 Parameters as on arXiv: ``search_query`` (or ``id_list``, or both: the ids the query returns),
 ``start`` (default 0), ``max_results`` (default 10), ``sortBy`` (``submittedDate``,
 ``lastUpdatedDate`` or ``relevance``), ``sortOrder``. A query is answered only when it is one
-the corpus recorded (``Corpus.arxiv_entries``); any other gives an empty feed.
+the corpus recorded, or one it can evaluate on the recorded papers (``Corpus.arxiv_entries``).
 """
 
 from __future__ import annotations

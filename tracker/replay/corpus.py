@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tracker.replay.arxiv_search import EntryText, compile_query, entry_text
 from tracker.replay.clock import parse_time
 from tracker.replay.papers import ArxivEntry, PaperHistory, load_papers, normalize_query
 from tracker.replay.repos import RepoHistory, load_repos, org_of
@@ -43,6 +44,7 @@ class Corpus:
     _by_org: dict[str, list[RepoHistory]] = field(default_factory=dict, repr=False)
     _papers_by_query: dict[str, list[PaperHistory]] = field(default_factory=dict, repr=False)
     _papers: dict[str, PaperHistory] = field(default_factory=dict, repr=False)
+    _texts: dict[str, EntryText] = field(default_factory=dict, repr=False)
     _event_times: list[datetime] = field(default_factory=list, repr=False)
     _change_times: list[datetime] = field(default_factory=list, repr=False)
     _listing_cache: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
@@ -151,13 +153,27 @@ class Corpus:
     def arxiv_entries(self, search_query: str, now: datetime) -> list[ArxivEntry]:
         """Papers a lab's arXiv query returns at ``now``, newest submission first.
 
-        ``search_query`` must equal (whitespace-normalized) a query from ``arxiv/_manifest.json``
-        or a lab's ``arxiv_query`` in ``labs.json``; anything else -> ``[]``. A paper is shown
+        A query equal (whitespace-normalized) to one from ``arxiv/_manifest.json`` or a lab's
+        ``arxiv_query`` in ``labs.json`` returns what arXiv returned; any other is evaluated against
+        every recorded paper (``tracker.replay.arxiv_search``; unsupported syntax -> ``[]``). A paper is shown
         once its v1 is out; as its latest version after ``latest_updated``, as v1 before.
         """
         now = parse_time(now)
-        papers = self._papers_by_query.get(normalize_query(search_query), [])
+        papers = self._papers_by_query.get(normalize_query(search_query))
+        if papers is None:
+            papers = self._search(search_query)
         return self._shown(papers, now)
+
+    def _search(self, search_query: str) -> list[PaperHistory]:
+        """Every recorded paper a query the corpus did not record matches (``arxiv_search``)."""
+        try:
+            match = compile_query(search_query)
+        except ValueError:
+            return []
+        with self._cache_lock:
+            if not self._texts:
+                self._texts.update({i: entry_text(p.entry_xml) for i, p in self._papers.items()})
+        return [p for i, p in self._papers.items() if match(self._texts[i])]
 
     def arxiv_by_ids(self, arxiv_ids: list[str], now: datetime) -> list[ArxivEntry]:
         """Visible papers by id (version suffix ignored), in the given order (arXiv ``id_list``)."""

@@ -82,7 +82,7 @@ def applies(slug: str, lab: LabConfig) -> bool:
 
     Uses the module's ``applies(lab)`` when it defines one (``modelscope``: ``modelscope_orgs``;
     ``github``: ``github``; ``feeds``: ``feeds``; ``daily_papers``: ``hf_orgs``), else the
-    lab's ``hf_orgs`` / ``arxiv_queries``.
+    lab's ``hf_orgs`` / arXiv teams, authors or queries.
 
     Raises:
         ConfigError: unknown slug.
@@ -91,4 +91,6 @@ def applies(slug: str, lab: LabConfig) -> bool:
     check = getattr(module, "applies", None)
     if callable(check):
         return bool(check(lab))
+    if slug == "arxiv":
+        return bool(lab.arxiv_queries or lab.arxiv_teams or lab.arxiv_authors)
     return bool(getattr(lab, _LAB_FIELD.get(slug, ""), ()))

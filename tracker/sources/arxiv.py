@@ -30,6 +30,7 @@ from tracker.errors import ParseError, TrackerError
 from tracker.http import HttpClient
 from tracker.sources._scopes import count_requests, run_scope
 from tracker.sources.arxiv_feed import ArxivPage, ArxivPaper, parse_arxiv_id, parse_feed
+from tracker.sources.arxiv_query import lab_queries
 from tracker.watchlist import LabConfig
 
 __all__ = ["ArxivPage", "ArxivPaper", "parse_arxiv_id", "parse_feed", "poll", "search", "to_observation"]
@@ -168,7 +169,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
         client (HttpClient): the HTTP funnel; ``requests``/``not_modified`` count only this
             poll's requests (``client.counting()``), even when other polls share the client.
         settings (Settings): endpoint and paging settings.
-        lab (LabConfig): the lab; its ``arxiv_queries`` are run.
+        lab (LabConfig): the lab; its queries (``tracker.sources.arxiv_query.lab_queries``) are run.
 
     Returns:
         SourceResult: observations (one per arXiv id, highest version), complete scopes, failures.
@@ -176,7 +177,7 @@ async def poll(client: HttpClient, settings: Settings, lab: LabConfig) -> Source
     result = SourceResult(source=SourceKind.ARXIV, lab=lab.slug)
     papers: dict[str, ArxivPaper] = {}
     with count_requests(client, result):
-        for query in lab.arxiv_queries:
+        for query in lab_queries(lab, settings.papers.category_list):
             scope = f"arxiv:{query}"
             outcome = await run_scope(result, scope, search(client, settings, query))
             if outcome is None:

@@ -175,14 +175,15 @@ RELEASE_CSV_COLUMNS = (
     "url",
     "artifacts",
     "sizes",
+    "papers",
 )
 
 
 def releases_to_csv(rows: list[dict[str, Any]]) -> str:
     """Return release dicts (``release_to_dict``) as CSV text with ``RELEASE_CSV_COLUMNS``.
 
-    ``artifacts`` holds the artifact names and ``sizes`` the distinct size labels, space-separated,
-    smallest first (``ordered_size_labels``).
+    ``artifacts`` holds the artifact names, ``sizes`` the distinct size labels, smallest first
+    (``ordered_size_labels``), and ``papers`` the arXiv ids of its papers, each space-separated.
     """
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=RELEASE_CSV_COLUMNS, extrasaction="ignore")
@@ -193,6 +194,7 @@ def releases_to_csv(rows: list[dict[str, Any]]) -> str:
                 **row,
                 "artifacts": " ".join(a["name"] for a in row["artifacts"]),
                 "sizes": " ".join(ordered_size_labels(row["artifacts"])),
+                "papers": " ".join(p["arxiv_id"] for p in row.get("papers", [])),
             }
         )
     return buf.getvalue()

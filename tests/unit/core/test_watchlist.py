@@ -31,7 +31,7 @@ def test_packaged_watchlist_covers_the_required_labs() -> None:
         "nvidia",
     ):
         assert org in orgs
-    assert all(lab.arxiv_queries for lab in wl.labs if lab.tier == "primary")
+    assert all(lab.arxiv_teams for lab in wl.labs if lab.tier == "primary")
     assert wl.lab("zhipu").country == "CN" and wl.lab("meta").country == "US"
 
 

@@ -27,6 +27,9 @@ class ReleaseFilter:
         min_params (float): at least one artifact with ``params_total_b`` >= this (billions).
         after (tuple[datetime, int]): keyset cursor: only rows strictly after this
             ``(released_at, id)`` in newest-first order (see ``encode_cursor``).
+        merged (bool): also list paper releases folded into their launch (``merged_into_id``);
+            by default a history lists each launch once, with its papers. ``kind="paper"``
+            lists them anyway: papers stay queryable on their own.
     """
 
     lab: str | None = None
@@ -39,6 +42,7 @@ class ReleaseFilter:
     q: str | None = None
     min_params: float | None = None
     after: tuple[datetime, int] | None = None
+    merged: bool = False
 
 
 def like_pattern(text: str) -> str:
@@ -85,6 +89,8 @@ def release_query(flt: ReleaseFilter) -> Select[tuple[Release]]:
         stmt = stmt.where(Release.lab_id.in_(select(Lab.id).where(Lab.country == flt.country.upper())))
     if flt.kind:
         stmt = stmt.where(Release.kind == flt.kind)
+    if not (flt.merged or flt.kind == "paper"):
+        stmt = stmt.where(Release.merged_into_id.is_(None))
     if flt.since:
         stmt = stmt.where(Release.released_at >= flt.since)
     if flt.until:
