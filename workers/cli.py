@@ -33,7 +33,7 @@ import typer
 
 from tracker.cli.app import app, console, handle_errors, load_context
 from tracker.cli.serve import set_enqueue_factory
-from tracker.errors import ConfigError, TrackerError
+from tracker.errors import TrackerError, UsageError
 
 DEFAULT_QUEUES = "poll,deliver,digest"
 
@@ -58,7 +58,7 @@ PoolOpt = Annotated[Pool, typer.Option(help="prefork (default; enforces time lim
 def _loglevel(value: str | None, default: str) -> str:
     level = (value or default).upper()
     if not isinstance(logging.getLevelName(level), int):
-        raise ConfigError(f"--loglevel must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+        raise UsageError(f"--loglevel must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
     return level
 
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tracker.cli.app import app, console, err_console, handle_errors, load_context, open_store
+from tracker.cli.app import app, console, err_console, handle_errors, load_context, open_store, safe
 from tracker.config import Settings
 
 
@@ -178,7 +178,8 @@ def poll(
 ) -> None:
     """Poll the sources once now, store what is new and send alerts; print a summary.
 
-    Exits 0 when at least one source succeeded, 1 when all failed, 2 on bad configuration.
+    Exits 0 when at least one source succeeded, 1 when all failed or alerts were due and none
+    could be delivered, 2 on bad configuration.
     """
     # The pipeline and the outbox (SQLAlchemy, httpx, the sources): only this command pays for them.
     from tracker.outbox.inline import process_outbox
@@ -202,6 +203,9 @@ def poll(
         err_console.print(INTERRUPTED_ALERTS, markup=False, highlight=False)
         raise typer.Exit(130) from None
     for error in summary.errors:
-        err_console.print(f"[yellow]alert not delivered:[/] {error}", highlight=False)
+        err_console.print(f"[yellow]alert not delivered:[/] {safe(error)}", highlight=False)
     if reports and all(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+    if summary.errors and not summary.sent:  # alerts were due and none went out: the work failed
+        err_console.print("[bold red]error:[/] no alert was delivered (see above)", highlight=False)
         raise typer.Exit(1)
