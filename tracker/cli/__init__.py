@@ -18,6 +18,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     slack,
     stats,
     status,
+    subscriptions,
 )
 from tracker.cli.app import app, main
 
