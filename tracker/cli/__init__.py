@@ -11,6 +11,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     deliveries,
     demo,
     digest,
+    mute,
     poll,
     regroup,
     releases,

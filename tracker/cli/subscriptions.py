@@ -85,6 +85,13 @@ def list_subscriptions(ctx: typer.Context) -> None:
             f"{last['status']} {last['at']:%Y-%m-%d %H:%M}" if last else "never",
         )
     console.print(table)
+    from tracker.cli.mute import print_mutes
+    from tracker.outbox.mutes import active_mutes
+
+    store = open_store(load_context().settings)
+    with store.transaction() as session:
+        print_mutes(active_mutes(session=session, now=utcnow()))
+    store.dispose()
 
 
 def sample_outgoing(channel: str) -> Any:

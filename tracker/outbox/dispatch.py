@@ -29,6 +29,7 @@ from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.outbox.content import ALERT_EVENTS, build_alert
 from tracker.outbox.fanout import Audience
+from tracker.outbox.mutes import active_mutes, event_subjects, muted_by
 from tracker.outbox.subscriptions import facts_for_event, matches
 from tracker.store import Store
 from tracker.store.models import Event, Subscription
@@ -51,13 +52,14 @@ class DispatchSummary:
 
     Attributes:
         events (int): events marked dispatched (alerts and others).
-        alerts (int): alert events among them.
+        alerts (int): alert events among them. muted (int): alerts held back by a mute (no delivery).
         delivery_ids (list[int]): deliveries created (to enqueue for sending).
         skipped_channels (dict[str, str]): channels that got no delivery, and why.
     """
 
     events: int = 0
     alerts: int = 0
+    muted: int = 0
     delivery_ids: list[int] = field(default_factory=list)
     skipped_channels: dict[str, str] = field(default_factory=dict)
 
@@ -109,6 +111,7 @@ def dispatch_pending(
             events = list(session.scalars(stmt))
             if not events:
                 return summary
+            mutes = active_mutes(session=session, now=now)
             for event in events:
                 event.dispatched_at = now
                 summary.events += 1
@@ -116,6 +119,11 @@ def dispatch_pending(
                     continue
                 summary.alerts += 1
                 message = build_alert(session=session, event=event)
+                mute = muted_by(mutes, event_subjects(session=session, event=event)) if mutes else None
+                if mute is not None:  # held back on every channel: no delivery, now or later
+                    log.info("alert muted (%s): %s %s", mute.target, message.headline, message.url)
+                    summary.muted += 1
+                    continue
                 log.info("alert: %s %s", message.headline, message.url)
                 facts = facts_for_event(session=session, event=event)
                 run = audience.fan_out(
