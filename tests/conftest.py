@@ -52,7 +52,7 @@ def postgres() -> Iterator[PostgresDatabase]:
     except Exception as exc:
         pytest.fail(
             f"PostgreSQL is required for these tests and is not reachable at {POSTGRES_URL} ({exc}). "
-            "Start it (e.g. `docker compose up -d postgres`) or set TRACKER_TEST_POSTGRES_URL.",
+            "Run the tests with `scripts/test` (it starts one) or set TRACKER_TEST_POSTGRES_URL.",
             pytrace=False,
         )
     try:
@@ -122,8 +122,8 @@ def redis_url() -> Iterator[str]:
     except redis.RedisError as exc:
         client.close()
         pytest.fail(
-            f"Redis is required and not reachable at {url} ({exc}). Start it (e.g. "
-            "`docker compose up -d redis`) or set TRACKER_TEST_REDIS_URL.",
+            f"Redis is required and not reachable at {url} ({exc}). Run the tests with "
+            "`scripts/test` (it starts one) or set TRACKER_TEST_REDIS_URL.",
             pytrace=False,
         )
     try:

@@ -8,6 +8,9 @@ shows a traceback.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 
 class TrackerError(Exception):
     """Root of tracker's errors.
@@ -33,6 +36,29 @@ class ConfigError(TrackerError, ValueError):
 
     def __init__(self, message: str):
         super().__init__(message, permanent=True)
+
+
+class UsageError(ConfigError):
+    """A command was called wrongly (bad option value, missing argument): exit 2, "usage error"."""
+
+
+#: ``scheme://user:password@`` in any URL; the password is what we never print.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<password>[^@\s/]+)@")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with URL passwords replaced by ``***`` and every value in ``secrets`` masked.
+
+    Args:
+        text (str): a message about to be shown or logged.
+        secrets (iterable of str): values known to be secret (tokens); ones shorter than 4
+            characters are left alone (masking "a" would garble the message, not protect anything).
+    """
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:***@", text)
+    for secret in secrets:
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
 
 
 class StoreUnavailableError(TrackerError):

@@ -34,7 +34,7 @@ from rich.markup import escape
 
 from tracker.cli.app import app, console, err_console, handle_errors, load_context
 from tracker.cli.serve import set_enqueue_factory
-from tracker.errors import ConfigError, TrackerError
+from tracker.errors import TrackerError, UsageError
 from tracker.ops.eviction import check_redis_eviction
 
 DEFAULT_QUEUES = "poll,deliver,digest"
@@ -60,7 +60,7 @@ PoolOpt = Annotated[Pool, typer.Option(help="prefork (default; enforces time lim
 def _loglevel(value: str | None, default: str) -> str:
     level = (value or default).upper()
     if not isinstance(logging.getLevelName(level), int):
-        raise ConfigError(f"--loglevel must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+        raise UsageError(f"--loglevel must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
     return level
 
 
@@ -173,8 +173,37 @@ def _start_worker(
         pool_cls=celery_concurrency.get_implementation(pool.value),
         schedule_filename=celery_app.conf.beat_schedule_filename,
     )
+    shutdown = _watch_shutdown()
+    if worker.loglevel > logging.DEBUG:
+        # "Task ... received", "succeeded in 0.2s: {...}" and "Sending due task" for every task
+        # drown the cycle and detection lines; tasks log their own outcome (workers.tasks.log_poll).
+        for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     worker.start()
-    return int(worker.exitcode or 0)
+    code = int(worker.exitcode or 0)
+    # Celery reports a warm shutdown asked with Ctrl-C as failure (1) even when every task
+    # finished; stopping the main job that way is the normal way to stop it. A second Ctrl-C
+    # (cold shutdown, tasks killed) keeps 1.
+    if code == 1 and shutdown.get("sig") == "SIGINT" and shutdown.get("how") == "Warm":
+        return 0
+    return code
+
+
+def _watch_shutdown() -> dict[str, str]:
+    """Record the last shutdown signal Celery acts on.
+
+    Returns:
+        dict: filled with ``sig`` and ``how`` ("Warm"/"Cold") when a shutdown starts.
+    """
+    from celery import signals
+
+    seen: dict[str, str] = {}
+
+    def on_shutdown(sig: str = "", how: str = "", **_: Any) -> None:
+        seen.update(sig=sig, how=how)
+
+    signals.worker_shutting_down.connect(on_shutdown, weak=False)
+    return seen
 
 
 @handle_errors

@@ -30,12 +30,14 @@ from tracker.briefings.digest import create_digest_deliveries
 from tracker.briefings.pulse import schedule_pulse
 from tracker.config import Settings
 from tracker.domain import utcnow
+from tracker.ops.announce import first_in_window
 from tracker.ops.locks import lock_owner
 from tracker.ops.metrics import record_poll
 from tracker.outbox.deliver import deliver_one as deliver
 from tracker.outbox.deliver import list_due
 from tracker.outbox.dispatch import dispatch_pending
 from tracker.pipeline.health import record_lost
+from tracker.pipeline.unreachable import check_hint, unreachable_hosts
 from workers.base import POLL_LIMITS, WORKER_LOST_HOOKS, TrackerTask, tracker_task
 from workers.schedule import (
     CADENCE_TASK,
@@ -145,6 +147,33 @@ def summarize_report(report: Any) -> str:
     return f"{line}; {problems}" if problems else line
 
 
+def log_poll(settings: Settings, reports: list[Any], schedule: dict[str, Any]) -> None:
+    """Log a poll's outcome for people reading ``tracker run``'s output.
+
+    INFO carries one line per cycle (the first unit polled in a window of half the poll interval,
+    any process) and one per detection. A unit that failed logs WARNING saying ``failed``, unless
+    it failed only because its host was unreachable: that host gets one WARNING per cycle with
+    what to check (``huggingface.co is unreachable (...): check your network or
+    TRACKER_HF_ENDPOINT``), never one per unit. Per-unit summaries of good polls are DEBUG.
+    """
+    window = settings.polling.interval / 2
+    if first_in_window(settings, "poll-cycle", window):
+        units = sum(1 for entry in schedule.values() if entry.get("task") == POLL_TASK)
+        log.info("poll cycle: %d units every %.0f s (per-unit results at DEBUG)", units, settings.polling.interval)
+    for host, (error, _, _) in unreachable_hosts(reports).items():
+        if first_in_window(settings, f"unreachable:{host}", window):
+            log.warning("%s is unreachable (%s): check %s", host, error, check_hint(host, settings))
+    for report in reports:
+        line = summarize_report(report)
+        if report.status == "ok" or (report.unreachable and report.status == "failed"):
+            log.debug("%s", line)
+        else:
+            log.warning("%s", line)
+        for d in report.detections:
+            what = "new release" if d.event == "release_detected" else "new variant"
+            log.info("%s %s: %s: %s %s", what, d.lab, d.title, d.artifact, d.url)
+
+
 def enqueue_deliveries(app: Celery, delivery_ids: list[int]) -> int:
     """Queue one ``tracker.deliver.one`` per delivery id on the ``deliver`` queue; return how many."""
     for delivery_id in delivery_ids:
@@ -168,8 +197,8 @@ def poll_unit(app: Celery, source: str, lab_slug: str) -> dict[str, Any]:
     if reports and all(r.skipped for r in reports):
         log.info("poll %s/%s skipped: %s", source, lab_slug, reports[0].skipped)
         return {"source": source, "lab": lab_slug, "skipped": "locked"}
+    log_poll(runtime.settings, reports, app.conf.beat_schedule)
     for report in reports:
-        (log.warning if report.status != "ok" else log.info)("%s", summarize_report(report))
         record_poll(runtime.settings, report)  # GET /metrics counters (Redis-shared)
     detections = sum(len(r.detections) for r in reports)
     alerts: dict[str, Any] | None = None

@@ -155,7 +155,7 @@ def test_chart_into_a_missing_directory_is_one_line_and_exit_2(tmp_path: Path, c
 
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # no traceback
-    assert f"cannot write --out {out}: No such file or directory" in result.stderr
+    assert f"usage error: --out {out}: directory {out.parent} does not exist" in result.stderr
     assert not out.exists()
 
 
@@ -216,7 +216,7 @@ def test_retry_says_not_found_for_unknown_ids_and_not_failed_for_others(
         app, ["deliveries", "retry", "99999", str(pending_id)], env=_store_env(backend_settings)
     )
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the named work was not done: scripts must see it
     lines = result.stdout.splitlines()
     assert "not found: 99999" in lines
     assert f"not failed (left alone): {pending_id} (pending)" in lines

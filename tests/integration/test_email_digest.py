@@ -293,6 +293,7 @@ def test_cli_preview_writes_html_and_chart_and_send_delivers_once(tmp_path: Path
             "TRACKER_EMAIL_FROM": SENDER,
         }
         out = tmp_path / "preview" / "digest.html"
+        out.parent.mkdir()  # the command never creates directories (a typo would make one)
         result = runner.invoke(
             app, ["digest", "--period", "weekly", "--preview", str(out), "--at", "2025-05-05"], env=env
         )

@@ -37,6 +37,7 @@ When a quiet lab ships again, ``silent_for_days`` (used by ``tracker.pipeline`` 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -88,10 +89,15 @@ def burst_key(lab: str, first_in_window_at: datetime) -> str:
     return f"burst:{lab}:{iso_week(week_start(first_in_window_at))}"
 
 
-def _add_once(session: Session, event: Event) -> bool:
-    """Insert ``event`` unless its ``dedupe_key`` exists (also against a concurrent writer)."""
+def _add_once(session: Session, event: Event, *, dry_run: bool = False) -> bool:
+    """Insert ``event`` unless its ``dedupe_key`` exists (also against a concurrent writer).
+
+    With ``dry_run`` nothing is inserted; the answer is whether it would have been.
+    """
     if session.scalars(select(Event.id).where(Event.dedupe_key == event.dedupe_key)).first() is not None:
         return False
+    if dry_run:
+        return True
     try:
         with session.begin_nested():
             session.add(event)
@@ -118,7 +124,12 @@ def _watched_since(session: Session) -> dict[str, datetime]:
 
 
 def check_cadence(
-    *, session: Session, now: datetime, rules: CadenceRules, kinds: Collection[str] = DEFAULT_CADENCE_KINDS
+    *,
+    session: Session,
+    now: datetime,
+    rules: CadenceRules,
+    kinds: Collection[str] = DEFAULT_CADENCE_KINDS,
+    dry_run: bool = False,
 ) -> CheckSummary:
     """Write ``lab_quiet`` / ``lab_burst`` outbox events for labs whose status calls for one.
 
@@ -131,6 +142,7 @@ def check_cadence(
         session (Session): an open session inside the caller's transaction.
         now (datetime): "as of" (UTC). rules (CadenceRules): thresholds.
         kinds: release kinds counted (``model`` by default, like the cadence model).
+        dry_run (bool): write nothing; the summary lists the keys that would be written.
 
     Returns:
         CheckSummary: every lab's status and the keys of the events written.
@@ -145,6 +157,7 @@ def check_cadence(
     labs = {lab.slug: lab for lab in session.scalars(select(Lab))}
     summary = CheckSummary(statuses={}, quiet=[], burst=[])
     watched_since = _watched_since(session)
+    add_once = functools.partial(_add_once, dry_run=dry_run)
     for slug, items in sorted(rows.items()):
         status = status_of(slug, [at for _, at, _ in items], now=now, rules=rules)
         summary.statuses[slug] = status
@@ -168,7 +181,7 @@ def check_cadence(
                 # already shows it): history, not news. The next silence alerts normally.
                 continue
             payload = {**base, "last_release": {"id": last_id, "title": last_title, "released_at": last_at.isoformat()}}
-            if _add_once(
+            if add_once(
                 session, Event(type=EventType.LAB_QUIET.value, payload=payload, created_at=now, dedupe_key=key)
             ):
                 summary.quiet.append(key)
@@ -182,7 +195,7 @@ def check_cadence(
                 if now - timedelta(days=BURST_WINDOW_DAYS) < at <= now
             ]
             payload = {**base, "releases_7d": status.releases_7d, "week": key.rsplit(":", 1)[1], "window": window}
-            if _add_once(
+            if add_once(
                 session, Event(type=EventType.LAB_BURST.value, payload=payload, created_at=now, dedupe_key=key)
             ):
                 summary.burst.append(key)
@@ -190,7 +203,11 @@ def check_cadence(
     return summary
 
 
-def run_check(store: Store, *, settings: Settings, now: datetime) -> CheckSummary:
-    """Run ``check_cadence`` in its own transaction (what the periodic task and the CLI call)."""
+def run_check(store: Store, *, settings: Settings, now: datetime, dry_run: bool = False) -> CheckSummary:
+    """Run ``check_cadence`` in its own transaction (what the periodic task and the CLI call).
+
+    With ``dry_run`` nothing is written: the summary says which alerts would be (``quiet`` and
+    ``burst`` keys), so a preview never uses up an alert.
+    """
     with store.transaction() as session:
-        return check_cadence(session=session, now=now, rules=CadenceRules.from_settings(settings))
+        return check_cadence(session=session, now=now, rules=CadenceRules.from_settings(settings), dry_run=dry_run)

@@ -12,6 +12,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     demo,
     digest,
     explain,
+    mute,
     papers,
     poll,
     regroup,
@@ -20,6 +21,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     slack,
     stats,
     status,
+    subscriptions,
 )
 from tracker.cli.app import app, main
 

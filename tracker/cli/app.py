@@ -3,20 +3,23 @@
 The commands live in one module per group (``tracker.cli.poll``, ``tracker.cli.releases``, ...)
 and register on ``app`` when ``tracker.cli`` imports them.
 
-Exit codes: 0 success; 1 the work failed (e.g. every source failed); 2 bad configuration
-(watchlist, settings, unknown lab). Expected failures print one readable line, never a traceback.
+Exit codes: 0 success; 1 the work failed (e.g. every source failed, a send failed, named
+deliveries not retried); 2 bad configuration (watchlist, settings, unknown lab) or usage.
+Expected failures print one readable line, never a traceback, and never a secret (URL passwords
+and tokens are masked).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -25,7 +28,7 @@ from rich.markup import escape
 
 from tracker.config import Settings
 from tracker.domain import utcnow
-from tracker.errors import ConfigError, TrackerError
+from tracker.errors import ConfigError, TrackerError, UsageError, redact
 from tracker.external import PrintableLogFilter, printable
 from tracker.watchlist import Watchlist, load_watchlist
 
@@ -45,11 +48,47 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
+
+def _plain_type(self: Any, ctx: Any) -> str | None:
+    """Click's own metavar (TEXT, INTEGER, [daily|weekly]) instead of Typer's ``<str>`` tags; flags show none."""
+    if getattr(self, "is_flag", False):
+        return None
+    if self.metavar is not None:
+        return str(self.metavar)
+    shown = typer.core.TyperOption.display_type(self, ctx).strip("<>")
+    shown = shown.removeprefix("list[").removesuffix("]")
+    names = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "file": "PATH", "directory": "DIR"}
+    return names.get(shown, f"[{shown}]" if "|" in shown else shown.upper())
+
+
+typer.core.TyperOption.display_type_rich = _plain_type  # type: ignore[method-assign]
+typer.core.TyperArgument.display_type_rich = _plain_type  # type: ignore[method-assign]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from tracker import __version__
+
+        console.print(f"tracker {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """Track open-weight AI model releases (see `tracker --help`)."""
+
+
 # Piped output (not a terminal) gets wide tables instead of rich's 80-column default, and error
 # lines are never hard-wrapped, so scripts and logs read whole lines.
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
+#: Secret values of the loaded settings (tokens, URLs with passwords), masked in every error line.
+_secrets: set[str] = set()
 
 
 def esc(value: object) -> str:
@@ -58,9 +97,10 @@ def esc(value: object) -> str:
     Names, titles, URLs and error bodies come from outside: ``x/Model-[/]-7B`` or an upstream
     error ``[/] maintenance`` must print as they are, never be read as markup (``MarkupError``)
     or style the line, and its control characters (an ESC sequence) are shown, not obeyed. Every
-    command interpolating such text into rich output passes it here.
+    command interpolating such text into rich output passes it here. Passwords in URLs and the
+    loaded settings' secrets (``_secrets``) are masked on the way.
     """
-    return escape(printable(value))
+    return escape(printable(redact(str(value), _secrets)))
 
 
 def handle_errors(func: F) -> F:
@@ -70,6 +110,9 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except UsageError as exc:
+            err_console.print(f"[bold red]usage error:[/] {esc(exc)}", highlight=False)
+            raise typer.Exit(2) from None
         except ConfigError as exc:
             err_console.print(f"[bold red]configuration error:[/] {esc(exc)}", highlight=False)
             raise typer.Exit(2) from None
@@ -105,6 +148,8 @@ def load_context(**overrides: Any) -> Context:
     except ValidationError as exc:
         problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
+    _remember_secrets(settings)
+    _warn_unknown_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # outside text in log arguments stays one line
         if not any(isinstance(f, PrintableLogFilter) for f in handler.filters):
@@ -114,6 +159,28 @@ def load_context(**overrides: Any) -> Context:
     return Context(settings=settings, watchlist=load_watchlist(settings.watchlist))
 
 
+def _remember_secrets(value: Any) -> None:
+    """Collect every SecretStr value of ``value`` (settings and their groups) into ``_secrets``."""
+    from pydantic import BaseModel, SecretStr
+
+    if isinstance(value, SecretStr):
+        _secrets.add(value.get_secret_value())
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _remember_secrets(getattr(value, name))
+
+
+def _warn_unknown_settings() -> None:
+    """Warn (stderr) about TRACKER_* variables of the environment and ./.env that no setting reads."""
+    from dotenv import dotenv_values
+
+    from tracker.config.unknown import unknown_settings_warnings
+
+    dotenv = dotenv_values(".env") if Path(".env").is_file() else {}
+    for line in unknown_settings_warnings(os.environ, dotenv):
+        err_console.print(f"[yellow]warning:[/] {line}", highlight=False)
+
+
 def write_output(path: Path, body: str | bytes, *, option: str) -> None:
     """Write ``body`` (text as UTF-8, or bytes) to the file a command option named.
 
@@ -121,6 +188,7 @@ def write_output(path: Path, body: str | bytes, *, option: str) -> None:
         ConfigError: the file cannot be written (missing directory, permissions...), naming
             ``option`` and the path.
     """
+    check_parent(path, option=option)
     try:
         if isinstance(body, str):
             path.write_text(body, encoding="utf-8")
@@ -128,6 +196,17 @@ def write_output(path: Path, body: str | bytes, *, option: str) -> None:
             path.write_bytes(body)
     except OSError as exc:
         raise ConfigError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+
+
+def check_parent(path: Path, *, option: str) -> None:
+    """Refuse an output path whose directory does not exist (never create directories for a typo).
+
+    Raises:
+        UsageError: the parent directory is missing or not a directory.
+    """
+    parent = path.expanduser().parent
+    if not parent.is_dir():
+        raise UsageError(f"{option} {path}: directory {parent} does not exist")
 
 
 def open_store(settings: Settings) -> Store:
@@ -163,7 +242,7 @@ def parse_day(value: str | None, name: str) -> datetime | None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
     except ValueError:
-        raise ConfigError(f"{name} must be a date like 2025-04-28 (or an ISO datetime), got {value!r}") from None
+        raise UsageError(f"{name} must be a date like 2025-04-28 (or an ISO datetime), got {value!r}") from None
 
 
 def as_of_or_now(as_of: str | None) -> datetime:

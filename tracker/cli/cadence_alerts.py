@@ -110,18 +110,23 @@ def cadence_check(
     ] = False,
     as_of: Annotated[str | None, typer.Option(help="as of this UTC date/datetime (default now)")] = None,
 ) -> None:
-    """Write quiet/burst alerts for labs whose cadence calls for one (each fires once)."""
+    """Preview the quiet/burst alerts due now; with --send write them (each fires once) and deliver them."""
     from tracker.briefings.cadence_alerts import run_check  # SQLAlchemy: only this command pays for it
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    summary = run_check(store, settings=ctx.settings, now=as_of_or_now(as_of))
+    summary = run_check(store, settings=ctx.settings, now=as_of_or_now(as_of), dry_run=not send)
     for status in summary.statuses.values():
         if status.status.value in ("quiet", "bursting"):
             console.print(f"{esc(status.lab)}: {status.status.label} ({esc(status.reason)})", highlight=False)
-    console.print(
-        f"{summary.events} new alert(s): {esc(', '.join(summary.quiet + summary.burst) or 'none')}", highlight=False
-    )
+    due = esc(", ".join(summary.quiet + summary.burst) or "none")
+    if not send:
+        console.print(
+            f"preview: {summary.events} new alert(s) due: {due}; nothing written (--send writes and delivers them)",
+            highlight=False,
+        )
+        return
+    console.print(f"{summary.events} new alert(s): {due}", highlight=False)
     if send:
         from tracker.outbox.inline import process_outbox  # the senders (~50 ms): only with --send
 
@@ -130,3 +135,5 @@ def cadence_check(
             f"sent {out.sent} message(s)" + (f"; errors: {esc('; '.join(out.errors))}" if out.errors else ""),
             highlight=False,
         )
+        if out.errors:
+            raise typer.Exit(1)

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store
-from tracker.errors import ConfigError
+from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store
+from tracker.errors import UsageError
 
 deliveries_app = typer.Typer(help="Alert deliveries: list them, retry failed ones.", invoke_without_command=True)
 app.add_typer(deliveries_app, name="deliveries")
@@ -72,9 +72,9 @@ def retry(
 ) -> None:
     """Re-queue failed deliveries (attempts reset; the worker's sweep or `--send` sends them)."""
     if not ids and not all_failed:
-        raise ConfigError("name delivery ids, or pass --all-failed")
+        raise UsageError("name delivery ids, or pass --all-failed")
     if ids and all_failed:
-        raise ConfigError("pass delivery ids or --all-failed, not both")
+        raise UsageError("pass delivery ids or --all-failed, not both")
     # The outbox, SQLAlchemy and the models: only the commands that query pay for them.
     from sqlalchemy import select
 
@@ -99,10 +99,15 @@ def retry(
         + (f": {', '.join(map(str, requeued))}" if requeued else ""),
         highlight=False,
     )
+    failed = bool(missing)  # named deliveries that could not be re-queued: the asked-for work was not done
     if send:
         for delivery_id in requeued:
             outcome = deliver_one(store, delivery_id, settings=settings)
+            failed = failed or bool(outcome.error)
             console.print(
                 f"  delivery {delivery_id}: {outcome.status}" + (f" ({esc(outcome.error)})" if outcome.error else ""),
                 highlight=False,
             )
+    if failed:
+        err_console.print("[bold red]error:[/] not every delivery asked for was re-queued (and sent)", highlight=False)
+        raise typer.Exit(1)

@@ -15,7 +15,7 @@ import typer
 
 from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.cli.poll import describe_detection
-from tracker.errors import ConfigError
+from tracker.errors import UsageError
 
 
 @app.command()
@@ -38,7 +38,7 @@ def demo(
     begin, finish = parse_day(start, "--start"), parse_day(end, "--end")
     assert begin and finish
     if finish <= begin:
-        raise ConfigError(f"--end must be after --start (got --start {start}, --end {end})")
+        raise UsageError(f"--end must be after --start (got --start {start}, --end {end})")
     tmp = tempfile.TemporaryDirectory(prefix="tracker-demo-") if data_dir is None else None
     with ReplayServer(now=begin) as hub:
         ctx = load_context(

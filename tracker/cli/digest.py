@@ -5,20 +5,45 @@ The chart alone is ``tracker chart cadence --out FILE.png`` (``tracker.cli.stats
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import (
+    app,
+    check_parent,
+    console,
+    err_console,
+    esc,
+    handle_errors,
+    load_context,
+    open_store,
+    parse_day,
+)
 from tracker.domain import utcnow
-from tracker.errors import ConfigError
+from tracker.errors import UsageError
 
 
 class PeriodOption(StrEnum):
     daily = "daily"
     weekly = "weekly"
+
+
+def _refuse_unfinished(period: Any, now: datetime) -> None:
+    """Refuse to send a period that has not ended: it would go out partial and be marked sent forever.
+
+    Raises:
+        UsageError: ``period.end`` (UTC) is after ``now``.
+    """
+    if period.end > now:
+        raise UsageError(
+            f"--send --at: the {period.kind} period {period.label} ends {period.end:%Y-%m-%d %H:%M} UTC, "
+            "not yet; a digest is sent once per period, so it is sent only after the period has ended "
+            "(use --preview to see it so far)"
+        )
 
 
 @app.command()
@@ -42,15 +67,19 @@ def digest(
     from tracker.briefings import digest as dg  # SQLAlchemy, matplotlib: only this command pays for them
 
     if preview is None and not send:
-        raise ConfigError("nothing to do: pass --preview FILE.html and/or --send")
+        raise UsageError("nothing to do: pass --preview FILE.html and/or --send")
+    if preview is not None:
+        check_parent(preview, option="--preview")
     ctx = load_context()
-    store = open_store(ctx.settings)
     when = parse_day(at, "--at") or utcnow()
+    if send:
+        _refuse_unfinished(dg.period_for(period.value, when, ctx.settings.digest.timezone), utcnow())
+    store = open_store(ctx.settings)
     if preview is not None:
         from tracker.notify.email.render import render_digest  # the email templates (~50 ms): preview only
 
         if preview.suffix.lower() not in (".html", ".htm"):
-            raise ConfigError(f"--preview must end in .html, got {preview.name!r}")
+            raise UsageError(f"--preview must end in .html, got {preview.name!r}")
         p = dg.period_for(period.value, when, ctx.settings.digest.timezone)
         filters = {"labs": sorted(lab)} if lab else {}
         with store.transaction() as session:
@@ -60,7 +89,6 @@ def digest(
         chart = preview.with_suffix(".png")
         payload = {"digest": content.to_dict(), "unsubscribe_url": None}
         rendered = render_digest(payload, chart_src=chart.name)
-        preview.parent.mkdir(parents=True, exist_ok=True)
         preview.write_text(rendered.html, encoding="utf-8")
         chart.write_bytes(dg.render_chart(content))
         console.print(f"[bold]Subject:[/] {esc(rendered.subject)}", highlight=False)

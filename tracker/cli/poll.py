@@ -82,34 +82,18 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
         out.print(f"  {describe_detection(d)}  {esc(d.url)}", highlight=False)
 
 
-#: Settings naming the endpoint of a host, for the hint printed when that host is unreachable.
-ENDPOINT_SETTINGS: tuple[tuple[str, str], ...] = (
-    ("hf_endpoint", "TRACKER_HF_ENDPOINT"),
-    ("arxiv_endpoint", "TRACKER_ARXIV_ENDPOINT"),
-    ("modelscope_endpoint", "TRACKER_MODELSCOPE_ENDPOINT"),
-    ("github_api_url", "TRACKER_GITHUB_API_URL"),
-    ("github_url", "TRACKER_GITHUB_URL"),
-)
-
-
 def describe_unreachable(reports: list[Any], settings: Settings) -> list[str]:
     """One line per host a poll could not reach, naming what was not polled and what to check.
 
     ``"huggingface.co unreachable (network error: Connection refused): 17 labs not polled (hf);
     check your network or TRACKER_HF_ENDPOINT"``. Empty when every host answered.
     """
-    from tracker.http import host_key  # httpx: paid only when a host was unreachable
+    from tracker.pipeline.unreachable import check_hint, unreachable_hosts
 
-    hosts: dict[str, tuple[str, set[str], set[str]]] = {}  # host -> (error, labs, sources)
-    for r in reports:
-        for host, error in r.unreachable.items():
-            _, labs, sources = hosts.setdefault(host, (error, set(), set()))
-            labs.add(r.lab)
-            sources.add(r.source)
+    hosts = unreachable_hosts(reports)
     lines = []
     for host, (error, labs, sources) in hosts.items():
-        names = [env for attr, env in ENDPOINT_SETTINGS if host_key(str(settings.lookup(attr))) == host]
-        hint = " or ".join(["your network", *names]) if names else "your network"
+        hint = check_hint(host, settings)
         lines.append(
             f"{host} unreachable ({error}): {len(labs)} lab{'s' if len(labs) != 1 else ''} "
             f"not polled ({', '.join(sorted(sources))}); check {hint}"
@@ -178,7 +162,8 @@ def poll(
 ) -> None:
     """Poll the sources once now, store what is new and send alerts; print a summary.
 
-    Exits 0 when at least one source succeeded, 1 when all failed, 2 on bad configuration.
+    Exits 0 when at least one source succeeded, 1 when all failed or alerts were due and none
+    could be delivered, 2 on bad configuration.
     """
     # The pipeline and the outbox (SQLAlchemy, httpx, the sources): only this command pays for them.
     from tracker.outbox.inline import process_outbox
@@ -204,4 +189,7 @@ def poll(
     for error in summary.errors:
         err_console.print(f"[yellow]alert not delivered:[/] {esc(error)}", highlight=False)
     if reports and all(r.status == "failed" for r in reports):
+        raise typer.Exit(1)
+    if summary.errors and not summary.sent:  # alerts were due and none went out: the work failed
+        err_console.print("[bold red]error:[/] no alert was delivered (see above)", highlight=False)
         raise typer.Exit(1)

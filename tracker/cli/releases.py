@@ -18,7 +18,7 @@ from rich.table import Table
 
 from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.domain import ArtifactKind
-from tracker.errors import ConfigError
+from tracker.errors import UsageError
 
 
 class OutputFormat(StrEnum):
@@ -79,7 +79,7 @@ def releases(
     ctx = load_context()
     lab = lab.lower() if lab else None
     if kind is not None and kind not in {k.value for k in ArtifactKind}:
-        raise ConfigError(f"--kind must be one of {', '.join(k.value for k in ArtifactKind)}, got {kind!r}")
+        raise UsageError(f"--kind must be one of {', '.join(k.value for k in ArtifactKind)}, got {kind!r}")
     flt = ReleaseFilter(
         lab=lab,
         country=country,
@@ -89,14 +89,14 @@ def releases(
         limit=limit + 1,
     )
     if flt.since and flt.until and flt.since >= flt.until:
-        raise ConfigError("--since must be before --until")
+        raise UsageError("--since must be before --until")
     store = open_store(ctx.settings)
     with store.transaction() as session:
         if lab is not None:  # a lab no longer watched keeps its history: accept stored slugs too
             known = {lab_row.slug for lab_row, _, _ in lab_summaries(session=session)}
             known |= {cfg.slug for cfg in ctx.watchlist.labs}
             if lab not in known:
-                raise ConfigError(f"unknown lab {lab!r}; known labs: {', '.join(sorted(known))}")
+                raise UsageError(f"unknown lab {lab!r}; known labs: {', '.join(sorted(known))}")
         rows = [release_to_dict(r) for r in list_releases(session=session, flt=flt)]
     truncated = len(rows) > limit
     rows = rows[:limit]

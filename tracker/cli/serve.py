@@ -35,7 +35,7 @@ def set_enqueue_factory(factory: EnqueueFactory | None) -> None:
 @handle_errors
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
 ) -> None:
     """Serve the REST API, feeds, dashboard and the Hugging Face webhook endpoint (uvicorn)."""
     # uvicorn, FastAPI and every router (~0.7 s): only this command pays for them.

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from tracker.cli.app import app, as_of_or_now, console, esc, handle_errors, load_context, open_store, write_output
-from tracker.errors import ConfigError
+from tracker.errors import UsageError
 
 stats_app = typer.Typer(help="History statistics: country shares.", no_args_is_help=True)
 app.add_typer(stats_app, name="stats")
@@ -45,7 +45,7 @@ def _cadences(lab: str | None, weeks: int, kind: KindOption, as_of: str | None) 
     store = open_store(ctx.settings)
     with store.transaction() as session:
         if lab and get_lab_by_slug(session=session, slug=lab) is None:
-            raise ConfigError(f"--lab: no stored lab {lab!r} (see `tracker labs`)")
+            raise UsageError(f"--lab: no stored lab {lab!r} (see `tracker labs`)")
         return analytics.lab_cadences(
             session=session, now=as_of_or_now(as_of), weeks=weeks, lab=lab, kinds=_kinds(kind)
         )
@@ -166,7 +166,7 @@ def chart(
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
-        raise ConfigError(f"--out must end in .png or .svg, got {out.name!r}")
+        raise UsageError(f"--out must end in .png or .svg, got {out.name!r}")
     if name == ChartName.cadence:
         body = charts.cadence_chart(_cadences(lab, weeks, kind, as_of), fmt)  # type: ignore[arg-type]
     else:

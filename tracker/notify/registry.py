@@ -23,6 +23,7 @@ NOTIFIERS: dict[str, str] = {
     "webhook": "tracker.notify.webhook:WebhookNotifier",
     "console": "tracker.notify.console:ConsoleNotifier",
     "email": "tracker.notify.email.notifier:EmailNotifier",
+    "apprise": "tracker.notify.apprise_notifier:AppriseNotifier",
 }
 
 
@@ -44,7 +45,8 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
     ``slack:default`` with ``TRACKER_SLACK_CHANNEL``), or ``TRACKER_SLACK_WEBHOOK_URL``.
     ``webhook:`` needs an http(s) URL. ``console:`` always works. ``email:addr`` needs
     ``TRACKER_SMTP_URL`` and ``TRACKER_EMAIL_FROM`` (``tracker.notify.email.smtp.email_problem``).
-    ``apprise:`` is not available yet. The dispatcher creates no delivery for a channel with a problem.
+    ``apprise:URL`` needs the apprise library and a URL it understands. The dispatcher creates no
+    delivery for a channel with a problem.
     """
     scheme, _, target = resolve_channel(channel, settings).partition(":")
     if scheme == "slack":
@@ -68,6 +70,10 @@ def channel_problem(settings: Settings, channel: str) -> str | None:
         from tracker.notify.email.smtp import email_problem
 
         return email_problem(settings, target)
+    if scheme == "apprise":
+        from tracker.notify.apprise_notifier import apprise_problem  # no apprise import unless used
+
+        return apprise_problem(target)
     return f"{scheme}: channels are not supported yet"
 
 

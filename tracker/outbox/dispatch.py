@@ -44,6 +44,7 @@ from tracker.outbox.follow_ups import (
     hold_email_alerts,
     is_email,
 )
+from tracker.outbox.mutes import active_mutes, event_subjects, muted_by
 from tracker.outbox.subscriptions import facts_for_event, matches
 from tracker.store import Store
 from tracker.store.models import Event, Subscription
@@ -68,6 +69,7 @@ class DispatchSummary:
         events (int): events marked dispatched (alerts and others).
         alerts (int): alert events among them (follow-ups and notices included).
         cancelled (int): events marked dispatched without sending (``cancelled_at`` set).
+        muted (int): alerts and follow-ups held back by a mute (no delivery, now or later).
         delivery_ids (list[int]): deliveries created (to enqueue for sending).
         skipped_channels (dict[str, str]): channels that got no delivery, and why.
     """
@@ -75,6 +77,7 @@ class DispatchSummary:
     events: int = 0
     alerts: int = 0
     cancelled: int = 0
+    muted: int = 0
     delivery_ids: list[int] = field(default_factory=list)
     skipped_channels: dict[str, str] = field(default_factory=dict)
 
@@ -126,11 +129,17 @@ def dispatch_pending(
             events = list(session.scalars(stmt))
             if not events:
                 return summary
+            mutes = active_mutes(session=session, now=now)
             for event in events:
                 event.dispatched_at = now
                 summary.events += 1
                 if event.cancelled_at is not None:  # undone before it was due: nothing to say
                     summary.cancelled += 1
+                    continue
+                mute = muted_by(mutes, event_subjects(session=session, event=event)) if mutes else None
+                if mute is not None and event.release_id is not None:  # held back on every channel
+                    log.info("muted (%s): %s of release %s", mute.target, event.type, event.release_id)
+                    summary.muted += 1
                     continue
                 run = _fan_out_event(session, audience, event, settings=settings, watchlist=watchlist, now=now)
                 if run is not None:

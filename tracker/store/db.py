@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Settings
-from tracker.errors import ConfigError
+from tracker.errors import ConfigError, redact
 from tracker.store import fts, gap_stats
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -54,7 +54,8 @@ def make_engine(settings: Settings) -> Engine:
         else:
             engine = create_engine(url, pool_pre_ping=True)
     except Exception as exc:  # sqlalchemy raises ArgumentError / NoSuchModuleError
-        raise ConfigError(f"TRACKER_DATABASE_URL is not usable ({url!r}): {exc}") from exc
+        hint = "; write postgresql+psycopg://..." if url.startswith(("postgres://", "postgresql://")) else ""
+        raise ConfigError(f"TRACKER_DATABASE_URL is not usable ({redact(url)!r}): {redact(str(exc))}{hint}") from exc
     return engine
 
 

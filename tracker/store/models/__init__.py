@@ -5,11 +5,13 @@
 * ``outbox``: events, subscriptions, deliveries, Slack parent messages.
 * ``polling``: the state of each (source, lab) poll unit.
 * ``intelligence``: lineage links, paper candidates, download snapshots, history stamps.
+* ``mutes``: repos, families and labs whose alerts are held back.
 """
 
 from tracker.store.models.base import NAMING_CONVENTION, Base, UTCDateTime
 from tracker.store.models.catalog import Artifact, Lab, Release, ReleasePaper
 from tracker.store.models.intelligence import ArtifactLink, DownloadSnapshot, PaperCandidate, ReleaseChange
+from tracker.store.models.mutes import Mute
 from tracker.store.models.outbox import Delivery, Event, SlackThread, Subscription
 from tracker.store.models.polling import SourceState
 
@@ -22,6 +24,7 @@ __all__ = [
     "DownloadSnapshot",
     "Event",
     "Lab",
+    "Mute",
     "PaperCandidate",
     "Release",
     "ReleaseChange",
