@@ -101,7 +101,7 @@ def test_an_error_line_masks_the_configured_tokens(env: dict[str, str]) -> None:
     cli_app = importlib.import_module("tracker.cli.app")  # the module (tracker.cli.app is also the Typer app's name)
 
     cli_app._secrets.add(token)
-    assert cli_app.safe(f"Slack refused {token}") == "Slack refused ***"
+    assert cli_app.esc(f"Slack refused {token}") == "Slack refused ***"
 
 
 def test_unknown_tracker_variables_are_warned_about_with_the_closest_name(env: dict[str, str]) -> None:
