@@ -147,7 +147,9 @@ def score(store: Store) -> dict[str, object]:
             )
         }
         linked_back = set(session.scalars(select(Event.release_id).where(Event.type == EventType.LAUNCH_LINKED.value)))
-        reasons = {c.arxiv_id: c.evidence for c in session.scalars(select(PaperCandidate))}
+        candidates = list(session.scalars(select(PaperCandidate)))
+        reasons = {c.arxiv_id: c.evidence for c in candidates}
+        first_seen = {c.arxiv_id: c.first_seen_at for c in candidates}
     right = [i for i, p in answers.items() if i in stored and stored[i][0] == p["lab"]]
     wrong_lab = [i for i in stored if i not in answers or stored[i][0] != answers[i]["lab"]]
     joins = [i for i, p in answers.items() if p["outcome"] == "joins" and i in stored]
@@ -162,6 +164,12 @@ def score(store: Store) -> dict[str, object]:
         "alerted": (alerted, alone),
         "linked_back": ([i for i in before if stored[i][1].id in linked_back], before),
         "missed": {i: reasons.get(i, ["never returned by the lab's query"]) for i in answers if i not in stored},
+        "not_alerted": {
+            i: f"first seen {first_seen.get(i)}, stored {'as history' if stored[i][1].baseline else 'live'} "
+            f"on {stored[i][1].first_seen_at}, evidence: {'; '.join(reasons.get(i, []))}"
+            for i in alone
+            if i in stored and i not in alerted
+        },
     }
 
 
@@ -195,6 +203,8 @@ def main() -> None:
         f"(missing: {sorted(set(alone) - set(alerted))})"
     )
     print(f"before-launch papers linked to their launch: {len(linked)}/{len(before)}")
+    for arxiv_id, why in sorted(result["not_alerted"].items()):
+        print(f"  not alerted {arxiv_id}: {why}")
     for arxiv_id, why in sorted(result["missed"].items()):
         print(f"  recall miss {arxiv_id}: {'; '.join(why)}")
 

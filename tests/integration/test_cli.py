@@ -17,7 +17,11 @@ import pytest
 
 from tests.databases import PostgresDatabase
 from tests.factories import QWEN_AUTHORS, qwen, watchlist_toml
+from tracker.config import Settings
+from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
+from tracker.store import Store
+from tracker.watchlist import parse_watchlist
 
 QWEN_ONLY = watchlist_toml(qwen(name="Qwen (Alibaba Cloud)", arxiv_queries=[QWEN_AUTHORS]))
 
@@ -154,3 +158,38 @@ def test_help_explains_the_tool() -> None:
     assert result.returncode == 0
     for command in ("poll", "releases", "labs", "db", "demo", "run"):
         assert command in result.stdout
+
+
+def test_a_report_after_its_launch_is_listed_with_it_and_by_tracker_papers(tmp_path: Path, hub: ReplayServer) -> None:
+    # Polled in-process on the hub's clock (``tracker poll`` dates detections by the wall clock,
+    # which would put the 2025 report years after its launch), then listed by the CLI.
+    env = _env(tmp_path, hub)
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        hf_endpoint=hub.hf_endpoint,
+        arxiv_endpoint=hub.arxiv_endpoint,
+        arxiv_min_interval=0,
+    )
+    store = Store.open(settings, migrate=True)
+    watchlist = parse_watchlist(QWEN_ONLY, source="test")
+    for day in (
+        datetime(2025, 4, 27, tzinfo=UTC),
+        datetime(2025, 4, 29, tzinfo=UTC),
+        datetime(2025, 5, 15, tzinfo=UTC),
+    ):
+        hub.set_now(day)  # baseline, the Qwen3 launch, the Qwen3 Technical Report (05-14)
+        poll_once(settings, store, watchlist, clock=hub.clock.now)
+    store.dispose()
+    releases = json.loads(run_tracker(["releases", "--since", "2025-04-28", "--format", "json"], env).stdout)
+    assert "Qwen3 Technical Report" not in {r["title"] for r in releases}, "listed once, with its launch"
+    (launch,) = [r for r in releases if r["title"] == "Qwen3" and r["released_at"].startswith("2025-04-29")]
+    assert "2505.09388" in {p["arxiv_id"] for p in launch["papers"]}
+    papers = run_tracker(["papers", "--format", "json"], env)
+    assert papers.returncode == 0, papers.stderr
+    (report,) = [p for p in json.loads(papers.stdout) if p["arxiv_id"] == "2505.09388"]
+    assert report["launch_id"] == launch["id"] and report["launch"] == "Qwen3"
+    kind = json.loads(run_tracker(["releases", "--kind", "paper", "--format", "json"], env).stdout)
+    assert "Qwen3 Technical Report" in {r["title"] for r in kind}, "papers stay queryable"
+    table = run_tracker(["papers"], env)
+    assert table.returncode == 0 and "Qwen3 Technical Report" in table.stdout

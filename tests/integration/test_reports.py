@@ -19,6 +19,7 @@ from tests.factories import lab_config, observation
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, EventType, Observation, SourceKind, SourceResult
 from tracker.pipeline.apply import apply_result
+from tracker.pipeline.report import PollReport
 from tracker.sources.arxiv_query import lab_queries
 from tracker.store import Store
 from tracker.store import queries as q
@@ -50,20 +51,20 @@ class Runner:
         self.hf_seen: list[Observation] = []
         self.papers_seen: list[Observation] = []
 
-    def _apply(self, result: SourceResult, at: datetime) -> None:
+    def _apply(self, result: SourceResult, at: datetime) -> PollReport:
         with self.store.transaction() as session:
-            apply_result(session, settings=self.settings, lab=LAB, result=result, now=at)
+            return apply_result(session, settings=self.settings, lab=LAB, result=result, now=at)
 
     def hf(self, *repos: Observation, at: datetime) -> None:
         self.hf_seen += repos
         result = SourceResult(SourceKind.HF, "acme", observations=list(self.hf_seen), complete_scopes={"hf:AcmeAI"})
         self._apply(result, at)
 
-    def arxiv(self, *papers: Observation, at: datetime) -> None:
+    def arxiv(self, *papers: Observation, at: datetime) -> PollReport:
         self.papers_seen += papers
         scopes = {f"arxiv:{query}" for query in lab_queries(LAB, self.settings.papers.category_list)}
         result = SourceResult(SourceKind.ARXIV, "acme", observations=list(self.papers_seen), complete_scopes=scopes)
-        self._apply(result, at)
+        return self._apply(result, at)
 
     def session(self) -> AbstractContextManager[Session]:
         return self.store.transaction()
@@ -108,7 +109,8 @@ def test_report_after_its_launch_joins_it_and_is_not_announced_again(run: Runner
     run.hf(repo("Rocket3-8B"), repo("Rocket3-70B"), at=T0)
     mark_dispatched(run, T0 + timedelta(minutes=1))  # the launch's alert went out
     later = T0 + timedelta(days=16)
-    run.arxiv(paper("2505.00001", "Rocket3 Technical Report", REPORT, later), at=later + timedelta(hours=3))
+    polled = run.arxiv(paper("2505.00001", "Rocket3 Technical Report", REPORT, later), at=later + timedelta(hours=3))
+    assert polled.new_artifacts == 1 and polled.detections == [], "tracker poll shows no new release for a report"
     with run.session() as session:
         launch = release_of(session, "id-AcmeAI/Rocket3-8B")
         report = release_of(session, "2505.00001")

@@ -165,7 +165,8 @@ def apply_result(
         session, new=arrivals.stored, renamed=renamed, lab_id=lab_row.id, lab_orgs=lab.hf_orgs, tier=lab.tier
     )
     gate.bind(arrivals.stored)
-    join_reports(session, settings, arrivals.stored, now)
+    joined = join_reports(session, settings, arrivals.stored, now)
+    report.detections = [d for d in report.detections if d.release_id not in joined]  # reports are not news
     reopen_rejected(session, lab_row.id, lab_row.slug, arrivals.stored)
     if due and result.complete_scopes:  # downloads/likes from this listing, at most once per interval
         session.flush()

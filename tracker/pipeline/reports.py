@@ -132,7 +132,7 @@ class _Joiner:
                 )
 
 
-def join_reports(session: Session, settings: Settings, stored: Sequence[Artifact], now: datetime) -> None:
+def join_reports(session: Session, settings: Settings, stored: Sequence[Artifact], now: datetime) -> set[int]:
     """Join this poll's new papers and new weights with each other (rules in the module docstring).
 
     Args:
@@ -140,14 +140,18 @@ def join_reports(session: Session, settings: Settings, stored: Sequence[Artifact
         settings: ``settings.papers`` (launch window, hold).
         stored: the artifacts this poll stored, in order.
         now: the poll time (UTC).
+
+    Returns:
+        set[int]: ids of this poll's paper releases whose alert was cancelled (they joined a launch).
     """
     if not stored:
-        return
+        return set()
     session.flush()
     joiner = _Joiner(session, settings, now)
     for artifact in stored:
         if artifact.kind == ArtifactKind.PAPER.value and artifact.source == SourceKind.ARXIV.value:
             joiner.new_paper(artifact)
+    joined = {a.release_id for a in stored if a.release is not None and a.release.merged_into_id is not None}
     launches: dict[int, Release] = {}
     for artifact in stored:
         if artifact.kind != ArtifactKind.MODEL.value:
@@ -160,3 +164,4 @@ def join_reports(session: Session, settings: Settings, stored: Sequence[Artifact
     for launch in launches.values():
         joiner.new_weights(launch)
     session.flush()
+    return joined
