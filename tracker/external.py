@@ -30,6 +30,7 @@ __all__ = [
     "MAX_WAIT_S",
     "PrintableLogFilter",
     "content_length",
+    "from_epoch",
     "parse_date",
     "plausible_datetime",
     "printable",
@@ -262,3 +263,20 @@ def parse_date(
     if checked is None:
         return None, f"{what} {raw[:40]!r} is implausible (stored as unknown)"
     return checked, None
+
+
+def from_epoch(value: int | float | None, *, what: str, now: datetime) -> datetime | None:
+    """A Unix timestamp (seconds, UTC) from outside as a datetime, or None when absent or implausible.
+
+    ``datetime.fromtimestamp`` raises ``OverflowError``/``OSError``/``ValueError`` on huge,
+    negative or NaN values; here they, and dates outside ``plausible_datetime``'s window, are
+    logged and unknown.
+    """
+    if value is None:
+        return None
+    try:
+        when = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        _reject(what, value, "not a usable Unix time")
+        return None
+    return plausible_datetime(when, what=what, now=now)
