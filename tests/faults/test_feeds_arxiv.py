@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, write_watchlist
@@ -18,6 +19,8 @@ from tests.faults.servers_text import SourceServer, arxiv_feed, assert_clean, at
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Artifact
+
+pytestmark = pytest.mark.slow  # real tracker processes
 
 
 def _env(backend_settings: Settings, server: SourceServer, watchlist: Path, **extra: str) -> dict[str, str]:
