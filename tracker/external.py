@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "MAX_SAFE_INTEGER",
     "MAX_WAIT_S",
     "PrintableLogFilter",
     "content_length",
@@ -41,6 +42,10 @@ __all__ = [
 #: Seconds; the longest wait any server may ask for. A rate limit lasting longer than a day is
 #: treated as nonsense (``Retry-After: 999999999999``): absent, so the caller's own backoff applies.
 MAX_WAIT_S = 86_400.0
+
+#: The largest integer JSON numbers interoperate in (RFC 8259 section 6: IEEE 754 doubles); a
+#: count beyond it (downloads, likes, stars) is nonsense and would not fit a BIGINT column.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 #: Bytes; the largest ``Content-Length`` taken at face value (1 TiB). Beyond it the header is
 #: absent: the body-size cap still applies while reading.
