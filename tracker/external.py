@@ -27,9 +27,11 @@ from email.utils import parsedate_to_datetime
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "MAX_SAFE_INTEGER",
     "MAX_WAIT_S",
     "PrintableLogFilter",
     "content_length",
+    "from_epoch",
     "parse_date",
     "plausible_datetime",
     "printable",
@@ -40,6 +42,10 @@ __all__ = [
 #: Seconds; the longest wait any server may ask for. A rate limit lasting longer than a day is
 #: treated as nonsense (``Retry-After: 999999999999``): absent, so the caller's own backoff applies.
 MAX_WAIT_S = 86_400.0
+
+#: The largest integer JSON numbers interoperate in (RFC 8259 section 6: IEEE 754 doubles); a
+#: count beyond it (downloads, likes, stars) is nonsense and would not fit a BIGINT column.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 #: Bytes; the largest ``Content-Length`` taken at face value (1 TiB). Beyond it the header is
 #: absent: the body-size cap still applies while reading.
@@ -262,3 +268,20 @@ def parse_date(
     if checked is None:
         return None, f"{what} {raw[:40]!r} is implausible (stored as unknown)"
     return checked, None
+
+
+def from_epoch(value: int | float | None, *, what: str, now: datetime) -> datetime | None:
+    """A Unix timestamp (seconds, UTC) from outside as a datetime, or None when absent or implausible.
+
+    ``datetime.fromtimestamp`` raises ``OverflowError``/``OSError``/``ValueError`` on huge,
+    negative or NaN values; here they, and dates outside ``plausible_datetime``'s window, are
+    logged and unknown.
+    """
+    if value is None:
+        return None
+    try:
+        when = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        _reject(what, value, "not a usable Unix time")
+        return None
+    return plausible_datetime(when, what=what, now=now)

@@ -1,6 +1,7 @@
 """arXiv on a bad day: one bad entry or date never drops a query; a stuck page keeps what was fetched.
 
-Real ``tracker poll`` runs against a local arXiv API. Before, one entry with a missing or
+Real ``tracker poll`` runs against a local arXiv API (titles name their lab, so each paper is
+attributed to it whatever the rules of attribution). Before, one entry with a missing or
 RFC 822 ``<published>`` failed its whole query (the good papers on the page were dropped), and a
 page that stayed empty discarded the pages already fetched for that query.
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, write_watchlist
@@ -18,6 +20,8 @@ from tests.faults.servers_text import SourceServer, arxiv_feed, assert_clean, at
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Artifact
+
+pytestmark = pytest.mark.slow  # real tracker processes
 
 
 def _env(backend_settings: Settings, server: SourceServer, watchlist: Path, **extra: str) -> dict[str, str]:
@@ -38,12 +42,12 @@ def _papers(store: Store) -> dict[str, tuple[datetime | None, dict, datetime | N
 
 def test_one_bad_entry_or_date_never_drops_the_query(store: Store, backend_settings: Settings, tmp_path: Path) -> None:
     bad_page = [
-        atom_entry("2611.00001", "Good paper", "2026-11-20T10:00:00Z"),
-        atom_entry("2611.00002", "No date", None),
-        atom_entry("2611.00003", "Mail date", "Fri, 20 Nov 2026 10:00:00 GMT"),
-        atom_entry("not-an-id", "Broken entry", "2026-11-20T10:00:00Z"),
-        atom_entry("2611.00005", "Before arXiv", "1985-01-01T00:00:00Z"),
-        atom_entry("2611.00006", "Slashed", "2026/11/20"),
+        atom_entry("2611.00001", "Mixed: good paper", "2026-11-20T10:00:00Z"),
+        atom_entry("2611.00002", "Mixed: no date", None),
+        atom_entry("2611.00003", "Mixed: mail date", "Fri, 20 Nov 2026 10:00:00 GMT"),
+        atom_entry("not-an-id", "Mixed: broken entry", "2026-11-20T10:00:00Z"),
+        atom_entry("2611.00005", "Mixed: before arXiv", "1985-01-01T00:00:00Z"),
+        atom_entry("2611.00006", "Mixed: slashed", "2026/11/20"),
     ]
     watchlist = write_watchlist(
         tmp_path / "watchlist.toml",
@@ -53,8 +57,10 @@ def test_one_bad_entry_or_date_never_drops_the_query(store: Store, backend_setti
     with SourceServer() as arxiv:
         arxiv.arxiv = {
             "au:Mixed": lambda start, size: arxiv_feed(len(bad_page), start, bad_page[start : start + size]),
-            "au:Other": lambda start, size: arxiv_feed(1, start, [atom_entry("2611.00010", "Other", "2026-11-21")]),
-            "au:Calm": lambda start, size: arxiv_feed(1, start, [atom_entry("2611.00020", "Calm", "2026-11-21")]),
+            "au:Other": lambda start, size: arxiv_feed(
+                1, start, [atom_entry("2611.00010", "Mixed: other", "2026-11-21")]
+            ),
+            "au:Calm": lambda start, size: arxiv_feed(1, start, [atom_entry("2611.00020", "Calm: calm", "2026-11-21")]),
         }
         proc = run_tracker(_env(backend_settings, arxiv, watchlist), "poll")
 
@@ -72,7 +78,7 @@ def test_one_bad_entry_or_date_never_drops_the_query(store: Store, backend_setti
         assert papers[guessed][0] is None and papers[guessed][1]["date_problems"], papers[guessed]
 
 
-def _listing(total: int, *, stuck_at: int | None, month: str = "2611") -> Callable[[int, int], bytes]:
+def _listing(total: int, *, stuck_at: int | None, lab: str = "Big", month: str = "2611") -> Callable[[int, int], bytes]:
     """``total`` papers, newest first; the page at ``stuck_at`` comes back empty every time."""
 
     def page(start: int, size: int) -> bytes:
@@ -80,7 +86,7 @@ def _listing(total: int, *, stuck_at: int | None, month: str = "2611") -> Callab
             return arxiv_feed(total, start, [])
         numbers = [total - 1 - i for i in range(start, min(start + size, total))]  # newest (highest) first
         return arxiv_feed(
-            total, start, [atom_entry(f"{month}.{n:05d}", f"Paper {n}", "2026-11-20T10:00:00Z") for n in numbers]
+            total, start, [atom_entry(f"{month}.{n:05d}", f"{lab}: paper {n}", "2026-11-20T10:00:00Z") for n in numbers]
         )
 
     return page
@@ -96,7 +102,10 @@ def test_a_stuck_page_keeps_the_pages_fetched_and_withdraws_nothing(
     )
     with SourceServer() as arxiv:
         env = _env(backend_settings, arxiv, watchlist, TRACKER_ARXIV_MAX_RESULTS="100")
-        arxiv.arxiv = {"au:Big": _listing(250, stuck_at=None), "au:Calm": _listing(3, stuck_at=None, month="2610")}
+        arxiv.arxiv = {
+            "au:Big": _listing(250, stuck_at=None),
+            "au:Calm": _listing(3, stuck_at=None, lab="Calm", month="2610"),
+        }
         complete = run_tracker(env, "poll")
         assert complete.returncode == 0 and " partial " not in complete.stdout, complete.stdout + complete.stderr
         assert len(_papers(store)) == 253

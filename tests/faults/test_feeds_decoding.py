@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, write_watchlist
@@ -18,6 +19,8 @@ from tests.faults.servers_text import SourceServer, assert_clean, run_tracker, t
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Artifact
+
+pytestmark = pytest.mark.slow  # real tracker processes
 
 
 def rss(*items: tuple[str, str, str], encoding: str = "utf-8") -> bytes:

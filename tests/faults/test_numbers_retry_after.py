@@ -14,6 +14,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from tests.factories import lab, subscription, write_watchlist
@@ -26,6 +27,8 @@ from tracker.store.models import Delivery
 
 LABS = ("north", "south", "east", "west")
 NONSENSE = ("-5", "inf", "999999999999")
+
+pytestmark = pytest.mark.slow  # real tracker processes
 
 
 def _statuses(store: Store) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, subscription, write_watchlist
@@ -19,6 +20,8 @@ from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Delivery, Release
+
+pytestmark = pytest.mark.slow  # real tracker processes
 
 
 def test_markup_in_names_and_error_bodies_is_printed_as_data_and_every_alert_arrives(

@@ -24,6 +24,8 @@ from tracker.store.models import Delivery
 CHANNEL = "C0MODELS"
 VARIANTS = [f"Nova-{size}B{suffix}" for size in (1, 3, 14, 32, 70, 120) for suffix in ("", "-Instruct")]
 
+pytestmark = pytest.mark.slow  # real tracker processes
+
 
 def _slack_env(slack: SlackServer, mode: str) -> dict[str, str]:
     if mode == "webhook":

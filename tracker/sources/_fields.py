@@ -14,15 +14,18 @@ overrides how the field is named in errors (``paper.publishedAt`` for a nested k
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from tracker.domain import as_utc, utcnow
 from tracker.errors import ParseError
-from tracker.external import plausible_datetime
+from tracker.external import MAX_SAFE_INTEGER, plausible_datetime
 
 __all__ = ["load_json", "opt_bool", "opt_datetime", "opt_int", "opt_str", "str_list"]
+
+log = logging.getLogger(__name__)
 
 
 def load_json(body: bytes, where: str) -> Any:
@@ -88,7 +91,9 @@ def opt_int(
     Args: as ``opt_str``.
 
     Returns:
-        int | None: the integer, or None when the key is missing or null.
+        int | None: the integer, or None when the key is missing or null, or outside the range
+        JSON numbers interoperate in (+-2**53, RFC 8259 section 6): such a count would not fit
+        a database column and fail the whole unit, so it is logged and unknown.
 
     Raises:
         ParseError: the value is not an integer (a string ``"12"``, a float, a boolean).
@@ -97,6 +102,9 @@ def opt_int(
     if _missing(value, blank_is_none):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_SAFE_INTEGER:
+            log.warning("%s: field %r = %s is out of range; treated as unknown", where, name or key, str(value)[:30])
+            return None
         return value
     raise _wrong(where, key, name, "an integer", value)
 

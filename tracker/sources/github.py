@@ -39,6 +39,7 @@ from urllib.parse import quote, unquote
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
 from tracker.errors import ParseError, RateLimitedError, SourceHTTPError
+from tracker.external import wait_seconds
 from tracker.http import HttpClient, Response
 from tracker.sources._fields import load_json, opt_bool, opt_datetime, opt_str
 from tracker.sources._scopes import count_requests, fetch_scope
@@ -198,7 +199,9 @@ class _Budget:
 
     def check(self, url: str) -> None:
         if self.remaining == 0:
-            wait = max(0.0, self.reset_at - time.time()) if self.reset_at else None
+            wait = (
+                wait_seconds(max(0.0, self.reset_at - time.time()), what="X-RateLimit-Reset") if self.reset_at else None
+            )
             raise RateLimitedError(
                 f"GitHub API rate limit exhausted in this poll; skipped {url}"
                 + (f" (resets in {wait:.0f}s)" if wait is not None else ""),

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from tracker.config import Settings
-from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult
+from tracker.domain import ArtifactKind, Observation, SourceKind, SourceResult, utcnow
 from tracker.errors import ParseError
+from tracker.external import from_epoch
 from tracker.http import HttpClient
 from tracker.sources._fields import load_json, opt_int, opt_str
 from tracker.sources._scopes import count_requests, gather_scopes
@@ -84,7 +85,7 @@ class ModelScopeModel:
 def _epoch(item: Mapping[str, Any], key: str, where: str) -> datetime | None:
     """Read ModelScope's Unix-seconds timestamps (``CreatedTime``) as UTC; ``""`` is missing."""
     value = opt_int(item, key, where, blank_is_none=True)
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
+    return from_epoch(value, what=f"{where}: field {key!r}", now=utcnow())
 
 
 def _parse_model(item: Any, where: str) -> ModelScopeModel:

@@ -81,3 +81,13 @@ def test_log_filter_keeps_outside_text_on_one_line(caplog):
     [record] = caplog.records
     assert caplog.text.count("\n") == 1 and "x\\x0aCRITICAL forged line" in caplog.text
     assert "\\x1b[31mred" in record.getMessage()
+
+
+@pytest.mark.parametrize("value", [10**20, -(10**20), float("nan"), 915_148_800, 1_924_992_000])
+def test_from_epoch_never_raises(value):
+    # overflow, NaN, 1999-01-01 and 2031-01-01: all unknown
+    assert external.from_epoch(value, what="CreatedTime", now=NOW) is None
+
+
+def test_from_epoch_reads_a_plausible_time():
+    assert external.from_epoch(1_745_884_800, what="CreatedTime", now=NOW) == datetime(2025, 4, 29, tzinfo=UTC)

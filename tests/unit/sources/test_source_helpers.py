@@ -202,3 +202,10 @@ def test_count_requests_fills_the_result_counters(tmp_path: Path) -> None:
 def test_opt_datetime_treats_an_implausible_date_as_unknown(value, caplog):
     assert fields.opt_datetime({"createdAt": value}, "createdAt", "Hub repo x/y") is None
     assert "Hub repo x/y: field 'createdAt'" in caplog.text and "implausible" in caplog.text
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**60), 10**30])
+def test_opt_int_out_of_json_range_is_unknown_not_a_database_error(value, caplog):
+    assert fields.opt_int({"downloads": value}, "downloads", "Hub repo x/y") is None
+    assert "Hub repo x/y: field 'downloads'" in caplog.text and "out of range" in caplog.text
+    assert fields.opt_int({"downloads": 2**53 - 1}, "downloads", "Hub repo x/y") == 2**53 - 1
