@@ -48,6 +48,8 @@ def test_a_report_joins_its_launch_in_the_digest_of_its_week(store: Store) -> No
             ("Qwen3 Technical Report", "https://arxiv.org/abs/2505.09388")
         ]
         assert listed["Qwen2.5-VL"].update == "1 new repo"
+        assert digest.release_count == 0 and digest.update_count == 2  # nothing new was released
+        assert "No new model releases this week, but 1 paper. 2 earlier releases have news" in digest.lead
 
     again = Digest.from_dict(digest.to_dict())  # frozen into the delivery, rebuilt at send time
     text = render_digest({"digest": again.to_dict()}).text

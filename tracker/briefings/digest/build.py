@@ -72,9 +72,14 @@ def build_lead(digest: Digest) -> str:
             + (f" and {_plural(len(digest.papers), 'paper')}" if digest.papers else "")
             + f" this {digest.noun}."
         )
-    else:
+    elif digest.papers:
         parts.append(f"No new model releases this {digest.noun}, but {_plural(len(digest.papers), 'paper')}.")
-    releases = [(g, r) for g in digest.groups for r in g.releases]
+    else:
+        parts.append(f"No new model releases this {digest.noun}.")
+    if updates := digest.update_count:
+        have = "release has" if updates == 1 else "releases have"
+        parts.append(f"{updates} earlier {have} news (technical reports, new repos).")
+    releases = [(g, r) for g in digest.groups for r in g.releases if r.update is None]
     if releases:
         g, r = max(releases, key=lambda gr: (gr[1].variant_count, -gr[1].id))
         if r.variant_count > 1:

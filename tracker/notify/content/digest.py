@@ -143,8 +143,13 @@ class Digest:
 
     @property
     def release_count(self) -> int:
-        """Releases listed (papers not included)."""
-        return sum(len(g.releases) for g in self.groups)
+        """New releases listed (papers and earlier releases listed for an ``update`` not included)."""
+        return sum(1 for g in self.groups for r in g.releases if r.update is None)
+
+    @property
+    def update_count(self) -> int:
+        """Earlier releases listed for what they gained in the period (a report, new repos)."""
+        return sum(1 for g in self.groups for r in g.releases if r.update is not None)
 
     @property
     def empty(self) -> bool:
@@ -158,7 +163,7 @@ class Digest:
 
     def top_releases(self, n: int = 3) -> list[DigestRelease]:
         """The ``n`` releases with the most repos (ties: earliest id first), for the subject line."""
-        releases = [r for g in self.groups for r in g.releases]
+        releases = [r for g in self.groups for r in g.releases if r.update is None]
         return sorted(releases, key=lambda r: (-r.variant_count, r.id))[:n]
 
     def to_dict(self) -> dict[str, Any]:
