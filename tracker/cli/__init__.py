@@ -14,6 +14,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     mute,
     poll,
     regroup,
+    rehearse,
     releases,
     serve,
     slack,
