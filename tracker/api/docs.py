@@ -1,4 +1,5 @@
-"""``/docs``: Swagger UI from assets installed with tracker (the ``swagger-ui-bundle`` package).
+"""``/docs``: Swagger UI from assets installed with tracker (the ``swagger-ui-py`` package, whose
+Swagger UI 5 renders FastAPI's OpenAPI 3.1; ``swagger-ui-bundle``'s 4.x cannot).
 
 FastAPI's default page loads Swagger UI from a CDN, so ``/docs`` is blank offline or behind a
 strict firewall. The same page is served here with its JavaScript and CSS under
@@ -6,6 +7,8 @@ strict firewall. The same page is served here with its JavaScript and CSS under
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -19,11 +22,12 @@ def mount(app: FastAPI) -> None:
     """Add ``GET /docs`` and the static Swagger UI assets to ``app``.
 
     Raises:
-        ImportError: ``swagger-ui-bundle`` is not installed (it is a dependency of tracker).
+        ImportError: ``swagger-ui-py`` is not installed (it is a dependency of tracker).
     """
-    from swagger_ui_bundle import swagger_ui_path
+    import swagger_ui
 
-    app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    static = Path(swagger_ui.__file__).parent / "static"
+    app.mount(ASSETS, StaticFiles(directory=static), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
