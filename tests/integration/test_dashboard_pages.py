@@ -73,3 +73,23 @@ def test_docs_load_swagger_ui_from_local_assets(store: Store, backend_settings: 
     assert {"/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"} <= set(assets)
     assert all(r.status_code == 200 and r.content for r in fetched.values())
     assert len(fetched["/docs-assets/swagger-ui-bundle.js"].content) > 100_000
+
+
+def test_a_release_page_shows_variants_papers_lineage_and_its_alerts(store: Store, backend_settings: Settings) -> None:
+    settings = _replayed(store, backend_settings)
+    with TestClient(create_app(settings, store=store)) as client:
+        live = client.get("/releases", params={"baseline": "false", "lab": "qwen", "limit": 500}).json()["items"]
+        release = max(live, key=lambda r: len(r["artifacts"]))
+        page = client.get(f"/release/{release['id']}")
+        dashboard_page = client.get("/", params={"lab": "qwen"})
+        missing = client.get("/release/999999")
+
+    assert page.status_code == 200
+    assert f"{release['lab_name']}: {release['title']}" in page.text
+    assert page.text.count('<tr class="variant">') == len(release["artifacts"])
+    for artifact in release["artifacts"]:
+        assert artifact["name"] in page.text
+    assert 'id="papers"' in page.text and 'id="lineage"' in page.text
+    assert "release_detected" in page.text  # the alert event the launch produced
+    assert f'href="/release/{release["id"]}"' in dashboard_page.text
+    assert missing.status_code == 404

@@ -15,7 +15,20 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 
 from tracker import __version__
-from tracker.api import admin, dashboard, docs, feeds, health, labs, metrics, papers, releases, stats, webhooks
+from tracker.api import (
+    admin,
+    dashboard,
+    docs,
+    feeds,
+    health,
+    labs,
+    metrics,
+    papers,
+    release_page,
+    releases,
+    stats,
+    webhooks,
+)
 from tracker.api.webhooks import EnqueueFactory
 from tracker.config import Settings
 from tracker.store import Store
@@ -32,6 +45,7 @@ ROUTERS: tuple[ModuleType, ...] = (
     stats,
     feeds,
     dashboard,
+    release_page,
     admin,
     webhooks,
 )
