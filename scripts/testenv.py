@@ -158,9 +158,14 @@ class Services:
             )
         options = f"-h {host} -p {port} -k {data} -c fsync=off -c full_page_writes=off"
         log = data / "server.log"
-        subprocess.run(
-            as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]), check=True
+        started = subprocess.run(
+            as_postgres_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]),
+            capture_output=True,
+            text=True,
         )
+        if started.returncode != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else [started.stderr]
+            raise SetupError(f"PostgreSQL did not start on {host}:{port}: {' / '.join(tail)}")
         self.stops.append(("PostgreSQL", as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"])))
         wait_until(lambda: answers(host, port), f"PostgreSQL on {host}:{port}")
         createdb = Path(initdb).with_name("createdb")  # the same version's, beside initdb

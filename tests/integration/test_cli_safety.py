@@ -175,3 +175,30 @@ def test_usage_mistakes_are_labelled_usage_errors(argv: list[str], message: str,
     result = CliRunner().invoke(app, argv, env=env)
     assert result.exit_code == 2
     assert result.stderr.startswith(message), result.stderr
+
+
+def test_a_poll_whose_due_alerts_all_failed_exits_1(
+    store: Store, backend_settings: Settings, env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.factories import qwen, subscription, write_watchlist
+    from tests.fakes import WebhookReceiver, add_alert_event
+    from tracker.replay.server import ReplayServer
+
+    with store.transaction() as session:
+        add_alert_event(session)  # an alert due before this poll (e.g. left by an earlier run)
+    with ReplayServer(now=datetime(2025, 4, 27, tzinfo=UTC)) as hub, WebhookReceiver() as receiver:
+        receiver.responses = [(500, {})] * 5
+        watchlist = write_watchlist(
+            tmp_path / "w.toml", qwen(), subscriptions=[subscription(f"webhook:{receiver.url}")]
+        )
+        run = {
+            **env,
+            **_store_env(backend_settings),
+            "TRACKER_WATCHLIST": str(watchlist),
+            "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+        }
+        result = CliRunner().invoke(app, ["poll", "--source", "hf"], env=run)
+
+    assert result.exit_code == 1, result.output
+    assert "alert not delivered: delivery 1:" in result.stderr
+    assert "error: no alert was delivered" in result.stderr

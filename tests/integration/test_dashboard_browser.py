@@ -124,3 +124,42 @@ def test_dashboard_in_headless_chromium(dashboard_url: str, tmp_path: Path) -> N
             assert countries == {"US"}
         finally:
             browser.close()
+
+
+def test_docs_render_offline_and_a_bad_filter_is_a_page_in_chromium(dashboard_url: str) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            outside: list[str] = []
+
+            def only_local(route, request) -> None:  # type: ignore[no-untyped-def]
+                if request.url.startswith(dashboard_url):
+                    route.continue_()
+                else:  # offline: anything but the app itself fails
+                    outside.append(request.url)
+                    route.abort()
+
+            page.route("**/*", only_local)
+            page.goto(f"{dashboard_url}/docs")
+            page.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
+            assert "tracker" in page.locator(".swagger-ui .info .title").inner_text()
+            assert outside == [], f"/docs asked the network for {outside}"
+
+            response = page.goto(f"{dashboard_url}/?as_of={AS_OF}&kind=nonsense")
+            assert response is not None and response.status == 422
+            assert page.locator("h1").inner_text() == "That filter does not work"
+            assert "kind" in page.locator("#problems").inner_text()
+            page.click("#back")
+            assert page.locator("#releases tr.release").count() > 0
+
+            page.goto(f"{dashboard_url}/?as_of={AS_OF}")
+            first = page.eval_on_selector_all("#releases tr.release", "rows => rows.map(r => r.dataset.id)")
+            if page.locator("#older").count():  # more than one page of history
+                page.click("#older")
+                second = page.eval_on_selector_all("#releases tr.release", "rows => rows.map(r => r.dataset.id)")
+                assert second and not set(first) & set(second)
+                assert "as_of=" in page.url and page.locator("#newest").count() == 1
+        finally:
+            browser.close()

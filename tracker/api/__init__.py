@@ -10,10 +10,25 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 
 from tracker import __version__
-from tracker.api import admin, dashboard, feeds, health, labs, metrics, papers, releases, stats, webhooks
+from tracker.api import (
+    admin,
+    dashboard,
+    docs,
+    feeds,
+    health,
+    labs,
+    metrics,
+    papers,
+    release_page,
+    releases,
+    stats,
+    webhooks,
+)
 from tracker.api.webhooks import EnqueueFactory
 from tracker.config import Settings
 from tracker.store import Store
@@ -30,6 +45,7 @@ ROUTERS: tuple[ModuleType, ...] = (
     stats,
     feeds,
     dashboard,
+    release_page,
     admin,
     webhooks,
 )
@@ -55,6 +71,7 @@ def create_app(
         title="tracker",
         version=__version__,
         description="Open-weight AI model releases: history, cadence, feeds and Hub webhooks.",
+        docs_url=None,  # served by tracker.api.docs from local Swagger UI assets (works offline)
     )
     app.state.settings = settings
     app.state.watchlist = load_watchlist(settings.watchlist)
@@ -62,4 +79,14 @@ def create_app(
     app.state.enqueue_factory = enqueue_factory
     for module in ROUTERS:
         app.include_router(module.router)
+    docs.mount(app)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """The dashboard's bad filters as a page; every other endpoint keeps FastAPI's JSON 422."""
+    assert isinstance(exc, RequestValidationError)
+    if request.url.path == "/":
+        return dashboard.validation_page(request, exc)
+    return await request_validation_exception_handler(request, exc)

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
@@ -27,7 +28,7 @@ from tracker.api.releases import RELEASE_KINDS, ReleaseFilterDep, invalid, parse
 from tracker.api.stats import KindParam, parse_kinds
 from tracker.domain import utcnow
 from tracker.store.models import Lab
-from tracker.store.queries import get_lab_by_slug, list_releases
+from tracker.store.queries import decode_cursor, encode_cursor, get_lab_by_slug, list_releases
 from tracker.store.serialize import iso, release_to_dict
 
 router = APIRouter(tags=["dashboard"])
@@ -43,6 +44,23 @@ def templates() -> Environment:
     return Environment(loader=PackageLoader("tracker.api", "templates"), autoescape=select_autoescape(["html", "xml"]))
 
 
+def _cursor(value: str | None) -> tuple[datetime, int] | None:
+    try:
+        return decode_cursor(value) if value else None
+    except ValueError as exc:
+        raise invalid("cursor", str(exc), value) from None
+
+
+def validation_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
+    """A 422 for the dashboard as a page (what was wrong, a link back), not raw JSON."""
+    problems = [
+        (str(e.get("loc", ("", "?"))[-1]), str(e.get("msg", "invalid")), str(e.get("input", ""))[:200])
+        for e in exc.errors()
+    ]
+    html = templates().get_template("error.html").render(problems=problems, version=__version__)
+    return HTMLResponse(html, status_code=422)
+
+
 def _as_of(value: str | None) -> tuple[datetime, bool]:
     parsed = parse_when(value, "as_of")
     if parsed is not None and "T" not in (value or ""):
@@ -51,13 +69,25 @@ def _as_of(value: str | None) -> tuple[datetime, bool]:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def dashboard(request: Request, session: SessionDep, flt: ReleaseFilterDep, as_of: AsOfParam = None) -> HTMLResponse:
-    """The dashboard page."""
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    flt: ReleaseFilterDep,
+    as_of: AsOfParam = None,
+    cursor: Annotated[str | None, Query(description="the `older releases` link's page")] = None,
+) -> HTMLResponse:
+    """The dashboard page; ``TIMELINE_LIMIT`` releases a page, an "older releases" link to the next."""
     now, explicit = _as_of(as_of)
     until = min(flt.until, now + timedelta(microseconds=1)) if flt.until else now + timedelta(microseconds=1)
-    found = list_releases(session=session, flt=replace(flt, until=until, limit=TIMELINE_LIMIT))
-    rows = [release_to_dict(r) for r in found]
-    for row, release in zip(rows, found, strict=True):
+    after = _cursor(cursor)
+    found = list_releases(session=session, flt=replace(flt, until=until, limit=TIMELINE_LIMIT + 1, after=after))
+    rows = [release_to_dict(r) for r in found[:TIMELINE_LIMIT]]
+    older = None
+    if len(found) > TIMELINE_LIMIT:
+        last = rows[-1]
+        older_cursor = encode_cursor(datetime.fromisoformat(last["released_at"]), last["id"])
+        older = "/?" + urlencode({**dict(request.query_params), "cursor": older_cursor})
+    for row, release in zip(rows, found, strict=False):
         # a withdrawn release stays on the page, marked: it was announced, and then it was gone
         row.setdefault("withdrawn_at", iso(release.withdrawn_at) if release.withdrawn_at else None)
         row["sizes"] = ", ".join(
@@ -88,6 +118,10 @@ def dashboard(request: Request, session: SessionDep, flt: ReleaseFilterDep, as_o
             as_of_label=now.strftime("%Y-%m-%d %H:%M") if explicit else None,
             as_of_query=f"?{urlencode(as_of_q)}" if as_of_q else "",
             feed_url="/feeds/releases.atom" + (f"?{feed_q}" if feed_q else ""),
+            older_url=older,
+            first_page_url="/?" + urlencode({k: v for k, v in request.query_params.items() if k != "cursor"})
+            if after
+            else None,
             csv_url="/releases?"
             + urlencode({**{k: v for k, v in filters.items() if v}, "format": "csv", "limit": 500}),
             cadence_chart_url="/charts/cadence.svg?" + urlencode({"weeks": 12, **as_of_q}),

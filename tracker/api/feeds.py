@@ -1,4 +1,8 @@
-"""Atom feeds: ``/feeds/releases.atom`` (filters as on ``/releases``) and ``/feeds/labs/{slug}.atom``."""
+"""Atom feeds: ``/feeds/releases.atom`` (filters as on ``/releases``) and ``/feeds/labs/{slug}.atom``.
+
+A feed is news: history recorded on the first run (``baseline``) is left out unless asked for
+with ``?baseline=true`` (only history); months-old baseline entries would bury the real ones.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,8 @@ def _urls(request: Request) -> tuple[str, str]:
 @router.get("/releases.atom", response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}})
 def releases_feed(request: Request, session: SessionDep, flt: ReleaseFilterDep, limit: LimitParam = 50) -> Response:
     """The latest releases of every lab as an Atom feed (same filters as ``GET /releases``)."""
-    rows = list_releases(session=session, flt=replace(flt, limit=limit))
+    live = flt.baseline if flt.baseline is not None else False
+    rows = list_releases(session=session, flt=replace(flt, limit=limit, baseline=live))
     site, api = _urls(request)
     body = build_releases_feed(
         rows,
@@ -42,12 +47,18 @@ def releases_feed(request: Request, session: SessionDep, flt: ReleaseFilterDep, 
 
 
 @router.get("/labs/{slug}.atom", response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}})
-def lab_feed(slug: str, request: Request, session: SessionDep, limit: LimitParam = 50) -> Response:
-    """The latest releases of one lab as an Atom feed; 404 for an unknown lab."""
+def lab_feed(
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    limit: LimitParam = 50,
+    baseline: Annotated[bool, Query(description="true: only history recorded on the first run")] = False,
+) -> Response:
+    """The latest live releases of one lab as an Atom feed; 404 for an unknown lab."""
     lab = get_lab_by_slug(session=session, slug=slug)
     if lab is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"lab {slug!r} not found")
-    rows = list_releases(session=session, flt=ReleaseFilter(lab=slug, limit=limit))
+    rows = list_releases(session=session, flt=ReleaseFilter(lab=slug, limit=limit, baseline=baseline))
     site, api = _urls(request)
     body = build_releases_feed(
         rows,

@@ -16,6 +16,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     papers,
     poll,
     regroup,
+    rehearse,
     releases,
     serve,
     slack,

@@ -1,0 +1,60 @@
+"""``tracker rehearse``: the Qwen3 launch replayed through the real pipeline, fan-out and delivery
+path; each subscription's channel renders what it would have received, and nothing is sent (the
+Discord and SMTP targets below do not exist)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.factories import qwen, subscription, write_watchlist
+from tracker.cli.app import app
+
+pytest.importorskip("apprise")
+
+
+def test_rehearse_shows_what_each_subscription_would_have_received(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    watchlist = write_watchlist(
+        tmp_path / "watchlist.toml",
+        qwen(),
+        subscriptions=[
+            subscription("slack:#models"),
+            subscription("email:reader@example.test"),
+            subscription("apprise:discord://1234/abcd", kinds=["quantized", "model"]),
+            subscription("console:", kinds=["paper"]),
+        ],
+    )
+    env = {"TRACKER_WATCHLIST": str(watchlist), "TRACKER_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+
+    result = CliRunner().invoke(
+        app, ["rehearse", "--start", "2025-04-27", "--end", "2025-04-29T12:00:00Z", "--step-hours", "36"], env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    sections = {}
+    for block in result.stdout.split("\n\n")[1:]:
+        head, *lines = block.strip().splitlines()
+        sections[head.split(": ")[0]] = (head, lines)
+    # Slack: one parent for the launch; the variants first seen in the same poll are folded into it.
+    head, lines = sections["slack:#models"]
+    assert head == "slack:#models: 1 message(s)"
+    assert lines[0].startswith("  [thread 1.000000] Qwen released Qwen3: 22 repos")
+    # Email has no threads: the release, then one email per non-quantized variant, by subject line.
+    head, lines = sections["email:reader@example.test"]
+    assert all(line.startswith("  Subject:") and "Qwen3" in line for line in lines)
+    assert not any("FP8" in line for line in lines)
+    # Apprise asked for quantized models only: one message per FP8 repo, nothing else.
+    head, lines = sections["apprise:discord://1234/abcd"]
+    assert int(head.split(": ")[1].split()[0]) == len(lines) >= 5
+    assert all("FP8" in line for line in lines)
+    # Papers only: the Qwen lab here has no arXiv query, so nothing.
+    assert sections["console:"][0] == "console:: 0 message(s)"
+    assert not (tmp_path / "data").exists(), "the rehearsal keeps nothing"
