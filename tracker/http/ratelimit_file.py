@@ -112,11 +112,14 @@ class FileLimiter:
         """Extend the block ``key`` to at least ``block_s`` seconds from now; return the seconds left."""
         conn = self._connect()
         try:
+            if block_s <= 0:  # a read: no write lock needed (the common case, before every Hub request)
+                row = conn.execute("SELECT value FROM limits WHERE key = ?", (key,)).fetchone()
+                return max(0.0, (float(row[0]) if row else 0.0) - time.time())
             conn.execute("BEGIN IMMEDIATE")
             now = time.time()
             row = conn.execute("SELECT value FROM limits WHERE key = ?", (key,)).fetchone()
             until = float(row[0]) if row else 0.0
-            if block_s > 0 and now + block_s > until:
+            if now + block_s > until:
                 until = now + block_s
                 conn.execute("INSERT OR REPLACE INTO limits (key, value) VALUES (?, ?)", (key, until))
             conn.execute("COMMIT")
