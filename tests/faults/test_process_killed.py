@@ -66,12 +66,12 @@ def test_a_killed_poll_is_run_again_and_shows_in_status(tmp_path: Path, broker: 
         proc = start_tracker(env, "run", "--concurrency", "2", "--loglevel", "INFO")
         out = ""
         try:
-            assert wait_for(lambda: hub.dripping_to, timeout=40), "the victim's poll never started"
+            assert wait_for(lambda: hub.dripping_to, timeout=120), "the victim's poll never started"
             victim = pid_of_client_port(hub.dripping_to[0])
             assert victim is not None and victim != proc.pid
             hub.behaviour.clear()  # the next attempt is answered at once
             os.kill(victim, signal.SIGKILL)
-            stored = wait_for(lambda: _artifacts(tmp_path / "data", database_url)() >= 2 * REPOS, timeout=40)
+            stored = wait_for(lambda: _artifacts(tmp_path / "data", database_url)() >= 2 * REPOS, timeout=90)
         finally:
             out = stop(proc)
         status = run_tracker(env, "status")
