@@ -18,7 +18,7 @@ at a time in the main process, no time limits) is the fallback for constrained e
 ``threads`` runs tasks in threads (no time limits either).
 
 Production (docker-compose) runs ``tracker worker`` and ``tracker beat`` as separate services
-against Redis; run exactly one beat.
+against Redis; a second beat (or ``run``) on the same broker stands down (``workers.beat``).
 """
 
 from __future__ import annotations

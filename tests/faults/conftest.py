@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -144,3 +145,24 @@ def assert_no_traceback(*outputs: str) -> None:
     """No process output may show a Python traceback."""
     for out in outputs:
         assert "Traceback" not in out, out
+
+
+class Output:
+    """Collects a process's merged output in a background thread (so the test can read it live)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc, self.text = proc, ""
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.text += line
+
+    def has(self, needle: str) -> Callable[[], bool]:
+        return lambda: needle in self.text
+
+    def stop(self) -> str:
+        rest = stop(self.proc)
+        self._thread.join(timeout=5)
+        return self.text + rest

@@ -138,6 +138,7 @@ class DripSmtp:
     def __init__(self, drip_s: float = 2.0):
         self.drip_s = drip_s
         self.connections = 0
+        self.held_s: list[float] = []  # how long each connection stayed open (seconds)
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(8)
@@ -155,15 +156,17 @@ class DripSmtp:
             threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
 
     def _drip(self, conn: socket.socket) -> None:
+        opened = time.monotonic()
         try:
             for byte in b"220 slow.example ESMTP hello\r\n" * 100:
                 if self._stop.is_set():
                     break
                 conn.sendall(bytes([byte]))
                 time.sleep(self.drip_s)
-        except OSError:
+        except OSError:  # the client cut the connection: that is the point
             pass
         finally:
+            self.held_s.append(time.monotonic() - opened)
             conn.close()
 
     def close(self) -> None:

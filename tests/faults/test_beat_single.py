@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.factories import QWEN_AUTHORS, qwen, watchlist_toml
-from tests.faults.conftest import assert_no_traceback, start_tracker, stop, tracker_env, wait_for
+from tests.faults.conftest import Output, assert_no_traceback, start_tracker, tracker_env, wait_for
 from tracker.replay.server import ReplayServer
 
 pytestmark = pytest.mark.slow
@@ -36,29 +36,6 @@ def _env(tmp_path: Path, hub: ReplayServer, data: str, **extra: str) -> dict[str
         TRACKER_WATCHLIST=str(watchlist),
         **extra,
     )
-
-
-class Output:
-    """Collects a process's merged output in a background thread (so the test can read it live)."""
-
-    def __init__(self, proc) -> None:  # type: ignore[no-untyped-def]
-        import threading
-
-        self.proc, self.text = proc, ""
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.text += line
-
-    def has(self, needle: str) -> Callable[[], bool]:
-        return lambda: needle in self.text
-
-    def stop(self) -> str:
-        rest = stop(self.proc)
-        self._thread.join(timeout=5)
-        return self.text + rest
 
 
 def _scenario(first_env: dict[str, str], second_env: dict[str, str], second: tuple[str, ...]) -> None:

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.slow
 REPOS = 5
 
 
-def _artifacts(data_dir: Path) -> Callable[[], int]:
+def _artifacts(data_dir: Path, database_url: str | None) -> Callable[[], int]:
     def count() -> int:
         try:
-            store = Store.open(Settings(_env_file=None, data_dir=data_dir), migrate=False)
+            store = Store.open(Settings(_env_file=None, data_dir=data_dir, database_url=database_url), migrate=False)
         except Exception:  # not created yet
             return 0
         try:
@@ -39,9 +39,14 @@ def _artifacts(data_dir: Path) -> Callable[[], int]:
     return count
 
 
-@pytest.mark.parametrize("broker", ["embedded", "redis"])
-def test_a_killed_poll_is_run_again_and_shows_in_status(tmp_path: Path, broker: str, request) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("broker", "database"), [("embedded", "sqlite"), ("redis", "postgresql")])
+def test_a_killed_poll_is_run_again_and_shows_in_status(tmp_path: Path, broker: str, database: str, request) -> None:  # type: ignore[no-untyped-def]
     extra = {"TRACKER_BROKER_URL": request.getfixturevalue("redis_url")} if broker == "redis" else {}
+    database_url = None
+    if database == "postgresql":
+        postgres = request.getfixturevalue("postgres")
+        postgres.clean()
+        database_url = extra["TRACKER_DATABASE_URL"] = postgres.url
     repos = {"victim-org": synthetic_repos("victim-org", REPOS), "other-org": synthetic_repos("other-org", REPOS)}
     with FakeHub(repos=repos, behaviour={"victim-org": OrgBehaviour(drip_s=1.0)}) as hub:
         watchlist = tmp_path / "watchlist.toml"
@@ -60,19 +65,21 @@ def test_a_killed_poll_is_run_again_and_shows_in_status(tmp_path: Path, broker: 
         )
         proc = start_tracker(env, "run", "--concurrency", "2", "--loglevel", "INFO")
         out = ""
+        stored, victim = False, None
         try:
-            assert wait_for(lambda: hub.dripping_to, timeout=40), "the victim's poll never started"
-            victim = pid_of_client_port(hub.dripping_to[0])
-            assert victim is not None and victim != proc.pid
-            hub.behaviour.clear()  # the next attempt is answered at once
-            os.kill(victim, signal.SIGKILL)
-            stored = wait_for(lambda: _artifacts(tmp_path / "data")() >= 2 * REPOS, timeout=40)
+            if wait_for(lambda: hub.dripping_to, timeout=120):
+                victim = pid_of_client_port(hub.dripping_to[0])
+            if victim is not None and victim != proc.pid:
+                hub.behaviour.clear()  # the next attempt is answered at once
+                os.kill(victim, signal.SIGKILL)
+                stored = wait_for(lambda: _artifacts(tmp_path / "data", database_url)() >= 2 * REPOS, timeout=90)
         finally:
             out = stop(proc)
+        assert victim is not None and victim != proc.pid, f"the victim's poll never started ({hub.requests}):\n{out}"
         status = run_tracker(env, "status")
 
     assert stored, out
-    assert _artifacts(tmp_path / "data")() == 2 * REPOS  # nothing lost, nothing doubled
+    assert _artifacts(tmp_path / "data", database_url)() == 2 * REPOS  # nothing lost, nothing doubled
     assert "was killed mid-run" in out, out
     assert "victim" in status.stdout and "lost" in status.stdout and "killed mid-run" in status.stdout, status.stdout
     assert_no_traceback(out.replace("WorkerLostError", ""), status.stdout, status.stderr)

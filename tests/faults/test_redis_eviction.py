@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.factories import qwen, watchlist_toml
-from tests.faults.conftest import PrivateRedis, assert_no_traceback, run_tracker, start_tracker, stop, tracker_env
+from tests.faults.conftest import (
+    Output,
+    PrivateRedis,
+    assert_no_traceback,
+    run_tracker,
+    start_tracker,
+    tracker_env,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -42,9 +49,9 @@ def test_allkeys_policy_with_a_memory_limit_is_refused(
 
 def test_hidden_config_starts_with_a_loud_warning(tmp_path: Path, private_redis: Callable[..., PrivateRedis]) -> None:
     server = private_redis("--rename-command", "CONFIG", "")
-    proc = start_tracker(_env(tmp_path, server.url), "worker", "--pool", "solo")
-    time.sleep(5)  # long enough to print the warning and the banner
-    out = stop(proc, timeout=20)
+    output = Output(start_tracker(_env(tmp_path, server.url), "worker", "--pool", "solo"))
+    assert wait_for(output.has("ready."), timeout=120), output.text  # it started, after the warning
+    out = output.stop()
     assert "cannot read maxmemory-policy" in out and "noeviction" in out, out
     assert "tracker worker" in out, out  # it started
     assert_no_traceback(out)

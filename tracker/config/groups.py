@@ -105,12 +105,13 @@ class HttpSettings(SettingsGroup):
 
     timeout: float = setting(30.0, env="http_timeout", gt=0, doc="Seconds for connect/read on every outbound request.")
     deadline: float = setting(
-        120.0,
+        45.0,
         env="http_deadline",
         gt=0,
         doc=(
-            "Seconds; overall deadline of one outbound attempt (connect, headers and whole body; Slack and "
-            "SMTP calls too): a server that drips bytes fails the attempt instead of holding it for minutes."
+            "Seconds; overall deadline of one outbound attempt (connect, headers and whole body; the whole SMTP "
+            "exchange): a server that drips bytes fails the attempt instead of holding it for minutes. Four "
+            "attempts fit in a poll task's 240 s soft time limit, one SMTP exchange in a delivery's 120 s."
         ),
     )
     max_retries: int = setting(

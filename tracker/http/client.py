@@ -16,7 +16,9 @@ the collaborators that each own one concern:
 * ``throttle``: requests to the arXiv host are spaced ``settings.arxiv.min_interval`` seconds apart
   (arXiv's politeness rule), across concurrent coroutines; an attempt that could not connect never
   reached arXiv, so it gives its slot back and the next request in line goes at once;
-* ``ratelimit``: with a Redis broker, limits shared by every worker (arXiv spacing, the Hub budget);
+* ``ratelimit``: limits shared by every process: with Redis (arXiv spacing, the Hub budget), else a
+  file in the data directory; the Hub's ``RateLimit`` headers block the next Hub request of every
+  process until its window resets;
 * the Hub token (``HF_TOKEN``) is sent only to the host of ``settings.hub.endpoint`` (``hosts``);
 * ``counting``: besides the client-wide totals, ``HttpClient.counting()`` counts the requests made by
   one logical caller (a context variable), so that concurrent polls sharing one client each report
@@ -76,6 +78,7 @@ CONNECT_TIMEOUT_S = 10.0
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 RequestHook = Callable[[httpx.Request], Awaitable[None]]
+ResponseHook = Callable[[httpx.Response], Awaitable[None]]
 
 
 class HttpClient:
@@ -124,8 +127,10 @@ class HttpClient:
         self._hosts = UnreachableHosts(self._counter)
         self._validators = ConditionalRequests()
         self._throttle = HostThrottle(throttled_hosts(settings), sleep=sleep, clock=clock or time.monotonic)
-        self._limiter = make_limiter(settings)  # limits shared by all workers (Redis broker only)
-        self._client = build_transport_client(settings, transport, before_send=self._before_send)
+        self._limiter = make_limiter(settings)  # limits shared by every process (Redis, or a file)
+        self._client = build_transport_client(
+            settings, transport, before_send=self._before_send, after_receive=self._after_receive
+        )
         self._loop = RequestLoop(
             self._client,
             counter=self._counter,
@@ -162,8 +167,7 @@ class HttpClient:
     async def aclose(self) -> None:
         """Close the underlying connection pool (and the shared limiter's Redis connections)."""
         await self._client.aclose()
-        if self._limiter is not None:
-            await self._limiter.aclose()
+        await self._limiter.aclose()
 
     def counting(self) -> AbstractContextManager[RequestCount]:
         """Count the requests this client makes for the current caller only.
@@ -215,11 +219,14 @@ class HttpClient:
         await self._throttle.wait_turn(
             request.url, before_booking=lambda: self._hosts.refuse(request.url, request.method)
         )
-        if self._limiter is not None:
-            await self._limiter.acquire(str(request.url))
-            self._hosts.refuse(request.url, request.method)  # marked while we waited
+        await self._limiter.acquire(str(request.url))
+        self._hosts.refuse(request.url, request.method)  # marked while we waited
         arm_deadline()  # the attempt's overall deadline counts from here, not from the queueing above
         self._counter.add(requests=1)
+
+    async def _after_receive(self, response: httpx.Response) -> None:
+        """httpx response hook: share the Hub's rate-limit signals (``RateLimit``) with every process."""
+        await self._limiter.note_response(str(response.request.url), response.headers)
 
     def _retry_policy(self) -> RetryPolicy:
         # Read per request: tests lower the backoff on the instance or the class after building it.
@@ -288,7 +295,11 @@ def throttled_hosts(settings: Settings) -> dict[str, float]:
 
 
 def build_transport_client(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None, *, before_send: RequestHook
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    *,
+    before_send: RequestHook,
+    after_receive: ResponseHook | None = None,
 ) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` under an ``HttpClient``: timeouts, redirects, headers, Hub token, pool.
 
@@ -307,7 +318,7 @@ def build_transport_client(
         max_redirects=MAX_REDIRECTS,
         headers={"User-Agent": settings.http.user_agent, "Accept-Encoding": "gzip, deflate"},
         auth=auth,
-        event_hooks={"request": [before_send]},
+        event_hooks={"request": [before_send], "response": [after_receive] if after_receive else []},
         # Keep exactly as many connections as requests in flight: httpcore scans every pooled
         # connection on each request, so idle extras cost CPU on large cycles.
         limits=httpx.Limits(

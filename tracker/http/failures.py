@@ -14,6 +14,7 @@ import httpx
 from tracker import external
 from tracker.errors import RateLimitedError, SourceHTTPError
 from tracker.http.hosts import network_reason, unreachable_host
+from tracker.http.ratelimit_headers import parse_ratelimit
 from tracker.http.retry import RETRY_STATUSES, TransientFailure, parse_retry_after
 
 MAX_REDIRECTS = 5
@@ -39,6 +40,8 @@ def status_failure(resp: httpx.Response, url: str, *, max_retry_after_s: float) 
         return _github_rate_limit(resp, url, reason)
     if status in RETRY_STATUSES:
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        if retry_after is None and status == 429:  # the Hub says when its window resets in RateLimit
+            retry_after = parse_ratelimit(resp.headers)[1]
         if retry_after is not None and retry_after > max_retry_after_s:
             return RateLimitedError(
                 f"GET {url}: {reason}, asked to retry after {retry_after:.0f}s "

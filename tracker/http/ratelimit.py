@@ -12,19 +12,28 @@ Two rules, matched by URL prefix (the arXiv endpoint first, since tests serve bo
   window when that is at most ``TRACKER_HTTP_MAX_RETRY_AFTER`` seconds away, else raises
   ``RateLimitedError`` (the poll fails this scope; the next poll retries).
 
-Without a Redis broker ``make_limiter`` returns None: ``tracker.http`` still spaces arXiv
-requests in-process, and a single process needs no shared Hub budget.
+* **Hub rate-limit signals**: a Hub response whose ``RateLimit`` header says nothing remains
+  (``r=0;t=55``, ``tracker.http.ratelimit_headers``) blocks every process's next Hub request
+  until the window resets (a Redis key holding the end of the block), instead of spending the
+  retries a few hundred milliseconds apart.
+
+Without a Redis broker ``make_limiter`` returns the file-backed ``FileLimiter``
+(``tracker.http.ratelimit_file``): every process on the host (the workers of ``tracker run``, a
+``tracker poll`` beside it) shares the Hub's signals and, when ``TRACKER_HUB_REQUESTS_PER_WINDOW``
+is set explicitly, the request budget; arXiv is spaced in-process by ``tracker.http.throttle``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from tracker.config import Settings
 from tracker.errors import RateLimitedError
+from tracker.http.ratelimit_file import FileLimiter, wait_out_block
+from tracker.http.ratelimit_headers import wait_before_next
 from tracker.ops.redis import new_async_client, uses_redis
 
 log = logging.getLogger(__name__)
@@ -41,6 +50,20 @@ local interval = tonumber(ARGV[1])
 local ttl_ms = math.ceil((slot - now + interval) * 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.6f', slot + interval), 'PX', ttl_ms)
 return string.format('%.6f', slot - now)
+"""
+
+# KEYS[1] block key; ARGV[1] seconds to block (0 = only read). Returns the seconds still blocked (string).
+_BLOCK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local blocked = tonumber(redis.call('GET', KEYS[1]) or '0')
+local wanted = tonumber(ARGV[1])
+if wanted > 0 and now + wanted > blocked then
+  blocked = now + wanted
+  redis.call('SET', KEYS[1], string.format('%.6f', blocked), 'PX', math.ceil(wanted * 1000) + 1000)
+end
+if blocked > now then return string.format('%.6f', blocked - now) end
+return '0'
 """
 
 # KEYS[1] counter prefix; ARGV[1] window (s). Returns {count in this window, ms until it ends}.
@@ -73,6 +96,7 @@ class SharedLimiter:
         self._sleep = sleep or asyncio.sleep
         self._book = redis_client.register_script(_BOOK_SLOT)
         self._count = redis_client.register_script(_COUNT_WINDOW)
+        self._block = redis_client.register_script(_BLOCK)
         self._arxiv_prefix = settings.arxiv.endpoint
         self._hub_prefix = settings.hub.endpoint.rstrip("/") + "/"
         self.waited_s = 0.0
@@ -99,6 +123,7 @@ class SharedLimiter:
                 self.waited_s += wait
                 await self._sleep(wait)
         elif rule == "hf":
+            await self.wait_out_block(url, float(await self._block(keys=[KEY_PREFIX + "hf:blocked"], args=[0])))
             while True:
                 count, remaining_ms = await self._count(
                     keys=[KEY_PREFIX + "hf:window"], args=[self.settings.hub.window_s]
@@ -117,13 +142,31 @@ class SharedLimiter:
                 self.waited_s += wait
                 await self._sleep(wait)
 
+    async def note_response(self, url: str, headers: Mapping[str, str]) -> None:
+        """Block every process's Hub requests when this Hub response says the window's budget is spent."""
+        if self.rule_for(url) != "hf":
+            return
+        wait = wait_before_next(headers)
+        if wait is not None:
+            log.warning("the Hub says its rate limit is spent; no Hub request for %.0f s (all processes)", wait)
+            await self._block(keys=[KEY_PREFIX + "hf:blocked"], args=[wait])
+
+    async def wait_out_block(self, url: str, wait: float) -> None:
+        """Sleep ``wait`` seconds of a Hub block, or raise when it is longer than the retry cap.
+
+        Raises:
+            RateLimitedError: ``wait`` exceeds ``settings.http.max_retry_after`` (the next poll retries).
+        """
+        await wait_out_block(self.settings, url, wait, self._sleep)
+        self.waited_s += max(wait, 0.0)
+
     async def aclose(self) -> None:
         """Close the Redis connection pool."""
         await self._redis.aclose()
 
 
-def make_limiter(settings: Settings) -> SharedLimiter | None:
-    """Return a shared limiter when the broker is Redis (the limits' store), else None."""
+def make_limiter(settings: Settings) -> SharedLimiter | FileLimiter:
+    """Return the limiter shared by every process: Redis-backed with a Redis broker, else file-backed."""
     if not uses_redis(settings):
-        return None
+        return FileLimiter(settings)
     return SharedLimiter(settings, new_async_client(settings.resolved_broker_url))

@@ -31,7 +31,7 @@ from tracker.watchlist import is_address
 
 log = logging.getLogger(__name__)
 #: Seconds for the whole SMTP exchange when the caller does not say (``TRACKER_HTTP_DEADLINE``).
-DEFAULT_DEADLINE_S = 120.0
+DEFAULT_DEADLINE_S = 45.0
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 
