@@ -23,12 +23,14 @@ from tracker.config import Settings
 from tracker.domain import ArtifactKind, KnownArtifact, SourceResult
 from tracker.grouping.enrich import enrich_after_poll
 from tracker.pipeline.arrivals import NewArtifacts, lock_families
-from tracker.pipeline.detect import Change, New, diff, history_flags
+from tracker.pipeline.detect import Change, New, Restored, Withdrawn, diff, history_flags
 from tracker.pipeline.events import EventWriter
 from tracker.pipeline.health import listing_fingerprint, record_health
 from tracker.pipeline.known import apply_known_changes
+from tracker.pipeline.moves import OrgMoves, announced_origin, moved_batch
 from tracker.pipeline.report import PollReport
 from tracker.pipeline.snapshots import CURSOR_KEY, interval_s, record_snapshots, snapshot_due
+from tracker.pipeline.withdrawals import settle_releases
 from tracker.store import Store
 from tracker.store import queries as q
 from tracker.store.models import Artifact, SourceState
@@ -66,8 +68,10 @@ def _store_new(
     arrivals: NewArtifacts,
     report: PollReport,
     now: datetime,
+    org_moves: OrgMoves,
 ) -> None:
-    """Store the ``New`` changes, each as history or as a detection (``detect.history_flags``)."""
+    """Store the ``New`` changes, each as history or as a detection (``detect.history_flags``);
+    a live repo that moved in from another org (``pipeline.moves``) is history, counted in ``org_moves``."""
     baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
     lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in lab.arxiv_queries}
     backfill = timedelta(days=settings.arxiv.backfill_days)
@@ -76,6 +80,16 @@ def _store_new(
         (c for c in changes if isinstance(c, New)), key=lambda c: (c.observation.created_at or now, c.observation.name)
     )
     lock_families(session, arrivals.lab.id, (c.observation for c in new))
+    live = [
+        c.observation
+        for c in new
+        if not any(
+            history_flags(
+                c.observation, baselined=baselined, lab_arxiv_scopes=lab_arxiv_scopes, now=now, backfill=backfill
+            )
+        )
+    ]
+    moves = moved_batch(live, state=state, settings=settings, now=now)
     for change in new:
         obs = change.observation
         first_listing, late_paper = history_flags(
@@ -85,7 +99,10 @@ def _store_new(
         report.backfilled += int(late_paper)
         baseline = first_listing or late_paper
         if obs.kind != ArtifactKind.PAPER:
-            arrivals.add(obs, baseline=baseline, report=report)
+            moved = None if baseline else moves.get(obs.external_id)
+            if moved:
+                org_moves.add(obs.name, announced_origin(state, obs.name))
+            arrivals.add(obs, baseline=baseline or bool(moved), report=report, reasons=moved or ())
             continue
         try:  # a paper can arrive through two units at once (arXiv and daily papers)
             with session.begin_nested():
@@ -132,11 +149,16 @@ def apply_result(
     changes = diff(result, {k: v[0] for k, v in known.items()})
     events = EventWriter(session, lab_row, now)
     arrivals = NewArtifacts(session, settings, lab_row, events, now)
-    _store_new(session, settings, lab, state, changes, arrivals, report, now)
+    org_moves = OrgMoves()
+    _store_new(session, settings, lab, state, changes, arrivals, report, now, org_moves)
     rows = {external_id: row for external_id, (_, row) in known.items()}
+    org_moves.add_renames(changes)
     renamed = apply_known_changes(
         changes, rows, source=result.source, lab_id=lab_row.id, events=events, report=report, now=now
     )
+    org_moves.write(events)
+    touched = [rows[c.known.external_id].release for c in changes if isinstance(c, (Withdrawn, Restored))]
+    settle_releases(session, touched, now=now, grace=timedelta(seconds=settings.grouping.withdrawal_grace_s))
     enrich_after_poll(
         session, new=arrivals.stored, renamed=renamed, lab_id=lab_row.id, lab_orgs=lab.hf_orgs, tier=lab.tier
     )
