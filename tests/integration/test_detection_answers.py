@@ -93,7 +93,7 @@ def test_watching_only_the_new_org_moves_are_history_and_launches_still_announce
         for launch, r in zip(answers["launches"], result.launches, strict=True)
         if launch["lab"] == "zhipu" and first_org.get(launch["repos"][0]) == "zai-org"
     ]
-    assert len(native) >= 5, "the corpus has Z.ai launches published under zai-org"
+    assert len(native) >= 4, "the corpus has Z.ai launches published under zai-org (GLM-4.5, 4.6, 4.6V...)"
     assert all(r.top_level == 1 for _, r in native), [(r.title, r.top_level) for _, r in native]
     with sqlite_store.transaction() as session:
         notices = session.scalars(select(Event).where(Event.type == "org_move")).all()
