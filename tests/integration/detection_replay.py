@@ -163,10 +163,10 @@ def score(store: Store, answers: dict, *, moved: set[str] = frozenset()) -> Dete
             result.org_moves += 1
         if etype not in (EventType.RELEASE_DETECTED.value, EventType.VARIANT_ADDED.value) or ext is None:
             continue
-        if ext in launch_of:
+        if ext in launch_of and ext not in moved:
             (top if etype == EventType.RELEASE_DETECTED.value else replies)[launch_of[ext]] += 1
-        elif ext in arts and "/" in arts[ext][1]:  # a model repo of no launch
-            kind = "third-party" if ext in third else "moves" if ext in moved else "decoys"
+        elif ext in arts and "/" in arts[ext][1]:  # a moved repo, or a model repo of no launch
+            kind = "moves" if ext in moved else "third-party" if ext in third else "decoys"
             result.false_alerts[kind] += 1
             result.false_examples.append(arts[ext][1])
     for i, launch in enumerate(answers["launches"]):

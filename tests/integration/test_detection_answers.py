@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.detection_replay import load_answers, moved_ids, replay, score, watchlist_with
+from tests.integration.detection_replay import load_answers, moved_ids, replay, score, timeline, watchlist_with
 from tracker.config import Settings
 from tracker.grouping.regroup import LiveRules, regroup
 from tracker.store import Store
@@ -64,3 +64,39 @@ def test_every_launch_found_whole_and_titled(sqlite_store: Store, settings: Sett
             dry_run=True,
         )
     assert not report.moves, report.moves[:5]
+
+
+@pytest.mark.timeout(1800)
+def test_watching_only_the_new_org_moves_are_history_and_launches_still_announced(
+    sqlite_store: Store, settings: Settings, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """Zhipu watched as ``zai-org`` only (as anyone adding Z.ai today would): the THUDM repos that
+    move into it on 2025-07-28 raise no release alert and one ``org_move`` notice, and every
+    launch published under ``zai-org`` itself is still announced."""
+    from sqlalchemy import select
+
+    from tracker.store.models import Event
+
+    watchlist = watchlist_with({"zhipu": ("zai-org",)})
+    replay(sqlite_store, settings, watchlist)
+    moved = moved_ids({org.lower() for lab in watchlist.labs for org in lab.hf_orgs})
+    answers = load_answers()
+    result = score(sqlite_store, answers, moved=moved)
+    with capsys.disabled():
+        print("\nzai-org only:\n" + "\n".join(result.lines()))
+    assert len(moved) == 15 and result.false_alerts["moves"] == 0, result.false_examples
+    assert sum(result.false_alerts.values()) == 0, result.false_examples
+    first_org = {e["repo_id"]: e["org"] for e in timeline() if e["event"] == "hf_model_public"}
+    ids = answers["ids"]
+    native = [
+        (launch, r)
+        for launch, r in zip(answers["launches"], result.launches, strict=True)
+        if launch["lab"] == "zhipu" and first_org.get(launch["repos"][0]) == "zai-org"
+    ]
+    assert len(native) >= 4, "the corpus has Z.ai launches published under zai-org (GLM-4.5, 4.6, 4.6V...)"
+    assert all(r.top_level == 1 for _, r in native), [(r.title, r.top_level) for _, r in native]
+    with sqlite_store.transaction() as session:
+        notices = session.scalars(select(Event).where(Event.type == "org_move")).all()
+    assert len(notices) == 1 and notices[0].release_id is None
+    assert notices[0].payload["org"] == "zai-org" and notices[0].payload["count"] == len(moved)
+    assert {ids.get(r.replace("THUDM/", "zai-org/")) for r in notices[0].payload["repos"]} <= moved | {None}

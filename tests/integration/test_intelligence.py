@@ -20,7 +20,7 @@ from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
 from tracker.store import queries as q
-from tracker.store.models import Artifact, ArtifactLink, Event, Release
+from tracker.store.models import Artifact, ArtifactLink, Release
 from tracker.store.serialize import release_to_dict
 
 QWEN3_LAUNCH = {  # every Qwen repo that became public on 2025-04-28 (timeline.jsonl)
@@ -95,15 +95,21 @@ def test_qwen3_launch_variants_and_revision(store: Store, backend_settings: Sett
         hub.set_now(_utc(2025, 5, 3))  # Qwen3-8B/14B/32B-AWQ became public on 2025-05-02
         reports = poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
         events = {d.artifact: d.event.value for r in reports for d in r.detections}
-        assert events["Qwen/Qwen3-8B-AWQ"] == "variant_added"
+        awq_events = [events[f"Qwen/Qwen3-{s}-AWQ"] for s in ("8B", "14B", "32B")]
+        assert sorted(awq_events) == ["release_detected", "variant_added", "variant_added"], "a wave, one alert"
         with store.transaction() as session:
             awq = _artifact(session, "Qwen/Qwen3-8B-AWQ")
-            assert awq.release_id == launch_id
+            wave = awq.release
+            assert wave.id != launch_id and wave.family_release_id == launch_id
+            assert wave.title == "Qwen3" and wave.attrs["wave"]["family_title"] == "Qwen3"
+            assert {a.name for a in wave.artifacts} == {f"Qwen/Qwen3-{s}-AWQ" for s in ("8B", "14B", "32B")}
+            assert set(wave.attrs["wave"]["new_sizes"].split(", ")) == {"8B", "14B", "32B"}
+            assert wave.attrs["size_summary"] == "8B\u201332B"
+            assert wave.attrs["grouped_by"][0]["signals"] == ["first repo"]
+            assert any(s.startswith("family qwen3") for s in wave.attrs["grouped_by"][1]["signals"])
             assert (awq.quantization, awq.params_total_b) == ("AWQ", 8.0)
-            event = session.scalars(select(Event).where(Event.artifact_id == awq.id)).one()
-            assert event.type == "variant_added" and event.release_id == launch_id
-            assert _release(session, "Qwen3").significance == launch_significance  # recomputed, same facts
-            assert len(session.scalars(select(Release).where(Release.title == "Qwen3")).all()) == 1
+            assert session.get(Release, launch_id).significance == launch_significance  # untouched
+            assert session.get(Release, launch_id).released_at_source == "first_seen"
 
         hub.set_now(_utc(2025, 7, 22, 14))  # Qwen3-235B-A22B-Instruct-2507 (+FP8) on 2025-07-21
         reports = poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)
@@ -119,7 +125,7 @@ def test_qwen3_launch_variants_and_revision(store: Store, backend_settings: Sett
             assert revision.new_base is True
             assert FLAGSHIP_THRESHOLD <= revision.significance < launch_significance  # a revision
             # Qwen3-Embedding (2025-06-05) is built on Qwen3-*-Base: a derivative of the launch
-            embedding = _release(session, "Qwen3-Embedding")
+            embedding = _artifact(session, "Qwen/Qwen3-Embedding-8B").release
             assert embedding.derivative is True and embedding.new_base is False
             assert embedding.significance < FLAGSHIP_THRESHOLD
         assert _model_info_requests(hub) == {}, "every Qwen3 name carries its size"

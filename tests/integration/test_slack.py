@@ -63,6 +63,10 @@ class Sleeps:
         self.waits.append(seconds)
 
 
+#: A wave gap (hours) that keeps repos found days after the launch in its thread.
+LATE_VARIANTS_GAP_H = 14 * 24.0
+
+
 def _settings(base: Settings, slack: SlackServer, **extra: Any) -> Settings:
     """``base`` with the bot token and API URL of ``slack`` (secrets wrapped like Settings does)."""
     update: dict[str, Any] = {
@@ -116,6 +120,9 @@ class Launch:
     """Polls the replay hub (qwen, Hub only) and delivers the Qwen3 alerts like tracker.outbox.deliver."""
 
     def __init__(self, store: Store, settings: Settings, hub: ReplayServer, notifier: SlackNotifier):
+        # Threading of variants a later poll finds: the AWQ repos came 4 days after the launch, a
+        # wave by default, so the wave gap is widened to keep them in the launch's thread.
+        settings = settings.model_copy(update={"wave_gap_hours": LATE_VARIANTS_GAP_H})
         self.store, self.settings, self.hub, self.notifier = store, settings, hub, notifier
         self.watchlist = packaged("qwen")
         self.threads: dict[int, ThreadRef] = {}
@@ -250,7 +257,13 @@ def test_through_dispatch_and_deliver_a_launch_is_one_thread(
 
     watchlist = packaged("qwen", subscriptions=[Subscription(channel="slack:default", kinds=("model", "quantized"))])
     with ReplayServer(now=_utc(2025, 4, 27)) as hub:
-        settings = _settings(backend_settings, slack, slack_channel=CHANNEL, hf_endpoint=hub.hf_endpoint)
+        settings = _settings(
+            backend_settings,
+            slack,
+            slack_channel=CHANNEL,
+            hf_endpoint=hub.hf_endpoint,
+            wave_gap_hours=LATE_VARIANTS_GAP_H,  # the 05-03 AWQ repos stay in the launch's thread
+        )
         for day in ((2025, 4, 27), (2025, 4, 29), (2025, 5, 3)):
             hub.set_now(_utc(*day))
             poll_once(settings, store, watchlist, sources=["hf"], clock=hub.clock.now)

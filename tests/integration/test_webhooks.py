@@ -200,7 +200,10 @@ def test_the_enqueue_factory_of_create_app_is_built_on_the_first_call_then_reuse
 
 def test_a_signed_call_for_a_new_repo_gets_it_detected_within_seconds(wl_settings: Settings, store: Store) -> None:
     with ReplayServer(now=datetime(2025, 4, 27, tzinfo=UTC)) as hub:
-        settings = wl_settings.model_copy(update={"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint})
+        # The API polls with the real clock while the hub serves 2025: every repo would look
+        # years old to the org-move rule (tracker.grouping.moves), so its age threshold is lifted.
+        update = {"hf_endpoint": hub.hf_endpoint, "arxiv_endpoint": hub.arxiv_endpoint, "move_min_age_days": 36500.0}
+        settings = wl_settings.model_copy(update=update)
         watchlist = load_watchlist(settings.watchlist)
         poll_once(settings, store, watchlist, sources=["hf"], labs=["qwen"], clock=hub.clock.now)  # baseline
         hub.set_now(datetime(2025, 4, 29, tzinfo=UTC))  # Qwen3 is public now; no poll is scheduled
@@ -221,3 +224,17 @@ def test_a_signed_call_for_a_new_repo_gets_it_detected_within_seconds(wl_setting
                     ]
                 time.sleep(0.1)
     assert "Qwen3" in detected, f"no detection after the webhook: {hub.stats()}"
+
+
+def test_a_move_is_recorded_for_the_destination_lab(client: tuple, store: Store) -> None:
+    """``repo.move`` is the authoritative move signal: the destination lab's poll state keeps it."""
+    from tracker.pipeline.moves import MOVES_KEY
+    from tracker.store.queries import get_source_state
+
+    test_client, _ = client
+    payload = hub_payload("Old-Lab/GLM-4-9B", action="move", movedTo={"name": "zai-org/GLM-4-9B", "owner": {"id": "x"}})
+    assert _post(test_client, payload).status_code == 202
+    assert _post(test_client, payload).status_code == 202  # a duplicate call changes nothing
+    with store.transaction() as session:
+        state = get_source_state(session=session, source="hf", lab_slug="zhipu")
+        assert state is not None and state.cursor[MOVES_KEY] == {"zai-org/glm-4-9b": "Old-Lab/GLM-4-9B"}

@@ -122,6 +122,9 @@ def _env(settings: Settings, hub: ReplayServer, watchlist: Path, broker: str, **
             "TRACKER_DATABASE_URL": settings.resolved_database_url,
             "TRACKER_BROKER_URL": broker,
             "TRACKER_HF_ENDPOINT": hub.hf_endpoint,
+            # these processes poll with the real clock while the hub serves 2025: lift the org-move
+            # age rule, which would read every repo as years old (tracker.grouping.moves)
+            "TRACKER_MOVE_MIN_AGE_DAYS": "36500",
             "TRACKER_ARXIV_ENDPOINT": hub.arxiv_endpoint,
             "TRACKER_ARXIV_MIN_INTERVAL": "0",
             "TRACKER_WATCHLIST": str(watchlist),

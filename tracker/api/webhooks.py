@@ -163,6 +163,24 @@ def _orgs(data: dict[str, Any]) -> list[str]:
     return orgs
 
 
+def _move_of(data: dict[str, Any]) -> tuple[str, str] | None:
+    """``(old repo id, new repo id)`` of a ``repo.move`` event, or None (other events, bad names)."""
+    event, moved = data["event"], data.get("movedTo")
+    if event.get("scope") != "repo" or event.get("action") != "move" or not isinstance(moved, dict):
+        return None
+    old, new = data["repo"].get("name"), moved.get("name")
+    if not (isinstance(old, str) and isinstance(new, str) and "/" in old and "/" in new):
+        return None
+    return old[:300], new[:300]
+
+
+def _note_move(request: Request, lab_slug: str, old: str, new: str) -> None:
+    from tracker.pipeline.moves import note_move  # the API process pays for the pipeline only here
+
+    with request.app.state.store.transaction() as session:
+        note_move(session, lab_slug=lab_slug, old_name=old, new_name=new)
+
+
 @router.post("/webhooks/huggingface", status_code=status.HTTP_202_ACCEPTED)
 async def huggingface_webhook(request: Request) -> JSONResponse:
     """Receive a Hugging Face Hub webhook call and poll the repo's lab now."""
@@ -184,6 +202,10 @@ async def huggingface_webhook(request: Request) -> JSONResponse:
     if reason is not None:
         log.info("Hub webhook ignored (%s): %s", data["repo"].get("name"), reason)
         return JSONResponse({"status": "ignored", "reason": reason}, status_code=status.HTTP_200_OK)
+    moved = _move_of(data)
+    if moved is not None and (lab := labs_by_org.get(moved[1].split("/", 1)[0].lower())) is not None:
+        # authoritative: the destination lab's next poll stores the repo as moved, not launched
+        await run_in_threadpool(_note_move, request, lab.slug, *moved)
     enqueue = _enqueue_for(request)
     for slug in labs:
         await run_in_threadpool(enqueue, "hf", slug)  # a broker publish may block briefly

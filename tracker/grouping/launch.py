@@ -28,7 +28,7 @@ from datetime import datetime
 
 from tracker.grouping import families
 
-__all__ = ["Member", "launch_signals", "new_papers", "window_signal"]
+__all__ = ["Member", "is_wave", "launch_signals", "new_papers", "window_signal"]
 
 _ARXIV_RE = re.compile(r"^arxiv:(\d{2})(\d{2})\.\d{4,5}$", re.I)
 
@@ -74,13 +74,25 @@ def window_signal(released_at: datetime, at: datetime) -> str:
     return f"window {minutes:.0f} min" if minutes < 90 else f"window {minutes / 60:.1f} h"
 
 
-def launch_signals(name: str, tags: Sequence[str], at: datetime, members: Sequence[Member]) -> list[str] | None:
+def is_wave(tags: Iterable[str], at: datetime, family: Sequence[Member]) -> bool:
+    """True when a repo (its ``tags``, seen at ``at``) starting a release after its family's wave gap
+    is a wave of that family: it cites no new paper, or one a repo of the family (``family``) cites.
+    A new paper of its own makes it a new launch that happens to share the family's name."""
+    mine = new_papers(tags, at)
+    return not mine or bool(mine & {p for m in family for p in new_papers(m.tags, at)})
+
+
+def launch_signals(
+    name: str, tags: Sequence[str], at: datetime, members: Sequence[Member], *, names_count: bool = True
+) -> list[str] | None:
     """The signals that put repo ``name`` into the launch made of ``members``, or None when it does not belong.
 
     Args:
         name: the new repo id (``"deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"``).
         tags: its Hub listing tags. at: when it was seen (UTC), for the paper age.
         members: the candidate release's repos (non-empty); the caller checked the window.
+        names_count: False when the candidate is a wave (new sizes of an older family): names
+            alone (prefix, revision) never tie a new product to it, only a paper or base_model.
 
     Returns:
         Short signal strings (``"arxiv:2501.12948"``, ``"base_model deepseek-ai/DeepSeek-R1"``,
@@ -108,5 +120,7 @@ def launch_signals(name: str, tags: Sequence[str], at: datetime, members: Sequen
             weak.append(f"revision {mine.revision}")
     strong.extend(sorted(my_papers & their_papers))
     conflict = bool(my_papers and their_papers and not my_papers & their_papers)
+    if not names_count:
+        weak = []
     signals = list(dict.fromkeys(strong + ([] if conflict else weak)))
     return signals if strong or (weak and not conflict) else None

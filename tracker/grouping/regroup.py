@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from tracker.config import Settings
 from tracker.domain import ArtifactKind
 from tracker.grouping import papers, significance
-from tracker.grouping.launch import Member, launch_signals
+from tracker.grouping.launch import Member, is_wave, launch_signals
 from tracker.grouping.membership import decide, grouping_time, model_facts, model_identity
 from tracker.grouping.titles import launch_title
 from tracker.store.models import Artifact, Event, Lab, Release, ReleasePaper, SlackThread
@@ -66,6 +66,7 @@ class PlannedRelease:
     members: list[Artifact] = field(default_factory=list)
     release_id: int | None = None
     withdrawn_at: datetime | None = None
+    wave: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,10 @@ def _order(artifact: Artifact) -> tuple[datetime, datetime, str, int]:
     return artifact.first_seen_at, artifact.created_at or artifact.first_seen_at, artifact.name, artifact.id
 
 
+def _members(plan: PlannedRelease) -> list[Member]:
+    return [Member.of(m.name, m.attrs) for m in plan.members]
+
+
 def _group_lab(
     artifacts: list[Artifact], lab_id: int, window: timedelta, rules: LiveRules | None
 ) -> list[PlannedRelease]:
@@ -149,7 +154,7 @@ def _group_lab(
         assert rules is not None
         tags = [t for t in (artifact.attrs or {}).get("tags") or () if isinstance(t, str)]
         found = [
-            (p, launch_signals(artifact.name, tags, at, [Member.of(m.name, m.attrs) for m in p.members]))
+            (p, launch_signals(artifact.name, tags, at, _members(p), names_count=not p.wave))
             for p in reversed(planned)
             if not p.baseline and p.released_at >= at - rules.launch_window
         ]
@@ -182,6 +187,9 @@ def _group_lab(
                 first_seen_at=artifact.first_seen_at,
                 baseline=artifact.baseline,
             )
+            if decision.wave_of is not None:  # as pipeline.launches.wave_origin
+                tags = [t for t in (artifact.attrs or {}).get("tags") or () if isinstance(t, str)]
+                target.wave = is_wave(tags, at, _members(decision.wave_of))
             by_family.setdefault(identity.family, []).append(len(planned))
             planned.append(target)
         target.members.append(artifact)

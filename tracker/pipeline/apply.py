@@ -24,14 +24,16 @@ from tracker.domain import ArtifactKind, KnownArtifact, SourceKind, SourceResult
 from tracker.grouping.enrich import enrich_after_poll
 from tracker.pipeline import bulk_baseline
 from tracker.pipeline.arrivals import NewArtifacts, lock_families
-from tracker.pipeline.detect import Change, New, diff, history_flags
+from tracker.pipeline.detect import Change, New, Restored, Withdrawn, diff, history_flags
 from tracker.pipeline.events import EventWriter
 from tracker.pipeline.health import listing_fingerprint, record_health
 from tracker.pipeline.known import apply_known_changes
+from tracker.pipeline.moves import OrgMoves, announced_origin, moved_batch
 from tracker.pipeline.paper_gate import PaperGate, reopen_rejected
 from tracker.pipeline.report import PollReport
 from tracker.pipeline.reports import join_reports
 from tracker.pipeline.snapshots import CURSOR_KEY, interval_s, record_snapshots, snapshot_due
+from tracker.pipeline.withdrawals import settle_releases
 from tracker.sources.arxiv_query import lab_queries
 from tracker.store import Store
 from tracker.store import queries as q
@@ -71,10 +73,12 @@ def _store_new(
     report: PollReport,
     now: datetime,
     gate: PaperGate,
+    org_moves: OrgMoves,
 ) -> None:
     """Store the ``New`` changes, each as history or as a detection (``detect.history_flags``).
 
-    A paper is stored only when ``gate`` attributes it to the lab (every decision is recorded).
+    A paper is stored only when ``gate`` attributes it to the lab (every decision is recorded); a
+    live repo that moved in from another org (``pipeline.moves``) is history, counted in ``org_moves``.
     """
     baselined = {s.lower() for s in (state.cursor or {}).get("baselined_scopes", [])}
     lab_arxiv_scopes = {f"arxiv:{query}".lower() for query in lab_queries(lab, settings.papers.category_list)}
@@ -97,6 +101,12 @@ def _store_new(
             )
         )
         return
+    moves = moved_batch(
+        [o for o, flag in zip(observations, flags, strict=True) if not any(flag)],
+        state=state,
+        settings=settings,
+        now=now,
+    )
     for change in new:
         obs = change.observation
         first_listing, late_paper = history_flags(
@@ -106,7 +116,10 @@ def _store_new(
         report.backfilled += int(late_paper)
         baseline = first_listing or late_paper
         if obs.kind != ArtifactKind.PAPER:
-            arrivals.add(obs, baseline=baseline, report=report)
+            moved = None if baseline else moves.get(obs.external_id)
+            if moved:
+                org_moves.add(obs.name, announced_origin(state, obs.name))
+            arrivals.add(obs, baseline=baseline or bool(moved), report=report, reasons=moved or ())
             continue
         if not gate.admit(obs):
             continue
@@ -156,11 +169,16 @@ def apply_result(
     events = EventWriter(session, lab_row, now)
     arrivals = NewArtifacts(session, settings, lab_row, events, now)
     gate = PaperGate(session, lab_row, lab, now, active=result.source == SourceKind.ARXIV)
-    _store_new(session, settings, lab, state, changes, arrivals, report, now, gate)
+    org_moves = OrgMoves()
+    _store_new(session, settings, lab, state, changes, arrivals, report, now, gate, org_moves)
     rows = {external_id: row for external_id, (_, row) in known.items()}
+    org_moves.add_renames(changes)
     renamed = apply_known_changes(
         changes, rows, source=result.source, lab_id=lab_row.id, events=events, report=report, now=now
     )
+    org_moves.write(events)
+    touched = [rows[c.known.external_id].release for c in changes if isinstance(c, (Withdrawn, Restored))]
+    settle_releases(session, touched, now=now, grace=timedelta(seconds=settings.grouping.withdrawal_grace_s))
     enrich_after_poll(
         session, new=arrivals.stored, renamed=renamed, lab_id=lab_row.id, lab_orgs=lab.hf_orgs, tier=lab.tier
     )

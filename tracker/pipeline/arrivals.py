@@ -10,7 +10,7 @@ quiet lab had been silent). Baseline history writes rows and no event.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -134,13 +134,14 @@ class NewArtifacts:
     def _find_release(self, family: str, kind: str, since: datetime) -> Release | None:
         return q.find_recent_release(session=self.session, lab_id=self.lab.id, family=family, kind=kind, since=since)
 
-    def add(self, obs: Observation, *, baseline: bool, report: PollReport) -> None:
+    def add(self, obs: Observation, *, baseline: bool, report: PollReport, reasons: Sequence[str] = ()) -> None:
         """Store one new observation; a live one also gets its detection event and ``Detection``.
 
         Args:
             obs: a ``New`` change's observation.
             baseline: history (first listing of its scope, or an old paper found late): no event.
             report: counts new artifacts, new releases and variants; collects detections.
+            reasons: extra signals recorded in ``attrs["grouped_by"]`` (why a moved repo is history).
         """
         facts = observation_facts(obs)
         at = grouping_time(baseline=baseline, created_at=obs.created_at, seen_at=self.now)
@@ -172,7 +173,7 @@ class NewArtifacts:
         self.session.flush()
         self.stored.append(artifact)
         if facts is not None:
-            launches.record_reason(release, obs.name, decision.signals)
+            launches.record_reason(release, obs.name, [*decision.signals, *reasons])
             launches.refresh_launch(self.session, release, family_title)
         report.new_artifacts += 1
         if decision.starts_release:

@@ -11,6 +11,9 @@ exists exactly when the change it describes was committed; the dispatcher
 * ``artifact_renamed``: ``old_name``, ``old_org``, ``name``, ``org``.
 * ``artifact_restored`` / ``artifact_withdrawn``: ``name``.
 * ``paper_revised``: ``name``, ``old_version``, ``version``.
+* ``org_move`` (no release): ``org``, ``count``, ``repos`` (the first 20 repo ids), ``from_orgs``
+  (the orgs they came from when known, else empty); one per destination org and UTC day
+  (``dedupe_key`` ``org_move:<org>:<date>``): later moves that day are merged into it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.domain import EventType
@@ -123,6 +127,23 @@ class EventWriter:
             row,
             {"name": row.name, "old_version": old_version, "version": row.version},
         )
+
+    def org_moved(self, org: str, repos: list[str], from_orgs: list[str]) -> None:
+        """Repos ``repos`` (repo ids) moved into watched org ``org``: one notice per org and day."""
+        key = f"org_move:{org}:{self.now.date().isoformat()}"
+        event = self.session.scalars(select(Event).where(Event.dedupe_key == key)).first()
+        if event is None:
+            event = Event(type=EventType.ORG_MOVE.value, payload={}, created_at=self.now, dedupe_key=key)
+            self.session.add(event)
+        before = event.payload or {}
+        names = list(dict.fromkeys([*(before.get("repos") or []), *repos]))
+        count = int(before.get("count") or 0) + len([r for r in repos if r not in (before.get("repos") or [])])
+        event.payload = {
+            "org": org,
+            "count": count,
+            "repos": names[:20],
+            "from_orgs": list(dict.fromkeys([*(before.get("from_orgs") or []), *from_orgs])),
+        }
 
     def withdrawn(self, row: Artifact) -> None:
         """``row`` vanished from a complete listing of its scope."""

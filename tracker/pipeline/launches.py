@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from tracker.domain import ArtifactKind, Observation
 from tracker.grouping import families
-from tracker.grouping.launch import Member, launch_signals, new_papers
+from tracker.grouping.launch import Member, is_wave, launch_signals
 from tracker.grouping.titles import launch_title, size_summary
 from tracker.store.models import Artifact, Release
 from tracker.store.queries.polling import recent_live_releases, release_members
@@ -42,7 +42,8 @@ def siblings(
     for release in recent_live_releases(session=session, lab_id=lab_id, kind=model, since=at - window):
         stored = release_members(session=session, release_id=release.id, kind=model)
         members = [Member.of(a.name, a.attrs) for a in stored]
-        out.append((release, launch_signals(obs.name, tags, at, members) if members else None))
+        wave = release.family_release_id is not None
+        out.append((release, launch_signals(obs.name, tags, at, members, names_count=not wave) if members else None))
     return sorted(out, key=lambda pair: -len(pair[1] or ()))
 
 
@@ -52,15 +53,10 @@ def first_of_family(release: Release) -> int:
 
 
 def wave_origin(session: Session, family: Release, obs: Observation, at: datetime) -> Release | None:
-    """``family`` when a repo of it arriving after the wave gap is a wave of it; None when the repo
-    cites a new paper none of the family's repos cites (a new paper is a new launch, not new sizes)."""
-    mine = new_papers(obs.attrs.get("tags") or (), at)
-    if not mine:
-        return family
-    theirs: set[str] = set()
-    for artifact in release_members(session=session, release_id=family.id, kind="model"):
-        theirs |= new_papers(Member.of(artifact.name, artifact.attrs).tags, at)
-    return family if mine & theirs else None
+    """``family`` when a repo of it arriving after the wave gap is a wave of it (``launch.is_wave``), else None."""
+    stored = release_members(session=session, release_id=family.id, kind=ArtifactKind.MODEL.value)
+    members = [Member.of(a.name, a.attrs) for a in stored]
+    return family if is_wave(obs.attrs.get("tags") or (), at, members) else None
 
 
 def record_reason(release: Release, repo: str, signals: Sequence[str]) -> None:

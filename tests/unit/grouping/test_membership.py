@@ -169,3 +169,68 @@ def test_a_post_naming_no_family_is_keyed_by_its_own_id() -> None:
         kind=ArtifactKind.POST,
     )
     assert _identity(post) == ReleaseIdentity("feeds:e2", "Our year in review", "post")
+
+
+# ------------------------------------------------------------------ live rules: waves and sibling launches
+
+GAP = timedelta(hours=48)
+
+
+@dataclass
+class Live:
+    """A stored release with the fields the live rules read."""
+
+    family: str
+    kind: str
+    released_at: datetime
+    first_seen_at: datetime | None = None
+    baseline: bool = False
+    withdrawn_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.first_seen_at = self.first_seen_at or self.released_at
+
+
+def _live(catalog: Catalog, name: str, siblings=None):  # type: ignore[no-untyped-def]
+    return decide(
+        _identity(_model(name)),
+        at=NOW,
+        baseline=False,
+        window=WINDOW,
+        find=catalog.find,
+        wave_gap=GAP,
+        siblings=siblings,
+    )
+
+
+def test_within_the_wave_gap_a_repo_joins_with_its_reasons() -> None:
+    launch = Live("qwen3", "model", NOW - timedelta(hours=47))
+    decision = _live(Catalog(launch), "Qwen/Qwen3-8B-AWQ")  # type: ignore[arg-type]
+    assert decision.release is launch and decision.signals == ("family qwen3", "window 47.0 h")
+
+
+def test_after_the_wave_gap_a_repo_starts_a_wave_even_months_later() -> None:
+    launch = Live("qwen3", "model", NOW - timedelta(days=120))
+    decision = _live(Catalog(launch), "Qwen/Qwen3-8B-AWQ")  # type: ignore[arg-type]
+    assert decision.starts_release and decision.wave_of is launch
+
+
+def test_a_withdrawn_release_is_never_joined_nor_waved() -> None:
+    gone = Live("zeta", "model", NOW - timedelta(hours=1), withdrawn_at=NOW - timedelta(minutes=20))
+    decision = _live(Catalog(gone), "acme/Zeta-7B")  # type: ignore[arg-type]
+    assert decision.starts_release and decision.wave_of is None
+
+
+def test_a_baseline_release_gap_runs_from_when_it_was_first_listed() -> None:
+    history = Live("zeta", "model", NOW - timedelta(days=9), first_seen_at=NOW - timedelta(days=1), baseline=True)
+    assert _live(Catalog(history), "acme/Zeta-30B").release is history  # type: ignore[arg-type]
+
+
+def test_a_new_name_joins_a_sibling_launch_only_with_signals() -> None:
+    other = Live("deepseek-r1", "model", NOW - timedelta(minutes=30))
+    unrelated = Live("janus", "model", NOW - timedelta(minutes=5))
+    decision = _live(
+        Catalog(), "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", lambda: [(unrelated, None), (other, ["arxiv:2501.12948"])]
+    )
+    assert decision.release is other and decision.signals == ("window 30 min", "arxiv:2501.12948")
+    assert _live(Catalog(), "acme/Other-7B", lambda: [(unrelated, None)]).starts_release
