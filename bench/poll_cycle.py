@@ -40,6 +40,7 @@ import httpx
 from tracker.config import Settings
 from tracker.pipeline import poll_cycle
 from tracker.store import Store
+from tracker.store import db as store_db
 from tracker.watchlist import LabConfig
 
 
@@ -118,7 +119,8 @@ def run(
             settings = Settings(_env_file=None, data_dir=Path(tmp), hf_endpoint=url, http_concurrency=concurrency)
             if database_url:
                 settings = settings.model_copy(update={"database_url": database_url})
-            store = Store.open(settings)
+            store = Store.open(settings, migrate=False)
+            store_db.upgrade(store.engine)
             units = [("hf", lab) for lab in labs]
             reset_stats(url)
             start, cpu0, hub0 = time.perf_counter(), cpu_s(), cpu_s(proc.pid)

@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 from tracker import analytics
 from tracker.api import create_app
 from tracker.config import Settings
-from tracker.store import Store
+from tracker.store import Store, fts, gap_stats
 from tracker.store import db as store_db
 from tracker.store.models import Artifact, Lab, Release
 
@@ -72,6 +72,9 @@ def fill(store: Store, n_releases: int, artifacts_per_release: float, seed: int 
     """Insert labs, ``n_releases`` releases and their artifacts; return the artifact count."""
     rng = random.Random(seed)
     weights = [w for _, _, w in LABS]
+    with store.engine.begin() as conn:  # SQLite: index in one pass after the fill, not by triggers per row
+        fts.drop(conn)
+        gap_stats.drop(conn)
     start = NOW - timedelta(days=3 * 365)
     span_s = (NOW - start).total_seconds()
     with store.engine.begin() as conn:
@@ -132,6 +135,8 @@ def fill(store: Store, n_releases: int, artifacts_per_release: float, seed: int 
             conn.execute(text("VACUUM ANALYZE"))
     else:
         with store.engine.begin() as conn:
+            fts.create(conn)
+            gap_stats.create(conn)
             conn.execute(text("ANALYZE"))
     return artifact_id
 

@@ -20,9 +20,10 @@ from tracker.domain import as_utc
 from tracker.store import gap_stats
 
 _T = gap_stats.TABLE
+# gaps per lab = its releases - 1, summed from the small weekly table (not a walk of every gap row)
 _COUNTS = text(
-    f"SELECT labs.id, labs.slug, count(g.gap) FROM {_T} g JOIN labs ON labs.id = g.lab_id "
-    "WHERE g.scope = :scope AND (:slug IS NULL OR labs.slug = :slug) GROUP BY labs.id, labs.slug"
+    f"SELECT labs.id, labs.slug, sum(w.n) - 1 FROM {gap_stats.WEEKS} w JOIN labs ON labs.id = w.lab_id "
+    "WHERE w.scope = :scope AND (:slug IS NULL OR labs.slug = :slug) GROUP BY labs.id, labs.slug"
 )
 _MIDDLES = text(
     f"SELECT prev_at, released_at FROM {_T} WHERE scope = :scope AND lab_id = :lab AND gap IS NOT NULL "
@@ -42,7 +43,11 @@ _BOUNDS = text(
     f"(SELECT max(released_at) FROM {_T} WHERE scope = :scope AND lab_id = labs.id) FROM labs "
     "WHERE :slug IS NULL OR slug = :slug"
 )
-_LATER = text(f"SELECT 1 FROM {_T} WHERE scope = :scope AND released_at > :now LIMIT 1")
+# per lab, one seek of the (scope, lab_id, released_at, release_id) index
+_LATER = text(
+    f"SELECT 1 FROM labs WHERE (SELECT max(released_at) FROM {_T} WHERE scope = :scope AND lab_id = labs.id) > :now "
+    "LIMIT 1"
+)
 
 
 def _days(row: tuple[str, str]) -> float:

@@ -72,6 +72,7 @@ Decisions (see the tests for the full table)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ class NameFacts:
         return launch_match_key(self.release_key)
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_repo_name(name: str) -> NameFacts:
     """Read family, variant kinds, size, quantization and revision from a repo name.
 

@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import update
 
 from tracker.domain import SourceResult
@@ -43,12 +44,13 @@ def listing_fingerprint(result: SourceResult) -> str | None:
     digest = hashlib.sha256()
     digest.update(json.dumps(sorted(s.lower() for s in result.complete_scopes)).encode())
     for obs in sorted(result.observations, key=lambda o: o.external_id):
+        # orjson: a steady-state poll hashes every item of every listing
         digest.update(
-            json.dumps(
+            orjson.dumps(
                 [obs.external_id, obs.name, obs.org, obs.version, obs.url, stable_attrs(obs.attrs)],
-                sort_keys=True,
+                option=orjson.OPT_SORT_KEYS,
                 default=str,
-            ).encode()
+            )
         )
     return digest.hexdigest()
 

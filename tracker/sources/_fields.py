@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from tracker.domain import as_utc, utcnow
 from tracker.errors import ParseError
 from tracker.external import MAX_SAFE_INTEGER, plausible_datetime
@@ -42,6 +44,10 @@ def load_json(body: bytes, where: str) -> Any:
         ParseError: not UTF-8 or not JSON (an HTML error page, a truncated body); the message
             quotes the first 60 bytes of the body.
     """
+    try:
+        return orjson.loads(body)  # listings run to megabytes: several times faster than json
+    except orjson.JSONDecodeError:
+        pass  # what orjson refuses that json accepts (integers past 64 bits) takes the slow path
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
