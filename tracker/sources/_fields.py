@@ -47,7 +47,11 @@ def load_json(body: bytes, where: str) -> Any:
     try:
         return orjson.loads(body)  # listings run to megabytes: several times faster than json
     except orjson.JSONDecodeError:
-        pass  # what orjson refuses that json accepts (integers past 64 bits) takes the slow path
+        # what orjson refuses and json accepts (integers past 64 bits) takes the slow path
+        return _load_json_slowly(body, where)
+
+
+def _load_json_slowly(body: bytes, where: str) -> Any:
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
