@@ -124,9 +124,9 @@ def test_releases_are_newest_first_and_filters_match(history: tuple[Store, TestC
         "coder" in r["title"].lower() or any("coder" in a["name"].lower() for a in r["artifacts"]) for r in coder
     )
     assert "Qwen3-Coder" in {r["title"] for r in coder}
-    # ... and on artifact names (the title of this release is "Qwen3-2507")
+    # ... and on artifact names (the title of this release is "Qwen3-Thinking-2507")
     by_name = _all(client, q="a22b-thinking-2507-fp8")
-    assert [r["title"] for r in by_name] == ["Qwen3-2507"]
+    assert [r["title"] for r in by_name] == ["Qwen3-Thinking-2507"]
     assert _all(client, q="%") == [] or all("%" in r["title"] for r in _all(client, q="%")), (
         "LIKE wildcards are escaped"
     )

@@ -18,8 +18,9 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.app import app, console, handle_errors, load_context, open_store, parse_day, safe
+from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.errors import UsageError
+from tracker.external import printable
 
 #: Placeholders that let unconfigured channels be rehearsed (never used to send).
 PLACEHOLDERS = {
@@ -89,8 +90,12 @@ def _print(recorder: object, channels: list[str], *, full: bool, begin: object, 
     console.print(f"[bold]Rehearsal[/] {begin:%Y-%m-%d} → {finish:%Y-%m-%d} (nothing was sent)", highlight=False)
     for channel in dict.fromkeys([*channels, *by_channel]):
         items = by_channel.get(channel, [])
-        console.print(f"\n[bold]{safe(channel)}[/]: {len(items)} message(s)", highlight=False)
+        console.print(f"\n[bold]{esc(channel)}[/]: {len(items)} message(s)", highlight=False)
         for item in items:
-            console.print(f"  {safe(item.summary)}", markup=False, highlight=False)
+            console.print(f"  {printable(item.summary)}", markup=False, highlight=False)
             if full:
-                console.print("    " + safe(item.text).replace("\n", "\n    "), markup=False, highlight=False)
+                console.print(
+                    "    " + printable(item.text, keep_newlines=True).replace("\n", "\n    "),
+                    markup=False,
+                    highlight=False,
+                )
