@@ -5,8 +5,10 @@
 * ``outbox``: events, subscriptions, deliveries, Slack parent messages.
 * ``polling``: the state of each (source, lab) poll unit.
 * ``intelligence``: lineage links, paper candidates, download snapshots, history stamps.
+* ``adoption``: third-party derivatives, their counts over time, monthly report sends.
 """
 
+from tracker.store.models.adoption import Derivative, DerivativeCount, ReportSend
 from tracker.store.models.base import NAMING_CONVENTION, Base, UTCDateTime
 from tracker.store.models.catalog import Artifact, Lab, Release, ReleasePaper
 from tracker.store.models.intelligence import ArtifactLink, DownloadSnapshot, PaperCandidate, ReleaseChange
@@ -19,6 +21,8 @@ __all__ = [
     "ArtifactLink",
     "Base",
     "Delivery",
+    "Derivative",
+    "DerivativeCount",
     "DownloadSnapshot",
     "Event",
     "Lab",
@@ -26,6 +30,7 @@ __all__ = [
     "Release",
     "ReleaseChange",
     "ReleasePaper",
+    "ReportSend",
     "SlackThread",
     "SourceState",
     "Subscription",
