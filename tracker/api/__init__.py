@@ -13,7 +13,7 @@ from types import ModuleType
 from fastapi import FastAPI
 
 from tracker import __version__
-from tracker.api import admin, dashboard, feeds, health, labs, metrics, papers, releases, stats, webhooks
+from tracker.api import admin, adoption, dashboard, feeds, health, labs, metrics, papers, releases, stats, webhooks
 from tracker.api.webhooks import EnqueueFactory
 from tracker.config import Settings
 from tracker.store import Store
@@ -28,6 +28,7 @@ ROUTERS: tuple[ModuleType, ...] = (
     labs,
     papers,
     stats,
+    adoption,
     feeds,
     dashboard,
     admin,

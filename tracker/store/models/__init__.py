@@ -5,10 +5,10 @@
 * ``outbox``: events, subscriptions, deliveries, Slack parent messages.
 * ``polling``: the state of each (source, lab) poll unit.
 * ``intelligence``: lineage links, paper candidates, download snapshots, history stamps.
-* ``adoption``: third-party derivatives, their counts over time, monthly report sends.
+* ``adoption``: third-party derivatives and their counts over time.
 """
 
-from tracker.store.models.adoption import Derivative, DerivativeCount, ReportSend
+from tracker.store.models.adoption import Derivative, DerivativeCount
 from tracker.store.models.base import NAMING_CONVENTION, Base, UTCDateTime
 from tracker.store.models.catalog import Artifact, Lab, Release, ReleasePaper
 from tracker.store.models.intelligence import ArtifactLink, DownloadSnapshot, PaperCandidate, ReleaseChange
@@ -30,7 +30,6 @@ __all__ = [
     "Release",
     "ReleaseChange",
     "ReleasePaper",
-    "ReportSend",
     "SlackThread",
     "SourceState",
     "Subscription",

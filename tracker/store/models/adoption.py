@@ -1,4 +1,4 @@
-"""Adoption: third-party derivatives of watched models, their counts over time, monthly report sends."""
+"""Adoption: third-party derivatives of watched models and their counts over time."""
 
 from __future__ import annotations
 
@@ -61,15 +61,3 @@ class DerivativeCount(Base):
     merge: Mapped[int] = mapped_column(Integer, default=0)
     other: Mapped[int] = mapped_column(Integer, default=0)
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class ReportSend(Base):
-    """The monthly report sent to one subscription for one month: the key that makes it once."""
-
-    __tablename__ = "report_sends"
-    __table_args__ = (UniqueConstraint("subscription_id", "month", name="uq_report_sends_subscription_month"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
-    month: Mapped[str] = mapped_column(String(7))
-    sent_at: Mapped[datetime]

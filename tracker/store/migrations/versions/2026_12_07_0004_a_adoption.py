@@ -1,4 +1,4 @@
-"""Adoption: third-party derivatives, their counts over time, all-time downloads, monthly report sends.
+"""Adoption: third-party derivatives, their counts over time, all-time downloads.
 
 Revision ID: 0004a
 Revises: 0003
@@ -17,18 +17,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "report_sends",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("subscription_id", sa.Integer(), nullable=False),
-        sa.Column("month", sa.String(length=7), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["subscription_id"], ["subscriptions.id"], name=op.f("fk_report_sends_subscription_id_subscriptions")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_sends")),
-        sa.UniqueConstraint("subscription_id", "month", name="uq_report_sends_subscription_month"),
-    )
     op.create_table(
         "derivative_counts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -85,4 +73,3 @@ def downgrade() -> None:
         batch_op.drop_index("ix_derivative_counts_artifact_id_taken_at")
 
     op.drop_table("derivative_counts")
-    op.drop_table("report_sends")
