@@ -6,10 +6,11 @@ arXiv 2604.07190), computed automatically from tracker's own snapshots:
     downloads_ratio(R, d)   = D(R, d) / median{ D(P, d) : P earlier than R, same size bucket }
     derivatives_ratio(R, d) = V(R, d) / median{ V(P, d) : same peers }
 
-* ``D(X, d)``: downloads of release X's artifacts in its first ``d`` days, read from each
-  artifact's last snapshot taken within ``d`` days of the release going public (and no earlier
-  than ``d - tolerance``): ``downloads_all_time`` when known, else the Hub's 30-day
-  ``downloads`` (equal to downloads since release while ``d <= 30``; ``d`` defaults to
+* ``D(X, d)``: downloads of release X's artifacts in its first ``d`` days, per artifact:
+  ``downloads_all_time`` interpolated linearly between the snapshots before and after age ``d``
+  (0 at release), when a later snapshot exists; else its last snapshot taken within ``d`` days
+  of the release (no earlier than ``d - tolerance``): all-time when known, else the Hub's
+  30-day ``downloads`` (equal to downloads since release while ``d <= 30``; ``d`` defaults to
   ``min(age, 30)`` days for that reason).
 * ``V(X, d)``: third-party derivatives of X's artifacts created within ``d`` days.
 * Size bucket from the largest total parameter count among X's artifacts: ``<10B``,
@@ -106,17 +107,39 @@ def load_release_facts(session: Session) -> list[ReleaseFacts]:
     return [ReleaseFacts(i, lab, t, as_utc(at), p) for i, lab, t, at, p in session.execute(stmt)]
 
 
+def _interpolated(points: list[Point], released_at: datetime, end: datetime) -> int | None:
+    """All-time downloads at ``end``, linear between the snapshots around it (0 at release)."""
+    before: tuple[datetime, int] = (released_at, 0)
+    for p in points:
+        if p.all_time is None or p.taken_at < released_at:
+            continue
+        if p.taken_at <= end:
+            before = (p.taken_at, p.all_time)
+            continue
+        span = (p.taken_at - before[0]).total_seconds()
+        part = (end - before[0]).total_seconds() / span if span > 0 else 1.0
+        return round(before[1] + (p.all_time - before[1]) * part)
+    return None
+
+
 def _downloads_at(points: list[Point], released_at: datetime, d: float) -> int | None:
     end = released_at + timedelta(days=d)
     start = end - timedelta(days=max(_TOLERANCE_DAYS, d * _TOLERANCE_FRACTION))
-    last: dict[int, Point] = {}
+    by_artifact: dict[int, list[Point]] = defaultdict(list)
     for p in points:
-        if released_at <= p.taken_at <= end:
-            last[p.artifact_id] = p
-    chosen = [p for p in last.values() if p.taken_at >= start]
-    if not chosen:
-        return None
-    return sum((p.all_time if p.all_time is not None else (p.downloads or 0)) for p in chosen)
+        by_artifact[p.artifact_id].append(p)
+    total, found = 0, False
+    for pts in by_artifact.values():
+        value = _interpolated(pts, released_at, end)
+        if value is None:
+            last = [p for p in pts if start <= p.taken_at <= end and p.taken_at >= released_at]
+            if not last:
+                continue
+            p = last[-1]
+            value = p.all_time if p.all_time is not None else (p.downloads or 0)
+        total += value
+        found = True
+    return total if found else None
 
 
 def relative_adoption(

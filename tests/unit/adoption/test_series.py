@@ -104,3 +104,16 @@ def test_relative_adoption_against_the_median_of_earlier_peers_at_the_same_age()
     # too few peers: no ratio, the figure says so by its peer count
     early = relative_adoption(facts, points, derivs, release_id=2, now=now, age_days=7)
     assert early is not None and early.peers == 1 and early.downloads_ratio is None
+
+
+def test_downloads_at_age_interpolate_all_time_between_snapshots() -> None:
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    facts = [_release(i, t0 + timedelta(days=i), 30.0) for i in range(1, 6)]
+    points = []
+    for f in facts:  # monthly snapshots: none at age 10 exactly; all-time grows 100 a day
+        for age in (20, 50):
+            points.append(
+                Point(f.release_id, f.release_id, "lab", "CN", f.released_at + timedelta(days=age), 0, 100 * age)
+            )
+    rel = relative_adoption(facts, points, {}, release_id=5, now=facts[4].released_at + timedelta(days=60), age_days=10)
+    assert rel is not None and rel.downloads == 1000 and rel.peer_median == 1000 and rel.downloads_ratio == 1.0
