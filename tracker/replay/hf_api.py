@@ -154,6 +154,10 @@ def _filtered(state: HubState, tags: list[str], author: str | None, now: datetim
     return items
 
 
+def _without_all_time(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "downloadsAllTime"}
+
+
 def _project(items: list[dict[str, Any]], expand: list[str]) -> list[dict[str, Any]]:
     keep = {"_id", "id", *expand}
     return [{k: v for k, v in it.items() if k in keep} for it in items]
@@ -188,8 +192,8 @@ async def list_models(request: Request) -> Response:
         items = _listing(state, author, now)
     if sort != "createdAt" or direction > 0:
         items = _sort_items(items, sort, direction)
-    if expand:
-        items = _project(items, expand)
+    # downloadsAllTime only through expand[], as on the Hub
+    items = _project(items, expand) if expand else [_without_all_time(it) for it in items]
     page = items[offset : offset + limit]
     headers = {}
     if offset + limit < len(items):
@@ -220,7 +224,7 @@ async def model_info(request: Request) -> Response:
         return error_response(404, "Repository not found")
     info = state.corpus.model_info(repo_id, now)
     if info is not None:
-        return json_response(grown(info, _start(state, info), now))
+        return json_response(_without_all_time(grown(info, _start(state, info), now)))
     current = state.corpus.resolve(repo_id, now)
     if current is not None and current != repo_id:
         target = request.url.replace(path=f"/api/models/{current}")
