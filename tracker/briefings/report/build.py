@@ -32,7 +32,7 @@ from tracker.domain import as_utc
 from tracker.errors import ConfigError
 from tracker.store.models import Lab, Release
 
-__all__ = ["SOURCES", "build_report", "month_bounds", "parse_month"]
+__all__ = ["SOURCES", "build_report", "headlines", "month_bounds", "parse_month"]
 
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 SOURCES = {
@@ -231,3 +231,33 @@ def build_report(session: Session, month: str, *, now: datetime) -> dict[str, An
         "derivatives": _derivatives(session, end, months, month),
         "adoption": _adoption(session, points, start, end, month),
     }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def headlines(report: dict[str, Any]) -> list[str]:
+    """The report's main figures as plain sentences, each naming its source and basis."""
+    out = []
+    rel, dl, dv = report["releases"], report["downloads"], report["derivatives"]
+    countries = ", ".join(f"{c} {n}" for c, n in rel["by_country"].items())
+    out.append(f"{rel['total']} releases by {len(rel['by_lab'])} labs ({countries or 'none'}).")
+    if dl["share_monthly"]:
+        c, share = max(dl["share_monthly"].items(), key=lambda kv: kv[1])
+        out.append(
+            f"Models from {c} took {_pct(share)} of the month's tracked Hugging Face downloads "
+            f"({dl['basis']['snapshots']} snapshots over {dl['basis']['days']} days)."
+        )
+    for cross in dl["crossovers"]:
+        out.append(f"{cross['country']}'s {cross['series']} downloads passed {cross['passed']}'s in {cross['month']}.")
+    if dv["share_by_country"]:
+        c, share = max(dv["share_by_country"].items(), key=lambda kv: kv[1])
+        new = dv["new_this_month"]
+        out.append(f"{_pct(share)} of the {new} new derivatives were built on {c} models (Hub base_model tags).")
+    top = report["adoption"]["top_relative"][:1]
+    if top:
+        t = top[0]
+        speed = f"{t['ratio']:.1f}x a typical {t['bucket']} release at {t['age_days']:.0f} days"
+        out.append(f"Adopted fastest: {t['title']} ({t['lab']}), {speed}.")
+    return out

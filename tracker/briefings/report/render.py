@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from matplotlib.figure import Figure
 
 from tracker.analytics.charts import COUNTRY_COLOURS, ChartFormat, render
+from tracker.briefings.report.build import headlines
 
 __all__ = ["downloads_chart", "render_csv", "render_html", "render_json", "share_chart"]
 
@@ -31,12 +32,14 @@ def _colour(key: str, i: int) -> str:
 def downloads_chart(report: dict[str, Any], *, cumulative: bool, fmt: ChartFormat = "svg") -> str | bytes:
     """Downloads by country per month (lines), crossover months marked with a dashed line."""
     d = report["downloads"]
-    months = d["months"]
+    first = (d["basis"]["first"] or "")[:7]
+    months = [m for m in d["months"] if m >= first] or d["months"]  # no flat zeros before the history
     data = d["cumulative_by_country"] if cumulative else d["monthly_by_country"]
     fig = Figure(figsize=(8, 3.6))
     ax = fig.subplots()
     for i, (country, values) in enumerate(sorted(data.items(), key=lambda kv: -kv[1].get(months[-1], 0))):
-        ax.plot(months, [values.get(m, 0) / 1e6 for m in months], marker="o", label=country, color=_colour(country, i))
+        ys = [values.get(m, 0) / 1e6 for m in months]
+        ax.plot(months, ys, marker="o", label=country, color=_colour(country, i))
     kind = "cumulative" if cumulative else "monthly"
     for cross in d["crossovers"]:
         if cross["series"] == kind and cross["month"] in months:
@@ -109,7 +112,7 @@ def render_html(report: dict[str, Any]) -> str:
         "monthly": downloads_chart(report, cumulative=False),
         "derivatives": share_chart(report),
     }
-    return _environment().get_template("report.html").render(r=report, charts=charts)
+    return _environment().get_template("report.html").render(r=report, charts=charts, lede=headlines(report))
 
 
 def render_json(report: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker.briefings.digest.sending import unsubscribe_url
-from tracker.briefings.report.build import build_report, month_bounds
+from tracker.briefings.report.build import build_report, headlines, month_bounds
 from tracker.briefings.report.render import downloads_chart
 from tracker.config import Settings
 from tracker.domain import as_utc, utcnow
@@ -26,7 +26,7 @@ from tracker.outbox.deliver import DeliveryOutcome, deliver_one
 from tracker.outbox.fanout import Audience
 from tracker.store.models import Subscription
 
-__all__ = ["ReportRun", "create_report_deliveries", "due_month", "headlines", "report_key", "send_reports"]
+__all__ = ["ReportRun", "create_report_deliveries", "due_month", "report_key", "send_reports"]
 
 log = logging.getLogger(__name__)
 
@@ -43,36 +43,6 @@ def due_month(now: datetime, report_day: int) -> str | None:
         return None
     y, m = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
     return f"{y:04d}-{m:02d}"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def headlines(report: dict[str, Any]) -> list[str]:
-    """The report's main figures as plain sentences, each naming its source and basis."""
-    out = []
-    rel, dl, dv = report["releases"], report["downloads"], report["derivatives"]
-    countries = ", ".join(f"{c} {n}" for c, n in rel["by_country"].items())
-    out.append(f"{rel['total']} releases by {len(rel['by_lab'])} labs ({countries or 'none'}).")
-    if dl["share_monthly"]:
-        c, share = max(dl["share_monthly"].items(), key=lambda kv: kv[1])
-        out.append(
-            f"Models from {c} took {_pct(share)} of the month's tracked Hugging Face downloads "
-            f"({dl['basis']['snapshots']} snapshots over {dl['basis']['days']} days)."
-        )
-    for cross in dl["crossovers"]:
-        out.append(f"{cross['country']}'s {cross['series']} downloads passed {cross['passed']}'s in {cross['month']}.")
-    if dv["share_by_country"]:
-        c, share = max(dv["share_by_country"].items(), key=lambda kv: kv[1])
-        new = dv["new_this_month"]
-        out.append(f"{_pct(share)} of the {new} new derivatives were built on {c} models (Hub base_model tags).")
-    top = report["adoption"]["top_relative"][:1]
-    if top:
-        t = top[0]
-        speed = f"{t['ratio']:.1f}x a typical {t['bucket']} release at {t['age_days']:.0f} days"
-        out.append(f"Adopted fastest: {t['title']} ({t['lab']}), {speed}.")
-    return out
 
 
 @dataclass(slots=True)
