@@ -40,6 +40,8 @@ PRUNE_TASK = "tracker.broker.prune"
 DIGEST_TASK = "tracker.digest.send"
 CADENCE_TASK = "tracker.cadence.check"  # quiet/burst alerts (+ pulse catch-up)
 PULSE_TASK = "tracker.pulse.send"  # the weekly pulse
+ADOPTION_TASK = "tracker.adoption.cycle"  # derivatives and all-time downloads, within a budget
+REPORT_TASK = "tracker.report.send"  # the monthly report email (once per month per subscription)
 CADENCE_CHECK_INTERVAL_S = 3600.0
 POLL_QUEUE = "poll"
 DELIVER_QUEUE = "deliver"
@@ -177,6 +179,32 @@ def cadence_entries(settings: Settings) -> dict[str, dict[str, Any]]:
     return entries
 
 
+def adoption_entries(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Return the beat entries of adoption: ``adoption:cycle`` every ``TRACKER_ADOPTION_INTERVAL``
+    seconds and ``report:monthly`` daily at the digest hour (it sends the previous month's report
+    from ``TRACKER_REPORT_DAY`` on; deliveries keyed per subscription and month, so once a month).
+
+    Both run on the ``digest`` queue, never on the poll queue: adoption never delays release polling.
+    """
+    if not settings.adoption.enabled:
+        return {}
+    interval = settings.adoption.interval
+    return {
+        "adoption:cycle": {
+            "task": ADOPTION_TASK,
+            "schedule": timedelta(seconds=interval),
+            "args": [],
+            "options": {"queue": DIGEST_QUEUE, "expires": interval},
+        },
+        "report:monthly": {
+            "task": REPORT_TASK,
+            "schedule": zoned_crontab(minute=30, hour=settings.digest.hour, tz_name=settings.digest.timezone),
+            "args": [],
+            "options": {"queue": DIGEST_QUEUE, "expires": 6 * 3600},
+        },
+    }
+
+
 def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[str, Any]]:
     """Return Celery's ``beat_schedule``: a poll entry per (source, lab) unit plus the sweeps.
 
@@ -208,6 +236,7 @@ def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[s
     }
     schedule.update(digest_entries(settings))
     schedule.update(cadence_entries(settings))
+    schedule.update(adoption_entries(settings))
     if uses_sqla_broker(settings):
         schedule["broker:prune"] = {
             "task": PRUNE_TASK,

@@ -25,9 +25,11 @@ from celery import Celery
 from sqlalchemy import column, create_engine, delete, false, table
 
 from tracker import pipeline  # poll_once looked up at call time: tests replace it on the module
+from tracker.adoption.cycle import adoption_once
 from tracker.briefings.cadence_alerts import run_check
 from tracker.briefings.digest import create_digest_deliveries
 from tracker.briefings.pulse import schedule_pulse
+from tracker.briefings.report.sending import create_report_deliveries, due_month
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.ops.announce import first_in_window
@@ -40,6 +42,7 @@ from tracker.pipeline.health import record_lost
 from tracker.pipeline.unreachable import check_hint, unreachable_hosts
 from workers.base import POLL_LIMITS, WORKER_LOST_HOOKS, TrackerTask, tracker_task
 from workers.schedule import (
+    ADOPTION_TASK,
     CADENCE_TASK,
     DELIVER_QUEUE,
     DELIVER_TASK,
@@ -48,6 +51,7 @@ from workers.schedule import (
     POLL_TASK,
     PRUNE_TASK,
     PULSE_TASK,
+    REPORT_TASK,
     SWEEP_TASK,
     uses_sqla_broker,
 )
@@ -130,7 +134,35 @@ def check_cadence(self: TrackerTask) -> dict[str, Any]:
     return cadence_check(self.app)
 
 
+@tracker_task(ADOPTION_TASK)
+def run_adoption(self: TrackerTask) -> dict[str, Any]:
+    """Count derivatives and all-time downloads of recent releases within the request budget."""
+    runtime = self.app.tracker  # type: ignore[attr-defined]
+    report = adoption_once(runtime.settings, runtime.store)
+    return {"requests": report.requests, "bases": report.bases_scanned, "deferred": report.deferred}
+
+
+@tracker_task(REPORT_TASK)
+def send_report(self: TrackerTask) -> dict[str, Any]:
+    """Create the previous month's report deliveries when due (once per subscription) and queue them."""
+    return report_and_enqueue(self.app)
+
+
 # --------------------------------------------------------------------------- what the tasks run
+
+
+def report_and_enqueue(app: Celery, now: datetime | None = None) -> dict[str, Any]:
+    """Create the due month's report deliveries (idempotent) and queue their sends.
+
+    Returns:
+        dict: ``{"month": None}`` before ``TRACKER_REPORT_DAY``, else ``{"month", "created", "existing"}``.
+    """
+    runtime = app.tracker  # type: ignore[attr-defined]
+    month = due_month(now or utcnow(), runtime.settings.adoption.report_day)
+    if month is None:
+        return {"month": None}
+    run = create_report_deliveries(runtime.store, settings=runtime.settings, watchlist=runtime.watchlist, month=month)
+    return {"month": month, "created": enqueue_deliveries(app, run.created + run.pending), "existing": run.existing}
 
 
 def summarize_report(report: Any) -> str:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from tracker import __version__
 from tracker.api import (
     admin,
+    adoption,
     dashboard,
     docs,
     feeds,
@@ -43,6 +44,7 @@ ROUTERS: tuple[ModuleType, ...] = (
     labs,
     papers,
     stats,
+    adoption,
     feeds,
     dashboard,
     release_page,

@@ -6,6 +6,7 @@ imports stay inside the command functions so that ``tracker --help`` stays fast.
 """
 
 from tracker.cli import (  # noqa: F401  (imported for their command registrations)
+    adoption,
     cadence_alerts,
     db,
     deliveries,

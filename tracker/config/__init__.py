@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from tracker.config.adoption import AdoptionSettings
 from tracker.config.fields import FlatSetting, SettingsGroup, flat_settings
 from tracker.config.groups import (
     DEFAULT_ARXIV_ENDPOINT,
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_ARXIV_ENDPOINT",
     "DEFAULT_HF_ENDPOINT",
     "DEFAULT_SLACK_API_URL",
+    "AdoptionSettings",
     "ApiSettings",
     "ArxivSettings",
     "CadenceSettings",

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tracker.config.adoption import AdoptionSettings
 from tracker.config.fields import FlatSetting, flat_settings
 from tracker.config.groups import (
     ApiSettings,
@@ -63,7 +64,7 @@ class Settings(BaseSettings):
         hub, arxiv, polling, http, slack, email, api, modelscope, github, feeds, worker: groups
             (``HubSettings``...), one per concern.
         log_level (str): DEBUG, INFO, WARNING, ERROR or CRITICAL.
-        delivery, cadence, pulse, digest, grouping, papers: more groups (``DeliverySettings``...).
+        delivery, cadence, pulse, digest, grouping, papers, adoption: more groups (``DeliverySettings``...).
     """
 
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -111,6 +112,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     grouping: GroupingSettings = Field(default_factory=GroupingSettings)
     papers: PaperSettings = Field(default_factory=PaperSettings)
+    adoption: AdoptionSettings = Field(default_factory=AdoptionSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read the environment and ``.env`` (unless ``_env_file=None``), then apply ``values``.

@@ -21,9 +21,8 @@ Release flags (:func:`release_lineage`):
   ``DeepSeek-V3.1-Base``, ``Qwen3-Embedding-8B`` from ``Qwen3-8B-Base``). Deriving from another
   lab's model (``DeepSeek-R1-Distill-Qwen-7B``) is neither derivative nor a new base.
 
-Community adoption (third-party re-uploads within 48 h) is **not** computed: it would need the
-listings of third-party orgs (unsloth, bartowski, ...), which the watchlist does not poll, or one
-request per lab repo; ``Release.adoption_count`` stays None.
+Community adoption (third-party derivatives within 48 h, ``Release.adoption_count``) is counted
+by ``tracker.adoption`` after polling, from the Hub's base-model filter and from these links.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ class Corpus:
     _event_times: list[datetime] = field(default_factory=list, repr=False)
     _change_times: list[datetime] = field(default_factory=list, repr=False)
     _listing_cache: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _by_tag: dict[str, list[RepoHistory]] = field(default_factory=dict, repr=False)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ------------------------------------------------------------------ loading
@@ -78,6 +79,8 @@ class Corpus:
             changes.update(t for t, _ in repo.names)
             changes.update(t for t, _ in repo.updates)
             changes.update(t for t in (repo.public_at, repo.deleted_at) if t is not None)
+            for tag in {str(t).lower() for t in repo.item.get("tags") or ()}:
+                self._by_tag.setdefault(tag, []).append(repo)
         self._change_times = sorted(changes)
 
     # ------------------------------------------------------------------ queries
@@ -149,6 +152,36 @@ class Corpus:
             if repo.visible(now) and repo.name_at(now) == repo_id:
                 return repo.view(repo.info if repo.info is not None else repo.item, now)
         return None
+
+    def start_of(self, object_id: str) -> datetime | None:
+        """When a repo went public (its public event, else its ``createdAt``), or None if unknown.
+
+        Synthetic counters (``tracker.replay.adoption``) grow from this time.
+        """
+        repo = self._repos.get(object_id)
+        if repo is None:
+            return None
+        if repo.public_at is not None:
+            return repo.public_at
+        created = repo.item.get("createdAt")
+        return parse_time(created) if isinstance(created, str) else None
+
+    def find_visible(self, repo_id: str, now: datetime) -> dict[str, Any] | None:
+        """The listing item of the repo named ``repo_id`` (any case) at ``now``, or None (read-only)."""
+        now = parse_time(now)
+        org = org_of(repo_id)
+        for known in self._by_org:
+            if known.lower() != org.lower():
+                continue
+            for item in self.listing_view(known, now):
+                if item["id"].lower() == repo_id.lower():
+                    return item
+        return None
+
+    def tagged(self, tag: str, now: datetime) -> list[dict[str, Any]]:
+        """Fresh listing items visible at ``now`` whose tags include ``tag`` (any case), any org."""
+        now = parse_time(now)
+        return [repo.view(repo.item, now) for repo in self._by_tag.get(tag.lower(), ()) if repo.visible(now)]
 
     def arxiv_entries(self, search_query: str, now: datetime) -> list[ArxivEntry]:
         """Papers a lab's arXiv query returns at ``now``, newest submission first.

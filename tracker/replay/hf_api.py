@@ -5,8 +5,13 @@
   ``limit`` defaults to and is capped at 1000; ``cursor`` is opaque (urlsafe base64 of the
   offset). ``sort`` is one of ``createdAt`` (default), ``lastModified``, ``downloads``,
   ``likes``, ``trendingScore``, ``id``; ``direction`` ``-1`` (default, descending) or ``1``.
-  Documented simplification: ``full``/``expand[]`` are accepted and ignored; every item has
-  the full listing shape. No ``author`` or an unknown author -> ``[]``.
+  ``expand[]=<property>`` (repeatable) returns only ``_id``, ``id`` and those properties
+  (``downloadsAllTime`` among them); combined with ``full`` it is a 400, as on the Hub. Without
+  ``expand[]`` every item has the full listing shape.
+  ``filter=<tag>`` (repeatable, all must match, any case) lists every org's models with that tag;
+  with ``author`` both apply. No ``author`` nor ``filter``, or an unknown author -> ``[]``.
+* Counters grow over replayed time and base models have third-party derivatives: both
+  **synthetic**, see ``tracker.replay.adoption`` (real derivatives of the corpus are served too).
 * ``GET /api/models/{org}/{name}``: single-model body, or 404 ``{"error": "Repository not
   found"}``. A former name (after a rename) answers ``307`` to the current path, as the Hub does.
 
@@ -27,7 +32,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from tracker.replay.clock import format_hub_time
+from tracker.replay.adoption import grown, synthetic_derivatives
+from tracker.replay.clock import format_hub_time, parse_time
 from tracker.replay.responses import error_response, json_response
 from tracker.replay.state import HubState
 
@@ -108,10 +114,54 @@ def _sort_items(items: list[dict[str, Any]], sort: str, direction: int) -> list[
     return sorted(items, key=key, reverse=direction < 0)
 
 
+def _start(state: HubState, item: dict[str, Any]) -> datetime | None:
+    start = state.corpus.start_of(item["_id"])
+    if start is None and isinstance(item.get("createdAt"), str):
+        start = parse_time(item["createdAt"])
+    return start
+
+
 def _listing(state: HubState, author: str, now: datetime) -> list[dict[str, Any]]:
     if _synth_org_index(author, state.synthetic_orgs) is not None:
-        return _synth_items(author, state.synthetic_repos)
-    return state.corpus.listing_view(author, now)
+        items = _synth_items(author, state.synthetic_repos)
+    else:
+        items = state.corpus.listing_view(author, now)
+    return [grown(it, _start(state, it), now) for it in items]
+
+
+def _base_item(state: HubState, repo_id: str, now: datetime) -> dict[str, Any] | None:
+    org = repo_id.split("/", 1)[0]
+    if _synth_org_index(org, state.synthetic_orgs) is not None:
+        return next(
+            (it for it in _synth_items(org, state.synthetic_repos) if it["id"].lower() == repo_id.lower()), None
+        )
+    return state.corpus.find_visible(repo_id, now)
+
+
+def _filtered(state: HubState, tags: list[str], author: str | None, now: datetime) -> list[dict[str, Any]]:
+    """Items carrying every tag in ``tags``: corpus repos, plus synthetic derivatives of a base."""
+    first = tags[0]
+    items = [grown(it, _start(state, it), now) for it in state.corpus.tagged(first, now)]
+    if first.lower().startswith("base_model:"):
+        base_id = first.split(":")[-1]
+        base = _base_item(state, base_id, now)
+        if base is not None:
+            items += synthetic_derivatives(base["id"], base, _start(state, base), now)
+    wanted = [t.lower() for t in tags]
+    items = [it for it in items if all(w in {str(t).lower() for t in it.get("tags") or ()} for w in wanted)]
+    if author:
+        items = [it for it in items if str(it.get("author", "")).lower() == author.lower()]
+    items.sort(key=lambda it: (it.get("createdAt") or "", it["_id"]), reverse=True)
+    return items
+
+
+def _without_all_time(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "downloadsAllTime"}
+
+
+def _project(items: list[dict[str, Any]], expand: list[str]) -> list[dict[str, Any]]:
+    keep = {"_id", "id", *expand}
+    return [{k: v for k, v in it.items() if k in keep} for it in items]
 
 
 async def list_models(request: Request) -> Response:
@@ -131,9 +181,20 @@ async def list_models(request: Request) -> Response:
     sort = q.get("sort") or "createdAt"
     if sort not in _SORT_KEYS:
         return error_response(400, f"Invalid sort: {sort}")
-    items = _listing(state, author, state.clock.now()) if author else []
+    expand = q.getlist("expand[]") or q.getlist("expand")
+    if expand and q.get("full") not in (None, "", "false", "False"):
+        return error_response(400, "expand cannot be used with full, config or cardData")
+    now = state.clock.now()
+    filters = [f for f in q.getlist("filter") if f]
+    items = []
+    if filters:
+        items = _filtered(state, filters, author, now)
+    elif author:
+        items = _listing(state, author, now)
     if sort != "createdAt" or direction > 0:
         items = _sort_items(items, sort, direction)
+    # downloadsAllTime only through expand[], as on the Hub
+    items = _project(items, expand) if expand else [_without_all_time(it) for it in items]
     page = items[offset : offset + limit]
     headers = {}
     if offset + limit < len(items):
@@ -164,7 +225,7 @@ async def model_info(request: Request) -> Response:
         return error_response(404, "Repository not found")
     info = state.corpus.model_info(repo_id, now)
     if info is not None:
-        return json_response(info)
+        return json_response(_without_all_time(grown(info, _start(state, info), now)))
     current = state.corpus.resolve(repo_id, now)
     if current is not None and current != repo_id:
         target = request.url.replace(path=f"/api/models/{current}")

@@ -147,6 +147,8 @@ class HubState:
         key = path
         if path == "/api/models" and "author" in params:
             key = f"/api/models?author={params['author']}"
+        elif path == "/api/models" and "filter" in params:
+            key = f"/api/models?filter={params['filter']}"
         elif path == "/api/query":
             if "search_query" in params:
                 key = f"/api/query?search_query={params['search_query']}"
@@ -165,7 +167,7 @@ class HubState:
                           "/api/query?search_query=au:\\"MiniMax\\"": 2},
              "faults_served": 1}
 
-        ``requests`` keys are the path plus ``author`` (listings) or ``search_query``/``id_list``
+        ``requests`` keys are the path plus ``author`` or ``filter`` (listings) or ``search_query``/``id_list``
         (arXiv); single-model requests are keyed by their path. Fault answers are counted too.
         """
         with self._lock:

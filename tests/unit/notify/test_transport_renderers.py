@@ -106,10 +106,24 @@ def test_email_digest_carries_the_chart_frozen_in_its_payload() -> None:
 
 
 def test_email_renderers_refuse_what_they_cannot_render() -> None:
-    assert set(EMAIL_RENDERERS) == {"digest", "alert"}
+    assert set(EMAIL_RENDERERS) == {"digest", "alert", "report"}
+    with pytest.raises(DeliveryError, match="not a report payload"):
+        EMAIL_RENDERERS["report"](Outgoing(delivery_id=5, idempotency_key="z", kind="report", channel="email:a@b.c"))
     with pytest.raises(DeliveryError, match="not a digest payload") as info:
         EMAIL_RENDERERS["digest"](Outgoing(delivery_id=3, idempotency_key="x", kind="digest", channel="email:a@b.c"))
     assert info.value.permanent
     with pytest.raises(DeliveryError, match="no alert content"):
         EMAIL_RENDERERS["alert"](Outgoing(delivery_id=4, idempotency_key="y", kind="alert", channel="email:a@b.c"))
     assert "Qwen3" in EMAIL_RENDERERS["alert"](_out("alert", _message())).rendered.subject
+
+
+def test_email_report_escapes_headlines_and_inlines_its_chart() -> None:
+    payload = {
+        "report": {"title": "State of open weights: 2025-05", "headlines": ["<b>x</b> took 60%"], "url": None},
+        "chart_png_b64": base64.b64encode(b"\x89PNG").decode(),
+    }
+    out = Outgoing(delivery_id=6, idempotency_key="r", kind="report", channel="email:a@b.c", payload=payload)
+    content = EMAIL_RENDERERS["report"](out)
+    assert content.rendered.subject == "State of open weights: 2025-05"
+    assert "&lt;b&gt;x&lt;/b&gt;" in content.rendered.html and "<b>x</b>" not in content.rendered.html
+    assert list(content.images.values()) == [b"\x89PNG"]

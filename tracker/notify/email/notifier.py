@@ -78,7 +78,7 @@ class EmailNotifier:
         """Return the MIME message for a delivery.
 
         Raises:
-            DeliveryError: permanent, for a kind email cannot send (only ``digest`` and ``alert``)
+            DeliveryError: permanent, for a kind email cannot send (``digest``, ``alert``, ``report`` only)
                 or a delivery without its content.
         """
         render = RENDERERS.get(out.kind)

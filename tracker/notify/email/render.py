@@ -5,7 +5,9 @@
 turns a delivery into ``EmailContent``: ``digest`` renders a ``tracker.notify.content.Digest``
 from the delivery payload, with its cadence chart inline when the payload carries one
 (``chart_png_b64``, rendered when the digest was created); ``alert`` renders one alert
-(``tracker.notify.content.Message``) for an email subscription without a digest period.
+(``tracker.notify.content.Message``) for an email subscription without a digest period;
+``report`` renders the monthly report's headlines (plain strings in the payload, built by
+``tracker.briefings.report``) with a link to the full report and its chart inline.
 """
 
 from __future__ import annotations
@@ -118,5 +120,39 @@ def alert_email(out: Outgoing) -> EmailContent:
     return EmailContent(rendered=render_email("alert", {"m": out.message}))
 
 
+#: Content-ID of the monthly report's inline downloads chart.
+REPORT_CHART_CID = "report-chart"
+
+
+def report_email(out: Outgoing) -> EmailContent:
+    """A ``report`` delivery: ``payload`` ``{"report": {"title", "headlines", "url"},
+    "unsubscribe_url", "chart_png_b64"}``.
+
+    Raises:
+        DeliveryError: permanent, when the payload is not a report.
+    """
+    try:
+        report = out.payload["report"]
+        p = {
+            "title": str(report["title"]),
+            "headlines": [str(h) for h in report["headlines"]],
+            "url": report.get("url"),
+        }
+        chart = out.payload.get("chart_png_b64")
+    except (KeyError, TypeError) as exc:
+        raise DeliveryError(f"delivery {out.delivery_id}: not a report payload ({exc})", permanent=True) from exc
+    unsubscribe = out.payload.get("unsubscribe_url")
+    context = {"p": p, "unsubscribe_url": unsubscribe, "chart_src": f"cid:{REPORT_CHART_CID}" if chart else None}
+    return EmailContent(
+        rendered=render_email("report", context),
+        images={REPORT_CHART_CID: base64.b64decode(chart)} if chart else {},
+        unsubscribe_url=unsubscribe,
+    )
+
+
 #: The renderer of each delivery kind email can send.
-RENDERERS: dict[str, Callable[[Outgoing], EmailContent]] = {"digest": digest_email, "alert": alert_email}
+RENDERERS: dict[str, Callable[[Outgoing], EmailContent]] = {
+    "digest": digest_email,
+    "alert": alert_email,
+    "report": report_email,
+}

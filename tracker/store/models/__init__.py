@@ -5,9 +5,11 @@
 * ``outbox``: events, subscriptions, deliveries, Slack parent messages.
 * ``polling``: the state of each (source, lab) poll unit.
 * ``intelligence``: lineage links, paper candidates, download snapshots, history stamps.
+* ``adoption``: third-party derivatives and their counts over time.
 * ``mutes``: repos, families and labs whose alerts are held back.
 """
 
+from tracker.store.models.adoption import Derivative, DerivativeCount
 from tracker.store.models.base import NAMING_CONVENTION, Base, UTCDateTime
 from tracker.store.models.catalog import Artifact, Lab, Release, ReleasePaper
 from tracker.store.models.intelligence import ArtifactLink, DownloadSnapshot, PaperCandidate, ReleaseChange
@@ -21,6 +23,8 @@ __all__ = [
     "ArtifactLink",
     "Base",
     "Delivery",
+    "Derivative",
+    "DerivativeCount",
     "DownloadSnapshot",
     "Event",
     "Lab",

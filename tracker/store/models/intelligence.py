@@ -40,7 +40,11 @@ class ArtifactLink(Base):
 
 
 class DownloadSnapshot(Base):
-    """Downloads and likes of one artifact at one poll (from the listing already fetched)."""
+    """Downloads and likes of one artifact at one poll (from the listing already fetched).
+
+    ``downloads`` is the Hub's rolling 30-day count; ``downloads_all_time`` its
+    ``downloadsAllTime`` (only from ``expand[]`` listings, which the adoption step reads), else None.
+    """
 
     __tablename__ = "download_snapshots"
     __table_args__ = (Index("ix_download_snapshots_artifact_id_taken_at", "artifact_id", "taken_at"),)
@@ -50,6 +54,7 @@ class DownloadSnapshot(Base):
     taken_at: Mapped[datetime]
     downloads: Mapped[int | None] = mapped_column(Integer)
     likes: Mapped[int | None] = mapped_column(Integer)
+    downloads_all_time: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ReleaseChange(Base):
