@@ -1,7 +1,7 @@
 """Adoption: third-party derivatives, their counts over time, all-time downloads.
 
 Revision ID: 0004a
-Revises: 0003
+Revises: 0004n
 Create Date: 2026-12-07 16:19:25.325855
 """
 

@@ -1,7 +1,7 @@
 """Mutes: repos, families and labs whose alerts are held back (``tracker mute``).
 
 Revision ID: 0004n
-Revises: 0003
+Revises: 0004p
 Create Date: 2026-12-07 17:00:00
 """
 
