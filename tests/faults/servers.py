@@ -77,9 +77,14 @@ class FakeHub:
         self._server.server_close()
 
     @property
+    def port(self) -> int:
+        """The TCP port the hub listens on."""
+        return int(self._server.server_address[1])
+
+    @property
     def endpoint(self) -> str:
         """The base URL to set as ``TRACKER_HF_ENDPOINT``."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def count(self, org: str) -> int:
         """Requests seen for ``org``'s listing."""
@@ -175,8 +180,13 @@ class DripSmtp:
         self._sock.close()
 
 
-def pid_of_client_port(port: int) -> int | None:
-    """The pid of the local process whose TCP socket has local port ``port`` (Linux ``/proc``)."""
+def pid_of_client_port(port: int, server_port: int) -> int | None:
+    """The pid of the local process whose TCP socket goes from local ``port`` to ``server_port`` (Linux ``/proc``).
+
+    Both ends must match: an ephemeral port can be in use at once by another connection to another
+    server (a database connection of this very test process), and killing that one would kill the
+    test runner. This process is never returned.
+    """
     import os
 
     inodes = set()
@@ -187,9 +197,12 @@ def pid_of_client_port(port: int) -> int | None:
             continue
         for line in lines:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
+            if (local, remote) == (port, server_port):
                 inodes.add(fields[9])
     for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
         try:
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 link = os.readlink(f"/proc/{pid}/fd/{fd}")

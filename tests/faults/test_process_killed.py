@@ -68,7 +68,7 @@ def test_a_killed_poll_is_run_again_and_shows_in_status(tmp_path: Path, broker: 
         stored, victim = False, None
         try:
             if wait_for(lambda: hub.dripping_to, timeout=120):
-                victim = pid_of_client_port(hub.dripping_to[0])
+                victim = pid_of_client_port(hub.dripping_to[0], hub.port)
             if victim is not None and victim != proc.pid:
                 hub.behaviour.clear()  # the next attempt is answered at once
                 os.kill(victim, signal.SIGKILL)
