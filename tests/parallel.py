@@ -30,6 +30,7 @@ DEFAULT_WORKERS = 4
 #: per backend, not once per worker). A worker refuses to start when this list misses one.
 SHARED_SETUP_MODULES = frozenset(
     {
+        "tests/integration/test_adoption_faces.py",
         "tests/integration/test_api.py",
         "tests/integration/test_dashboard_browser.py",
         "tests/integration/test_stats_cli.py",
