@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind
 from tracker.pipeline.events import detection_payload
 from tracker.sizes import parse_params
-from tracker.store.models import Artifact, Event, Lab, Release
+from tracker.store.models import Artifact, DownloadSnapshot, Event, Lab, Release
 from tracker.watchlist import LabConfig, Subscription, Watchlist, load_watchlist, parse_watchlist
 
 #: The arXiv author query the packaged watchlist uses for Qwen (the replay corpus answers it).
@@ -258,3 +258,29 @@ def add_event(
     session.add(row)
     session.flush()
     return row
+
+
+def add_snapshot(session: Session, artifact: Artifact, at: datetime, *, all_time: int, downloads: int = 0) -> None:
+    """Insert one download snapshot of ``artifact`` taken at ``at`` (``downloadsAllTime`` = ``all_time``)."""
+    session.add(
+        DownloadSnapshot(
+            artifact_id=artifact.id, taken_at=at, downloads=downloads, likes=0, downloads_all_time=all_time
+        )
+    )
+    session.flush()
+
+
+def add_adoption_history(
+    session: Session, lab: Lab, *, released_at: datetime, age_days: float = 14.0, downloads: int = 320
+) -> Release:
+    """A 30B model release at ``released_at`` with ``downloads`` at ``age_days``, after three earlier
+    30B releases of ``lab`` that each had 100 downloads at that age: its relative adoption at that
+    age is ``downloads / 100`` (3.2 by default), over 3 peers in the 10-100B bucket."""
+    age = timedelta(days=age_days)
+    for i in range(3):
+        at = released_at - timedelta(days=60 * (i + 1))
+        peer = add_release(session, lab, f"Peer{i}-30B", repos=(f"{lab.slug}/Peer{i}-30B",), at=at)
+        add_snapshot(session, peer.artifacts[0], at + age, all_time=100)
+    release = add_release(session, lab, "Fresh-30B", repos=(f"{lab.slug}/Fresh-30B",), at=released_at)
+    add_snapshot(session, release.artifacts[0], released_at + age, all_time=downloads)
+    return release

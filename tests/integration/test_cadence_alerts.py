@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from tests.factories import packaged
+from tests.factories import add_adoption_history, add_lab, add_release, add_snapshot, packaged
 from tests.fakes import RecordingNotifier
 from tests.slack_server import SlackServer
 from tracker.analytics.status import CadenceRules
@@ -436,3 +436,28 @@ def test_a_silence_that_began_while_watching_is_alerted(store: Store) -> None:
         _lab_with_old_silence(session, baseline_at=datetime(2025, 1, 1, tzinfo=UTC))
         summary = check_cadence(session=session, now=now, rules=CadenceRules())
     assert len(summary.quiet) == 1 and summary.quiet[0].startswith("quiet:silentlab:")
+
+
+def test_the_pulse_names_recent_releases_with_their_relative_adoption(store: Store) -> None:
+    from tracker.notify.slack.pulse_blocks import pulse_content
+
+    now = _utc(2025, 5, 5)  # the pulse of 2025-W18 (Apr 28 - May 4), complete
+    with store.transaction() as session:
+        fresh = add_adoption_history(session, add_lab(session), released_at=_utc(2025, 4, 25), age_days=10.0)
+        meta = add_lab(session, "meta", name="Meta", country="US")
+        lonely = add_release(session, meta, "Lonely-8B", repos=("meta/Lonely-8B",), at=_utc(2025, 4, 30))
+        add_snapshot(session, lonely.artifacts[0], _utc(2025, 5, 4), all_time=5000)  # no peers of its size
+        old = add_release(session, meta, "Old-70B", repos=("meta/Old-70B",), at=_utc(2025, 3, 1))
+        add_snapshot(session, old.artifacts[0], _utc(2025, 3, 11), all_time=900)  # too old to be named; a peer
+        fresh_title = fresh.title
+    with store.transaction() as session:
+        pulse = pulse_mod.build_pulse(session=session, week="2025-W18", tz=UTC_ZONE, now=now, rules=CadenceRules())
+
+    line = (
+        "Adopted 3.2× faster than a typical 10–100B release (downloads at 10 days, "
+        "against the median of 4 earlier 10–100B releases at the same age)"  # Old-70B is a peer too
+    )
+    assert [(a.title, a.ratio, a.sentence) for a in pulse.adoption] == [(fresh_title, 3.2, line)]
+    assert pulse.to_dict()["adoption"][0]["sentence"] == line
+    shown = render_text(pulse_content(pulse).blocks)
+    assert "Adoption" in shown and f"{fresh_title}: {line}" in shown and "Lonely-8B:" not in shown

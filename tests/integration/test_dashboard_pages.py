@@ -5,15 +5,20 @@ served from local Swagger UI assets (no CDN)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import feedparser
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from tests.factories import add_adoption_history, add_lab
 from tests.integration.test_feeds import _replayed
 from tracker.api import create_app, dashboard
 from tracker.config import Settings
+from tracker.domain import utcnow
 from tracker.store import Store
+from tracker.store.models import Release
 
 
 def test_feeds_leave_baseline_out_unless_asked_and_dashboard_pages(
@@ -93,3 +98,22 @@ def test_a_release_page_shows_variants_papers_lineage_and_its_alerts(store: Stor
     assert "release_detected" in page.text  # the alert event the launch produced
     assert f'href="/release/{release["id"]}"' in dashboard_page.text
     assert missing.status_code == 404
+
+
+def test_a_release_page_says_how_fast_it_was_adopted_only_when_a_ratio_exists(
+    store: Store, backend_settings: Settings
+) -> None:
+    with store.transaction() as session:
+        lab = add_lab(session)
+        fresh = add_adoption_history(session, lab, released_at=utcnow() - timedelta(days=14, hours=1)).id
+        first_peer = session.scalars(select(Release.id).where(Release.title == "Peer2-30B")).one()
+    with TestClient(create_app(backend_settings, store=store)) as client:
+        page = client.get(f"/release/{fresh}")
+        peer = client.get(f"/release/{first_peer}")
+
+    assert page.status_code == 200
+    assert (
+        '<p id="adoption">Adopted 3.2× faster than a typical 10–100B release (downloads at 14 days, '
+        "against the median of 3 earlier 10–100B releases at the same age).</p>"
+    ) in page.text
+    assert peer.status_code == 200 and 'id="adoption"' not in peer.text  # no earlier peers: no number

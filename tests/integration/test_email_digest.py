@@ -15,7 +15,15 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from tests.factories import qwen, subscription, write_watchlist
+from tests.factories import (
+    add_adoption_history,
+    add_lab,
+    add_release,
+    add_snapshot,
+    qwen,
+    subscription,
+    write_watchlist,
+)
 from tests.fakes import FakeClock, add_alert_event
 from tests.smtp_server import SmtpServer
 from tracker.briefings import digest as dg
@@ -312,3 +320,29 @@ def test_cli_preview_writes_html_and_chart_and_send_delivers_once(tmp_path: Path
             assert result.exit_code == 0, result.output
         assert len(smtp.messages) == 1
         assert "0 created, 1 already existed" in result.output
+
+
+def test_a_digest_release_says_how_fast_it_was_adopted_only_when_a_ratio_exists(store: Store) -> None:
+    from tracker.notify.email.render import render_digest
+
+    period = dg.period_for("weekly", _utc(2025, 5, 5, 8))  # 2025-04-28 .. 2025-05-05
+    with store.transaction() as session:
+        fresh = add_adoption_history(session, add_lab(session), released_at=_utc(2025, 4, 29), age_days=6.0)
+        lonely = add_release(
+            session, add_lab(session, "meta", name="Meta", country="US"), "Lonely-8B", at=_utc(2025, 4, 30)
+        )
+        add_snapshot(session, lonely.artifacts[0], _utc(2025, 5, 4), all_time=5000)  # no peers of its size: no ratio
+        fresh_id, lonely_id = fresh.id, lonely.id
+    with store.transaction() as session:
+        digest = dg.build_digest(session=session, period=period, now=_utc(2025, 5, 5, 8))
+
+    by_id = {r.id: r for g in digest.groups for r in g.releases}
+    line = (
+        "Adopted 3.2× faster than a typical 10–100B release (downloads at 6 days, "
+        "against the median of 3 earlier 10–100B releases at the same age)"
+    )
+    assert by_id[fresh_id].adoption == line and by_id[lonely_id].adoption is None
+    rendered = render_digest({"digest": digest.to_dict(), "unsubscribe_url": None})
+    assert f"    {line}.\n" in rendered.text and rendered.text.count("Adopted ") == 1
+    assert f'<div class="adoption" style="font-size:13px;color:#1a7f37;">{line}.</div>' in rendered.html
+    assert rendered.html.count('class="adoption"') == 1

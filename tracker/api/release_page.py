@@ -1,5 +1,6 @@
-"""``GET /release/{id}``: one release as a page: its variants and sizes, papers, lineage, and the
-alert events it produced with each delivery's channel and status (the dashboard links here)."""
+"""``GET /release/{id}``: one release as a page: its relative adoption when there is one, its variants
+and sizes, papers, lineage, and the alert events it produced with each delivery's channel and status
+(the dashboard links here)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from tracker import __version__
+from tracker.adoption.relative import adoption_sentence, relative_by_release
 from tracker.api.dashboard import templates
 from tracker.api.deps import SessionDep
+from tracker.domain import utcnow
 from tracker.store.models import ArtifactLink, Delivery, Event
 from tracker.store.queries import get_release
 from tracker.store.serialize import release_to_dict
@@ -54,9 +57,11 @@ def release_page(release_id: int, session: SessionDep) -> HTMLResponse:
         select(ArtifactLink).where(ArtifactLink.artifact_id.in_(list(names))).order_by(ArtifactLink.id)
     )
     lineage = [(names[link.artifact_id], link.relation or "derived from", link.base_repo_id) for link in links]
+    # as of now: downloads against earlier releases of its size at the same age (None: too little history)
+    adoption = adoption_sentence(relative_by_release(session, [release_id], now=utcnow()).get(release_id))
     html = (
         templates()
         .get_template("release.html")
-        .render(r=data, lineage=lineage, alerts=_alerts(session, release_id), version=__version__)
+        .render(r=data, lineage=lineage, alerts=_alerts(session, release_id), adoption=adoption, version=__version__)
     )
     return HTMLResponse(html)

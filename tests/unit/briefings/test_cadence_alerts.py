@@ -13,7 +13,7 @@ from tracker.briefings.cadence_alerts import burst_key
 from tracker.briefings.pulse import due_pulse_week, parse_week, week_bounds
 from tracker.config import Settings
 from tracker.errors import ConfigError
-from tracker.notify.content import CountryWeek, LabWeek, Pulse
+from tracker.notify.content import AdoptionLine, CountryWeek, LabWeek, Pulse
 from tracker.notify.slack.blocks import render_text
 from tracker.notify.slack.mrkdwn import MAX_BLOCKS, SECTION_TEXT_MAX
 from tracker.notify.slack.pulse_blocks import cadence_alert_content, pulse_content
@@ -221,6 +221,7 @@ def test_pulse_blocks_read_right() -> None:
     assert ":fire: Bursting: Qwen (3 releases in 7 days)" in shown
     assert ":zzz: Quiet: NVIDIA (40 days silent, usually every 10)" in shown
     assert "New (too little history to judge): New Lab" in shown
+    assert "Adoption" not in shown  # no release with a ratio: no section, no number
     assert content.text == "Weekly pulse 2025-W18: 6 releases from 3 labs (CN 6)"
 
 
@@ -234,3 +235,14 @@ def test_pulse_blocks_escape_and_stay_within_limits() -> None:
     assert "<!channel>" not in dumped and "<https://evil" not in dumped
     shown = render_text(content.blocks)
     assert "[PING" not in shown and "more" in shown  # the lab list was cut with "… and N more"
+
+
+def test_pulse_adoption_lines_are_escaped() -> None:
+    line = AdoptionLine("<!channel> Lab", "Model <b>", 3.2, "Adopted 3.2× faster than a typical 10–100B release")
+    pulse = _pulse()
+    content = pulse_content(
+        Pulse(**{**{f: getattr(pulse, f) for f in pulse.__dataclass_fields__}, "adoption": (line,)})
+    )
+    shown = render_text(content.blocks)
+    assert "Model <b>: Adopted 3.2× faster than a typical 10–100B release" in shown
+    assert "<!channel>" not in str(content.blocks) and "&lt;b&gt;" in str(content.blocks)

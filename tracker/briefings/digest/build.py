@@ -4,7 +4,9 @@ Content (``build_digest``):
 
 1. new releases whose ``released_at`` falls in the period, grouped by lab (most active lab
    first): title, sizes, MoE total/active, licence (Hub ``license:`` tag), variant count and
-   breakdown, links (Hub repo or search, arXiv); a release is included when one of its live
+   breakdown, links (Hub repo or search, arXiv), its relative adoption as of the period's end
+   when it has a ratio (``tracker.adoption.relative``: downloads against the median of earlier
+   releases of its size bucket at the same age; no line otherwise); a release is included when one of its live
    artifacts passes the subscription's filter (``tracker.outbox.subscriptions.matches``, THE filter
    every channel uses; quantized-only re-uploads therefore stay out unless asked for), with the
    technical reports that joined each launch; withdrawn releases are dropped. An earlier launch
@@ -32,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import analytics
+from tracker.adoption.relative import adoption_sentence, relative_by_release
 from tracker.briefings.digest.cadence import CADENCE_KINDS, build_cadence_rows, country_shares
 from tracker.briefings.digest.periods import Period, iso_z
 from tracker.briefings.digest.releases import (
@@ -109,7 +112,8 @@ def build_digest(
             None or empty = everything (quantized-only releases excepted).
         lab_slugs (Iterable[str], optional): the watched labs (watchlist) for the cadence
             section; None = every stored lab.
-        now (datetime, optional): recorded as ``generated_at`` (UTC); defaults to now.
+        now (datetime, optional): recorded as ``generated_at`` (UTC); defaults to now. Relative
+            adoption is measured as of the earlier of it and the period's end.
 
     Returns:
         Digest: see the module docstring for each section.
@@ -126,6 +130,8 @@ def build_digest(
     rows += [r for r in (session.get(Release, i) for i in updates) if r is not None]
     rows = [r for r in rows if release_passes(filters, r)]
     rows.sort(key=lambda r: (r.released_at, r.id))
+    as_of = min(period.end, now or utcnow())
+    relative = relative_by_release(session, [r.id for r in rows if r.kind != "paper"], now=as_of)
     groups: dict[str, LabGroup] = {}
     papers = []
     for r in rows:
@@ -133,7 +139,8 @@ def build_digest(
             papers.append(digest_paper(r))
             continue
         group = groups.setdefault(r.lab.slug, LabGroup(r.lab.slug, r.lab.name, r.lab.country))
-        group.releases.append(digest_release(session, r, updates.get(r.id)))
+        adoption = adoption_sentence(relative.get(r.id))
+        group.releases.append(digest_release(session, r, updates.get(r.id), adoption))
     ordered = sorted(
         groups.values(), key=lambda g: (-len(g.releases), -max(x.variant_count for x in g.releases), g.lab)
     )

@@ -138,9 +138,12 @@ def updated_in_period(session: Session, period: Period, listed: set[int]) -> dic
     return out
 
 
-def digest_release(session: Session, release: Release, update: str | None = None) -> DigestRelease:
+def digest_release(
+    session: Session, release: Release, update: str | None = None, adoption: str | None = None
+) -> DigestRelease:
     """Describe one release for the digest: sizes, MoE, licence, variants, links (Hub, arXiv),
-    the technical reports that joined it, and ``update`` (what an earlier launch gained)."""
+    the technical reports that joined it, ``update`` (what an earlier launch gained) and
+    ``adoption`` (its relative-adoption sentence, None without a ratio)."""
     live = [a for a in release.artifacts if a.withdrawn_at is None]
     models = [a for a in live if a.kind != "paper"]
     sized = sorted(
@@ -181,6 +184,7 @@ def digest_release(session: Session, release: Release, update: str | None = None
         links=links,
         reports=reports_of(session, release),
         update=update,
+        adoption=adoption,
     )
 
 

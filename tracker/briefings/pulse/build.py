@@ -12,6 +12,10 @@ For an ISO week in a time zone (``tracker.briefings.pulse.weeks``):
   difference in percentage points;
 * **each lab's status** as of ``as_of`` (``tracker.analytics.status``: bursting, quiet, on
   cadence, new);
+* **adoption**: model releases of the ``ADOPTION_DAYS`` days up to ``as_of`` whose relative
+  adoption has a ratio as of ``as_of`` (``tracker.adoption.relative``: downloads against the
+  median of earlier releases of the same size bucket at the same age), fastest first, at most
+  ``ADOPTION_LINES``; none when no release has enough history;
 * **the cadence chart** (``tracker.analytics.charts.cadence_chart``: releases per UTC ISO week
   per lab over the 12 weeks up to ``as_of``).
 
@@ -29,17 +33,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import analytics
+from tracker.adoption.relative import adoption_sentence, relative_by_release
 from tracker.analytics import DEFAULT_CADENCE_KINDS
 from tracker.analytics.status import CadenceRules, lab_statuses
 from tracker.briefings.pulse.weeks import parse_week, week_bounds
 from tracker.domain import as_utc
-from tracker.notify.content import CountryWeek, LabWeek, Pulse, PulseRules
+from tracker.notify.content import AdoptionLine, CountryWeek, LabWeek, Pulse, PulseRules
 from tracker.store.models import Lab, Release
 
 #: ISO weeks before the pulse week that make the trailing average.
 TRAILING_WEEKS = 12
 #: ISO weeks of the cadence chart in the pulse.
 CHART_WEEKS = 12
+#: Releases this many days old or younger are candidates for the adoption lines (relative
+#: adoption compares downloads at an age of at most 30 days).
+ADOPTION_DAYS = 30
+#: At most this many adoption lines.
+ADOPTION_LINES = 5
 
 
 def build_pulse(
@@ -111,7 +121,32 @@ def build_pulse(
         trailing_total=trailing_total,
         kinds=tuple(kinds) if kinds is not None else None,
         rules=PulseRules(quiet_factor_k=rules.quiet_factor_k, burst_min_releases=rules.burst_min_releases),
+        adoption=_adoption_lines(session, as_of),
     )
+
+
+def _adoption_lines(session: Session, as_of: datetime) -> tuple[AdoptionLine, ...]:
+    """Recent model releases with a relative-adoption ratio as of ``as_of``, fastest first."""
+    stmt = (
+        select(Release.id, Release.title, Lab.name)
+        .join(Lab, Lab.id == Release.lab_id)
+        .where(
+            Release.kind == "model",
+            Release.merged_into_id.is_(None),
+            Release.withdrawn_at.is_(None),
+            Release.released_at >= as_of - timedelta(days=ADOPTION_DAYS),
+            Release.released_at <= as_of,
+        )
+    )
+    recent = {i: (title, lab) for i, title, lab in session.execute(stmt)}
+    lines = []
+    for release_id, rel in relative_by_release(session, recent, now=as_of).items():
+        sentence = adoption_sentence(rel)
+        if sentence is not None and rel.downloads_ratio is not None:
+            title, lab = recent[release_id]
+            lines.append(AdoptionLine(lab, title, rel.downloads_ratio, sentence))
+    lines.sort(key=lambda a: (-a.ratio, a.lab_name, a.title))
+    return tuple(lines[:ADOPTION_LINES])
 
 
 def _lab_weeks(per_lab: dict[str, list[str]], lab_info: dict[str, tuple[str, str]]) -> tuple[LabWeek, ...]:

@@ -27,12 +27,13 @@ from tracker.notify.content.digest import (
     DigestRelease,
     LabGroup,
 )
-from tracker.notify.content.pulse import CountryWeek, LabStatusView, LabWeek, Pulse, PulseRules
+from tracker.notify.content.pulse import AdoptionLine, CountryWeek, LabStatusView, LabWeek, Pulse, PulseRules
 
 __all__ = [
     "CADENCE_EVENTS",
     "FOLLOW_UP_EVENTS",
     "FOLLOW_UP_HEADLINES",
+    "AdoptionLine",
     "CadenceRow",
     "CountryShare",
     "CountryWeek",

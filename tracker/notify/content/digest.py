@@ -38,6 +38,8 @@ class DigestRelease:
         reports (list[DigestLink]): technical reports that joined the launch (label: the title).
         update (str, optional): set when the release came out before the period and is listed
             for what it gained in it (``technical report``, ``2 new repos``); None for a new release.
+        adoption (str, optional): its relative adoption as a sentence, as of the period's end
+            (``tracker.adoption.relative.adoption_sentence``); None when there is no ratio.
     """
 
     id: int
@@ -53,6 +55,7 @@ class DigestRelease:
     links: list[DigestLink] = field(default_factory=list)
     reports: list[DigestLink] = field(default_factory=list)
     update: str | None = None
+    adoption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

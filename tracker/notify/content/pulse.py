@@ -76,6 +76,22 @@ class LabWeek:
 
 
 @dataclass(frozen=True, slots=True)
+class AdoptionLine:
+    """A recent release's relative adoption as the pulse names it (strings raw, unescaped).
+
+    Attributes:
+        lab_name (str): display name. title (str): release title.
+        ratio (float): downloads against the median of earlier releases of its size at the same age.
+        sentence (str): ``tracker.adoption.relative.adoption_sentence`` (bucket, age and peers named).
+    """
+
+    lab_name: str
+    title: str
+    ratio: float
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
 class CountryWeek:
     """One country's releases this week against its trailing share.
 
@@ -114,6 +130,8 @@ class Pulse:
         trailing_weeks (int): weeks of the trailing average. trailing_total (int): releases in them.
         kinds (tuple[str, ...], optional): release kinds counted (None = all).
         rules (PulseRules): the status thresholds used (stated in the footer).
+        adoption (tuple[AdoptionLine, ...]): recent releases with a relative-adoption ratio,
+            fastest first (empty when none has enough history).
     """
 
     week: str
@@ -130,6 +148,7 @@ class Pulse:
     trailing_total: int = 0
     kinds: tuple[str, ...] | None = ("model",)
     rules: PulseRules = field(default_factory=PulseRules)
+    adoption: tuple[AdoptionLine, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -169,4 +188,8 @@ class Pulse:
             "statuses": [{"lab": s.lab, **s.to_dict()} for s in self.statuses],
             "trailing_weeks": self.trailing_weeks,
             "trailing_total": self.trailing_total,
+            "adoption": [
+                {"lab_name": a.lab_name, "title": a.title, "ratio": a.ratio, "sentence": a.sentence}
+                for a in self.adoption
+            ],
         }

@@ -7,7 +7,8 @@ keeps at most 50 blocks. ``tracker.notify.slack.blocks.render_text`` shows them 
 
 Layout of the pulse (top to bottom): header ``Weekly pulse · 2025-W18``; a summary line (total
 releases, labs, the week's dates and zone); *By country* with each country's share against its
-trailing share; *By lab* with the releases' titles; *Cadence status* grouped as bursting, quiet,
+trailing share; *By lab* with the releases' titles; *Adoption* (recent releases' relative adoption, when any has a
+ratio); *Cadence status* grouped as bursting, quiet,
 on cadence and new; a dashboard link when ``TRACKER_DASHBOARD_URL`` is set; a context line with
 the definitions.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from tracker.notify.content import CountryWeek, LabStatusView, LabWeek, Message, Pulse
+from tracker.notify.content import AdoptionLine, CountryWeek, LabStatusView, LabWeek, Message, Pulse
 from tracker.notify.content.pulse import BURSTING, NEW, ON_CADENCE, QUIET
 from tracker.notify.slack.blocks import flag, short_lab
 from tracker.notify.slack.mrkdwn import (
@@ -90,6 +91,11 @@ def lab_line(w: LabWeek) -> str:
     return f"• *{escape(short_lab(w.lab_name))}* {flag(w.country)} {w.releases}: {escape(', '.join(w.titles))}"
 
 
+def adoption_line(a: AdoptionLine) -> str:
+    """``• *Qwen*: Qwen3: Adopted 3.2× faster than a typical 10–100B release (...)`` (escaped)."""
+    return f"• *{escape(short_lab(a.lab_name))}*: {escape(a.title)}: {escape(a.sentence)}"
+
+
 def status_lines(statuses: tuple[LabStatusView, ...], names: dict[str, str]) -> list[str]:
     """One line per status group, labs named; quiet and bursting labs say why (escaped)."""
     lines = []
@@ -145,6 +151,9 @@ def pulse_content(pulse: Pulse, *, dashboard_url: str | None = None) -> SlackCon
         blocks.append(section(f"*By lab*\n{body}"))
     else:
         blocks.append(section("*By lab*\nNo lab released a model this week."))
+    if pulse.adoption:
+        body = lines_within([adoption_line(a) for a in pulse.adoption], SECTION_TEXT_MAX - 80)
+        blocks.append(section(f"*Adoption* (recent releases' downloads against earlier ones of their size)\n{body}"))
     status = status_lines(pulse.statuses, pulse.lab_names)
     if status:
         blocks.append({"type": "divider"})
