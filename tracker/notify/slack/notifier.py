@@ -36,6 +36,7 @@ from tracker.config import Settings
 from tracker.notify.base import Outgoing, SendResult
 from tracker.notify.slack.api import SlackApi, SlackWebhook, delivery_metadata
 from tracker.notify.slack.blocks import test_content
+from tracker.notify.slack.deadline import DeadlineWebClient
 from tracker.notify.slack.errors import SlackDeliveryError
 from tracker.notify.slack.mrkdwn import SlackContent
 from tracker.notify.slack.pacing import ChannelPacer, retry_handlers, shared_pacer
@@ -118,7 +119,8 @@ class SlackNotifier:
         )
         timeout = int(settings.http.timeout)
         if settings.slack.bot_token:
-            client = WebClient(
+            client = DeadlineWebClient(
+                deadline_s=settings.http.deadline,
                 token=settings.slack.bot_token.get_secret_value(),
                 base_url=settings.slack.api_url.rstrip("/") + "/",
                 timeout=timeout,
