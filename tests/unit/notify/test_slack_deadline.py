@@ -1,4 +1,4 @@
-"""The Slack Web API's overall deadline: a dripped answer (even its status line) fails within it."""
+"""Slack's overall deadline (Web API and webhook): a dripped answer (even its status line) fails within it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from tests.slack_server import SlackServer
-from tracker.notify.slack.api import SlackApi
-from tracker.notify.slack.deadline import DeadlineWebClient, SlackDeadlineExceeded
+from tracker.notify.slack.api import SlackApi, SlackWebhook
+from tracker.notify.slack.deadline import DeadlineWebClient, DeadlineWebhookClient, SlackDeadlineExceeded
 from tracker.notify.slack.errors import SlackDeliveryError
+from tracker.notify.slack.mrkdwn import SlackContent
 from tracker.notify.slack.pacing import ChannelPacer
 
 
@@ -81,3 +82,25 @@ def test_a_healthy_server_answers_through_the_deadline_client() -> None:
         with pytest.raises(SlackApiError) as failed:  # an error status's body is read under the deadline too
             client.auth_test()
     assert failed.value.response.status_code == 500 and failed.value.response["error"] == "internal_error"
+
+
+def test_a_dripped_webhook_answer_fails_at_the_deadline_with_an_unknown_outcome(drip_port: int) -> None:
+    hook = SlackWebhook(
+        DeadlineWebhookClient(f"http://127.0.0.1:{drip_port}/webhook/T/B/x", deadline_s=0.5, timeout=5),
+        pacer=ChannelPacer(0),
+    )
+    started = time.monotonic()
+    with pytest.raises(SlackDeliveryError) as cut:
+        hook.post(SlackContent(blocks=[], text="hi"), "the alert")
+    assert time.monotonic() - started < 2.5
+    assert cut.value.code == "deadline" and cut.value.outcome_unknown and "within 0.5 s" in str(cut.value)
+
+
+def test_a_healthy_webhook_answers_through_the_deadline_client() -> None:
+    with SlackServer() as slack:
+        hook = SlackWebhook(DeadlineWebhookClient(slack.webhook_url, deadline_s=5, timeout=5), pacer=ChannelPacer(0))
+        hook.post(SlackContent(blocks=[], text="hello"), "the alert")
+        slack.fail_next("webhook", status=404, body="no_service")
+        with pytest.raises(SlackDeliveryError) as gone:  # an error status's body still reaches the mapping
+            hook.post(SlackContent(blocks=[], text="again"), "the alert")
+    assert len(slack.webhook_messages) == 1 and gone.value.code == "no_service" and gone.value.permanent

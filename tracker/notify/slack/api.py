@@ -269,6 +269,8 @@ class SlackWebhook:
             resp = self.webhook.send(
                 text=content.text, blocks=content.blocks or None, unfurl_links=False, unfurl_media=False
             )
+        except SlackDeadlineExceeded as exc:
+            raise too_slow(exc, "webhook") from exc
         except (SlackClientError, OSError) as exc:
             raise unreachable(exc, "the incoming webhook") from exc
         if resp.status_code != 200:

@@ -1,9 +1,10 @@
-"""An overall deadline for every Slack Web API call: connect, headers and the whole body.
+"""An overall deadline for every Slack call (Web API and incoming webhook): connect, headers, whole body.
 
 slack-sdk's ``WebClient`` gives urllib a per-socket-operation ``timeout`` only, so a server that
 sends one byte every few seconds holds a call (and the delivery in ``sending``) until the task's
 soft time limit. ``DeadlineWebClient`` replaces the SDK's one transport step
-(``_perform_urllib_http_request_internal``, which opens the request and reads the body) with the
+(``_perform_urllib_http_request_internal``; the webhook client's ``_perform_http_request_internal``),
+which opens the request and reads the body, with the
 same urllib exchange watched by a timer: when ``deadline_s`` passes, the timer shuts the
 connection's socket down, the blocked read returns, and the call raises ``SlackDeadlineExceeded``.
 The timer is cancelled when the exchange ends, so nothing is left running. The SDK's retry
@@ -23,6 +24,7 @@ from urllib.error import HTTPError
 from urllib.request import Request
 
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 
 class SlackDeadlineExceeded(Exception):
@@ -97,6 +99,39 @@ def _handlers(dog: _Watchdog, ssl_context: Any) -> list[urllib.request.BaseHandl
     return [Http(), Https(context=ssl_context)]
 
 
+def bounded_exchange(url: str, req: Request, *, deadline_s: float, timeout: float, ssl: Any) -> tuple[Any, bytes]:
+    """Open ``req`` and read its whole body within ``deadline_s`` seconds: ``(response, body)``.
+
+    An error status raises urllib's ``HTTPError`` as usual, with its body already read (under
+    the deadline too), so the SDK's own handling of 429/5xx is unchanged.
+
+    Raises:
+        SlackDeadlineExceeded: the deadline passed before the answer was complete.
+        HTTPError, OSError, http.client.HTTPException: as urllib raises them.
+    """
+    with _Watchdog(deadline_s) as dog:
+        try:
+            resp = urllib.request.build_opener(*_handlers(dog, ssl)).open(req, timeout=timeout)
+            body = resp.read()
+        except HTTPError as exc:
+            try:
+                data = exc.read()
+            except (OSError, http.client.HTTPException) as read_exc:
+                if dog.fired.is_set():
+                    raise SlackDeadlineExceeded(url, deadline_s) from read_exc
+                raise
+            if dog.fired.is_set():
+                raise SlackDeadlineExceeded(url, deadline_s) from exc
+            raise HTTPError(exc.url, exc.code, exc.msg, exc.hdrs, io.BytesIO(data)) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            if dog.fired.is_set():
+                raise SlackDeadlineExceeded(url, deadline_s) from exc
+            raise
+        if dog.fired.is_set():  # a body without Content-Length ends quietly when its socket is cut
+            raise SlackDeadlineExceeded(url, deadline_s)
+    return resp, body
+
+
 class DeadlineWebClient(WebClient):
     """slack-sdk's ``WebClient`` whose every HTTP exchange must complete within ``deadline_s`` seconds.
 
@@ -116,30 +151,27 @@ class DeadlineWebClient(WebClient):
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if self.proxy is not None or not url.lower().startswith("http"):
             return super()._perform_urllib_http_request_internal(url, req)  # the SDK's checks and errors
-        with _Watchdog(self.deadline_s) as dog:
-            try:
-                resp = urllib.request.build_opener(*_handlers(dog, self.ssl)).open(req, timeout=self.timeout)
-                body = resp.read()
-            except HTTPError as exc:  # an error status: its body is read here too, under the deadline
-                try:
-                    data = exc.read()
-                except (OSError, http.client.HTTPException) as read_exc:
-                    if dog.fired.is_set():
-                        raise SlackDeadlineExceeded(url, self.deadline_s) from read_exc
-                    raise
-                if dog.fired.is_set():
-                    raise SlackDeadlineExceeded(url, self.deadline_s) from exc
-                raise HTTPError(exc.url, exc.code, exc.msg, exc.hdrs, io.BytesIO(data)) from exc
-            except (OSError, http.client.HTTPException) as exc:
-                if dog.fired.is_set():
-                    raise SlackDeadlineExceeded(url, self.deadline_s) from exc
-                raise
-            if dog.fired.is_set():  # a body without Content-Length ends quietly when its socket is cut
-                raise SlackDeadlineExceeded(url, self.deadline_s)
+        resp, body = bounded_exchange(url, req, deadline_s=self.deadline_s, timeout=self.timeout, ssl=self.ssl)
         if resp.headers.get_content_type() == "application/gzip":
             return {"status": resp.code, "headers": resp.headers, "body": body}
-        return {
-            "status": resp.code,
-            "headers": resp.headers,
-            "body": body.decode(resp.headers.get_content_charset() or "utf-8"),
-        }
+        charset = resp.headers.get_content_charset() or "utf-8"
+        return {"status": resp.code, "headers": resp.headers, "body": body.decode(charset)}
+
+
+class DeadlineWebhookClient(WebhookClient):
+    """slack-sdk's incoming-webhook client with the same overall deadline (``deadline_s`` seconds).
+
+    Raises (from ``send``):
+        SlackDeadlineExceeded: the deadline passed before the answer was complete.
+    """
+
+    def __init__(self, url: str, *, deadline_s: float, **kwargs: Any):
+        super().__init__(url, **kwargs)
+        self.deadline_s = deadline_s
+
+    def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
+        if self.proxy is not None or not url.lower().startswith("http"):
+            return super()._perform_http_request_internal(url, req)
+        resp, body = bounded_exchange(url, req, deadline_s=self.deadline_s, timeout=self.timeout, ssl=self.ssl)
+        charset = resp.headers.get_content_charset() or "utf-8"
+        return WebhookResponse(url=url, status_code=resp.status, body=body.decode(charset), headers=resp.headers)

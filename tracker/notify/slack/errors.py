@@ -145,10 +145,12 @@ def unreachable(exc: Exception, where: str) -> SlackDeliveryError:
 def too_slow(exc: Exception, method: str) -> SlackDeliveryError:
     """A transient ``SlackDeliveryError`` (code ``deadline``) for a call without a complete answer in time.
 
-    A ``chat.postMessage`` cut off this way may have posted: its outcome is unknown, so the
-    delivery asks the channel before posting again.
+    A ``chat.postMessage`` or webhook post cut off this way may have posted: its outcome is
+    unknown, so the delivery asks the channel before posting again (a webhook cannot tell).
     """
-    return SlackDeliveryError(f"Slack {method}: {exc}", code="deadline", outcome_unknown=method == "chat.postMessage")
+    return SlackDeliveryError(
+        f"Slack {method}: {exc}", code="deadline", outcome_unknown=method in ("chat.postMessage", "webhook")
+    )
 
 
 def webhook_error(resp: WebhookResponse, what: str) -> SlackDeliveryError:
