@@ -54,14 +54,14 @@ class _Watchdog:
         self._timer.cancel()
 
     def watch(self, conn: http.client.HTTPConnection) -> None:
-        with self._lock:
+        with self._lock:  # the timer sets ``fired`` under this lock: no connection slips past it
+            if self.fired.is_set():  # a new connection (a redirect hop) after the deadline: never start it
+                raise ConnectionAbortedError("the overall deadline has passed")
             self._conns.append(conn)
-        if self.fired.is_set():  # created after the deadline: never let it start
-            _shut(conn)
 
     def _cut_off(self) -> None:
-        self.fired.set()
         with self._lock:
+            self.fired.set()
             conns = list(self._conns)
         for conn in conns:
             _shut(conn)
