@@ -100,4 +100,21 @@ class ParseError(TrackerError, ValueError):
 
 
 class DeliveryError(TrackerError):
-    """A notifier could not deliver a message; ``permanent`` says whether to retry."""
+    """A notifier could not deliver a message; ``permanent`` says whether to retry.
+
+    Args:
+        outcome_unknown (bool, optional): True when the message may have gone out anyway (the
+            request was sent but no complete answer came back): before sending again, the
+            delivery asks the channel whether it already has it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
+    ):
+        super().__init__(message, permanent=permanent, retry_after=retry_after)
+        self.outcome_unknown = outcome_unknown

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.slack_server import SlackServer
+
 
 def synthetic_repos(org: str, count: int, *, start: int = 0) -> list[dict[str, Any]]:
     """``count`` Hub listing items of ``org`` with stable distinct ``_id``s (24 hex digits)."""
@@ -211,3 +213,27 @@ def pid_of_client_port(port: int, server_port: int) -> int | None:
         except OSError:
             continue
     return None
+
+
+class DripSlack(SlackServer):
+    """The local Slack Web API whose answers, while ``drip_s`` > 0, arrive one byte per ``drip_s`` seconds.
+
+    The request is handled (a ``chat.postMessage`` is posted) before its answer starts dripping,
+    as on a real Slack whose response is slow: the client cannot know whether it posted.
+    """
+
+    drip_s: float = 0.0
+
+    def _reply(self, req: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]) -> None:  # type: ignore[override]
+        if self.drip_s <= 0:
+            SlackServer._reply(req, status, body, headers)
+            return
+        data = json.dumps(body).encode() if not isinstance(body, str) else body.encode()
+        head = f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        try:
+            for i in range(len(head) + len(data)):
+                req.wfile.write((head.encode() + data)[i : i + 1])
+                req.wfile.flush()
+                time.sleep(self.drip_s)
+        except OSError:  # the client gave up (its deadline): stop dripping
+            req.close_connection = True

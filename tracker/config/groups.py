@@ -109,7 +109,8 @@ class HttpSettings(SettingsGroup):
         env="http_deadline",
         gt=0,
         doc=(
-            "Seconds; overall deadline of one outbound attempt (connect, headers and whole body; the whole SMTP "
+            "Seconds; overall deadline of one outbound attempt (connect, headers and whole body, Slack Web API "
+            "calls included; the whole SMTP "
             "exchange): a server that drips bytes fails the attempt instead of holding it for minutes. Four "
             "attempts fit in a poll task's 240 s soft time limit, one SMTP exchange in a delivery's 120 s."
         ),

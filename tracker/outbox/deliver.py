@@ -23,6 +23,11 @@ another compare-and-set (``sending -> unknown``) and asks the channel first
 ``sent`` without a second message; not found (or a channel that cannot tell) means a normal
 resend. An unexpected exception during the send (not a ``DeliveryError``) is treated the same
 way: the row stays ``sending`` and is resolved later, because the message may have gone out.
+A ``DeliveryError`` with ``outcome_unknown`` (a post cut off by its deadline) is recorded as a
+failure like any other, its error marked (``deliveries.OUTCOME_UNKNOWN_MARK``); the next attempt
+asks the channel first and records ``sent`` without posting when the message is there. When
+that check itself fails transiently, the attempt is recorded as failed again rather than risk a
+second message.
 """
 
 from __future__ import annotations
@@ -175,6 +180,29 @@ def deliver_one(
     )
 
 
+def _already_sent(store: Store, out: Outgoing, notifier: Notifier) -> SendResult | None:
+    """After an attempt whose outcome was unknown, the channel's copy of ``out`` (None: send it).
+
+    Raises:
+        DeliveryError: the channel could not be asked (transient); marked ``outcome_unknown``.
+    """
+    with store.transaction() as session:
+        last_error = session.scalar(select(Delivery.last_error).where(Delivery.id == out.delivery_id))
+    if not (last_error or "").startswith(dl.OUTCOME_UNKNOWN_MARK):
+        return None
+    try:
+        return notifier.find_sent(out)
+    except DeliveryError as exc:
+        if exc.permanent:  # the channel can never tell (a missing scope): send, as for a stale claim
+            log.warning("delivery %d: cannot check whether it was sent (%s); sending again", out.delivery_id, exc)
+            return None
+        raise DeliveryError(
+            f"cannot check whether the earlier attempt was sent: {exc}",
+            retry_after=exc.retry_after,
+            outcome_unknown=True,
+        ) from exc
+
+
 def _send_claimed(
     store: Store,
     out: Outgoing,
@@ -188,15 +216,24 @@ def _send_claimed(
     """Send a claimed delivery and record the outcome (``sent``, or a failure with its backoff)."""
     delivery_id = out.delivery_id
     try:
-        result = notifier_for(out.channel).send(out)
+        notifier = notifier_for(out.channel)
+        found = _already_sent(store, out, notifier) if attempts > 1 else None
+        if found is not None:
+            _record_success(
+                store, delivery_id=delivery_id, release_id=release_id, channel=out.channel, result=found, now=clock()
+            )
+            log.info("delivery %d: the channel already has it; recorded as sent without resending", delivery_id)
+            return DeliveryOutcome(delivery_id, dl.SENT, resolved=True)
+        result = notifier.send(out)
     except DeliveryError as exc:
         now = clock()
+        error = (dl.OUTCOME_UNKNOWN_MARK if exc.outcome_unknown else "") + str(exc)
         with store.transaction() as session:
             status = dl.record_failure(
                 session=session,
                 delivery_id=delivery_id,
                 now=now,
-                error=str(exc),
+                error=error,
                 permanent=exc.permanent,
                 attempts=attempts,
                 max_attempts=settings.delivery.max_attempts,
@@ -212,7 +249,7 @@ def _send_claimed(
             exc,
         )
         return DeliveryOutcome(
-            delivery_id, status, next_attempt_at=next_at if status == dl.PENDING else None, error=str(exc)
+            delivery_id, status, next_attempt_at=next_at if status == dl.PENDING else None, error=error
         )
     _record_success(
         store, delivery_id=delivery_id, release_id=release_id, channel=out.channel, result=result, now=clock()

@@ -24,6 +24,10 @@ from tracker.store.models import Delivery
 PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
 #: Every delivery state, in lifecycle order.
 STATES: tuple[str, ...] = (PENDING, SENDING, SENT, FAILED, UNKNOWN)
+
+#: Starts ``last_error`` of an attempt whose message may have gone out (no complete answer): the
+#: next attempt asks the channel first (``tracker.outbox.deliver``).
+OUTCOME_UNKNOWN_MARK = "outcome unknown: "
 #: Sent deliveries whose latency ``GET /metrics`` reports.
 LATENCY_SAMPLE = 1000
 

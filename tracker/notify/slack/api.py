@@ -24,7 +24,15 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from tracker.notify.base import Outgoing, ThreadRef
-from tracker.notify.slack.errors import ERROR_HINTS, SlackDeliveryError, api_error, unreachable, webhook_error
+from tracker.notify.slack.deadline import SlackDeadlineExceeded
+from tracker.notify.slack.errors import (
+    ERROR_HINTS,
+    SlackDeliveryError,
+    api_error,
+    too_slow,
+    unreachable,
+    webhook_error,
+)
 from tracker.notify.slack.mrkdwn import SlackChart, SlackContent
 from tracker.notify.slack.pacing import ChannelPacer
 
@@ -76,12 +84,15 @@ class SlackApi:
 
         Raises:
             SlackDeliveryError: Slack refused the call, rate-limited it past the in-process wait,
-                or could not be reached.
+                could not be reached, or gave no complete answer within the client's deadline
+                (code ``deadline``; ``outcome_unknown`` for ``chat.postMessage``).
         """
         try:  # the SDK's typed method: chat.postMessage -> chat_postMessage (its own verb and encoding)
             resp = getattr(self.client, method.replace(".", "_"))(**kwargs)
         except SlackApiError as exc:
             raise api_error(exc, what) from exc
+        except SlackDeadlineExceeded as exc:
+            raise too_slow(exc, method) from exc
         except (SlackClientError, OSError) as exc:
             raise unreachable(exc, self.client.base_url) from exc
         return dict(resp.data) if isinstance(resp.data, dict) else {}
@@ -258,6 +269,8 @@ class SlackWebhook:
             resp = self.webhook.send(
                 text=content.text, blocks=content.blocks or None, unfurl_links=False, unfurl_media=False
             )
+        except SlackDeadlineExceeded as exc:
+            raise too_slow(exc, "webhook") from exc
         except (SlackClientError, OSError) as exc:
             raise unreachable(exc, "the incoming webhook") from exc
         if resp.status_code != 200:

@@ -83,11 +83,20 @@ class SlackDeliveryError(DeliveryError):
 
     Attributes:
         code (str): Slack's ``error`` (``channel_not_found``...), ``ratelimited``, ``http_<status>``
-            for webhook statuses without a known body, or ``unreachable``.
+            for webhook statuses without a known body, ``unreachable``, or ``deadline`` (no complete
+            answer in time).
     """
 
-    def __init__(self, message: str, *, code: str, permanent: bool = False, retry_after: float | None = None):
-        super().__init__(message, permanent=permanent, retry_after=retry_after)
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
+    ):
+        super().__init__(message, permanent=permanent, retry_after=retry_after, outcome_unknown=outcome_unknown)
         self.code = code
 
 
@@ -130,6 +139,17 @@ def unreachable(exc: Exception, where: str) -> SlackDeliveryError:
     """A transient ``SlackDeliveryError`` (code ``unreachable``) for a network failure talking to ``where``."""
     return SlackDeliveryError(
         f"Slack is unreachable at {where}: {exc} (check the network and TRACKER_SLACK_API_URL)", code="unreachable"
+    )
+
+
+def too_slow(exc: Exception, method: str) -> SlackDeliveryError:
+    """A transient ``SlackDeliveryError`` (code ``deadline``) for a call without a complete answer in time.
+
+    A ``chat.postMessage`` or webhook post cut off this way may have posted: its outcome is
+    unknown, so the delivery asks the channel before posting again (a webhook cannot tell).
+    """
+    return SlackDeliveryError(
+        f"Slack {method}: {exc}", code="deadline", outcome_unknown=method in ("chat.postMessage", "webhook")
     )
 
 

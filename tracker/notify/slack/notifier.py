@@ -36,6 +36,7 @@ from tracker.config import Settings
 from tracker.notify.base import Outgoing, SendResult
 from tracker.notify.slack.api import SlackApi, SlackWebhook, delivery_metadata
 from tracker.notify.slack.blocks import test_content
+from tracker.notify.slack.deadline import DeadlineWebClient, DeadlineWebhookClient
 from tracker.notify.slack.errors import SlackDeliveryError
 from tracker.notify.slack.mrkdwn import SlackContent
 from tracker.notify.slack.pacing import ChannelPacer, retry_handlers, shared_pacer
@@ -118,7 +119,8 @@ class SlackNotifier:
         )
         timeout = int(settings.http.timeout)
         if settings.slack.bot_token:
-            client = WebClient(
+            client = DeadlineWebClient(
+                deadline_s=settings.http.deadline,
                 token=settings.slack.bot_token.get_secret_value(),
                 base_url=settings.slack.api_url.rstrip("/") + "/",
                 timeout=timeout,
@@ -127,7 +129,12 @@ class SlackNotifier:
             return cls(client=client, channel=channel or settings.slack.channel, pacer=pacer)
         if settings.slack.webhook_url is None:
             raise ValueError("Slack is not configured: set TRACKER_SLACK_BOT_TOKEN or TRACKER_SLACK_WEBHOOK_URL")
-        webhook = WebhookClient(settings.slack.webhook_url.get_secret_value(), timeout=timeout, retry_handlers=handlers)
+        webhook = DeadlineWebhookClient(
+            settings.slack.webhook_url.get_secret_value(),
+            deadline_s=settings.http.deadline,
+            timeout=timeout,
+            retry_handlers=handlers,
+        )
         return cls(webhook=webhook, pacer=pacer)
 
     # ------------------------------------------------------------------ Notifier protocol
