@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, KnownArtifact, SourceKind, SourceResult
 from tracker.grouping.enrich import enrich_after_poll
-from tracker.pipeline import bulk_baseline
 from tracker.pipeline.arrivals import NewArtifacts, lock_families
 from tracker.pipeline.detect import Change, New, Restored, Withdrawn, diff, history_flags
 from tracker.pipeline.events import EventWriter
@@ -93,14 +92,6 @@ def _store_new(
         for c in new
     ]
     observations = [c.observation for c in new]
-    if bulk_baseline.applies(observations, [first for first, _ in flags]):  # a first listing of models: in bulk
-        report.baseline = True
-        arrivals.stored.extend(
-            bulk_baseline.store_baseline(
-                session, lab=arrivals.lab, observations=observations, window=arrivals.window, report=report, now=now
-            )
-        )
-        return
     moves = moved_batch(
         [o for o, flag in zip(observations, flags, strict=True) if not any(flag)],
         state=state,
