@@ -59,8 +59,10 @@ class Worker:
             "prefork",
             "--concurrency",
             "2",
+            # count() reads Celery's "Task ...[id] succeeded" lines, which the worker logs only at
+            # DEBUG (above it they are raised to WARNING so a cycle logs one "poll cycle:" line)
             "--loglevel",
-            "INFO",
+            "DEBUG",
         ]
         self.proc = subprocess.Popen(
             cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True, start_new_session=True

@@ -245,7 +245,7 @@ def test_two_beat_processes_cause_no_duplicate_polls_or_alerts(
                 beats.append((proc, log))
             from workers.schedule import POLL_TASK
 
-            _wait("baseline polls from both beats", lambda: worker.count(POLL_TASK) >= 4, log=worker.output)
+            _wait("baseline polls from the leading beat", lambda: worker.count(POLL_TASK) >= 2, log=worker.output)
             hub.set_now(AFTER_LAUNCH)
             _wait(
                 "every delivery sent",
@@ -267,9 +267,12 @@ def test_two_beat_processes_cause_no_duplicate_polls_or_alerts(
         beat_logs = [(tmp_path / f"beat{n}.log").read_text() for n in range(2)]
 
     rows = _deliveries(store)
-    for text in beat_logs:  # both beats really scheduled the unit
-        assert "Sending due task poll:hf:qwen" in text, text
-    assert "skipped: another poll of this unit is running" in out, "no overlapping poll was ever attempted"
+    # One beat per broker (the beat lease): exactly one schedules the unit, the other stands down
+    # with its one line and queues nothing, so no schedule is doubled in the first place.
+    senders = [text for text in beat_logs if "Sending due task poll:hf:qwen" in text]
+    standbys = [text for text in beat_logs if "holds the beat lease of this broker: this one stands down" in text]
+    assert len(senders) == 1 and len(standbys) == 1, beat_logs
+    assert "Sending due task" not in standbys[0], standbys[0]
     keys = receiver.keys()
     assert keys == {r.idempotency_key: 1 for r in rows}, "an alert was received twice or never"
     assert "Traceback" not in out, out
