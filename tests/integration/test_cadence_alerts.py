@@ -157,17 +157,18 @@ def test_pulse_of_the_week_of_2025_04_28_matches_the_corpus_and_is_sent_once(
             assert c.trailing_share == pytest.approx(trailing_by_country[c.country] / len(trailing))
         # ... and hand-counted from timeline.jsonl (public between Apr 28 20:40 and May 1 00:00 UTC):
         # Qwen3 + Qwen2.5-Omni-3B, Llama-Guard-4 + Llama-Prompt-Guard-2, MiMo-7B, DeepSeek-Prover-V2,
-        # Phi-4-reasoning (the Qwen3 AWQ repos of May 2 join the Qwen3 launch: no new release).
-        assert pulse.total == 7
+        # Phi-4-reasoning, and the Qwen3 AWQ repos of May 2: published more than 48 h after the Qwen3
+        # launch, they are a new release (a wave of Qwen3, linked by family_release_id).
+        assert pulse.total == 8
         assert {w.lab: w.releases for w in pulse.labs} == {
-            "qwen": 2,
+            "qwen": 3,
             "meta": 2,
             "deepseek": 1,
             "microsoft": 1,
             "xiaomi": 1,
         }
-        assert next(w for w in pulse.labs if w.lab == "qwen").titles == ("Qwen3", "Qwen2.5-Omni")
-        assert {c.country: c.releases for c in pulse.countries if c.releases} == {"CN": 4, "US": 3}
+        assert next(w for w in pulse.labs if w.lab == "qwen").titles == ("Qwen3", "Qwen2.5-Omni", "Qwen3")
+        assert {c.country: c.releases for c in pulse.countries if c.releases} == {"CN": 5, "US": 3}
         assert pulse.complete and pulse.as_of == end
 
         run = pulse_mod.schedule_pulse(store, settings=settings, watchlist=load_watchlist(), clock=lambda: now)
@@ -178,9 +179,9 @@ def test_pulse_of_the_week_of_2025_04_28_matches_the_corpus_and_is_sent_once(
         assert len(top) == 1
         shown = render_text(top[0]["blocks"])
         assert "Weekly pulse · 2025-W18" in shown
-        assert "7 open-weight releases from 5 labs, Apr 28 – May 4, 2025 (UTC)" in shown
-        assert "🇨🇳 CN 4 · 57%" in shown and "🇺🇸 US 3 · 43%" in shown
-        assert "• Qwen 🇨🇳 2: Qwen3, Qwen2.5-Omni" in shown
+        assert "8 open-weight releases from 5 labs, Apr 28 – May 4, 2025 (UTC)" in shown
+        assert "🇨🇳 CN 5 · 62%" in shown and "🇺🇸 US 3 · 38%" in shown
+        assert "• Qwen 🇨🇳 3: Qwen3, Qwen2.5-Omni, Qwen3" in shown
         assert "Cadence chart and history on the dashboard (https://tracker.example.org/)" in shown
         # the chart went up with the files API, as a reply in the pulse's thread
         ((file_id, meta),) = slack.files.items()
@@ -287,7 +288,7 @@ def test_quiet_alert_fires_once_per_silence_spell_and_the_next_release_says_how_
     with store.transaction() as session:
         releases = list(session.scalars(select(Release).where(Release.kind == "model").order_by(Release.released_at)))
     before = [r for r in releases if r.released_at < _utc(2025, 7, 1)]
-    assert [r.title for r in before][-1] == "Llama-3_1-Nemotron-v1"  # the Ultra 253B launch
+    assert [r.title for r in before][-1] == "Llama-3_1-Nemotron-Ultra-v1"  # the Ultra 253B launch
     last = before[-1]
     gaps = sorted((b.released_at - a.released_at).total_seconds() / 86400 for a, b in itertools.pairwise(before))
     assert len(before) == 3 and len(gaps) == 2
@@ -297,7 +298,7 @@ def test_quiet_alert_fires_once_per_silence_spell_and_the_next_release_says_how_
     event = quiet[0]
     assert event.dedupe_key == f"quiet:nvidia:{last.id}"
     assert event.created_at == first_quiet_check
-    assert event.payload["last_release"]["title"] == "Llama-3_1-Nemotron-v1"
+    assert event.payload["last_release"]["title"] == "Llama-3_1-Nemotron-Ultra-v1"
     assert event.payload["quiet_after_days"] == pytest.approx(threshold, abs=0.01)
     with store.transaction() as session:
         message = build_alert(session=session, event=session.get(Event, event.id))
@@ -309,7 +310,7 @@ def test_quiet_alert_fires_once_per_silence_spell_and_the_next_release_says_how_
     silent = breaker.payload["silent_for_days"]
     spell = next(r for r in releases if r.title == "OpenReasoning-Nemotron").released_at - last.released_at
     assert silent == pytest.approx(spell.total_seconds() / 86400, abs=0.1) and 100 <= silent <= 104
-    assert detected["Llama-3_3-Nemotron-v1_5"].payload["silent_for_days"] is None
+    assert detected["Llama-3_3-Nemotron-Super-v1_5"].payload["silent_for_days"] is None
     with store.transaction() as session:
         shown = build_alert(session=session, event=session.get(Event, breaker.id))
     assert shown.silent_for_days == silent and f"first release in {silent:.0f} days" in shown.headline

@@ -93,7 +93,7 @@ def test_dashboard_in_headless_chromium(dashboard_url: str, tmp_path: Path) -> N
             rows = page.locator("#releases tr.release")
             assert rows.count() > 10
             text = page.locator("#releases").inner_text()
-            for title in ("Qwen3-Coder", "Qwen3-2507", "GLM-4.5", "Magistral-2507", "Kimi-K2"):
+            for title in ("Qwen3-Coder", "Qwen3-2507", "GLM-4.5", "Magistral-Small-2507", "Kimi-K2"):
                 assert title in text, f"{title} (replayed in July 2025) is not on the page"
             assert "2025-07-29" in text  # GLM-4.5: public 07-28 11:40, first seen by the 07-29 poll
             for chart in ("#cadence-chart", "#countries-chart"):  # the SVG charts loaded and rendered
@@ -113,7 +113,7 @@ def test_dashboard_in_headless_chromium(dashboard_url: str, tmp_path: Path) -> N
             assert "lab=mistral" in page.url and f"as_of={AS_OF}" in page.url
             labs = set(page.eval_on_selector_all("#releases tr.release", "rows => rows.map(r => r.dataset.lab)"))
             assert labs == {"mistral"}
-            assert "Magistral-2507" in page.locator("#releases").inner_text()
+            assert "Magistral-Small-2507" in page.locator("#releases").inner_text()
             assert page.locator("#filter-lab").input_value() == "mistral"
 
             # And a country filter from the URL.
