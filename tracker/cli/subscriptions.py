@@ -38,7 +38,7 @@ def _rows(ctx: Any) -> list[dict[str, Any]]:
     with store.transaction() as session:
         sync_subscriptions(session=session, subscriptions=ctx.watchlist.subscriptions, now=utcnow())
         grouped = select(Delivery.subscription_id, func.max(Delivery.id)).group_by(Delivery.subscription_id)
-        last_ids: dict[int, int] = dict(session.execute(grouped).tuples().all())
+        last_ids: dict[int, int] = dict(session.execute(grouped).all())
         last = {d.id: d for d in session.scalars(select(Delivery).where(Delivery.id.in_(list(last_ids.values()))))}
         rows = []
         for sub in session.scalars(select(Subscription).order_by(Subscription.id)):
