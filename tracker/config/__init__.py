@@ -32,6 +32,7 @@ from tracker.config.groups import (
     SlackSettings,
     WorkerSettings,
 )
+from tracker.config.radar import RadarSettings
 from tracker.config.releases import GroupingSettings, PaperSettings
 from tracker.config.settings import Settings
 
@@ -56,6 +57,7 @@ __all__ = [
     "PaperSettings",
     "PollingSettings",
     "PulseSettings",
+    "RadarSettings",
     "Settings",
     "SettingsGroup",
     "SlackSettings",

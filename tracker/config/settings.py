@@ -42,6 +42,7 @@ from tracker.config.groups import (
     SlackSettings,
     WorkerSettings,
 )
+from tracker.config.radar import RadarSettings
 from tracker.config.releases import GroupingSettings, PaperSettings
 from tracker.errors import ConfigError
 
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
         hub, arxiv, polling, http, slack, email, api, modelscope, github, feeds, worker: groups
             (``HubSettings``...), one per concern.
         log_level (str): DEBUG, INFO, WARNING, ERROR or CRITICAL.
-        delivery, cadence, pulse, digest, grouping, papers, adoption: more groups (``DeliverySettings``...).
+        delivery, cadence, pulse, digest, grouping, papers, adoption, radar: more groups (``DeliverySettings``...).
     """
 
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -113,6 +114,7 @@ class Settings(BaseSettings):
     grouping: GroupingSettings = Field(default_factory=GroupingSettings)
     papers: PaperSettings = Field(default_factory=PaperSettings)
     adoption: AdoptionSettings = Field(default_factory=AdoptionSettings)
+    radar: RadarSettings = Field(default_factory=RadarSettings)
 
     def __init__(self, **values: Any) -> None:
         """Read the environment and ``.env`` (unless ``_env_file=None``), then apply ``values``.

@@ -7,6 +7,7 @@
 * ``intelligence``: lineage links, paper candidates, download snapshots, history stamps.
 * ``adoption``: third-party derivatives and their counts over time.
 * ``mutes``: repos, families and labs whose alerts are held back.
+* ``radar``: candidate labs found outside the watchlist.
 """
 
 from tracker.store.models.adoption import Derivative, DerivativeCount
@@ -16,9 +17,11 @@ from tracker.store.models.intelligence import ArtifactLink, DownloadSnapshot, Pa
 from tracker.store.models.mutes import Mute
 from tracker.store.models.outbox import Delivery, Event, SlackThread, Subscription
 from tracker.store.models.polling import SourceState
+from tracker.store.models.radar import RADAR_STATUSES, RadarCandidate
 
 __all__ = [
     "NAMING_CONVENTION",
+    "RADAR_STATUSES",
     "Artifact",
     "ArtifactLink",
     "Base",
@@ -30,6 +33,7 @@ __all__ = [
     "Lab",
     "Mute",
     "PaperCandidate",
+    "RadarCandidate",
     "Release",
     "ReleaseChange",
     "ReleasePaper",

@@ -10,6 +10,7 @@ Callers import from this package; its modules split the queries by concern:
 * ``releases``: release lists and pages (ORM objects, or dicts straight from rows), one release.
 * ``search``: ``q`` answered from the backend's text index (SQLite FTS5, PostgreSQL pg_trgm).
 * ``papers``: paper artifacts and the links between papers and model releases.
+* ``radar``: candidate labs found outside the watchlist.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tracker.store.queries.polling import (
     list_source_states,
     stored_external_ids,
 )
+from tracker.store.queries.radar import get_radar_candidate, list_radar
 from tracker.store.queries.releases import (
     RELEASE_LOADS,
     get_release,
@@ -43,10 +45,12 @@ __all__ = [
     "get_known_artifacts",
     "get_lab_by_slug",
     "get_or_create_source_state",
+    "get_radar_candidate",
     "get_release",
     "get_source_state",
     "lab_summaries",
     "list_papers",
+    "list_radar",
     "list_release_dicts",
     "list_releases",
     "list_source_states",
