@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tracker.api.deps import AdminDep, SessionDep, get_store
+from tracker.api.deps import AdminDep, SessionDep, WriteSessionDep, get_store
 from tracker.domain import utcnow
 from tracker.outbox.deliveries import FAILED, PENDING, SENDING, SENT, UNKNOWN
 from tracker.store import Store
@@ -119,7 +119,7 @@ def requeue_deliveries(body: RequeueRequest, store: StoreDep) -> dict[str, Any]:
 def requeue_delivery(delivery_id: int, store: StoreDep) -> dict[str, Any]:
     """Re-queue one failed delivery; 404 when unknown, 409 when it is not ``failed``."""
     moved = requeue(store, [delivery_id])
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         row = session.get(Delivery, delivery_id)
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"delivery {delivery_id} not found")
@@ -176,7 +176,7 @@ class SubscriptionCreate(BaseModel):
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
-def create_subscription(body: SubscriptionCreate, session: SessionDep) -> dict[str, Any]:
+def create_subscription(body: SubscriptionCreate, session: WriteSessionDep) -> dict[str, Any]:
     """Create a subscription (``origin = "api"``); 409 when the channel already has one."""
     row = Subscription(
         channel=body.channel, filters=body.filters(), digest=body.digest, origin=ORIGIN_API, created_at=utcnow()
@@ -190,7 +190,7 @@ def create_subscription(body: SubscriptionCreate, session: SessionDep) -> dict[s
 
 
 @router.post("/subscriptions/{subscription_id}/disable")
-def disable_subscription(subscription_id: int, session: SessionDep) -> dict[str, Any]:
+def disable_subscription(subscription_id: int, session: WriteSessionDep) -> dict[str, Any]:
     """Disable a subscription (kept for its delivery history); 404 when unknown."""
     row = session.get(Subscription, subscription_id)
     if row is None:

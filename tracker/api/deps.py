@@ -30,7 +30,14 @@ def get_watchlist(request: Request) -> Watchlist:
 
 
 def get_session(store: Annotated[Store, Depends(get_store)]) -> Iterator[Session]:
-    """A session in one transaction for the request (committed when the handler returns)."""
+    """A session in one read transaction for the request: on SQLite it never waits for a poll's
+    write lock, and it refuses to write (``tracker.store.db.ReadOnlyTransactionError``)."""
+    with store.transaction(write=False) as session:
+        yield session
+
+
+def get_write_session(store: Annotated[Store, Depends(get_store)]) -> Iterator[Session]:
+    """A session in one write transaction for the request (committed when the handler returns)."""
     with store.transaction() as session:
         yield session
 
@@ -54,6 +61,7 @@ def require_admin(
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WatchlistDep = Annotated[Watchlist, Depends(get_watchlist)]
 AdminDep = Depends(require_admin)

@@ -90,7 +90,7 @@ def adoption(
             highlight=False,
         )
     now = as_of_or_now(as_of)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         data = adoption_summary(session, now=now, months=months, lab=lab, country=country)
         derivs = derivative_summary(session, now=now, months=months, lab=lab, country=country)
     if as_json:
@@ -120,7 +120,7 @@ def report(
     ctx = load_context()
     store = open_store(ctx.settings)
     if out is not None:
-        with store.transaction() as session:
+        with store.transaction(write=False) as session:
             built = build_report(session, month, now=utcnow())
         out.mkdir(parents=True, exist_ok=True)
         for ext, body in (("html", render_html(built)), ("json", render_json(built)), ("csv", render_csv(built))):

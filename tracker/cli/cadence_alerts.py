@@ -53,7 +53,7 @@ def pulse(
     tz = pulse_mod.zone(settings.pulse.timezone)
     week = week or pulse_mod.default_week(now, tz)
     pulse_mod.parse_week(week)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         content = pulse_mod.build_pulse(
             session=session, week=week, tz=tz, now=now, rules=CadenceRules.from_settings(settings)
         )

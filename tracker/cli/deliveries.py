@@ -33,7 +33,7 @@ def list_deliveries(
 
     settings = load_context().settings
     store = open_store(settings)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         stmt = select(Delivery, Event).outerjoin(Event, Event.id == Delivery.event_id)
         if failed:
             stmt = stmt.where(Delivery.status == "failed")
@@ -86,7 +86,7 @@ def retry(
     requeued = requeue_failed(store, ids=None if all_failed else list(ids or []))
     missing = sorted(set(ids or []) - set(requeued))
     if missing:
-        with store.transaction() as session:
+        with store.transaction(write=False) as session:
             status = dict(session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(missing))).all())
         not_found = [i for i in missing if i not in status]
         left = [f"{i} ({status[i]})" for i in missing if i in status]

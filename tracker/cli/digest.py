@@ -82,7 +82,7 @@ def digest(
             raise UsageError(f"--preview must end in .html, got {preview.name!r}")
         p = dg.period_for(period.value, when, ctx.settings.digest.timezone)
         filters = {"labs": sorted(lab)} if lab else {}
-        with store.transaction() as session:
+        with store.transaction(write=False) as session:
             content = dg.build_digest(
                 session=session, period=p, filters=filters, lab_slugs=[x.slug for x in ctx.watchlist.labs], now=when
             )

@@ -77,7 +77,7 @@ def explain(
     from tracker.outbox.explain import explain as gather  # SQLAlchemy: only the commands that query pay for it
 
     ctx = load_context()
-    with open_store(ctx.settings).transaction() as session:
+    with open_store(ctx.settings).transaction(write=False) as session:
         found = gather(session, target)
     if found.kind == "repo" and found.artifact is None and "/" in found.target:
         org = found.target.split("/")[0]

@@ -38,7 +38,7 @@ def mute(
     duration = parse_duration(for_) if for_ is not None else None
     store = open_store(load_context().settings)
     now = utcnow()
-    with store.transaction() as session:
+    with store.transaction(write=target is not None) as session:
         if target is None:
             print_mutes(active_mutes(session=session, now=now))
             return

@@ -43,7 +43,7 @@ def papers(
     if flt_since and flt_until and flt_since >= flt_until:
         raise ConfigError("--since must be before --until")
     store = open_store(ctx.settings)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         rows = []
         for a in list_papers(
             session=session, lab=lab.lower() if lab else None, since=flt_since, until=flt_until, q=q, limit=limit

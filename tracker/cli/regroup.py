@@ -25,7 +25,7 @@ def regroup_command(
     ctx = load_context()
     store = open_store(ctx.settings)
     window = timedelta(days=ctx.settings.polling.family_window_days)
-    with store.transaction() as session:
+    with store.transaction(write=not dry_run) as session:
         report = regroup(
             session,
             window=window,

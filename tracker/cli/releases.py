@@ -91,7 +91,7 @@ def releases(
     if flt.since and flt.until and flt.since >= flt.until:
         raise UsageError("--since must be before --until")
     store = open_store(ctx.settings)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         if lab is not None:  # a lab no longer watched keeps its history: accept stored slugs too
             known = {lab_row.slug for lab_row, _, _ in lab_summaries(session=session)}
             known |= {cfg.slug for cfg in ctx.watchlist.labs}
@@ -149,7 +149,7 @@ def labs() -> None:
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         stored = {lab.slug: (count, latest) for lab, count, latest in lab_summaries(session=session)}
     table = Table(title=f"{len(ctx.watchlist.labs)} watched lab(s) from {ctx.watchlist.source}", title_justify="left")
     for col in ("slug", "name", "country", "Hub orgs", "arXiv", "releases", "latest release (UTC)"):

@@ -43,7 +43,7 @@ def _cadences(lab: str | None, weeks: int, kind: KindOption, as_of: str | None) 
 
     ctx = load_context()
     store = open_store(ctx.settings)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         if lab and get_lab_by_slug(session=session, slug=lab) is None:
             raise UsageError(f"--lab: no stored lab {lab!r} (see `tracker labs`)")
         return analytics.lab_cadences(
@@ -56,7 +56,7 @@ def _statuses(lab: str | None, kind: KindOption, as_of: str | None) -> dict[str,
     from tracker.analytics.status import CadenceRules, lab_statuses  # SQLAlchemy: only when queried
 
     ctx = load_context()
-    with open_store(ctx.settings).transaction() as session:
+    with open_store(ctx.settings).transaction(write=False) as session:
         return lab_statuses(
             session=session,
             now=as_of_or_now(as_of),
@@ -120,7 +120,7 @@ def stats_countries(
     store = open_store(ctx.settings)
     now = as_of_or_now(as_of)
     since, until = analytics.month_start(now, months_back=months - 1), analytics.month_start(now, months_back=-1)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         shares = analytics.country_release_share(session=session, since=since, until=until, kinds=_kinds(kind))
         _, downloads = analytics.country_download_share(session=session, since=since, until=until)
     countries = sorted(
@@ -174,7 +174,7 @@ def chart(
         store = open_store(ctx.settings)
         now = as_of_or_now(as_of)
         since, until = analytics.month_start(now, months_back=months - 1), analytics.month_start(now, months_back=-1)
-        with store.transaction() as session:
+        with store.transaction(write=False) as session:
             shares = analytics.country_release_share(session=session, since=since, until=until, kinds=_kinds(kind))
         body = charts.countries_chart(shares, fmt)  # type: ignore[arg-type]
     write_output(out, body, option="--out")

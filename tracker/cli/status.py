@@ -57,7 +57,7 @@ def status(
 
     settings = load_context().settings
     store = open_store(settings)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         units = list(list_source_states(session=session))
         counts = delivery_counts(session)
     table = Table(title=f"{len(units)} poll units", title_justify="left")

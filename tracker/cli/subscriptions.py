@@ -89,7 +89,7 @@ def list_subscriptions(ctx: typer.Context) -> None:
     from tracker.outbox.mutes import active_mutes
 
     store = open_store(load_context().settings)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         print_mutes(active_mutes(session=session, now=utcnow()))
     store.dispose()
 

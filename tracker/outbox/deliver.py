@@ -102,7 +102,7 @@ def _resolve_unknown(
         DeliveryOutcome | None: the outcome when it was found sent; None when the row went back
         to ``pending`` (due now) for a normal resend.
     """
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
         out, release_id = build_outgoing(session=session, delivery=delivery)
@@ -186,7 +186,7 @@ def _already_sent(store: Store, out: Outgoing, notifier: Notifier) -> SendResult
     Raises:
         DeliveryError: the channel could not be asked (transient); marked ``outcome_unknown``.
     """
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         last_error = session.scalar(select(Delivery.last_error).where(Delivery.id == out.delivery_id))
     if not (last_error or "").startswith(dl.OUTCOME_UNKNOWN_MARK):
         return None
@@ -266,7 +266,7 @@ def list_due(store: Store, *, settings: Settings, clock: Clock = utcnow, limit: 
     """
     now = clock()
     stale_before = now - timedelta(seconds=settings.delivery.stale_after_s)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         stmt = (
             select(Delivery.id)
             .where(

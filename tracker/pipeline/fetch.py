@@ -63,7 +63,7 @@ async def fetch_unit(
 
 def unit_validators(store: Store) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
     """Every poll unit's state id and stored conditional-request validators, by (source, lab slug)."""
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         return {
             (state.source, state.lab_slug): (state.id, dict((state.cursor or {}).get("validators") or {}))
             for state in q.list_source_states(session=session)
@@ -81,7 +81,7 @@ def _new_non_baseline(
 ) -> list[Observation]:
     """Read-only: the observations whose id is not stored and whose scope is past its baseline."""
     ids = [o.external_id for o in observations]
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         state = q.get_source_state(session=session, source=source, lab_slug=lab_slug)
         baselined = {s.lower() for s in ((state.cursor or {}).get("baselined_scopes", []) if state else [])}
         if not baselined:

@@ -48,9 +48,13 @@ class Store:
         return store
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Yield a session in one transaction: commit on success, roll back on error."""
-        with db.transaction(self.sessions) as session:
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """Yield a session in one transaction: commit on success, roll back on error.
+
+        ``write=False`` opens a read transaction: on SQLite it never waits for a writer, and any
+        write in it raises ``tracker.store.db.ReadOnlyTransactionError`` (see ``db.transaction``).
+        """
+        with db.transaction(self.sessions, write=write) as session:
             yield session
 
     def dispose(self) -> None:

@@ -16,7 +16,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from tracker.config import Settings
 from tracker.errors import ConfigError, redact
@@ -32,14 +32,14 @@ SQLITE_BUSY_TIMEOUT_S = 120.0
 def make_engine(settings: Settings) -> Engine:
     """Create the engine for ``settings.resolved_database_url``.
 
-    SQLite gets WAL journaling, enforced foreign keys and serialised writers, so the worker
-    processes of ``tracker run``, beat and CLI commands can share one file: every ``transaction``
-    starts with ``BEGIN IMMEDIATE`` (it takes the write lock up front, waiting up to
-    ``SQLITE_BUSY_TIMEOUT_S`` for it) instead of SQLite's deferred ``BEGIN``. A deferred
-    transaction that reads and then writes while another process committed fails at once with
-    "database is locked" (WAL cannot upgrade a stale read snapshot, and the busy timeout does
-    not apply), which is what several concurrent polls do. Readers outside a transaction and the
-    WAL's readers still never wait for a writer.
+    SQLite gets WAL journaling, enforced foreign keys and a busy timeout, so the worker processes
+    of ``tracker run``, beat and CLI commands can share one file. Write transactions
+    (``transaction(write=True)``) start with ``BEGIN IMMEDIATE``: they take the write lock up front,
+    waiting up to ``SQLITE_BUSY_TIMEOUT_S`` for it, instead of SQLite's deferred ``BEGIN``. A
+    deferred transaction that reads and then writes while another process committed fails at once
+    with "database is locked" (WAL cannot upgrade a stale read snapshot, and the busy timeout does
+    not apply), which is what several concurrent polls do. Read transactions start with a deferred
+    ``BEGIN`` (one WAL snapshot, never waiting for a writer) and refuse to write at all.
 
     Raises:
         ConfigError: the URL cannot be parsed or names an unknown driver.
@@ -69,21 +69,58 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Return a session factory; sessions never expire objects on commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Return a session factory; sessions never expire objects on commit, and the ones of a read
+    ``transaction`` refuse to write (``ReadOnlyTransactionError``)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_flush)
+    event.listen(factory, "do_orm_execute", _refuse_dml)
+    return factory
+
+
+class ReadOnlyTransactionError(RuntimeError):
+    """Code in a read transaction (``transaction(write=False)``) tried to write: a bug, not a state.
+
+    A read transaction on SQLite is deferred: a write in it would fail with "database is locked"
+    whenever another process committed since its first read, so every write is refused at once
+    (on both backends, so that tests on either one catch it).
+    """
+
+
+_READ_ONLY = "tracker_read_only"
+
+
+def _refuse_flush(session: Session, _flush_context, _instances) -> None:  # type: ignore[no-untyped-def]
+    if session.info.get(_READ_ONLY) and (
+        session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty)
+    ):
+        raise ReadOnlyTransactionError("a read transaction tried to flush changes; open it with write=True")
+
+
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.session.info.get(_READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlyTransactionError("a read transaction tried an INSERT, UPDATE or DELETE; open it with write=True")
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """Yield a session inside one transaction: committed on success, rolled back on any error.
 
-    On SQLite the transaction is ``BEGIN IMMEDIATE`` (see ``make_engine``): pysqlite issues no
-    BEGIN of its own once one is open, and its commit/rollback end this one.
+    Args:
+        factory: the session factory (``make_sessionmaker``).
+        write (bool, optional): False for a read transaction. On SQLite a write transaction is
+            ``BEGIN IMMEDIATE`` (writers queue for the lock, see ``make_engine``) and a read one a
+            deferred ``BEGIN`` (a consistent snapshot that never waits for a writer); pysqlite
+            issues no BEGIN of its own once one is open, and its commit/rollback end this one.
+            Defaults to True: a transaction nobody marked costs waiting, never correctness.
+
+    Raises:
+        ReadOnlyTransactionError: a read transaction tried to write (ORM flush or DML).
     """
     with factory.begin() as session:
+        session.info[_READ_ONLY] = not write
         connection = session.connection()
         if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
         yield session
 
 
