@@ -61,8 +61,18 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
-class StoreUnavailableError(TrackerError):
-    """The database cannot be reached or opened (server down, unknown database, unwritable file)."""
+class StoreError(TrackerError):
+    """A database operation failed for a reason outside the code (``tracker.store.failures``):
+    the message names the database (password masked) and what to check."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached, opened or written (server down, unknown database,
+    unwritable or read-only file, full disk, missing schema); ``permanent`` when retrying cannot help."""
+
+
+class StoreBusyError(StoreError):
+    """A lock was not granted in time (SQLite's busy timeout, PostgreSQL's lock timeout): transient."""
 
 
 class SourceHTTPError(TrackerError):

@@ -13,6 +13,7 @@ from types import ModuleType
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from tracker import __version__
 from tracker.api import (
@@ -32,6 +33,7 @@ from tracker.api import (
 )
 from tracker.api.webhooks import EnqueueFactory
 from tracker.config import Settings
+from tracker.errors import StoreError
 from tracker.store import Store
 from tracker.watchlist import load_watchlist
 
@@ -83,7 +85,13 @@ def create_app(
         app.include_router(module.router)
     docs.mount(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreError, _store_error)
     return app
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    """A database failure (``tracker.store.failures``) as 503 with its one-line message, not a 500."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from tracker.config import Settings
-from tracker.errors import StoreUnavailableError
-from tracker.store import db
+from tracker.errors import StoreError
+from tracker.store import db, failures
 
 
 class Store:
@@ -31,7 +31,8 @@ class Store:
 
         Raises:
             ConfigError: bad URL, or a server database behind the code's migrations.
-            StoreUnavailableError: the database cannot be reached or opened.
+            StoreError: the database cannot be reached or opened (``StoreUnavailableError``), or
+                another driver error (``tracker.store.failures``).
         """
         store = cls(db.make_engine(settings))
         try:
@@ -42,9 +43,7 @@ class Store:
                     pass
         except DBAPIError as exc:  # server down, unknown database, unwritable SQLite file...
             store.dispose()
-            url = store.engine.url.render_as_string(hide_password=True)
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise StoreUnavailableError(f"cannot open the database {url}: {reason}") from exc
+            raise store.explain(exc, opening=True) from exc
         return store
 
     @contextmanager
@@ -53,9 +52,22 @@ class Store:
 
         ``write=False`` opens a read transaction: on SQLite it never waits for a writer, and any
         write in it raises ``tracker.store.db.ReadOnlyTransactionError`` (see ``db.transaction``).
+
+        Raises:
+            StoreError: the database failed (locked past the busy timeout, full disk, read-only,
+                unreachable server, missing schema; ``tracker.store.failures``), rolled back.
         """
-        with db.transaction(self.sessions, write=write) as session:
-            yield session
+        try:
+            with db.transaction(self.sessions, write=write) as session:
+                yield session
+        except DBAPIError as exc:
+            if not failures.is_mapped(exc):
+                raise
+            raise self.explain(exc) from exc
+
+    def explain(self, exc: DBAPIError, *, opening: bool = False) -> StoreError:
+        """The ``StoreError`` for a driver error on this database (``failures.store_error``)."""
+        return failures.store_error(exc, self.engine.url, busy_timeout_s=db.SQLITE_BUSY_TIMEOUT_S, opening=opening)
 
     def dispose(self) -> None:
         """Close pooled connections (call after fork, and on shutdown)."""
