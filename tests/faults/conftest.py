@@ -52,7 +52,7 @@ def tracker_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "workers.cli", *args]
 
 
-def run_tracker(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_tracker(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run one ``tracker`` command to its end; stdout and stderr are kept apart."""
     return subprocess.run(tracker_cmd(*args), env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
 

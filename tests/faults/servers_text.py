@@ -6,16 +6,15 @@
 (``GET /feeds/<name>``, raw bytes as given). Any org can instead answer an error with a body of
 our choosing (an upstream ``[/] maintenance``). Every request is recorded.
 
-The helpers run the ``tracker`` console script of this tree as a subprocess (``tracker_env``,
-``run_tracker``), the way a user does, so what is checked is what a user would see.
+The tests run the ``tracker`` console script of this tree as a subprocess (``poll_env`` here,
+``run_tracker`` in ``tests.faults.conftest``), the way a user does, so what is checked is what a
+user would see.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.faults.conftest import tracker_env
+from tracker.config import Settings
 
 ArxivHandler = Callable[[int, int], bytes]
 
@@ -132,33 +132,16 @@ class SourceServer:
         return 404, b"not found", "text/plain"
 
 
-def tracker_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """A tracker subprocess's environment: this tree's code, a private data dir, no inherited TRACKER_*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "HF_"))}
-    env.update(
-        {
-            "PYTHONPATH": str(REPO),
-            "PYTHONUNBUFFERED": "1",
-            "COLUMNS": "200",
-            "TRACKER_DATA_DIR": str(data_dir),
-            "TRACKER_ARXIV_MIN_INTERVAL": "0",
-            "TRACKER_HTTP_MAX_RETRIES": "1",
-            "TRACKER_LOG_LEVEL": "INFO",
-            **extra,
-        }
-    )
-    return env
-
-
-def run_tracker(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``tracker ARGS`` (this tree's console script) to its end; stdout and stderr kept apart."""
-    return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
+def poll_env(settings: Settings, watchlist: Path, sources: str, **extra: str) -> dict[str, str]:
+    """Environment of a ``tracker`` subprocess polling ``sources`` (``TRACKER_SOURCES``) for the labs
+    of ``watchlist`` into the test's database (``settings``: data dir and URL): ``tracker_env``
+    plus one HTTP retry (a broken answer fails at once) and INFO logs; ``extra`` wins."""
+    return tracker_env(
+        settings.data_dir,
+        TRACKER_DATABASE_URL=settings.resolved_database_url,
+        TRACKER_WATCHLIST=str(watchlist),
+        TRACKER_SOURCES=sources,
+        **{"TRACKER_HTTP_MAX_RETRIES": "1", "TRACKER_LOG_LEVEL": "INFO", **extra},
     )
 
 

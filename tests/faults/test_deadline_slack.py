@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.factories import lab, subscription, write_watchlist
+from tests.faults.conftest import run_tracker
 from tests.faults.servers import DripSlack
-from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, run_tracker, tracker_env
+from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, poll_env
 from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.outbox.deliveries import OUTCOME_UNKNOWN_MARK
@@ -44,11 +45,10 @@ def test_a_dripping_slack_post_is_a_recorded_retry_and_is_never_posted_twice(
     )
     with SourceServer() as hub, DripSlack(channels={"C0MODELS": "models"}) as slack:
         hub.hub = {"North": [hub_repo("North", "Old-1B", number=1)]}
-        env = tracker_env(
-            backend_settings.data_dir,
-            TRACKER_DATABASE_URL=backend_settings.resolved_database_url,
-            TRACKER_WATCHLIST=str(watchlist),
-            TRACKER_SOURCES="hf",
+        env = poll_env(
+            backend_settings,
+            watchlist,
+            "hf",
             TRACKER_HF_ENDPOINT=hub.url,
             TRACKER_SLACK_BOT_TOKEN=slack.token,
             TRACKER_SLACK_API_URL=slack.api_url,

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, write_watchlist
-from tests.faults.servers_text import SourceServer, arxiv_feed, assert_clean, atom_entry, run_tracker, tracker_env
+from tests.faults.conftest import run_tracker
+from tests.faults.servers_text import SourceServer, arxiv_feed, assert_clean, atom_entry, poll_env
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Artifact
@@ -25,11 +26,10 @@ pytestmark = pytest.mark.slow  # real tracker processes
 
 
 def _env(backend_settings: Settings, server: SourceServer, watchlist: Path, **extra: str) -> dict[str, str]:
-    return tracker_env(
-        backend_settings.data_dir,
-        TRACKER_DATABASE_URL=backend_settings.resolved_database_url,
-        TRACKER_WATCHLIST=str(watchlist),
-        TRACKER_SOURCES="arxiv",
+    return poll_env(
+        backend_settings,
+        watchlist,
+        "arxiv",
         TRACKER_ARXIV_ENDPOINT=f"{server.url}/api/query",
         **extra,
     )

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, write_watchlist
-from tests.faults.servers_text import SourceServer, assert_clean, run_tracker, tracker_env
+from tests.faults.conftest import run_tracker
+from tests.faults.servers_text import SourceServer, assert_clean, poll_env
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store.models import Artifact
@@ -66,11 +67,10 @@ def test_broken_feeds_are_decoded_good_entries_kept_and_dates_never_guessed(
             lab("dated", name="Dated Blog", feeds=[f"{blog.url}/feeds/dates.xml"]),
             lab("calm", name="Calm Blog", feeds=[f"{blog.url}/feeds/fine.xml"]),
         )
-        env = tracker_env(
-            backend_settings.data_dir,
-            TRACKER_DATABASE_URL=backend_settings.resolved_database_url,
-            TRACKER_WATCHLIST=str(watchlist),
-            TRACKER_SOURCES="feeds",
+        env = poll_env(
+            backend_settings,
+            watchlist,
+            "feeds",
             TRACKER_ALLOW_PRIVATE_FEEDS="true",
         )
         blog.feeds = _feeds(1)

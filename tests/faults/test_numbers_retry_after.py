@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.factories import lab, subscription, write_watchlist
-from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, run_tracker, tracker_env
+from tests.faults.conftest import run_tracker
+from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, poll_env
 from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.domain import utcnow
@@ -46,11 +47,10 @@ def test_nonsense_retry_after_never_crashes_delivery_and_every_alert_arrives_onc
     )
     with SourceServer() as hub, SlackServer() as slack:
         hub.hub = {slug.title(): [hub_repo(slug.title(), "Old-1B", number=1)] for slug in LABS}
-        env = tracker_env(
-            backend_settings.data_dir,
-            TRACKER_DATABASE_URL=backend_settings.resolved_database_url,
-            TRACKER_WATCHLIST=str(watchlist),
-            TRACKER_SOURCES="hf",
+        env = poll_env(
+            backend_settings,
+            watchlist,
+            "hf",
             TRACKER_HF_ENDPOINT=hub.url,
             TRACKER_SLACK_WEBHOOK_URL=slack.webhook_url,
             TRACKER_SLACK_MIN_INTERVAL_S="0",

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, subscription, write_watchlist
-from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, run_tracker, tracker_env
+from tests.faults.conftest import run_tracker
+from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, poll_env
 from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.store import Store
@@ -38,11 +39,10 @@ def test_markup_in_names_and_error_bodies_is_printed_as_data_and_every_alert_arr
         hub.hub = {"Hostile": [hub_repo("Hostile", "Old-1B", number=1)], "Calm": [hub_repo("Calm", "Old-1B", number=1)]}
         # a maintenance page served with 200 instead of JSON: the error quotes its body
         hub.hub_errors = {"Down": (200, "[/] maintenance [bold red]until[/] later")}
-        env = tracker_env(
-            backend_settings.data_dir,
-            TRACKER_DATABASE_URL=backend_settings.resolved_database_url,
-            TRACKER_WATCHLIST=str(watchlist),
-            TRACKER_SOURCES="hf",
+        env = poll_env(
+            backend_settings,
+            watchlist,
+            "hf",
             TRACKER_HF_ENDPOINT=hub.url,
             TRACKER_SLACK_WEBHOOK_URL=slack.webhook_url,
         )

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import lab, subscription, write_watchlist
-from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, run_tracker, tracker_env
+from tests.faults.conftest import run_tracker
+from tests.faults.servers_text import SourceServer, assert_clean, hub_repo, poll_env
 from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.store import Store
@@ -54,11 +55,10 @@ def test_twelve_variants_of_one_poll_are_one_follow_up(
     )
     with SourceServer() as hub, SlackServer(channels={CHANNEL: "models"}) as slack:
         hub.hub = {"Nova": [hub_repo("Nova", "Old-1B", number=1, created="2026-01-05T00:00:00.000Z")]}
-        env = tracker_env(
-            backend_settings.data_dir,
-            TRACKER_DATABASE_URL=backend_settings.resolved_database_url,
-            TRACKER_WATCHLIST=str(watchlist),
-            TRACKER_SOURCES="hf",
+        env = poll_env(
+            backend_settings,
+            watchlist,
+            "hf",
             TRACKER_HF_ENDPOINT=hub.url,
             TRACKER_SLACK_MIN_INTERVAL_S="0",
             **_slack_env(slack, mode),

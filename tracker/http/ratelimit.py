@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from tracker.config import Settings
-from tracker.errors import RateLimitedError
-from tracker.http.ratelimit_file import FileLimiter, wait_out_block
+from tracker.http.ratelimit_budget import Sleep, wait_for_hub
+from tracker.http.ratelimit_file import FileLimiter
 from tracker.http.ratelimit_headers import wait_before_next
 from tracker.ops.redis import new_async_client, uses_redis
 
@@ -78,8 +78,6 @@ if count == 1 then redis.call('PEXPIRE', key, window_ms + 1000) end
 return {count, (index + 1) * window_ms - now_ms}
 """
 
-Sleep = Callable[[float], Awaitable[None]]
-
 
 class SharedLimiter:
     """Async limiter backed by Redis; one per ``HttpClient`` (its client is bound to one event loop).
@@ -123,24 +121,17 @@ class SharedLimiter:
                 self.waited_s += wait
                 await self._sleep(wait)
         elif rule == "hf":
-            await self.wait_out_block(url, float(await self._block(keys=[KEY_PREFIX + "hf:blocked"], args=[0])))
-            while True:
-                count, remaining_ms = await self._count(
+
+            async def blocked() -> float:
+                return float(await self._block(keys=[KEY_PREFIX + "hf:blocked"], args=[0]))
+
+            async def count() -> tuple[int, float]:
+                requests, remaining_ms = await self._count(
                     keys=[KEY_PREFIX + "hf:window"], args=[self.settings.hub.window_s]
                 )
-                if int(count) <= self.settings.hub.requests_per_window:
-                    return
-                wait = int(remaining_ms) / 1000
-                if wait > self.settings.http.max_retry_after:
-                    raise RateLimitedError(
-                        f"GET {url}: the shared Hub budget of {self.settings.hub.requests_per_window} requests "
-                        f"per {self.settings.hub.window_s:g} s is spent; next window in {wait:.0f} s",
-                        url=url,
-                        retry_after=wait,
-                    )
-                log.info("Hub budget spent; waiting %.1f s for the next window", wait)
-                self.waited_s += wait
-                await self._sleep(wait)
+                return int(requests), int(remaining_ms) / 1000
+
+            self.waited_s += await wait_for_hub(self.settings, url, blocked=blocked, count=count, sleep=self._sleep)
 
     async def note_response(self, url: str, headers: Mapping[str, str]) -> None:
         """Block every process's Hub requests when this Hub response says the window's budget is spent."""
@@ -150,15 +141,6 @@ class SharedLimiter:
         if wait is not None:
             log.warning("the Hub says its rate limit is spent; no Hub request for %.0f s (all processes)", wait)
             await self._block(keys=[KEY_PREFIX + "hf:blocked"], args=[wait])
-
-    async def wait_out_block(self, url: str, wait: float) -> None:
-        """Sleep ``wait`` seconds of a Hub block, or raise when it is longer than the retry cap.
-
-        Raises:
-            RateLimitedError: ``wait`` exceeds ``settings.http.max_retry_after`` (the next poll retries).
-        """
-        await wait_out_block(self.settings, url, wait, self._sleep)
-        self.waited_s += max(wait, 0.0)
 
     async def aclose(self) -> None:
         """Close the Redis connection pool."""

@@ -16,36 +16,17 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from tracker.config import Settings
-from tracker.errors import RateLimitedError
+from tracker.http.ratelimit_budget import Sleep, wait_for_hub
 from tracker.http.ratelimit_headers import wait_before_next
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 FILE_NAME = "ratelimit.db"
 BUSY_TIMEOUT_S = 10.0
-
-
-async def wait_out_block(settings: Settings, url: str, wait: float, sleep: Sleep) -> None:
-    """Sleep out ``wait`` seconds of a Hub block (nothing when <= 0), or raise when it is too long.
-
-    Raises:
-        RateLimitedError: ``wait`` exceeds ``settings.http.max_retry_after`` seconds.
-    """
-    if wait <= 0:
-        return
-    if wait > settings.http.max_retry_after:
-        raise RateLimitedError(
-            f"GET {url}: the Hub's rate limit is spent (RateLimit header); it resets in {wait:.0f} s",
-            url=url,
-            retry_after=wait,
-        )
-    log.info("Hub rate limit spent; waiting %.1f s for it to reset", wait)
-    await sleep(wait)
 
 
 class FileLimiter:
@@ -73,23 +54,16 @@ class FileLimiter:
         """
         if not url.startswith(self._hub_prefix):
             return
-        blocked = await asyncio.to_thread(self._update, "hf:blocked", 0.0)
-        await wait_out_block(self.settings, url, blocked, self._sleep)
-        self.waited_s += blocked
-        while self._budget:
-            count, remaining_s = await asyncio.to_thread(self._count, self.settings.hub.window_s)
-            if count <= self.settings.hub.requests_per_window:
-                return
-            if remaining_s > self.settings.http.max_retry_after:
-                raise RateLimitedError(
-                    f"GET {url}: the shared Hub budget of {self.settings.hub.requests_per_window} requests "
-                    f"per {self.settings.hub.window_s:g} s is spent; next window in {remaining_s:.0f} s",
-                    url=url,
-                    retry_after=remaining_s,
-                )
-            log.info("Hub budget spent; waiting %.1f s for the next window", remaining_s)
-            self.waited_s += remaining_s
-            await self._sleep(remaining_s)
+
+        async def blocked() -> float:
+            return await asyncio.to_thread(self._update, "hf:blocked", 0.0)
+
+        async def count() -> tuple[int, float]:
+            return await asyncio.to_thread(self._count, self.settings.hub.window_s)
+
+        self.waited_s += await wait_for_hub(
+            self.settings, url, blocked=blocked, count=count if self._budget else None, sleep=self._sleep
+        )
 
     async def note_response(self, url: str, headers: Mapping[str, str]) -> None:
         """Block every process's Hub requests when this Hub response says the budget is spent."""
