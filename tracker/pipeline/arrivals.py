@@ -130,6 +130,10 @@ class NewArtifacts:
         self.launch_window = timedelta(hours=settings.grouping.launch_window_hours)
         self.cadence = CadenceRules.from_settings(settings)
         self.stored: list[Artifact] = []
+        # History launches whose title and sizes are refreshed once, by ``finish``: refreshing on
+        # every member re-reads all of them (quadratic: a first listing of 1,000 repos of one
+        # family held the write lock ~50 s). Nothing before ``finish`` reads those fields.
+        self._stale: dict[int, tuple[Release, str | None]] = {}
 
     def _find_release(self, family: str, kind: str, since: datetime) -> Release | None:
         return q.find_recent_release(session=self.session, lab_id=self.lab.id, family=family, kind=kind, since=since)
@@ -174,7 +178,7 @@ class NewArtifacts:
         self.stored.append(artifact)
         if facts is not None:
             launches.record_reason(release, obs.name, [*decision.signals, *reasons])
-            launches.refresh_launch(self.session, release, family_title)
+            self._refresh(release, family_title, later=baseline)
         report.new_artifacts += 1
         if decision.starts_release:
             report.new_releases += 1
@@ -192,6 +196,21 @@ class NewArtifacts:
         report.detections.append(
             Detection(event, self.lab.slug, release.id, release.title, artifact.name, artifact.url)
         )
+
+    def _refresh(self, release: Release, family_title: str | None, *, later: bool) -> None:
+        """Refresh a model launch now (a live detection's event shows its title) or at ``finish``."""
+        _, pending_title = self._stale.pop(release.id, (release, None))
+        family_title = family_title or pending_title
+        if later:
+            self._stale[release.id] = (release, family_title)
+        else:
+            launches.refresh_launch(self.session, release, family_title)
+
+    def finish(self) -> None:
+        """Refresh the launches history arrivals left stale (call after the unit's last ``add``)."""
+        for release, family_title in self._stale.values():
+            launches.refresh_launch(self.session, release, family_title)
+        self._stale.clear()
 
     def _lag_s(self, obs: Observation) -> float | None:
         """Seconds from the source's creation time to this detection (None when unknown)."""
