@@ -33,7 +33,7 @@ from tracker.store.models import Artifact
 pytestmark = pytest.mark.slow
 
 WRITERS = 4
-REPOS = 150
+REPOS = 1000
 ORGS = [f"org{i}" for i in range(WRITERS)]
 
 
