@@ -14,7 +14,7 @@ while. Three ways to begin a transaction are compared on a fresh migrated file e
   behind writers).
 
 It prints, per mode, units committed and failed ("database is locked"), writer wall seconds and
-the reader's p50/p95 latency, then the ratios that decide the choice.
+how many reads the reader got through and their p50/p95 latency, then the ratios that decide the choice.
 
     python bench/sqlite_writers.py --writers 4 --units 10 --rows 100
 """
@@ -22,6 +22,7 @@ the reader's p50/p95 latency, then the ratios that decide the choice.
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing as mp
 import statistics
 import sys
@@ -165,7 +166,8 @@ def run(mode: str, *, writers: int, units: int, rows: int) -> dict[str, float]:
         "failed": sum(c[1] for c in counts),
         "seconds": seconds,
         "read_p50_ms": statistics.median(latencies) * 1000,
-        "read_p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000 if len(latencies) > 1 else latencies[0] * 1000,
+        "read_p95_ms": latencies[min(len(latencies) - 1, math.ceil(len(latencies) * 0.95) - 1)] * 1000,
+        "reads": len(latencies),
     }
 
 
@@ -180,7 +182,7 @@ def main() -> None:
         r = found[mode] = run(mode, writers=args.writers, units=args.units, rows=args.rows)
         print(
             f"{mode:14} committed {r['committed']:4.0f}  failed {r['failed']:4.0f}  writers {r['seconds']:6.2f} s  "
-            f"read p50 {r['read_p50_ms']:7.1f} ms  p95 {r['read_p95_ms']:7.1f} ms"
+            f"{r['reads']:5.0f} reads: p50 {r['read_p50_ms']:7.1f} ms  p95 {r['read_p95_ms']:7.1f} ms"
         )
     total = args.writers * args.units
     d, i, a = found["deferred"], found["immediate"], found["immediate-all"]
