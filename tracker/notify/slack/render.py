@@ -51,7 +51,7 @@ Renderer = Callable[[Outgoing, Where], SlackContent]
 
 
 def slack_kind(out: Outgoing) -> str:
-    """How Slack treats a delivery: ``alert`` | ``cadence`` | ``notice`` | ``radar`` | ``pulse`` | ``test`` | ``payload``.
+    """How Slack treats a delivery: ``alert``, ``cadence``, ``notice``, ``radar``, ``pulse``, ``test`` or ``payload``.
 
     An alert without its message (its event is gone) has nothing to render but its payload.
     """
