@@ -55,7 +55,12 @@ def pulse(
     pulse_mod.parse_week(week)
     with store.transaction() as session:
         content = pulse_mod.build_pulse(
-            session=session, week=week, tz=tz, now=now, rules=CadenceRules.from_settings(settings)
+            session=session,
+            week=week,
+            tz=tz,
+            now=now,
+            rules=CadenceRules.from_settings(settings),
+            hub_url=settings.hub.web_base,
         )
         png = pulse_mod.build_chart_png(session=session, pulse=content) if chart else None
     if chart and png is not None:
