@@ -10,6 +10,7 @@ an earlier time, e.g. over a replayed corpus.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -49,9 +50,16 @@ def templates() -> Environment:
     return Environment(loader=PackageLoader("tracker.api", "templates"), autoescape=select_autoescape(["html", "xml"]))
 
 
-def radar_candidates(session: Session, *, hub_url: str, limit: int) -> list[RadarLine]:
-    """The radar's top candidates (status ``candidate``), highest score first, as ``RadarLine``s."""
-    rows = list_radar(session=session, limit=limit)
+def radar_candidates(
+    session: Session,
+    *,
+    hub_url: str,
+    limit: int,
+    min_score: float | None = None,
+    statuses: Sequence[str] = ("candidate",),
+) -> list[RadarLine]:
+    """Radar candidates as ``RadarLine``s (``list_radar``: highest score first), Hub links on ``hub_url``."""
+    rows = list_radar(session=session, min_score=min_score, statuses=statuses, limit=limit)
     return [radar_line(radar_to_dict(row), hub_url=hub_url) for row in rows]
 
 

@@ -17,13 +17,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from tracker import __version__
-from tracker.api.dashboard import templates
+from tracker.api.dashboard import radar_candidates, templates
 from tracker.api.deps import SessionDep, SettingsDep
-from tracker.config import Settings
-from tracker.notify.content import RadarLine, radar_line
 from tracker.store.models.radar import RADAR_STATUSES
-from tracker.store.queries import list_radar
-from tracker.store.serialize import radar_to_dict
 
 router = APIRouter(tags=["radar"])
 
@@ -68,15 +64,6 @@ class RadarOut(BaseModel):
     items: list[RadarCandidateOut]
 
 
-def radar_lines(
-    session: Any, settings: Settings, *, min_score: float | None, status: StatusParam, limit: int
-) -> list[RadarLine]:
-    """The candidates as ``RadarLine``s, highest score first (links built on ``hub.web_base``)."""
-    statuses = RADAR_STATUSES if status == "all" else (status,)
-    rows = list_radar(session=session, min_score=min_score, statuses=statuses, limit=limit)
-    return [radar_line(radar_to_dict(row), hub_url=settings.hub.web_base) for row in rows]
-
-
 @router.get("/radar", response_model=RadarOut, responses={200: {"content": {"text/html": {}}}})
 def get_radar(
     session: SessionDep,
@@ -87,7 +74,10 @@ def get_radar(
     format: Annotated[Literal["json", "html"], Query(description="json, or html for the dashboard page")] = "json",
 ) -> Any:
     """Orgs outside the watchlist whose Hub repos show a lab's traction, with the score's reasons."""
-    lines = radar_lines(session, settings, min_score=min_score, status=status, limit=limit)
+    statuses = RADAR_STATUSES if status == "all" else (status,)
+    lines = radar_candidates(
+        session, hub_url=settings.hub.web_base, limit=limit, min_score=min_score, statuses=statuses
+    )
     if format == "html":
         html = (
             templates()
