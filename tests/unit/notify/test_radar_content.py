@@ -3,9 +3,14 @@ country never guessed; the subscription rule of the radar alert."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from tracker.notify.apprise_notifier import render
+from tracker.notify.base import Outgoing
 from tracker.notify.content.radar import RadarLine, arxiv_link, hub_link, radar_line
+from tracker.notify.webhook import encode_payload
 from tracker.outbox.radar_content import build_radar_message, radar_passes
 
 HUB = "https://huggingface.co"
@@ -125,3 +130,22 @@ def test_radar_message_says_why_and_links_safely() -> None:
 )
 def test_who_gets_radar_alerts(filters: dict, country: str | None, passes: bool) -> None:
     assert radar_passes(filters, country) is passes
+
+
+def test_text_channels_render_the_radar_alert() -> None:
+    payload = radar_line(
+        {"org": "NewLab", "score": 66, "first_seen_at": "", "reasons": [{"code": "t", "points": 66, "text": "why"}]},
+        hub_url=HUB,
+    ).to_dict()
+    out = Outgoing(
+        delivery_id=3,
+        idempotency_key="event:1:1",
+        kind="alert",
+        channel="webhook:x",
+        message=build_radar_message(1, payload),
+    )
+    body = json.loads(encode_payload(out))
+    assert body["headline"] == "Radar · NewLab · on the radar, score 66/100"
+    assert body["message"]["event"] == "radar_crossed" and body["message"]["url"] == f"{HUB}/NewLab"
+    title, text = render(out)
+    assert title == "NewLab: on the radar, score 66/100" and "why" in text and f"{HUB}/NewLab" in text
