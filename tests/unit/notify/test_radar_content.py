@@ -85,6 +85,12 @@ def test_radar_line_clamps_outside_values_and_never_guesses_a_country() -> None:
     assert len(line.reasons) == 8 and line.reasons[0].points == 30 and len(line.reasons[0].text) == 300
     assert RadarLine.from_dict(line.to_dict()) == line
     assert radar_line({"org": "x", "first_seen_at": "", "country": "fr"}, hub_url=HUB).country == "FR"
+    terminal = radar_line(
+        {"org": "Org\x1b[2J", "first_seen_at": "", "reasons": [{"code": "t", "points": 1, "text": "a\x07b\x9bc"}]},
+        hub_url=HUB,
+    )
+    assert terminal.org == "Org\\x1b[2J" and terminal.org_url is None
+    assert terminal.reasons[0].text == "a\\x07b\\x9bc"
 
 
 def test_radar_message_says_why_and_links_safely() -> None:

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tracker.external import printable
+
 #: One part of a Hub repo id (org or name); see the module docstring.
 _HUB_PART = r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"
 _HUB_ORG = re.compile(rf"^{_HUB_PART}$")
@@ -37,8 +39,12 @@ ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
 
 
 def clamp_text(value: Any, limit: int) -> str:
-    """``value`` as one line of at most ``limit`` characters (``…`` when cut); '' for None."""
-    text = " ".join(str(value if value is not None else "").split())
+    """``value`` as one line of at most ``limit`` characters (``…`` when cut); '' for None.
+
+    Control characters are shown as ``\\xNN`` (``tracker.external.printable``), so a name with an
+    ESC sequence cannot drive a terminal showing the pulse, an alert or the radar table.
+    """
+    text = printable(" ".join(str(value if value is not None else "").split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
