@@ -10,6 +10,7 @@ import pytest
 from tracker.notify.apprise_notifier import render
 from tracker.notify.base import Outgoing
 from tracker.notify.content.radar import RadarLine, arxiv_link, hub_link, radar_line
+from tracker.notify.email.render import render_email
 from tracker.notify.webhook import encode_payload
 from tracker.outbox.radar_content import build_radar_message, radar_passes
 
@@ -155,3 +156,15 @@ def test_text_channels_render_the_radar_alert() -> None:
     assert body["message"]["event"] == "radar_crossed" and body["message"]["url"] == f"{HUB}/NewLab"
     title, text = render(out)
     assert title == "NewLab: on the radar, score 66/100" and "why" in text and f"{HUB}/NewLab" in text
+
+
+def test_email_alert_of_a_hostile_org_is_escaped_and_names_no_country() -> None:
+    hostile = '<a href="https://evil.test">click</a>'
+    payload = radar_line(
+        {"org": hostile, "score": 61, "first_seen_at": "", "reasons": [{"code": "t", "points": 61, "text": hostile}]},
+        hub_url=HUB,
+    ).to_dict()
+    email = render_email("alert", {"m": build_radar_message(2, payload)})
+    assert hostile not in email.html and "&lt;a href=&#34;https://evil.test&#34;&gt;" in email.html
+    assert 'evil.test"' not in email.html and "()" not in email.html
+    assert email.subject.startswith("Radar · ") and "country unknown" in email.text
