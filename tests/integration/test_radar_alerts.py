@@ -125,6 +125,21 @@ def test_alerts_off_by_default_and_a_mute_of_the_org_holds_it_back(store: Store,
         assert "LoudOrg" in render_text(post["blocks"])
 
 
+def test_only_fresh_crossings_are_alerted_when_the_alert_is_switched_on(
+    store: Store, backend_settings: Settings
+) -> None:
+    with SlackServer(channels={"C0MODELS": "models"}) as slack:
+        settings = _settings(backend_settings, slack)
+        with store.transaction() as session:
+            add_radar_candidate(session, "OldNews", score=90, crossed_at=NOW - timedelta(days=40))
+            add_radar_candidate(session, "Yesterday", score=65, crossed_at=NOW - timedelta(hours=20))
+        written, outcomes = _run(store, settings)
+        assert written == 1 and len(outcomes) == 1
+        (post,) = slack.top_level("C0MODELS")
+        assert "Yesterday" in render_text(post["blocks"]) and "OldNews" not in render_text(post["blocks"])
+        assert _run(store, settings, at=NOW + timedelta(days=3)) == (0, [])
+
+
 def test_console_line_is_printable() -> None:
     message = build_radar_message(
         1, {"org": "Org\x1b[31mRed", "score": 70, "first_seen_at": "2025-04-28T00:00:00Z", "reasons": []}

@@ -9,13 +9,16 @@ what the candidate looked like when it was announced (``RadarLine.to_dict()``, H
 from validated ids); the dispatcher fans it out (``tracker.outbox.radar_content``).
 
 Only ``candidate`` rows are announced: an ``adopted`` org is on the watchlist (its releases are
-alerted), an ``excluded`` one is noise.
+alerted), an ``excluded`` one is noise. Only fresh crossings are news: a crossing older than
+``NEWS_S`` (or two radar intervals, if longer) is never alerted, so switching the alert on over a
+radar that has run for months announces what crosses from then on, not a burst of old candidates
+(those stay on ``tracker radar`` and ``/radar``).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +32,9 @@ from tracker.store.models import Event, RadarCandidate
 from tracker.store.serialize import radar_to_dict
 
 log = logging.getLogger(__name__)
+
+#: Seconds after its crossing during which a candidate is still announced.
+NEWS_S = 86_400.0
 
 
 def emit_radar_crossings(session: Session, settings: Settings, now: datetime) -> int:
@@ -45,9 +51,10 @@ def emit_radar_crossings(session: Session, settings: Settings, now: datetime) ->
     """
     if not (settings.radar.enabled and settings.radar.alerts):
         return 0
+    fresh = as_utc(now) - timedelta(seconds=max(NEWS_S, 2 * settings.radar.interval))
     crossed = session.scalars(
         select(RadarCandidate)
-        .where(RadarCandidate.crossed_at.is_not(None), RadarCandidate.status == "candidate")
+        .where(RadarCandidate.crossed_at >= fresh, RadarCandidate.status == "candidate")
         .order_by(RadarCandidate.crossed_at, RadarCandidate.id)
     ).all()
     if not crossed:
