@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import redis
 
+from tests.parallel import xdist_worker
 from tests.redis_guard import describe, foreign_clients, socket_owner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,12 +97,29 @@ def test_a_connection_is_traced_to_the_process_holding_its_socket(tmp_path: Path
     assert socket_owner(1, 0x18FB, tmp_path) is None
 
 
+def _spare_database(url: str) -> str:
+    """A database of ``url``'s server that no worker of this run uses and no client holds.
+
+    The probe session must not share this session's database: connections this process keeps in
+    its pools from earlier tests would be foreign clients to it.
+    """
+    index, count = xdist_worker()
+    first = (_db(url) + index) % 16  # TRACKER_TEST_REDIS_URL's database: worker 0's
+    ours = {(first - i) % 16 for i in range(count)}
+    for db in ((first - k) % 16 for k in range(16)):
+        candidate = urlsplit(url)._replace(path=f"/{db}").geturl()
+        if db not in ours and not _ids_once(candidate):
+            return candidate
+    pytest.fail(f"no database of {url}'s server is free of clients for the probe session", pytrace=False)
+
+
 def test_a_session_started_while_a_stray_client_holds_its_database_fails_naming_it(
     redis_url: str, tmp_path: Path
 ) -> None:
+    spare = _spare_database(redis_url)
     probe = tmp_path / "test_probe.py"
     probe.write_text("def test_uses_redis(redis_url):\n    assert redis_url\n")
-    env = {**os.environ, "TRACKER_TEST_REDIS_URL": redis_url, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TRACKER_TEST_REDIS_URL": spare, "PYTHONPATH": str(ROOT)}
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_XDIST_WORKER_COUNT", None)
     command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "tests.conftest", "-p", "no:cacheprovider"]
@@ -109,11 +128,11 @@ def test_a_session_started_while_a_stray_client_holds_its_database_fails_naming_
     def session() -> subprocess.CompletedProcess[str]:
         return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
-    before = _ids_once(redis_url)
-    with attached(redis_url) as proc:
+    before = _ids_once(spare)
+    with attached(spare) as proc:
         failed = session()
     deadline = time.monotonic() + 5
-    while _ids_once(redis_url) - before and time.monotonic() < deadline:
+    while _ids_once(spare) - before and time.monotonic() < deadline:
         time.sleep(0.05)  # the server drops the closed connection on its next event-loop turn
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "1 other client(s) are attached" in failed.stdout, failed.stdout
