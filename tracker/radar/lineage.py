@@ -7,8 +7,9 @@ base model in the repo's own org is the lab's own lineage (an instruct model fro
 the repo stays ``original``.
 
 A repo with no base model tag but the same name as an **earlier** repo of another org is a
-``reupload`` (mirrors and re-uploads rarely declare their base): the rule compares names and
-creation times only, never a list of known names.
+``reupload`` (mirrors and re-uploads rarely declare their base), when that earlier repo is a
+watched lab's or has ``REUPLOADED_LIKES`` likes (people re-upload what is popular; two strangers'
+``test-model`` are not copies): the rule compares names, times and likes, never a list of names.
 """
 
 from __future__ import annotations
@@ -19,19 +20,25 @@ from datetime import datetime
 
 from tracker.sources.hf_global import GlobalRepo
 
-__all__ = ["DERIVED_RELATIONS", "Earlier", "Lineage", "classify", "name_key"]
+__all__ = ["DERIVED_RELATIONS", "REUPLOADED_LIKES", "Earlier", "Lineage", "classify", "name_key"]
 
+#: Likes an earlier repo needs before a same-name repo of another org counts as its re-upload.
+REUPLOADED_LIKES = 10
 #: Relations that make a repo a derivative (no points on the radar).
 DERIVED_RELATIONS = ("finetune", "quantized", "adapter", "merge", "derived", "reupload")
 
 
 @dataclass(frozen=True, slots=True)
 class Earlier:
-    """A repo already known under a name: its id, its org (lower-cased) and creation time (UTC)."""
+    """A repo already known under a name: its id, its org (lower-cased), creation time (UTC), likes.
+
+    ``likes`` None means a watched lab's artifact (known without counters).
+    """
 
     repo_id: str
     org_key: str
     created_at: datetime | None
+    likes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +57,7 @@ def name_key(repo_id: str) -> str:
 def _reupload_of(repo: GlobalRepo, earlier: Sequence[Earlier]) -> Earlier | None:
     own = repo.org.lower()
     for other in earlier:
-        if other.org_key == own:
+        if other.org_key == own or (other.likes is not None and other.likes < REUPLOADED_LIKES):
             continue
         if repo.created_at is None or other.created_at is None or other.created_at < repo.created_at:
             return other

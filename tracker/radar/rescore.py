@@ -118,13 +118,12 @@ def rescore(
     )
     keys = sorted((active | {o.lower() for o in orgs}) - {w.lower() for w in watched})
     baselines = _baselines(session, since)
-    counts = dict(
-        session.execute(
-            select(RadarDerivative.base_org_key, func.count(func.distinct(RadarDerivative.repo_key)))
-            .where(RadarDerivative.org_key != RadarDerivative.base_org_key)
-            .group_by(RadarDerivative.base_org_key)
-        ).tuples()
+    stmt = (
+        select(RadarDerivative.base_org_key, func.count(func.distinct(RadarDerivative.repo_key)))
+        .where(RadarDerivative.org_key != RadarDerivative.base_org_key)
+        .group_by(RadarDerivative.base_org_key)
     )
+    counts: dict[str, int] = {str(row[0]): int(row[1]) for row in session.execute(stmt)}
     report = RescoreReport(crossed=[])
     for chunk in chunks(keys):
         by_org: dict[str, list[RadarRepo]] = {}

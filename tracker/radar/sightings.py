@@ -37,10 +37,12 @@ def _earlier(session: Session, repos: Sequence[GlobalRepo]) -> dict[str, list[Ea
     out: dict[str, list[Earlier]] = {}
     for chunk in chunks(names):
         rows = session.execute(
-            select(RadarRepo.repo_id, RadarRepo.org_key, RadarRepo.created_at).where(RadarRepo.name_key.in_(chunk))
+            select(RadarRepo.repo_id, RadarRepo.org_key, RadarRepo.created_at, RadarRepo.likes).where(
+                RadarRepo.name_key.in_(chunk)
+            )
         )
-        for repo_id, org_key, created in rows:
-            out.setdefault(name_key(repo_id), []).append(Earlier(repo_id, org_key, created))
+        for repo_id, org_key, created, likes in rows:
+            out.setdefault(name_key(repo_id), []).append(Earlier(repo_id, org_key, created, likes or 0))
     wanted = set(names)
     rows = session.execute(select(Artifact.name, Artifact.created_at).where(Artifact.source == "hf"))
     for repo_id, created in rows:
@@ -104,7 +106,7 @@ def record_pages(session: Session, pages: Sequence[GlobalPage], *, now: datetime
             .where(RadarSnapshot.repo_key.in_(chunk))
             .group_by(RadarSnapshot.repo_key)
         )
-        last_snap.update(dict(session.execute(stmt).tuples()))
+        last_snap.update({str(row[0]): row[1] for row in session.execute(stmt)})
     edges: set[tuple[str, str]] = set()
     for key, repo in repos.items():
         lineage = classify(repo, earlier)

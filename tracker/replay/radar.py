@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from tracker.replay.corpus import Corpus
 __all__ = ["NOISE_PREFIX", "ROUND_DAYS", "global_items", "noise_catalog", "trending_score"]
 
 NOISE_PREFIX = "noise-"
+_LAST: list[Any] = []
+_LAST_LOCK = threading.Lock()
 ROUND_DAYS = 3.0
 _TRENDING_DAYS = 7.0
 
@@ -127,7 +130,7 @@ def _round(k: int, at: datetime, base: str) -> list[tuple[dict[str, Any], dateti
     out.append((_item(f"noise-mirror-{k % 4}/{name}", mirror, 120, 8_000, []), mirror))
     for j in range(3):
         created = at + timedelta(hours=2 * j)
-        out.append((_item(f"noise-user-{k:04d}-{j}/my-first-model", created, 2, 10, []), created))
+        out.append((_item(f"noise-user-{k:04d}-{j}/my-model-{k}-{j}", created, 2, 10, []), created))
     return out
 
 
@@ -155,8 +158,22 @@ def _catalog(root: str) -> tuple[tuple[dict[str, Any], datetime], ...]:
 
 
 def global_items(corpus: Corpus, now: datetime) -> list[dict[str, Any]]:
-    """Every repo public at ``now``: corpus orgs and synthetic noise, grown, with ``trendingScore``."""
+    """Every repo public at ``now``: corpus orgs and synthetic noise, grown, with ``trendingScore``.
+
+    Shared dicts, read-only for callers: a cycle's listings at one ``now`` are built once.
+    """
     now = parse_time(now)
+    key = (str(corpus.root), now)
+    with _LAST_LOCK:
+        if _LAST and _LAST[0] == key:
+            return _LAST[1]
+    out = _build(corpus, now)
+    with _LAST_LOCK:
+        _LAST[:] = [key, out]
+    return out
+
+
+def _build(corpus: Corpus, now: datetime) -> list[dict[str, Any]]:
     out = []
     for org in corpus.orgs():
         for item in corpus.listing_view(org, now):
