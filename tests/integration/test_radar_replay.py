@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tracker.config import Settings
@@ -14,6 +15,12 @@ from tracker.store.models import RadarCandidate
 from tracker.watchlist import Watchlist, load_watchlist
 
 LAUNCH = datetime(2025, 4, 30, 4, 0, tzinfo=UTC)  # XiaomiMiMo's first repo goes public (timeline)
+#: (lab slug removed from the watchlist, its org, when its launch goes viral in the replay, reasons expected)
+CASES = [
+    ("xiaomi", "xiaomimimo", LAUNCH, {"base_model", "trending", "arxiv", "launch"}),
+    # inclusionAI's first launches (Ling-lite, Ling-plus) drew little traction; Ling-1T went viral
+    ("inclusionai", "inclusionai", datetime(2025, 10, 9, 8, 0, tzinfo=UTC), {"base_model", "trending", "likes_growth"}),
+]
 
 
 def without(*slugs: str) -> Watchlist:
@@ -38,24 +45,27 @@ def run_until(settings: Settings, store: Store, watchlist: Watchlist, hub: Repla
     return reports
 
 
+@pytest.mark.parametrize(("slug", "org_key", "viral", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_an_unwatched_lab_crosses_within_a_day_of_its_launch_and_noise_never(
-    store: Store, backend_settings: Settings
+    store: Store, backend_settings: Settings, slug: str, org_key: str, viral: datetime, expected: set[str]
 ) -> None:
-    with ReplayServer(now=LAUNCH - timedelta(days=2)) as hub:
+    with ReplayServer(now=viral - timedelta(days=2)) as hub:
         settings = radar_settings(backend_settings, hub)
-        watchlist = without("xiaomi")
-        reports = run_until(settings, store, watchlist, hub, LAUNCH + timedelta(days=3), step_h=3)
+        watchlist = without(slug)
+        reports = run_until(settings, store, watchlist, hub, viral + timedelta(days=1), step_h=3)
         assert all(r.requests <= settings.radar.requests_per_cycle for r in reports)
         assert not any(r.failures for r in reports)
         with store.transaction() as session:
-            mimo = session.scalars(select(RadarCandidate).where(RadarCandidate.org_key == "xiaomimimo")).one()
+            lab = session.scalars(select(RadarCandidate).where(RadarCandidate.org_key == org_key)).one()
             rows = session.scalars(select(RadarCandidate)).all()
-        assert mimo.crossed_at is not None and mimo.crossed_at <= LAUNCH + timedelta(days=1), (mimo.score, mimo.reasons)
-        assert mimo.first_seen_at <= LAUNCH + timedelta(days=1)
-        codes = {r["code"] for r in mimo.reasons}
-        assert {"base_model", "trending", "arxiv", "launch"} <= codes
-        assert mimo.country == "CN", "evidence: the packaged watchlist's lab owning the org"
-        assert mimo.best_repo_id and mimo.best_repo_id.startswith("XiaomiMiMo/")
+        assert lab.crossed_at is not None and viral <= lab.crossed_at <= viral + timedelta(days=1), (
+            lab.score,
+            lab.reasons,
+        )
+        assert lab.score >= settings.radar.alert_score and expected <= {r["code"] for r in lab.reasons}
+        assert all(r["text"] and r["points"] > 0 for r in lab.reasons)
+        assert lab.country == "CN", "evidence: the packaged watchlist's lab owning the org"
+        assert lab.best_repo_id and lab.best_repo_id.lower().startswith(org_key + "/")
         noise = [r for r in rows if r.org_key.startswith("noise-") or r.org_key == "unsloth"]
         assert {r.org_key.rstrip("-0123456789") for r in noise} >= {"noise-merges", "noise-finetunes", "noise-quants"}
         assert all(r.crossed_at is None and r.score < settings.radar.alert_score for r in noise), [

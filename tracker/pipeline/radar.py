@@ -7,7 +7,8 @@ requests it would without it. Each cycle may spend ``radar.requests_per_cycle`` 
 1. the global listings, one page each, in this order while the budget lasts: trending
    (``sort=trendingScore``), newest (``sort=createdAt``), most liked (``sort=likes``);
 2. with what is left, derivative scans (``filter=base_model:<repo>``, one page) of the best repo
-   of the highest-scoring candidates, never scanned first, each at most every ``SCAN_EVERY_S``.
+   of candidates at half the alert score or more, never scanned first, then highest score first,
+   each at most every ``SCAN_EVERY_S``.
 
 A listing or scan that fails is recorded and skipped. Everything fetched is then stored and every
 recently seen org rescored in one transaction; ``crossed_at`` is set once per org.
@@ -71,8 +72,8 @@ class RadarReport:
     failures: dict[str, str] = field(default_factory=dict)
 
 
-def _scan_targets(store: Store, now: datetime, count: int) -> list[str]:
-    """Best repos of the highest-scoring candidates due a derivative scan (never scanned first)."""
+def _scan_targets(store: Store, now: datetime, count: int, min_score: float) -> list[str]:
+    """Best repos of candidates scoring ``min_score`` or more, due a scan (never scanned first, then best)."""
     if count <= 0:
         return []
     due = now - timedelta(seconds=SCAN_EVERY_S)
@@ -80,7 +81,7 @@ def _scan_targets(store: Store, now: datetime, count: int) -> list[str]:
         rows = session.execute(
             select(RadarRepo.repo_id, RadarRepo.scanned_at)
             .join(RadarCandidate, RadarCandidate.best_repo_id == RadarRepo.repo_id)
-            .where(RadarCandidate.status == "candidate", RadarCandidate.score > 0)
+            .where(RadarCandidate.status == "candidate", RadarCandidate.score >= min_score)
             .where((RadarRepo.scanned_at.is_(None)) | (RadarRepo.scanned_at < due))
             .order_by(RadarRepo.scanned_at.is_not(None), RadarCandidate.score.desc(), RadarRepo.repo_id)
             .limit(count)
@@ -157,7 +158,7 @@ async def radar_cycle(
     """
     report = RadarReport(budget=settings.radar.requests_per_cycle)
     spare = max(0, report.budget - len(LISTINGS))
-    targets = await asyncio.to_thread(_scan_targets, store, now, spare)
+    targets = await asyncio.to_thread(_scan_targets, store, now, spare, settings.radar.alert_score / 2)
     with client.counting() as count:
         pages, scans = await _fetch(client, settings, report, targets)
     report.requests = count.requests

@@ -6,8 +6,8 @@ re-upload): a fine-tune, quantization, adapter or merge earns nothing, however p
 
 | code | rule (facts from the Hub's global listings and tags) | points |
 |---|---|---|
-| ``base_model`` | at least one original repo: weights of its own | 20 |
-| ``trending`` | best trending rank of an original repo, last 24 h: top 10 / 25 / 100 | 25 / 15 / 8 |
+| ``base_model`` | at least one original repo: weights of its own | 15 |
+| ``trending`` | best trending rank of an original repo, last 24 h: top 10 / 25 / 100 | 20 / 15 / 8 |
 | ``likes_growth`` | likes its original repos gained in 24 h: >= 100 / 30 / 10 (*) | 20 / 12 / 6 |
 | ``downloads_growth`` | 30-day downloads gained over the last 24 h: >= 10,000 / 1,000 | 10 / 5 |
 | ``derivatives`` | third-party repos naming one of its repos as base model: >= 10 / 3 / 1 | 15 / 10 / 5 |
@@ -16,9 +16,9 @@ re-upload): a fine-tune, quantization, adapter or merge earns nothing, however p
 
 (*) a repo created within the 24 h counts from zero likes and downloads.
 
-The maximum sum is 110, clamped to 100. ``TRACKER_RADAR_ALERT_SCORE`` (60) needs an original
-model plus at least three other kinds of evidence, so no single signal (a viral merge, a burst of
-uploads) is enough.
+The maximum sum is 100 (clamped there all the same). ``TRACKER_RADAR_ALERT_SCORE`` (60) is more
+than one original repo's popularity can earn alone (trending and likes growth: 15 + 20 + 20 =
+55): it also takes a report, a launch of several models, downloads or third-party derivatives.
 
 Exclusions (status ``excluded``, score kept at 0, re-evaluated every cycle):
 
@@ -135,11 +135,11 @@ def score_org(evidence: OrgEvidence) -> Scored:
         if points > 0:
             reasons.append({"code": code, "points": points, "text": text})
 
-    add("base_model", 20.0, f"{len(originals)} original model repo(s), no base model of another org")
+    add("base_model", 15.0, f"{len(originals)} original model repo(s), no base model of another org")
     ranked = [r for r in originals if r.trending_rank is not None]
     top = min(ranked, key=lambda r: r.trending_rank or 0, default=None)
     if top is not None and top.trending_rank is not None:
-        points = _tier(-top.trending_rank, ((-10, 25.0), (-25, 15.0), (-100, 8.0)))
+        points = _tier(-top.trending_rank, ((-10, 20.0), (-25, 15.0), (-100, 8.0)))
         add("trending", points, f"trending #{top.trending_rank} ({top.repo_id})")
     likes = sum(r.likes_growth for r in originals)
     add("likes_growth", _tier(likes, ((100, 20.0), (30, 12.0), (10, 6.0))), f"+{likes:,} likes in 24 h")
