@@ -74,3 +74,29 @@ def test_an_unwatched_lab_crosses_within_a_day_of_its_launch_and_noise_never(
         assert all(r.country is None for r in noise)
         watched = set(watchlist.labs_for_org())
         assert not any(r.org_key in watched for r in rows), "watched orgs are never candidates"
+
+
+def test_the_budget_caps_requests_and_a_failing_listing_never_stops_the_others(
+    store: Store, backend_settings: Settings
+) -> None:
+    with ReplayServer(now=LAUNCH + timedelta(hours=12)) as hub:
+        watchlist = without("xiaomi")
+        none = radar_once(
+            radar_settings(backend_settings, hub, requests_per_cycle=0), store, watchlist, clock=hub.clock.now
+        )
+        assert none.requests == 0 and hub.stats()["total"] == 0
+        one = radar_once(
+            radar_settings(backend_settings, hub, requests_per_cycle=1), store, watchlist, clock=hub.clock.now
+        )
+        assert one.listings == ["trending"] and one.requests == hub.stats()["total"] == 1
+
+        hub.reset_stats()
+        hub.add_fault(path="/api/models", match={"sort": "likes"}, status=404, times=None)
+        settings = radar_settings(backend_settings, hub, requests_per_cycle=10)
+        report = radar_once(settings, store, watchlist, clock=hub.clock.now)
+        assert list(report.failures) == ["listing:liked"]
+        assert report.listings == ["trending", "newest"] and report.repos > 100
+        assert report.requests <= 10 and hub.stats()["total"] <= 10
+        with store.transaction() as session:
+            mimo = session.scalars(select(RadarCandidate).where(RadarCandidate.org_key == "xiaomimimo")).one()
+        assert mimo.score > 0 and mimo.status == "candidate"

@@ -154,7 +154,8 @@ def record_scan(session: Session, base_repo_id: str, models: Sequence[HubModel],
 
 
 def prune(session: Session, *, now: datetime) -> None:
-    """Drop old snapshots, and repos and candidates unseen for ``RETENTION_DAYS`` (kept: crossed, adopted)."""
+    """Drop old snapshots, repos and candidates unseen for ``RETENTION_DAYS`` (kept: crossed, adopted), and
+    derivative edges of dropped repos."""
     session.execute(delete(RadarSnapshot).where(RadarSnapshot.taken_at < now - timedelta(seconds=SNAPSHOT_KEEP_S)))
     cutoff = now - timedelta(days=RETENTION_DAYS)
     keep = select(RadarCandidate.org_key).where(
@@ -162,6 +163,10 @@ def prune(session: Session, *, now: datetime) -> None:
     )
     session.execute(
         delete(RadarRepo).where(RadarRepo.last_seen_at < cutoff, RadarRepo.org_key.not_in(keep)),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        delete(RadarDerivative).where(RadarDerivative.base_key.not_in(select(RadarRepo.repo_key))),
         execution_options={"synchronize_session": False},
     )
     session.execute(
