@@ -77,6 +77,7 @@ def run(budget: int, interval: float, hours: float) -> None:
         print(f"  requests {radar}, per cycle {radar / max(cycles, 1):.2f}, per hour {per_hour:.1f}")
         print(f"  per hour / budget per hour = {per_hour / allowed:.2f} (<= 1.00)")
 
+        asyncio.run(poll_cycle(settings, store, units, clock=hub.clock.now))  # absorb the day's new repos
         hub.reset_stats()
         asyncio.run(poll_cycle(settings, store, units, clock=hub.clock.now))
         alone = polling_requests(hub.stats())
