@@ -72,6 +72,9 @@ def test_an_unwatched_lab_crosses_within_a_day_of_its_launch_and_noise_never(
             (r.org, r.score, r.reasons) for r in noise if r.score >= settings.radar.alert_score
         ]
         assert all(r.country is None for r in noise)
+        copies = [r for r in noise if not r.org_key.startswith("noise-user")]
+        assert copies and all(r.status == "excluded" and r.excluded_reason for r in copies), "excluded by lineage"
+        assert {r.reasons[0]["code"] for r in copies} == {"derivatives_only"}
         watched = set(watchlist.labs_for_org())
         assert not any(r.org_key in watched for r in rows), "watched orgs are never candidates"
 

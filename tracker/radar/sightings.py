@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from tracker.domain import SourceKind
 from tracker.radar.lineage import Earlier, classify, name_key
 from tracker.sources.hf_global import GlobalPage, GlobalRepo
 from tracker.sources.huggingface import HubModel
@@ -44,7 +45,7 @@ def _earlier(session: Session, repos: Sequence[GlobalRepo]) -> dict[str, list[Ea
         for repo_id, org_key, created, likes in rows:
             out.setdefault(name_key(repo_id), []).append(Earlier(repo_id, org_key, created, likes or 0))
     wanted = set(names)
-    rows = session.execute(select(Artifact.name, Artifact.created_at).where(Artifact.source == "hf"))
+    rows = session.execute(select(Artifact.name, Artifact.created_at).where(Artifact.source == SourceKind.HF.value))
     for repo_id, created in rows:
         key = name_key(repo_id)
         if key in wanted:
