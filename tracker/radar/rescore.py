@@ -67,6 +67,7 @@ def _repo_evidence(row: RadarRepo, base: tuple[int | None, int | None] | None, s
         downloads_growth=max(0, grown[1]),
         trending_rank=row.trending_rank if recent else None,
         arxiv_id=row.arxiv_id,
+        custom_code=bool(row.custom_code),
     )
 
 

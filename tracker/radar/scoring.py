@@ -7,6 +7,7 @@ re-upload): a fine-tune, quantization, adapter or merge earns nothing, however p
 | code | rule (facts from the Hub's global listings and tags) | points |
 |---|---|---|
 | ``base_model`` | at least one original repo: weights of its own | 15 |
+| ``new_architecture`` | an original repo ships its own modeling code (``custom_code`` tag) | 5 |
 | ``trending`` | best trending rank of an original repo, last 24 h: top 10 / 25 / 100 | 20 / 15 / 8 |
 | ``likes_growth`` | likes its original repos gained in 24 h: >= 100 / 30 / 10 (*) | 20 / 12 / 6 |
 | ``downloads_growth`` | 30-day downloads gained over the last 24 h: >= 10,000 / 1,000 | 10 / 5 |
@@ -16,9 +17,10 @@ re-upload): a fine-tune, quantization, adapter or merge earns nothing, however p
 
 (*) a repo created within the 24 h counts from zero likes and downloads.
 
-The maximum sum is 100 (clamped there all the same). ``TRACKER_RADAR_ALERT_SCORE`` (60) is more
+The maximum sum is 105, clamped to 100. ``TRACKER_RADAR_ALERT_SCORE`` (60) is more
 than one original repo's popularity can earn alone (trending and likes growth: 15 + 20 + 20 =
-55): it also takes a report, a launch of several models, downloads or third-party derivatives.
+55): it also takes a new architecture, a report, a launch of several models, downloads or
+third-party derivatives.
 
 Exclusions (status ``excluded``, score kept at 0, re-evaluated every cycle):
 
@@ -37,7 +39,16 @@ from datetime import datetime
 __all__ = ["ALERT_CODES", "OrgEvidence", "RepoEvidence", "Scored", "score_org"]
 
 #: Reason codes in table order.
-ALERT_CODES = ("base_model", "trending", "likes_growth", "downloads_growth", "derivatives", "arxiv", "launch")
+ALERT_CODES = (
+    "base_model",
+    "new_architecture",
+    "trending",
+    "likes_growth",
+    "downloads_growth",
+    "derivatives",
+    "arxiv",
+    "launch",
+)
 _LAUNCH_WINDOW_S = 72 * 3600.0
 _LAUNCH_REPOS = 3
 _NO_TRACTION_LIKES = 10
@@ -53,6 +64,7 @@ class RepoEvidence:
         likes, downloads: current counters (downloads: last 30 days).
         likes_growth, downloads_growth: gained over the last 24 h.
         trending_rank: best trending rank over the last 24 h, or None. arxiv_id: cited paper.
+        custom_code: ships its own modeling code (Hub ``custom_code`` tag).
     """
 
     repo_id: str
@@ -64,6 +76,7 @@ class RepoEvidence:
     downloads_growth: int = 0
     trending_rank: int | None = None
     arxiv_id: str | None = None
+    custom_code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +149,9 @@ def score_org(evidence: OrgEvidence) -> Scored:
             reasons.append({"code": code, "points": points, "text": text})
 
     add("base_model", 15.0, f"{len(originals)} original model repo(s), no base model of another org")
+    novel = next((r for r in originals if r.custom_code), None)
+    if novel is not None:
+        add("new_architecture", 5.0, f"ships its own modeling code ({novel.repo_id})")
     ranked = [r for r in originals if r.trending_rank is not None]
     top = min(ranked, key=lambda r: r.trending_rank or 0, default=None)
     if top is not None and top.trending_rank is not None:

@@ -121,6 +121,7 @@ def record_pages(session: Session, pages: Sequence[GlobalPage], *, now: datetime
         row.downloads = repo.downloads if repo.downloads is not None else row.downloads
         row.relation, row.base_repo_id = lineage.relation, lineage.base_repo_id
         row.arxiv_id = repo.arxiv_ids[0] if repo.arxiv_ids else row.arxiv_id
+        row.custom_code = repo.custom_code
         if key in trending:
             row.trending_rank, row.trending_at = trending[key], now
         taken = last_snap.get(key)

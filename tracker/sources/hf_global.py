@@ -9,7 +9,8 @@ API facts used here (Hub ``GET /api/models``, as ``huggingface_hub.HfApi.list_mo
 * Each item carries ``_id``, ``id`` (``org/name``), ``likes``, ``downloads`` (last 30 days),
   ``trendingScore``, ``createdAt`` and ``tags``; lineage is in the tags: ``base_model:<repo>``
   and ``base_model:<relation>:<repo>`` (``finetune``, ``quantized``, ``adapter``, ``merge``),
-  papers in ``arxiv:<id>``.
+  papers in ``arxiv:<id>``; ``custom_code`` marks a repo that ships its own modeling code (its
+  config maps the architecture to files in the repo: one ``transformers`` does not have yet).
 
 One item that cannot be parsed is counted and skipped: the other items of the page still count
 (the radar only ranks, it never concludes that a repo is gone from a global listing).
@@ -46,6 +47,7 @@ class GlobalRepo:
             counters, None when absent.
         bases: ``(relation, base repo id)`` from ``base_model:`` tags; relation None for a plain tag.
         arxiv_ids: from ``arxiv:`` tags. pipeline_tag: the Hub task, or None.
+        custom_code: the ``custom_code`` tag (its own modeling code).
     """
 
     repo_id: str
@@ -59,6 +61,7 @@ class GlobalRepo:
     bases: tuple[tuple[str | None, str], ...]
     arxiv_ids: tuple[str, ...]
     pipeline_tag: str | None
+    custom_code: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ def _repo(item: Any, rank: int, where: str) -> GlobalRepo:
         bases=tuple(model.base_models),
         arxiv_ids=tuple(a[:32] for a in model.arxiv_ids),
         pipeline_tag=model.pipeline_tag,
+        custom_code="custom_code" in model.tags,
     )
 
 

@@ -63,6 +63,13 @@ def test_a_personal_account_with_one_quiet_repo_is_excluded_and_returns_with_tra
     assert trending.excluded is None and 0 < trending.score < ALERT
 
 
+def test_own_modeling_code_is_a_new_architecture_only_on_an_original_repo() -> None:
+    own = score_org(OrgEvidence("org", [repo("Arch", likes=20, custom_code=True)]))
+    assert {r["code"] for r in own.reasons} == {"base_model", "new_architecture"}
+    copied = [repo("Own", likes=20), repo("ft", relation="finetune", custom_code=True)]
+    assert "new_architecture" not in {r["code"] for r in score_org(OrgEvidence("org", copied)).reasons}
+
+
 def test_only_original_repos_count_toward_traction() -> None:
     repos = [
         repo("Own", likes=5),

@@ -17,7 +17,11 @@ def _item(repo_id: str, **extra: object) -> dict:
 def test_items_keep_their_hub_rank_and_lineage() -> None:
     body = json.dumps(
         [
-            _item("lab-a/Big-Base", tags=["arxiv:2501.00001", "license:mit"], createdAt="2025-01-02T03:04:05.000Z"),
+            _item(
+                "lab-a/Big-Base",
+                tags=["arxiv:2501.00001", "license:mit", "custom_code"],
+                createdAt="2025-01-02T03:04:05.000Z",
+            ),
             {"id": "no-object-id/x"},
             _item(
                 "user/Big-Base-GGUF",
@@ -32,6 +36,7 @@ def test_items_keep_their_hub_rank_and_lineage() -> None:
     assert a.org == "lab-a" and a.arxiv_ids == ("2501.00001",) and a.bases == ()
     assert a.created_at is not None and a.created_at.year == 2025 and a.trending_score == 3.0
     assert b.bases == (("quantized", "lab-a/Big-Base"),)
+    assert a.custom_code and not b.custom_code
 
 
 @pytest.mark.parametrize(

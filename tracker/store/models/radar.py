@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.store.models.base import Base
@@ -82,7 +82,8 @@ class RadarRepo(Base):
             ``quantized``, ``adapter``, ``merge`` (from ``base_model:`` tags) or ``reupload``
             (no base model tag, same name as an earlier repo of another org).
         base_repo_id: the other org's base model its tags name, if any.
-        arxiv_id: the first ``arxiv:`` tag. scanned_at: when its derivatives were last listed.
+        arxiv_id: the first ``arxiv:`` tag. custom_code: tagged ``custom_code`` (ships its own
+            modeling code). scanned_at: when its derivatives were last listed.
     """
 
     __tablename__ = "radar_repos"
@@ -104,6 +105,7 @@ class RadarRepo(Base):
     relation: Mapped[str] = mapped_column(String(16), default="original")
     base_repo_id: Mapped[str | None] = mapped_column(String(300))
     arxiv_id: Mapped[str | None] = mapped_column(String(32))
+    custom_code: Mapped[bool] = mapped_column(Boolean, default=False)
     scanned_at: Mapped[datetime | None]
 
 

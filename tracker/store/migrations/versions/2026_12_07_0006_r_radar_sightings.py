@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("relation", sa.String(length=16), nullable=False),
         sa.Column("base_repo_id", sa.String(length=300), nullable=True),
         sa.Column("arxiv_id", sa.String(length=32), nullable=True),
+        sa.Column("custom_code", sa.Boolean(), nullable=False),
         sa.Column("scanned_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_radar_repos")),
         sa.UniqueConstraint("repo_key", name=op.f("uq_radar_repos_repo_key")),
