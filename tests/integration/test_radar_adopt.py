@@ -75,3 +75,74 @@ def test_adopt_writes_the_user_file_then_baseline_then_the_next_launch_alerts(
         with store.transaction() as session:
             row = session.scalars(select(RadarCandidate).where(RadarCandidate.org_key == "xiaomimimo")).one()
             assert row.status == "adopted", "a watched org stays adopted, never a candidate again"
+
+
+def _candidate(store: Store, org: str) -> None:
+    now = LAUNCH
+    with store.transaction() as session:
+        session.add(
+            RadarCandidate(
+                org=org,
+                org_key=org.lower(),
+                score=70.0,
+                reasons=[],
+                first_seen_at=now,
+                last_seen_at=now,
+                repos=3,
+                derivatives=0,
+                status="candidate",
+                updated_at=now,
+            )
+        )
+
+
+def test_adopt_creates_a_missing_user_file_extending_the_default_and_refuses_bad_input(
+    tmp_path: Path, store: Store
+) -> None:
+    from importlib import resources
+
+    from tracker.errors import ConfigError
+    from tracker.radar.adopt import adopt_org
+
+    _candidate(store, "NewLab-AI")
+    target = tmp_path / "conf" / "watchlist.toml"
+    packaged = Path(str(resources.files("tracker").joinpath("watchlist.toml")))
+    before = packaged.read_text(encoding="utf-8")
+    default = load_watchlist()
+
+    def adopt(**kw: object) -> object:
+        args = {
+            "org": "newlab-ai",
+            "slug": "newlab",
+            "country": "SG",
+            "name": None,
+            "watchlist": default,
+            "watchlist_path": target,
+            "now": LAUNCH,
+            **kw,
+        }
+        with store.transaction() as session:
+            return adopt_org(session, **args)  # type: ignore[arg-type]
+
+    for bad, message in (
+        ({"watchlist_path": None}, "TRACKER_WATCHLIST"),
+        ({"watchlist_path": packaged}, "packaged"),
+        ({"org": "never-seen"}, "not on the radar"),
+        ({"slug": "qwen"}, "already"),
+        ({"slug": "Bad Slug"}, "slug"),
+        ({"country": "Singapore"}, "country"),
+    ):
+        try:
+            adopt(**bad)
+        except ConfigError as exc:
+            assert message in str(exc), (bad, exc)
+        else:
+            raise AssertionError(f"{bad} was accepted")
+        assert not target.exists(), "a refused adoption writes nothing"
+    done = adopt()
+    assert done.created and target.read_text(encoding="utf-8").startswith('extends = "default"')
+    loaded = load_watchlist(target)
+    assert loaded.lab("newlab").hf_orgs == ("NewLab-AI",) and loaded.lab("newlab").country == "SG"
+    assert len(loaded.labs) == len(default.labs) + 1, "the packaged labs stay"
+    assert packaged.read_text(encoding="utf-8") == before
+    assert not list(target.parent.glob(".watchlist-*")), "no temporary file left behind"
