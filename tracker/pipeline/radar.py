@@ -179,6 +179,4 @@ def radar_once(
         async with make_client(settings) as client:
             return await radar_cycle(settings, store, client, watchlist, now=clock())
 
-    report = asyncio.run(run())
-
-    return report
+    return asyncio.run(run())
