@@ -149,7 +149,10 @@ def run_radar(self: TrackerTask) -> dict[str, Any]:
     """Watch the Hub's global listings for emerging labs outside the watchlist, within the request budget."""
     runtime = self.app.tracker  # type: ignore[attr-defined]
     report = radar_once(runtime.settings, runtime.store, runtime.watchlist)
-    return {"requests": report.requests, "scored": report.scored, "crossed": report.crossed}
+    result: dict[str, Any] = {"requests": report.requests, "scored": report.scored, "crossed": report.crossed}
+    if report.announced:
+        result["dispatch"] = dispatch_and_enqueue(self.app)
+    return result
 
 
 @tracker_task(REPORT_TASK)

@@ -11,7 +11,7 @@ from tracker.config import Settings
 from tracker.pipeline.radar import radar_once
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
-from tracker.store.models import RadarCandidate
+from tracker.store.models import Event, RadarCandidate
 from tracker.watchlist import Watchlist, load_watchlist
 
 LAUNCH = datetime(2025, 4, 30, 4, 0, tzinfo=UTC)  # XiaomiMiMo's first repo goes public (timeline)
@@ -50,7 +50,7 @@ def test_an_unwatched_lab_crosses_within_a_day_of_its_launch_and_noise_never(
     store: Store, backend_settings: Settings, slug: str, org_key: str, viral: datetime, expected: set[str]
 ) -> None:
     with ReplayServer(now=viral - timedelta(days=2)) as hub:
-        settings = radar_settings(backend_settings, hub)
+        settings = radar_settings(backend_settings, hub, alerts=True)
         watchlist = without(slug)
         reports = run_until(settings, store, watchlist, hub, viral + timedelta(days=1), step_h=3)
         assert all(r.requests <= settings.radar.requests_per_cycle for r in reports)
@@ -58,6 +58,10 @@ def test_an_unwatched_lab_crosses_within_a_day_of_its_launch_and_noise_never(
         with store.transaction() as session:
             lab = session.scalars(select(RadarCandidate).where(RadarCandidate.org_key == org_key)).one()
             rows = session.scalars(select(RadarCandidate)).all()
+            announced = [e.dedupe_key for e in session.scalars(select(Event).where(Event.type == "radar_crossed"))]
+        crossed = sorted(f"radar:{r.org_key}" for r in rows if r.crossed_at is not None and r.status == "candidate")
+        assert sorted(announced) == crossed and f"radar:{org_key}" in announced, "one alert per crossed org, ever"
+        assert sum(r.announced for r in reports) == len(announced)
         assert lab.crossed_at is not None and lab.crossed_at <= viral + timedelta(days=1), (lab.score, lab.reasons)
         assert lab.crossed_at >= lab.first_seen_at
         assert lab.score >= settings.radar.alert_score and expected <= {r["code"] for r in lab.reasons}

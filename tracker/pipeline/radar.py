@@ -28,6 +28,7 @@ from tracker.config import Settings
 from tracker.domain import utcnow
 from tracker.errors import TrackerError
 from tracker.http import HttpClient, make_client
+from tracker.pipeline.radar_events import emit_radar_crossings
 from tracker.radar.rescore import rescore
 from tracker.radar.sightings import prune, record_pages, record_scan
 from tracker.sources.hf_adoption import list_derivatives
@@ -57,6 +58,7 @@ class RadarReport:
         repos: repos seen. skipped: listing items that could not be parsed.
         scored / excluded: orgs rescored and how many of them are noise.
         crossed: orgs that reached the alert score in this cycle.
+        announced: radar alert events written (``TRACKER_RADAR_ALERTS``; at most one per org, ever).
         failures: ``unit -> error`` for listings or scans that failed.
     """
 
@@ -69,6 +71,7 @@ class RadarReport:
     scored: int = 0
     excluded: int = 0
     crossed: list[str] = field(default_factory=list)
+    announced: int = 0
     failures: dict[str, str] = field(default_factory=dict)
 
 
@@ -136,6 +139,7 @@ def _store(
             session, now=now, alert_score=settings.radar.alert_score, watched=watched, known_countries=known, orgs=seen
         )
         prune(session, now=now)
+        report.announced = emit_radar_crossings(session, settings, now)
     report.repos = sum(len(p.repos) for p in pages)
     report.skipped = sum(p.skipped for p in pages)
     report.scored, report.excluded, report.crossed = done.scored, done.excluded, done.crossed or []
