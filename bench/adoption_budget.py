@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.poll_cycle import hub_requests, reset_stats, start_hub
 from tracker.adoption.cycle import adoption_cycle
 from tracker.config import Settings
 from tracker.http import make_client
@@ -41,39 +39,8 @@ from tracker.watchlist import LabConfig
 NOW = "2024-02-01T00:00:00Z"  # synthetic repos are created 2024-01-01..03: within the 90-day window
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_hub(orgs: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "tracker.replay.server", "--port", str(port), "--now", NOW]
-    proc = subprocess.Popen([*cmd, "--synthetic-orgs", str(orgs)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_replay/clock", timeout=1).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("replay hub did not start")
-
-
-def hub_requests(url: str) -> int:
-    with urllib.request.urlopen(url + "/_replay/stats", timeout=5) as resp:
-        return int(json.load(resp)["total"])
-
-
-def reset_stats(url: str) -> None:
-    urllib.request.urlopen(urllib.request.Request(url + "/_replay/stats", method="DELETE"), timeout=5).read()
-
-
 def run(n: int, budget: int, max_cycles: int) -> dict[str, object]:
-    proc, url = start_hub(n)
+    proc, url = start_hub(n, now=NOW)
     try:
         labs = [
             LabConfig(slug=f"lab-{i:04d}", name=f"Lab {i}", country="US", hf_orgs=(f"synth-{i:04d}",)) for i in range(n)

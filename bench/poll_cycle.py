@@ -45,30 +45,27 @@ from tracker.watchlist import LabConfig
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_hub(orgs: int, latency: float, repos: int = 3) -> tuple[subprocess.Popen[bytes], str]:
+def start_hub(
+    orgs: int, latency: float = 0.0, repos: int = 3, *, now: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the replay hub in its own process serving ``orgs`` synthetic orgs of ``repos`` repos each.
+
+    ``latency`` is the delay of each API answer (seconds); ``now`` the hub's initial replay time
+    (ISO-8601 UTC, the hub's default when None). Returns the process and its base URL once it
+    answers; raises RuntimeError when it does not within 30 s.
+    """
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tracker.replay.server",
-            "--port",
-            str(port),
-            "--latency",
-            str(latency),
-            "--synthetic-orgs",
-            str(orgs),
-            "--synthetic-repos",
-            str(repos),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cmd = [sys.executable, "-m", "tracker.replay.server", "--port", str(port), "--latency", str(latency)]
+    cmd += ["--synthetic-orgs", str(orgs), "--synthetic-repos", str(repos)]
+    if now is not None:
+        cmd += ["--now", now]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -82,11 +79,13 @@ def start_hub(orgs: int, latency: float, repos: int = 3) -> tuple[subprocess.Pop
 
 
 def hub_requests(url: str) -> int:
+    """Requests the hub at ``url`` answered since its counters were last reset."""
     with urllib.request.urlopen(url + "/_replay/stats", timeout=5) as resp:
         return int(json.load(resp)["total"])
 
 
 def reset_stats(url: str) -> None:
+    """Reset the request counters of the hub at ``url``."""
     urllib.request.urlopen(urllib.request.Request(url + "/_replay/stats", method="DELETE"), timeout=5).read()
 
 

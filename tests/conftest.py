@@ -4,8 +4,9 @@ Tests that take the ``store`` fixture run twice, once per backend. PostgreSQL co
 ``TRACKER_TEST_POSTGRES_URL`` (default: the local server, database ``test``); each session (each
 xdist worker) creates its own database and drops it at the end. Redis comes from
 ``TRACKER_TEST_REDIS_URL``; each xdist worker uses a database number of its own (see
-``redis_url``). If a server is unreachable the tests FAIL with a message saying how to start it:
-they are never skipped silently.
+``redis_database``), and fails its Redis tests when another client (a worker left by an
+interrupted run) is already attached to it. If a server is unreachable the tests FAIL with a
+message saying how to start it: they are never skipped silently.
 
 The schema is migrated once per session; each test gets a clean copy (see ``tests/databases.py``).
 ``pytest`` runs the tests in parallel worker processes (see ``tests/parallel.py``); ``-n 0`` or
@@ -15,6 +16,7 @@ The schema is migrated once per session; each test gets a clean copy (see ``test
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,6 +32,7 @@ from tests.parallel import (  # noqa: F401 (hooks: pytest finds them in this mod
     pytest_xdist_make_scheduler,
     xdist_worker,
 )
+from tests.redis_guard import describe, foreign_clients
 from tracker.config import Settings
 from tracker.store import Store
 
@@ -102,13 +105,20 @@ def store(backend_settings: Settings) -> Iterator[Store]:
     s.dispose()
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """The URL of a Redis database of this xdist worker's own, flushed before and after the test.
+@pytest.fixture(scope="session")
+def redis_database() -> str:
+    """The URL of this xdist worker's own Redis database, checked once before the session uses it.
 
     Worker ``i`` of ``n`` uses database ``(d - i) % 16`` of the ``TRACKER_TEST_REDIS_URL`` server,
     ``d`` being that URL's database (15 by default), so parallel workers never flush each
     other's keys; without xdist that is ``d`` itself.
+
+    Any other client already attached to that database fails the tests that need Redis, naming
+    its pid and command line (``tests.redis_guard``). Failing rather than moving to a database
+    nobody uses: the usual culprit is a Celery worker left by an interrupted run, which keeps
+    taking CPU and tasks until someone kills it, and moving away would hide it; a database with no
+    client at this instant is not proof that no other session uses it (sessions connect and
+    disconnect), and xdist workers would have to agree on which ones they take.
     """
     index, count = xdist_worker()
     if count > REDIS_DATABASES:
@@ -118,16 +128,40 @@ def redis_url() -> Iterator[str]:
     url = base._replace(path=f"/{db}").geturl()
     client = redis.Redis.from_url(url)
     try:
-        client.flushdb()
+        client.ping()
+        foreign = foreign_clients(client, db)
+    except redis.ResponseError as exc:  # CLIENT LIST refused (ACL): the tests can run, unchecked
+        warnings.warn(f"cannot list the clients of {url} ({exc}): foreign consumers not checked", stacklevel=1)
+        foreign = []
     except redis.RedisError as exc:
-        client.close()
         pytest.fail(
             f"Redis is required and not reachable at {url} ({exc}). Run the tests with "
             "`scripts/test` (it starts one) or set TRACKER_TEST_REDIS_URL.",
             pytrace=False,
         )
-    try:
-        yield url
     finally:
+        client.close()
+    if foreign:
+        pytest.fail(describe(foreign, url), pytrace=False)
+    return url
+
+
+@pytest.fixture
+def redis_url(redis_database: str) -> Iterator[str]:
+    """``redis_database``'s URL, flushed before and after the test (no connection held meanwhile:
+    the test sees only its own clients on the database)."""
+    _flush(redis_database)
+    try:
+        yield redis_database
+    finally:
+        _flush(redis_database)
+
+
+def _flush(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
         client.flushdb()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {url} stopped answering ({exc})", pytrace=False)
+    finally:
         client.close()

@@ -21,7 +21,7 @@ from tracker.config import Settings
 from tracker.domain import ArtifactKind, Observation, SourceKind
 from tracker.pipeline.events import detection_payload
 from tracker.sizes import parse_params
-from tracker.store.models import Artifact, DownloadSnapshot, Event, Lab, Release
+from tracker.store.models import Artifact, DownloadSnapshot, Event, Lab, RadarCandidate, Release
 from tracker.watchlist import LabConfig, Subscription, Watchlist, load_watchlist, parse_watchlist
 
 #: The arXiv author query the packaged watchlist uses for Qwen (the replay corpus answers it).
@@ -254,6 +254,49 @@ def add_event(
         payload=dict(payload or {}),
         created_at=at,
         **fields,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_radar_candidate(
+    session: Session,
+    org: str = "NewLab",
+    *,
+    score: float = 72.0,
+    crossed_at: datetime | None = T0,
+    first_seen_at: datetime = T0 - timedelta(days=3),
+    reasons: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> RadarCandidate:
+    """Insert a radar candidate (what the radar cycle writes): ``org`` with a top repo
+    ``<org>/Model-7B``, 2 reasons, unknown country; ``fields`` set any other column."""
+    values: dict[str, Any] = {
+        "best_repo_id": f"{org}/Model-7B",
+        "best_repo_likes": 420,
+        "best_repo_downloads": 12_000,
+        "trending_rank": 4,
+        "repos": 3,
+        "derivatives": 5,
+        "status": "candidate",
+        "last_seen_at": first_seen_at + timedelta(days=2),
+        "updated_at": first_seen_at + timedelta(days=2),
+        **fields,
+    }
+    row = RadarCandidate(
+        org=org,
+        org_key=org.lower(),
+        score=score,
+        reasons=reasons
+        if reasons is not None
+        else [
+            {"code": "trending", "points": 40.0, "text": f"{org}/Model-7B is #4 on the Hub's trending list"},
+            {"code": "derivatives", "points": 32.0, "text": "5 third-party fine-tunes and quantizations"},
+        ],
+        first_seen_at=first_seen_at,
+        crossed_at=crossed_at,
+        **values,
     )
     session.add(row)
     session.flush()

@@ -84,6 +84,7 @@ class EventType(enum.StrEnum):
     ORG_MOVE = "org_move"  # established repos moved into a watched org: one notice, never release alerts
     PAPER_LINKED = "paper_linked"  # a technical report joined its launch (edit the launch's alert, reply)
     LAUNCH_LINKED = "launch_linked"  # weights arrived for a paper announced before them (reply in its thread)
+    RADAR_CROSSED = "radar_crossed"  # an org outside the watchlist reached the radar's alert score (once per org)
 
 
 class ReleasedAtSource(enum.StrEnum):

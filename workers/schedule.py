@@ -41,6 +41,7 @@ DIGEST_TASK = "tracker.digest.send"
 CADENCE_TASK = "tracker.cadence.check"  # quiet/burst alerts (+ pulse catch-up)
 PULSE_TASK = "tracker.pulse.send"  # the weekly pulse
 ADOPTION_TASK = "tracker.adoption.cycle"  # derivatives and all-time downloads, within a budget
+RADAR_TASK = "tracker.radar.cycle"  # emerging labs from the Hub's global listings, within a budget
 REPORT_TASK = "tracker.report.send"  # the monthly report email (once per month per subscription)
 CADENCE_CHECK_INTERVAL_S = 3600.0
 POLL_QUEUE = "poll"
@@ -205,6 +206,24 @@ def adoption_entries(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+def radar_entries(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Return the radar's beat entry: ``radar:cycle`` every ``TRACKER_RADAR_INTERVAL`` seconds.
+
+    On the ``digest`` queue, never the poll queue: the global watch never delays release polling.
+    """
+    if not settings.radar.enabled:
+        return {}
+    interval = settings.radar.interval
+    return {
+        "radar:cycle": {
+            "task": RADAR_TASK,
+            "schedule": timedelta(seconds=interval),
+            "args": [],
+            "options": {"queue": DIGEST_QUEUE, "expires": interval},
+        }
+    }
+
+
 def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[str, Any]]:
     """Return Celery's ``beat_schedule``: a poll entry per (source, lab) unit plus the sweeps.
 
@@ -237,6 +256,7 @@ def build_schedule(settings: Settings, watchlist: Watchlist) -> dict[str, dict[s
     schedule.update(digest_entries(settings))
     schedule.update(cadence_entries(settings))
     schedule.update(adoption_entries(settings))
+    schedule.update(radar_entries(settings))
     if uses_sqla_broker(settings):
         schedule["broker:prune"] = {
             "task": PRUNE_TASK,

@@ -39,6 +39,7 @@ from tracker.outbox.deliver import deliver_one as deliver
 from tracker.outbox.deliver import list_due
 from tracker.outbox.dispatch import dispatch_pending
 from tracker.pipeline.health import record_lost
+from tracker.pipeline.radar import radar_once
 from tracker.pipeline.unreachable import check_hint, unreachable_hosts
 from workers.base import POLL_LIMITS, WORKER_LOST_HOOKS, TrackerTask, tracker_task
 from workers.schedule import (
@@ -51,6 +52,7 @@ from workers.schedule import (
     POLL_TASK,
     PRUNE_TASK,
     PULSE_TASK,
+    RADAR_TASK,
     REPORT_TASK,
     SWEEP_TASK,
     uses_sqla_broker,
@@ -140,6 +142,17 @@ def run_adoption(self: TrackerTask) -> dict[str, Any]:
     runtime = self.app.tracker  # type: ignore[attr-defined]
     report = adoption_once(runtime.settings, runtime.store)
     return {"requests": report.requests, "bases": report.bases_scanned, "deferred": report.deferred}
+
+
+@tracker_task(RADAR_TASK)
+def run_radar(self: TrackerTask) -> dict[str, Any]:
+    """Watch the Hub's global listings for emerging labs outside the watchlist, within the request budget."""
+    runtime = self.app.tracker  # type: ignore[attr-defined]
+    report = radar_once(runtime.settings, runtime.store, runtime.watchlist)
+    result: dict[str, Any] = {"requests": report.requests, "scored": report.scored, "crossed": report.crossed}
+    if report.announced:
+        result["dispatch"] = dispatch_and_enqueue(self.app)
+    return result
 
 
 @tracker_task(REPORT_TASK)

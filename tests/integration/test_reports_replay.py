@@ -34,18 +34,7 @@ def _dispatch(store: Store, now: datetime) -> None:
     ("lab", "baseline", "weights", "report", "arxiv_id", "launch_title"),
     [
         ("moonshot", (2025, 7, 1), (2025, 7, 11, 13, 10), (2025, 7, 28, 6, 0), "2507.20534", "Kimi-K2"),
-        pytest.param(
-            "minimax",
-            (2025, 6, 1),
-            (2025, 6, 16, 10, 10),
-            (2025, 6, 16, 15, 20),
-            "2506.13585",
-            "MiniMax-M1",
-            # Known gap: -40k and -80k are two families joined into one launch, the alert is written
-            # when the first (-80k) is stored, so it is titled "MiniMax-M1-80k"; the launch title must
-            # be settled across the launch's families before its alert's payload is written.
-            marks=pytest.mark.xfail(strict=True, reason="launch title not yet settled across joined families"),
-        ),
+        ("minimax", (2025, 6, 1), (2025, 6, 16, 10, 10), (2025, 6, 16, 15, 20), "2506.13585", "MiniMax-M1"),
     ],
 )
 def test_a_real_report_after_its_launch_joins_it(

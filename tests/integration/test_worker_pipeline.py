@@ -45,9 +45,10 @@ def _wait(what: str, predicate: Callable[[], bool], *, log: Callable[[], str] = 
 
 
 class Worker:
-    """``tracker worker`` in a subprocess (its own session, so the whole group can be stopped)."""
+    """``tracker worker`` in a subprocess (its own session, so the whole group can be stopped),
+    running ``concurrency`` pool processes."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2):
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
         cmd = [
@@ -58,7 +59,7 @@ class Worker:
             "--pool",
             "prefork",
             "--concurrency",
-            "2",
+            str(concurrency),
             # count() reads Celery's "Task ...[id] succeeded" lines, which the worker logs only at
             # DEBUG (above it they are raised to WARNING so a cycle logs one "poll cycle:" line)
             "--loglevel",
@@ -70,6 +71,10 @@ class Worker:
 
     def output(self) -> str:
         return self.log_path.read_text()
+
+    def ready(self) -> bool:
+        """True once the worker consumes (Celery's ``celery@<host> ready.`` line)."""
+        return " ready." in self.output()
 
     def count(self, task: str) -> int:
         return sum(1 for line in self.output().splitlines() if f"Task {task}[" in line and "succeeded" in line)

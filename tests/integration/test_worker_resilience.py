@@ -3,14 +3,16 @@
 - the worker is SIGKILLed while Slack sends are in flight (the local Slack server answers slowly,
   so messages are posted but not yet recorded); after a restart every delivery is sent and no
   Slack message exists twice (counted by the delivery id in each message's metadata);
-- two ``tracker beat`` processes at once: overlapping polls of a unit are skipped by the Redis poll
-  lock and each delivery still reaches its channel once;
+- two ``tracker beat`` processes at once: the beat lease lets one schedule, the other stands
+  down, and each delivery reaches its channel once;
+- two workers given one unit twice at once (what a doubled schedule or a webhook racing the
+  schedule queues): the Redis poll lock lets one poll it, the other skips;
 - a private ``redis-server`` is restarted twice, seconds apart, while a Slack send is in flight
   (``--save "" --appendonly no``: queued tasks are lost with it): the worker stays up, reconnects,
   consumes again, and every delivery is sent once.
 
-The xdist worker's own database of the shared Redis server (tests 1-2, ``redis_url``) and a private
-server on a free port (test 3).
+The xdist worker's own database of the shared Redis server (tests 1-3, ``redis_url``) and a private
+server on a free port (test 4).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from tests.slack_server import SlackServer
 from tracker.config import Settings
 from tracker.replay.server import ReplayServer
 from tracker.store import Store
-from tracker.store.models import Delivery, Event
+from tracker.store.models import Artifact, Delivery, Event
 from tracker.watchlist import load_watchlist
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
@@ -276,6 +278,49 @@ def test_two_beat_processes_cause_no_duplicate_polls_or_alerts(
     keys = receiver.keys()
     assert keys == {r.idempotency_key: 1 for r in rows}, "an alert was received twice or never"
     assert "Traceback" not in out, out
+
+
+# --------------------------------------------------------------------------- one unit, two workers
+
+
+def test_one_unit_queued_twice_to_two_workers_is_polled_once(
+    tmp_path: Path, store: Store, backend_settings: Settings, redis_url: str
+) -> None:
+    from workers.schedule import POLL_QUEUE, POLL_TASK
+
+    # Each worker runs one task at a time and, acknowledging late with a prefetch of one, holds
+    # one message: the second copy of the unit goes to the other worker while the first polls.
+    # The hub answers each request 1 s late, so the two polls would overlap without the lock.
+    with ReplayServer(now=AFTER_LAUNCH, latency_s=1.0) as hub:
+        watchlist = write_watchlist(tmp_path / "watchlist.toml", qwen(name="Qwen (Alibaba Cloud)"))
+        env = _env(backend_settings, hub, watchlist, redis_url)
+        producer = _producer(backend_settings, watchlist, redis_url)
+        workers = [Worker(env, tmp_path / f"worker{n}.log", concurrency=1) for n in range(2)]
+        try:
+            _wait("both workers consuming", lambda: all(w.ready() for w in workers), log=workers[0].output)
+            for _ in range(2):
+                producer.send_task(POLL_TASK, args=["hf", "qwen"], queue=POLL_QUEUE)
+            _wait(
+                "both copies of the unit handled",
+                lambda: sum(w.count(POLL_TASK) for w in workers) >= 2,
+                log=lambda: "\n".join(w.output() for w in workers),
+            )
+            listings = hub.stats()["requests"]
+        finally:
+            outs = [w.stop() for w in workers]
+
+    handled = [sum(f"Task {POLL_TASK}[" in line and "succeeded" in line for line in o.splitlines()) for o in outs]
+    assert handled == [1, 1], "each worker took one copy"
+    skipped = [o for o in outs if "skipped: another poll of this unit is running" in o]
+    assert len(skipped) == 1, outs
+    assert "'skipped': 'locked'" in skipped[0] and "baseline recorded" not in skipped[0]
+    (polled,) = [o for o in outs if o is not skipped[0]]
+    assert "poll hf/qwen: ok" in polled and "baseline recorded" in polled, polled
+    assert {k: n for k, n in listings.items() if "author=" in k and n > 1} == {}, f"a listing fetched twice: {listings}"
+    with store.transaction() as session:
+        names = session.scalars(select(Artifact.name)).all()
+    assert names and len(names) == len(set(names))
+    assert all("Traceback" not in o for o in outs), outs
 
 
 # --------------------------------------------------------------------------- Redis restart

@@ -166,10 +166,6 @@ async def adoption_cycle(settings: Settings, store: Store, client: HttpClient, *
     return report
 
 
-async def _counters(client: HttpClient, settings: Settings, org: str) -> list[Counters]:
-    return await list_org_counters(client, settings, org, max_pages=1)
-
-
 def _store_counters(store: Store, counters: list[Counters], now: datetime) -> None:
     with store.transaction() as session:
         record_counters(session, counters, now=now, interval_s=COUNTER_INTERVAL_S)

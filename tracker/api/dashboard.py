@@ -2,13 +2,15 @@
 
 The page shows the latest releases with filters (lab, country, kind, search: plain query
 parameters from a GET form), the cadence heatmap and table, the country-share chart, and links to
-the feeds, the CSV export and the API docs. ``as_of`` (UTC date/datetime) shows the history as of
+the feeds, the CSV export and the API docs, and the radar's top candidates (orgs outside the
+watchlist; the full list is ``/radar``). ``as_of`` (UTC date/datetime) shows the history as of
 an earlier time, e.g. over a replayed corpus.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -20,20 +22,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tracker import __version__, analytics
 from tracker.analytics import charts
-from tracker.api.deps import SessionDep
+from tracker.api.deps import SessionDep, SettingsDep
 from tracker.api.releases import RELEASE_KINDS, ReleaseFilterDep, invalid, parse_when
 from tracker.api.stats import KindParam, parse_kinds
 from tracker.domain import utcnow
+from tracker.notify.content import RadarLine, radar_line
 from tracker.store.models import Lab
-from tracker.store.queries import decode_cursor, encode_cursor, get_lab_by_slug, list_releases
-from tracker.store.serialize import iso, release_to_dict
+from tracker.store.queries import decode_cursor, encode_cursor, get_lab_by_slug, list_radar, list_releases
+from tracker.store.serialize import iso, radar_to_dict, release_to_dict
 
 router = APIRouter(tags=["dashboard"])
 
 TIMELINE_LIMIT = 60
+#: Radar candidates shown on the dashboard (the radar page, ``/radar?format=html``, shows them all).
+RADAR_LIMIT = 8
 AsOfParam = Annotated[str | None, Query(description="as of this UTC date/datetime (default now)")]
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 
@@ -42,6 +48,19 @@ MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 def templates() -> Environment:
     """The Jinja2 environment over ``tracker/api/templates`` (HTML autoescaped)."""
     return Environment(loader=PackageLoader("tracker.api", "templates"), autoescape=select_autoescape(["html", "xml"]))
+
+
+def radar_candidates(
+    session: Session,
+    *,
+    hub_url: str,
+    limit: int,
+    min_score: float | None = None,
+    statuses: Sequence[str] = ("candidate",),
+) -> list[RadarLine]:
+    """Radar candidates as ``RadarLine``s (``list_radar``: highest score first), Hub links on ``hub_url``."""
+    rows = list_radar(session=session, min_score=min_score, statuses=statuses, limit=limit)
+    return [radar_line(radar_to_dict(row), hub_url=hub_url) for row in rows]
 
 
 def _cursor(value: str | None) -> tuple[datetime, int] | None:
@@ -72,6 +91,7 @@ def _as_of(value: str | None) -> tuple[datetime, bool]:
 def dashboard(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     flt: ReleaseFilterDep,
     as_of: AsOfParam = None,
     cursor: Annotated[str | None, Query(description="the `older releases` link's page")] = None,
@@ -99,6 +119,7 @@ def dashboard(
     cadences = analytics.lab_cadences(session=session, now=now, weeks=12)
     cadences.sort(key=lambda c: (-c.rates[12], c.days_since_last if c.days_since_last is not None else 1e9, c.lab))
     as_of_q = {"as_of": as_of} if explicit and as_of else {}
+    radar = radar_candidates(session, hub_url=settings.hub.web_base, limit=RADAR_LIMIT)
     filters = {"lab": flt.lab, "country": flt.country, "kind": flt.kind, "q": flt.q}
     feed_q = urlencode({k: v for k, v in filters.items() if v})
     html = (
@@ -113,6 +134,9 @@ def dashboard(
             filters=filters,
             filtered=any(filters.values()),
             cadences=cadences,
+            radar=radar,
+            radar_enabled=settings.radar.enabled,
+            radar_interval_min=round(settings.radar.interval / 60),
             version=__version__,
             as_of=as_of if explicit else None,
             as_of_label=now.strftime("%Y-%m-%d %H:%M") if explicit else None,

@@ -16,6 +16,7 @@ from tracker.cli import (  # noqa: F401  (imported for their command registratio
     mute,
     papers,
     poll,
+    radar,
     regroup,
     rehearse,
     releases,

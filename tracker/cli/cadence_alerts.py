@@ -54,9 +54,8 @@ def pulse(
     week = week or pulse_mod.default_week(now, tz)
     pulse_mod.parse_week(week)
     with store.transaction(write=False) as session:
-        content = pulse_mod.build_pulse(
-            session=session, week=week, tz=tz, now=now, rules=CadenceRules.from_settings(settings)
-        )
+        rules, hub = CadenceRules.from_settings(settings), settings.hub.web_base
+        content = pulse_mod.build_pulse(session=session, week=week, tz=tz, now=now, rules=rules, hub_url=hub)
         png = pulse_mod.build_chart_png(session=session, pulse=content) if chart else None
     if chart and png is not None:
         write_output(chart, png, option="--chart")

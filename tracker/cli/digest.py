@@ -84,7 +84,12 @@ def digest(
         filters = {"labs": sorted(lab)} if lab else {}
         with store.transaction(write=False) as session:
             content = dg.build_digest(
-                session=session, period=p, filters=filters, lab_slugs=[x.slug for x in ctx.watchlist.labs], now=when
+                session=session,
+                period=p,
+                filters=filters,
+                lab_slugs=[x.slug for x in ctx.watchlist.labs],
+                now=when,
+                hub_url=ctx.settings.hub.web_base,
             )
         chart = preview.with_suffix(".png")
         payload = {"digest": content.to_dict(), "unsubscribe_url": None}

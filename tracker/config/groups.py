@@ -65,6 +65,12 @@ class HubSettings(SettingsGroup):
         also=("HF_TOKEN",),
         doc=("Hub token, sent as a bearer token to the Hub's host only. Raises the Hub's rate limits."),
     )
+
+    @property
+    def web_base(self) -> str:
+        """The base of Hub links shown to people: ``web_url``, else ``endpoint`` (no trailing slash)."""
+        return str(self.web_url or self.endpoint).rstrip("/")
+
     page_limit: int = setting(1000, env="hf_page_limit", ge=1, le=1000, doc="Models asked per listing page (1-1000).")
     requests_per_window: int = setting(
         500,

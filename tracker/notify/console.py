@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from tracker.config import Settings
+from tracker.external import printable
 from tracker.notify.base import Outgoing, SendResult
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,13 @@ class ConsoleNotifier:
         return cls()
 
     def send(self, out: Outgoing) -> SendResult:
-        """Print ``[delivery <id>] <headline> <url>``; never fails."""
+        """Print ``[delivery <id>] <headline> <url>``, control characters made visible (``printable``:
+        a Hub name cannot move the terminal's cursor); never fails."""
         if out.message is not None:
             text = f"{out.message.headline} {out.message.url}".rstrip()
         else:
             text = f"{out.kind}: {out.payload}"
-        line = f"[delivery {out.delivery_id}] {text}"
+        line = f"[delivery {out.delivery_id}] {printable(text)}"
         log.info("console: %s", line)
         print(line, file=self._stream or sys.stdout, flush=True)
         return SendResult(external_ref={"console": True})

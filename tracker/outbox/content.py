@@ -7,7 +7,8 @@ many variants, links (Hub repo or a Hub search for multi-repo launches, linked a
 GitHub), first seen time and the lag between the repo's ``createdAt`` and going public.
 ``build_message`` builds a thinner message from the event payload alone, when the release row
 is gone. ``build_cadence_message`` builds the ``lab_quiet`` / ``lab_burst`` alerts written by
-``tracker.briefings.cadence_alerts`` from their payloads.
+``tracker.briefings.cadence_alerts`` from their payloads; ``build_radar_message`` the radar
+alert (``tracker.outbox.radar_content``).
 
 Nothing here formats for a channel or escapes anything: transports do (``tracker.notify``).
 """
@@ -23,9 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.domain import EventType
-from tracker.notify.content import CADENCE_EVENTS, FOLLOW_UP_EVENTS, Link, Message, PaperFacts, Variant
+from tracker.notify.content import CADENCE_EVENTS, FOLLOW_UP_EVENTS, RADAR_EVENTS, Link, Message, PaperFacts, Variant
 from tracker.outbox.cadence_content import build_cadence_message
 from tracker.outbox.follow_up_content import org_move_message, release_state
+from tracker.outbox.radar_content import build_radar_message
 from tracker.store.models import Artifact, Event, Release, ReleasePaper
 
 #: Event types that produce an alert (releases, variants, cadence); renames, artifact withdrawals
@@ -329,6 +331,8 @@ def build_alert(*, session: Session, event: Event) -> Message:
         return build_cadence_message(event.id, event.type, event.payload or {})
     if event.type == EventType.ORG_MOVE:
         return org_move_message(session, event)
+    if event.type in RADAR_EVENTS:  # an org outside the watchlist: its payload says it all
+        return build_radar_message(event.id, event.payload or {})
     base = build_message(event.id, event.type, event.payload or {})
     release = session.get(Release, event.release_id) if event.release_id else None
     if release is None:

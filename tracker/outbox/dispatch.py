@@ -9,7 +9,9 @@ creates every delivery once. On PostgreSQL concurrent dispatchers skip each othe
 
 Alert events (``tracker.outbox.content.ALERT_EVENTS``) produce deliveries; so do follow-ups
 of an announced release and org-move notices, to their own audiences (``tracker.outbox.follow_ups``:
-only the channels that got the release, never email; one email per release, variants folded).
+only the channels that got the release, never email; one email per release, variants folded), and
+radar alerts, to the alert subscriptions that follow no particular lab
+(``tracker.outbox.radar_content``).
 The others (renames, artifact withdrawals, revisions) are marked dispatched and stay in the
 history. An event is not dispatched before its ``not_before`` (a withdrawal waiting out its
 grace period, a paper waiting for its weights); one with ``cancelled_at`` set (the change was
@@ -45,6 +47,7 @@ from tracker.outbox.follow_ups import (
     is_email,
 )
 from tracker.outbox.mutes import active_mutes, event_subjects, muted_by
+from tracker.outbox.radar_content import RADAR_TYPES, fan_out_radar
 from tracker.outbox.subscriptions import facts_for_event, matches
 from tracker.store import Store
 from tracker.store.models import Event, Subscription
@@ -137,7 +140,8 @@ def dispatch_pending(
                     summary.cancelled += 1
                     continue
                 mute = muted_by(mutes, event_subjects(session=session, event=event)) if mutes else None
-                if mute is not None and event.release_id is not None:  # held back on every channel
+                if mute is not None and (event.release_id is not None or event.type in RADAR_TYPES):
+                    # held back on every channel
                     log.info("muted (%s): %s of release %s", mute.target, event.type, event.release_id)
                     summary.muted += 1
                     continue
@@ -159,6 +163,9 @@ def _fan_out_event(
     if event.type in NOTICE_TYPES:
         log.info("notice: %s %s", event.type, (event.payload or {}).get("org"))
         return fan_out_notice(audience, event, watchlist=watchlist)
+    if event.type in RADAR_TYPES:
+        log.info("radar: %s", (event.payload or {}).get("org"))
+        return fan_out_radar(audience, event)
     if event.type not in ALERT_TYPES:
         return None
     message = build_alert(session=session, event=event)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from tracker.domain import EventType, as_utc
 from tracker.outbox.follow_ups import FOLLOW_UP_TYPES, NOTICE_TYPES, is_email
+from tracker.outbox.radar_content import RADAR_TYPES, radar_passes
 from tracker.outbox.subscriptions import facts_for_event, list_active, matches
 from tracker.store.models import Artifact, Delivery, Event, Lab, PaperCandidate, Release, ReleasePaper, Subscription
 
@@ -112,6 +113,8 @@ def _why_not(session: Session, event: Event, sub: Subscription) -> str:
         return "email: folded into the release's email or listed in the digest"
     if event.type in NOTICE_TYPES:
         return "does not follow the org's lab"
+    if event.type in RADAR_TYPES and not radar_passes(sub.filters or {}, (event.payload or {}).get("country")):
+        return "its filter names labs, countries, kinds or thresholds: a radar alert is about an org on no lab"
     alert = event.type in (EventType.RELEASE_DETECTED, EventType.VARIANT_ADDED)
     if alert and not matches(sub.filters or {}, facts_for_event(session=session, event=event)):
         return "its filter did not pass"

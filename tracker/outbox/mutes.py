@@ -4,7 +4,8 @@ A mute's ``target`` is compared, case-insensitively, with three facts of each al
 lab slug, the release's family (``qwen3``) and title, and the artifact's name (``Qwen/Qwen3-8B``).
 The fan-out (``tracker.outbox.dispatch``) creates no delivery for a muted alert: the event is
 marked dispatched, so nothing is sent later when the mute ends (a mute means "not these").
-Cadence alerts (about a lab) are muted by the lab.
+Cadence alerts (about a lab) are muted by the lab; radar alerts (about an org outside the
+watchlist) by the org or its top repo.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tracker.domain import EventType
 from tracker.errors import UsageError
 from tracker.store.models import Event, Mute, Release
 
@@ -81,6 +83,8 @@ def event_subjects(*, session: Session, event: Event) -> set[str]:
     """The lower-cased names a mute can match for ``event``: lab, family, release title, artifact."""
     payload = event.payload or {}
     names = {payload.get("lab"), payload.get("title"), (payload.get("artifact") or {}).get("name")}
+    if event.type == EventType.RADAR_CROSSED:  # about an org outside the watchlist: its name and top repo
+        names |= {payload.get("org"), payload.get("best_repo_id")}
     release = session.get(Release, event.release_id) if event.release_id else None
     if release is not None:
         names |= {release.family, release.title}

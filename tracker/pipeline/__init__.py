@@ -23,7 +23,9 @@ Modules:
 * ``apply``: ``apply_result`` (detect + store one result) and ``store_unit`` (in one transaction).
 * ``health``: poll health, and the listing fingerprint that lets an unchanged listing skip its
   transaction.
-* ``cycle``: ``poll_units_for``, ``poll_cycle`` (concurrent fetches, stores as results arrive)
+* ``radar``: the radar step (global Hub listings within a budget -> sightings -> candidate
+  scores), run on its own beat entry, never inside a poll.
+* ``cycle``: ``poll_units_for, ``poll_cycle`` (concurrent fetches, stores as results arrive)
   and ``poll_once``.
 """
 

@@ -119,7 +119,7 @@ def _store_new(
                 arrivals.add(obs, baseline=baseline, report=report)
         except IntegrityError:
             log.info("paper %s was stored concurrently by another unit; kept theirs", obs.external_id)
-    arrivals.finish()
+    arrivals.announce(report)  # every title settled over the unit's repos: now the alerts
 
 
 def apply_result(

@@ -4,13 +4,15 @@ The release an artifact joins is decided by ``tracker.grouping.membership.decide
 rules ``tracker regroup`` replays); this module only looks up the candidate release in the store,
 writes the ``Release`` (when the artifact starts one) and ``Artifact`` rows, and for a live
 detection the ``release_detected`` / ``variant_added`` event with its cadence fact (how long a
-quiet lab had been silent). Baseline history writes rows and no event.
+quiet lab had been silent), once the unit's repos are all stored so its title is the launch's.
+Baseline history writes rows and no event.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -107,6 +109,17 @@ def artifact_row(
     return artifact
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A live detection stored but not yet announced (its facts as of its arrival)."""
+
+    release: Release
+    artifact: Artifact
+    new_release: bool
+    created_to_public_s: float | None
+    silent_for_days: float | None
+
+
 class NewArtifacts:
     """Stores one poll unit's new artifacts (see the module docstring) and remembers them.
 
@@ -118,6 +131,10 @@ class NewArtifacts:
 
     Attributes:
         stored (list[Artifact]): the artifacts stored so far, in order (for the grouping post-pass).
+
+    A live detection's event is held until :meth:`announce`: a launch's title is settled over
+    all the repos the unit stores (a later repo can shorten it), and the alert must carry that
+    title, not the one its first repo alone gave.
     """
 
     def __init__(self, session: Session, settings: Settings, lab: Lab, events: EventWriter, now: datetime):
@@ -130,21 +147,23 @@ class NewArtifacts:
         self.launch_window = timedelta(hours=settings.grouping.launch_window_hours)
         self.cadence = CadenceRules.from_settings(settings)
         self.stored: list[Artifact] = []
-        # History launches whose title and sizes are refreshed once, by ``finish``: refreshing on
-        # every member re-reads all of them (quadratic: a first listing of 1,000 repos of one
-        # family held the write lock ~50 s). Nothing before ``finish`` reads those fields.
+        self._held: list[_Held] = []
+        # Launches whose title and sizes are refreshed once, before ``announce`` writes the
+        # events: refreshing on every member re-reads all of them (quadratic: a first listing of
+        # 1,000 repos of one family held the write lock ~50 s). Nothing before then reads those
+        # fields, except a wave's origin title (``_settle`` refreshes that one first).
         self._stale: dict[int, tuple[Release, str | None]] = {}
 
     def _find_release(self, family: str, kind: str, since: datetime) -> Release | None:
         return q.find_recent_release(session=self.session, lab_id=self.lab.id, family=family, kind=kind, since=since)
 
     def add(self, obs: Observation, *, baseline: bool, report: PollReport, reasons: Sequence[str] = ()) -> None:
-        """Store one new observation; a live one also gets its detection event and ``Detection``.
+        """Store one new observation; a live one's detection event is held for :meth:`announce`.
 
         Args:
             obs: a ``New`` change's observation.
             baseline: history (first listing of its scope, or an old paper found late): no event.
-            report: counts new artifacts, new releases and variants; collects detections.
+            report: counts new artifacts, new releases and variants.
             reasons: extra signals recorded in ``attrs["grouped_by"]`` (why a moved repo is history).
         """
         facts = observation_facts(obs)
@@ -166,6 +185,7 @@ class NewArtifacts:
             release = release_row(obs, decision, lab_id=self.lab.id, now=self.now, baseline=baseline)
             wave_of = decision.wave_of and launches.wave_origin(self.session, decision.wave_of, obs, at)
             if wave_of is not None:
+                self._settle(wave_of)
                 release.family_release_id = launches.first_of_family(wave_of)
                 family_title = wave_of.title
             self.session.add(release)
@@ -178,7 +198,8 @@ class NewArtifacts:
         self.stored.append(artifact)
         if facts is not None:
             launches.record_reason(release, obs.name, [*decision.signals, *reasons])
-            self._refresh(release, family_title, later=baseline)
+            _, pending_title = self._stale.get(release.id, (release, None))
+            self._stale[release.id] = (release, family_title or pending_title)
         report.new_artifacts += 1
         if decision.starts_release:
             report.new_releases += 1
@@ -186,31 +207,44 @@ class NewArtifacts:
             report.variants += 1
         if baseline:
             return
-        event = self.events.detected(
-            release,
-            artifact,
-            new_release=decision.starts_release,
-            created_to_public_s=self._lag_s(obs),
-            silent_for_days=self._silence(release, decision.starts_release),
-        )
-        report.detections.append(
-            Detection(event, self.lab.slug, release.id, release.title, artifact.name, artifact.url)
+        self._held.append(
+            _Held(
+                release,
+                artifact,
+                decision.starts_release,
+                self._lag_s(obs),
+                self._silence(release, decision.starts_release),
+            )
         )
 
-    def _refresh(self, release: Release, family_title: str | None, *, later: bool) -> None:
-        """Refresh a model launch now (a live detection's event shows its title) or at ``finish``."""
-        _, pending_title = self._stale.pop(release.id, (release, None))
-        family_title = family_title or pending_title
-        if later:
-            self._stale[release.id] = (release, family_title)
-        else:
-            launches.refresh_launch(self.session, release, family_title)
+    def _settle(self, release: Release) -> None:
+        """Refresh ``release``'s title and sizes now when an arrival left them stale."""
+        stale = self._stale.pop(release.id, None)
+        if stale is not None:
+            launches.refresh_launch(self.session, release, stale[1])
 
-    def finish(self) -> None:
-        """Refresh the launches history arrivals left stale (call after the unit's last ``add``)."""
-        for release, family_title in self._stale.values():
-            launches.refresh_launch(self.session, release, family_title)
-        self._stale.clear()
+    def announce(self, report: PollReport) -> None:
+        """Refresh the unit's launches once each, then write the held detection events, in arrival
+        order, and their ``Detection``s in ``report``.
+
+        Called once every new artifact of the unit is stored, so each payload's ``title`` is its
+        release's title over all its members (``launches.refresh_launch``), and before anything
+        that reads the unit's events (``pipeline.reports`` cancels a joined report's alert).
+        """
+        for release_id in list(self._stale):
+            self._settle(self._stale[release_id][0])
+        held, self._held = self._held, []
+        for h in held:
+            event = self.events.detected(
+                h.release,
+                h.artifact,
+                new_release=h.new_release,
+                created_to_public_s=h.created_to_public_s,
+                silent_for_days=h.silent_for_days,
+            )
+            report.detections.append(
+                Detection(event, self.lab.slug, h.release.id, h.release.title, h.artifact.name, h.artifact.url)
+            )
 
     def _lag_s(self, obs: Observation) -> float | None:
         """Seconds from the source's creation time to this detection (None when unknown)."""

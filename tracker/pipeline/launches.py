@@ -2,9 +2,10 @@
 
 ``NewArtifacts`` (``pipeline.arrivals``) asks :func:`siblings` for the launches of other families
 a new repo may join (``tracker.grouping.launch`` reads the signals), and after storing it calls
-:func:`refresh_launch` (for history, once per launch at the end of the unit) so the release's
+:func:`refresh_launch` (once per launch, when the unit's repos are all stored) so the release's
 title, ``attrs["size_summary"]``, ``attrs["grouped_by"]`` (why each repo is there, printed by
-``tracker explain``) and, for a wave, ``attrs["wave"]`` describe every member. Attribute shapes are the shared contract:
+``tracker explain``) and, for a wave, ``attrs["wave"]`` describe every member. Attribute shapes
+are the shared contract:
 
 * ``grouped_by``: ``[{"repo": "Qwen/Qwen3-8B", "signals": ["family qwen3", "window 12 min"]}]``
   (the first repo's signals are ``["first repo"]``);

@@ -9,7 +9,9 @@
   (``downloadsAllTime`` among them); combined with ``full`` it is a 400, as on the Hub. Without
   ``expand[]`` every item has the full listing shape.
   ``filter=<tag>`` (repeatable, all must match, any case) lists every org's models with that tag;
-  with ``author`` both apply. No ``author`` nor ``filter``, or an unknown author -> ``[]``.
+  with ``author`` both apply. An unknown author -> ``[]``. No ``author`` nor ``filter``: the
+  global listing of every org's repos plus **synthetic** noise (``tracker.replay.radar``), with a
+  synthetic ``trendingScore``.
 * Counters grow over replayed time and base models have third-party derivatives: both
   **synthetic**, see ``tracker.replay.adoption`` (real derivatives of the corpus are served too).
 * ``GET /api/models/{org}/{name}``: single-model body, or 404 ``{"error": "Repository not
@@ -34,6 +36,7 @@ from starlette.routing import Route
 
 from tracker.replay.adoption import grown, synthetic_derivatives
 from tracker.replay.clock import format_hub_time, parse_time
+from tracker.replay.radar import global_items
 from tracker.replay.responses import error_response, json_response
 from tracker.replay.state import HubState
 
@@ -191,6 +194,8 @@ async def list_models(request: Request) -> Response:
         items = _filtered(state, filters, author, now)
     elif author:
         items = _listing(state, author, now)
+    else:
+        items = global_items(state.corpus, now)
     if sort != "createdAt" or direction > 0:
         items = _sort_items(items, sort, direction)
     # downloadsAllTime only through expand[], as on the Hub

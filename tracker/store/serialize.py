@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from tracker.domain import as_utc
 from tracker.sizes import parse_params
-from tracker.store.models import Artifact, Release
+from tracker.store.models import Artifact, RadarCandidate, Release
 
 
 def iso(value: datetime | None) -> str | None:
@@ -17,6 +18,28 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat().replace("+00:00", "Z")
+
+
+def radar_to_dict(candidate: RadarCandidate) -> dict[str, Any]:
+    """A radar candidate's stored fields as plain values (datetimes ISO-8601 UTC); outside text
+    is raw, so build what is shown with ``tracker.notify.content.radar.radar_line``."""
+    return {
+        "org": candidate.org,
+        "score": candidate.score,
+        "reasons": list(candidate.reasons or []),
+        "first_seen_at": iso(as_utc(candidate.first_seen_at) if candidate.first_seen_at else None),
+        "last_seen_at": iso(as_utc(candidate.last_seen_at) if candidate.last_seen_at else None),
+        "crossed_at": iso(as_utc(candidate.crossed_at) if candidate.crossed_at else None),
+        "best_repo_id": candidate.best_repo_id,
+        "best_repo_likes": candidate.best_repo_likes,
+        "best_repo_downloads": candidate.best_repo_downloads,
+        "trending_rank": candidate.trending_rank,
+        "repos": candidate.repos,
+        "derivatives": candidate.derivatives,
+        "arxiv_id": candidate.arxiv_id,
+        "country": candidate.country,
+        "status": candidate.status,
+    }
 
 
 def variant_to_dict(artifact: Artifact) -> dict[str, Any]:

@@ -74,3 +74,22 @@ def test_handle_errors_prints_an_upstream_error_body_verbatim(capsys):
         failing()
     assert exit_info.value.exit_code == 1
     assert "[/] maintenance" in capsys.readouterr().err
+
+
+def test_radar_table_prints_outside_names_and_reasons_literally(capsys) -> None:
+    from tracker.cli.radar import _show
+
+    row = {
+        "org": "[bold red]evil[/]",
+        "score": 61.0,
+        "status": "candidate",
+        "reasons": [{"code": "trending", "points": 20.0, "text": "trending #1 ([link=http://x]x[/link]/m)"}],
+        "first_seen_at": "2026-01-01T00:00:00+00:00",
+        "best_repo_id": "[/]oops/\x1b[31mred",
+        "derivatives": 2,
+        "country": None,
+        "excluded_reason": None,
+    }
+    _show([row], 60.0)
+    out = capsys.readouterr().out
+    assert "[bold red]evil[/]" in out and "[link=http://x]x[/link]" in out and "\x1b[31m" not in out

@@ -18,7 +18,9 @@ Content (``build_digest``):
    (``rate_8w`` as of the period start: the 8 weeks *before* the period), days since each lab's
    last release (as of the period end), the longest-silent labs, and the share of model
    releases by country in the period (every watched lab);
-4. the numbers behind the chart: releases per ISO week (UTC weeks) per lab over the 12 weeks
+4. new on the radar: orgs outside the watchlist whose radar score first reached the alert score
+   in the period, for subscriptions that follow no particular lab (``tracker.briefings.radar``);
+5. the numbers behind the chart: releases per ISO week (UTC weeks) per lab over the 12 weeks
    ending with the period, drawn by ``tracker.analytics.charts.cadence_chart``.
 
 An empty period gives a short "quiet" digest (``build_lead``).
@@ -44,6 +46,8 @@ from tracker.briefings.digest.releases import (
     release_passes,
     updated_in_period,
 )
+from tracker.briefings.radar import new_on_radar
+from tracker.config.groups import DEFAULT_HF_ENDPOINT
 from tracker.domain import utcnow
 from tracker.notify.content import Digest, LabGroup
 from tracker.store.models import Lab, Release
@@ -102,6 +106,7 @@ def build_digest(
     filters: Mapping[str, Any] | None = None,
     lab_slugs: Iterable[str] | None = None,
     now: datetime | None = None,
+    hub_url: str = DEFAULT_HF_ENDPOINT,
 ) -> Digest:
     """Build one period's digest for a subscription's ``filters`` (read-only).
 
@@ -114,6 +119,7 @@ def build_digest(
             section; None = every stored lab.
         now (datetime, optional): recorded as ``generated_at`` (UTC); defaults to now. Relative
             adoption is measured as of the earlier of it and the period's end.
+        hub_url (str): the base of the radar section's Hub links (``settings.hub.web_base``).
 
     Returns:
         Digest: see the module docstring for each section.
@@ -168,5 +174,6 @@ def build_digest(
         cadence=cadence,
         silent=silent,
         countries=country_shares(session, period),
+        radar=new_on_radar(session, start=period.start, end=period.end, hub_url=hub_url, filters=filters),
     )
     return Digest(**{**{f: getattr(digest, f) for f in digest.__dataclass_fields__}, "lead": build_lead(digest)})

@@ -125,8 +125,9 @@ def create_digest_deliveries(
                 filters=sub.filters,
                 lab_slugs=[lab.slug for lab in watchlist.labs],
                 now=now,
+                hub_url=settings.hub.web_base,
             )
-            if digest.empty and not settings.digest.send_empty:
+            if digest.empty and not digest.radar and not settings.digest.send_empty:
                 return Skip(f"nothing new this {period.noun} (TRACKER_DIGEST_SEND_EMPTY is off)")
             digests[sub.channel] = digest
             return {

@@ -16,6 +16,8 @@ For an ISO week in a time zone (``tracker.briefings.pulse.weeks``):
   adoption has a ratio as of ``as_of`` (``tracker.adoption.relative``: downloads against the
   median of earlier releases of the same size bucket at the same age), fastest first, at most
   ``ADOPTION_LINES``; none when no release has enough history;
+* **new on the radar**: orgs outside the watchlist whose radar score first reached the alert
+  score this week (``start <= crossed_at <= as_of``; ``tracker.briefings.radar``);
 * **the cadence chart** (``tracker.analytics.charts.cadence_chart``: releases per UTC ISO week
   per lab over the 12 weeks up to ``as_of``).
 
@@ -37,6 +39,8 @@ from tracker.adoption.relative import adoption_sentence, relative_by_release
 from tracker.analytics import DEFAULT_CADENCE_KINDS
 from tracker.analytics.status import CadenceRules, lab_statuses
 from tracker.briefings.pulse.weeks import parse_week, week_bounds
+from tracker.briefings.radar import new_on_radar
+from tracker.config.groups import DEFAULT_HF_ENDPOINT
 from tracker.domain import as_utc
 from tracker.notify.content import AdoptionLine, CountryWeek, LabWeek, Pulse, PulseRules
 from tracker.store.models import Lab, Release
@@ -50,6 +54,8 @@ CHART_WEEKS = 12
 ADOPTION_DAYS = 30
 #: At most this many adoption lines.
 ADOPTION_LINES = 5
+#: ``as_of`` itself is inside the week counted so far (the radar's bound is exclusive).
+_JUST_AFTER = timedelta(microseconds=1)
 
 
 def build_pulse(
@@ -61,6 +67,7 @@ def build_pulse(
     rules: CadenceRules,
     trailing_weeks: int = TRAILING_WEEKS,
     kinds: Collection[str] | None = DEFAULT_CADENCE_KINDS,
+    hub_url: str = DEFAULT_HF_ENDPOINT,
 ) -> Pulse:
     """Build the pulse of one ISO week from the stored releases (read only).
 
@@ -69,6 +76,7 @@ def build_pulse(
         now (datetime): the current time (UTC); later releases are not counted.
         rules (CadenceRules): status thresholds. trailing_weeks (int): weeks of the average.
         kinds: release kinds counted (None = all).
+        hub_url (str): the base of the radar section's Hub links (``settings.hub.web_base``).
 
     Returns:
         Pulse: see the module docstring for the formulas.
@@ -122,6 +130,7 @@ def build_pulse(
         kinds=tuple(kinds) if kinds is not None else None,
         rules=PulseRules(quiet_factor_k=rules.quiet_factor_k, burst_min_releases=rules.burst_min_releases),
         adoption=_adoption_lines(session, as_of),
+        radar=tuple(new_on_radar(session, start=start, end=min(end, as_of + _JUST_AFTER), hub_url=hub_url)),
     )
 
 

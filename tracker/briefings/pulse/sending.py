@@ -95,6 +95,7 @@ class _Payloads:
                     tz=zone(self.settings.pulse.timezone),
                     now=self.now,
                     rules=CadenceRules.from_settings(self.settings),
+                    hub_url=self.settings.hub.web_base,
                 )
             self._by_chart[chart] = pulse_payload(
                 session=self.session, pulse=self.run.pulse, settings=self.settings, chart=chart

@@ -6,13 +6,15 @@ content comes from ``tracker.outbox.content``, the digest from ``tracker.briefin
 the weekly pulse from ``tracker.briefings.pulse``.
 
 Modules: ``alert`` (``Message`` and its parts), ``digest`` (``Digest`` and its parts),
-``pulse`` (``Pulse`` and its parts). Every public name is re-exported here.
+``pulse`` (``Pulse`` and its parts), ``radar`` (``RadarLine``: an org on the radar).
+Every public name is re-exported here.
 """
 
 from tracker.notify.content.alert import (
     CADENCE_EVENTS,
     FOLLOW_UP_EVENTS,
     FOLLOW_UP_HEADLINES,
+    RADAR_EVENTS,
     Link,
     Message,
     PaperFacts,
@@ -28,11 +30,13 @@ from tracker.notify.content.digest import (
     LabGroup,
 )
 from tracker.notify.content.pulse import AdoptionLine, CountryWeek, LabStatusView, LabWeek, Pulse, PulseRules
+from tracker.notify.content.radar import RadarLine, RadarReason, hub_link, radar_line
 
 __all__ = [
     "CADENCE_EVENTS",
     "FOLLOW_UP_EVENTS",
     "FOLLOW_UP_HEADLINES",
+    "RADAR_EVENTS",
     "AdoptionLine",
     "CadenceRow",
     "CountryShare",
@@ -49,5 +53,9 @@ __all__ = [
     "PaperFacts",
     "Pulse",
     "PulseRules",
+    "RadarLine",
+    "RadarReason",
     "Variant",
+    "hub_link",
+    "radar_line",
 ]

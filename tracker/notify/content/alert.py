@@ -19,6 +19,9 @@ from tracker.domain import EventType
 #: Event types of the alerts about a lab's rhythm rather than a release (no thread, no variants).
 CADENCE_EVENTS = (EventType.LAB_QUIET, EventType.LAB_BURST)
 
+#: Event types of the alerts about an org outside the watchlist (the radar): no lab, no release.
+RADAR_EVENTS = (EventType.RADAR_CROSSED,)
+
 #: Event types about a release already announced: they edit or reply to its message, never
 #: start a new one (``release_id`` is the release whose message they concern).
 FOLLOW_UP_EVENTS = (
@@ -93,7 +96,9 @@ class Message:
 
     Attributes:
         event (str): the event type (``release_detected`` | ``variant_added``, or ``lab_quiet`` |
-            ``lab_burst`` for a cadence alert, whose ``title`` and ``facts`` say what happened).
+            ``lab_burst`` for a cadence alert, whose ``title`` and ``facts`` say what happened, or
+            ``radar_crossed`` for a radar alert: ``lab`` is empty, ``lab_name`` the Hub org,
+            ``facts`` the score's reasons and numbers).
         lab / lab_name / country: the lab's slug, display name and ISO 3166-1 alpha-2 code.
         kind (str): the release kind: model | paper | code.
         title (str): the release title (``Qwen3``).
@@ -189,6 +194,8 @@ class Message:
             return f"{FOLLOW_UP_HEADLINES[self.event]} · {self.lab_name} · {self.title}" + (
                 f": {self.note}" if self.note else ""
             )
+        if self.event in RADAR_EVENTS:  # an org nobody watches yet: ``Radar · XiaomiMiMo · score 72/100``
+            return f"Radar · {self.lab_name} · {self.title}"
         if self.event in CADENCE_EVENTS:  # about a lab, not a release: ``Cadence · NVIDIA · quiet for 62 days``
             return f"Cadence · {self.lab_name} · {self.title}"
         if self.silent_for_days is not None:  # a quiet lab ships again: the silence is part of the news

@@ -1,7 +1,8 @@
 """A digest's content: plain, JSON-serialisable dataclasses (strings raw, unescaped).
 
 ``Digest`` holds one period's content for one subscription (releases grouped by lab, papers,
-the cadence rows, the longest-silent labs, the country shares and the lead sentences); its
+the cadence rows, the longest-silent labs, the country shares, the orgs new on the radar and
+the lead sentences); its
 ``to_dict`` is frozen into ``Delivery.payload["digest"]`` when the delivery is created
 (``tracker.briefings.digest``) and ``from_dict`` rebuilds it at send time for the email
 templates (``tracker.notify.email.render``).
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from tracker.notify.content.radar import RadarLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,8 @@ class Digest:
         silent (list[CadenceRow]): the longest-silent labs (most days since the last release).
         countries (list[CountryShare]): model releases by country in the period, largest first.
         lead (str): one or two sentences summing up the period.
+        radar (list[RadarLine]): orgs outside the watchlist that crossed the radar's alert score
+            in the period ("New on the radar"; empty: the section is absent).
     """
 
     period: str
@@ -143,6 +148,7 @@ class Digest:
     silent: list[CadenceRow] = field(default_factory=list)
     countries: list[CountryShare] = field(default_factory=list)
     lead: str = ""
+    radar: list[RadarLine] = field(default_factory=list)
 
     @property
     def release_count(self) -> int:
@@ -201,4 +207,5 @@ class Digest:
             silent=[row(c) for c in data.get("silent", [])],
             countries=[CountryShare(**c) for c in data.get("countries", [])],
             lead=data.get("lead", ""),
+            radar=[RadarLine.from_dict(x) for x in data.get("radar", [])],
         )

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from tracker.notify.content.radar import RadarLine
+
 #: The cadence statuses a pulse groups labs by (the values of ``tracker.analytics.status.Status``).
 BURSTING, QUIET, ON_CADENCE, NEW = "bursting", "quiet", "on_cadence", "new"
 
@@ -132,6 +134,8 @@ class Pulse:
         rules (PulseRules): the status thresholds used (stated in the footer).
         adoption (tuple[AdoptionLine, ...]): recent releases with a relative-adoption ratio,
             fastest first (empty when none has enough history).
+        radar (tuple[RadarLine, ...]): orgs outside the watchlist that crossed the radar's alert
+            score this week, highest score first (empty: the section is absent).
     """
 
     week: str
@@ -149,6 +153,7 @@ class Pulse:
     kinds: tuple[str, ...] | None = ("model",)
     rules: PulseRules = field(default_factory=PulseRules)
     adoption: tuple[AdoptionLine, ...] = ()
+    radar: tuple[RadarLine, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -192,4 +197,5 @@ class Pulse:
                 {"lab_name": a.lab_name, "title": a.title, "ratio": a.ratio, "sentence": a.sentence}
                 for a in self.adoption
             ],
+            "radar": [line.to_dict() for line in self.radar],
         }

@@ -8,7 +8,8 @@ keeps at most 50 blocks. ``tracker.notify.slack.blocks.render_text`` shows them 
 Layout of the pulse (top to bottom): header ``Weekly pulse · 2025-W18``; a summary line (total
 releases, labs, the week's dates and zone); *By country* with each country's share against its
 trailing share; *By lab* with the releases' titles; *Adoption* (recent releases' relative adoption, when any has a
-ratio); *Cadence status* grouped as bursting, quiet,
+ratio); *New on the radar* (orgs outside the watchlist that crossed the radar's alert score this
+week, when any did); *Cadence status* grouped as bursting, quiet,
 on cadence and new; a dashboard link when ``TRACKER_DASHBOARD_URL`` is set; a context line with
 the definitions.
 """
@@ -33,6 +34,7 @@ from tracker.notify.slack.mrkdwn import (
     plain,
     section,
 )
+from tracker.notify.slack.radar_blocks import radar_line_text
 
 #: Emoji (Slack short codes) per status.
 STATUS_EMOJI = {BURSTING: ":fire:", QUIET: ":zzz:", ON_CADENCE: ":white_check_mark:", NEW: ":seedling:"}
@@ -154,6 +156,9 @@ def pulse_content(pulse: Pulse, *, dashboard_url: str | None = None) -> SlackCon
     if pulse.adoption:
         body = lines_within([adoption_line(a) for a in pulse.adoption], SECTION_TEXT_MAX - 80)
         blocks.append(section(f"*Adoption* (recent releases' downloads against earlier ones of their size)\n{body}"))
+    if pulse.radar:
+        body = lines_within([radar_line_text(line) for line in pulse.radar], SECTION_TEXT_MAX - 60)
+        blocks.append(section(f"*New on the radar* (labs not on the watchlist, crossed the radar's score)\n{body}"))
     status = status_lines(pulse.statuses, pulse.lab_names)
     if status:
         blocks.append({"type": "divider"})

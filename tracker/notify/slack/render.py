@@ -10,6 +10,7 @@ about a lab, the weekly ``pulse``, a ``test`` message, or any other ``payload``.
 * ``follow_up``: the same as a stand-alone message naming the release (no thread to reply in);
 * ``cadence``: a ``lab_quiet`` / ``lab_burst`` alert;
 * ``notice``: an informational notice (an org move), top-level, never a release alert;
+* ``radar``: a radar alert (an org outside the watchlist crossed the alert score), top-level;
 * ``pulse``: the blocks and text frozen into the pulse delivery's payload, and its chart;
 * ``test``: the sample message, unless the payload brings its own blocks;
 * ``payload``: ``payload["blocks"]`` (trusted: built with the Block Kit builders) with
@@ -25,11 +26,12 @@ from datetime import datetime
 
 from tracker.domain import EventType
 from tracker.notify.base import Outgoing
-from tracker.notify.content import CADENCE_EVENTS, Message
+from tracker.notify.content import CADENCE_EVENTS, RADAR_EVENTS, Message
 from tracker.notify.slack.blocks import alert_content, test_content, variant_content
 from tracker.notify.slack.follow_ups import notice_content
 from tracker.notify.slack.mrkdwn import SlackChart, SlackContent, escape
 from tracker.notify.slack.pulse_blocks import cadence_alert_content
+from tracker.notify.slack.radar_blocks import radar_alert_content
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,7 @@ Renderer = Callable[[Outgoing, Where], SlackContent]
 
 
 def slack_kind(out: Outgoing) -> str:
-    """``alert`` | ``cadence`` | ``notice`` | ``pulse`` | ``test`` | ``payload``: how Slack treats a delivery.
+    """How Slack treats a delivery: ``alert``, ``cadence``, ``notice``, ``radar``, ``pulse``, ``test`` or ``payload``.
 
     An alert without its message (its event is gone) has nothing to render but its payload.
     """
@@ -60,6 +62,8 @@ def slack_kind(out: Outgoing) -> str:
         return "cadence"
     if message is not None and message.event == EventType.ORG_MOVE:
         return "notice"
+    if message is not None and message.event in RADAR_EVENTS:
+        return "radar"
     if out.kind == "alert" and message is not None:
         return "alert"
     return "test" if out.kind == "test" else "payload"
@@ -94,6 +98,11 @@ def render_cadence(out: Outgoing, where: Where) -> SlackContent:
 def render_notice(out: Outgoing, where: Where) -> SlackContent:
     """An informational notice (an org move)."""
     return notice_content(_message(out))
+
+
+def render_radar(out: Outgoing, where: Where) -> SlackContent:
+    """A radar alert: an org outside the watchlist crossed the alert score (top-level, once per org)."""
+    return radar_alert_content(_message(out))
 
 
 def render_pulse(out: Outgoing, where: Where) -> SlackContent:
@@ -131,6 +140,7 @@ RENDERERS: dict[str, Renderer] = {
     "follow_up": render_follow_up,
     "cadence": render_cadence,
     "notice": render_notice,
+    "radar": render_radar,
     "pulse": render_pulse,
     "test": render_test,
     "payload": render_payload,

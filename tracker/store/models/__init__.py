@@ -7,7 +7,7 @@
 * ``intelligence``: lineage links, paper candidates, download snapshots, history stamps.
 * ``adoption``: third-party derivatives and their counts over time.
 * ``mutes``: repos, families and labs whose alerts are held back.
-* ``radar``: candidate labs found outside the watchlist.
+* ``radar``: candidate labs found outside the watchlist, the repos, snapshots and derivatives behind them.
 """
 
 from tracker.store.models.adoption import Derivative, DerivativeCount
@@ -17,7 +17,7 @@ from tracker.store.models.intelligence import ArtifactLink, DownloadSnapshot, Pa
 from tracker.store.models.mutes import Mute
 from tracker.store.models.outbox import Delivery, Event, SlackThread, Subscription
 from tracker.store.models.polling import SourceState
-from tracker.store.models.radar import RADAR_STATUSES, RadarCandidate
+from tracker.store.models.radar import RADAR_STATUSES, RadarCandidate, RadarDerivative, RadarRepo, RadarSnapshot
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -34,6 +34,9 @@ __all__ = [
     "Mute",
     "PaperCandidate",
     "RadarCandidate",
+    "RadarDerivative",
+    "RadarRepo",
+    "RadarSnapshot",
     "Release",
     "ReleaseChange",
     "ReleasePaper",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String
+from sqlalchemy import Boolean, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.store.models.base import Base
@@ -65,3 +65,87 @@ class RadarCandidate(Base):
     status: Mapped[str] = mapped_column(String(16), default="candidate")
     excluded_reason: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime]
+
+
+class RadarRepo(Base):
+    """One repo the radar saw in a global listing (or a derivative scan), updated in place.
+
+    Attributes:
+        repo_key: ``repo_id`` lower-cased (unique). org_key / name_key: its org and its name
+            (after the ``/``), lower-cased: a re-upload shares the name of an earlier repo.
+        object_id: the Hub ``_id``. created_at: Hub ``createdAt`` (UTC) or None.
+        first_seen_at / last_seen_at: radar sightings (UTC).
+        likes, downloads: the counters when last seen (``downloads`` = last 30 days).
+        trending_rank / trending_at: its rank (1 = top) the last time it was in the trending
+            listing, and when.
+        relation: what its lineage says: ``original`` (no base model of another org), ``finetune``,
+            ``quantized``, ``adapter``, ``merge`` (from ``base_model:`` tags) or ``reupload``
+            (no base model tag, same name as an earlier repo of another org).
+        base_repo_id: the other org's base model its tags name, if any.
+        arxiv_id: the first ``arxiv:`` tag. custom_code: tagged ``custom_code`` (ships its own
+            modeling code). scanned_at: when its derivatives were last listed.
+    """
+
+    __tablename__ = "radar_repos"
+    __table_args__ = (Index("ix_radar_repos_org_key", "org_key"), Index("ix_radar_repos_name_key", "name_key"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_key: Mapped[str] = mapped_column(String(300), unique=True)
+    repo_id: Mapped[str] = mapped_column(String(300))
+    org_key: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    likes: Mapped[int | None] = mapped_column(Integer)
+    downloads: Mapped[int | None] = mapped_column(Integer)
+    trending_rank: Mapped[int | None] = mapped_column(Integer)
+    trending_at: Mapped[datetime | None]
+    relation: Mapped[str] = mapped_column(String(16), default="original")
+    base_repo_id: Mapped[str | None] = mapped_column(String(300))
+    arxiv_id: Mapped[str | None] = mapped_column(String(32))
+    custom_code: Mapped[bool] = mapped_column(Boolean, default=False)
+    scanned_at: Mapped[datetime | None]
+
+
+class RadarSnapshot(Base):
+    """A repo's counters at one time (at most one an hour, kept two days): the radar's growth.
+
+    Attributes:
+        repo_key: ``RadarRepo.repo_key``. taken_at: UTC. likes, downloads: as the listing showed them.
+    """
+
+    __tablename__ = "radar_snapshots"
+    __table_args__ = (Index("ix_radar_snapshots_repo_key_taken_at", "repo_key", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_key: Mapped[str] = mapped_column(String(300))
+    taken_at: Mapped[datetime]
+    likes: Mapped[int | None] = mapped_column(Integer)
+    downloads: Mapped[int | None] = mapped_column(Integer)
+
+
+class RadarDerivative(Base):
+    """A third party's repo naming a radar repo as its base model (from tags, listings or scans).
+
+    Attributes:
+        base_key / base_org_key: the base repo and its org, lower-cased.
+        repo_key / org_key: the derivative and its org, lower-cased (never the base's org).
+        relation: ``finetune``, ``quantized``, ``adapter``, ``merge`` or None (plain tag).
+        seen_at: first sighting (UTC).
+    """
+
+    __tablename__ = "radar_derivatives"
+    __table_args__ = (
+        UniqueConstraint("base_key", "repo_key", name="uq_radar_derivatives_base_key_repo_key"),
+        Index("ix_radar_derivatives_base_org_key", "base_org_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_key: Mapped[str] = mapped_column(String(300))
+    base_org_key: Mapped[str] = mapped_column(String(200))
+    repo_key: Mapped[str] = mapped_column(String(300))
+    org_key: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str | None] = mapped_column(String(16))
+    seen_at: Mapped[datetime]
