@@ -28,7 +28,7 @@ from tracker.grouping.titles import launch_title, size_summary
 from tracker.store.models import Artifact, Release
 from tracker.store.queries.polling import recent_live_releases, release_members
 
-__all__ = ["first_of_family", "record_reason", "refresh_launch", "siblings", "wave_origin"]
+__all__ = ["describe_launch", "first_of_family", "record_reason", "refresh_launch", "siblings", "wave_origin"]
 
 
 def siblings(
@@ -76,7 +76,17 @@ def refresh_launch(session: Session, release: Release, family_title: str | None 
         release: a model release with at least one model artifact stored.
         family_title: for a new wave, the title of the family's first release.
     """
-    members: list[Artifact] = release_members(session=session, release_id=release.id, kind="model")
+    describe_launch(release, release_members(session=session, release_id=release.id, kind="model"), family_title)
+
+
+def describe_launch(release: Release, members: Sequence[Artifact], family_title: str | None = None) -> None:
+    """Set a model release's title, ``attrs["size_summary"]`` and wave sizes from ``members``.
+
+    Args:
+        release: a model release.
+        members: its model artifacts in the order they were stored (``Artifact.id``); none: no change.
+        family_title: for a new wave, the title of the family's first release.
+    """
     if not members:
         return
     same = [a.name for a in members if families.launch_match_key(_release_key(a)) == release.family]

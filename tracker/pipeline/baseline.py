@@ -1,0 +1,146 @@
+"""Store a page of baseline history in bulk: the same grouping as ``arrivals``, batched I/O.
+
+A scope's first listing records everything already there as history (no event, no detection).
+For a big org that is hundreds of repos, and storing them one by one (``NewArtifacts.add``) costs
+a handful of queries and two flushes per repo. Here the page is grouped in memory and written
+in two batched inserts (releases, then artifacts: SQLAlchemy's insertmanyvalues), with the same
+rules and the same results:
+
+* each repo's release is :func:`tracker.grouping.membership.decide` with ``baseline=True``; its
+  candidate lookup answers from the lab's releases of the page's families, read once, plus the
+  releases started earlier in the page, in the order ``find_recent_release`` uses (newest
+  ``released_at``, then newest id: a release started in the page is newer than every stored one);
+* rows are ``arrivals.release_row`` / ``arrivals.artifact_row``; a redate moves ``released_at``
+  back as the repos arrive, in creation order, exactly as one-by-one storing does;
+* ``attrs["grouped_by"]`` is appended per repo (``launches.record_reason``) and the title and
+  size summary are computed once from the final members (``launches.describe_launch``), which
+  is what the last of the one-by-one refreshes leaves.
+
+Baseline decisions never look at sibling launches or waves (those are for live detections), so
+the in-memory lookup is all ``decide`` needs. Papers and live detections take ``NewArtifacts.add``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tracker.domain import ArtifactKind, Observation
+from tracker.grouping.families import NameFacts
+from tracker.grouping.membership import (
+    Decision,
+    ReleaseIdentity,
+    decide,
+    grouping_time,
+    identity_of,
+    observation_facts,
+)
+from tracker.pipeline import launches
+from tracker.pipeline.arrivals import NewArtifacts, artifact_row, release_row
+from tracker.pipeline.report import PollReport
+from tracker.store.models import Artifact, Release
+from tracker.store.queries.polling import family_releases, members_of_releases
+
+__all__ = ["store_baseline_page"]
+
+_MODEL = ArtifactKind.MODEL.value
+
+
+@dataclass(slots=True)
+class _Planned:
+    """One repo of the page: its observation, name facts, decision and (once decided) release."""
+
+    obs: Observation
+    facts: NameFacts | None
+    decision: Decision[Release]
+    release: Release
+
+
+class _Candidates:
+    """The lab's releases by (family key, kind), stored and started in this page, for ``decide``."""
+
+    def __init__(self, stored: Sequence[Release]):
+        self._by_key: dict[tuple[str, str], list[tuple[int, Release]]] = {}
+        self._started = 0
+        for release in stored:  # ids ascending
+            self._by_key.setdefault((release.family, release.kind), []).append((release.id, release))
+
+    def add(self, release: Release) -> None:
+        """A release started in the page: newer (by id) than every stored one and earlier started one."""
+        self._started += 1
+        self._by_key.setdefault((release.family, release.kind), []).append((1 << 62 | self._started, release))
+
+    def find(self, family: str, kind: str, since: datetime) -> Release | None:
+        """``find_recent_release`` in memory: newest ``released_at`` >= ``since``, then highest id."""
+        best: tuple[datetime, int, Release] | None = None
+        for order, release in self._by_key.get((family, kind), ()):
+            if release.released_at >= since and (best is None or (release.released_at, order) > best[:2]):
+                best = (release.released_at, order, release)
+        return best[2] if best else None
+
+
+def _families(identity: ReleaseIdentity) -> list[str]:
+    return [identity.family, *identity.model_families]
+
+
+def _plan(arrivals: NewArtifacts, observations: Sequence[Observation], report: PollReport) -> list[_Planned]:
+    """Decide every repo's release in order, starting (unflushed) ``Release`` rows as needed."""
+    session, lab_id, now = arrivals.session, arrivals.lab.id, arrivals.now
+    facts = [observation_facts(obs) for obs in observations]
+    identities = [identity_of(obs, f) for obs, f in zip(observations, facts, strict=True)]
+    wanted = {family for identity in identities for family in _families(identity)}
+    candidates = _Candidates(family_releases(session=session, lab_id=lab_id, families=wanted))
+    planned: list[_Planned] = []
+    for obs, fact, identity in zip(observations, facts, identities, strict=True):
+        at = grouping_time(baseline=True, created_at=obs.created_at, seen_at=now)
+        decision = decide(identity, at=at, baseline=True, window=arrivals.window, find=candidates.find)
+        release = decision.release
+        if release is None:  # baseline decisions carry no wave (only live detections do)
+            release = release_row(obs, decision, lab_id=lab_id, now=now, baseline=True)
+            candidates.add(release)
+            session.add(release)
+            report.new_releases += 1
+        else:
+            if decision.redate:
+                release.released_at = decision.at  # the earliest member dates the launch
+            report.variants += 1
+        report.new_artifacts += 1
+        planned.append(_Planned(obs, fact, decision, release))
+    return planned
+
+
+def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observation], report: PollReport) -> None:
+    """Store a page of baseline (history) Hub/ModelScope/code/post observations in bulk.
+
+    Args:
+        arrivals: the unit's ``NewArtifacts`` (session, lab, poll time, family window); the stored
+            artifacts are appended to ``arrivals.stored`` in order, as ``NewArtifacts.add`` does.
+        observations: ``New`` observations that are all history and none a paper, sorted by
+            (creation time, name) as ``apply`` sorts them.
+        report: counts new artifacts, releases and variants (no detections: history has none).
+    """
+    if not observations:
+        return
+    session = arrivals.session
+    planned = _plan(arrivals, observations, report)
+    session.flush()  # every new release in one batched insert: ids for the artifacts
+    refreshed = {id(p.release): p.release for p in planned if p.facts is not None}
+    started = {id(p.release) for p in planned if p.decision.starts_release}
+    existing = [r.id for r in refreshed.values() if id(r) not in started]
+    members = members_of_releases(session=session, release_ids=existing, kind=_MODEL)
+    artifacts: list[Artifact] = []
+    for p in planned:
+        artifact = artifact_row(
+            p.obs, p.facts, lab_id=arrivals.lab.id, release_id=p.release.id, now=arrivals.now, baseline=True
+        )
+        artifacts.append(artifact)
+        if p.facts is not None:
+            launches.record_reason(p.release, p.obs.name, list(p.decision.signals))
+            if artifact.kind == _MODEL:
+                members.setdefault(p.release.id, []).append(artifact)
+    session.add_all(artifacts)
+    session.flush()  # every artifact in one batched insert
+    arrivals.stored.extend(artifacts)
+    for release in refreshed.values():
+        launches.describe_launch(release, members.get(release.id, []))
