@@ -122,25 +122,26 @@ def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observati
     """
     if not observations:
         return
-    session = arrivals.session
-    planned = _plan(arrivals, observations, report)
+    session, lab_id, now = arrivals.session, arrivals.lab.id, arrivals.now
+    with session.no_autoflush:  # rows are complete (titles, attrs) before their one insert
+        planned = _plan(arrivals, observations, report)
+        started = {id(p.release) for p in planned if p.decision.starts_release}
+        refreshed = {id(p.release): p.release for p in planned if p.facts is not None}
+        existing = [r.id for key, r in refreshed.items() if key not in started]
+        stored = members_of_releases(session=session, release_ids=existing, kind=_MODEL)
+        members = {key: [] if key in started else list(stored.get(r.id, [])) for key, r in refreshed.items()}
+        artifacts: list[Artifact] = []
+        for p in planned:
+            artifact = artifact_row(p.obs, p.facts, lab_id=lab_id, release_id=p.release.id, now=now, baseline=True)
+            artifacts.append(artifact)
+            if p.facts is not None:
+                launches.record_reason(p.release, p.obs.name, list(p.decision.signals))
+                members[id(p.release)].append(artifact)
+        for key, release in refreshed.items():
+            launches.describe_launch(release, members[key])
     session.flush()  # every new release in one batched insert: ids for the artifacts
-    refreshed = {id(p.release): p.release for p in planned if p.facts is not None}
-    started = {id(p.release) for p in planned if p.decision.starts_release}
-    existing = [r.id for r in refreshed.values() if id(r) not in started]
-    members = members_of_releases(session=session, release_ids=existing, kind=_MODEL)
-    artifacts: list[Artifact] = []
-    for p in planned:
-        artifact = artifact_row(
-            p.obs, p.facts, lab_id=arrivals.lab.id, release_id=p.release.id, now=arrivals.now, baseline=True
-        )
-        artifacts.append(artifact)
-        if p.facts is not None:
-            launches.record_reason(p.release, p.obs.name, list(p.decision.signals))
-            if artifact.kind == _MODEL:
-                members.setdefault(p.release.id, []).append(artifact)
+    for p, artifact in zip(planned, artifacts, strict=True):
+        artifact.release_id = p.release.id
     session.add_all(artifacts)
     session.flush()  # every artifact in one batched insert
     arrivals.stored.extend(artifacts)
-    for release in refreshed.values():
-        launches.describe_launch(release, members.get(release.id, []))
