@@ -3,7 +3,8 @@
 A scope's first listing records everything already there as history (no event, no detection).
 For a big org that is hundreds of repos, and storing them one by one (``NewArtifacts.add``) costs
 a handful of queries and two flushes per repo. Here the page is grouped in memory and written
-in two batched inserts (releases, then artifacts: SQLAlchemy's insertmanyvalues), with the same
+in two batched inserts (releases, then artifacts: SQLAlchemy's ORM bulk insert with
+RETURNING, insertmanyvalues), with the same
 rules and the same results:
 
 * each repo's release is :func:`tracker.grouping.membership.decide` with ``baseline=True``; its
@@ -25,6 +26,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import insert, inspect
+from sqlalchemy.orm import Session
 
 from tracker.domain import ArtifactKind, Observation
 from tracker.grouping.families import NameFacts
@@ -45,6 +50,7 @@ from tracker.store.queries.polling import family_releases, members_of_releases
 __all__ = ["store_baseline_page"]
 
 _MODEL = ArtifactKind.MODEL.value
+M = TypeVar("M", Release, Artifact)
 
 
 @dataclass(slots=True)
@@ -85,7 +91,7 @@ def _families(identity: ReleaseIdentity) -> list[str]:
 
 
 def _plan(arrivals: NewArtifacts, observations: Sequence[Observation], report: PollReport) -> list[_Planned]:
-    """Decide every repo's release in order, starting (unflushed) ``Release`` rows as needed."""
+    """Decide every repo's release in order, starting (transient) ``Release`` rows as needed."""
     session, lab_id, now = arrivals.session, arrivals.lab.id, arrivals.now
     facts = [observation_facts(obs) for obs in observations]
     identities = [identity_of(obs, f) for obs, f in zip(observations, facts, strict=True)]
@@ -97,9 +103,8 @@ def _plan(arrivals: NewArtifacts, observations: Sequence[Observation], report: P
         decision = decide(identity, at=at, baseline=True, window=arrivals.window, find=candidates.find)
         release = decision.release
         if release is None:  # baseline decisions carry no wave (only live detections do)
-            release = release_row(obs, decision, lab_id=lab_id, now=now, baseline=True)
+            release = release_row(obs, decision, lab_id=lab_id, now=now, baseline=True)  # inserted later
             candidates.add(release)
-            session.add(release)
             report.new_releases += 1
         else:
             if decision.redate:
@@ -139,9 +144,19 @@ def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observati
                 members[id(p.release)].append(artifact)
         for key, release in refreshed.items():
             launches.describe_launch(release, members[key])
-    session.flush()  # every new release in one batched insert: ids for the artifacts
+    new_releases = list({id(p.release): p.release for p in planned if p.decision.starts_release}.values())
+    ids = {key: row.id for key, row in zip(map(id, new_releases), _insert(session, new_releases), strict=True)}
     for p, artifact in zip(planned, artifacts, strict=True):
-        artifact.release_id = p.release.id
-    session.add_all(artifacts)
-    session.flush()  # every artifact in one batched insert
-    arrivals.stored.extend(artifacts)
+        artifact.release_id = ids.get(id(p.release), p.release.id)
+    arrivals.stored.extend(_insert(session, artifacts))
+
+
+def _insert(session: Session, rows: Sequence[M]) -> list[M]:
+    """Insert transient ORM rows of one model in one batched ``INSERT .. RETURNING`` (SQLAlchemy's
+    ORM bulk insert, insertmanyvalues); returns the stored rows (persistent, with ids) in order."""
+    if not rows:
+        return []
+    model = type(rows[0])
+    keys = [attr.key for attr in inspect(model).column_attrs]
+    values = [{key: row.__dict__[key] for key in keys if key in row.__dict__} for row in rows]
+    return list(session.scalars(insert(model).returning(model, sort_by_parameter_order=True), values))
