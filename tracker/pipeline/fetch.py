@@ -73,8 +73,7 @@ def unit_validators(store: Store) -> dict[tuple[str, str], tuple[int, dict[str, 
 def _lacks_params(obs: Observation) -> bool:
     if obs.source != SourceKind.HF or obs.kind != ArtifactKind.MODEL:
         return False
-    # without the org: the cache entry grouping reads again when it stores the repo
-    return families.parse_repo_name(obs.name.split("/", 1)[-1]).params_total_b is None
+    return families.parse_repo_name(obs.name).params_total_b is None
 
 
 def _new_non_baseline(

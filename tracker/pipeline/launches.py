@@ -103,4 +103,5 @@ def describe_launch(release: Release, members: Sequence[Artifact], family_title:
 
 
 def _release_key(artifact: Artifact) -> str:
-    return families.classify(artifact.name.split("/", 1)[-1], (artifact.attrs or {}).get("tags") or ()).release_key
+    # family and revision come from the name alone (tags add kinds), so the cached name facts do
+    return families.parse_repo_name(artifact.name).release_key
