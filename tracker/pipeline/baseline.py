@@ -3,8 +3,7 @@
 A scope's first listing records everything already there as history (no event, no detection).
 For a big org that is hundreds of repos, and storing them one by one (``NewArtifacts.add``) costs
 a handful of queries and two flushes per repo. Here the page is grouped in memory and written
-in two batched inserts (releases, then artifacts: SQLAlchemy's ORM bulk insert with
-RETURNING, insertmanyvalues), with the same
+in two batched inserts (releases, then artifacts; see ``_insert``), with the same
 rules and the same results:
 
 * each repo's release is :func:`tracker.grouping.membership.decide` with ``baseline=True``; its
@@ -26,9 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import ArtifactKind, Observation
@@ -50,7 +48,6 @@ from tracker.store.queries.polling import family_releases, members_of_releases
 __all__ = ["store_baseline_page"]
 
 _MODEL = ArtifactKind.MODEL.value
-M = TypeVar("M", Release, Artifact)
 
 
 @dataclass(slots=True)
@@ -145,18 +142,34 @@ def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observati
         for key, release in refreshed.items():
             launches.describe_launch(release, members[key])
     new_releases = list({id(p.release): p.release for p in planned if p.decision.starts_release}.values())
-    ids = {key: row.id for key, row in zip(map(id, new_releases), _insert(session, new_releases), strict=True)}
+    ids = dict(zip(map(id, new_releases), _insert(session, new_releases), strict=True))
     for p, artifact in zip(planned, artifacts, strict=True):
         artifact.release_id = ids.get(id(p.release), p.release.id)
-    arrivals.stored.extend(_insert(session, artifacts))
+    artifact_ids = _insert(session, artifacts)
+    if artifact_ids:  # the stored rows, for the grouping post-pass (one primary-key range read)
+        stmt = select(Artifact).where(Artifact.id.in_(artifact_ids)).order_by(Artifact.id)
+        arrivals.stored.extend(session.scalars(stmt))
 
 
-def _insert(session: Session, rows: Sequence[M]) -> list[M]:
-    """Insert transient ORM rows of one model in one batched ``INSERT .. RETURNING`` (SQLAlchemy's
-    ORM bulk insert, insertmanyvalues); returns the stored rows (persistent, with ids) in order."""
+def _insert(session: Session, rows: Sequence[Release] | Sequence[Artifact]) -> list[int]:
+    """Insert transient ORM rows of one model in one batched statement; return their ids, in order.
+
+    PostgreSQL: one ``INSERT .. RETURNING id`` per batch (SQLAlchemy's insertmanyvalues, ordered
+    by parameter). SQLite returns ids in order only one row per statement, so the ids are given:
+    the unit's transaction holds SQLite's write lock (``BEGIN IMMEDIATE``), and the tables have
+    no AUTOINCREMENT, so ``max(id) + 1..`` is exactly what SQLite would assign; then one
+    ``executemany``.
+    """
     if not rows:
         return []
     model = type(rows[0])
     keys = [attr.key for attr in inspect(model).column_attrs]
     values = [{key: row.__dict__[key] for key in keys if key in row.__dict__} for row in rows]
-    return list(session.scalars(insert(model).returning(model, sort_by_parameter_order=True), values))
+    if session.get_bind().dialect.name == "sqlite":
+        first = (session.scalar(select(func.max(model.id))) or 0) + 1
+        for i, value in enumerate(values):
+            value["id"] = first + i
+        session.execute(insert(model), values)
+        return [value["id"] for value in values]
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(session.scalars(stmt, values))
