@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import ArtifactKind, Observation
@@ -40,7 +41,7 @@ from tracker.grouping.membership import (
     observation_facts,
 )
 from tracker.pipeline import launches
-from tracker.pipeline.arrivals import NewArtifacts, artifact_row, release_row
+from tracker.pipeline.arrivals import NewArtifacts, artifact_values, release_values
 from tracker.pipeline.report import PollReport
 from tracker.store.models import Artifact, Release
 from tracker.store.queries.polling import family_releases, members_of_releases
@@ -57,7 +58,7 @@ class _Planned:
     obs: Observation
     facts: NameFacts | None
     decision: Decision[Release]
-    release: Release
+    release: Release | SimpleNamespace  # stored, or started in the page (a plain row)
 
 
 class _Candidates:
@@ -100,7 +101,8 @@ def _plan(arrivals: NewArtifacts, observations: Sequence[Observation], report: P
         decision = decide(identity, at=at, baseline=True, window=arrivals.window, find=candidates.find)
         release = decision.release
         if release is None:  # baseline decisions carry no wave (only live detections do)
-            release = release_row(obs, decision, lab_id=lab_id, now=now, baseline=True)  # inserted later
+            # a plain row (inserted later), not an ORM object: instrumentation costs more than the rest
+            release = SimpleNamespace(id=None, **release_values(obs, decision, lab_id=lab_id, now=now, baseline=True))
             candidates.add(release)
             report.new_releases += 1
         else:
@@ -132,9 +134,10 @@ def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observati
         existing = [r.id for key, r in refreshed.items() if key not in started]
         stored = members_of_releases(session=session, release_ids=existing, kind=_MODEL)
         members = {key: [] if key in started else list(stored.get(r.id, [])) for key, r in refreshed.items()}
-        artifacts: list[Artifact] = []
+        artifacts: list[SimpleNamespace] = []
         for p in planned:
-            artifact = artifact_row(p.obs, p.facts, lab_id=lab_id, release_id=p.release.id, now=now, baseline=True)
+            values = artifact_values(p.obs, p.facts, lab_id=lab_id, release_id=p.release.id, now=now, baseline=True)
+            artifact = SimpleNamespace(**values)
             artifacts.append(artifact)
             if p.facts is not None:
                 launches.record_reason(p.release, p.obs.name, list(p.decision.signals))
@@ -142,17 +145,18 @@ def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observati
         for key, release in refreshed.items():
             launches.describe_launch(release, members[key])
     new_releases = list({id(p.release): p.release for p in planned if p.decision.starts_release}.values())
-    ids = dict(zip(map(id, new_releases), _insert(session, new_releases), strict=True))
+    ids = dict(zip(map(id, new_releases), _insert(session, Release, new_releases), strict=True))
     for p, artifact in zip(planned, artifacts, strict=True):
         artifact.release_id = ids.get(id(p.release), p.release.id)
-    artifact_ids = _insert(session, artifacts)
+    artifact_ids = _insert(session, Artifact, artifacts)
     if artifact_ids:  # the stored rows, for the grouping post-pass (one primary-key range read)
         stmt = select(Artifact).where(Artifact.id.in_(artifact_ids)).order_by(Artifact.id)
         arrivals.stored.extend(session.scalars(stmt))
 
 
-def _insert(session: Session, rows: Sequence[Release] | Sequence[Artifact]) -> list[int]:
-    """Insert transient ORM rows of one model in one batched statement; return their ids, in order.
+def _insert(session: Session, model: type[Release] | type[Artifact], rows: Sequence[SimpleNamespace]) -> list[int]:
+    """Insert the rows of ``model`` (column values as attributes) in one batched statement; return
+    their ids, in order.
 
     PostgreSQL: one ``INSERT .. RETURNING id`` per batch (SQLAlchemy's insertmanyvalues, ordered
     by parameter). SQLite returns ids in order only one row per statement, so the ids are given:
@@ -162,9 +166,7 @@ def _insert(session: Session, rows: Sequence[Release] | Sequence[Artifact]) -> l
     """
     if not rows:
         return []
-    model = type(rows[0])
-    keys = [attr.key for attr in inspect(model).column_attrs]
-    values = [{key: row.__dict__[key] for key in keys if key in row.__dict__} for row in rows]
+    values = [{k: v for k, v in vars(row).items() if k != "id"} for row in rows]
     if session.get_bind().dialect.name == "sqlite":
         first = (session.scalar(select(func.max(model.id))) or 0) + 1
         for i, value in enumerate(values):
