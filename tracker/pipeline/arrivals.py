@@ -39,10 +39,15 @@ def lock_families(session: Session, lab_id: int, observations: Iterable[Observat
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    keys = sorted({identity_of(o, observation_facts(o)).family for o in observations if o.kind == ArtifactKind.MODEL})
-    for key in keys:
-        digest = hashlib.sha256(f"release:{lab_id}:{key}".encode()).digest()
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest[:8], "big", signed=True)})
+    models = (o for o in observations if o.kind == ArtifactKind.MODEL)
+    families = sorted({identity_of(o, observation_facts(o)).family for o in models})
+    keys = [
+        int.from_bytes(hashlib.sha256(f"release:{lab_id}:{family}".encode()).digest()[:8], "big", signed=True)
+        for family in families
+    ]
+    if keys:  # one statement: unnest yields the keys in array order, so they are taken in that order
+        stmt = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+        session.execute(stmt, {"keys": keys})
 
 
 def release_row(
