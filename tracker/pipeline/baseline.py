@@ -155,23 +155,24 @@ def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observati
 
 
 def _insert(session: Session, model: type[Release] | type[Artifact], rows: Sequence[SimpleNamespace]) -> list[int]:
-    """Insert the rows of ``model`` (column values as attributes) in one batched statement; return
+    """Insert the rows of ``model`` (column values as attributes) in one ``executemany``; return
     their ids, in order.
 
-    PostgreSQL: one ``INSERT .. RETURNING id`` per batch (SQLAlchemy's insertmanyvalues, ordered
-    by parameter). SQLite returns ids in order only one row per statement, so the ids are given:
-    the unit's transaction holds SQLite's write lock (``BEGIN IMMEDIATE``), and the tables have
-    no AUTOINCREMENT, so ``max(id) + 1..`` is exactly what SQLite would assign; then one
-    ``executemany``.
+    The ids are taken first, so no statement has to return them (returning ordered ids costs one
+    statement per row on SQLite, and a long statement the driver parses afresh on PostgreSQL):
+    on PostgreSQL from the table's sequence, as its default would; on SQLite ``max(id) + 1..``,
+    which is exactly what SQLite assigns (the tables have no AUTOINCREMENT) and safe because the
+    unit's transaction holds SQLite's write lock (``BEGIN IMMEDIATE``).
     """
     if not rows:
         return []
-    values = [{k: v for k, v in vars(row).items() if k != "id"} for row in rows]
-    if session.get_bind().dialect.name == "sqlite":
+    table = model.__table__.name
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.nextval(func.pg_get_serial_sequence(table, "id"))
+        ids = sorted(session.scalars(select(sequence).select_from(func.generate_series(1, len(rows)))))
+    else:
         first = (session.scalar(select(func.max(model.id))) or 0) + 1
-        for i, value in enumerate(values):
-            value["id"] = first + i
-        session.execute(insert(model), values)
-        return [value["id"] for value in values]
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list(session.scalars(stmt, values))
+        ids = list(range(first, first + len(rows)))
+    values = [{**{k: v for k, v in vars(row).items() if k != "id"}, "id": i} for row, i in zip(rows, ids, strict=True)]
+    session.execute(insert(model), values)
+    return ids
