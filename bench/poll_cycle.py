@@ -202,6 +202,7 @@ def main() -> None:
         f"{'steady s':>8} {'s.cpu':>6} {'s.hub':>6} {'s.ratio':>7} {'req/page':>8} {'naive s':>7} {'vs naive':>8}"
     )
     for n in args.orgs:
+        naive_s = float("nan")  # measured once per N (it does not depend on the concurrency)
         for i, conc in enumerate(args.concurrency):
             url, drop = throwaway_database(args.pg_url) if args.backend == "postgresql" else (None, None)
             try:
@@ -216,6 +217,8 @@ def main() -> None:
             finally:
                 if drop is not None:
                     drop()
+            naive_s = r["naive_sequential_s"] if i == 0 else naive_s
+            r["naive_sequential_s"], r["speedup_vs_naive"] = naive_s, naive_s / r["steady_wall_s"]
             print(
                 f"{conc:>4} {r['orgs']:>6} {r['repos']:>6} {r['requests']:>6.0f} {r['wall_s']:>7.2f} "
                 f"{r['cpu_s']:>6.2f} {r['hub_cpu_s']:>6.2f} {r['ratio']:>6.2f} {r['steady_wall_s']:>8.2f} "

@@ -134,7 +134,6 @@ class NameFacts:
         return launch_match_key(self.release_key)
 
 
-@functools.lru_cache(maxsize=65536)
 def parse_repo_name(name: str) -> NameFacts:
     """Read family, variant kinds, size, quantization and revision from a repo name.
 
@@ -153,9 +152,16 @@ def parse_repo_name(name: str) -> NameFacts:
         quantization ``FP8``, kinds (quantized).
     """
     stem = name.strip().rsplit("/", 1)[-1].strip()
-    tokens = [t for t in stem.split("-") if t]
-    if not tokens:
+    if not any(t for t in stem.split("-")):
         raise ValueError(f"not a repo name: {name!r}")
+    return _parse_stem(stem)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_stem(stem: str) -> NameFacts:
+    """:func:`parse_repo_name` of a name without its organisation (cached: the fetch stage,
+    grouping and significance read the same repos' facts, with and without the org)."""
+    tokens = [t for t in stem.split("-") if t]
     total, active, size_label, size_idx = scan_sizes(tokens)
 
     family: list[str] = [tokens[0]]

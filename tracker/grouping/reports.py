@@ -13,16 +13,17 @@ Read-only: the pipeline (``tracker.pipeline.reports``) merges, cancels and write
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import ArtifactKind, as_utc
 from tracker.store.models import Artifact, Release, ReleasePaper
 
-__all__ = ["LaunchWindow", "launch_for_paper", "reports_of_launch"]
+__all__ = ["LaunchWindow", "launch_for_paper", "launches_with_papers", "reports_of_launch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +109,21 @@ def reports_of_launch(session: Session, launch: Release, window: LaunchWindow) -
         found = launch_for_paper(session, paper, window)
         if found is not None and found[0].id == launch.id:
             out.append((paper, found[1]))
+    return out
+
+
+def launches_with_papers(session: Session, launch_ids: Sequence[int]) -> set[int]:
+    """Which of ``launch_ids`` have a paper linked to them or to one of their waves, in one query per
+    500 ids: :func:`reports_of_launch` of any other launch is empty, so a caller may skip it."""
+    ids = sorted(set(launch_ids))
+    out: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.execute(
+            select(Release.id, Release.family_release_id)
+            .join(ReleasePaper, ReleasePaper.release_id == Release.id)
+            .where(or_(Release.id.in_(chunk), Release.family_release_id.in_(chunk)))
+        )
+        for release_id, family_release_id in rows:
+            out |= {release_id, family_release_id} & set(chunk)
     return out

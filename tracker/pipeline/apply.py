@@ -23,6 +23,7 @@ from tracker.config import Settings
 from tracker.domain import ArtifactKind, KnownArtifact, SourceKind, SourceResult
 from tracker.grouping.enrich import enrich_after_poll
 from tracker.pipeline.arrivals import NewArtifacts, lock_families
+from tracker.pipeline.baseline import store_baseline_page
 from tracker.pipeline.detect import Change, New, Restored, Withdrawn, diff, history_flags
 from tracker.pipeline.events import EventWriter
 from tracker.pipeline.health import listing_fingerprint, record_health
@@ -92,6 +93,13 @@ def _store_new(
         for c in new
     ]
     observations = [c.observation for c in new]
+    repos_history = [first and o.kind != ArtifactKind.PAPER for o, (first, _) in zip(observations, flags, strict=True)]
+    if new and all(repos_history):
+        # a first listing of repos only (the common case: a lab's first poll): grouped in memory,
+        # written in bulk, with the same rules (tracker.pipeline.baseline)
+        report.baseline = True
+        store_baseline_page(arrivals, observations, report)
+        return
     moves = moved_batch(
         [o for o, flag in zip(observations, flags, strict=True) if not any(flag)],
         state=state,

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -40,28 +41,40 @@ def lock_families(session: Session, lab_id: int, observations: Iterable[Observat
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    keys = sorted({identity_of(o, observation_facts(o)).family for o in observations if o.kind == ArtifactKind.MODEL})
-    for key in keys:
-        digest = hashlib.sha256(f"release:{lab_id}:{key}".encode()).digest()
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest[:8], "big", signed=True)})
+    models = (o for o in observations if o.kind == ArtifactKind.MODEL)
+    families = sorted({identity_of(o, observation_facts(o)).family for o in models})
+    keys = [
+        int.from_bytes(hashlib.sha256(f"release:{lab_id}:{family}".encode()).digest()[:8], "big", signed=True)
+        for family in families
+    ]
+    if keys:  # one statement: unnest yields the keys in array order, so they are taken in that order
+        stmt = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+        session.execute(stmt, {"keys": keys})
 
 
 def release_row(
     obs: Observation, decision: Decision[Release], *, lab_id: int, now: datetime, baseline: bool
 ) -> Release:
     """The ``Release`` an artifact starts: the decision's family key and title, dated by its grouping time."""
-    return Release(
-        lab_id=lab_id,
-        family=decision.identity.family,
-        title=decision.identity.title,
-        kind=obs.kind.value,
-        url=obs.url,
-        released_at=decision.at,
-        first_seen_at=now,
-        baseline=baseline,
-        released_at_source=released_at_source(obs, baseline=baseline).value,
-        attrs={},
-    )
+    return Release(**release_values(obs, decision, lab_id=lab_id, now=now, baseline=baseline))
+
+
+def release_values(
+    obs: Observation, decision: Decision[Any], *, lab_id: int, now: datetime, baseline: bool
+) -> dict[str, Any]:
+    """The column values of :func:`release_row` (the bulk baseline inserts them as they are)."""
+    return {
+        "lab_id": lab_id,
+        "family": decision.identity.family,
+        "title": decision.identity.title,
+        "kind": obs.kind.value,
+        "url": obs.url,
+        "released_at": decision.at,
+        "first_seen_at": now,
+        "baseline": baseline,
+        "released_at_source": released_at_source(obs, baseline=baseline).value,
+        "attrs": {},
+    }
 
 
 def released_at_source(obs: Observation, *, baseline: bool) -> ReleasedAtSource:
@@ -77,36 +90,43 @@ def released_at_source(obs: Observation, *, baseline: bool) -> ReleasedAtSource:
 def artifact_row(
     obs: Observation, facts: NameFacts | None, *, lab_id: int, release_id: int, now: datetime, baseline: bool
 ) -> Artifact:
-    """The ``Artifact`` row of a new observation, with its variant facts (models only).
+    """The ``Artifact`` row of a new observation (see :func:`artifact_values`)."""
+    return Artifact(**artifact_values(obs, facts, lab_id=lab_id, release_id=release_id, now=now, baseline=baseline))
+
+
+def artifact_values(
+    obs: Observation, facts: NameFacts | None, *, lab_id: int, release_id: int | None, now: datetime, baseline: bool
+) -> dict[str, Any]:
+    """The column values of a new observation's ``Artifact``, with its variant facts (models only).
 
     The total parameter count comes from the name, else from the Hub's safetensors total read in
     the fetch stage; where it came from is kept as ``attrs["params_source"]``.
     """
-    artifact = Artifact(
-        source=obs.source.value,
-        external_id=obs.external_id,
-        kind=obs.kind.value,
-        lab_id=lab_id,
-        release_id=release_id,
-        name=obs.name,
-        org=obs.org,
-        url=obs.url,
-        created_at=obs.created_at,
-        first_seen_at=now,
-        baseline=baseline,
-        version=obs.version,
-        kinds=list(facts.kinds) if facts else [],
-        size_label=facts.size_label if facts else None,
-        params_total_b=facts.params_total_b if facts else None,
-        params_active_b=facts.params_active_b if facts else None,
-        quantization=facts.quantization if facts else None,
-        attrs=dict(obs.attrs),
-    )
+    values: dict[str, Any] = {
+        "source": obs.source.value,
+        "external_id": obs.external_id,
+        "kind": obs.kind.value,
+        "lab_id": lab_id,
+        "release_id": release_id,
+        "name": obs.name,
+        "org": obs.org,
+        "url": obs.url,
+        "created_at": obs.created_at,
+        "first_seen_at": now,
+        "baseline": baseline,
+        "version": obs.version,
+        "kinds": list(facts.kinds) if facts else [],
+        "size_label": facts.size_label if facts else None,
+        "params_total_b": facts.params_total_b if facts else None,
+        "params_active_b": facts.params_active_b if facts else None,
+        "quantization": facts.quantization if facts else None,
+        "attrs": dict(obs.attrs),
+    }
     if facts is not None:  # name first, else safetensors.total read in the fetch stage
-        artifact.params_total_b, params_source = params_from(facts, obs.attrs)
+        values["params_total_b"], params_source = params_from(facts, obs.attrs)
         if params_source:
-            artifact.attrs = {**artifact.attrs, "params_source": params_source}
-    return artifact
+            values["attrs"] = {**values["attrs"], "params_source": params_source}
+    return values
 
 
 @dataclass(frozen=True, slots=True)

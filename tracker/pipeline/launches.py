@@ -29,7 +29,7 @@ from tracker.grouping.titles import launch_title, size_summary
 from tracker.store.models import Artifact, Release
 from tracker.store.queries.polling import recent_live_releases, release_members
 
-__all__ = ["first_of_family", "record_reason", "refresh_launch", "siblings", "wave_origin"]
+__all__ = ["describe_launch", "first_of_family", "record_reason", "refresh_launch", "siblings", "wave_origin"]
 
 
 def siblings(
@@ -77,7 +77,17 @@ def refresh_launch(session: Session, release: Release, family_title: str | None 
         release: a model release with at least one model artifact stored.
         family_title: for a new wave, the title of the family's first release.
     """
-    members: list[Artifact] = release_members(session=session, release_id=release.id, kind="model")
+    describe_launch(release, release_members(session=session, release_id=release.id, kind="model"), family_title)
+
+
+def describe_launch(release: Release, members: Sequence[Artifact], family_title: str | None = None) -> None:
+    """Set a model release's title, ``attrs["size_summary"]`` and wave sizes from ``members``.
+
+    Args:
+        release: a model release.
+        members: its model artifacts in the order they were stored (``Artifact.id``); none: no change.
+        family_title: for a new wave, the title of the family's first release.
+    """
     if not members:
         return
     same = [a.name for a in members if families.launch_match_key(_release_key(a)) == release.family]
@@ -94,4 +104,5 @@ def refresh_launch(session: Session, release: Release, family_title: str | None 
 
 
 def _release_key(artifact: Artifact) -> str:
-    return families.classify(artifact.name.split("/", 1)[-1], (artifact.attrs or {}).get("tags") or ()).release_key
+    # family and revision come from the name alone (tags add kinds), so the cached name facts do
+    return families.parse_repo_name(artifact.name).release_key

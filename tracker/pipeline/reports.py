@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.domain import ArtifactKind, EventType, SourceKind, as_utc
-from tracker.grouping.reports import LaunchWindow, launch_for_paper, reports_of_launch
+from tracker.grouping.reports import LaunchWindow, launch_for_paper, launches_with_papers, reports_of_launch
 from tracker.store.models import Artifact, Event, Release
 
 __all__ = ["join_reports"]
@@ -132,6 +132,16 @@ class _Joiner:
                 )
 
 
+def _releases_by_id(session: Session, ids: set[int]) -> dict[int, Release]:
+    ordered = sorted(ids)
+    out: dict[int, Release] = {}
+    for start in range(0, len(ordered), 500):
+        out.update(
+            (r.id, r) for r in session.scalars(select(Release).where(Release.id.in_(ordered[start : start + 500])))
+        )
+    return out
+
+
 def join_reports(session: Session, settings: Settings, stored: Sequence[Artifact], now: datetime) -> set[int]:
     """Join this poll's new papers and new weights with each other (rules in the module docstring).
 
@@ -151,17 +161,20 @@ def join_reports(session: Session, settings: Settings, stored: Sequence[Artifact
     for artifact in stored:
         if artifact.kind == ArtifactKind.PAPER.value and artifact.source == SourceKind.ARXIV.value:
             joiner.new_paper(artifact)
-    joined = {a.release_id for a in stored if a.release is not None and a.release.merged_into_id is not None}
+    releases = _releases_by_id(session, {a.release_id for a in stored})  # one query, not a lazy load per artifact
+    joined = {i for i, r in releases.items() if r is not None and r.merged_into_id is not None}
     launches: dict[int, Release] = {}
     for artifact in stored:
         if artifact.kind != ArtifactKind.MODEL.value:
             continue
-        release = artifact.release
+        release = releases[artifact.release_id]
         if release.family_release_id is not None:
             release = session.get(Release, release.family_release_id) or release
         if release.kind == ArtifactKind.MODEL.value and release.merged_into_id is None:
             launches.setdefault(release.id, release)
+    linked = launches_with_papers(session, list(launches))  # the others have no report to absorb
     for launch in launches.values():
-        joiner.new_weights(launch)
+        if launch.id in linked:
+            joiner.new_weights(launch)
     session.flush()
     return joined

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import Observation, as_utc
@@ -105,9 +105,10 @@ def record_snapshots(
         )
         recent.update(session.scalars(stmt))
     rows = [
-        DownloadSnapshot(artifact_id=artifact_id, taken_at=now, downloads=counters[ext][0], likes=counters[ext][1])
+        {"artifact_id": artifact_id, "taken_at": now, "downloads": counters[ext][0], "likes": counters[ext][1]}
         for ext, artifact_id in ids.items()
         if artifact_id not in recent
     ]
-    session.add_all(rows)
+    if rows:  # one executemany: nothing reads the snapshots' ids back
+        session.execute(insert(DownloadSnapshot), rows)
     return len(rows)

@@ -47,7 +47,11 @@ class DownloadSnapshot(Base):
     """
 
     __tablename__ = "download_snapshots"
-    __table_args__ = (Index("ix_download_snapshots_artifact_id_taken_at", "artifact_id", "taken_at"),)
+    __table_args__ = (
+        Index("ix_download_snapshots_artifact_id_taken_at", "artifact_id", "taken_at"),
+        # the country download share reads one time range of snapshots (not every artifact's)
+        Index("ix_download_snapshots_taken_at", "taken_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     artifact_id: Mapped[int] = mapped_column(ForeignKey("artifacts.id"))

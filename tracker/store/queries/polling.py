@@ -110,3 +110,32 @@ def release_members(*, session: Session, release_id: int, kind: str) -> list[Art
     """The artifacts of ``kind`` in a release, in the order they were stored."""
     stmt = select(Artifact).where(Artifact.release_id == release_id, Artifact.kind == kind).order_by(Artifact.id)
     return list(session.scalars(stmt))
+
+
+def family_releases(*, session: Session, lab_id: int, families: Iterable[str]) -> list[Release]:
+    """Every release of the lab whose family key is one of ``families`` (any kind, any date), by id.
+
+    A baseline page prefetches these once and decides its grouping in memory with the same
+    ordering as :func:`find_recent_release` (newest ``released_at``, then highest id).
+    """
+    keys = sorted(set(families))
+    out: list[Release] = []
+    for start in range(0, len(keys), 500):  # stay far below every backend's bound-parameter limit
+        stmt = select(Release).where(Release.lab_id == lab_id, Release.family.in_(keys[start : start + 500]))
+        out.extend(session.scalars(stmt))
+    return sorted(out, key=lambda r: r.id)
+
+
+def members_of_releases(*, session: Session, release_ids: Iterable[int], kind: str) -> dict[int, list[Artifact]]:
+    """:func:`release_members` of several releases in one query: release id -> artifacts of ``kind`` by id."""
+    ids = sorted(set(release_ids))
+    out: dict[int, list[Artifact]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        stmt = (
+            select(Artifact)
+            .where(Artifact.release_id.in_(ids[start : start + 500]), Artifact.kind == kind)
+            .order_by(Artifact.id)
+        )
+        for artifact in session.scalars(stmt):
+            out[artifact.release_id].append(artifact)
+    return out
