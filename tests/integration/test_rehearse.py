@@ -58,3 +58,69 @@ def test_rehearse_shows_what_each_subscription_would_have_received(
     # Papers only: the Qwen lab here has no arXiv query, so nothing.
     assert sections["console:"][0] == "console:: 0 message(s)"
     assert not (tmp_path / "data").exists(), "the rehearsal keeps nothing"
+
+
+def _sections(output: str) -> dict[str, list[str]]:
+    sections = {}
+    for block in output.split("\n\n")[1:]:
+        head, *lines = block.strip().splitlines()
+        sections[head.split(": ")[0]] = [head, *lines]
+    return sections
+
+
+def test_rehearse_honours_the_mutes_in_force_as_live_delivery_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    watchlist = write_watchlist(
+        tmp_path / "watchlist.toml",
+        qwen(),
+        subscriptions=[subscription("slack:#models"), subscription("console:", kinds=["quantized"])],
+    )
+    env = {"TRACKER_WATCHLIST": str(watchlist), "TRACKER_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    week = ["rehearse", "--start", "2025-04-27", "--end", "2025-04-29T12:00:00Z", "--step-hours", "36"]
+    runner = CliRunner()
+    # A repo mute holds back that repo's alert only; a family mute (with an end) its whole launch.
+    assert runner.invoke(app, ["mute", "Qwen/Qwen3-8B-FP8"], env=env).exit_code == 0
+    assert runner.invoke(app, ["mute", "QWEN3", "--for", "2d"], env=env).exit_code == 0
+
+    muted = runner.invoke(app, week, env=env)
+    ignored = runner.invoke(app, [*week, "--ignore-mutes"], env=env)
+
+    assert muted.exit_code == 0, muted.output
+    assert ignored.exit_code == 0, ignored.output
+    plain = _sections(ignored.stdout)
+    assert plain["slack:#models"][0] == "slack:#models: 1 message(s)"
+    fp8 = [line for line in plain["console:"][1:] if "FP8" in line]
+    assert len(fp8) >= 2 and any("Qwen3-8B-FP8" in line for line in fp8)
+    assert "mutes ignored (--ignore-mutes)" in ignored.stdout
+    held = _sections(muted.stdout)
+    assert held["slack:#models"][0] == "slack:#models: 0 message(s)"
+    assert held["console:"][0] == "console:: 0 message(s)"
+    note = next(line for line in muted.stdout.splitlines() if line.startswith("muted now"))
+    assert note.startswith("muted now (tracker mute): qwen/qwen3-8b-fp8, qwen3; ")
+    assert int(note.split("; ")[1].split()[0]) >= 1 + len(fp8)
+
+
+def test_rehearse_with_only_a_repo_muted_holds_back_that_repo_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    watchlist = write_watchlist(
+        tmp_path / "watchlist.toml", qwen(), subscriptions=[subscription("console:", kinds=["quantized"])]
+    )
+    env = {"TRACKER_WATCHLIST": str(watchlist), "TRACKER_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    week = ["rehearse", "--start", "2025-04-27", "--end", "2025-04-29T12:00:00Z", "--step-hours", "36"]
+    runner = CliRunner()
+    before = _sections(runner.invoke(app, week, env=env).stdout)["console:"][1:]
+    assert not (tmp_path / "data").exists(), "no database is created to look for mutes"
+    assert runner.invoke(app, ["mute", "Qwen/Qwen3-8B-FP8"], env=env).exit_code == 0
+
+    after = _sections(runner.invoke(app, week, env=env).stdout)["console:"][1:]
+
+    assert any("Qwen3-8B-FP8" in line for line in before)
+    assert [line for line in before if "Qwen3-8B-FP8" not in line] == after

@@ -6,6 +6,12 @@ subscriptions, filters and mutes, and the real delivery path hands each delivery
 transport that renders it as its channel would (``tracker.notify.rehearsal``). Channels that are
 not configured are rehearsed as if they were (a placeholder Slack token, SMTP relay and sender):
 the point is to see what they would get. Nothing is sent anywhere.
+
+Mutes (``tracker mute``) live in the user's database, not in the watchlist: the mutes in force
+now are copied into the rehearsal's database without an end, so the fan-out holds their alerts
+back for the whole replayed week as it would hold back live alerts today (``--ignore-mutes`` shows
+the week without them). A user who never ran a command that creates the database has no mutes,
+and the rehearsal does not create one to find out.
 """
 
 from __future__ import annotations
@@ -14,13 +20,19 @@ import logging
 import tempfile
 from collections import defaultdict
 from datetime import timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.errors import UsageError
 from tracker.external import printable
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.outbox.mutes import MuteInfo
+    from tracker.store import Store
 
 #: Placeholders that let unconfigured channels be rehearsed (never used to send).
 PLACEHOLDERS = {
@@ -38,6 +50,9 @@ def rehearse(
     end: Annotated[str, typer.Option(help="replay until this time (UTC)")] = "2025-05-04T00:00:00Z",
     step_hours: Annotated[float, typer.Option(min=0.5, help="hours of replay time between polls")] = 12,
     full: Annotated[bool, typer.Option("--full", help="print each message in full, not one line each")] = False,
+    ignore_mutes: Annotated[
+        bool, typer.Option("--ignore-mutes", help="rehearse as if nothing were muted (`tracker mute`)")
+    ] = False,
 ) -> None:
     """Replay a real week and show exactly what each subscription would have received (sends nothing)."""
     from tracker.notify.rehearsal import Recorder
@@ -52,7 +67,8 @@ def rehearse(
     real = load_context()
     logging.getLogger("tracker").setLevel(logging.WARNING)  # the report below says what was sent
     placeholders = {k: v for k, v in PLACEHOLDERS.items() if not _configured(real.settings, k)}
-    recorder = Recorder()
+    mutes = [] if ignore_mutes else _mutes_in_force(real.settings)
+    recorder, muted = Recorder(), 0
     with tempfile.TemporaryDirectory(prefix="tracker-rehearse-") as tmp, ReplayServer(now=begin) as hub:
         ctx = load_context(
             data_dir=tmp,
@@ -65,14 +81,65 @@ def rehearse(
             **placeholders,
         )
         store = open_store(ctx.settings)
+        _copy_mutes(store, mutes)
         poll_once(ctx.settings, store, ctx.watchlist, clock=hub.clock.now)  # baseline: history, no alerts
         now = begin
         while now < finish:
             now = hub.set_now(min(now + timedelta(hours=step_hours), finish))
             poll_once(ctx.settings, store, ctx.watchlist, clock=hub.clock.now)
-            process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist, notifier_for=recorder.notifier)
+            run = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist, notifier_for=recorder.notifier)
+            muted += run.dispatch.muted
         store.dispose()
     _print(recorder, [s.channel for s in real.watchlist.subscriptions], full=full, begin=begin, finish=finish)
+    _print_mutes(mutes, muted, ignored=ignore_mutes)
+
+
+def _mutes_in_force(settings: Settings) -> list[MuteInfo]:
+    """The user's mutes in force now, read from their database; none when it does not exist yet.
+
+    Raises:
+        ConfigError, StoreUnavailableError: the configured database cannot be opened (a rehearsal
+            that silently left the user's mutes out would show alerts they will never get).
+    """
+    from sqlalchemy.engine import make_url
+
+    from tracker.domain import utcnow
+    from tracker.outbox.mutes import active_mutes
+
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
+        return []  # never opened: nothing was ever muted, and opening it would create it
+    store = open_store(settings)
+    try:
+        with store.transaction() as session:
+            return active_mutes(session=session, now=utcnow())
+    finally:
+        store.dispose()
+
+
+def _copy_mutes(store: Store, mutes: list[MuteInfo]) -> None:
+    """Mute each target in the rehearsal's database for the whole replayed week (no end)."""
+    from tracker.domain import utcnow
+    from tracker.outbox.mutes import set_mute
+
+    with store.transaction() as session:
+        for m in mutes:
+            set_mute(session=session, target=m.target, until=None, now=utcnow())
+
+
+def _print_mutes(mutes: list[MuteInfo], muted: int, *, ignored: bool) -> None:
+    """Say which mutes shaped the rehearsal and how many alerts they held back."""
+    if ignored:
+        console.print("\nmutes ignored (--ignore-mutes)", highlight=False)
+        return
+    if not mutes:
+        return
+    names = ", ".join(m.target for m in mutes)
+    console.print(
+        f"\nmuted now (tracker mute): {esc(names)}; {muted} alert(s) held back on every channel "
+        "(--ignore-mutes to see them)",
+        highlight=False,
+    )
 
 
 def _configured(settings: object, flat: str) -> bool:
