@@ -7,6 +7,11 @@ transport that renders it as its channel would (``tracker.notify.rehearsal``). C
 not configured are rehearsed as if they were (a placeholder Slack token, SMTP relay and sender):
 the point is to see what they would get. Nothing is sent anywhere.
 
+Time is the replay's: held alerts (a paper waiting for its weights, an email waiting out its fold
+window, a withdrawal its grace) become due at the first step after their hold, as they would at
+the first poll after it live; a smaller ``--step-hours`` is closer to a live poll interval. Email
+alerts of the last step are delivered after the replay's end plus the fold window.
+
 Mutes (``tracker mute``) live in the user's database, not in the watchlist: the mutes in force
 now are copied into the rehearsal's database without an end, so the fan-out holds their alerts
 back for the whole replayed week as it would hold back live alerts today (``--ignore-mutes`` shows
@@ -25,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
 from tracker.errors import UsageError
 from tracker.external import printable
 
@@ -56,6 +61,7 @@ def rehearse(
 ) -> None:
     """Replay a real week and show exactly what each subscription would have received (sends nothing)."""
     from tracker.notify.rehearsal import Recorder
+    from tracker.outbox.deliver import deliver_due
     from tracker.outbox.inline import process_outbox
     from tracker.pipeline import poll_once
     from tracker.replay.server import ReplayServer
@@ -68,7 +74,7 @@ def rehearse(
     logging.getLogger("tracker").setLevel(logging.WARNING)  # the report below says what was sent
     placeholders = {k: v for k, v in PLACEHOLDERS.items() if not _configured(real.settings, k)}
     mutes = [] if ignore_mutes else _mutes_in_force(real.settings)
-    recorder, muted = Recorder(), 0
+    recorder, muted, errors = Recorder(), 0, []
     with tempfile.TemporaryDirectory(prefix="tracker-rehearse-") as tmp, ReplayServer(now=begin) as hub:
         ctx = load_context(
             data_dir=tmp,
@@ -87,11 +93,26 @@ def rehearse(
         while now < finish:
             now = hub.set_now(min(now + timedelta(hours=step_hours), finish))
             poll_once(ctx.settings, store, ctx.watchlist, clock=hub.clock.now)
-            run = process_outbox(store, settings=ctx.settings, watchlist=ctx.watchlist, notifier_for=recorder.notifier)
+            run = process_outbox(
+                store,
+                settings=ctx.settings,
+                watchlist=ctx.watchlist,
+                notifier_for=recorder.notifier,
+                clock=hub.clock.now,
+            )
             muted += run.dispatch.muted
+            errors += run.errors
+        # An email alert found in the last step waits out its fold window after the replay's end.
+        fold_end = finish + timedelta(seconds=ctx.settings.delivery.email_fold_s)
+        last = deliver_due(store, settings=ctx.settings, notifier_for=recorder.notifier, clock=lambda: fold_end)
+        errors += [f"delivery {o.delivery_id}: {o.error}" for o in last if o.error]
         store.dispose()
     _print(recorder, [s.channel for s in real.watchlist.subscriptions], full=full, begin=begin, finish=finish)
     _print_mutes(mutes, muted, ignored=ignore_mutes)
+    if errors:  # a rehearsal that silently dropped a message would mislead: say so and fail
+        for line in errors:
+            err_console.print(f"[bold red]error:[/] not rehearsed: {esc(line)}", highlight=False)
+        raise typer.Exit(1)
 
 
 def _mutes_in_force(settings: Settings) -> list[MuteInfo]:
