@@ -28,7 +28,7 @@ from rich.markup import escape
 
 from tracker.config import Settings
 from tracker.domain import utcnow
-from tracker.errors import ConfigError, TrackerError, UsageError, redact
+from tracker.errors import ConfigError, TrackerError, UsageError, redact, validation_message
 from tracker.external import PrintableLogFilter, printable
 from tracker.watchlist import Watchlist, load_watchlist
 
@@ -146,7 +146,7 @@ def load_context(**overrides: Any) -> Context:
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_env_name(e['loc'])}: {validation_message(e)}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
     _remember_secrets(settings)
     _warn_unknown_settings()
