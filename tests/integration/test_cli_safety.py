@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +77,27 @@ def test_serve_refuses_a_port_outside_1_to_65535(port: str, env: dict[str, str])
 
     assert result.exit_code == 2
     assert "Invalid value for '--port': Input should be" in " ".join(result.output.split())
+
+
+def test_serve_on_a_taken_port_is_one_line_before_anything_starts(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port)], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"configuration error: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "another process listens there: stop it or pick another --port"
+    ]
+
+
+def test_serve_on_a_host_that_does_not_resolve_names_it(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["serve", "--host", "no-such-host.invalid"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("configuration error: --host 'no-such-host.invalid' is not an address")
 
 
 def test_a_database_url_error_never_prints_the_password(env: dict[str, str]) -> None:
