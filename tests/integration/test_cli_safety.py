@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +59,7 @@ def test_digest_send_of_a_period_that_has_not_ended_is_refused_and_sends_nothing
     [
         ["digest", "--preview", "{missing}/digest.html"],
         ["chart", "cadence", "--out", "{missing}/chart.png"],
+        ["report", "--month", "2025-04", "--out", "{missing}/reports"],
     ],
 )
 def test_output_paths_in_a_missing_directory_are_refused_and_no_directory_is_made(
@@ -191,12 +194,32 @@ def test_help_has_no_type_tags(argv: list[str], env: dict[str, str]) -> None:
         (["releases", "--since", "yesterday"], "usage error: --since must be a date"),
         (["deliveries", "retry"], "usage error: name delivery ids, or pass --all-failed"),
         (["digest"], "usage error: nothing to do"),
+        (["report", "--month", "2025-04"], "usage error: nothing to do"),
+        (["report", "--month", "2025-4", "--out", "."], "usage error: --month: month must be YYYY-MM"),
     ],
 )
 def test_usage_mistakes_are_labelled_usage_errors(argv: list[str], message: str, env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, argv, env=env)
     assert result.exit_code == 2
     assert result.stderr.startswith(message), result.stderr
+
+
+def test_report_creates_its_out_directory_and_prints_no_chart_library_noise(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    # A real process: logging and warnings reach its stderr as a user's terminal would show them.
+    argv = [sys.executable, "-m", "workers.cli", "report", "--month", "2025-04", "--out", str(tmp_path / "reports")]
+    result = subprocess.run(
+        argv,
+        env={**os.environ, **env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "reports" / "report-2025-04.html").is_file()
+    assert "matplotlib" not in result.stderr and "Warning" not in result.stderr, result.stderr
 
 
 def test_a_poll_whose_due_alerts_all_failed_exits_1(

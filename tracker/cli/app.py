@@ -154,7 +154,8 @@ def load_context(**overrides: Any) -> Context:
     for handler in logging.getLogger().handlers:  # outside text in log arguments stays one line
         if not any(isinstance(f, PrintableLogFilter) for f in handler.filters):
             handler.addFilter(PrintableLogFilter())
-    for noisy in ("httpx", "httpcore", "alembic"):  # one line per request drowns the summary; ours say what matters
+    # one line per request (or per chart axis) drowns the summary; ours say what matters
+    for noisy in ("httpx", "httpcore", "alembic", "matplotlib"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     return Context(settings=settings, watchlist=load_watchlist(settings.watchlist))
 
