@@ -222,6 +222,27 @@ def test_report_creates_its_out_directory_and_prints_no_chart_library_noise(
     assert "matplotlib" not in result.stderr and "Warning" not in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("command", ["releases", "papers", "status"])
+def test_an_empty_answer_before_any_poll_says_to_poll_first(
+    command: str, store: Store, backend_settings: Settings, env: dict[str, str]
+) -> None:
+    from tests.factories import add_lab
+    from tracker.store.models import SourceState
+
+    store_env = {**env, **_store_env(backend_settings)}
+    before = CliRunner().invoke(app, [command], env=store_env)
+    with store.transaction() as session:
+        add_lab(session, "somelab")
+        session.add(SourceState(source="hf", lab_slug="somelab", consecutive_failures=0, cursor={}))
+    after = CliRunner().invoke(app, [command], env=store_env)
+
+    assert before.exit_code == 0, before.output
+    assert before.stderr.startswith("note: nothing has been polled into ")
+    assert "run `tracker poll`" in before.stderr and "tracker demo" in before.stderr
+    assert after.exit_code == 0, after.output
+    assert "nothing has been polled" not in after.stderr
+
+
 def test_a_poll_whose_due_alerts_all_failed_exits_1(
     store: Store, backend_settings: Settings, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -33,6 +33,8 @@ from tracker.external import PrintableLogFilter, printable
 from tracker.watchlist import Watchlist, load_watchlist
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from tracker.store import Store
 
 app = typer.Typer(
@@ -220,6 +222,26 @@ def open_store(settings: Settings) -> Store:
     from tracker.store import Store  # SQLAlchemy and the models: only commands that query pay for them
 
     return Store.open(settings)
+
+
+def hint_if_never_polled(session: Session, settings: Settings) -> bool:
+    """Say on stderr that nothing was ever polled into this database, and what to run; True if so.
+
+    An empty table after ``pip install`` reads as "tracker found nothing"; the usual cause is
+    that no poll has run against this database (or ``TRACKER_DATA_DIR`` points elsewhere).
+    """
+    from sqlalchemy import select
+
+    from tracker.store.models import SourceState
+
+    if session.scalars(select(SourceState.id).limit(1)).first() is not None:
+        return False
+    err_console.print(
+        f"[yellow]note:[/] nothing has been polled into {esc(settings.resolved_database_url)} yet: run "
+        "`tracker poll` (the first poll records what exists as history), or try `tracker demo --data-dir DIR`",
+        highlight=False,
+    )
+    return True
 
 
 def parse_day(value: str | None, name: str) -> datetime | None:

@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tracker.cli.app import app, console, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import app, console, handle_errors, hint_if_never_polled, load_context, open_store, parse_day
 from tracker.cli.releases import OutputFormat
 from tracker.errors import ConfigError
 
@@ -59,6 +59,8 @@ def papers(
                     "launch": launch.title if launch else None,
                 }
             )
+        if not rows:
+            hint_if_never_polled(session, ctx.settings)
     if format == OutputFormat.json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return

@@ -16,7 +16,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import (
+    app,
+    console,
+    err_console,
+    esc,
+    handle_errors,
+    hint_if_never_polled,
+    load_context,
+    open_store,
+    parse_day,
+)
 from tracker.domain import ArtifactKind
 from tracker.errors import UsageError
 
@@ -98,6 +108,8 @@ def releases(
             if lab not in known:
                 raise UsageError(f"unknown lab {lab!r}; known labs: {', '.join(sorted(known))}")
         rows = [release_to_dict(r) for r in list_releases(session=session, flt=flt)]
+        if not rows:
+            hint_if_never_polled(session, ctx.settings)
     truncated = len(rows) > limit
     rows = rows[:limit]
     if format == OutputFormat.json:
