@@ -195,6 +195,10 @@ def test_help_has_no_type_tags(argv: list[str], env: dict[str, str]) -> None:
         (["deliveries", "retry"], "usage error: name delivery ids, or pass --all-failed"),
         (["digest"], "usage error: nothing to do"),
         (["report", "--month", "2025-04"], "usage error: nothing to do"),
+        (["papers", "--lab", "nosuchlab"], "usage error: unknown lab 'nosuchlab'; known labs: "),
+        (["adoption", "--lab", "nosuchlab"], "usage error: unknown lab 'nosuchlab'; known labs: "),
+        (["releases", "--lab", "nosuchlab"], "usage error: unknown lab 'nosuchlab'; known labs: "),
+        (["papers", "--since", "2025-05-01", "--until", "2025-04-01"], "usage error: --since must be before"),
         (["report", "--month", "2025-4", "--out", "."], "usage error: --month: month must be YYYY-MM"),
     ],
 )

@@ -16,6 +16,7 @@ from rich.table import Table
 from tracker.cli.app import (
     app,
     as_of_or_now,
+    check_lab,
     check_parent,
     console,
     handle_errors,
@@ -100,6 +101,7 @@ def adoption(
         )
     now = as_of_or_now(as_of)
     with store.transaction() as session:
+        lab = check_lab(session, ctx.watchlist, lab)
         data = adoption_summary(session, now=now, months=months, lab=lab, country=country)
         derivs = derivative_summary(session, now=now, months=months, lab=lab, country=country)
     if as_json:

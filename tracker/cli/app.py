@@ -224,6 +224,28 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings)
 
 
+def check_lab(session: Session, watchlist: Watchlist, lab: str | None) -> str | None:
+    """The ``--lab`` option lower-cased, or None when not given.
+
+    A lab no longer watched keeps its history, so stored slugs count as known too.
+
+    Raises:
+        UsageError: neither watched nor stored, listing the known slugs (a typo would otherwise
+            print an empty table).
+    """
+    if lab is None:
+        return None
+    from sqlalchemy import select
+
+    from tracker.store.models import Lab
+
+    slug = lab.lower()
+    known = set(session.scalars(select(Lab.slug))) | {cfg.slug for cfg in watchlist.labs}
+    if slug not in known:
+        raise UsageError(f"unknown lab {lab!r}; known labs: {', '.join(sorted(known))}")
+    return slug
+
+
 def hint_if_never_polled(session: Session, settings: Settings) -> bool:
     """Say on stderr that nothing was ever polled into this database, and what to run; True if so.
 
