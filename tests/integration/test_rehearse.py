@@ -5,6 +5,7 @@ Discord and SMTP targets below do not exist)."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,32 @@ def test_rehearse_with_only_a_repo_muted_holds_back_that_repo_alone(
 
     assert any("Qwen3-8B-FP8" in line for line in before)
     assert [line for line in before if "Qwen3-8B-FP8" not in line] == after
+
+
+def test_rehearse_says_when_it_cannot_read_the_mutes_and_how_to_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    watchlist = write_watchlist(tmp_path / "watchlist.toml", qwen(), subscriptions=[subscription("console:")])
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "TRACKER_WATCHLIST": str(watchlist),
+        "TRACKER_DATA_DIR": str(tmp_path / "data"),
+        "TRACKER_DATABASE_URL": f"postgresql+psycopg://me:hunter2-pw@127.0.0.1:{port}/tracker",
+        "COLUMNS": "300",
+    }
+    week = ["rehearse", "--start", "2025-04-27", "--end", "2025-04-27T12:00:00Z"]
+
+    refused = CliRunner().invoke(app, week, env=env)
+    ignored = CliRunner().invoke(app, [*week, "--ignore-mutes"], env=env)
+
+    assert refused.exit_code == 1, refused.output
+    assert "hunter2-pw" not in refused.output
+    assert refused.stderr.startswith("error: cannot open the database postgresql+psycopg://me:***@")
+    assert refused.stderr.rstrip().endswith("--ignore-mutes rehearses without them)")
+    assert ignored.exit_code == 0, ignored.output
+    assert "mutes ignored (--ignore-mutes)" in ignored.stdout

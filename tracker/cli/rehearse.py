@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
-from tracker.errors import UsageError
+from tracker.errors import ConfigError, TrackerError, UsageError
 from tracker.external import printable
 
 if TYPE_CHECKING:
@@ -119,8 +119,9 @@ def _mutes_in_force(settings: Settings) -> list[MuteInfo]:
     """The user's mutes in force now, read from their database; none when it does not exist yet.
 
     Raises:
-        ConfigError, StoreUnavailableError: the configured database cannot be opened (a rehearsal
-            that silently left the user's mutes out would show alerts they will never get).
+        ConfigError, TrackerError: the configured database cannot be opened (a rehearsal that
+            silently left the user's mutes out would show alerts they will never get); the
+            message says so and names ``--ignore-mutes``.
     """
     from sqlalchemy.engine import make_url
 
@@ -130,7 +131,13 @@ def _mutes_in_force(settings: Settings) -> list[MuteInfo]:
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).expanduser().exists():
         return []  # never opened: nothing was ever muted, and opening it would create it
-    store = open_store(settings)
+    why = "rehearse reads your mutes (tracker mute) there; --ignore-mutes rehearses without them"
+    try:
+        store = open_store(settings)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} ({why})") from None
+    except TrackerError as exc:
+        raise TrackerError(f"{exc} ({why})") from None
     try:
         with store.transaction() as session:
             return active_mutes(session=session, now=utcnow())
