@@ -104,6 +104,7 @@ def test_rehearse_honours_the_mutes_in_force_as_live_delivery_does(
     note = next(line for line in muted.stdout.splitlines() if line.startswith("muted now"))
     assert note.startswith("muted now (tracker mute): qwen/qwen3-8b-fp8, qwen3; ")
     assert int(note.split("; ")[1].split()[0]) >= 1 + len(fp8)
+    assert "alert event(s) (releases, variants, follow-ups) held back on every channel" in note
 
 
 def test_rehearse_with_only_a_repo_muted_holds_back_that_repo_alone(

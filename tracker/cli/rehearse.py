@@ -164,8 +164,8 @@ def _print_mutes(mutes: list[MuteInfo], muted: int, *, ignored: bool) -> None:
         return
     names = ", ".join(m.target for m in mutes)
     console.print(
-        f"\nmuted now (tracker mute): {esc(names)}; {muted} alert(s) held back on every channel "
-        "(--ignore-mutes to see them)",
+        f"\nmuted now (tracker mute): {esc(names)}; {muted} alert event(s) (releases, variants, follow-ups) "
+        "held back on every channel (--ignore-mutes to see them)",
         highlight=False,
     )
 
@@ -187,7 +187,7 @@ def _print(recorder: object, channels: list[str], *, full: bool, begin: object, 
         items = by_channel.get(channel, [])
         console.print(f"\n[bold]{esc(channel)}[/]: {len(items)} message(s)", highlight=False)
         for item in items:
-            console.print(f"  {printable(item.summary)}", markup=False, highlight=False)
+            console.print(f"  {printable(item.summary)}", markup=False, highlight=False, soft_wrap=True)
             if full:
                 console.print(
                     "    " + printable(item.text, keep_newlines=True).replace("\n", "\n    "),
