@@ -37,8 +37,28 @@ if TYPE_CHECKING:
 
     from tracker.store import Store
 
+#: ``tracker --help`` lists these first, in a newcomer's order (try, run, query, alert, operate);
+#: commands not named here follow in registration order.
+HELP_ORDER = (
+    "poll", "run", "demo", "rehearse", "releases", "papers", "labs", "explain", "status", "serve",
+    "subscriptions", "mute", "unmute", "digest", "pulse", "cadence", "cadence-check", "adoption",
+    "report", "stats", "chart", "deliveries", "slack", "worker", "beat", "db", "regroup",
+)  # fmt: skip
+
+
+class _HelpOrderGroup(typer.core.TyperGroup):
+    """The root command group, listing its commands in ``HELP_ORDER``."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Command names: ``HELP_ORDER`` first, then any other in registration order."""
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(HELP_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
+
 app = typer.Typer(
     name="tracker",
+    cls=_HelpOrderGroup,
     help=(
         "Track open-weight AI model releases (DeepSeek, Qwen, Zhipu, MiniMax, Moonshot and more) "
         "on the Hugging Face Hub and arXiv: detect launches, alert, and query the history.\n\n"
