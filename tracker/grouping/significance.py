@@ -34,9 +34,8 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.domain import ArtifactKind
 from tracker.grouping import families
@@ -143,7 +142,6 @@ def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: in
     ).all()
     links = lineage_links(session, [a.id for release in releases for a in release.artifacts])
     firsts = _firsts_of_family(session, releases)
-    updates: list[dict[str, object]] = []
     for release in releases:
         derivative, new_base = release_lineage(session, release, links)
         totals = [a.params_total_b for a in release.artifacts if a.params_total_b]
@@ -154,15 +152,11 @@ def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: in
             first_of_family=firsts[release.id],
             tier=tier,
         )
+        release.derivative, release.new_base = derivative, new_base
         if release.significance != value:
+            release.significance = value
             changed.append(release.id)
-        new = {"derivative": derivative, "new_base": new_base, "significance": value}
-        if any(getattr(release, key) != v for key, v in new.items()):
-            updates.append({"id": release.id, **new})
-            for key, v in new.items():  # the loaded row now matches the database: nothing left to flush
-                set_committed_value(release, key, v)
-    if updates:  # one executemany by primary key instead of the unit of work's per-row bookkeeping
-        session.execute(update(Release), updates)
+    session.flush()
     if not changed:
         return set()
     return set(_paper_release_ids(session, changed))
