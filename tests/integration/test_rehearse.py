@@ -116,9 +116,16 @@ def test_rehearse_with_only_a_repo_muted_holds_back_that_repo_alone(
     watchlist = write_watchlist(
         tmp_path / "watchlist.toml", qwen(), subscriptions=[subscription("console:", kinds=["quantized"])]
     )
-    env = {"TRACKER_WATCHLIST": str(watchlist), "TRACKER_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    env = {
+        "TRACKER_WATCHLIST": str(watchlist),
+        "TRACKER_DATA_DIR": str(tmp_path / "data"),
+        "COLUMNS": "200",
+        "TRACKER_SLAK_CHANNEL": "#typo",
+    }
     week = ["rehearse", "--start", "2025-04-27", "--end", "2025-04-29T12:00:00Z", "--step-hours", "36"]
     runner = CliRunner()
+    first = runner.invoke(app, week, env=env)
+    assert first.stderr.count("unknown setting TRACKER_SLAK_CHANNEL") == 1, "warned once, not per context"
     before = _sections(runner.invoke(app, week, env=env).stdout)["console:"][1:]
     assert not (tmp_path / "data").exists(), "no database is created to look for mutes"
     assert runner.invoke(app, ["mute", "Qwen/Qwen3-8B-FP8"], env=env).exit_code == 0

@@ -159,8 +159,11 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     return name if name.startswith(("TRACKER_", "HF_")) else f"TRACKER_{name}"
 
 
-def load_context(**overrides: Any) -> Context:
+def load_context(*, warn_unknown: bool = True, **overrides: Any) -> Context:
     """Build Settings (with ``overrides``) and load the watchlist.
+
+    ``warn_unknown=False`` skips the unknown-``TRACKER_*`` warnings, for a second context built in
+    the same command (they were printed with the first).
 
     Raises:
         ConfigError: invalid settings or watchlist.
@@ -171,7 +174,8 @@ def load_context(**overrides: Any) -> Context:
         problems = "; ".join(f"{_env_name(e['loc'])}: {validation_message(e)}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
     _remember_secrets(settings)
-    _warn_unknown_settings()
+    if warn_unknown:
+        _warn_unknown_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # outside text in log arguments stays one line
         if not any(isinstance(f, PrintableLogFilter) for f in handler.filters):

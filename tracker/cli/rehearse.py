@@ -77,6 +77,7 @@ def rehearse(
     recorder, muted, errors = Recorder(), 0, []
     with tempfile.TemporaryDirectory(prefix="tracker-rehearse-") as tmp, ReplayServer(now=begin) as hub:
         ctx = load_context(
+            warn_unknown=False,
             data_dir=tmp,
             database_url=None,
             broker_url=None,
