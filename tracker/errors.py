@@ -9,7 +9,8 @@ shows a traceback.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class TrackerError(Exception):
@@ -44,6 +45,26 @@ class UsageError(ConfigError):
 
 #: ``scheme://user:password@`` in any URL; the password is what we never print.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):(?P<password>[^@\s/]+)@")
+
+
+#: pydantic error types whose own wording names Python types a configuration file does not have.
+_SEQUENCE_TYPES = frozenset({"list_type", "tuple_type", "set_type", "frozen_set_type"})
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """A pydantic error (one item of ``ValidationError.errors()``) in a configuration's words.
+
+    ``Value error, must be ...`` loses pydantic's prefix, a wrong container type says "should be
+    a list" (TOML arrays, not Python tuples), and a forbidden extra key is "unknown key".
+    """
+    kind, msg = str(error.get("type", "")), str(error.get("msg", ""))
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in _SEQUENCE_TYPES:
+        return f"should be a list, like [{error.get('input')!r}], got {type(error.get('input')).__name__}"
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    return msg
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tracker.errors import ConfigError
+from tracker.errors import ConfigError, validation_message
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _HF_ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
@@ -216,11 +216,8 @@ def _format_validation_error(exc: ValidationError, data: dict[str, Any], where: 
             label = f"{noun} {who!r}, key {key!r}"
         elif loc:
             label = f"key {label!r}"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        lines.append(f"{where}: {label}: {msg}")
-    return "\n".join(lines)
+        lines.append(f"{label}: {validation_message(err)}")
+    return f"{where}: " + "; ".join(lines)  # one line: the CLI prints one error line
 
 
 def parse_watchlist(text: str, *, source: str) -> Watchlist:

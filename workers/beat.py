@@ -34,7 +34,12 @@ def beat_lease(app: Celery) -> Lease:
 
 
 def stand_down_line(lease: Lease) -> str:
-    """The one line a scheduler that stands down logs (and ``tracker run`` prints)."""
+    """The one line a scheduler that stands down logs (and ``tracker run`` prints).
+
+    A broker that could not be asked is not "another scheduler": the line says which it is.
+    """
+    if lease.error is not None:
+        return f"the broker cannot be reached ({lease.error}): this scheduler queues nothing until it answers"
     return (
         f"another beat scheduler ({lease.holder()}) holds the beat lease of this broker: this one stands down "
         "and queues nothing (it takes over if that one stops)"

@@ -149,11 +149,15 @@ def _initial_polls_if_leader(celery_app: Any) -> None:
 
     A second scheduler on the same broker would queue them twice; it says so and stands down.
     """
+    from workers.app import describe_broker
     from workers.beat import beat_lease, stand_down_line  # Celery: loaded by _build by now
 
     lease = beat_lease(celery_app)
     if lease.hold():
         console.print(f"  queued {enqueue_initial_polls(celery_app)} initial polls", highlight=False)
+    elif lease.error is not None:  # the broker is down at start-up: say so, as queuing would
+        settings = celery_app.tracker.settings
+        raise TrackerError(f"cannot reach the broker {describe_broker(settings)}: {lease.error}")
     else:
         console.print(f"  [yellow]{escape(stand_down_line(lease))}[/]", highlight=False)
 

@@ -235,7 +235,13 @@ def test_serve_hands_the_installed_enqueue_factory_to_the_api(
     from tracker.cli import serve as serve_module
 
     served: list[tuple[object, str, int]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda api, host, port, **kw: served.append((api, host, port)))
+
+    def run(self: uvicorn.Server, sockets: list) -> None:  # type: ignore[type-arg]
+        served.append((self.config.app, self.config.host, self.config.port))
+        for sock in sockets:
+            sock.close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
 
     def factory(settings: Settings) -> None:
         return None

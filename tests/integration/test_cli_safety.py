@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -56,6 +59,7 @@ def test_digest_send_of_a_period_that_has_not_ended_is_refused_and_sends_nothing
     [
         ["digest", "--preview", "{missing}/digest.html"],
         ["chart", "cadence", "--out", "{missing}/chart.png"],
+        ["report", "--month", "2025-04", "--out", "{missing}/reports"],
     ],
 )
 def test_output_paths_in_a_missing_directory_are_refused_and_no_directory_is_made(
@@ -76,6 +80,27 @@ def test_serve_refuses_a_port_outside_1_to_65535(port: str, env: dict[str, str])
 
     assert result.exit_code == 2
     assert "Invalid value for '--port': Input should be" in " ".join(result.output.split())
+
+
+def test_serve_on_a_taken_port_is_one_line_before_anything_starts(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--port", str(port)], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"configuration error: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "another process listens there: stop it or pick another --port"
+    ]
+
+
+def test_serve_on_a_host_that_does_not_resolve_names_it(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["serve", "--host", "no-such-host.invalid"], env=env)
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("configuration error: --host 'no-such-host.invalid' is not an address")
 
 
 def test_a_database_url_error_never_prints_the_password(env: dict[str, str]) -> None:
@@ -169,12 +194,57 @@ def test_help_has_no_type_tags(argv: list[str], env: dict[str, str]) -> None:
         (["releases", "--since", "yesterday"], "usage error: --since must be a date"),
         (["deliveries", "retry"], "usage error: name delivery ids, or pass --all-failed"),
         (["digest"], "usage error: nothing to do"),
+        (["report", "--month", "2025-04"], "usage error: nothing to do"),
+        (["papers", "--lab", "nosuchlab"], "usage error: unknown lab 'nosuchlab'; known labs: "),
+        (["adoption", "--lab", "nosuchlab"], "usage error: unknown lab 'nosuchlab'; known labs: "),
+        (["releases", "--lab", "nosuchlab"], "usage error: unknown lab 'nosuchlab'; known labs: "),
+        (["papers", "--since", "2025-05-01", "--until", "2025-04-01"], "usage error: --since must be before"),
+        (["report", "--month", "2025-4", "--out", "."], "usage error: --month: month must be YYYY-MM"),
     ],
 )
 def test_usage_mistakes_are_labelled_usage_errors(argv: list[str], message: str, env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, argv, env=env)
     assert result.exit_code == 2
     assert result.stderr.startswith(message), result.stderr
+
+
+def test_report_creates_its_out_directory_and_prints_no_chart_library_noise(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    # A real process: logging and warnings reach its stderr as a user's terminal would show them.
+    argv = [sys.executable, "-m", "workers.cli", "report", "--month", "2025-04", "--out", str(tmp_path / "reports")]
+    result = subprocess.run(
+        argv,
+        env={**os.environ, **env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "reports" / "report-2025-04.html").is_file()
+    assert "matplotlib" not in result.stderr and "Warning" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", ["releases", "papers", "status"])
+def test_an_empty_answer_before_any_poll_says_to_poll_first(
+    command: str, store: Store, backend_settings: Settings, env: dict[str, str]
+) -> None:
+    from tests.factories import add_lab
+    from tracker.store.models import SourceState
+
+    store_env = {**env, **_store_env(backend_settings)}
+    before = CliRunner().invoke(app, [command], env=store_env)
+    with store.transaction() as session:
+        add_lab(session, "somelab")
+        session.add(SourceState(source="hf", lab_slug="somelab", consecutive_failures=0, cursor={}))
+    after = CliRunner().invoke(app, [command], env=store_env)
+
+    assert before.exit_code == 0, before.output
+    assert before.stderr.startswith("note: nothing has been polled into ")
+    assert "run `tracker poll`" in before.stderr and "tracker demo" in before.stderr
+    assert after.exit_code == 0, after.output
+    assert "nothing has been polled" not in after.stderr
 
 
 def test_a_poll_whose_due_alerts_all_failed_exits_1(

@@ -117,3 +117,41 @@ def test_a_release_page_says_how_fast_it_was_adopted_only_when_a_ratio_exists(
         "against the median of 3 earlier 10–100B releases at the same age).</p>"
     ) in page.text
     assert peer.status_code == 200 and 'id="adoption"' not in peer.text  # no earlier peers: no number
+
+
+def test_dashboard_lists_a_releases_sizes_smallest_first(store: Store, backend_settings: Settings) -> None:
+    from tracker.sizes import parse_params
+
+    settings = _replayed(store, backend_settings)
+    with TestClient(create_app(settings, store=store)) as client:
+        page = client.get("/", params={"lab": "qwen"}).text
+
+    cells = [
+        re.findall(r'<td class="muted">([^<]*)</td>', row)[-1]
+        for row in re.findall(r'<tr class="release" data-id="\d+".*?</tr>', page, flags=re.DOTALL)
+    ]
+    lists = [[s for s in cell.split(", ") if s] for cell in cells]
+    assert any(len(sizes) >= 3 for sizes in lists), cells
+    for sizes in lists:
+        totals = [parse_params(s)[0] for s in sizes]
+        counted = [t for t in totals if t is not None]
+        assert counted == sorted(counted), sizes  # by parameters, not as text ("14B" < "8B")
+
+
+def test_an_unknown_or_malformed_release_page_is_a_page_and_the_api_keeps_json(
+    store: Store, backend_settings: Settings
+) -> None:
+    with TestClient(create_app(backend_settings, store=store)) as client:
+        missing = client.get("/release/999999")
+        malformed = client.get("/release/<b>x")
+        api_missing = client.get("/releases/999999")
+        api_malformed = client.get("/releases/abc")
+
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<h1>No such release</h1>" in missing.text and "999999" in missing.text
+    assert '<a id="back" href="/">' in missing.text
+    assert malformed.status_code == 422 and malformed.headers["content-type"].startswith("text/html")
+    assert "<h1>That is not a release id</h1>" in malformed.text
+    assert "<b>x" not in malformed.text and "&lt;b&gt;x" in malformed.text
+    assert api_missing.status_code == 404 and api_missing.json()["detail"]
+    assert api_malformed.status_code == 422 and api_malformed.json()["detail"][0]["loc"][0] == "path"

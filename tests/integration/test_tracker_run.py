@@ -170,3 +170,21 @@ def test_tracker_run_bad_watchlist_exits_2(tmp_path: Path, hub: ReplayServer) ->
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "configuration error" in proc.stderr and "bogus" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_tracker_run_with_a_broker_that_does_not_answer_says_so_and_exits_1(tmp_path: Path, hub: ReplayServer) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _env(tmp_path, hub, TRACKER_BROKER_URL=f"redis://:s3cret-pw@127.0.0.1:{port}/0")
+    proc = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "run"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: cannot reach the broker redis://:***@127.0.0.1:{port}/0: " + errors[0].split(": ", 2)[2]]
+    assert "another beat scheduler" not in proc.stdout + proc.stderr  # no scheduler holds it: Redis is down
+    assert "s3cret-pw" not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr

@@ -97,8 +97,8 @@ async def _store_error(request: Request, exc: Exception) -> Response:
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
-    """The dashboard's bad filters as a page; every other endpoint keeps FastAPI's JSON 422."""
+    """The dashboard's and release pages' bad parameters as a page; the API keeps FastAPI's JSON 422."""
     assert isinstance(exc, RequestValidationError)
-    if request.url.path == "/":
+    if request.url.path == "/" or request.url.path.startswith("/release/"):  # pages, not the /releases API
         return dashboard.validation_page(request, exc)
     return await request_validation_exception_handler(request, exc)

@@ -33,7 +33,7 @@ from tracker.domain import utcnow
 from tracker.notify.content import RadarLine, radar_line
 from tracker.store.models import Lab
 from tracker.store.queries import decode_cursor, encode_cursor, get_lab_by_slug, list_radar, list_releases
-from tracker.store.serialize import iso, radar_to_dict, release_to_dict
+from tracker.store.serialize import iso, ordered_size_labels, radar_to_dict, release_to_dict
 
 router = APIRouter(tags=["dashboard"])
 
@@ -71,13 +71,26 @@ def _cursor(value: str | None) -> tuple[datetime, int] | None:
 
 
 def validation_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
-    """A 422 for the dashboard as a page (what was wrong, a link back), not raw JSON."""
+    """A 422 for the dashboard's pages as a page (what was wrong, a link back), not raw JSON."""
     problems = [
         (str(e.get("loc", ("", "?"))[-1]), str(e.get("msg", "invalid")), str(e.get("input", ""))[:200])
         for e in exc.errors()
     ]
-    html = templates().get_template("error.html").render(problems=problems, version=__version__)
-    return HTMLResponse(html, status_code=422)
+    if request.url.path.startswith("/release/"):
+        return error_page(problems, status_code=422, title="bad release id", heading="That is not a release id")
+    return error_page(problems, status_code=422)
+
+
+def error_page(
+    problems: list[tuple[str, str, str]], *, status_code: int, title: str = "bad filter", heading: str | None = None
+) -> HTMLResponse:
+    """A page for a person (``problems``: parameter, what is wrong, the value given), not JSON."""
+    html = (
+        templates()
+        .get_template("error.html")
+        .render(problems=problems, version=__version__, title=title, heading=heading or "That filter does not work")
+    )
+    return HTMLResponse(html, status_code=status_code)
 
 
 def _as_of(value: str | None) -> tuple[datetime, bool]:
@@ -110,9 +123,7 @@ def dashboard(
     for row, release in zip(rows, found, strict=False):
         # a withdrawn release stays on the page, marked: it was announced, and then it was gone
         row.setdefault("withdrawn_at", iso(release.withdrawn_at) if release.withdrawn_at else None)
-        row["sizes"] = ", ".join(
-            sorted({a["variant"]["size_label"] for a in row["artifacts"] if a["variant"]["size_label"]})
-        )[:60]
+        row["sizes"] = ", ".join(ordered_size_labels(row["artifacts"]))[:60]  # smallest first, as the CLI
     by_day = [(day, list(group)) for day, group in groupby(rows, key=lambda r: r["released_at"][:10])]
     labs = session.execute(select(Lab.slug, Lab.name).order_by(Lab.name)).all()
     countries = sorted(set(session.scalars(select(Lab.country))))

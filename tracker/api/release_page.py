@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from tracker import __version__
 from tracker.adoption.relative import adoption_sentence, relative_by_release
-from tracker.api.dashboard import templates
+from tracker.api.dashboard import error_page, templates
 from tracker.api.deps import SessionDep
 from tracker.domain import utcnow
 from tracker.store.models import ArtifactLink, Delivery, Event
@@ -49,8 +49,11 @@ def _alerts(session: Any, release_id: int) -> list[dict[str, Any]]:
 def release_page(release_id: int, session: SessionDep) -> HTMLResponse:
     """The release page; a 404 page for an unknown id."""
     release = get_release(session=session, release_id=release_id)
-    if release is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"release {release_id} not found")
+    if release is None:  # a person followed a link: a page, like the dashboard's bad filters
+        why = "no stored release has this id (`tracker regroup` can merge releases into others)"
+        return error_page(
+            [("release", why, str(release_id))], status_code=404, title="no such release", heading="No such release"
+        )
     data = release_to_dict(release)
     names = {a.id: a.name for a in release.artifacts}
     links = session.scalars(

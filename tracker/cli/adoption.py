@@ -13,9 +13,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, as_of_or_now, console, handle_errors, load_context, open_store, write_output
+from tracker.cli.app import (
+    app,
+    as_of_or_now,
+    check_lab,
+    check_parent,
+    console,
+    handle_errors,
+    load_context,
+    open_store,
+    write_output,
+)
 from tracker.domain import utcnow
-from tracker.errors import ConfigError
+from tracker.errors import ConfigError, UsageError
 
 
 def _pct(x: float | None) -> str:
@@ -56,7 +66,7 @@ def _show_adoption(data: dict[str, Any], derivs: dict[str, Any]) -> None:
             r["lab"],
             r["bucket"] or "-",
             str(r["age_days"]),
-            str(r["adoption_count"]),
+            "-" if r["adoption_count"] is None else str(r["adoption_count"]),
             ratio,
             str(r["peers"]),
         )
@@ -91,6 +101,7 @@ def adoption(
         )
     now = as_of_or_now(as_of)
     with store.transaction(write=False) as session:
+        lab = check_lab(session, ctx.watchlist, lab)
         data = adoption_summary(session, now=now, months=months, lab=lab, country=country)
         derivs = derivative_summary(session, now=now, months=months, lab=lab, country=country)
     if as_json:
@@ -114,15 +125,20 @@ def report(
     from tracker.briefings.report import build_report, parse_month
     from tracker.briefings.report.render import render_csv, render_html, render_json
 
-    month = parse_month(month)
+    try:
+        month = parse_month(month)
+    except ConfigError as exc:
+        raise UsageError(f"--month: {exc}") from None
     if out is None and not send:
-        raise ConfigError("nothing to do: pass --out DIR and/or --send")
+        raise UsageError("nothing to do: pass --out DIR and/or --send")
+    if out is not None:
+        check_parent(out, option="--out")  # creates DIR itself, never a misspelt parent
     ctx = load_context()
     store = open_store(ctx.settings)
     if out is not None:
         with store.transaction(write=False) as session:
             built = build_report(session, month, now=utcnow())
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(exist_ok=True)
         for ext, body in (("html", render_html(built)), ("json", render_json(built)), ("csv", render_csv(built))):
             write_output(out / f"report-{month}.{ext}", body, option="--out")
         console.print(f"wrote {out}/report-{month}.html, .json and .csv", highlight=False)

@@ -28,15 +28,37 @@ from rich.markup import escape
 
 from tracker.config import Settings
 from tracker.domain import utcnow
-from tracker.errors import ConfigError, TrackerError, UsageError, redact
+from tracker.errors import ConfigError, TrackerError, UsageError, redact, validation_message
 from tracker.external import PrintableLogFilter, printable
 from tracker.watchlist import Watchlist, load_watchlist
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from tracker.store import Store
+
+#: ``tracker --help`` lists these first, in a newcomer's order (try, run, query, alert, operate);
+#: commands not named here follow in registration order.
+HELP_ORDER = (
+    "poll", "run", "demo", "rehearse", "releases", "papers", "labs", "explain", "status", "serve",
+    "subscriptions", "mute", "unmute", "digest", "pulse", "cadence", "cadence-check", "adoption",
+    "report", "stats", "chart", "deliveries", "slack", "worker", "beat", "db", "regroup",
+)  # fmt: skip
+
+
+class _HelpOrderGroup(typer.core.TyperGroup):
+    """The root command group, listing its commands in ``HELP_ORDER``."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Command names: ``HELP_ORDER`` first, then any other in registration order."""
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(HELP_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
 
 app = typer.Typer(
     name="tracker",
+    cls=_HelpOrderGroup,
     help=(
         "Track open-weight AI model releases (DeepSeek, Qwen, Zhipu, MiniMax, Moonshot and more) "
         "on the Hugging Face Hub and arXiv: detect launches, alert, and query the history.\n\n"
@@ -137,8 +159,11 @@ def _env_name(loc: tuple[Any, ...]) -> str:
     return name if name.startswith(("TRACKER_", "HF_")) else f"TRACKER_{name}"
 
 
-def load_context(**overrides: Any) -> Context:
+def load_context(*, warn_unknown: bool = True, **overrides: Any) -> Context:
     """Build Settings (with ``overrides``) and load the watchlist.
+
+    ``warn_unknown=False`` skips the unknown-``TRACKER_*`` warnings, for a second context built in
+    the same command (they were printed with the first).
 
     Raises:
         ConfigError: invalid settings or watchlist.
@@ -146,15 +171,17 @@ def load_context(**overrides: Any) -> Context:
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_env_name(e['loc'])}: {validation_message(e)}" for e in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from None
     _remember_secrets(settings)
-    _warn_unknown_settings()
+    if warn_unknown:
+        _warn_unknown_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # outside text in log arguments stays one line
         if not any(isinstance(f, PrintableLogFilter) for f in handler.filters):
             handler.addFilter(PrintableLogFilter())
-    for noisy in ("httpx", "httpcore", "alembic"):  # one line per request drowns the summary; ours say what matters
+    # one line per request (or per chart axis) drowns the summary; ours say what matters
+    for noisy in ("httpx", "httpcore", "alembic", "matplotlib"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     return Context(settings=settings, watchlist=load_watchlist(settings.watchlist))
 
@@ -219,6 +246,48 @@ def open_store(settings: Settings) -> Store:
     from tracker.store import Store  # SQLAlchemy and the models: only commands that query pay for them
 
     return Store.open(settings)
+
+
+def check_lab(session: Session, watchlist: Watchlist, lab: str | None) -> str | None:
+    """The ``--lab`` option lower-cased, or None when not given.
+
+    A lab no longer watched keeps its history, so stored slugs count as known too.
+
+    Raises:
+        UsageError: neither watched nor stored, listing the known slugs (a typo would otherwise
+            print an empty table).
+    """
+    if lab is None:
+        return None
+    from sqlalchemy import select
+
+    from tracker.store.models import Lab
+
+    slug = lab.lower()
+    known = set(session.scalars(select(Lab.slug))) | {cfg.slug for cfg in watchlist.labs}
+    if slug not in known:
+        raise UsageError(f"unknown lab {lab!r}; known labs: {', '.join(sorted(known))}")
+    return slug
+
+
+def hint_if_never_polled(session: Session, settings: Settings) -> bool:
+    """Say on stderr that nothing was ever polled into this database, and what to run; True if so.
+
+    An empty table after ``pip install`` reads as "tracker found nothing"; the usual cause is
+    that no poll has run against this database (or ``TRACKER_DATA_DIR`` points elsewhere).
+    """
+    from sqlalchemy import select
+
+    from tracker.store.models import SourceState
+
+    if session.scalars(select(SourceState.id).limit(1)).first() is not None:
+        return False
+    err_console.print(
+        f"[yellow]note:[/] nothing has been polled into {esc(settings.resolved_database_url)} yet: run "
+        "`tracker poll` (the first poll records what exists as history), or try `tracker demo --data-dir DIR`",
+        highlight=False,
+    )
+    return True
 
 
 def parse_day(value: str | None, name: str) -> datetime | None:

@@ -16,9 +16,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tracker.cli.app import app, console, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import (
+    app,
+    check_lab,
+    console,
+    handle_errors,
+    hint_if_never_polled,
+    load_context,
+    open_store,
+    parse_day,
+)
 from tracker.cli.releases import OutputFormat
-from tracker.errors import ConfigError
+from tracker.errors import UsageError
 
 PAPER_COLUMNS = ("arxiv_id", "version", "lab", "title", "published_at", "url", "release_id", "launch_id", "launch")
 
@@ -41,13 +50,12 @@ def papers(
     ctx = load_context()
     flt_since, flt_until = parse_day(since, "--since"), parse_day(until, "--until")
     if flt_since and flt_until and flt_since >= flt_until:
-        raise ConfigError("--since must be before --until")
+        raise UsageError("--since must be before --until")
     store = open_store(ctx.settings)
     with store.transaction(write=False) as session:
         rows = []
-        for a in list_papers(
-            session=session, lab=lab.lower() if lab else None, since=flt_since, until=flt_until, q=q, limit=limit
-        ):
+        slug = check_lab(session, ctx.watchlist, lab)
+        for a in list_papers(session=session, lab=slug, since=flt_since, until=flt_until, q=q, limit=limit):
             launch_id = a.release.merged_into_id
             launch = session.get(Release, launch_id) if launch_id else None
             rows.append(
@@ -59,6 +67,8 @@ def papers(
                     "launch": launch.title if launch else None,
                 }
             )
+        if not rows:
+            hint_if_never_polled(session, ctx.settings)
     if format == OutputFormat.json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return

@@ -52,6 +52,8 @@ def render_poll(reports: list[Any], *, out: Console = console) -> None:
     colors = {"ok": "green", "partial": "yellow", "failed": "red", "skipped": "cyan"}
     for r in reports:
         note = r.skipped or r.error or "; ".join(f"{f.scope}: {f.error}" for f in r.failures)
+        if r.status == "failed" and r.unreachable:  # one line per host below says why and what to check
+            note = f"not polled: {', '.join(sorted(r.unreachable))} unreachable; see below the table"
         if r.baseline and not note:
             note = "baseline recorded (not alerted)"
         if r.backfilled and not note:

@@ -16,7 +16,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, console, err_console, esc, handle_errors, load_context, open_store, parse_day
+from tracker.cli.app import (
+    app,
+    check_lab,
+    console,
+    err_console,
+    esc,
+    handle_errors,
+    hint_if_never_polled,
+    load_context,
+    open_store,
+    parse_day,
+)
 from tracker.domain import ArtifactKind
 from tracker.errors import UsageError
 
@@ -73,7 +84,7 @@ def releases(
 ) -> None:
     """List stored releases, newest first."""
     # SQLAlchemy and the models: only the commands that query pay for them.
-    from tracker.store.queries import ReleaseFilter, lab_summaries, list_releases
+    from tracker.store.queries import ReleaseFilter, list_releases
     from tracker.store.serialize import ordered_size_labels, release_to_dict
 
     ctx = load_context()
@@ -92,12 +103,10 @@ def releases(
         raise UsageError("--since must be before --until")
     store = open_store(ctx.settings)
     with store.transaction(write=False) as session:
-        if lab is not None:  # a lab no longer watched keeps its history: accept stored slugs too
-            known = {lab_row.slug for lab_row, _, _ in lab_summaries(session=session)}
-            known |= {cfg.slug for cfg in ctx.watchlist.labs}
-            if lab not in known:
-                raise UsageError(f"unknown lab {lab!r}; known labs: {', '.join(sorted(known))}")
+        check_lab(session, ctx.watchlist, lab)
         rows = [release_to_dict(r) for r in list_releases(session=session, flt=flt)]
+        if not rows:
+            hint_if_never_polled(session, ctx.settings)
     truncated = len(rows) > limit
     rows = rows[:limit]
     if format == OutputFormat.json:

@@ -8,11 +8,14 @@ background thread of its own process (``tracker.api.webhooks``).
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli.app import app, handle_errors, load_context
+from tracker.cli.app import app, err_console, handle_errors, load_context
+from tracker.errors import ConfigError
 
 if TYPE_CHECKING:
     from tracker.api.webhooks import EnqueueFactory
@@ -44,5 +47,36 @@ def serve(
     from tracker.api import create_app
 
     ctx = load_context()
+    sock = listening_socket(host, port)  # before the app starts: a taken port is one line, not a log
     api = create_app(ctx.settings, enqueue_factory=_enqueue_factory)
-    uvicorn.run(api, host=host, port=port, log_level=ctx.settings.log_level.lower())
+    config = uvicorn.Config(api, host=host, port=port, log_level=ctx.settings.log_level.lower())
+    shown = f"[{host}]" if ":" in host else host
+    err_console.print(f"serving http://{shown}:{port}/ (dashboard; API docs at /docs); Ctrl-C stops", highlight=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` and listening (IPv4 or IPv6, as ``host`` resolves).
+
+    Raises:
+        ConfigError: the host does not resolve, the port is taken, or binding is not allowed
+            (a port below 1024 without privileges), naming the address and what to change.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {host!r} is not an address of this machine: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart binds at once, as uvicorn does
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        hint = "another process listens there: stop it or pick another --port"
+        if exc.errno != errno.EADDRINUSE:
+            hint = "pick another --host or --port (ports below 1024 need privileges)"
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; {hint}") from None
+    return sock

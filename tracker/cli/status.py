@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tracker.cli.app import app, console, esc, handle_errors, load_context, open_store
+from tracker.cli.app import app, console, esc, handle_errors, hint_if_never_polled, load_context, open_store
 
 DEFAULT_MAX_FAILURES = 3
 STATE_COLORS = {"sent": "green", "pending": "yellow", "sending": "cyan", "unknown": "magenta", "failed": "red"}
@@ -60,6 +60,8 @@ def status(
     with store.transaction(write=False) as session:
         units = list(list_source_states(session=session))
         counts = delivery_counts(session)
+        if not units:
+            hint_if_never_polled(session, settings)
     table = Table(title=f"{len(units)} poll units", title_justify="left")
     for col in ("source", "lab", "last success (UTC)", "last error (UTC)", "failures in a row", "last error"):
         table.add_column(col, justify="right" if col == "failures in a row" else "left")

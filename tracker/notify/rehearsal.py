@@ -100,12 +100,14 @@ class _SlackRecorder:
         self.batches: set[tuple[str, str]] = set()
         self._n = 0
 
-    def post(self, content, *, what: str, metadata=None, thread_ts: str | None = None):  # type: ignore[no-untyped-def]
+    def post(self, content, *, what: str, metadata=None, thread_ts: str | None = None, broadcast: bool = False):  # type: ignore[no-untyped-def]
+        """``SlackApi.post``'s signature: a parent, or a reply (also in the channel when ``broadcast``)."""
         from tracker.notify.slack.blocks import render_text
 
         self._n += 1
         ts = f"{self._n}.000000"
-        prefix = f"  ↳ reply in thread {thread_ts}: " if thread_ts else f"[thread {ts}] "
+        shown = ", also sent to the channel" if broadcast else ""
+        prefix = f"  ↳ reply in thread {thread_ts}{shown}: " if thread_ts else f"[thread {ts}] "
         item = Received(self.channel, prefix + content.text[:200], render_text(content.blocks))
         self.recorder.received.append(item)
         batch = ((metadata or {}).get("event_payload") or {}).get("batch")
@@ -116,11 +118,13 @@ class _SlackRecorder:
         return {"channel": self.channel_id, "ts": ts}
 
     def update(self, thread: ThreadRef, content) -> None:  # type: ignore[no-untyped-def]
+        """``SlackApi.update``: counted on the parent's line."""
         parent = self.posted.get(thread.ts)
         if parent is not None:
             parent.summary = parent.summary.split(" (edited", 1)[0] + f" (edited: {thread.variant_count}+ variants)"
 
     def batch_posted(self, thread: ThreadRef, batch_key: str) -> bool:
+        """``SlackApi.batch_posted``: whether this rehearsal posted the batch in that thread."""
         return (thread.ts, batch_key) in self.batches
 
 

@@ -58,6 +58,8 @@ class Lease:
         self._file_pid = 0  # the process that opened the lock file (a forked child never unlocks it)
         self._token = holder_id()
         self.held = False
+        #: Why the last ``hold()`` could not ask the broker (Redis unreachable), else None.
+        self.error: str | None = None
 
     def hold(self) -> bool:
         """Take the lease or renew it; return True while this process holds it.
@@ -65,6 +67,7 @@ class Lease:
         A Redis that cannot be reached counts as not holding (a scheduler that cannot reach its
         broker cannot queue anything anyway); the error is logged.
         """
+        self.error = None
         if uses_redis(self._settings):
             self.held = self._hold_redis()
         else:
@@ -114,6 +117,7 @@ class Lease:
             log.warning("lease %s lost (%s): another process took it over", self.name, exc)
             return False
         except redis.RedisError as exc:
+            self.error = str(exc)
             log.warning("lease %s: Redis unreachable (%s); not holding it", self.name, exc)
             return False
 

@@ -58,7 +58,8 @@ def downloads_chart(report: dict[str, Any], *, cumulative: bool, fmt: ChartForma
         fontsize=9,
     )
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    ax.legend(fontsize=8, ncols=4)
+    if ax.get_legend_handles_labels()[0]:  # an empty month has no series to name
+        ax.legend(fontsize=8, ncols=4)
     ax.grid(alpha=0.3)
     return render(fig, fmt)  # type: ignore[call-overload]
 
@@ -86,7 +87,8 @@ def share_chart(report: dict[str, Any], *, fmt: ChartFormat = "svg") -> str | by
         fontsize=9,
     )
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    ax.legend(fontsize=8, ncols=4)
+    if ax.get_legend_handles_labels()[0]:  # an empty month has no series to name
+        ax.legend(fontsize=8, ncols=4)
     return render(fig, fmt)  # type: ignore[call-overload]
 
 
