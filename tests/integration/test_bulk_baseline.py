@@ -75,6 +75,7 @@ def _result(org: str, observations: list[Observation]) -> SourceResult:
 def _plain(arrivals: Any, observations: list[Observation], report: Any) -> None:
     for obs in observations:
         arrivals.add(obs, baseline=True, report=report)
+    arrivals.announce(report)  # as the live path ends a unit: each launch settled over its members
 
 
 def _ingest(store: Store, settings: Settings) -> None:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 HELP_ORDER = (
     "poll", "run", "demo", "rehearse", "releases", "papers", "labs", "explain", "status", "serve",
     "subscriptions", "mute", "unmute", "digest", "pulse", "cadence", "cadence-check", "adoption",
-    "report", "stats", "chart", "deliveries", "slack", "worker", "beat", "db", "regroup",
+    "report", "radar", "stats", "chart", "deliveries", "slack", "worker", "beat", "db", "regroup",
 )  # fmt: skip
 
 
