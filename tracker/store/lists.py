@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, any_, bindparam
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-__all__ = ["one_of"]
+__all__ = ["one_of", "one_of_param"]
 
 
 def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
@@ -31,3 +31,16 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
+
+
+def one_of_param(column: Any, name: str, *, postgresql_arrays: bool) -> ColumnElement[bool]:
+    """:func:`one_of` for a statement built once and run many times: the list is bound at run time
+    as parameter ``name`` (a list of plain values).
+
+    Args:
+        postgresql_arrays: the statement runs on PostgreSQL (``= ANY(:name)``); else an
+            expanding ``IN`` (one parameter per value, rendered at run time).
+    """
+    if postgresql_arrays:
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
