@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from tracker.domain import EventType, SourceKind
 from tracker.grouping import families
+from tracker.store.lists import one_of
 from tracker.store.models import Artifact, ArtifactLink, Event, Release
 
 __all__ = [
@@ -227,7 +228,7 @@ def lineage_links(session: Session, artifact_ids: Sequence[int]) -> dict[int, li
             )
             .outerjoin(Artifact, Artifact.id == ArtifactLink.base_artifact_id)
             .outerjoin(Release, Release.id == Artifact.release_id)
-            .where(ArtifactLink.artifact_id.in_(ids[start : start + 500]))
+            .where(one_of(session, ArtifactLink.artifact_id, ids[start : start + 500]))
         )
         for row in session.execute(stmt):
             out.setdefault(row[0], []).append(tuple(row))  # type: ignore[arg-type]

@@ -32,15 +32,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from tracker.domain import ArtifactKind
 from tracker.grouping import families
 from tracker.grouping.lineage import lineage_links, release_lineage
+from tracker.store.lists import one_of
 from tracker.store.models import Artifact, Release, ReleasePaper
 
 __all__ = [
@@ -97,7 +100,7 @@ def score(
     return round(value, 3)
 
 
-def _firsts_of_family(session: Session, releases: Sequence[Release]) -> dict[int, bool]:
+def _firsts_of_family(session: Session, releases: Sequence[_Scored]) -> dict[int, bool]:
     """Per release id: no earlier release (by ``(released_at, id)``) of its lab, kind and family is
     stored, and its release key is the family itself (not a revision such as -2507, -0528, v1_5)."""
     earliest: dict[tuple[int, str, str], tuple[datetime, int]] = {}
@@ -105,7 +108,9 @@ def _firsts_of_family(session: Session, releases: Sequence[Release]) -> dict[int
         family_names = sorted({r.family for r in releases if (r.lab_id, r.kind) == (lab_id, kind)})
         for start in range(0, len(family_names), 500):
             stmt = select(Release.family, Release.released_at, Release.id).where(
-                Release.lab_id == lab_id, Release.kind == kind, Release.family.in_(family_names[start : start + 500])
+                Release.lab_id == lab_id,
+                Release.kind == kind,
+                one_of(session, Release.family, family_names[start : start + 500]),
             )
             for family, at, release_id in session.execute(stmt):
                 key = (lab_id, kind, family)
@@ -120,11 +125,62 @@ def _firsts_of_family(session: Session, releases: Sequence[Release]) -> dict[int
     return out
 
 
+@dataclass(slots=True)
+class _Scored:
+    """A model release as the score reads it: its columns and its artifacts (rows of id, name,
+    params_total_b, by id), read as plain rows: building ORM objects cost more than the score."""
+
+    id: int
+    lab_id: int
+    kind: str
+    family: str
+    released_at: datetime
+    significance: float | None
+    derivative: bool | None
+    new_base: bool | None
+    artifacts: list[Any] = field(default_factory=list)
+
+
+def _load_scored(session: Session, ids: list[int], lab_id: int) -> list[_Scored]:
+    """The lab's model releases among ``ids`` with their artifacts, read fresh (variants may have
+    been added by foreign key), in two queries per 500 ids."""
+    releases: list[_Scored] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        columns = (Release.id, Release.lab_id, Release.kind, Release.family, Release.released_at)
+        flags = (Release.significance, Release.derivative, Release.new_base)
+        stmt = select(*columns, *flags).where(
+            one_of(session, Release.id, chunk), Release.lab_id == lab_id, Release.kind == ArtifactKind.MODEL.value
+        )
+        releases.extend(_Scored(*row) for row in session.execute(stmt.order_by(Release.id)))
+    by_id = {r.id: r for r in releases}
+    wanted = sorted(by_id)
+    for start in range(0, len(wanted), 500):
+        stmt = (
+            select(Artifact.id, Artifact.name, Artifact.params_total_b, Artifact.release_id)
+            .where(one_of(session, Artifact.release_id, wanted[start : start + 500]))
+            .order_by(Artifact.id)
+        )
+        for row in session.execute(stmt):
+            by_id[row.release_id].artifacts.append(row)
+    return releases
+
+
+def _expire_loaded(session: Session, release_ids: Iterable[int]) -> None:
+    """Expire the ``Release`` objects of ``release_ids`` already in the session, so their next read
+    sees the rows as stored now (the scores updated by primary key, variants added by foreign key,
+    columns other writers changed). The reads before autoflushed, so no pending change is lost."""
+    for release_id in release_ids:
+        loaded = session.identity_map.get(identity_key(Release, release_id))
+        if loaded is not None:
+            session.expire(loaded)
+
+
 def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: int, tier: str | None) -> set[int]:
     """Recompute derivative, new_base and significance of the lab's model releases in ``release_ids``.
 
     Releases of other labs are skipped (their tier is not known here, and links made from this
-    lab cannot change their lineage flags).
+    lab cannot change their lineage flags). Pending changes are flushed first (the reads autoflush).
 
     Returns:
         Ids of paper releases linked to a release whose significance changed.
@@ -133,19 +189,12 @@ def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: in
     if not ids:
         return set()
     changed: list[int] = []
-    # artifacts loaded afresh in one query (variants may have been added by foreign key), then the
-    # lineage links and the family firsts of every release in one query each
-    releases = session.scalars(
-        select(Release)
-        .where(Release.id.in_(ids), Release.lab_id == lab_id, Release.kind == ArtifactKind.MODEL.value)
-        .options(selectinload(Release.artifacts))
-        .execution_options(populate_existing=True)
-    ).all()
+    releases = _load_scored(session, ids, lab_id)
     links = lineage_links(session, [a.id for release in releases for a in release.artifacts])
     firsts = _firsts_of_family(session, releases)
     updates: list[dict[str, object]] = []
     for release in releases:
-        derivative, new_base = release_lineage(session, release, links)
+        derivative, new_base = release_lineage(session, release, links)  # type: ignore[arg-type]
         totals = [a.params_total_b for a in release.artifacts if a.params_total_b]
         value = score(
             new_base=new_base,
@@ -159,10 +208,9 @@ def refresh_releases(session: Session, release_ids: Iterable[int], *, lab_id: in
         new = {"derivative": derivative, "new_base": new_base, "significance": value}
         if any(getattr(release, key) != v for key, v in new.items()):
             updates.append({"id": release.id, **new})
-            for key, v in new.items():  # the loaded row now matches the database: nothing left to flush
-                set_committed_value(release, key, v)
     if updates:  # one executemany by primary key instead of the unit of work's per-row bookkeeping
         session.execute(update(Release), updates)
+    _expire_loaded(session, (r.id for r in releases))
     if not changed:
         return set()
     return set(_paper_release_ids(session, changed))
@@ -172,7 +220,7 @@ def _paper_release_ids(session: Session, model_release_ids: list[int]) -> list[i
     stmt = (
         select(Artifact.release_id)
         .join(ReleasePaper, ReleasePaper.paper_id == Artifact.id)
-        .where(ReleasePaper.release_id.in_(model_release_ids))
+        .where(one_of(session, ReleasePaper.release_id, model_release_ids))
         .distinct()
     )
     return list(session.scalars(stmt))

@@ -43,6 +43,7 @@ from tracker.grouping.membership import (
 from tracker.pipeline import launches
 from tracker.pipeline.arrivals import NewArtifacts, artifact_values, release_values
 from tracker.pipeline.report import PollReport
+from tracker.store.lists import one_of
 from tracker.store.models import Artifact, Release
 from tracker.store.queries.polling import family_releases, members_of_releases
 
@@ -150,7 +151,7 @@ def store_baseline_page(arrivals: NewArtifacts, observations: Sequence[Observati
         artifact.release_id = ids.get(id(p.release), p.release.id)
     artifact_ids = _insert(session, Artifact, artifacts)
     if artifact_ids:  # the stored rows, for the grouping post-pass (one primary-key range read)
-        stmt = select(Artifact).where(Artifact.id.in_(artifact_ids)).order_by(Artifact.id)
+        stmt = select(Artifact).where(one_of(session, Artifact.id, artifact_ids)).order_by(Artifact.id)
         arrivals.stored.extend(session.scalars(stmt))
 
 

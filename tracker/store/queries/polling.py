@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tracker.domain import KnownArtifact
+from tracker.store.lists import one_of
 from tracker.store.models import Artifact, Release, SourceState
 
 
@@ -121,7 +122,9 @@ def family_releases(*, session: Session, lab_id: int, families: Iterable[str]) -
     keys = sorted(set(families))
     out: list[Release] = []
     for start in range(0, len(keys), 500):  # stay far below every backend's bound-parameter limit
-        stmt = select(Release).where(Release.lab_id == lab_id, Release.family.in_(keys[start : start + 500]))
+        stmt = select(Release).where(
+            Release.lab_id == lab_id, one_of(session, Release.family, keys[start : start + 500])
+        )
         out.extend(session.scalars(stmt))
     return sorted(out, key=lambda r: r.id)
 
@@ -133,7 +136,7 @@ def members_of_releases(*, session: Session, release_ids: Iterable[int], kind: s
     for start in range(0, len(ids), 500):
         stmt = (
             select(Artifact)
-            .where(Artifact.release_id.in_(ids[start : start + 500]), Artifact.kind == kind)
+            .where(one_of(session, Artifact.release_id, ids[start : start + 500]), Artifact.kind == kind)
             .order_by(Artifact.id)
         )
         for artifact in session.scalars(stmt):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.store.lists import one_of_param
 from tracker.store.models import Artifact, Lab, Release, ReleasePaper
 from tracker.store.queries.filters import ReleaseFilter, release_query
 from tracker.store.queries.search import matching_release_ids
@@ -44,17 +46,30 @@ def list_releases(*, session: Session, flt: ReleaseFilter = ReleaseFilter()) -> 
     return session.scalars(_page_query(session, flt).options(*RELEASE_LOADS)).all()
 
 
-#: The statements of ``list_release_dicts`` after the page itself, built once (``ids``: an
-#: expanding IN parameter). Columns are what ``serialize.release_dict`` reads: ``attrs`` of an
-#: artifact only for arXiv papers (the authors; Hub attrs are large and unused there).
+#: Columns of the page's artifacts and papers: what ``serialize.release_dict`` reads (``attrs``
+#: of an artifact only for arXiv papers: the authors; Hub attrs are large and unused there).
 _PAPER_COLUMNS = (Artifact.external_id, Artifact.version, Artifact.name, Artifact.url, Artifact.created_at)
-_PAGE_LABS = select(Lab.id, Lab.slug, Lab.name, Lab.country).where(Lab.id.in_(bindparam("ids", expanding=True)))
-_PAGE_ARTIFACTS = (
-    select(
-        Artifact.id,
-        Artifact.release_id,
-        Artifact.source,
-        *_PAPER_COLUMNS,
+
+
+@dataclass(frozen=True, slots=True)
+class _PageStatements:
+    """The statements of ``list_release_dicts`` after the page itself (parameter ``ids``)."""
+
+    labs: Select[Any]
+    artifacts: Select[Any]
+    paper_links: Select[Any]
+    model_links: Select[Any]
+
+
+@cache
+def _page_statements(postgresql_arrays: bool) -> _PageStatements:
+    """Built once per backend: ``ids`` is an array on PostgreSQL (one short statement text that
+    psycopg converts once), an expanding ``IN`` elsewhere (see ``tracker.store.lists``)."""
+
+    def ids(column: Any) -> Any:
+        return one_of_param(column, "ids", postgresql_arrays=postgresql_arrays)
+
+    artifact_columns = (
         Artifact.first_seen_at,
         Artifact.withdrawn_at,
         Artifact.kinds,
@@ -64,22 +79,25 @@ _PAGE_ARTIFACTS = (
         Artifact.quantization,
         case((Artifact.source == "arxiv", Artifact.attrs)).label("attrs"),
     )
-    .where(Artifact.release_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Artifact.release_id, Artifact.id)
-)
-_PAGE_PAPER_LINKS = (
-    select(ReleasePaper.release_id, ReleasePaper.via, *_PAPER_COLUMNS, Artifact.attrs)
-    .join(Artifact, Artifact.id == ReleasePaper.paper_id)
-    .where(ReleasePaper.release_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ReleasePaper.id)
-)
-_PAGE_MODEL_LINKS = (
-    select(ReleasePaper.paper_id, Release.id, Lab.slug, Release.title, Release.released_at, ReleasePaper.via)
-    .join(Release, Release.id == ReleasePaper.release_id)
-    .join(Lab, Lab.id == Release.lab_id)
-    .where(ReleasePaper.paper_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ReleasePaper.paper_id, ReleasePaper.id)
-)
+    return _PageStatements(
+        labs=select(Lab.id, Lab.slug, Lab.name, Lab.country).where(ids(Lab.id)),
+        artifacts=select(Artifact.id, Artifact.release_id, Artifact.source, *_PAPER_COLUMNS, *artifact_columns)
+        .where(ids(Artifact.release_id))
+        .order_by(Artifact.release_id, Artifact.id),
+        paper_links=select(ReleasePaper.release_id, ReleasePaper.via, *_PAPER_COLUMNS, Artifact.attrs)
+        .join(Artifact, Artifact.id == ReleasePaper.paper_id)
+        .where(ids(ReleasePaper.release_id))
+        .order_by(ReleasePaper.id),
+        model_links=select(
+            ReleasePaper.paper_id, Release.id, Lab.slug, Release.title, Release.released_at, ReleasePaper.via
+        )
+        .join(Release, Release.id == ReleasePaper.release_id)
+        .join(Lab, Lab.id == Release.lab_id)
+        .where(ids(ReleasePaper.paper_id))
+        .order_by(ReleasePaper.paper_id, ReleasePaper.id),
+    )
+
+
 _RELEASE_COLUMNS = (
     Release.id,
     Release.lab_id,
@@ -108,22 +126,23 @@ def list_release_dicts(*, session: Session, flt: ReleaseFilter = ReleaseFilter()
         list[dict]: DESIGN.md's release JSON shape, newest first (ties broken by id).
     """
     conn = session.connection()
+    statements = _page_statements(conn.dialect.name == "postgresql")
     page = conn.execute(_page_query(session, flt).with_only_columns(*_RELEASE_COLUMNS)).all()
     if not page:
         return []
     ids = [r.id for r in page]
-    labs = {lab.id: lab for lab in conn.execute(_PAGE_LABS, {"ids": sorted({r.lab_id for r in page})}).all()}
+    labs = {lab.id: lab for lab in conn.execute(statements.labs, {"ids": sorted({r.lab_id for r in page})}).all()}
     artifacts: dict[int, list[Any]] = {i: [] for i in ids}
-    for a in conn.execute(_PAGE_ARTIFACTS, {"ids": ids}).all():  # .all(): one fetch, not one per row
+    for a in conn.execute(statements.artifacts, {"ids": ids}).all():  # .all(): one fetch, not one per row
         artifacts[a.release_id].append(a)
     linked: dict[int, list[tuple[Any, str]]] = {i: [] for i in ids}
-    for p in conn.execute(_PAGE_PAPER_LINKS, {"ids": ids}).all():
+    for p in conn.execute(statements.paper_links, {"ids": ids}).all():
         linked[p.release_id].append((p, p.via))
     # paper releases: the model releases their arXiv artifacts are linked to
     paper_of = {a.id: r.id for r in page if r.kind == "paper" for a in artifacts[r.id] if a.source == "arxiv"}
     models: dict[int, list[tuple[int, str, str, datetime, str]]] = {i: [] for i in ids}
     if paper_of:
-        for paper_id, *link in conn.execute(_PAGE_MODEL_LINKS, {"ids": sorted(paper_of)}).all():
+        for paper_id, *link in conn.execute(statements.model_links, {"ids": sorted(paper_of)}).all():
             models[paper_of[paper_id]].append(tuple(link))
     return [
         release_dict(r, labs[r.lab_id], artifacts[r.id], linked_papers=linked[r.id], model_links=models[r.id])
