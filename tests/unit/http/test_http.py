@@ -427,9 +427,9 @@ def test_arxiv_requests_are_spaced_across_concurrent_coroutines(tmp_path, fake_t
 
     run(main())
     assert sent_at["arxiv.test"] == [1000.0, 1003.0, 1006.0]
-    # Other hosts are not throttled: the Hub requests were not spaced, and only the two later
-    # arXiv requests slept.
-    assert len(sent_at["hub.test"]) == 3 and len(set(sent_at["hub.test"])) == 1
+    # Other hosts are not throttled: only the two later arXiv requests slept. (The Hub requests'
+    # fake timestamps may read after an arXiv sleep: the shared Hub budget is read in a thread.)
+    assert len(sent_at["hub.test"]) == 3
     assert fake_time.sleeps == [3.0, 3.0]
 
 
@@ -678,13 +678,16 @@ def test_a_redirect_to_an_unreachable_host_is_not_sent(settings, fake_time):
 
 def test_a_request_retrying_for_a_host_stops_once_the_host_is_marked(settings, fake_time):
     """B's first attempt fails after A marked the host: B gives up instead of retrying."""
-    a_done = asyncio.Event()
+    a_done, b_sent = asyncio.Event(), asyncio.Event()
     calls: list[str] = []
 
     async def handler(request):
         calls.append(request.url.path)
-        if request.url.path == "/b":
+        if request.url.path == "/b":  # B's attempt is in flight while A fails and marks the host
+            b_sent.set()
             await a_done.wait()
+        else:  # the order does not rest on how the event loop schedules the two (throttles, threads)
+            await b_sent.wait()
         raise httpx.ConnectError("refused")
 
     async def main():
