@@ -22,27 +22,6 @@ radar_app = typer.Typer(
 app.add_typer(radar_app, name="radar")
 
 
-def _row(c: Any) -> dict[str, Any]:
-    return {
-        "org": c.org,
-        "score": c.score,
-        "status": c.status,
-        "reasons": c.reasons,
-        "first_seen_at": c.first_seen_at.isoformat(),
-        "last_seen_at": c.last_seen_at.isoformat(),
-        "crossed_at": c.crossed_at.isoformat() if c.crossed_at else None,
-        "best_repo_id": c.best_repo_id,
-        "best_repo_likes": c.best_repo_likes,
-        "best_repo_downloads": c.best_repo_downloads,
-        "trending_rank": c.trending_rank,
-        "repos": c.repos,
-        "derivatives": c.derivatives,
-        "arxiv_id": c.arxiv_id,
-        "country": c.country,
-        "excluded_reason": c.excluded_reason,
-    }
-
-
 def _show(rows: list[dict[str, Any]], alert: float) -> None:
     table = Table(title=f"On the radar (alert score {alert:.0f})", title_justify="left")
     for col in ("org", "score", "reasons", "first seen", "best repo", "derivatives", "country"):
@@ -80,6 +59,7 @@ def radar(
     if ctx.invoked_subcommand is not None:
         return
     from tracker.store.queries import list_radar
+    from tracker.store.serialize import radar_to_dict
 
     context = load_context()
     store = open_store(context.settings)
@@ -94,7 +74,8 @@ def radar(
         )
     statuses = ("candidate", "adopted", "excluded") if all_rows else ("candidate",)
     with store.transaction(write=False) as session:
-        rows = [_row(c) for c in list_radar(session=session, min_score=min_score, statuses=statuses, limit=limit)]
+        found = list_radar(session=session, min_score=min_score, statuses=statuses, limit=limit)
+        rows = [radar_to_dict(c) for c in found]
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

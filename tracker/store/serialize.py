@@ -39,6 +39,7 @@ def radar_to_dict(candidate: RadarCandidate) -> dict[str, Any]:
         "arxiv_id": candidate.arxiv_id,
         "country": candidate.country,
         "status": candidate.status,
+        "excluded_reason": candidate.excluded_reason,
     }
 
 
