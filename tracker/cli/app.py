@@ -154,9 +154,14 @@ class Context:
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:
-    """Name the environment variable of a settings error (aliases like HF_ENDPOINT keep theirs)."""
+    """Name the environment variable of a settings error: the one the user set when both the
+    ``TRACKER_`` name and an alias (``HF_ENDPOINT``) are read, else the ``TRACKER_`` name."""
     name = "_".join(str(p) for p in loc).upper()
-    return name if name.startswith(("TRACKER_", "HF_")) else f"TRACKER_{name}"
+    if name.startswith("TRACKER_"):
+        return name
+    if name.startswith("HF_") and name in os.environ and f"TRACKER_{name}" not in os.environ:
+        return name
+    return f"TRACKER_{name}"
 
 
 def load_context(*, warn_unknown: bool = True, **overrides: Any) -> Context:

@@ -60,3 +60,10 @@ def test_invalid_settings_drop_pydantic_prefixes(env: dict[str, str]) -> None:
     assert line == (
         "configuration error: invalid settings: TRACKER_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
     )
+
+
+@pytest.mark.parametrize("variable", ["TRACKER_HF_ENDPOINT", "HF_ENDPOINT"])
+def test_a_bad_setting_is_named_by_the_variable_the_user_set(env: dict[str, str], variable: str) -> None:
+    line = _one_error_line(CliRunner().invoke(app, ["labs"], env={**env, variable: "notaurl"}))
+
+    assert line == f"configuration error: invalid settings: {variable}: must be an http(s) URL, got 'notaurl'"
