@@ -183,6 +183,17 @@ def test_demo_refuses_an_end_before_its_start(tmp_path: Path, clean_env: None) -
     assert not (tmp_path / "tracker.db").exists()
 
 
+@pytest.mark.parametrize(("start", "end"), [("2030-01-01", "2030-01-02"), ("2019-01-01", "2019-02-01")])
+def test_demo_outside_the_recordings_says_what_they_cover(
+    tmp_path: Path, clean_env: None, start: str, end: str
+) -> None:
+    result = CliRunner().invoke(app, ["demo", "--start", start, "--end", end, "--data-dir", str(tmp_path)])
+
+    assert result.exit_code == 2, result.output
+    assert "the recordings cover 2023-10-25 to 2025-12-28" in result.stderr
+    assert not (tmp_path / "tracker.db").exists()
+
+
 def test_demo_closing_hint_names_the_as_of_date_of_the_history(tmp_path: Path, clean_env: None) -> None:
     result = CliRunner().invoke(
         app, ["demo", "--start", "2025-04-27", "--end", "2025-04-28", "--step-hours", "24", "--data-dir", str(tmp_path)]

@@ -33,12 +33,19 @@ def demo(
     """
     # The pipeline (SQLAlchemy, httpx) and the replay hub (uvicorn, Starlette): only this command pays for them.
     from tracker.pipeline import poll_once
+    from tracker.replay.corpus import Corpus
     from tracker.replay.server import ReplayServer
 
     begin, finish = parse_day(start, "--start"), parse_day(end, "--end")
     assert begin and finish
     if finish <= begin:
         raise UsageError(f"--end must be after --start (got --start {start}, --end {end})")
+    first, last = Corpus.load().span()
+    if begin >= last or finish <= first:  # nothing would appear: an empty replay reads as "no releases"
+        raise UsageError(
+            f"the recordings cover {first:%Y-%m-%d} to {last:%Y-%m-%d}: "
+            f"--start {begin:%Y-%m-%d} / --end {finish:%Y-%m-%d} replays nothing of them"
+        )
     tmp = tempfile.TemporaryDirectory(prefix="tracker-demo-") if data_dir is None else None
     with ReplayServer(now=begin) as hub:
         ctx = load_context(

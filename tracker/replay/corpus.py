@@ -226,6 +226,10 @@ class Corpus:
         shown.sort(key=lambda e: (e.published, e.arxiv_id), reverse=True)
         return shown
 
+    def span(self) -> tuple[datetime, datetime]:
+        """The first and last timeline event times (UTC): what the recordings cover."""
+        return self._event_times[0], self._event_times[-1]
+
     def events_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Timeline events (raw dicts, times as ISO strings) with ``start < at <= end``, in order."""
         start, end = parse_time(start), parse_time(end)
