@@ -201,6 +201,8 @@ def test_demo_closing_hint_names_the_as_of_date_of_the_history(tmp_path: Path, c
 
     assert result.exit_code == 0, result.output
     assert f"TRACKER_DATA_DIR={tmp_path} tracker cadence --as-of 2025-04-28" in result.stdout
+    assert f"TRACKER_DATA_DIR={tmp_path} tracker adoption --as-of 2025-04-28" in result.stdout
+    assert "tracker digest --preview d.html --at 2025-04-28" in result.stdout
 
 
 # --------------------------------------------------------------------------- 7. deliveries

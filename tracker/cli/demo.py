@@ -88,9 +88,11 @@ def demo(
             f"Explore it: TRACKER_DATA_DIR={where} tracker releases --lab qwen", highlight=False, soft_wrap=True
         )
         console.print(
-            f"Cadence, stats and charts of the demo history need --as-of {as_of} (the replay's end):", highlight=False
+            f"Cadence, adoption and digests of the demo history need the replay's end ({as_of}) as 'now':",
+            highlight=False,
         )
-        console.print(f"  TRACKER_DATA_DIR={where} tracker cadence --as-of {as_of}", highlight=False, soft_wrap=True)
+        for hint in (f"cadence --as-of {as_of}", f"adoption --as-of {as_of}", f"digest --preview d.html --at {as_of}"):
+            console.print(f"  TRACKER_DATA_DIR={where} tracker {hint}", highlight=False, soft_wrap=True)
         store.dispose()
     if tmp is not None:
         tmp.cleanup()
