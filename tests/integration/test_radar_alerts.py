@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from tests.factories import T0, add_radar_candidate, packaged
 from tests.slack_server import SlackServer
+from tests.smtp_server import SmtpServer
 from tracker.config import Settings
 from tracker.notify.base import Outgoing
 from tracker.notify.console import ConsoleNotifier
@@ -149,3 +151,32 @@ def test_console_line_is_printable() -> None:
     ConsoleNotifier(stream=stream).send(out)
     line = stream.getvalue()
     assert "\x1b" not in line and "Radar · Org\\x1b[31mRed" in line
+
+
+def test_an_email_subscription_gets_one_escaped_email_per_crossing(
+    store: Store, backend_settings: Settings, tmp_path: Path
+) -> None:
+    watchlist = packaged("qwen", subscriptions=[Subscription(channel="email:analyst@example.org")])
+    with SmtpServer(tmp_path, mode="plain") as smtp:
+        settings = backend_settings.model_copy(
+            update={
+                "smtp_url": SecretStr(smtp.url()),
+                "email_from": "tracker <t@example.org>",
+                "smtp_timeout_s": 5.0,
+                "hf_web_url": "https://huggingface.co",
+                "radar_alerts": True,
+            }
+        )
+        with store.transaction() as session:
+            add_radar_candidate(session, HOSTILE, score=66, best_repo_id="EvilOrg/m")
+        for at in (NOW, NOW + timedelta(seconds=settings.delivery.email_fold_s), NOW + timedelta(days=1)):
+            with store.transaction() as session:
+                emit_radar_crossings(session, settings, at)
+            dispatch_pending(store, settings=settings, watchlist=watchlist, clock=lambda at=at: at)
+            deliver_due(store, settings=settings, clock=lambda at=at: at)
+        assert len(smtp.messages) == 1
+        message = smtp.messages[0].parsed()
+        assert message["To"] == "analyst@example.org" and "Evil" in str(message["Subject"])
+        html = message.get_body(preferencelist=("html",)).get_content()
+        assert "<!channel>" not in html and "&lt;!channel&gt;" in html
+        assert '<a href="https://x.test' not in html, "a hostile org name never becomes a link"
