@@ -6,6 +6,7 @@ and ``analytics.kept_cadence`` gives the same median and longest gaps as the win
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,3 +119,33 @@ def test_repair_restores_triggers_dropped_by_a_table_rebuild(store: Store) -> No
         assert gap_stats.repair(conn) is True
         assert gap_stats.repair(conn) is False
     assert _rows(store) == _recomputed(store) and len(_rows(store)) == 4 + 2
+
+
+def test_concurrent_writers_to_one_lab_keep_the_chain(store: Store) -> None:
+    """PostgreSQL runs writers concurrently: a second transaction adding a release to the same lab
+    waits for the first (the trigger's per-lab lock) and chains its gap to the first's release."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    with store.engine.begin() as conn:
+        conn.execute(insert(Lab), [{"id": 1, "slug": "l1", "name": "L", "country": "US"}])
+        conn.execute(insert(Release), [_release(1, 1, NOW - timedelta(days=9), "model")])
+    first = store.engine.connect()
+    first.begin()
+    first.execute(insert(Release), [_release(2, 1, NOW - timedelta(days=5), "model")])
+
+    def second() -> None:
+        with store.engine.begin() as conn:
+            conn.execute(insert(Release), [_release(3, 1, NOW - timedelta(days=2), "model")])
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(timeout=1.0)
+    assert worker.is_alive()  # waits for the first writer's lock on the lab
+    first.commit()
+    first.close()
+    worker.join(timeout=10.0)
+    assert not worker.is_alive()
+    assert _rows(store) == _recomputed(store)
+    with store.engine.connect() as conn:
+        prev = conn.scalar(text(f"SELECT prev_at FROM {gap_stats.TABLE} WHERE scope = 'model' AND release_id = 3"))
+    assert prev == NOW - timedelta(days=5)
