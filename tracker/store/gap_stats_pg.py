@@ -39,10 +39,13 @@ _CREATE = (
 
 
 def _next_id(r: str) -> str:
-    """The release after ``{r}`` in its lab and scope ``s`` (``(released_at, release_id)`` order)."""
+    """The release after ``{r}`` in its lab and scope ``s`` (``(released_at, release_id)`` order).
+
+    A row comparison, not ``a > x OR (a = x AND b > y)``: PostgreSQL seeks the order index with
+    it, where the OR form walks the lab's rows from its first release (quadratic bulk loads)."""
     return (
         f"(SELECT g.release_id FROM {_T} g WHERE g.scope = s AND g.lab_id = {r}.lab_id AND "
-        f"(g.released_at > {r}.released_at OR (g.released_at = {r}.released_at AND g.release_id > {r}.id)) "
+        f"(g.released_at, g.release_id) > ({r}.released_at, {r}.id) "
         "ORDER BY g.released_at, g.release_id LIMIT 1)"
     )
 
@@ -61,7 +64,7 @@ _REMOVE = f"""
 _ADD = f"""
     FOREACH s IN ARRAY ARRAY[new.kind::text, '{gap_stats.ALL_KINDS}'] LOOP
       p := (SELECT g.released_at FROM {_T} g WHERE g.scope = s AND g.lab_id = new.lab_id AND
-            (g.released_at < new.released_at OR (g.released_at = new.released_at AND g.release_id < new.id))
+            (g.released_at, g.release_id) < (new.released_at, new.id)
             ORDER BY g.released_at DESC, g.release_id DESC LIMIT 1);
       INSERT INTO {_T} (scope, release_id, lab_id, released_at, prev_at, gap)
         VALUES (s, new.id, new.lab_id, new.released_at, p,
