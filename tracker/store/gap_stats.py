@@ -1,16 +1,17 @@
-"""Per-lab cadence statistics maintained by triggers (SQLite and PostgreSQL): one ``release_gaps`` row per release
-and scope, and ``release_weeks``: releases per lab, scope and ISO week.
+"""Per-lab cadence statistics maintained by triggers (SQLite and PostgreSQL): one
+``release_gaps`` row per release and scope, and ``release_weeks``: releases per lab, scope and
+ISO week.
 
 The cadence's median and longest gap (``tracker.analytics``) need every lab's releases in time
 order; computed on demand that is a window pass and two sorts over the whole history. The gaps
-are kept instead: for each release, in two scopes (its own kind, and ``'*'``: all
-kinds), the time of the release before it in the same lab and scope (``prev_at``; NULL for the
-first) and the gap in days (``gap``, a ``julianday`` difference: millisecond precision, used to
-order; the exact gap is recomputed from the two timestamps). An index on ``(scope, lab_id,
-gap, released_at)`` then answers the largest gap and the gaps at the median ranks by walking
-the index. Triggers on ``releases`` keep the rows right on every insert, delete and change of
-``lab_id``, ``kind`` or ``released_at``, whoever writes (pipeline, regroup, bulk loads); every
-process sees the same statistics, so there is no cache to invalidate. The weekly counts are
+are kept instead: for each release, in two scopes (its own kind, and ``'*'``: all kinds), the
+time of the release before it in the same lab and scope (``prev_at``; NULL for the first) and
+the gap in days (``gap``: ``gap_sql``, a ``julianday`` difference on SQLite, millisecond
+precision; used to order, the exact gap is recomputed from the two timestamps). An index on
+``(scope, lab_id, gap, released_at)`` then answers the largest gap and the gaps at the median
+ranks by walking the index. Triggers on ``releases`` keep the rows right on every insert,
+delete and change of ``lab_id``, ``kind`` or ``released_at``, whoever writes (pipeline,
+regroup, bulk loads); every process sees the same statistics. The weekly counts are
 kept the same way, per scope, lab and ISO week start (UTC Monday).
 
 "Before" orders releases by ``(released_at, id)``: the multiset of gaps is that of the sorted
