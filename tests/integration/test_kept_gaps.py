@@ -1,10 +1,12 @@
-"""SQLite keeps per-lab gap statistics and weekly counts by triggers (``store.gap_stats``): after any mix of inserts,
+"""Both backends keep per-lab gap statistics and weekly counts by triggers (``store.gap_stats``,
+``store.gap_stats_pg``): after any mix of inserts,
 re-datings, kind and lab moves and deletes the kept rows equal a recomputation from scratch,
 and ``analytics.kept_cadence`` gives the same median and longest gaps as the window pass."""
 
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,8 +54,6 @@ def _release(rid: int, lab: int, at: datetime, kind: str) -> dict:
 
 
 def test_kept_rows_follow_every_change(store: Store) -> None:
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("the gap statistics are kept on SQLite only")
     rng = random.Random(5)
     with store.engine.begin() as conn:
         conn.execute(insert(Lab), [{"id": i, "slug": f"l{i}", "name": "L", "country": "US"} for i in (1, 2, 3)])
@@ -111,7 +111,7 @@ def test_kept_rows_follow_every_change(store: Store) -> None:
 
 def test_repair_restores_triggers_dropped_by_a_table_rebuild(store: Store) -> None:
     if store.engine.dialect.name != "sqlite":
-        pytest.skip("the gap statistics are kept on SQLite only")
+        pytest.skip("only SQLite's batch migrations drop triggers")
     with store.engine.begin() as conn:
         conn.execute(insert(Lab), [{"id": 1, "slug": "l1", "name": "L", "country": "US"}])
         conn.execute(text(f"DROP TRIGGER {gap_stats.TABLE}_ai"))  # what a batch migration's table copy does
@@ -119,3 +119,33 @@ def test_repair_restores_triggers_dropped_by_a_table_rebuild(store: Store) -> No
         assert gap_stats.repair(conn) is True
         assert gap_stats.repair(conn) is False
     assert _rows(store) == _recomputed(store) and len(_rows(store)) == 4 + 2
+
+
+def test_concurrent_writers_to_one_lab_keep_the_chain(store: Store) -> None:
+    """PostgreSQL runs writers concurrently: a second transaction adding a release to the same lab
+    waits for the first (the trigger's per-lab lock) and chains its gap to the first's release."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    with store.engine.begin() as conn:
+        conn.execute(insert(Lab), [{"id": 1, "slug": "l1", "name": "L", "country": "US"}])
+        conn.execute(insert(Release), [_release(1, 1, NOW - timedelta(days=9), "model")])
+    first = store.engine.connect()
+    first.begin()
+    first.execute(insert(Release), [_release(2, 1, NOW - timedelta(days=5), "model")])
+
+    def second() -> None:
+        with store.engine.begin() as conn:
+            conn.execute(insert(Release), [_release(3, 1, NOW - timedelta(days=2), "model")])
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(timeout=1.0)
+    assert worker.is_alive()  # waits for the first writer's lock on the lab
+    first.commit()
+    first.close()
+    worker.join(timeout=10.0)
+    assert not worker.is_alive()
+    assert _rows(store) == _recomputed(store)
+    with store.engine.connect() as conn:
+        prev = conn.scalar(text(f"SELECT prev_at FROM {gap_stats.TABLE} WHERE scope = 'model' AND release_id = 3"))
+    assert prev == NOW - timedelta(days=5)

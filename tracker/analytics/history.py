@@ -122,17 +122,18 @@ def _gap_stats(
 ) -> dict[str, tuple[float, float]]:
     """Per lab slug with >= 2 releases up to ``now``: ``(median gap, longest gap)`` in days.
 
-    PostgreSQL: one pass, ``lag()`` over the ``(kind, lab_id, released_at)`` index then
+    The gap statistics kept by triggers (``kept_cadence``) when they answer (one kind or all,
+    nothing later than ``now``). Otherwise, PostgreSQL: one pass, ``lag()`` over the ``(kind,
+    lab_id, released_at)`` index then
     ``percentile_disc`` of the two middle gaps and ``max`` per lab. The gaps are exact intervals
     (microseconds), read back as ``timedelta``, so the days equal ``build_cadence``'s. SQLite
-    (no ordered-set aggregates): the gap statistics kept by triggers (``kept_gaps``) when they
-    answer, else ``_gap_rows``.
+    (no ordered-set aggregates): ``_gap_rows``.
     """
+    kept = kept_gap_stats(session, lab=lab, kinds=kinds, now=now)
+    if kept is not None:
+        return kept
     out: dict[str, tuple[float, float]] = {}
     if session.get_bind().dialect.name != "postgresql":
-        kept = kept_gap_stats(session, lab=lab, kinds=kinds, now=now)
-        if kept is not None:
-            return kept
         for slug, (n_gaps, ranked) in _gap_rows(session, lab=lab, kinds=kinds, now=now).items():
             days = {rank: (at - before).total_seconds() / DAY_S for rank, before, at in ranked}
             # statistics.median: the middle gap, or the mean of the two middle ones ((x + x) / 2 == x)
@@ -192,7 +193,7 @@ def _history(session: Session, *, lab: str | None, kinds: Collection[str] | None
         labs_stmt = labs_stmt.where(Lab.slug == lab)
     labs = list(session.scalars(labs_stmt))
     kept = kept_weeks(session, lab=lab, kinds=kinds, now=now)
-    if kept is not None:  # SQLite: the weekly counts and bounds kept by triggers
+    if kept is not None:  # the weekly counts and bounds kept by triggers
         per_week_kept, bounds_kept = kept
         last = max((b[1] for b in bounds_kept.values()), default=None)
         gaps_kept = _gap_stats(session, lab=lab, kinds=kinds, now=now)

@@ -1,6 +1,6 @@
-"""The whole-history part of the cadence read from the statistics SQLite keeps (``tracker.store.gap_stats``).
+"""The whole-history part of the cadence read from the statistics kept by triggers (``tracker.store.gap_stats``).
 
-Used by ``history`` on SQLite instead of a ``GROUP BY`` week pass and a window pass over the
+Used by ``history`` (SQLite and PostgreSQL) instead of a ``GROUP BY`` week pass and a window pass over the
 whole history, when the kept rows answer the question: one kind or all kinds (the scopes
 kept), and no release of the scope after ``now`` (the kept rows are the whole history).
 ``kept_gap_stats``: median and longest gap per lab; ``kept_weeks``: releases per ISO week and
@@ -23,7 +23,7 @@ _T = gap_stats.TABLE
 # gaps per lab = its releases - 1, summed from the small weekly table (not a walk of every gap row)
 _COUNTS = text(
     f"SELECT labs.id, labs.slug, sum(w.n) - 1 FROM {gap_stats.WEEKS} w JOIN labs ON labs.id = w.lab_id "
-    "WHERE w.scope = :scope AND (:slug IS NULL OR labs.slug = :slug) GROUP BY labs.id, labs.slug"
+    "WHERE w.scope = :scope AND (CAST(:slug AS VARCHAR) IS NULL OR labs.slug = :slug) GROUP BY labs.id, labs.slug"
 )
 _MIDDLES = text(
     f"SELECT prev_at, released_at FROM {_T} WHERE scope = :scope AND lab_id = :lab AND gap IS NOT NULL "
@@ -35,13 +35,13 @@ _LONGEST = text(
 )
 _WEEKS = text(
     f"SELECT labs.slug, w.week, w.n FROM {gap_stats.WEEKS} w JOIN labs ON labs.id = w.lab_id "
-    "WHERE w.scope = :scope AND (:slug IS NULL OR labs.slug = :slug)"
+    "WHERE w.scope = :scope AND (CAST(:slug AS VARCHAR) IS NULL OR labs.slug = :slug)"
 )
 # per lab, two seeks of the (scope, lab_id, released_at, release_id) index
 _BOUNDS = text(
     f"SELECT slug, (SELECT min(released_at) FROM {_T} WHERE scope = :scope AND lab_id = labs.id), "
     f"(SELECT max(released_at) FROM {_T} WHERE scope = :scope AND lab_id = labs.id) FROM labs "
-    "WHERE :slug IS NULL OR slug = :slug"
+    "WHERE CAST(:slug AS VARCHAR) IS NULL OR slug = :slug"
 )
 # per lab, one seek of the (scope, lab_id, released_at, release_id) index
 _LATER = text(
@@ -50,20 +50,29 @@ _LATER = text(
 )
 
 
-def _days(row: tuple[str, str]) -> float:
+#: per dialect, whether the kept table exists (a database migrated before it answers None)
+_PRESENT = {
+    "sqlite": text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t"),
+    "postgresql": text("SELECT 1 WHERE to_regclass(:t) IS NOT NULL"),
+}
+
+
+def _days(row: tuple[str | datetime, str | datetime]) -> float:
     before, at = (_at(v) for v in row)
     return (at - before).total_seconds() / DAY_S
 
 
 def _scope(session: Session, kinds: Collection[str] | None, now: datetime) -> str | None:
     """The kept scope answering ``kinds`` up to ``now``, or None (see the module docstring)."""
-    if session.get_bind().dialect.name != "sqlite" or (kinds is not None and len(set(kinds)) != 1):
+    dialect = session.get_bind().dialect.name
+    if dialect not in _PRESENT or (kinds is not None and len(set(kinds)) != 1):
         return None
     scope = gap_stats.ALL_KINDS if kinds is None else next(iter(kinds))
-    if session.scalar(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": _T}) is None:
+    if session.scalar(_PRESENT[dialect], {"t": _T}) is None:
         return None
-    # stored as naive UTC text; the same format compares in order
-    stamp = as_utc(now).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    stamp: datetime | str = as_utc(now)
+    if dialect == "sqlite":  # stored as naive UTC text; the same format compares in order
+        stamp = as_utc(now).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     if session.scalar(_LATER, {"scope": scope, "now": stamp}) is not None:
         return None
     return scope
@@ -79,7 +88,7 @@ def kept_weeks(
         return None
     per_week: dict[str, dict[date, int]] = {}
     for slug, week, n in session.execute(_WEEKS, {"scope": scope, "slug": lab}):
-        per_week.setdefault(slug, {})[date.fromisoformat(week)] = n
+        per_week.setdefault(slug, {})[date.fromisoformat(week) if isinstance(week, str) else week] = n
     bounds = {
         slug: (_at(first), _at(last))
         for slug, first, last in session.execute(_BOUNDS, {"scope": scope, "slug": lab})
@@ -88,8 +97,9 @@ def kept_weeks(
     return per_week, bounds
 
 
-def _at(value: str) -> datetime:
-    return as_utc(datetime.fromisoformat(value))
+def _at(value: str | datetime) -> datetime:
+    """A kept time as aware UTC (SQLite hands back naive UTC text, PostgreSQL a datetime)."""
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def kept_gap_stats(
@@ -98,8 +108,8 @@ def kept_gap_stats(
     """Per lab slug with >= 2 releases: ``(median gap, longest gap)`` in days, from the kept rows.
 
     Returns:
-        dict | None: as ``history._gap_stats``; None when the kept rows cannot answer (not SQLite,
-        the table is absent, several kinds, or a release of the scope later than ``now``).
+        dict | None: as ``history._gap_stats``; None when the kept rows cannot answer (another
+        backend, the table is absent, several kinds, or a release of the scope later than ``now``).
     """
     scope = _scope(session, kinds, now)
     if scope is None:

@@ -143,8 +143,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic ``include_name`` hook: schema comparisons skip the SQLite tables kept by triggers
-    (FTS, gap statistics: not models)."""
+    """Alembic ``include_name`` hook: schema comparisons skip the tables kept by triggers (SQLite's
+    FTS, the gap statistics on both backends: not models)."""
     return not (type_ == "table" and (fts.is_fts_table(name) or name in (gap_stats.TABLE, gap_stats.WEEKS)))
 
 

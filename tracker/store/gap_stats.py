@@ -1,22 +1,24 @@
-"""Per-lab cadence statistics maintained by SQLite triggers: one ``release_gaps`` row per release
-and scope, and ``release_weeks``: releases per lab, scope and ISO week.
+"""Per-lab cadence statistics maintained by triggers (SQLite and PostgreSQL): one
+``release_gaps`` row per release and scope, and ``release_weeks``: releases per lab, scope and
+ISO week.
 
 The cadence's median and longest gap (``tracker.analytics``) need every lab's releases in time
-order; computed on demand that is a window pass and two sorts over the whole history. On SQLite
-the gaps are kept instead: for each release, in two scopes (its own kind, and ``'*'``: all
-kinds), the time of the release before it in the same lab and scope (``prev_at``; NULL for the
-first) and the gap in days (``gap``, a ``julianday`` difference: millisecond precision, used to
-order; the exact gap is recomputed from the two timestamps). An index on ``(scope, lab_id,
-gap, released_at)`` then answers the largest gap and the gaps at the median ranks by walking
-the index. Triggers on ``releases`` keep the rows right on every insert, delete and change of
-``lab_id``, ``kind`` or ``released_at``, whoever writes (pipeline, regroup, bulk loads); every
-process sees the same statistics, so there is no cache to invalidate. The weekly counts are
+order; computed on demand that is a window pass and two sorts over the whole history. The gaps
+are kept instead: for each release, in two scopes (its own kind, and ``'*'``: all kinds), the
+time of the release before it in the same lab and scope (``prev_at``; NULL for the first) and
+the gap in days (``gap``: ``gap_sql``, a ``julianday`` difference on SQLite, millisecond
+precision; used to order, the exact gap is recomputed from the two timestamps). An index on
+``(scope, lab_id, gap, released_at)`` then answers the largest gap and the gaps at the median
+ranks by walking the index. Triggers on ``releases`` keep the rows right on every insert,
+delete and change of ``lab_id``, ``kind`` or ``released_at``, whoever writes (pipeline,
+regroup, bulk loads); every process sees the same statistics. The weekly counts are
 kept the same way, per scope, lab and ISO week start (UTC Monday).
 
 "Before" orders releases by ``(released_at, id)``: the multiset of gaps is that of the sorted
 release times whatever the order of equal times. Batch migrations drop a table's triggers on
 SQLite, so ``repair`` (after every upgrade) recreates them and refills the table.
-PostgreSQL computes the same statistics in one ordered-set aggregate pass instead.
+On PostgreSQL the same tables are kept by a PL/pgSQL trigger function (``gap_stats_pg``,
+revision 0008g); its migrations alter tables in place, so no repair is needed there.
 """
 
 from __future__ import annotations
@@ -84,29 +86,50 @@ TRIGGERS = {
     ),
 }
 
-#: every row from scratch: ``lag()`` over each lab's releases in (released_at, id) order, per scope
-_FILL = (
-    f"INSERT INTO {TABLE} (scope, release_id, lab_id, released_at, prev_at, gap) "
-    "SELECT scope, id, lab_id, released_at, prev, julianday(released_at) - julianday(prev) FROM ("
-    "SELECT kind AS scope, id, lab_id, released_at, lag(released_at) OVER "
-    "(PARTITION BY lab_id, kind ORDER BY released_at, id) AS prev FROM releases "
-    f"UNION ALL SELECT '{ALL_KINDS}', id, lab_id, released_at, lag(released_at) OVER "
-    "(PARTITION BY lab_id ORDER BY released_at, id) FROM releases)"
-)
+
+def gap_sql(dialect: str, later: str, earlier: str) -> str:
+    """SQL for the gap in days between two ``released_at`` expressions: a ``julianday`` difference
+    on SQLite (millisecond precision), ``extract(epoch ...) / 86400`` on PostgreSQL (microseconds)."""
+    if dialect == "postgresql":
+        return f"extract(epoch FROM {later} - {earlier}) / 86400"
+    return f"julianday({later}) - julianday({earlier})"
 
 
-_FILL_WEEKS = (
-    f"INSERT INTO {WEEKS} (scope, lab_id, week, n) SELECT scope, lab_id, week, count(*) FROM ("
-    f"SELECT kind AS scope, lab_id, {_WEEK.format(r='releases')} AS week FROM releases "
-    f"UNION ALL SELECT '{ALL_KINDS}', lab_id, {_WEEK.format(r='releases')} FROM releases) GROUP BY scope, lab_id, week"
-)
+def week_sql(dialect: str, r: str) -> str:
+    """SQL for the Monday (UTC date) of the ISO week of ``{r}.released_at``, as
+    ``analytics.history._week_start_sql``."""
+    if dialect == "postgresql":
+        return f"date_trunc('week', {r}.released_at AT TIME ZONE 'UTC')::date"
+    return _WEEK.format(r=r)
+
+
+def _fill(dialect: str) -> str:
+    """Every gap row from scratch: ``lag()`` over each lab's releases in (released_at, id) order, per scope."""
+    return (
+        f"INSERT INTO {TABLE} (scope, release_id, lab_id, released_at, prev_at, gap) "
+        f"SELECT scope, id, lab_id, released_at, prev, {gap_sql(dialect, 'released_at', 'prev')} FROM ("
+        "SELECT kind AS scope, id, lab_id, released_at, lag(released_at) OVER "
+        "(PARTITION BY lab_id, kind ORDER BY released_at, id) AS prev FROM releases "
+        f"UNION ALL SELECT '{ALL_KINDS}', id, lab_id, released_at, lag(released_at) OVER "
+        "(PARTITION BY lab_id ORDER BY released_at, id) FROM releases) AS ordered"
+    )
+
+
+def _fill_weeks(dialect: str) -> str:
+    week = week_sql(dialect, "releases")
+    return (
+        f"INSERT INTO {WEEKS} (scope, lab_id, week, n) SELECT scope, lab_id, week, count(*) FROM ("
+        f"SELECT kind AS scope, lab_id, {week} AS week FROM releases "
+        f"UNION ALL SELECT '{ALL_KINDS}', lab_id, {week} FROM releases) AS weeks GROUP BY scope, lab_id, week"
+    )
 
 
 def _refill(conn: Connection) -> None:
+    dialect = conn.dialect.name
     conn.execute(text(f"DELETE FROM {TABLE}"))
-    conn.execute(text(_FILL))
+    conn.execute(text(_fill(dialect)))
     conn.execute(text(f"DELETE FROM {WEEKS}"))
-    conn.execute(text(_FILL_WEEKS))
+    conn.execute(text(_fill_weeks(dialect)))
 
 
 def create(conn: Connection) -> None:
