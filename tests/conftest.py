@@ -42,6 +42,13 @@ REDIS_DATABASES = 16  # Redis's default `databases`
 
 
 @pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TRACKER_*/HF_* variable of the developer's shell leaks into the command."""
+    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings isolated in ``tmp_path``: embedded SQLite, no arXiv throttle, fast retries."""
     return offline_settings(tmp_path)

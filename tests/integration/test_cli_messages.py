@@ -4,7 +4,6 @@ range, unknown delivery ids. Each runs the Typer app in-process (``CliRunner``).
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,13 +29,6 @@ QWEN3_TOTALS = {
     "32B": 32.0,
     "235B-A22B": 235.0,
 }
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No TRACKER_*/HF_* variable of the developer's shell leaks into the command."""
-    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
-        monkeypatch.delenv(name)
 
 
 def _store_env(settings: Settings, **extra: str) -> dict[str, str]:

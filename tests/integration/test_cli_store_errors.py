@@ -3,7 +3,6 @@ backends: a read-only database, a lock never released, an unreachable server (pa
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from urllib.parse import quote
 
@@ -15,13 +14,6 @@ from tracker.cli.app import app
 from tracker.config import Settings
 from tracker.store import Store
 from tracker.store import db as store_db
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No TRACKER_*/HF_* variable of the developer's shell leaks into the command."""
-    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
-        monkeypatch.delenv(name)
 
 
 def _tracker(settings: Settings, *args: str, database_url: str | None = None):  # type: ignore[no-untyped-def]

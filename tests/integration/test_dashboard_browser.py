@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from tracker.api import create_app
+from tests.api_server import served_api
 from tracker.config import Settings
 from tracker.pipeline import poll_once
 from tracker.replay.server import ReplayServer
@@ -62,22 +59,8 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         while now < datetime(2025, 8, 1, tzinfo=UTC):
             now = hub.set_now(now + timedelta(days=1))
             poll_once(polling, store, watchlist, sources=["hf"], clock=hub.clock.now)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        store.dispose()
+    with served_api(settings, store) as url:
+        yield url
 
 
 def test_dashboard_in_headless_chromium(dashboard_url: str, tmp_path: Path) -> None:

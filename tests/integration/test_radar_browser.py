@@ -4,17 +4,14 @@ and reasons stay text (no script runs, no element is injected), Hub links go onl
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from tests.api_server import served_api
 from tests.factories import add_radar_candidate, make_settings
 from tests.integration.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
-from tracker.api import create_app
 from tracker.store import Store
 
 #: Skipped like the dashboard's browser test when scripts/test could not provide chromium (it says why).
@@ -37,21 +34,8 @@ def radar_url(tmp_path: Path) -> Iterator[str]:
             best_repo_id=f"Org/{INJECTED}",
             reasons=[{"code": "trending", "points": 70, "text": f"trending {INJECTED}"}],
         )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, store=store), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        store.dispose()
+    with served_api(settings, store) as url:
+        yield url
 
 
 def test_radar_in_headless_chromium_shows_hostile_text_as_text(radar_url: str) -> None:

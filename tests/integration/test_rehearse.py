@@ -4,7 +4,6 @@ Discord and SMTP targets below do not exist)."""
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -18,10 +17,8 @@ pytest.importorskip("apprise")
 
 
 def test_rehearse_shows_what_each_subscription_would_have_received(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
-    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
-        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     watchlist = write_watchlist(
         tmp_path / "watchlist.toml",
@@ -71,10 +68,8 @@ def _sections(output: str) -> dict[str, list[str]]:
 
 
 def test_rehearse_honours_the_mutes_in_force_as_live_delivery_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
-    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
-        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     watchlist = write_watchlist(
         tmp_path / "watchlist.toml",
@@ -108,10 +103,8 @@ def test_rehearse_honours_the_mutes_in_force_as_live_delivery_does(
 
 
 def test_rehearse_with_only_a_repo_muted_holds_back_that_repo_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
-    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
-        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     watchlist = write_watchlist(
         tmp_path / "watchlist.toml", qwen(), subscriptions=[subscription("console:", kinds=["quantized"])]
@@ -137,10 +130,8 @@ def test_rehearse_with_only_a_repo_muted_holds_back_that_repo_alone(
 
 
 def test_rehearse_says_when_it_cannot_read_the_mutes_and_how_to_go_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
 ) -> None:
-    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
-        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     watchlist = write_watchlist(tmp_path / "watchlist.toml", qwen(), subscriptions=[subscription("console:")])
     with socket.socket() as probe:  # a port nothing listens on

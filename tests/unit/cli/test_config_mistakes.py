@@ -3,7 +3,6 @@ no traceback, no pydantic wording (Python types, ``Value error,`` prefixes)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,7 @@ from tracker.cli.app import app
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in [k for k in os.environ if k.startswith(("TRACKER_", "HF_"))]:
-        monkeypatch.delenv(name)
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None) -> dict[str, str]:
     monkeypatch.chdir(tmp_path)
     return {"TRACKER_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "300"}
 
