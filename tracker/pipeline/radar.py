@@ -80,7 +80,7 @@ def _scan_targets(store: Store, now: datetime, count: int, min_score: float) -> 
     if count <= 0:
         return []
     due = now - timedelta(seconds=SCAN_EVERY_S)
-    with store.transaction() as session:
+    with store.transaction(write=False) as session:
         rows = session.execute(
             select(RadarRepo.repo_id, RadarRepo.scanned_at)
             .join(RadarCandidate, RadarCandidate.best_repo_id == RadarRepo.repo_id)
